@@ -1,0 +1,1 @@
+"""league-bot: the application, its configuration and the domain services."""

@@ -1,0 +1,77 @@
+"""The one assembly function: config in, PTB Application out. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.services import Services
+from bot.updates import PerSenderUpdateProcessor
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def build_application(config: Config, request: BaseRequest | None = None, *,
+                      clock: Clock | None = None, rate_limit: bool | None = None) -> Application:
+    """Build the bot. `request` replaces the network (tests pass the fake Telegram's)."""
+    from handlers import register
+    from handlers.context import BotContext
+
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(config.timezone),
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(PerSenderUpdateProcessor(64))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if config.telegram.rate_limit if rate_limit is None else rate_limit:
+        # Keeps the bot under ~30 messages/s overall and ~20/min per group, and retries a 429
+        # after its retry_after instead of dropping the message.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    application.bot_data["services"] = Services.build(config, db, clock or SystemClock())
+    register(application)
+    return application
+
+
+async def on_startup(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await services.open()
+    await set_command_menus(application)
+    log.info("league-bot started as @%s", application.bot.username)
+
+
+async def on_shutdown(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await services.close()
+    log.info("league-bot stopped; database closed")
+
+
+async def set_command_menus(application: Application) -> None:
+    """The "/" menu in Telegram: one list for private chats and one for groups, per language."""
+    from handlers.commands import COMMANDS, Audience
+    from handlers.i18n import Translator
+
+    for telegram_language, language in ((None, "zh-Hans"), ("zh", "zh-Hans"), ("en", "en")):
+        t = Translator(language)
+        for scope, in_scope in ((BotCommandScopeAllPrivateChats(), lambda c: c.private),
+                                (BotCommandScopeAllGroupChats(), lambda c: c.group)):
+            commands = [BotCommand(c.name, t(f"commands.{c.name}")) for c in COMMANDS
+                        if in_scope(c) and c.audience <= Audience.ORG_ADMIN]
+            await application.bot.set_my_commands(commands, scope=scope, language_code=telegram_language)

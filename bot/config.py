@@ -1,0 +1,210 @@
+"""Configuration: one TOML file, checked strictly, loaded into frozen dataclasses.
+
+Every problem becomes a `ConfigError` whose message is one line that names the key (or the
+line and column of a syntax error) and says how to fix it; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+CONFIG_ENV = "LEAGUE_BOT_CONFIG"
+DEFAULT_CONFIG_PATH = "config.toml"
+SUPPORTED_LANGUAGES = ("zh-Hans", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person editing the file."""
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    enabled: bool = False
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    url: str = ""
+    url_path: str = "telegram"
+    secret_token: str = ""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    rate_limit: bool = True
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = "data/league-bot.db"
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh-Hans"
+    county_admins: tuple[int, ...] = ()
+    log_level: str = "INFO"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+# The schema: section -> key -> expected python type. Kept beside the dataclasses so that an
+# unknown key is reported with the closest known one.
+_SCHEMA: dict[str, dict[str, type]] = {
+    "": {"timezone": str, "language": str, "county_admins": list, "log_level": str},
+    "telegram": {"token": str, "base_url": str, "base_file_url": str, "rate_limit": bool},
+    "telegram.webhook": {
+        "enabled": bool,
+        "listen": str,
+        "port": int,
+        "url": str,
+        "url_path": str,
+        "secret_token": str,
+    },
+    "storage": {"path": str, "busy_timeout_ms": int},
+}
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+
+
+def _type_name(value: Any) -> str:
+    for python_type, name in ((bool, "true/false"), (int, "an integer"), (float, "a number"),
+                              (str, "a string"), (list, "a list"), (dict, "a table")):
+        if isinstance(value, python_type):
+            return name
+    return type(value).__name__
+
+
+def _check_section(section: str, table: dict[str, Any]) -> None:
+    known = _SCHEMA[section]
+    prefix = f"{section}." if section else ""
+    subsections = {name[len(prefix):] for name in _SCHEMA
+                   if name and name.startswith(prefix) and "." not in name[len(prefix):]}
+    for key, value in table.items():
+        dotted = f"{section}.{key}" if section else key
+        if key in subsections:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{dotted}: must be a table ([{dotted}]), got {_type_name(value)}")
+            _check_section(dotted, value)
+            continue
+        if key not in known:
+            candidates = list(known) + sorted(subsections)
+            close = difflib.get_close_matches(key, candidates, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(
+                f"{dotted}: unknown key{hint} Remove it, or see config.example.toml for every key"
+            )
+        expected = known[key]
+        # bool is a subclass of int in Python; TOML keeps them apart, and so do we.
+        wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        if wrong:
+            raise ConfigError(
+                f"{dotted}: must be {_TYPE_NAMES[expected]}, got {_type_name(value)}"
+                f" (for example: {dotted.split('.')[-1]} = {_example(expected)})"
+            )
+
+
+def _example(expected: type) -> str:
+    return {str: '"text"', int: "5000", bool: "true", list: "[123456789]"}[expected]
+
+
+def parse_config(text: str, *, source: str = "config", environ: dict[str, str] | None = None) -> Config:
+    """Parse and check configuration text; the token from the environment wins."""
+    environ = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: TOML syntax error: {error}. Fix that line, then try again") from None
+    _check_section("", raw)
+
+    telegram_raw = dict(raw.get("telegram", {}))
+    webhook = WebhookConfig(**telegram_raw.pop("webhook", {}))
+    token = environ.get(TOKEN_ENV) or telegram_raw.pop("token", "")
+    telegram_raw.pop("token", None)
+    telegram = TelegramConfig(token=token.strip(), webhook=webhook, **telegram_raw)
+    storage = StorageConfig(**raw.get("storage", {}))
+
+    admins = raw.get("county_admins", [])
+    for position, admin in enumerate(admins):
+        if isinstance(admin, bool) or not isinstance(admin, int):
+            raise ConfigError(
+                f"county_admins[{position}]: must be a Telegram user id (an integer), got "
+                f"{_type_name(admin)}; send /start to the bot and it tells you your id"
+            )
+    config = Config(
+        telegram=telegram,
+        storage=storage,
+        timezone=raw.get("timezone", Config.timezone),
+        language=raw.get("language", Config.language),
+        county_admins=tuple(admins),
+        log_level=raw.get("log_level", Config.log_level).upper(),
+    )
+    _check_values(config)
+    return config
+
+
+def _check_values(config: Config) -> None:
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'timezone: unknown time zone "{config.timezone}"; use an IANA name such as "Asia/Shanghai"'
+        ) from None
+    if config.language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f'language: "{config.language}" is not supported; use one of {", ".join(SUPPORTED_LANGUAGES)}'
+        )
+    if config.log_level not in LOG_LEVELS:
+        raise ConfigError(f'log_level: "{config.log_level}" is not a level; use one of {", ".join(LOG_LEVELS)}')
+    if config.storage.busy_timeout_ms < 0:
+        raise ConfigError("storage.busy_timeout_ms: must not be negative (for example: busy_timeout_ms = 5000)")
+    hook = config.telegram.webhook
+    if hook.enabled and not hook.url.startswith("https://"):
+        raise ConfigError(
+            "telegram.webhook.url: a webhook needs the public https:// address Telegram will call,"
+            ' for example url = "https://bot.example.org/telegram"'
+        )
+    if not 0 < hook.port < 65536:
+        raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
+
+
+def require_token(config: Config) -> None:
+    if not config.telegram.token:
+        raise ConfigError(
+            f"telegram.token: missing. Set the environment variable {TOKEN_ENV}=<token from @BotFather>"
+            ' or put token = "<token>" under [telegram] in the config file'
+        )
+
+
+def resolve_config_path(cli_path: str | None, environ: dict[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(cli_path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found. Copy config.example.toml to {path}, or pass --config PATH"
+            f" or set {CONFIG_ENV}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    return parse_config(text, source=str(path), environ=environ)

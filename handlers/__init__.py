@@ -1,0 +1,71 @@
+"""Telegram-facing handlers. `register` is the one ordered list of everything the bot answers."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import common, errors, gate, groups, join, members, orgs
+from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
+
+PRIVATE = filters.ChatType.PRIVATE
+GROUPS = filters.ChatType.GROUPS
+PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "promote", "orgs", "neworg",
+                         "editorg", "importorgs", "orgtemplate", "groups")
+
+
+def register(application: Application) -> None:
+    application.bot_data["flows"] = FlowRegistry([
+        join.JoinFlow(), groups.BindFlow(),
+        orgs.NewOrgFlow(), orgs.EditOrgFlow(), orgs.ImportFlow(),
+        members.MembersFlow(), members.HandoverFlow(),
+    ])
+    application.add_handlers({
+        # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
+        -2: [TypeHandler(Update, gate.record_and_localise)],
+        -1: [MessageHandler(filters.StatusUpdate.MIGRATE, gate.follow_migration)],
+        0: [
+            # The bot itself added to or removed from a group.
+            ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+            # Everyone.
+            CommandHandler("start", common.start, PRIVATE),
+            CommandHandler("help", common.help_command),
+            CommandHandler("lang", common.language_command, PRIVATE),
+            CommandHandler("cancel", common.cancel, PRIVATE),
+            CommandHandler("join", join.join_command),
+            CommandHandler("invite", join.invite_command),
+            # Organisation admins (and county admins on any organisation).
+            CommandHandler("members", members.members_command, PRIVATE),
+            CommandHandler("handover", members.handover_command, PRIVATE),
+            CommandHandler("bind", groups.bind_command, GROUPS),
+            CommandHandler("unbind", groups.unbind_command, GROUPS),
+            # County admins.
+            CommandHandler("orgs", orgs.orgs_command, PRIVATE),
+            CommandHandler("neworg", orgs.neworg_command, PRIVATE),
+            CommandHandler("editorg", orgs.editorg_command, PRIVATE),
+            CommandHandler("importorgs", orgs.import_command, PRIVATE),
+            CommandHandler("orgtemplate", orgs.template_command, PRIVATE),
+            CommandHandler("groups", groups.groups_command, PRIVATE),
+            CommandHandler("promote", members.promote_command, PRIVATE),
+            # A private-only command typed in a group: a button to the private chat.
+            CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
+            # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
+            CallbackQueryHandler(common.conversation_button, pattern=CONVERSATION_BUTTON.pattern),
+            CallbackQueryHandler(common.language_chosen, pattern=common.LANGUAGE_BUTTON.pattern),
+            CallbackQueryHandler(join.join_decision, pattern=join.JOIN_DECISION.pattern),
+            CallbackQueryHandler(members.handover_answer, pattern=members.HANDOVER_ANSWER.pattern),
+            CallbackQueryHandler(common.unknown_button),
+            # Private chat: unknown commands, then conversation input.
+            MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
+            MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, common.private_input),
+        ],
+    })
+    application.add_error_handler(errors.on_error)

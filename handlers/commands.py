@@ -1,0 +1,44 @@
+"""The bot's commands: who sees each, and where. /help and the Telegram menus both read this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Audience(IntEnum):
+    """Ordered: a county admin also sees what an org admin sees, and so on."""
+
+    EVERYONE = 0
+    CADRE = 1
+    ORG_ADMIN = 2
+    COUNTY_ADMIN = 3
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    audience: Audience
+    private: bool = True
+    group: bool = False
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", Audience.EVERYONE),
+    Command("help", Audience.EVERYONE, group=True),
+    Command("join", Audience.EVERYONE, group=True),
+    Command("lang", Audience.EVERYONE),
+    Command("cancel", Audience.EVERYONE),
+    Command("invite", Audience.CADRE, group=True),
+    Command("members", Audience.ORG_ADMIN),
+    Command("handover", Audience.ORG_ADMIN),
+    Command("bind", Audience.ORG_ADMIN, private=False, group=True),
+    Command("unbind", Audience.ORG_ADMIN, private=False, group=True),
+    Command("orgs", Audience.COUNTY_ADMIN),
+    Command("neworg", Audience.COUNTY_ADMIN),
+    Command("editorg", Audience.COUNTY_ADMIN),
+    Command("importorgs", Audience.COUNTY_ADMIN),
+    Command("orgtemplate", Audience.COUNTY_ADMIN),
+    Command("groups", Audience.COUNTY_ADMIN),
+    Command("promote", Audience.COUNTY_ADMIN),
+)

@@ -1,0 +1,121 @@
+"""/start, /help, /lang, /cancel, and what to say when nobody expected a message."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers.callback_data import CallbackSpec
+from handlers.commands import COMMANDS, Audience
+from handlers.context import BotContext, Ui
+from handlers.flow import FlowRegistry
+from handlers.i18n import LANGUAGES
+
+LANGUAGE_BUTTON = CallbackSpec("lang", (("code", str),))
+_LANGUAGE_TOKENS = {"zh-Hans": "zh", "en": "en"}
+
+
+def flows(context: BotContext) -> FlowRegistry:
+    return context.application.bot_data["flows"]
+
+
+async def audience_of(ui: Ui) -> Audience:
+    permissions = ui.services.permissions
+    if await permissions.is_county_admin(ui.user_id):
+        return Audience.COUNTY_ADMIN
+    if await permissions.managed_org_ids(ui.user_id):
+        return Audience.ORG_ADMIN
+    if await ui.services.membership.memberships_of(ui.user_id):
+        return Audience.CADRE
+    return Audience.EVERYONE
+
+
+async def start(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    payload = context.args[0] if context.args else ""
+    if payload.startswith("join_") and payload[5:].isdigit():
+        await flows(context)["jn"].start(ui, org_id=int(payload[5:]))
+        return
+    if payload.startswith("bind_") and payload[5:].lstrip("-").isdigit():
+        await flows(context)["bd"].start(ui, chat_id=int(payload[5:]))
+        return
+    await ui.services.conversations.clear(ui.user_id)
+    await ui.reply("start.welcome", name=update.effective_user.first_name, user_id=ui.user_id)
+    await ui.reply("start.roles_" + (await audience_of(ui)).name.lower())
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    audience = await audience_of(ui)
+    in_group = not ui.is_private
+    lines = [ui.t("help.title")]
+    for level in Audience:
+        if level > audience:
+            break
+        section = [c for c in COMMANDS if c.audience is level and (c.group if in_group else c.private)]
+        if not section:
+            continue
+        lines.append("")
+        lines.append(ui.t(f"help.section_{level.name.lower()}"))
+        for command in section:
+            lines.append(ui.t("help.line", name=command.name, what=ui.t(f"commands.{command.name}"),
+                              example=ui.t(f"help.example.{command.name}")))
+    lines.append("")
+    lines.append(ui.t("help.footer"))
+    await ui.send_text("\n".join(lines))
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    buttons = [[InlineKeyboardButton(ui.t(f"lang.name_{_LANGUAGE_TOKENS[code]}"),
+                                     callback_data=LANGUAGE_BUTTON.pack(code=_LANGUAGE_TOKENS[code]))]
+               for code in LANGUAGES]
+    await ui.reply("lang.choose", InlineKeyboardMarkup(buttons))
+
+
+async def language_chosen(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    token = LANGUAGE_BUTTON.unpack(update.callback_query.data)["code"]
+    codes = {value: key for key, value in _LANGUAGE_TOKENS.items()}
+    if token not in codes:
+        await ui.answer("common.button_expired", alert=True)
+        return
+    await ui.answer()
+    await ui.services.people.set_language(ui.user_id, codes[token])
+    context.language = codes[token]
+    await Ui(update, context).edit("lang.changed")
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    had_one = await ui.services.conversations.clear(ui.user_id)
+    await ui.reply("common.cancelled" if had_one else "common.nothing_to_cancel")
+
+
+async def private_input(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    if not await flows(context).on_message(ui, update.effective_message):
+        await ui.reply("common.unexpected_message")
+
+
+async def conversation_button(update: Update, context: BotContext) -> None:
+    await flows(context).on_button(Ui(update, context), update.callback_query.data)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    await Ui(update, context).reply("common.unknown_command")
+
+
+def private_link_markup(ui: Ui, payload: str, key: str = "common.open_private") -> InlineKeyboardMarkup:
+    """A button that opens the bot's private chat (conversations never run in groups)."""
+    url = f"https://t.me/{ui.context.bot.username}?start={payload}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(ui.t(key), url=url)]])
+
+
+async def go_private(update: Update, context: BotContext) -> None:
+    """Conversations never run in groups: answer with a button into the private chat."""
+    ui = Ui(update, context)
+    await ui.reply("common.use_private", private_link_markup(ui, "help"))
+
+
+async def unknown_button(update: Update, context: BotContext) -> None:
+    await Ui(update, context).answer("common.button_expired", alert=True)

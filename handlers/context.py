@@ -1,0 +1,112 @@
+"""Typed access to the services, and `Ui`: one reader's view of an update (language, replies).
+
+`BotContext` is the Application's context type; the gatekeeper (handlers/gate.py) fills in the
+reader's language once per update, so every handler speaks to the right person in the right
+language without looking anything up itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.services import Services
+from handlers.i18n import Translator
+
+log = logging.getLogger(__name__)
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    language: str | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]
+
+
+def is_not_modified(error: BadRequest) -> bool:
+    return "message is not modified" in error.message.lower()
+
+
+class Ui:
+    """Replies, edits and notices for the person behind one update."""
+
+    def __init__(self, update: Update, context: BotContext) -> None:
+        self.update = update
+        self.context = context
+        self.services = context.services
+        self.t = Translator(context.language or context.services.config.language)
+
+    @property
+    def user_id(self) -> int:
+        return self.update.effective_user.id
+
+    @property
+    def chat_id(self) -> int:
+        return self.update.effective_chat.id
+
+    @property
+    def is_private(self) -> bool:
+        return self.update.effective_chat.type == "private"
+
+    async def reply(self, key: str, markup: InlineKeyboardMarkup | None = None, **params: object) -> Message:
+        return await self.send_text(self.t(key, **params), markup)
+
+    async def send_text(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+        return await self.context.bot.send_message(self.chat_id, text, reply_markup=markup)
+
+    async def answer(self, key: str | None = None, *, alert: bool = False, **params: object) -> None:
+        """Answer the callback query (always, and first): a toast, or just stop the spinner."""
+        query = self.update.callback_query
+        if query is not None:
+            await query.answer(self.t(key, **params) if key else None, show_alert=alert)
+
+    async def edit(self, key: str, markup: InlineKeyboardMarkup | None = None, **params: object) -> None:
+        await self.edit_text(self.t(key, **params), markup)
+
+    async def edit_text(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Edit the message the tapped button sits on; an identical edit is not an error for us."""
+        message = self.update.callback_query.message
+        try:
+            await self.context.bot.edit_message_text(
+                text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
+            )
+        except BadRequest as error:
+            if not is_not_modified(error):
+                raise
+
+    async def notify(self, user_id: int, key: str, markup: MarkupFor | None = None,
+                     **params: object) -> bool:
+        """Message another person privately, in their language; False if they never started the bot."""
+        return await notify_user(self.context.application, user_id, key, markup, **params)
+
+
+MarkupFor = Callable[[Translator], InlineKeyboardMarkup]
+
+
+async def notify_user(application: Application, user_id: int, key: str,
+                      markup: MarkupFor | None = None, **params: object) -> bool:
+    """`markup` builds the keyboard in the recipient's language."""
+    services: Services = application.bot_data["services"]
+    person = await services.people.get(user_id)
+    t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    try:
+        await application.bot.send_message(user_id, t(key, **params),
+                                           reply_markup=markup(t) if markup else None)
+    except Forbidden:
+        log.info("user %s cannot be messaged (never started the bot or blocked it)", user_id)
+        return False
+    return True
+
+
+def translator_for(context: BotContext) -> Translator:
+    return Translator(context.language or context.services.config.language)
+
+
+def group_translator(context: BotContext) -> Translator:
+    """Groups are shared by many readers: they get the configured language."""
+    return Translator(context.services.config.language)

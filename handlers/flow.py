@@ -1,0 +1,140 @@
+"""Private-chat conversations, kept in the database so that a restart loses no step.
+
+A `Flow` is a small state machine: its steps are methods named `text_<step>` (typed input),
+`document_<step>` (a file) and `choice_<step>` (a tapped button). Buttons of a conversation
+carry `cv:<flow>:<step>:<value>`; a tap is honoured only while the person is still at that very
+step of that flow, so an old or forged button cannot skip a step. Bad input raises
+`DomainError`: the person gets the message (what was wrong, what to send instead) and stays at
+the same step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.errors import DomainError
+from handlers.callback_data import CallbackSpec
+from handlers.context import Ui
+
+log = logging.getLogger(__name__)
+
+CONVERSATION_BUTTON = CallbackSpec("cv", (("flow", str), ("step", str), ("value", str)))
+PAGE_SIZE = 8
+
+
+class Flow:
+    """Base class; subclasses set `name` (a short token) and define step methods."""
+
+    name = ""
+    first_step = ""
+
+    def button(self, ui: Ui, step: str, value: object, label: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label, callback_data=CONVERSATION_BUTTON.pack(flow=self.name, step=step, value=value)
+        )
+
+    def choice(self, ui: Ui, step: str, value: object, key: str, **params: object) -> InlineKeyboardButton:
+        return self.button(ui, step, value, ui.t(key, **params))
+
+    def cancel_row(self, ui: Ui) -> list[InlineKeyboardButton]:
+        return [self.choice(ui, "any", "cancel", "common.button_cancel")]
+
+    async def go(self, ui: Ui, step: str, data: dict) -> None:
+        await ui.services.conversations.save(ui.user_id, self.name, step, data, ui.services.clock.now())
+
+    async def finish(self, ui: Ui) -> None:
+        await ui.services.conversations.clear(ui.user_id)
+
+    async def start(self, ui: Ui, **kwargs: object) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define start()")
+
+    # ---- pickers ------------------------------------------------------------------------
+    def paged(self, ui: Ui, step: str, items: Sequence[tuple[object, str]], page: int,
+              extra_rows: Sequence[Sequence[InlineKeyboardButton]] = ()) -> InlineKeyboardMarkup:
+        """One page of choices with ◀ ▶, plus extra rows and Cancel; values are `id`, pages `p<n>`."""
+        pages = max(1, -(-len(items) // PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        rows = [[self.button(ui, step, value, label)]
+                for value, label in items[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+        navigation = []
+        if page > 0:
+            navigation.append(self.button(ui, step, f"p{page - 1}", ui.t("common.button_previous")))
+        if page < pages - 1:
+            navigation.append(self.button(ui, step, f"p{page + 1}", ui.t("common.button_next")))
+        if navigation:
+            rows.append(navigation)
+        rows.extend(list(row) for row in extra_rows)
+        rows.append(self.cancel_row(ui))
+        return InlineKeyboardMarkup(rows)
+
+
+def page_number(value: str) -> int | None:
+    """`p3` → 3 for page buttons; None for any other value."""
+    if value.startswith("p") and value[1:].isdigit():
+        return int(value[1:])
+    return None
+
+
+def choice_id(value: str) -> int:
+    """A tapped id, re-checked: a forged non-number is refused like an expired button."""
+    if not value.isdigit():
+        raise DomainError("common.button_expired")
+    return int(value)
+
+
+class FlowRegistry:
+    def __init__(self, flows: Sequence[Flow]) -> None:
+        self.flows = {flow.name: flow for flow in flows}
+
+    def __getitem__(self, name: str) -> Flow:
+        return self.flows[name]
+
+    async def on_message(self, ui: Ui, message: Message) -> bool:
+        """Route private input to the person's conversation; False when there is none."""
+        state = await ui.services.conversations.get(ui.user_id)
+        if state is None or state.flow not in self.flows:
+            return False
+        flow = self.flows[state.flow]
+        if message.document is not None:
+            handler = getattr(flow, f"document_{state.step}", None)
+            wrong_kind_key = "common.expected_text"
+            payload: object = message.document
+        else:
+            handler = getattr(flow, f"text_{state.step}", None)
+            wrong_kind_key = "common.expected_file" if hasattr(flow, f"document_{state.step}") else "common.expected_button"
+            payload = (message.text or "").strip()
+            if message.text is None and hasattr(flow, f"text_{state.step}"):
+                handler, wrong_kind_key = None, "common.expected_text"
+        if handler is None:
+            await ui.reply(wrong_kind_key)
+            return True
+        try:
+            await handler(ui, state.data, payload)
+        except DomainError as error:
+            await ui.reply(error.key, **error.params)
+        return True
+
+    async def on_button(self, ui: Ui, data: str) -> None:
+        values = CONVERSATION_BUTTON.unpack(data)
+        state = await ui.services.conversations.get(ui.user_id)
+        flow_name, step, value = values["flow"], values["step"], values["value"]
+        if step == "any" and value == "cancel" and state is not None and state.flow == flow_name:
+            await ui.answer()
+            await ui.services.conversations.clear(ui.user_id)
+            await ui.edit("common.cancelled")
+            return
+        if state is None or state.flow != flow_name or state.step != step:
+            await ui.answer("common.button_expired", alert=True)
+            return
+        handler = getattr(self.flows[flow_name], f"choice_{step}", None)
+        if handler is None:
+            await ui.answer("common.button_expired", alert=True)
+            return
+        await ui.answer()
+        try:
+            await handler(ui, state.data, value)
+        except DomainError as error:
+            await ui.reply(error.key, **error.params)

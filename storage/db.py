@@ -1,0 +1,225 @@
+"""The database object: one aiosqlite connection, explicit transactions, migrations, backup.
+
+All statements go through one connection, so concurrent handler tasks are serialised by a lock
+held for a whole transaction; a task already inside a transaction re-enters it freely (the
+`_owner` context variable), so a service can group several repository calls atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Row = sqlite3.Row
+_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("db_owner", default=None)
+
+
+class StorageError(Exception):
+    """The database cannot be used as configured (path, version, corruption)."""
+
+
+def utc_now_text() -> str:
+    return to_db_time(datetime.now(UTC))
+
+
+def to_db_time(moment: datetime | None) -> str | None:
+    """UTC, second precision, ISO 8601 with a Z: sorts correctly as text, portable to PostgreSQL."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to storage; pass an aware UTC datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+class Database:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self, *, migrate: bool = True) -> None:
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        await self._conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        await self._conn.execute("PRAGMA journal_mode = WAL")
+        await self._conn.execute("PRAGMA foreign_keys = ON")
+        await self._conn.execute("PRAGMA synchronous = NORMAL")
+        if migrate:
+            await self.migrate()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            # Fold the WAL back into the main file so a copied .db is complete on its own.
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StorageError("database is not open")
+        return self._conn
+
+    # ---- transactions -------------------------------------------------------------------
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception, re-entrant per task."""
+        if _owner.get() is not None:
+            yield
+            return
+        async with self._lock:
+            token = _owner.set(object())
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                await self.conn.execute("COMMIT")
+            finally:
+                _owner.reset(token)
+
+    @asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[None]:
+        if _owner.get() is not None:
+            yield
+            return
+        async with self._lock:
+            yield
+
+    # ---- statements ---------------------------------------------------------------------
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a write; returns lastrowid (for INSERT) — callers wanting rowcount use `changes`."""
+        async with self._serialised():
+            cursor = await self.conn.execute(sql, params)
+            last_id = cursor.lastrowid
+            await cursor.close()
+            return last_id or 0
+
+    async def changes(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a write; returns how many rows it changed (0 means a guard in WHERE refused it)."""
+        async with self._serialised():
+            cursor = await self.conn.execute(sql, params)
+            count = cursor.rowcount
+            await cursor.close()
+            return count
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self._serialised():
+            await self.conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._serialised():
+            cursor = await self.conn.execute(sql, params)
+            row = await cursor.fetchone()
+            await cursor.close()
+            return row
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._serialised():
+            cursor = await self.conn.execute(sql, params)
+            rows = await cursor.fetchall()
+            await cursor.close()
+            return list(rows)
+
+    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    # ---- migrations ---------------------------------------------------------------------
+    async def schema_version(self) -> int:
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        value = await self.fetch_value("SELECT MAX(version) FROM schema_migrations")
+        return int(value or 0)
+
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations in order, each in its own transaction; returns their names."""
+        migrations = available_migrations()
+        current = await self.schema_version()
+        newest = migrations[-1][0] if migrations else 0
+        if current > newest:
+            raise StorageError(
+                f"{self.path}: database schema version {current} is newer than this program"
+                f" knows ({newest}); upgrade league-bot instead of downgrading"
+            )
+        applied = []
+        for version, name, sql in migrations:
+            if version <= current:
+                continue
+            async with self.transaction():
+                for statement in split_statements(sql):
+                    await self.conn.execute(statement)
+                await self.conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, utc_now_text()),
+                )
+            log.info("applied migration %04d %s", version, name)
+            applied.append(f"{version:04d}_{name}")
+        return applied
+
+    # ---- backup -------------------------------------------------------------------------
+    async def backup(self, destination: str | Path) -> None:
+        """SQLite's online backup: a consistent copy even while the bot writes."""
+        destination = Path(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if destination.exists():
+            raise StorageError(f"{destination}: already exists; choose a new file name for the backup")
+        async with self._serialised():
+            async with aiosqlite.connect(destination) as target:
+                await self.conn.backup(target)
+
+
+def available_migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        number, _, rest = entry.name.partition("_")
+        found.append((int(number), rest.removesuffix(".sql"), entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [version for version, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise StorageError(f"two migrations share a version number: {versions}")
+    return found
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration into statements, respecting semicolons inside triggers and strings."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        if not buffer and line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise StorageError(f"migration ends with an incomplete statement: {buffer.strip()[:60]}")
+    return statements

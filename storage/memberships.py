@@ -1,0 +1,134 @@
+"""Memberships, join requests and handovers: who holds which role in which organisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.db import Database, Row, from_db_time, to_db_time
+from storage.models import Handover, JoinRequest, Membership, Role
+
+_MEMBERSHIP = "id, org_id, user_id, role, started_at, ended_at, end_reason"
+_REQUEST = "id, org_id, user_id, status, created_at, decided_by"
+_HANDOVER = "id, org_id, from_user_id, to_user_id, status, created_at"
+
+
+def _membership(row: Row) -> Membership:
+    return Membership(
+        id=row["id"], org_id=row["org_id"], user_id=row["user_id"], role=Role(row["role"]),
+        started_at=from_db_time(row["started_at"]), ended_at=from_db_time(row["ended_at"]),
+        end_reason=row["end_reason"],
+    )
+
+
+def _request(row: Row) -> JoinRequest:
+    return JoinRequest(
+        id=row["id"], org_id=row["org_id"], user_id=row["user_id"], status=row["status"],
+        created_at=from_db_time(row["created_at"]), decided_by=row["decided_by"],
+    )
+
+
+def _handover(row: Row) -> Handover:
+    return Handover(
+        id=row["id"], org_id=row["org_id"], from_user_id=row["from_user_id"],
+        to_user_id=row["to_user_id"], status=row["status"], created_at=from_db_time(row["created_at"]),
+    )
+
+
+class MembershipRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- memberships --------------------------------------------------------------------
+    async def current(self, org_id: int, user_id: int) -> Membership | None:
+        row = await self.db.fetch_one(
+            f"SELECT {_MEMBERSHIP} FROM memberships WHERE org_id = ? AND user_id = ? AND ended_at IS NULL",
+            (org_id, user_id),
+        )
+        return None if row is None else _membership(row)
+
+    async def of_user(self, user_id: int) -> list[Membership]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_MEMBERSHIP} FROM memberships WHERE user_id = ? AND ended_at IS NULL ORDER BY org_id",
+            (user_id,),
+        )
+        return [_membership(row) for row in rows]
+
+    async def of_org(self, org_id: int, role: Role | None = None) -> list[Membership]:
+        sql = f"SELECT {_MEMBERSHIP} FROM memberships WHERE org_id = ? AND ended_at IS NULL"
+        params: list = [org_id]
+        if role is not None:
+            sql += " AND role = ?"
+            params.append(role.value)
+        rows = await self.db.fetch_all(sql + " ORDER BY started_at, id", params)
+        return [_membership(row) for row in rows]
+
+    async def history(self, org_id: int) -> list[Membership]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_MEMBERSHIP} FROM memberships WHERE org_id = ? ORDER BY started_at, id", (org_id,)
+        )
+        return [_membership(row) for row in rows]
+
+    async def grant(self, org_id: int, user_id: int, role: Role, granted_by: int | None, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO memberships (org_id, user_id, role, granted_by, started_at) VALUES (?, ?, ?, ?, ?)",
+            (org_id, user_id, role.value, granted_by, to_db_time(now)),
+        )
+
+    async def end(self, membership_id: int, reason: str, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE memberships SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+            (to_db_time(now), reason, membership_id),
+        )
+
+    # ---- join requests ------------------------------------------------------------------
+    async def open_request(self, org_id: int, user_id: int, now: datetime) -> JoinRequest:
+        new_id = await self.db.execute(
+            "INSERT INTO join_requests (org_id, user_id, status, created_at) VALUES (?, ?, 'pending', ?)",
+            (org_id, user_id, to_db_time(now)),
+        )
+        return await self.request(new_id)
+
+    async def request(self, request_id: int) -> JoinRequest | None:
+        row = await self.db.fetch_one(f"SELECT {_REQUEST} FROM join_requests WHERE id = ?", (request_id,))
+        return None if row is None else _request(row)
+
+    async def pending_request(self, org_id: int, user_id: int) -> JoinRequest | None:
+        row = await self.db.fetch_one(
+            f"SELECT {_REQUEST} FROM join_requests WHERE org_id = ? AND user_id = ? AND status = 'pending'",
+            (org_id, user_id),
+        )
+        return None if row is None else _request(row)
+
+    async def decide_request(self, request_id: int, status: str, decided_by: int, now: datetime) -> bool:
+        """Close a pending request; False when someone else decided it first."""
+        changed = await self.db.changes(
+            "UPDATE join_requests SET status = ?, decided_by = ?, decided_at = ?"
+            " WHERE id = ? AND status = 'pending'",
+            (status, decided_by, to_db_time(now), request_id),
+        )
+        return changed == 1
+
+    # ---- handovers ----------------------------------------------------------------------
+    async def open_handover(self, org_id: int, from_user_id: int, to_user_id: int, now: datetime) -> Handover:
+        await self.db.execute(
+            "UPDATE handovers SET status = 'cancelled', decided_at = ?"
+            " WHERE org_id = ? AND from_user_id = ? AND status = 'pending'",
+            (to_db_time(now), org_id, from_user_id),
+        )
+        new_id = await self.db.execute(
+            "INSERT INTO handovers (org_id, from_user_id, to_user_id, status, created_at)"
+            " VALUES (?, ?, ?, 'pending', ?)",
+            (org_id, from_user_id, to_user_id, to_db_time(now)),
+        )
+        return await self.handover(new_id)
+
+    async def handover(self, handover_id: int) -> Handover | None:
+        row = await self.db.fetch_one(f"SELECT {_HANDOVER} FROM handovers WHERE id = ?", (handover_id,))
+        return None if row is None else _handover(row)
+
+    async def decide_handover(self, handover_id: int, status: str, now: datetime) -> bool:
+        changed = await self.db.changes(
+            "UPDATE handovers SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+            (status, to_db_time(now), handover_id),
+        )
+        return changed == 1

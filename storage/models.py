@@ -1,0 +1,104 @@
+"""Plain records the repositories return; nothing here knows about SQL or Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class OrgKind(StrEnum):
+    COUNTY_COMMITTEE = "county_committee"
+    COUNTY_LEVEL = "county_level"
+    TOWNSHIP = "township"
+    VILLAGE_BRANCH = "village_branch"
+    SCHOOL = "school"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    ORG_ADMIN = "org_admin"
+    CADRE = "cadre"
+
+
+class Binding(StrEnum):
+    HUB = "hub"
+    ORG = "org"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: int
+    name: str
+    kind: OrgKind
+    parent_id: int | None
+    deeds_quota: int
+    archived_at: datetime | None
+    created_at: datetime
+
+    @property
+    def active(self) -> bool:
+        return self.archived_at is None
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    display_name: str
+    username: str | None
+    real_name: str | None
+    phone: str | None
+    language: str | None
+    telegram_language: str | None
+    promoted_admin: bool
+    started: bool
+
+
+@dataclass(frozen=True)
+class Membership:
+    id: int
+    org_id: int
+    user_id: int
+    role: Role
+    started_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    id: int
+    org_id: int
+    user_id: int
+    status: str
+    created_at: datetime
+    decided_by: int | None
+
+
+@dataclass(frozen=True)
+class Handover:
+    id: int
+    org_id: int
+    from_user_id: int
+    to_user_id: int
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChatRecord:
+    id: int
+    chat_id: int
+    title: str
+    type: str
+    active: bool
+    binding: Binding | None
+    org_id: int | None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    user_id: int
+    flow: str
+    step: str
+    data: dict

@@ -1,0 +1,23 @@
+"""A strict in-memory fake of the Telegram Bot API for driving the real PTB Application.
+
+* ``FakeTelegram`` - the world (users, groups, messages, files, updates) and the API.
+* ``FakeRequest`` - plug it into ``telegram.Bot``/``ApplicationBuilder`` as the request.
+* ``serve`` - the same fake over HTTP on 127.0.0.1 (``base_url``/``base_file_url``).
+* ``UserClient`` - user-story helpers: ``send``, ``tap``, ``last_reply``, ``transcript``.
+"""
+
+from .client import Chat, UserClient
+from .core import ApiError, FakeMessage, FakeTelegram
+from .http import FakeServer, serve
+from .request import FakeRequest
+
+__all__ = [
+    "ApiError",
+    "Chat",
+    "FakeMessage",
+    "FakeRequest",
+    "FakeServer",
+    "FakeTelegram",
+    "UserClient",
+    "serve",
+]

@@ -1,0 +1,68 @@
+"""Configuration errors are one line naming the key and the fix; the CLI exits 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, parse_config
+
+
+def test_defaults_and_environment_token_wins():
+    config = parse_config('[telegram]\ntoken = "from-file"\n', environ={"TELEGRAM_BOT_TOKEN": "from-env"})
+    assert config.telegram.token == "from-env"
+    assert config.timezone == "Asia/Shanghai"
+    assert config.language == "zh-Hans"
+    assert config.storage.path == "data/league-bot.db"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[telegram]\ntokn = "x"\n', "telegram.tokn: unknown key; did you mean 'token'?"),
+    ("[telegram]\ntoken = 5\n", "telegram.token: must be a string, got an integer"),
+    ("county_admins = [\"abc\"]\n", "county_admins[0]: must be a Telegram user id"),
+    ("[storage]\nbusy_timeout_ms = true\n", "storage.busy_timeout_ms: must be an integer, got true/false"),
+    ('timezone = "Mars/Olympus"\n', 'timezone: unknown time zone "Mars/Olympus"'),
+    ('language = "fr"\n', 'language: "fr" is not supported'),
+    ("[telegram\n", "TOML syntax error"),
+    ("[telegram.webhook]\nenabled = true\n", "telegram.webhook.url: a webhook needs the public https://"),
+])
+def test_each_mistake_names_its_key(text, expected):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, environ={})
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_syntax_error_gives_line_and_column():
+    with pytest.raises(ConfigError, match=r"line 2, column"):
+        parse_config('log_level = "INFO"\n[telegram\n', environ={})
+
+
+def test_check_config_names_missing_token_and_exits_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main(["check-config", "--config", "config.example.toml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "telegram.token: missing" in err and "TELEGRAM_BOT_TOKEN" in err
+    assert "Traceback" not in err
+
+
+def test_check_config_accepts_example_with_token(capsys, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert main(["--config", "config.example.toml", "check-config"]) == 0
+    assert "config OK" in capsys.readouterr().out
+
+
+def test_config_path_from_environment(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LEAGUE_BOT_CONFIG", str(tmp_path / "missing.toml"))
+    assert main(["check-config"]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_example_config_documents_every_key():
+    """Each key of the example has a comment above it (the reference for operators)."""
+    lines = open("config.example.toml", encoding="utf-8").read().splitlines()
+    for index, line in enumerate(lines):
+        if "=" in line and not line.startswith("#"):
+            assert lines[index - 1].startswith("#"), f"undocumented key: {line}"

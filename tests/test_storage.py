@@ -1,0 +1,72 @@
+"""The database: migrations in order, transactions, WAL, foreign keys, online backup."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.cli import main
+from storage.db import Database, split_statements
+from storage.models import OrgKind
+from storage.organisations import OrganisationRepository
+from tests.harness import FakeClock
+
+
+async def test_migrations_apply_once_and_pragmas_hold(tmp_path):
+    db = Database(tmp_path / "sub" / "bot.db")
+    await db.open()
+    assert await db.schema_version() >= 1
+    assert (await db.fetch_value("PRAGMA journal_mode")) == "wal"
+    assert (await db.fetch_value("PRAGMA foreign_keys")) == 1
+    assert await db.migrate() == []  # nothing left to apply
+    await db.close()
+
+
+async def test_transaction_rolls_back_on_error(tmp_path):
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    orgs = OrganisationRepository(db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await orgs.add("县教育局团委", OrgKind.COUNTY_LEVEL, None, 3, FakeClock().now())
+            raise RuntimeError("boom")
+    assert await orgs.list() == []
+    await db.close()
+
+
+async def test_foreign_keys_are_enforced(tmp_path):
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    with pytest.raises(sqlite3.IntegrityError):
+        await OrganisationRepository(db).add("X", OrgKind.OTHER, 999, 0, FakeClock().now())
+    await db.close()
+
+
+async def test_backup_is_a_complete_copy_while_open(tmp_path):
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    await OrganisationRepository(db).add("城关镇团委", OrgKind.TOWNSHIP, None, 1, FakeClock().now())
+    await db.backup(tmp_path / "copy.db")
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("SELECT name FROM organisations").fetchall() == [("城关镇团委",)]
+    copy.close()
+    await db.close()
+
+
+def test_cli_migrate_and_backup(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "data" / "b.db"}"\n', encoding="utf-8")
+    assert main(["migrate", "--config", str(config)]) == 0
+    assert "applied: 0001_foundation" in capsys.readouterr().out
+    assert main(["migrate", "--config", str(config)]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["backup", str(tmp_path / "b2.db"), "--config", str(config)]) == 0
+    assert (tmp_path / "b2.db").exists()
+    assert main(["backup", str(tmp_path / "b2.db"), "--config", str(config)]) == 3
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_statement_splitter_keeps_trigger_bodies_whole():
+    sql = "CREATE TABLE a (x);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\n  SELECT 2;\nEND;\n"
+    assert len(split_statements(sql)) == 2
