@@ -11,7 +11,7 @@ from bot.permissions import Permissions
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.memberships import MembershipRepository
-from storage.models import Handover, JoinRequest, Membership, Role
+from storage.models import Handover, JoinRequest, Membership, Person, Role
 from storage.people import PeopleRepository
 
 
@@ -41,6 +41,10 @@ class MembershipService:
 
     async def history(self, org_id: int) -> list[Membership]:
         return await self.memberships.history(org_id)
+
+    async def current(self, org_id: int, user_id: int) -> Membership | None:
+        """The person's membership of the organisation now, or None."""
+        return await self.memberships.current(org_id, user_id)
 
     # ---- joining ------------------------------------------------------------------------
     async def request_join(self, user_id: int, org_id: int) -> JoinRequest:
@@ -135,18 +139,23 @@ class MembershipService:
         await self.audit.record(self.clock.now(), actor_id, "county_admin.promote", f"user:{user_id}")
 
     # ---- handover -----------------------------------------------------------------------
+    async def check_successor(self, actor_id: int, org_id: int, successor_id: int) -> Person:
+        """May `actor_id` hand `org_id` over to `successor_id`? Asked before confirming, and again on start."""
+        org = await self.orgs.get_active(org_id)
+        if not await self.permissions.is_org_admin(actor_id, org_id):
+            raise DomainError("handover.not_admin", org=org.name)
+        if successor_id == actor_id:
+            raise DomainError("handover.self")
+        successor = await self.people.get(successor_id)
+        if successor is None or not successor.started:
+            raise DomainError("handover.successor_not_started")
+        if await self.permissions.is_org_admin(successor_id, org_id):
+            raise DomainError("handover.successor_already_admin", name=successor.display_name)
+        return successor
+
     async def start_handover(self, actor_id: int, org_id: int, successor_id: int) -> Handover:
         async with self.db.transaction():
-            org = await self.orgs.get_active(org_id)
-            if not await self.permissions.is_org_admin(actor_id, org_id):
-                raise DomainError("handover.not_admin", org=org.name)
-            if successor_id == actor_id:
-                raise DomainError("handover.self")
-            successor = await self.people.get(successor_id)
-            if successor is None or not successor.started:
-                raise DomainError("handover.successor_not_started")
-            if await self.permissions.is_org_admin(successor_id, org_id):
-                raise DomainError("handover.successor_already_admin", name=successor.display_name)
+            await self.check_successor(actor_id, org_id, successor_id)
             handover = await self.memberships.open_handover(org_id, actor_id, successor_id, self.clock.now())
             await self.audit.record(self.clock.now(), actor_id, "handover.start", f"org:{org_id}", to=successor_id)
         return handover
@@ -167,19 +176,26 @@ class MembershipService:
                 raise DomainError("handover.already_answered")
             now = self.clock.now()
             outgoing = await self.memberships.current(handover.org_id, handover.from_user_id)
-            if accept and (outgoing is None or outgoing.role is not Role.ORG_ADMIN):
+            stale = accept and (outgoing is None or outgoing.role is not Role.ORG_ADMIN)
+            if stale:
                 # The predecessor lost the role meanwhile; a stale handover must not grant it.
+                # Cancelled here and refused after the commit (raising inside would roll it back).
                 await self.memberships.decide_handover(handover_id, "cancelled", now)
-                raise DomainError("handover.stale")
-            await self.memberships.decide_handover(handover_id, "accepted" if accept else "declined", now)
-            if accept:
-                incoming = await self.memberships.current(handover.org_id, actor_id)
-                if incoming is not None:
-                    await self.memberships.end(incoming.id, "role_change", now)
-                await self.memberships.grant(handover.org_id, actor_id, Role.ORG_ADMIN, handover.from_user_id, now)
-                # The predecessor leaves with the role: a cadre who changed jobs keeps no
-                # access to the organisation's (children's) data. They may join again.
-                await self.memberships.end(outgoing.id, "handover", now)
-            await self.audit.record(now, actor_id, "handover.accept" if accept else "handover.decline",
-                                    f"org:{handover.org_id}", from_user=handover.from_user_id)
+                await self.audit.record(now, actor_id, "handover.stale", f"org:{handover.org_id}",
+                                        from_user=handover.from_user_id)
+            else:
+                await self.memberships.decide_handover(handover_id, "accepted" if accept else "declined", now)
+                if accept:
+                    incoming = await self.memberships.current(handover.org_id, actor_id)
+                    if incoming is not None:
+                        await self.memberships.end(incoming.id, "role_change", now)
+                    await self.memberships.grant(handover.org_id, actor_id, Role.ORG_ADMIN,
+                                                 handover.from_user_id, now)
+                    # The predecessor leaves with the role: a cadre who changed jobs keeps no
+                    # access to the organisation's (children's) data. They may join again.
+                    await self.memberships.end(outgoing.id, "handover", now)
+                await self.audit.record(now, actor_id, "handover.accept" if accept else "handover.decline",
+                                        f"org:{handover.org_id}", from_user=handover.from_user_id)
+        if stale:
+            raise DomainError("handover.stale")
         return await self.get_handover(handover_id)

@@ -64,9 +64,21 @@ class OrganisationService:
         return await self.orgs.list(include_archived=include_archived)
 
     async def search(self, text: str, *, limit: int = 20) -> list[Organisation]:
+        return await self._search(text, limit=limit, include_archived=False)
+
+    async def search_all(self, text: str, *, limit: int = 20) -> list[Organisation]:
+        """Like `search`, archived organisations included (to edit or restore them)."""
+        return await self._search(text, limit=limit, include_archived=True)
+
+    async def _search(self, text: str, *, limit: int, include_archived: bool) -> list[Organisation]:
         needle = text.strip().lower()
-        found = [org for org in await self.orgs.list() if needle in org.name.lower()]
+        found = [org for org in await self.orgs.list(include_archived=include_archived)
+                 if needle in org.name.lower()]
         return found[:limit]
+
+    async def names(self) -> set[str]:
+        """Every organisation's name, archived ones included: an import may reuse none of them."""
+        return await self.orgs.names()
 
     async def check_new_name(self, text: str, *, current_id: int | None = None) -> str:
         name = clean_name(text)

@@ -246,8 +246,17 @@ async def test_kicked_bot_is_forbidden(bot: Bot, fake: FakeTelegram) -> None:
     assert member.new_chat_member.status == "kicked"
     with pytest.raises(Forbidden, match="(?i)bot was kicked from the group chat"):
         await bot.send_message(GROUP, "still here?")
-    fake.bot_added_to_group(GROUP, ALICE, status="administrator")
+    readded = Update.de_json(fake.bot_added_to_group(GROUP, ALICE, status="administrator"), bot)
+    assert readded.my_chat_member.old_chat_member.status == "kicked"
+    assert readded.my_chat_member.new_chat_member.status == "administrator"
     await bot.send_message(GROUP, "back")
+
+
+async def test_bot_added_after_add_group_is_a_real_join(bot: Bot, fake: FakeTelegram) -> None:
+    fake.add_group(-4002, "New branch", admins=[BOB])
+    joined = Update.de_json(fake.bot_added_to_group(-4002, BOB), bot).my_chat_member
+    assert (joined.old_chat_member.status, joined.new_chat_member.status) == ("left", "member")
+    assert joined.from_user.id == BOB
 
 
 async def test_migrated_group_raises_chat_migrated(bot: Bot, fake: FakeTelegram) -> None:
@@ -272,6 +281,23 @@ async def test_anonymous_admin_posts_as_the_group(bot: Bot, fake: FakeTelegram) 
     assert update.effective_user.username == "GroupAnonymousBot"
     assert update.message.sender_chat.id == GROUP
     assert update.message.entities[0].type == "bot_command"
+
+
+async def test_replies_and_locations_parse_in_ptb(bot: Bot, fake: FakeTelegram) -> None:
+    command = Update.de_json(fake.user_sends(BOB, GROUP, "/join@league_test_bot now"), bot)
+    assert command.message.entities[0].length == len("/join@league_test_bot")
+    reply = await command.message.reply_text("joined")  # PTB quotes by default in groups
+    assert reply.reply_to_message.message_id == command.message.message_id
+    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+        await bot.send_message(GROUP, "x", reply_to_message_id=999)
+
+    answer = Update.de_json(
+        fake.user_sends(BOB, GROUP, "thanks", reply_to_message_id=reply.message_id), bot
+    )
+    assert answer.message.reply_to_message.from_user.id == fake.bot_id
+    located = Update.de_json(fake.user_sends(ALICE, ALICE, location=(31.23, 121.47)), bot)
+    assert (located.message.location.latitude, located.message.location.longitude) == (
+        31.23, 121.47)
 
 
 async def test_pinning_needs_admin_rights_in_groups(bot: Bot, fake: FakeTelegram) -> None:

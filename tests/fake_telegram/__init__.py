@@ -6,9 +6,10 @@
 * ``UserClient`` - user-story helpers: ``send``, ``tap``, ``last_reply``, ``transcript``.
 """
 
+from typing import Any
+
 from .client import Chat, UserClient
 from .core import ApiError, FakeMessage, FakeTelegram
-from .http import FakeServer, serve
 from .request import FakeRequest
 
 __all__ = [
@@ -21,3 +22,13 @@ __all__ = [
     "UserClient",
     "serve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily so `python -m tests.fake_telegram.http` does not find its own module
+    # already imported by the package (runpy warns about that).
+    if name in ("serve", "FakeServer"):
+        from . import http
+
+        return getattr(http, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

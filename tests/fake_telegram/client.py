@@ -44,9 +44,9 @@ class UserClient:
         await self._run(update)
         return self._sent_message(update)
 
-    async def send_document(self, file_name: str, content: bytes, *,
+    async def send_document(self, file_name: str, content: bytes,
                             mime_type: str = "application/octet-stream",
-                            chat_id: int | None = None, caption: str | None = None
+                            chat_id: int | None = None, *, caption: str | None = None
                             ) -> FakeMessage:
         update = self.fake.user_sends(
             self.user_id, self._chat(chat_id), caption,

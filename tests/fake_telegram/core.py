@@ -421,7 +421,7 @@ class FakeTelegram:
                     raise AssertionError(
                         f"user {user_id} is not an admin of {chat_id}, so cannot post anonymously"
                     )
-            if text is None and document is None and location is None:
+            if not text and document is None and location is None:
                 raise AssertionError("user_sends needs text, a document or a location")
             if reply_to_message_id is not None:
                 target = chat.messages.get(reply_to_message_id)
@@ -526,18 +526,25 @@ class FakeTelegram:
 
     def bot_added_to_group(self, chat_id: int, by_user_id: int, *, status: str = "member"
                            ) -> dict:
+        """Someone adds the bot; returns the my_chat_member update.
+
+        The update always shows a transition from outside the group (``left``, or
+        ``kicked`` if it was kicked), also right after ``add_group`` - which puts the bot in
+        the group silently - so "was I just added?" checks in the bot see a real join.
+        """
         if status not in ("member", "administrator"):
             raise AssertionError(f"status must be member/administrator, got {status!r}")
         with self._lock:
             chat = self._require_group(chat_id)
             user = self._require_user(by_user_id)
             chat.members.add(by_user_id)
-            old_status = chat.bot_status
+            old_status = chat.bot_status if chat.bot_status in ("left", "kicked") else "left"
             chat.bot_status = status
             return self._queue_my_chat_member(chat, user.as_json(), old_status, status)
 
     def bot_removed_from_group(self, chat_id: int, by_user_id: int, *, status: str = "kicked"
                                ) -> dict:
+        """Someone kicks the bot (or it is made to leave); later sends fail with 403."""
         if status not in ("kicked", "left"):
             raise AssertionError(f"status must be kicked/left, got {status!r}")
         with self._lock:

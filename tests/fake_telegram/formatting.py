@@ -23,7 +23,11 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "EntityParseError",
+    "parse_html",
+    "parse_markdown_legacy",
+    "parse_markdown_v2",
     "parse_text",
+    "strip_text",
     "utf16_len",
 ]
 

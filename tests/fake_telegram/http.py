@@ -78,8 +78,9 @@ def serve(fake: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> FakeSer
     handler = type("BoundFakeTelegramHandler", (_Handler,), {"fake": fake})
     httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, name="fake-telegram-http",
-                              daemon=True)
+    # A short poll interval keeps close() (which waits for the serve loop) snappy.
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="fake-telegram-http", daemon=True)
     thread.start()
     return FakeServer(fake, httpd, thread)
 

@@ -1,0 +1,94 @@
+"""The real `league-bot run` process against the fake Telegram served over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fake_telegram import FakeTelegram, serve
+
+ADMIN = 100001
+HUB = -1009
+TOKEN = "424242:E2E-TOKEN"
+
+
+def wait_for(predicate, what: str, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def served_fake():
+    fake = FakeTelegram()
+    server = serve(fake)
+    yield fake, server
+    server.close()
+
+
+def start_bot(tmp_path: Path, server) -> subprocess.Popen:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'county_admins = [{ADMIN}]\n'
+        f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
+        f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def bot_texts(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [m.text or "" for m in fake.bot_messages(chat_id)]
+
+
+def test_run_answers_start_binds_a_group_and_stops_on_sigterm(tmp_path, served_fake):
+    fake, server = served_fake
+    fake.add_user(ADMIN, "县管理员", username="county_admin")
+    # Sent while the bot was down: it must still be answered (pending updates are kept).
+    fake.user_sends(ADMIN, ADMIN, "/start")
+    process = start_bot(tmp_path, server)
+    try:
+        wait_for(lambda: any("团县委的工作助手" in t for t in bot_texts(fake, ADMIN)), "the /start answer")
+        fake.add_group(HUB, "县团干部群", admins=(ADMIN,))
+        fake.bot_added_to_group(HUB, ADMIN)
+        wait_for(lambda: bot_texts(fake, HUB), "the bot's hello in the group")
+        fake.user_sends(ADMIN, HUB, "/bind")
+        wait_for(lambda: len(bot_texts(fake, HUB)) >= 2, "the /bind answer")
+        before = len(fake.bot_messages(ADMIN))
+        fake.user_sends(ADMIN, ADMIN, f"/start bind_{HUB}")
+        picker = wait_for(lambda: fake.bot_messages(ADMIN)[before:], "the binding picker")[0]
+        hub_button = next(data for label, data in picker.buttons() if "枢纽群" in label)
+        fake.user_taps(ADMIN, ADMIN, picker.message_id, hub_button)
+        wait_for(lambda: any("确认绑定" in label for label in fake.last_bot_message(ADMIN).button_labels()),
+                 "the confirmation")
+        confirm = fake.last_bot_message(ADMIN)
+        fake.user_taps(ADMIN, ADMIN, confirm.message_id,
+                       next(data for label, data in confirm.buttons() if "确认绑定" in label))
+        wait_for(lambda: any("本群已绑定为 <b>枢纽群</b>" in t or "本群已绑定为 枢纽群" in t
+                             for t in bot_texts(fake, HUB)), "the binding notice in the group")
+        assert fake.commands(scope={"type": "all_private_chats"}, language_code="zh")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    stderr = process.stderr.read()
+    assert code == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert TOKEN not in stderr and TOKEN not in process.stdout.read()
+    assert "database closed" in stderr
+    assert fake.unknown_methods == []
