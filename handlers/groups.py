@@ -8,6 +8,8 @@ from telegram.constants import ChatMemberStatus
 from bot.errors import DomainError, PermissionDenied
 from handlers.common import private_link_markup
 from handlers.context import BotContext, Ui, group_translator, notify_user, translator_for
+from handlers.i18n import Translator
+from storage.models import Binding
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
 
@@ -31,7 +33,8 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
         chat.id, chat.title or str(chat.id), chat.type, status, change.from_user.id if change.from_user else None
     )
     if result.lost_bound_group:
-        bound_to = await binding_label(context, result.chat.binding, result.chat.org_id)
+        bound_to = await binding_label(context, result.chat.binding, result.chat.org_id,
+                                       group_translator(context))
         for admin_id in await services.permissions.county_admin_ids():
             await notify_user(context.application, admin_id, "groups.bot_removed_admins",
                               title=chat.title, bound_to=bound_to)
@@ -39,8 +42,9 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
         await context.bot.send_message(chat.id, group_translator(context)("groups.hello"))
 
 
-async def binding_label(context: BotContext, binding, org_id: int | None) -> str:
-    t = translator_for(context)
+async def binding_label(context: BotContext, binding: Binding | None, org_id: int | None,
+                        t: Translator | None = None) -> str:
+    t = t or translator_for(context)
     if binding is None:
         return t("groups.binding_none")
     if org_id is None:
@@ -71,8 +75,7 @@ async def unbind_command(update: Update, context: BotContext) -> None:
     chat = await ui.services.groups.unbind(
         ui.user_id, ui.chat_id, is_chat_admin=await is_chat_admin(context, ui.chat_id, ui.user_id)
     )
-    label = await binding_label(context, chat.binding, chat.org_id)
-    await ui.reply("groups.unbound", was=label)
+    await ui.reply("groups.unbound", was=await binding_label(context, chat.binding, chat.org_id, ui.t))
 
 
 async def groups_command(update: Update, context: BotContext) -> None:
@@ -157,7 +160,8 @@ class BindFlow(Flow):
             await self.finish(ui)
             raise
         await self.finish(ui)
-        label = await binding_label(ui.context, chat.binding, chat.org_id)
+        label = await binding_label(ui.context, chat.binding, chat.org_id, ui.t)
         await ui.edit("groups.bound_private", title=chat.title, bound_to=label)
-        group_text = group_translator(ui.context)("groups.bound_group", bound_to=label)
-        await ui.context.bot.send_message(chat.chat_id, group_text)
+        in_group = group_translator(ui.context)
+        group_label = await binding_label(ui.context, chat.binding, chat.org_id, in_group)
+        await ui.context.bot.send_message(chat.chat_id, in_group("groups.bound_group", bound_to=group_label))

@@ -205,11 +205,11 @@ class MembersFlow(Flow):
         org = await ui.services.orgs.get(org_id)
         person = await ui.services.people.get(user_id)
         if role is Role.ORG_ADMIN:
-            await tell_new_admin(ui, user_id, org.name)
+            told = await tell_new_admin(ui, user_id, org.name)
         else:
-            await ui.notify(user_id, "members.you_are_cadre", org=org.name)
+            told = await ui.notify(user_id, "members.you_are_cadre", org=org.name)
         note = ui.t("members.role_changed", name=name_of(person, user_id), role=role_label(ui, role))
-        await self._show_list(ui, data, edit=True, note=note)
+        await self._show_list(ui, data, edit=True, note=told_note(ui, note, told))
 
     async def choice_remove(self, ui: Ui, data: dict, value: str) -> None:
         org_id, user_id = data["org_id"], data["user_id"]
@@ -221,8 +221,9 @@ class MembersFlow(Flow):
         await ui.services.membership.remove_member(ui.user_id, org_id, user_id)
         org = await ui.services.orgs.get(org_id)
         person = await ui.services.people.get(user_id)
-        await ui.notify(user_id, "members.you_were_removed", org=org.name)
-        await self._show_list(ui, data, edit=True, note=ui.t("members.removed", name=name_of(person, user_id)))
+        told = await ui.notify(user_id, "members.you_were_removed", org=org.name)
+        note = ui.t("members.removed", name=name_of(person, user_id))
+        await self._show_list(ui, data, edit=True, note=told_note(ui, note, told))
 
     # ---- a county admin appoints an admin -----------------------------------------------
     async def text_appoint(self, ui: Ui, data: dict, text: str) -> None:
@@ -246,9 +247,13 @@ class MembersFlow(Flow):
         org = await ui.services.orgs.get(org_id)
         person = await ui.services.people.get(user_id)
         told = await tell_new_admin(ui, user_id, org.name)
-        note = ui.t("members.appointed" if told else "members.appointed_not_told",
-                    name=name_of(person, user_id), org=org.name)
-        await self._show_list(ui, data, edit=True, note=note)
+        note = ui.t("members.appointed", name=name_of(person, user_id), org=org.name)
+        await self._show_list(ui, data, edit=True, note=told_note(ui, note, told))
+
+
+def told_note(ui: Ui, note: str, told: bool) -> str:
+    """An outcome, and whether the person it concerns could be told privately."""
+    return f"{note}{ui.t('members.told' if told else 'members.not_told')}"
 
 
 async def tell_new_admin(ui: Ui, user_id: int, org_name: str) -> bool:

@@ -63,6 +63,7 @@ class Harness:
 
     async def deliver(self, update: dict) -> None:
         # The fake also queues every update for getUpdates; in-process tests deliver directly.
+        self.fake.discard_update(update["update_id"])
         await self.app.process_update(Update.de_json(update, self.app.bot))
 
     def user(self, user_id: int, first_name: str, *, username: str | None = None,

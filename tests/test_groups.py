@@ -88,7 +88,7 @@ async def test_forged_bind_confirmation_is_refused(harness):
     update = harness.fake.user_taps(COUNTY_ADMIN_ID, COUNTY_ADMIN_ID, message.message_id,
                                     "cv:bd:confirm:yes", forge=True)
     await harness.deliver(update)
-    assert admin.callback_answers()[-1] == "这个按钮已过期或无效。请重新发送命令开始。"
+    assert harness.fake.callback_answers[-1]["text"] == "这个按钮已过期或无效。请重新发送命令开始。"
     assert await harness.services.groups.hub() is None
 
 
