@@ -63,6 +63,10 @@ class MembershipService:
         admins = [m.user_id for m in await self.memberships.of_org(org_id, Role.ORG_ADMIN)]
         return admins or await self.permissions.county_admin_ids()
 
+    async def pending_requests(self, actor_id: int, org_id: int) -> list[JoinRequest]:
+        await self.permissions.require_org_manager(actor_id, org_id)
+        return await self.memberships.pending_requests(org_id)
+
     async def pending_request(self, request_id: int) -> JoinRequest:
         request = await self.memberships.request(request_id)
         if request is None:

@@ -16,6 +16,7 @@ from handlers.common import flows
 from handlers.context import BotContext, MarkupFor, Ui
 from handlers.flow import PAGE_SIZE, Flow, choice_id, page_number
 from handlers.i18n import Translator
+from handlers.join import decision_markup
 from storage.models import Organisation, Person, Role
 
 HANDOVER_ANSWER = CallbackSpec("ha", (("handover", int), ("answer", str)))
@@ -24,6 +25,9 @@ _ROLE_ACTIONS = {"admin": Role.ORG_ADMIN, "cadre": Role.CADRE}
 
 
 # ---- small renderings ---------------------------------------------------------------------
+PENDING_SHOWN = 10
+
+
 def day(ui: Ui, moment: datetime) -> str:
     """A date as the county reads it: YYYY-MM-DD in the configured time zone."""
     return moment.astimezone(ui.services.config.zone).strftime("%Y-%m-%d")
@@ -135,6 +139,9 @@ class MembersFlow(Flow):
         items = [(m.user_id, ui.t("members.member_button", name=name_of(people.get(m.user_id), m.user_id),
                                   role=role_label(ui, m.role))) for m in members]
         extra = []
+        pending = await ui.services.membership.pending_requests(ui.user_id, org_id)
+        if pending:
+            extra.append([self.choice(ui, "member", "pending", "members.button_pending", count=len(pending))])
         if county:
             extra.append([self.choice(ui, "member", "appoint", "members.button_appoint")])
         if data.get("many"):
@@ -145,6 +152,9 @@ class MembersFlow(Flow):
         await (ui.edit_text(text, markup) if edit else ui.send_text(text, markup))
 
     async def choice_member(self, ui: Ui, data: dict, value: str) -> None:
+        if value == "pending":
+            await self._send_pending(ui, data["org_id"])
+            return
         page = page_number(value)
         if page is not None:
             await self._show_list(ui, data, edit=True, page=page)
@@ -162,6 +172,18 @@ class MembersFlow(Flow):
             await ui.edit("members.appoint_ask", InlineKeyboardMarkup([self.cancel_row(ui)]), org=org.name)
             return
         await self._show_member(ui, data, choice_id(value))
+
+    async def _send_pending(self, ui: Ui, org_id: int) -> None:
+        """Each waiting application again, with its Approve/Reject buttons (in case a notice was missed)."""
+        org = await ui.services.orgs.get(org_id)
+        requests = await ui.services.membership.pending_requests(ui.user_id, org_id)
+        people = await ui.services.people.many([r.user_id for r in requests])
+        for request in requests[:PENDING_SHOWN]:
+            person = people.get(request.user_id)
+            await ui.reply("join.approval_request", decision_markup(request.id)(ui.t),
+                           name=name_of(person, request.user_id), username=at_username(person), org=org.name)
+        if len(requests) > PENDING_SHOWN:
+            await ui.reply("members.pending_more", count=len(requests) - PENDING_SHOWN)
 
     async def _show_member(self, ui: Ui, data: dict, user_id: int) -> None:
         await ui.services.permissions.require_org_manager(ui.user_id, data["org_id"])

@@ -99,6 +99,13 @@ class MembershipRepository:
         )
         return None if row is None else _request(row)
 
+    async def pending_requests(self, org_id: int) -> list[JoinRequest]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_REQUEST} FROM join_requests WHERE org_id = ? AND status = 'pending' ORDER BY id",
+            (org_id,),
+        )
+        return [_request(row) for row in rows]
+
     async def decide_request(self, request_id: int, status: str, decided_by: int, now: datetime) -> bool:
         """Close a pending request; False when someone else decided it first."""
         changed = await self.db.changes(

@@ -456,3 +456,19 @@ async def test_promote_needs_an_argument_a_known_person_and_a_county_admin(harne
     assert await harness.services.permissions.is_county_admin(LIU)
     await admin.send(f"/promote {LIU}")
     assert "吴干事 已经是团县委管理员了" in admin.last_reply().text
+
+
+async def test_members_lists_pending_requests_with_decision_buttons(harness):
+    """An admin who missed the approval notice finds the application again in /members."""
+    admin = harness.admin()
+    await admin.send("/start")
+    org = await harness.services.orgs.create(COUNTY_ADMIN_ID, "县卫健委团委", OrgKind.COUNTY_LEVEL, None)
+    bob = harness.user(200777, "Bob", username="bob")
+    await bob.send(f"/start join_{org.id}")
+    await bob.tap("✅ 提交申请")
+    await admin.send("/members")
+    await admin.tap("县卫健委团委")
+    await admin.tap("📝 待审批的加入申请（1）")
+    assert "<b>Bob</b>" in admin.last_reply().raw_text or "Bob" in admin.last_reply().text
+    await admin.tap("✅ 批准")
+    assert await harness.services.permissions.role_in(bob.user_id, org.id) is Role.CADRE
