@@ -90,7 +90,7 @@ _DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
 _NAME, _KIND, _PARENT, _QUOTA = "name", "kind", "parent", "deeds_quota"
 _FIELDS = (_NAME, _KIND, _PARENT, _QUOTA)
 _REQUIRED_FIELDS = (_NAME, _KIND)
-_CANONICAL_HEADER = dict(zip(_FIELDS, HEADERS))
+_CANONICAL_HEADER = dict(zip(_FIELDS, HEADERS, strict=False))
 # The field ids double as the accepted English headers.
 _FIELD_BY_HEADER = {
     **{header.casefold(): field for field, header in _CANONICAL_HEADER.items()},
@@ -546,7 +546,7 @@ def _fill_help_sheet(sheet) -> None:
             cell.font = Font(bold=True)
         for line in lines:
             sheet.append(line)
-    for letter, width in zip("ABC", (16, 28, 90)):
+    for letter, width in zip("ABC", (16, 28, 90), strict=False):
         sheet.column_dimensions[letter].width = width
     for row in sheet.iter_rows():
         for cell in row:

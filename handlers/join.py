@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.errors import DomainError
 from handlers.callback_data import CallbackSpec
 from handlers.common import private_link_markup
 from handlers.context import BotContext, MarkupFor, Ui
-from handlers.i18n import Translator
+from handlers.keyboards import verdict_markup
 from handlers.flow import Flow, choice_id, page_number
 
 JOIN_DECISION = CallbackSpec("jd", (("request", int), ("verdict", str)))
@@ -72,14 +72,8 @@ class JoinFlow(Flow):
 
 
 def decision_markup(request_id: int) -> MarkupFor:
-    def build(t: Translator) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[
-            InlineKeyboardButton(t("join.button_approve"),
-                                 callback_data=JOIN_DECISION.pack(request=request_id, verdict="a")),
-            InlineKeyboardButton(t("join.button_reject"),
-                                 callback_data=JOIN_DECISION.pack(request=request_id, verdict="r")),
-        ]])
-    return build
+    return verdict_markup(JOIN_DECISION, {"request": request_id}, "verdict",
+                          (("a", "join.button_approve"), ("r", "join.button_reject")))
 
 
 async def join_command(update: Update, context: BotContext) -> None:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.errors import DomainError
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows
 from handlers.context import BotContext, MarkupFor, Ui
 from handlers.flow import PAGE_SIZE, Flow, choice_id, page_number
-from handlers.i18n import Translator
 from handlers.join import decision_markup
+from handlers.keyboards import verdict_markup
 from storage.models import Organisation, Person, Role
 
 HANDOVER_ANSWER = CallbackSpec("ha", (("handover", int), ("answer", str)))
@@ -382,14 +382,8 @@ class HandoverFlow(Flow):
 
 def answer_markup(handover_id: int) -> MarkupFor:
     """Accept / Decline, labelled in the successor's language."""
-    def build(t: Translator) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[
-            InlineKeyboardButton(t("handover.button_accept"),
-                                 callback_data=HANDOVER_ANSWER.pack(handover=handover_id, answer="a")),
-            InlineKeyboardButton(t("handover.button_decline"),
-                                 callback_data=HANDOVER_ANSWER.pack(handover=handover_id, answer="d")),
-        ]])
-    return build
+    return verdict_markup(HANDOVER_ANSWER, {"handover": handover_id}, "answer",
+                          (("a", "handover.button_accept"), ("d", "handover.button_decline")))
 
 
 async def handover_command(update: Update, context: BotContext) -> None:

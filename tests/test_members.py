@@ -263,7 +263,7 @@ async def test_successor_who_never_started_the_bot_and_other_bad_input_keep_the_
 
 async def test_successor_who_blocked_the_bot_is_reported(harness):
     org, zhang = await org_with_admin(harness)
-    bai = await add_cadre(harness, org, BAI, "小白", "bai")
+    await add_cadre(harness, org, BAI, "小白", "bai")
     harness.fake.block_bot(BAI)
     await zhang.send("/handover")
     await zhang.tap("小白 @bai")
