@@ -54,6 +54,10 @@ async def on_startup(application: Application) -> None:
     services: Services = application.bot_data["services"]
     await services.open()
     await set_command_menus(application)
+    from handlers.scheduling import schedule_wake
+
+    # Occurrences missed while the bot was down are handled at once (the grace rule decides).
+    await schedule_wake(application, now=True)
     log.info("league-bot started as @%s", application.bot.username)
 
 

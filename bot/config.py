@@ -10,6 +10,7 @@ import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,9 +52,17 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    grace_minutes: int = 60
+    quiet_start: str = "22:00"
+    quiet_end: str = "07:00"
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -78,6 +87,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "secret_token": str,
     },
     "storage": {"path": str, "busy_timeout_ms": int},
+    "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
@@ -139,6 +149,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
     telegram_raw.pop("token", None)
     telegram = TelegramConfig(token=token.strip(), webhook=webhook, **telegram_raw)
     storage = StorageConfig(**raw.get("storage", {}))
+    reminders = RemindersConfig(**raw.get("reminders", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -150,6 +161,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
     config = Config(
         telegram=telegram,
         storage=storage,
+        reminders=reminders,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -174,6 +186,14 @@ def _check_values(config: Config) -> None:
         raise ConfigError(f'log_level: "{config.log_level}" is not a level; use one of {", ".join(LOG_LEVELS)}')
     if config.storage.busy_timeout_ms < 0:
         raise ConfigError("storage.busy_timeout_ms: must not be negative (for example: busy_timeout_ms = 5000)")
+    quiet = (config.reminders.quiet_start, config.reminders.quiet_end)
+    if any(quiet) and not all(parse_clock(value) for value in quiet):
+        raise ConfigError(
+            'reminders.quiet_start/quiet_end: use 24-hour "HH:MM" for both (e.g. "22:00" and "07:00"),'
+            ' or "" for both to turn quiet hours off'
+        )
+    if config.reminders.grace_minutes < 0:
+        raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
     hook = config.telegram.webhook
     if hook.enabled and not hook.url.startswith("https://"):
         raise ConfigError(
@@ -182,6 +202,15 @@ def _check_values(config: Config) -> None:
         )
     if not 0 < hook.port < 65536:
         raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
+
+
+def parse_clock(text: str) -> time | None:
+    """ "HH:MM" → time, or None when it is not one."""
+    try:
+        hours, minutes = text.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        return None
 
 
 def require_token(config: Config) -> None:

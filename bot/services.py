@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, parse_clock
 from bot.groups import GroupService
 from bot.membership import MembershipService
 from bot.orgs import OrganisationService
 from bot.people import PeopleService
 from bot.permissions import Permissions
+from bot.reminders import QuietHours, ReminderService
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
@@ -18,6 +20,7 @@ from storage.db import Database
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
 from storage.people import PeopleRepository
+from storage.reminders import ReminderRepository
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Services:
     membership: MembershipService
     groups: GroupService
     conversations: ConversationRepository
+    reminders: ReminderService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
@@ -39,6 +43,11 @@ class Services:
         audit = AuditRepository(db)
         permissions = Permissions(config.county_admins, people_repo, membership_repo)
         orgs = OrganisationService(db, OrganisationRepository(db), audit, permissions, clock)
+        chats = ChatRepository(db)
+        settings = config.reminders
+        quiet = None
+        if settings.quiet_start and settings.quiet_end:
+            quiet = QuietHours(parse_clock(settings.quiet_start), parse_clock(settings.quiet_end))
         return cls(
             config=config,
             clock=clock,
@@ -47,8 +56,10 @@ class Services:
             people=PeopleService(people_repo, clock, config.language),
             orgs=orgs,
             membership=MembershipService(db, membership_repo, people_repo, orgs, audit, permissions, clock),
-            groups=GroupService(db, ChatRepository(db), orgs, audit, permissions, clock),
+            groups=GroupService(db, chats, orgs, audit, permissions, clock),
             conversations=ConversationRepository(db),
+            reminders=ReminderService(db, ReminderRepository(db), chats, permissions, clock, config.zone,
+                                      grace=timedelta(minutes=settings.grace_minutes), quiet=quiet),
         )
 
     async def open(self) -> None:

@@ -35,6 +35,11 @@ class ChatRepository:
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", (chat_id,))
         return None if row is None else _chat(row)
 
+    async def by_id(self, record_id: int | None) -> ChatRecord | None:
+        """By the stable surrogate id, which survives a supergroup migration."""
+        row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (record_id,))
+        return None if row is None else _chat(row)
+
     async def hub(self) -> ChatRecord | None:
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM chats WHERE binding = 'hub'")
         return None if row is None else _chat(row)

@@ -61,6 +61,12 @@ class Harness:
         await on_shutdown(self.app)
         await self.app.shutdown()
 
+    async def tick(self):
+        """What the wake-up job does, at the fake clock's "now"."""
+        from handlers.scheduling import telegram_sender
+
+        return await self.services.reminders.deliver_due(telegram_sender(self.app))
+
     async def deliver(self, update: dict) -> None:
         # The fake also queues every update for getUpdates; in-process tests deliver directly.
         self.fake.discard_update(update["update_id"])

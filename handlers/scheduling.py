@@ -1,0 +1,76 @@
+"""The reminder wake-up job and the Telegram side of sending one reminder message.
+
+There is one job, `reminders:wake`, always derived from the database: it runs the domain's
+`deliver_due` and then sets itself for the next send time. APScheduler's default would skip a
+job more than a second late, so it runs whenever it is late (misfire_grace_time=None), and the
+domain's grace rule decides what a late occurrence gets.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timedelta
+
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, CallbackContext
+
+from bot.reminders import SendResult, Sender
+from bot.services import Services
+from handlers.i18n import Raw, Translator
+
+log = logging.getLogger(__name__)
+
+WAKE_JOB = "reminders:wake"
+# Even with nothing due, look again now and then, so a reminder written by another process
+# (or a clock jump) is never waited for indefinitely.
+LONGEST_SLEEP = timedelta(minutes=10)
+
+
+def telegram_sender(application: Application) -> Sender:
+    services: Services = application.bot_data["services"]
+
+    async def send(chat_id: int, text: str, late: bool) -> SendResult:
+        t = Translator(services.config.language)
+        body = t("reminders.message_late" if late else "reminders.message", text=Raw(_escape(text)))
+        try:
+            message = await application.bot.send_message(chat_id, body)
+        except ChatMigrated as error:
+            return SendResult("migrated", new_chat_id=error.new_chat_id)
+        except Forbidden as error:
+            log.warning("reminder to chat %s refused: %s", chat_id, error.message)
+            return SendResult("chat_gone", detail=error.message[:200])
+        except (BadRequest, RetryAfter) as error:
+            log.warning("reminder to chat %s failed: %s", chat_id, error)
+            return SendResult("failed", detail=str(error)[:200])
+        except TelegramError as error:
+            log.warning("reminder to chat %s failed on the network: %s", chat_id, error)
+            return SendResult("failed", detail=str(error)[:200])
+        return SendResult("sent", message_id=message.message_id)
+
+    return send
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+async def wake(context: CallbackContext) -> None:
+    application = context.application
+    services: Services = application.bot_data["services"]
+    await services.reminders.deliver_due(telegram_sender(application))
+    await schedule_wake(application)
+
+
+async def schedule_wake(application: Application, *, now: bool = False) -> None:
+    """(Re)arm the single wake-up job for the next send time."""
+    queue = application.job_queue
+    if queue is None:
+        return
+    services: Services = application.bot_data["services"]
+    current = services.clock.now()
+    due = current if now else (await services.reminders.next_wake() or current + LONGEST_SLEEP)
+    when: datetime = min(max(due, current), current + LONGEST_SLEEP)
+    for job in queue.get_jobs_by_name(WAKE_JOB):
+        job.schedule_removal()
+    queue.run_once(wake, when=when, name=WAKE_JOB, job_kwargs={"misfire_grace_time": None})
