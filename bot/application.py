@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.rate_limit import FairRateLimiter
 from bot.services import Services
 from bot.updates import PerSenderUpdateProcessor
 from storage.db import Database
@@ -41,8 +42,8 @@ def build_application(config: Config, request: BaseRequest | None = None, *,
         builder = builder.request(request).get_updates_request(request)
     if config.telegram.rate_limit if rate_limit is None else rate_limit:
         # Keeps the bot under ~30 messages/s overall and ~20/min per group, and retries a 429
-        # after its retry_after instead of dropping the message.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # after its retry_after, holding back only that chat (PTB's AIORateLimiter stalls all).
+        builder = builder.rate_limiter(FairRateLimiter(max_retries=3))
     application = builder.build()
     db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
     application.bot_data["services"] = Services.build(config, db, clock or SystemClock())

@@ -38,11 +38,20 @@ def parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", parents=[common], help="copy the database consistently, even while running")
     backup.add_argument("path", metavar="PATH", help="the new backup file")
     commands.add_parser("check-config", parents=[common], help="check the configuration and exit")
+    bench = commands.add_parser("bench", help="run a benchmark against the fake Telegram; prints one JSON line")
+    bench.add_argument("kind", choices=["broadcast"], help="broadcast: one reminder to many groups")
+    bench.add_argument("--groups", type=int, default=1000, help="how many groups (default 1000)")
+    bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     return main
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "bench":
+        from bot import bench
+
+        setup_logging("WARNING")
+        return bench.run(args.kind, args.groups, args.latency_ms / 1000)
     try:
         config = load_config(resolve_config_path(getattr(args, "config", None)))
         if args.command in ("run", "check-config"):

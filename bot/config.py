@@ -56,6 +56,7 @@ class RemindersConfig:
     grace_minutes: int = 60
     quiet_start: str = "22:00"
     quiet_end: str = "07:00"
+    weekly_digest: str = "每周一 9:00"
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "secret_token": str,
     },
     "storage": {"path": str, "busy_timeout_ms": int},
-    "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str},
+    "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
@@ -192,6 +193,7 @@ def _check_values(config: Config) -> None:
             'reminders.quiet_start/quiet_end: use 24-hour "HH:MM" for both (e.g. "22:00" and "07:00"),'
             ' or "" for both to turn quiet hours off'
         )
+    _check_digest_schedule(config)
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
     hook = config.telegram.webhook
@@ -202,6 +204,26 @@ def _check_values(config: Config) -> None:
         )
     if not 0 < hook.port < 65536:
         raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
+
+
+def _check_digest_schedule(config: Config) -> None:
+    from datetime import UTC, datetime
+
+    from bot.errors import DomainError
+    from bot.schedule_grammar import parse_schedule
+
+    when = config.reminders.weekly_digest
+    if not when:
+        return
+    try:
+        schedule = parse_schedule(when, now=datetime.now(UTC), zone=ZoneInfo(config.timezone))
+    except DomainError:
+        schedule = None
+    if schedule is None or not schedule.recurring:
+        raise ConfigError(
+            f'reminders.weekly_digest: "{when}" is not a recurring time; write e.g. "每周一 9:00" or'
+            ' "every monday 9:00", or "" to switch the digest off'
+        )
 
 
 def parse_clock(text: str) -> time | None:

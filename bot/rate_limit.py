@@ -222,6 +222,12 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                pause = retry_after_seconds(exc) + _RETRY_MARGIN_SECONDS
+                if limited:
+                    # Also when giving up: other requests to this chat would only hit 429.
+                    assert chat is not None
+                    until = time.monotonic() + pause
+                    self._blocked_until[chat] = max(self._blocked_until.get(chat, 0.0), until)
                 if attempt >= max_retries:
                     _LOGGER.warning(
                         "Flood limit hit on %s for chat %s; giving up after %d retries",
@@ -229,15 +235,10 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
                     )
                     raise
                 attempt += 1
-                pause = retry_after_seconds(exc) + _RETRY_MARGIN_SECONDS
                 _LOGGER.info(
                     "Flood limit hit on %s for chat %s; retry %d of %d in %.1f s",
                     endpoint, chat, attempt, max_retries, pause,
                 )
-                if limited:
-                    assert chat is not None
-                    until = time.monotonic() + pause
-                    self._blocked_until[chat] = max(self._blocked_until.get(chat, 0.0), until)
                 await asyncio.sleep(pause)
 
     def _retries_for(self, rate_limit_args: RateLimitArgs | None) -> int:

@@ -26,9 +26,10 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.permissions import Permissions
-from bot.schedule_grammar import Schedule, next_occurrence
+from bot.schedule_grammar import Schedule, next_occurrence, parse_schedule
 from storage.chats import ChatRepository
 from storage.db import Database
+from storage.models import ChatRecord
 from storage.reminders import ReminderRecord, ReminderRepository
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,9 @@ class SendResult:
     detail: str | None = None
 
 
-Sender = Callable[[int, str, bool], Awaitable[SendResult]]
+# (chat id, the reminder, whether it is late) → what happened. The transport renders the text:
+# a plain reminder's own words, or the weekly digest for that chat.
+Sender = Callable[[int, "ReminderRecord", bool], Awaitable[SendResult]]
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ class ReminderService:
         )
 
     async def set_for_subject(self, subject_key: str, target_kind: str, target_id: int | None, text: str,
-                              schedule: Schedule, *, urgent: bool = False) -> ReminderRecord | None:
+                              schedule: Schedule, *, urgent: bool = False,
+                              content_kind: str = "text") -> ReminderRecord | None:
         """System reminders (activity start, auction opening…): one per subject, replaced on change."""
         due = self.first_due(schedule)
         async with self.db.transaction():
@@ -140,12 +144,25 @@ class ReminderService:
                 return await self.reminders.add(
                     subject_key=subject_key, target_kind=target_kind, target_id=target_id, text=text,
                     schedule=schedule.to_json(), urgent=urgent, next_due_at=due, created_by=None,
-                    now=self.clock.now(),
+                    now=self.clock.now(), content_kind=content_kind,
                 )
+            if existing.schedule == schedule.to_json() and existing.text == text and \
+                    (existing.target_kind, existing.target_id, existing.urgent) == (target_kind, target_id, urgent):
+                return existing  # unchanged: keep its place in the schedule
             await self.reminders.replace_content(existing.id, target_kind=target_kind, target_id=target_id,
                                                  text=text, schedule=schedule.to_json(), urgent=urgent,
                                                  next_due_at=due)
             return await self.reminders.get(existing.id)
+
+    async def keep_weekly_digest(self, when: str) -> None:
+        """The digest is a system reminder to all groups; "" in the configuration switches it off."""
+        from bot.digest import SUBJECT
+
+        if not when:
+            await self.cancel_subject(SUBJECT)
+            return
+        schedule = parse_schedule(when, now=self.clock.now(), zone=self.zone)
+        await self.set_for_subject(SUBJECT, "all_groups", None, "", schedule, content_kind="weekly_digest")
 
     async def cancel_subject(self, subject_key: str) -> bool:
         existing = await self.reminders.by_subject(subject_key)
@@ -178,6 +195,14 @@ class ReminderService:
         reminder = await self._owned(actor_id, reminder_id)
         await self.reminders.set_state(reminder.id, "deleted", None)
 
+    async def owned(self, actor_id: int, reminder_id: int) -> ReminderRecord:
+        """A reminder this person may change: its creator, or any county admin."""
+        return await self._owned(actor_id, reminder_id)
+
+    async def target_chat(self, record_id: int | None) -> ChatRecord | None:
+        """The chat a 'chat' reminder goes to, by its stable record id."""
+        return await self.chats.by_id(record_id)
+
     async def visible_to(self, actor_id: int) -> list[ReminderRecord]:
         if await self.permissions.is_county_admin(actor_id):
             return await self.reminders.visible()
@@ -187,6 +212,12 @@ class ReminderService:
     def send_time(self, reminder: ReminderRecord) -> datetime:
         due = reminder.next_due_at
         if self.quiet is None or reminder.urgent:
+            return due
+        return self.quiet.release(due, self.zone)
+
+    def release_time(self, due: datetime, *, urgent: bool = False) -> datetime:
+        """When an occurrence due at `due` is sent: quiet hours hold back non-urgent ones."""
+        if self.quiet is None or urgent:
             return due
         return self.quiet.release(due, self.zone)
 
@@ -253,18 +284,19 @@ class ReminderService:
 
         async def one(chat_id: int) -> None:
             async with limit:
-                await self._deliver_to(occurrence_id, chat_id, reminder.text, late, send)
+                await self._deliver_to(occurrence_id, chat_id, reminder, late, send)
 
         await asyncio.gather(*(one(chat_id) for chat_id in pending))
         return await self.reminders.deliveries(occurrence_id)
 
-    async def _deliver_to(self, occurrence_id: int, chat_id: int, text: str, late: bool, send: Sender) -> None:
+    async def _deliver_to(self, occurrence_id: int, chat_id: int, reminder: ReminderRecord, late: bool,
+                          send: Sender) -> None:
         if not await self.reminders.start_delivery(occurrence_id, chat_id, self.clock.now()):
             return
-        result = await send(chat_id, text, late)
+        result = await send(chat_id, reminder, late)
         if result.status == "migrated" and result.new_chat_id is not None:
             await self.chats.migrate(chat_id, result.new_chat_id, self.clock.now())
-            result = await send(result.new_chat_id, text, late)
+            result = await send(result.new_chat_id, reminder, late)
         elif result.status == "chat_gone":
             await self.chats.set_active(chat_id, False, self.clock.now())
         await self.reminders.finish_delivery(occurrence_id, chat_id, result.status, result.message_id,

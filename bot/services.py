@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.config import Config, parse_clock
+from bot.digest import ReminderSource, WeeklyDigest
 from bot.groups import GroupService
 from bot.membership import MembershipService
 from bot.orgs import OrganisationService
@@ -35,6 +36,7 @@ class Services:
     groups: GroupService
     conversations: ConversationRepository
     reminders: ReminderService
+    digest: WeeklyDigest
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
@@ -44,6 +46,7 @@ class Services:
         permissions = Permissions(config.county_admins, people_repo, membership_repo)
         orgs = OrganisationService(db, OrganisationRepository(db), audit, permissions, clock)
         chats = ChatRepository(db)
+        reminder_repo = ReminderRepository(db)
         settings = config.reminders
         quiet = None
         if settings.quiet_start and settings.quiet_end:
@@ -58,12 +61,14 @@ class Services:
             membership=MembershipService(db, membership_repo, people_repo, orgs, audit, permissions, clock),
             groups=GroupService(db, chats, orgs, audit, permissions, clock),
             conversations=ConversationRepository(db),
-            reminders=ReminderService(db, ReminderRepository(db), chats, permissions, clock, config.zone,
+            reminders=ReminderService(db, reminder_repo, chats, permissions, clock, config.zone,
                                       grace=timedelta(minutes=settings.grace_minutes), quiet=quiet),
+            digest=WeeklyDigest(chats, [ReminderSource(reminder_repo, config.zone)]),
         )
 
     async def open(self) -> None:
         await self.db.open()
+        await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
 
     async def close(self) -> None:
         await self.db.close()

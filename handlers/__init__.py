@@ -13,13 +13,13 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, errors, gate, groups, join, members, orgs
+from handlers import common, errors, gate, groups, join, members, orgs, reminders
 from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "promote", "orgs", "neworg",
-                         "editorg", "importorgs", "orgtemplate", "groups")
+                         "editorg", "importorgs", "orgtemplate", "groups", "remind", "reminders")
 
 
 def register(application: Application) -> None:
@@ -27,6 +27,7 @@ def register(application: Application) -> None:
         join.JoinFlow(), groups.BindFlow(),
         orgs.NewOrgFlow(), orgs.EditOrgFlow(), orgs.ImportFlow(),
         members.MembersFlow(), members.HandoverFlow(),
+        reminders.ReminderFlow(),
     ])
     application.add_handlers({
         # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
@@ -45,6 +46,8 @@ def register(application: Application) -> None:
             # Organisation admins (and county admins on any organisation).
             CommandHandler("members", members.members_command, PRIVATE),
             CommandHandler("handover", members.handover_command, PRIVATE),
+            CommandHandler("remind", reminders.remind_command, PRIVATE),
+            CommandHandler("reminders", reminders.reminders_command, PRIVATE),
             CommandHandler("bind", groups.bind_command, GROUPS),
             CommandHandler("unbind", groups.unbind_command, GROUPS),
             # County admins.
@@ -62,6 +65,7 @@ def register(application: Application) -> None:
             CallbackQueryHandler(common.language_chosen, pattern=common.LANGUAGE_BUTTON.pattern),
             CallbackQueryHandler(join.join_decision, pattern=join.JOIN_DECISION.pattern),
             CallbackQueryHandler(members.handover_answer, pattern=members.HANDOVER_ANSWER.pattern),
+            CallbackQueryHandler(reminders.reminder_action, pattern=reminders.REMINDER_ACTION.pattern),
             CallbackQueryHandler(common.unknown_button),
             # Private chat: unknown commands, then conversation input.
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

@@ -32,6 +32,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("invite", Audience.CADRE, group=True),
     Command("members", Audience.ORG_ADMIN),
     Command("handover", Audience.ORG_ADMIN),
+    Command("remind", Audience.ORG_ADMIN),
+    Command("reminders", Audience.ORG_ADMIN),
     Command("bind", Audience.ORG_ADMIN, private=False, group=True),
     Command("unbind", Audience.ORG_ADMIN, private=False, group=True),
     Command("orgs", Audience.COUNTY_ADMIN),

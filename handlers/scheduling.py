@@ -11,13 +11,16 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext
 
+from bot.digest import DigestItem
 from bot.reminders import SendResult, Sender
 from bot.services import Services
 from handlers.i18n import Raw, Translator
+from storage.reminders import ReminderRecord
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +28,21 @@ WAKE_JOB = "reminders:wake"
 # Even with nothing due, look again now and then, so a reminder written by another process
 # (or a clock jump) is never waited for indefinitely.
 LONGEST_SLEEP = timedelta(minutes=10)
+DIGEST_ITEMS = 30
 
 
 def telegram_sender(application: Application) -> Sender:
     services: Services = application.bot_data["services"]
 
-    async def send(chat_id: int, text: str, late: bool) -> SendResult:
+    async def send(chat_id: int, reminder: ReminderRecord, late: bool) -> SendResult:
         t = Translator(services.config.language)
-        body = t("reminders.message_late" if late else "reminders.message", text=Raw(_escape(text)))
+        if reminder.content_kind == "weekly_digest":
+            items = await services.digest.items_for(chat_id, services.clock.now())
+            if not items:
+                return SendResult("nothing_to_say")
+            body = render_digest(t, items, services.config.zone)
+        else:
+            body = t("reminders.message_late" if late else "reminders.message", text=Raw(_escape(reminder.text)))
         try:
             message = await application.bot.send_message(chat_id, body)
         except ChatMigrated as error:
@@ -49,6 +59,17 @@ def telegram_sender(application: Application) -> Sender:
         return SendResult("sent", message_id=message.message_id)
 
     return send
+
+
+def render_digest(t: Translator, items: list[DigestItem], zone: ZoneInfo) -> str:
+    lines = [t("digest.title", count=len(items))]
+    for item in items[:DIGEST_ITEMS]:
+        local = item.when.astimezone(zone)
+        lines.append(t("digest.line", weekday=t(f"schedule.weekday_{local.weekday()}"),
+                       date=local.strftime("%m-%d"), time=local.strftime("%H:%M"), text=item.text[:120]))
+    if len(items) > DIGEST_ITEMS:
+        lines.append(t("digest.more", count=len(items) - DIGEST_ITEMS))
+    return "\n".join(lines)
 
 
 def _escape(text: str) -> str:

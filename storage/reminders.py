@@ -9,8 +9,8 @@ from datetime import datetime
 
 from storage.db import Database, Row, from_db_time, to_db_time
 
-_COLUMNS = ("id, subject_key, target_kind, target_id, text, schedule, urgent, state, next_due_at,"
-            " created_by")
+_COLUMNS = ("id, subject_key, target_kind, target_id, text, content_kind, schedule, urgent, state,"
+            " next_due_at, created_by")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class ReminderRecord:
     target_kind: str
     target_id: int | None
     text: str
+    content_kind: str
     schedule: dict
     urgent: bool
     state: str
@@ -30,7 +31,7 @@ class ReminderRecord:
 def _reminder(row: Row) -> ReminderRecord:
     return ReminderRecord(
         id=row["id"], subject_key=row["subject_key"], target_kind=row["target_kind"],
-        target_id=row["target_id"], text=row["text"], schedule=json.loads(row["schedule"]),
+        target_id=row["target_id"], text=row["text"], content_kind=row["content_kind"], schedule=json.loads(row["schedule"]),
         urgent=bool(row["urgent"]), state=row["state"], next_due_at=from_db_time(row["next_due_at"]),
         created_by=row["created_by"],
     )
@@ -42,11 +43,11 @@ class ReminderRepository:
 
     async def add(self, *, subject_key: str | None, target_kind: str, target_id: int | None, text: str,
                   schedule: dict, urgent: bool, next_due_at: datetime | None, created_by: int | None,
-                  now: datetime) -> ReminderRecord:
+                  now: datetime, content_kind: str = "text") -> ReminderRecord:
         new_id = await self.db.execute(
-            "INSERT INTO reminders (subject_key, target_kind, target_id, text, schedule, urgent, state,"
-            " next_due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
-            (subject_key, target_kind, target_id, text, json.dumps(schedule), int(urgent),
+            "INSERT INTO reminders (subject_key, target_kind, target_id, text, content_kind, schedule, urgent,"
+            " state, next_due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+            (subject_key, target_kind, target_id, text, content_kind, json.dumps(schedule), int(urgent),
              to_db_time(next_due_at), created_by, to_db_time(now)),
         )
         return await self.get(new_id)

@@ -92,3 +92,67 @@ def test_run_answers_start_binds_a_group_and_stops_on_sigterm(tmp_path, served_f
     assert TOKEN not in stderr and TOKEN not in process.stdout.read()
     assert "database closed" in stderr
     assert fake.unknown_methods == []
+
+
+def seed_hub_reminder(db_path: Path, due_in_seconds: float) -> None:
+    """Bind a hub and store a one-off reminder due shortly, as a county admin's /remind would."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from bot.schedule_grammar import Schedule
+    from storage.chats import ChatRepository
+    from storage.db import Database
+    from storage.models import Binding
+    from storage.reminders import ReminderRepository
+
+    async def seed() -> None:
+        db = Database(db_path)
+        await db.open()
+        now = datetime.now(UTC).replace(microsecond=0)
+        due = now + timedelta(seconds=due_in_seconds)
+        chats = ChatRepository(db)
+        await chats.upsert(HUB, "县团干部群", "group", True, now)
+        await chats.bind(HUB, Binding.HUB, None, ADMIN, now)
+        await ReminderRepository(db).add(
+            subject_key=None, target_kind="hub", target_id=None, text="五分钟后开会",
+            schedule=Schedule(kind="once", at=due, time=None).to_json(), urgent=True,
+            next_due_at=due, created_by=ADMIN, now=now,
+        )
+        await db.close()
+
+    asyncio.run(seed())
+
+
+def test_reminder_is_delivered_exactly_once_across_sigkill(tmp_path, served_fake):
+    fake, server = served_fake
+    fake.add_user(ADMIN, "县管理员")
+    fake.add_group(HUB, "县团干部群", admins=(ADMIN,))
+    seed_hub_reminder(tmp_path / "bot.db", due_in_seconds=6)
+
+    def reminders_in_hub() -> list[str]:
+        return [t for t in bot_texts(fake, HUB) if "五分钟后开会" in t]
+
+    first = start_bot(tmp_path, server)
+    fake.user_sends(ADMIN, ADMIN, "/start")
+    wait_for(lambda: bot_texts(fake, ADMIN), "the first process to be up")
+    first.kill()  # SIGKILL, before the reminder is due
+    first.wait(timeout=10)
+    assert reminders_in_hub() == []
+
+    second = start_bot(tmp_path, server)
+    try:
+        wait_for(reminders_in_hub, "the reminder from the restarted process", timeout=30)
+    finally:
+        second.kill()  # SIGKILL again, right after the delivery
+        second.wait(timeout=10)
+
+    third = start_bot(tmp_path, server)
+    try:
+        before = len(bot_texts(fake, ADMIN))
+        fake.user_sends(ADMIN, ADMIN, "/start")
+        wait_for(lambda: len(bot_texts(fake, ADMIN)) > before, "the third process to be up")
+        time.sleep(1.0)  # its start-up delivery pass has run by now
+    finally:
+        third.send_signal(signal.SIGTERM)
+        third.wait(timeout=30)
+    assert reminders_in_hub() == ["⏰ 提醒\n五分钟后开会"]

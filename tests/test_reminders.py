@@ -176,3 +176,23 @@ async def test_org_admin_may_only_remind_their_own_group(harness):
             assert getattr(error, "key", None) == "reminders.target_denied"
         else:
             raise AssertionError(f"{kind} should be refused")
+
+
+async def test_weekly_digest_goes_only_where_there_is_something_to_say(harness):
+    ids = await county_with_groups(harness)
+    reminders = harness.services.reminders
+    await reminders.keep_weekly_digest("每周一 9:00")
+    await reminders.create(COUNTY_ADMIN_ID, "chat", ids[ORG_A], "周三下午团课", schedule(harness, "12-02 15:00"))
+    await reminders.create(COUNTY_ADMIN_ID, "hub", None, "下月计划", schedule(harness, "12-20 9:00"))
+    harness.clock.advance(days=3, hours=23)  # Monday 2026-11-30 09:00 local
+    [digest] = [o for o in await harness.tick() if o.deliveries]
+    assert digest.deliveries == {HUB: "nothing_to_say", ORG_A: "sent", ORG_B: "nothing_to_say"}
+    [text] = [m.text for m in harness.fake.bot_messages(ORG_A) if "本周安排" in m.text]
+    assert text == "📅 本周安排（共 1 项）\n• 周三 12-02 15:00　周三下午团课"
+    assert not any("本周安排" in (m.text or "") for m in harness.fake.bot_messages(HUB))
+
+
+async def test_weekly_digest_can_be_switched_off(harness):
+    await county_with_groups(harness)
+    await harness.services.reminders.keep_weekly_digest("")
+    assert await harness.services.reminders.reminders.by_subject("digest:weekly") is None

@@ -9,6 +9,7 @@ CREATE TABLE reminders (
     target_kind   TEXT NOT NULL CHECK (target_kind IN ('chat', 'hub', 'all_groups', 'person')),
     target_id     INTEGER,
     text          TEXT NOT NULL,
+    content_kind  TEXT NOT NULL DEFAULT 'text' CHECK (content_kind IN ('text', 'weekly_digest')),
     schedule      TEXT NOT NULL,
     urgent        INTEGER NOT NULL DEFAULT 0,
     state         TEXT NOT NULL CHECK (state IN ('active', 'paused', 'finished', 'deleted')),
@@ -33,7 +34,7 @@ CREATE TABLE reminder_deliveries (
     id             INTEGER PRIMARY KEY,
     occurrence_id  INTEGER NOT NULL REFERENCES reminder_occurrences (id),
     chat_id        INTEGER NOT NULL,
-    status         TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'chat_gone', 'failed')),
+    status         TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'chat_gone', 'failed', 'nothing_to_say')),
     message_id     INTEGER,
     detail         TEXT,
     updated_at     TEXT NOT NULL

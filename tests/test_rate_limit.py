@@ -1,0 +1,193 @@
+"""FairRateLimiter against the strict fake Telegram, in real time.
+
+The fake answers 429 as soon as more than 30 messages start in any sliding second, or more
+than 20 in any sliding minute in one group. Where a test needs a shorter group window (to
+stay fast), it shortens the fake's window constants with monkeypatch, so the fake still
+checks exactly what the limiter claims to enforce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import time
+
+import pytest
+from telegram.error import RetryAfter
+from telegram.ext import ExtBot
+
+from bot.rate_limit import FairRateLimiter, retry_after_seconds
+from tests.fake_telegram import FakeRequest, FakeTelegram
+from tests.fake_telegram import core as fake_core
+
+TOKEN = "123:ABC"
+GROUP_A, GROUP_B = -100, -101
+
+# PTB 22 itself warns about RetryAfter.retry_after becoming a timedelta when raising it.
+_RETRY_AFTER_WARNING = pytest.mark.filterwarnings(
+    "ignore::telegram.warnings.PTBDeprecationWarning"
+)
+
+
+def _groups(fake: FakeTelegram, count: int) -> list[int]:
+    ids = [-100 - i for i in range(count)]
+    for i, chat_id in enumerate(ids):
+        fake.add_group(chat_id, f"g{i}")
+    return ids
+
+
+async def _bot(fake: FakeTelegram, limiter: FairRateLimiter, latency: float = 0.0) -> ExtBot:
+    bot = ExtBot(token=TOKEN, request=FakeRequest(fake, latency=latency), rate_limiter=limiter)
+    await bot.initialize()
+    return bot
+
+
+def _fill_group_window(fake: FakeTelegram, chat_id: int) -> None:
+    """Send the group's 20 allowed messages behind the limiter's back."""
+    for i in range(20):
+        status, _ = fake.handle("sendMessage", {"chat_id": chat_id, "text": f"direct {i}"})
+        assert status == 200
+
+
+async def _sent_at(coro, started: float) -> float:
+    await coro
+    return time.monotonic() - started
+
+
+async def test_broadcast_runs_at_the_overall_limit_without_429() -> None:
+    fake = FakeTelegram(flood_limits=True)
+    chats = _groups(fake, 60)
+    bot = await _bot(fake, FairRateLimiter(), latency=0.05)
+
+    started = time.monotonic()
+    await asyncio.gather(*(bot.send_message(chat_id, "通知") for chat_id in chats))
+    elapsed = time.monotonic() - started
+
+    assert fake.http_429 == 0
+    assert all(len(fake.bot_messages(chat_id)) == 1 for chat_id in chats)
+    # 30 start at once, the next 30 one window later; calls overlap their 50 ms latency
+    # (one after another they alone would take 3 s).
+    assert 1.0 <= elapsed < 1.6
+    await bot.shutdown()
+
+
+async def test_one_group_is_held_to_its_own_window(monkeypatch) -> None:
+    monkeypatch.setattr(fake_core, "GROUP_WINDOW_SECONDS", 1.0)
+    monkeypatch.setattr(fake_core, "GROUP_WINDOW_LIMIT", 5)
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_group(GROUP_A, "团委群")
+    bot = await _bot(fake, FairRateLimiter(group_max_rate=5, group_time_period=1))
+
+    started = time.monotonic()
+    await asyncio.gather(*(bot.send_message(GROUP_A, f"第{i}条") for i in range(15)))
+    elapsed = time.monotonic() - started
+
+    assert fake.http_429 == 0
+    assert sorted(m.text for m in fake.bot_messages(GROUP_A)) == sorted(
+        f"第{i}条" for i in range(15)
+    )
+    assert elapsed >= 2.0  # three windows of five
+    await bot.shutdown()
+
+
+@_RETRY_AFTER_WARNING
+async def test_a_429_delays_only_its_own_chat(monkeypatch, caplog) -> None:
+    monkeypatch.setattr(fake_core, "GROUP_WINDOW_SECONDS", 1.0)  # retry_after = 1 s
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_group(GROUP_A, "满了的群")
+    fake.add_group(GROUP_B, "别的群")
+    _fill_group_window(fake, GROUP_A)
+    bot = await _bot(fake, FairRateLimiter())
+    caplog.set_level(logging.INFO, logger="bot.rate_limit")
+
+    started = time.monotonic()
+    first_a = asyncio.create_task(_sent_at(bot.send_message(GROUP_A, "A1"), started))
+    to_b = asyncio.create_task(_sent_at(bot.send_message(GROUP_B, "B"), started))
+    while fake.http_429 == 0:
+        await asyncio.sleep(0.01)
+    # Sent while A is in its retry_after window: must wait for it, not hit 429 itself.
+    second_a = asyncio.create_task(_sent_at(bot.send_message(GROUP_A, "A2"), started))
+    a1_at, b_at, a2_at = await asyncio.gather(first_a, to_b, second_a)
+
+    assert b_at < 0.3  # no global stall
+    assert a1_at >= 1.0 and a2_at >= 1.0
+    assert fake.http_429 == 1
+    assert [m.text for m in fake.bot_messages(GROUP_B)] == ["B"]
+    assert {m.text for m in fake.bot_messages(GROUP_A)[20:]} == {"A1", "A2"}
+    retries = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert len(retries) == 1
+    assert str(GROUP_A) in retries[0].getMessage()
+    assert "A1" not in retries[0].getMessage()  # never the message text
+    await bot.shutdown()
+
+
+@_RETRY_AFTER_WARNING
+async def test_per_request_retry_limit_reraises_and_still_blocks_the_chat(monkeypatch) -> None:
+    monkeypatch.setattr(fake_core, "GROUP_WINDOW_SECONDS", 1.0)
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_group(GROUP_A, "满了的群")
+    _fill_group_window(fake, GROUP_A)
+    bot = await _bot(fake, FairRateLimiter(max_retries=3))
+
+    with pytest.raises(RetryAfter):
+        await bot.send_message(GROUP_A, "不重试", rate_limit_args={"max_retries": 0})
+    assert fake.http_429 == 1
+
+    # The next request waits out the block instead of provoking another 429.
+    started = time.monotonic()
+    await bot.send_message(GROUP_A, "稍后")
+    assert time.monotonic() - started >= 0.8
+    assert fake.http_429 == 1
+    assert fake.bot_messages(GROUP_A)[-1].text == "稍后"
+    await bot.shutdown()
+
+
+async def test_only_message_requests_are_throttled() -> None:
+    limiter = FairRateLimiter(overall_max_rate=1, overall_time_period=5)
+    calls: list[str] = []
+
+    def request(endpoint: str, **data):
+        async def callback() -> bool:
+            calls.append(endpoint)
+            return True
+        return limiter.process_request(callback, (), {}, endpoint, data, None)
+
+    await request("sendMessage", chat_id=-5, text="x")  # takes the only slot
+    started = time.monotonic()
+    await request("getChatMember", chat_id=-5, user_id=1)
+    await request("answerCallbackQuery", callback_query_id="1")
+    await request("sendChatAction", chat_id=-5, action="typing")
+    await request("editMessageText", inline_message_id="abc", text="y")  # no chat
+    assert time.monotonic() - started < 0.1
+
+    for endpoint in ("sendMessage", "editMessageText", "copyMessage"):
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(request(endpoint, chat_id=7, message_id=1), 0.2)
+    assert calls.count("sendMessage") == 1
+    assert "copyMessage" not in calls
+
+
+async def test_idle_group_windows_are_dropped() -> None:
+    limiter = FairRateLimiter(overall_max_rate=0, group_max_rate=1, group_time_period=0.05)
+
+    async def callback() -> bool:
+        return True
+
+    for chat_id in range(-1, -51, -1):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+    assert limiter.tracked_groups == 50
+    await asyncio.sleep(1.05)  # sweeps run at most once a second
+    await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": -99}, None)
+    assert limiter.tracked_groups == 1
+
+
+@_RETRY_AFTER_WARNING
+@pytest.mark.parametrize("timedelta_mode", [False, True])
+def test_retry_after_is_read_as_seconds(monkeypatch, timedelta_mode: bool) -> None:
+    if timedelta_mode:
+        monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    else:
+        monkeypatch.delenv("PTB_TIMEDELTA", raising=False)
+    assert retry_after_seconds(RetryAfter(3)) == 3.0
+    assert retry_after_seconds(RetryAfter(dtm.timedelta(seconds=2.5))) == 2.5
