@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 TARGETS = ("chat", "hub", "all_groups", "person")
 MAX_TEXT = 3500
 LATE_AFTER = timedelta(minutes=2)
+_EPSILON = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,10 @@ class ReminderService:
 
     async def _advance(self, reminder: ReminderRecord) -> None:
         schedule = Schedule.from_json(reminder.schedule)
-        following = next_occurrence(schedule, after=reminder.next_due_at, zone=self.zone)
+        # Stored times have whole seconds; step past the stored due time's whole second so that a
+        # schedule holding finer times can never yield the same occurrence again.
+        following = next_occurrence(schedule, after=reminder.next_due_at + timedelta(seconds=1) - _EPSILON,
+                                    zone=self.zone)
         # A recurring reminder long overdue skips straight to its next future occurrence.
         while following is not None and following < self.clock.now() - self.grace:
             following = next_occurrence(schedule, after=following, zone=self.zone)

@@ -605,7 +605,7 @@ def _compile_cron(text: str) -> _Cron:
     if len(fields) != 5:
         raise bad
     values = []
-    for raw, (low, high, names) in zip(fields, _CRON_FIELDS):
+    for raw, (low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
         parsed = _cron_field(raw, low, high, names)
         if parsed is None:
             raise bad

@@ -28,6 +28,7 @@ WAKE_JOB = "reminders:wake"
 # Even with nothing due, look again now and then, so a reminder written by another process
 # (or a clock jump) is never waited for indefinitely.
 LONGEST_SLEEP = timedelta(minutes=10)
+SHORTEST_SLEEP = timedelta(seconds=1)
 DIGEST_ITEMS = 30
 
 
@@ -91,7 +92,10 @@ async def schedule_wake(application: Application, *, now: bool = False) -> None:
     services: Services = application.bot_data["services"]
     current = services.clock.now()
     due = current if now else (await services.reminders.next_wake() or current + LONGEST_SLEEP)
-    when: datetime = min(max(due, current), current + LONGEST_SLEEP)
+    # After a delivery pass nothing should be due any more; should something still be (a clock
+    # jump, a bug), waiting a second keeps the bot from spinning on it.
+    floor = current if now else current + SHORTEST_SLEEP
+    when: datetime = min(max(due, floor), current + LONGEST_SLEEP)
     for job in queue.get_jobs_by_name(WAKE_JOB):
         job.schedule_removal()
     queue.run_once(wake, when=when, name=WAKE_JOB, job_kwargs={"misfire_grace_time": None})

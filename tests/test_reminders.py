@@ -196,3 +196,32 @@ async def test_weekly_digest_can_be_switched_off(harness):
     await county_with_groups(harness)
     await harness.services.reminders.keep_weekly_digest("")
     assert await harness.services.reminders.reminders.by_subject("digest:weekly") is None
+
+
+async def test_a_one_off_with_sub_second_time_is_sent_once_and_finishes(harness):
+    """Stored times have whole seconds; a finer schedule time must not make the occurrence repeat."""
+    from datetime import timedelta
+
+    from bot.schedule_grammar import Schedule
+
+    await county_with_groups(harness)
+    due = harness.clock.now() + timedelta(seconds=30, microseconds=500_000)
+    reminder = await harness.services.reminders.create(COUNTY_ADMIN_ID, "hub", None, "精确到毫秒",
+                                                       Schedule(kind="once", at=due, time=None))
+    harness.clock.advance(minutes=1)
+    await harness.tick()
+    await harness.tick()
+    assert reminder_texts(harness, HUB) == ["⏰ 提醒\n精确到毫秒"]
+    assert (await harness.services.reminders.reminders.get(reminder.id)).state == "finished"
+
+
+def test_broadcast_benchmark_reports_every_group_reached_once(capsys):
+    """The benchmark's own figures (its timing is printed, not asserted)."""
+    import json
+
+    from bot.cli import main
+
+    assert main(["bench", "broadcast", "--groups", "40", "--latency-ms", "5"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (figures["groups"], figures["delivered"], figures["duplicates"], figures["http_429"]) == (40, 40, 0, 0)
+    assert {"duration_s", "limit_s", "ratio_to_limit"} <= figures.keys()
