@@ -36,6 +36,7 @@ def build_application(config: Config, request: BaseRequest | None = None, *,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerSenderUpdateProcessor(64))
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
     )
     if request is not None:
@@ -60,6 +61,13 @@ async def on_startup(application: Application) -> None:
     # Occurrences missed while the bot was down are handled at once (the grace rule decides).
     await schedule_wake(application, now=True)
     log.info("league-bot started as @%s", application.bot.username)
+
+
+async def on_stop(application: Application) -> None:
+    """Updates are no longer processed, the bot still works: show the last counts."""
+    from handlers.live_message import flush_refreshes
+
+    await flush_refreshes(application)
 
 
 async def on_shutdown(application: Application) -> None:

@@ -60,10 +60,19 @@ class RemindersConfig:
 
 
 @dataclass(frozen=True)
+class ActivitiesConfig:
+    checkin_opens_before_minutes: int = 30
+    checkin_closes_after_minutes: int = 30
+    credit_rounding_minutes: int = 15
+    credit_missing_checkout: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -89,6 +98,8 @@ _SCHEMA: dict[str, dict[str, type]] = {
     },
     "storage": {"path": str, "busy_timeout_ms": int},
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
+    "activities": {"checkin_opens_before_minutes": int, "checkin_closes_after_minutes": int,
+                   "credit_rounding_minutes": int, "credit_missing_checkout": bool},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
@@ -151,6 +162,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
     telegram = TelegramConfig(token=token.strip(), webhook=webhook, **telegram_raw)
     storage = StorageConfig(**raw.get("storage", {}))
     reminders = RemindersConfig(**raw.get("reminders", {}))
+    activities = ActivitiesConfig(**raw.get("activities", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -163,6 +175,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
         telegram=telegram,
         storage=storage,
         reminders=reminders,
+        activities=activities,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -194,6 +207,11 @@ def _check_values(config: Config) -> None:
             ' or "" for both to turn quiet hours off'
         )
     _check_digest_schedule(config)
+    checkin = config.activities
+    if min(checkin.checkin_opens_before_minutes, checkin.checkin_closes_after_minutes) < 0:
+        raise ConfigError("activities.checkin_*_minutes: must not be negative (for example: 30)")
+    if not 1 <= checkin.credit_rounding_minutes <= 60:
+        raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
     hook = config.telegram.webhook

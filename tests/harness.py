@@ -9,7 +9,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application
 
-from bot.application import build_application, on_shutdown, on_startup
+from bot.application import build_application, on_shutdown, on_startup, on_stop
 from bot.config import Config, StorageConfig, TelegramConfig
 from bot.errors import DomainError
 from handlers.callback_data import CallbackDataError
@@ -58,6 +58,7 @@ class Harness:
         await on_startup(self.app)
 
     async def stop(self) -> None:
+        await on_stop(self.app)
         await on_shutdown(self.app)
         await self.app.shutdown()
 
