@@ -56,7 +56,7 @@ class RemindersConfig:
     grace_minutes: int = 60
     quiet_start: str = "22:00"
     quiet_end: str = "07:00"
-    weekly_digest: str = "每周一 9:00"
+    weekly_digest: str = "every monday 9:00"
 
 
 @dataclass(frozen=True)
@@ -239,8 +239,8 @@ def _check_digest_schedule(config: Config) -> None:
         schedule = None
     if schedule is None or not schedule.recurring:
         raise ConfigError(
-            f'reminders.weekly_digest: "{when}" is not a recurring time; write e.g. "每周一 9:00" or'
-            ' "every monday 9:00", or "" to switch the digest off'
+            f'reminders.weekly_digest: "{when}" is not a recurring time; write e.g.'
+            ' "every monday 9:00" (or the same in Chinese), or "" to switch the digest off'
         )
 
 

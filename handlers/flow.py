@@ -11,6 +11,7 @@ the same step.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -25,7 +26,7 @@ CONVERSATION_BUTTON = CallbackSpec("cv", (("flow", str), ("step", str), ("value"
 PAGE_SIZE = 8
 
 
-class Flow:
+class Flow(ABC):
     """Base class; subclasses set `name` (a short token) and define step methods."""
 
     name = ""
@@ -48,8 +49,9 @@ class Flow:
     async def finish(self, ui: Ui) -> None:
         await ui.services.conversations.clear(ui.user_id)
 
+    @abstractmethod
     async def start(self, ui: Ui, **kwargs: object) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must define start()")
+        """Begin the conversation: save the first step and ask its question."""
 
     # ---- pickers ------------------------------------------------------------------------
     def paged(self, ui: Ui, step: str, items: Sequence[tuple[object, str]], page: int,

@@ -7,6 +7,7 @@ checks it again, so an admin demoted in the middle of a conversation is refused 
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -107,8 +108,9 @@ class OrgSteps(Flow):
     def cancel_markup(self, ui: Ui) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup([self.cancel_row(ui)])
 
+    @abstractmethod
     async def kind_chosen(self, ui: Ui, data: dict, kind: OrgKind) -> None:
-        raise NotImplementedError
+        """Each flow decides what follows this step."""
 
     async def choice_kind(self, ui: Ui, data: dict, value: str) -> None:
         await self.kind_chosen(ui, data, kind_from_button(value))
@@ -122,8 +124,9 @@ class OrgSteps(Flow):
         orgs = await (ui.services.orgs.search(search, limit=40) if search else ui.services.orgs.list())
         return [(org.id, org.name) for org in orgs if org.id != data.get("org_id")]
 
+    @abstractmethod
     async def parent_prompt(self, ui: Ui, data: dict) -> str:
-        raise NotImplementedError
+        """Each flow decides what follows this step."""
 
     async def parent_text(self, ui: Ui, data: dict) -> str:
         text = await self.parent_prompt(ui, data)
@@ -159,8 +162,9 @@ class OrgSteps(Flow):
         rest = {key: item for key, item in data.items() if key != "search"}
         await self.parent_chosen(ui, rest, parent_id)
 
+    @abstractmethod
     async def parent_chosen(self, ui: Ui, data: dict, parent_id: int | None) -> None:
-        raise NotImplementedError
+        """Each flow decides what follows this step."""
 
 
 # ---- /orgs ---------------------------------------------------------------------------------
