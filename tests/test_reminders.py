@@ -225,3 +225,21 @@ def test_broadcast_benchmark_reports_every_group_reached_once(capsys):
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (figures["groups"], figures["delivered"], figures["duplicates"], figures["http_429"]) == (40, 40, 0, 0)
     assert {"duration_s", "limit_s", "ratio_to_limit"} <= figures.keys()
+
+
+async def test_recurring_reminder_in_a_utc_configured_county(tmp_path, fake):
+    """The same daily reminder, with the county's zone set to UTC: it fires at 12:00 UTC each day."""
+    clock = FakeClock()  # 2026-11-26 02:00 UTC
+    harness = Harness(make_config(tmp_path, timezone="UTC"), fake, clock)
+    await harness.start()
+    await county_with_groups(harness)
+    daily = parse_schedule("每天 12:00", now=clock.now(), zone=ZoneInfo("UTC"))
+    await harness.services.reminders.create(COUNTY_ADMIN_ID, "hub", None, "午间提示", daily)
+    sent_at = []
+    for _ in range(2 * 24):
+        clock.advance(hours=1)
+        if await harness.tick():
+            sent_at.append(clock.now())
+    await harness.stop()
+    assert sent_at == [datetime(2026, 11, 26, 12, tzinfo=UTC), datetime(2026, 11, 27, 12, tzinfo=UTC)]
+    assert harness.errors == []
