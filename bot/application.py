@@ -56,10 +56,12 @@ async def on_startup(application: Application) -> None:
     services: Services = application.bot_data["services"]
     await services.open()
     await set_command_menus(application)
+    from handlers.activities import start_activity_jobs
     from handlers.scheduling import schedule_wake
 
     # Occurrences missed while the bot was down are handled at once (the grace rule decides).
     await schedule_wake(application, now=True)
+    start_activity_jobs(application)
     log.info("league-bot started as @%s", application.bot.username)
 
 

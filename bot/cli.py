@@ -24,6 +24,9 @@ def setup_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: children's details and
+    # phone numbers must never reach a log.
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
 
 
 def parser() -> argparse.ArgumentParser:

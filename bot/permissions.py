@@ -49,6 +49,21 @@ class Permissions:
     async def managed_org_ids(self, user_id: int) -> list[int]:
         return [m.org_id for m in await self._memberships.of_user(user_id) if m.role is Role.ORG_ADMIN]
 
+    async def is_member(self, user_id: int, org_id: int) -> bool:
+        """Holds any role (org admin or cadre) in the organisation now."""
+        return await self.role_in(user_id, org_id) is not None
+
+    async def member_org_ids(self, user_id: int) -> list[int]:
+        return [m.org_id for m in await self._memberships.of_user(user_id)]
+
+    async def can_create_activity(self, user_id: int, org_id: int) -> bool:
+        """Any member of the organisation (cadre or admin), or any county admin."""
+        return await self.is_member(user_id, org_id) or await self.is_county_admin(user_id)
+
+    async def can_organise_activity(self, user_id: int, org_id: int, created_by: int) -> bool:
+        """Edit, cancel, correct attendance: the activity's creator, its org's admins, county admins."""
+        return user_id == created_by or await self.can_manage_org(user_id, org_id)
+
     async def can_bind_org_group(self, user_id: int, org_id: int, *, is_chat_admin: bool) -> bool:
         """County admins bind any group; a group's own Telegram admin binds it to an org they run."""
         if await self.is_county_admin(user_id):
@@ -61,6 +76,22 @@ class Permissions:
         if bound_org_id is None:  # the hub belongs to the county
             return False
         return is_chat_admin and await self.is_org_admin(user_id, bound_org_id)
+
+    # ---- micro-wishes: children's data -----------------------------------------------------
+    async def can_collect_wishes(self, user_id: int, org_id: int) -> bool:
+        """Add and manage a collector's wishes: its members, or any county admin."""
+        return await self.is_member(user_id, org_id) or await self.is_county_admin(user_id)
+
+    async def can_see_child_details(self, user_id: int, collector_org_id: int, *, claimed_by: int | None) -> bool:
+        """A child's private details: the collecting organisation's cadres, and the claimer while
+        fulfilling. Not county admins: seeing them is not needed to run the county (PIPL)."""
+        return user_id == claimed_by or await self.is_member(user_id, collector_org_id)
+
+    async def can_fulfil_wish(self, user_id: int, claimed_by: int | None, claimed_by_org: int | None) -> bool:
+        """Mark purchased / delivered: the claimer, or a member of the claiming organisation."""
+        if claimed_by is not None and user_id == claimed_by:
+            return True
+        return claimed_by_org is not None and await self.is_member(user_id, claimed_by_org)
 
     # ---- raising forms, for services ----------------------------------------------------
     async def require_county_admin(self, user_id: int) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.activities import ActivityService
+from bot.attendance import AttendanceService
 from bot.clock import Clock
 from bot.config import Config, parse_clock
 from bot.digest import ReminderSource, WeeklyDigest
@@ -14,6 +16,7 @@ from bot.orgs import OrganisationService
 from bot.people import PeopleService
 from bot.permissions import Permissions
 from bot.reminders import QuietHours, ReminderService
+from storage.activities import ActivityRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
@@ -37,6 +40,8 @@ class Services:
     conversations: ConversationRepository
     reminders: ReminderService
     digest: WeeklyDigest
+    activities: ActivityService
+    attendance: AttendanceService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
@@ -51,6 +56,12 @@ class Services:
         quiet = None
         if settings.quiet_start and settings.quiet_end:
             quiet = QuietHours(parse_clock(settings.quiet_start), parse_clock(settings.quiet_end))
+        reminders = ReminderService(db, reminder_repo, chats, permissions, clock, config.zone,
+                                    grace=timedelta(minutes=settings.grace_minutes), quiet=quiet)
+        activity_repo = ActivityRepository(db)
+        activities = ActivityService(db, activity_repo, orgs, chats, reminders, permissions, audit, clock,
+                                     config.zone, config.activities,
+                                     render_reminder=_plain_text_renderer(config.language))
         return cls(
             config=config,
             clock=clock,
@@ -61,9 +72,10 @@ class Services:
             membership=MembershipService(db, membership_repo, people_repo, orgs, audit, permissions, clock),
             groups=GroupService(db, chats, orgs, audit, permissions, clock),
             conversations=ConversationRepository(db),
-            reminders=ReminderService(db, reminder_repo, chats, permissions, clock, config.zone,
-                                      grace=timedelta(minutes=settings.grace_minutes), quiet=quiet),
+            reminders=reminders,
             digest=WeeklyDigest(chats, [ReminderSource(reminder_repo, config.zone)]),
+            activities=activities,
+            attendance=AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities),
         )
 
     async def open(self) -> None:
@@ -72,3 +84,15 @@ class Services:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def _plain_text_renderer(language: str):
+    """Catalog text for system reminders, as plain text: the reminder sender escapes it itself."""
+    import html
+
+    from handlers.i18n import translate
+
+    def render(key: str, params: dict) -> str:
+        return html.unescape(translate(language, key, **params))
+
+    return render

@@ -13,13 +13,14 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, errors, gate, groups, join, members, orgs, reminders
+from handlers import activities, checkin, common, errors, gate, groups, join, members, orgs, reminders
 from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "promote", "orgs", "neworg",
-                         "editorg", "importorgs", "orgtemplate", "groups", "remind", "reminders")
+                         "editorg", "importorgs", "orgtemplate", "groups", "remind", "reminders",
+                         "newactivity", "editactivity", "cancelactivity", "attendance", "activities", "me")
 
 
 def register(application: Application) -> None:
@@ -28,6 +29,8 @@ def register(application: Application) -> None:
         orgs.NewOrgFlow(), orgs.EditOrgFlow(), orgs.ImportFlow(),
         members.MembersFlow(), members.HandoverFlow(),
         reminders.ReminderFlow(),
+        activities.NewActivityFlow(), activities.EditActivityFlow(), activities.CancelActivityFlow(),
+        activities.AttendanceFlow(), activities.ServedFlow(),
     ])
     application.add_handlers({
         # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
@@ -43,6 +46,21 @@ def register(application: Application) -> None:
             CommandHandler("cancel", common.cancel, PRIVATE),
             CommandHandler("join", join.join_command),
             CommandHandler("invite", join.invite_command),
+            # Volunteers: activities, their own record, and check-in in the group (also by text or
+            # location, and by command for groups where the bot's privacy mode hides plain messages).
+            CommandHandler("activities", activities.activities_command, PRIVATE),
+            CommandHandler("me", activities.me_command, PRIVATE),
+            CommandHandler("checkin", checkin.checkin_command, GROUPS),
+            CommandHandler("checkout", checkin.checkout_command, GROUPS),
+            CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),
+            MessageHandler(GROUPS & filters.UpdateType.MESSAGE & filters.Regex(checkin.CHECK_TEXT),
+                           checkin.text_check),
+            MessageHandler(GROUPS & filters.UpdateType.MESSAGE & filters.LOCATION, checkin.location_check),
+            # Cadres: their organisation's activities (organisers re-checked on every action).
+            CommandHandler("newactivity", activities.newactivity_command, PRIVATE),
+            CommandHandler("editactivity", activities.editactivity_command, PRIVATE),
+            CommandHandler("cancelactivity", activities.cancelactivity_command, PRIVATE),
+            CommandHandler("attendance", activities.attendance_command, PRIVATE),
             # Organisation admins (and county admins on any organisation).
             CommandHandler("members", members.members_command, PRIVATE),
             CommandHandler("handover", members.handover_command, PRIVATE),
@@ -66,9 +84,13 @@ def register(application: Application) -> None:
             CallbackQueryHandler(join.join_decision, pattern=join.JOIN_DECISION.pattern),
             CallbackQueryHandler(members.handover_answer, pattern=members.HANDOVER_ANSWER.pattern),
             CallbackQueryHandler(reminders.reminder_action, pattern=reminders.REMINDER_ACTION.pattern),
+            CallbackQueryHandler(activities.signup_button, pattern=activities.SIGNUP.pattern),
+            CallbackQueryHandler(activities.organiser_action, pattern=activities.ORGANISER.pattern),
+            CallbackQueryHandler(activities.served_button, pattern=activities.SERVED.pattern),
             CallbackQueryHandler(common.unknown_button),
             # Private chat: unknown commands, then conversation input.
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
+            MessageHandler(PRIVATE & filters.LOCATION, activities.private_location),
             MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, common.private_input),
         ],
     })

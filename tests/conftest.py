@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.fake_telegram import FakeTelegram
@@ -8,7 +10,11 @@ from tests.harness import FakeClock, Harness, test_config
 
 @pytest.fixture
 def fake() -> FakeTelegram:
-    return FakeTelegram()
+    """Flood limits on, measured on a clock that counts each API call as 50 ms (the pace of
+    production's round trips and rate limiter): a long conversation never trips the
+    30-a-second limit by running fast, while a group's 20-a-minute limit still bites."""
+    calls = itertools.count()
+    return FakeTelegram(monotonic=lambda: next(calls) * 0.05)
 
 
 @pytest.fixture
