@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Config, StorageConfig, TelegramConfig
@@ -89,9 +90,120 @@ async def broadcast(groups: int, latency: float) -> dict:
     }
 
 
-def run(kind: str, groups: int, latency: float) -> int:
-    if kind != "broadcast":
-        print(f"league-bot bench: unknown benchmark {kind!r}; available: broadcast", file=sys.stderr)
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def _max_per_window(stamps: list[float], window: float) -> int:
+    stamps, best, first = sorted(stamps), 0, 0
+    for last, stamp in enumerate(stamps):
+        while stamp - stamps[first] >= window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
+    """`签到` from many volunteers into one group, spread over `seconds`, 1 in 10 sent twice."""
+    from telegram import Update
+
+    from bot.activities import ActivityDraft, Category, Place
+    from bot.application import build_application, on_shutdown, on_startup, on_stop
+    from storage.models import OrgKind
+
+    FakeTelegram, FakeRequest = _fake_telegram()
+    group, organiser = -4_000_001, 1
+
+    class TimedRequest(FakeRequest):
+        """Notes when each reaction is set and when the group gets a message or an edit."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.reacted: dict[int, float] = {}
+            self.group_messages: list[float] = []
+
+        async def do_request(self, url, method, request_data=None, **kwargs):
+            result = await super().do_request(url, method, request_data, **kwargs)
+            endpoint = url.rsplit("/", 1)[-1]
+            params = request_data.parameters if request_data is not None else {}
+            if endpoint == "setMessageReaction":
+                self.reacted[int(params["message_id"])] = time.monotonic()
+            elif endpoint in GROUP_MESSAGE_METHODS and str(params.get("chat_id")) == str(group):
+                self.group_messages.append(time.monotonic())
+            return result
+
+    fake = FakeTelegram(flood_limits=True)
+    request = TimedRequest(fake, latency=latency)
+    with tempfile.TemporaryDirectory() as folder:
+        config = replace(Config(), telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
+                         storage=StorageConfig(path=str(Path(folder) / "bench.db")), county_admins=(organiser,))
+        app = build_application(config, request)
+        services = app.bot_data["services"]
+        await app.initialize()
+        await on_startup(app)
+        await app.start()
+        try:
+            fake.add_user(organiser, "organiser")
+            users = list(range(10_000, 10_000 + volunteers))
+            for user_id in users:
+                fake.add_user(user_id, f"volunteer {user_id}")
+            fake.add_group(group, "activity group", admins=(organiser,), members=users)
+            now = services.clock.now()
+            await services.people.seen(organiser, "organiser", None, "zh-hans", private=True)
+            org = await services.orgs.create(organiser, "bench township", OrgKind.TOWNSHIP, None)
+            await services.groups.seen(group, "activity group", "group")
+            await services.groups.bind_org(organiser, group, org.id, is_chat_admin=True)
+            activity = await services.activities.create(organiser, ActivityDraft(
+                org_id=org.id, title="bench tutoring", category=Category.TUTORING,
+                starts_at=now + timedelta(minutes=5), ends_at=now + timedelta(hours=3),
+                place=Place("village school"), slots=volunteers, expected_served=50, counts_as_deed=False))
+            senders = users + users[::10]  # every tenth volunteer says 签到 twice
+            arrived: dict[int, float] = {}
+            pace = seconds / len(senders)
+            started = time.monotonic()
+            for index, user_id in enumerate(senders):
+                await asyncio.sleep(max(0.0, started + index * pace - time.monotonic()))
+                update = fake.user_sends(user_id, group, "签到")
+                fake.discard_update(update["update_id"])
+                arrived[update["message"]["message_id"]] = time.monotonic()
+                await app.update_queue.put(Update.de_json(update, app.bot))
+            deadline = time.monotonic() + 60
+            while len(request.reacted) < len(arrived) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            sheet = await services.attendance.sheet(activity.id)
+        finally:
+            await app.stop()
+            await on_stop(app)
+            await on_shutdown(app)
+            await app.shutdown()
+    latencies = [(request.reacted[m] - arrived[m]) * 1000 for m in arrived if m in request.reacted]
+    per_user = [line.user_id for line in sheet if line.checked_in_at is not None]
+    return {
+        "bench": "checkin",
+        "checkins": volunteers,
+        "messages": len(arrived),
+        "recorded": len(set(per_user)),
+        "duplicates": len(per_user) - len(set(per_user)),
+        "reactions": len(request.reacted),
+        "group_msgs_per_min_max": _max_per_window(request.group_messages, 60.0),
+        "latency_ms": {"p50": round(_percentile(latencies, 0.5)), "p99": round(_percentile(latencies, 0.99))},
+        "api_latency_ms": round(latency * 1000),
+        "seconds": seconds,
+    }
+
+
+GROUP_MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup",
+                                   "sendDocument", "sendPhoto"})
+
+
+def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: float) -> int:
+    if kind == "broadcast":
+        figures = asyncio.run(broadcast(groups, latency))
+    elif kind == "checkin":
+        figures = asyncio.run(checkin(volunteers, seconds, latency))
+    else:
+        print(f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin", file=sys.stderr)
         return 2
-    print(json.dumps(asyncio.run(broadcast(groups, latency))))
+    print(json.dumps(figures))
     return 0

@@ -42,8 +42,11 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="the new backup file")
     commands.add_parser("check-config", parents=[common], help="check the configuration and exit")
     bench = commands.add_parser("bench", help="run a benchmark against the fake Telegram; prints one JSON line")
-    bench.add_argument("kind", choices=["broadcast"], help="broadcast: one reminder to many groups")
-    bench.add_argument("--groups", type=int, default=1000, help="how many groups (default 1000)")
+    bench.add_argument("kind", choices=["broadcast", "checkin"],
+                       help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers")
+    bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
+    bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
+    bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     return main
 
@@ -54,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot import bench
 
         setup_logging("WARNING")
-        return bench.run(args.kind, args.groups, args.latency_ms / 1000)
+        return bench.run(args.kind, groups=args.groups, volunteers=args.volunteers, seconds=args.seconds,
+                         latency=args.latency_ms / 1000)
     try:
         config = load_config(resolve_config_path(getattr(args, "config", None)))
         if args.command in ("run", "check-config"):

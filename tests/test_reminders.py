@@ -215,18 +215,6 @@ async def test_a_one_off_with_sub_second_time_is_sent_once_and_finishes(harness)
     assert (await harness.services.reminders.reminders.get(reminder.id)).state == "finished"
 
 
-def test_broadcast_benchmark_reports_every_group_reached_once(capsys):
-    """The benchmark's own figures (its timing is printed, not asserted)."""
-    import json
-
-    from bot.cli import main
-
-    assert main(["bench", "broadcast", "--groups", "40", "--latency-ms", "5"]) == 0
-    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert (figures["groups"], figures["delivered"], figures["duplicates"], figures["http_429"]) == (40, 40, 0, 0)
-    assert {"duration_s", "limit_s", "ratio_to_limit"} <= figures.keys()
-
-
 async def test_recurring_reminder_in_a_utc_configured_county(tmp_path, fake):
     """The same daily reminder, with the county's zone set to UTC: it fires at 12:00 UTC each day."""
     clock = FakeClock()  # 2026-11-26 02:00 UTC
