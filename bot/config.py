@@ -68,11 +68,17 @@ class ActivitiesConfig:
 
 
 @dataclass(frozen=True)
+class WishesConfig:
+    purge_after_days: int = 90
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
+    wishes: WishesConfig = field(default_factory=WishesConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -100,6 +106,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
     "activities": {"checkin_opens_before_minutes": int, "checkin_closes_after_minutes": int,
                    "credit_rounding_minutes": int, "credit_missing_checkout": bool},
+    "wishes": {"purge_after_days": int},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
@@ -163,6 +170,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
     storage = StorageConfig(**raw.get("storage", {}))
     reminders = RemindersConfig(**raw.get("reminders", {}))
     activities = ActivitiesConfig(**raw.get("activities", {}))
+    wishes = WishesConfig(**raw.get("wishes", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -176,6 +184,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
         storage=storage,
         reminders=reminders,
         activities=activities,
+        wishes=wishes,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -212,6 +221,8 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.checkin_*_minutes: must not be negative (for example: 30)")
     if not 1 <= checkin.credit_rounding_minutes <= 60:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
+    if not 1 <= config.wishes.purge_after_days <= 3650:
+        raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
     hook = config.telegram.webhook

@@ -15,8 +15,10 @@ from bot.membership import MembershipService
 from bot.orgs import OrganisationService
 from bot.people import PeopleService
 from bot.permissions import Permissions
+from bot.wishes import WishService
 from bot.reminders import QuietHours, ReminderService
 from storage.activities import ActivityRepository
+from storage.wishes import WishRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
@@ -42,6 +44,7 @@ class Services:
     digest: WeeklyDigest
     activities: ActivityService
     attendance: AttendanceService
+    wishes: WishService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
@@ -75,6 +78,8 @@ class Services:
             reminders=reminders,
             digest=WeeklyDigest(chats, [ReminderSource(reminder_repo, config.zone)]),
             activities=activities,
+            wishes=WishService(db, WishRepository(db), orgs, audit, permissions, clock,
+                               purge_after=timedelta(days=config.wishes.purge_after_days)),
             attendance=AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities),
         )
 

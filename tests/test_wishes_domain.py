@@ -73,7 +73,10 @@ class County:
 
 
 def make_service(harness, **options) -> WishService:
+    """The running bot's own service, or one with other options (e.g. another purge period)."""
     services = harness.services
+    if not options:
+        return services.wishes
     return WishService(services.db, WishRepository(services.db), services.orgs, AuditRepository(services.db),
                        services.permissions, services.clock, **options)
 
@@ -634,3 +637,23 @@ def test_every_refusal_the_service_raises_has_a_message_in_both_languages():
 
 def placeholders_of(key: str) -> set[str]:
     return placeholders(catalog("zh-Hans")[key])
+
+
+async def test_the_running_bot_purges_confirmed_childrens_details_on_a_schedule(county):
+    """The purge is not left to anyone's memory: a named job runs it every few hours."""
+    from handlers.maintenance import PURGE_JOB, purge_children_details
+
+    harness = county.harness
+    [job] = harness.app.job_queue.get_jobs_by_name(PURGE_JOB)
+    assert job.job.trigger.interval.total_seconds() == 6 * 3600
+    done = await county.wish()
+    assert await county.service.claim(DONOR, county.orgs[DONOR_ORG], done.id, now(county))
+    await county.service.mark_delivered(DONOR, done.id, "photo-file-id")
+    await county.service.confirm_received(TEACHER, done.id)
+    harness.clock.advance(days=91)
+
+    class JobContext:
+        application = harness.app
+
+    await purge_children_details(JobContext())
+    assert await county.service.private_details(TEACHER, done.id) is None
