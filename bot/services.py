@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.activities import ActivityService
+from bot.auction import AuctionService
 from bot.attendance import AttendanceService
 from bot.clock import Clock
 from bot.config import Config, parse_clock
@@ -18,6 +19,7 @@ from bot.permissions import Permissions
 from bot.wishes import WishService
 from bot.reminders import QuietHours, ReminderService
 from storage.activities import ActivityRepository
+from storage.auction import AuctionRepository
 from storage.wishes import WishRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
@@ -45,6 +47,7 @@ class Services:
     activities: ActivityService
     attendance: AttendanceService
     wishes: WishService
+    auction: AuctionService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
@@ -65,6 +68,10 @@ class Services:
         activities = ActivityService(db, activity_repo, orgs, chats, reminders, permissions, audit, clock,
                                      config.zone, config.activities,
                                      render_reminder=_plain_text_renderer(config.language))
+        wishes = WishService(db, WishRepository(db), orgs, audit, permissions, clock,
+                             purge_after=timedelta(days=config.wishes.purge_after_days))
+        auction = AuctionService(db, AuctionRepository(db), wishes, orgs, chats, reminders, permissions, audit,
+                                 clock, config.zone, render_reminder=_plain_text_renderer(config.language))
         return cls(
             config=config,
             clock=clock,
@@ -78,8 +85,8 @@ class Services:
             reminders=reminders,
             digest=WeeklyDigest(chats, [ReminderSource(reminder_repo, config.zone)]),
             activities=activities,
-            wishes=WishService(db, WishRepository(db), orgs, audit, permissions, clock,
-                               purge_after=timedelta(days=config.wishes.purge_after_days)),
+            wishes=wishes,
+            auction=auction,
             attendance=AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities),
         )
 

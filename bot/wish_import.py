@@ -25,8 +25,9 @@ Privacy: when consent is 否 every private cell must be empty (a filled one is a
 cell); problem parameters never carry a private value, only the row and the column.
 
 Nothing is imported unless every row is valid, so `parse_wish_file` either returns rows and no
-problems, or problems and no rows. Each problem is a `RowProblem` (shared with the organisation
-import) with a catalog key under `wish_import.`; file-level and header problems are on row 1.
+problems, or problems and no rows. Each problem is a `RowProblem` (`bot.tabular_import`'s, as
+for organisations) with a catalog key under `wish_import.`; file-level and header problems are on
+row 1. Problems are sorted by row, then by column position in the file.
 
     key                                  params
     wish_import.unsupported_type         name
@@ -61,31 +62,18 @@ import) with a catalog key under `wish_import.`; file-level and header problems 
     wish_import.duplicate_in_file        first_row             on the 心愿内容 cell
     wish_import.duplicate_existing       -                     an open wish already has it
 
-Parsing is synchronous and CPU-bound (up to 5 MB); call it off the event loop.
+Reading the file, the header and the template workbook are `bot.tabular_import`'s; this module
+holds the wish rules. Parsing is synchronous and CPU-bound (up to 5 MB); call it off the event loop.
 """
 
 from __future__ import annotations
 
-import io
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import openpyxl
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
-# The organisation import's file readers (XLSX, CSV in UTF-8 or GB18030, delimiter sniffing)
-# and its problem record: one reader for every spreadsheet the bot accepts.
-from bot.org_import import (
-    RowProblem,
-    _cell_text,
-    _csv_rows,
-    _is_blank,
-    _Rejected,
-    _xlsx_rows,
-)
+from bot import tabular_import as tabular
+from bot.tabular_import import Columns, ImportResult, Issue, Line, RowProblem, cell_text
 from bot.wishes import (
     ADDRESS_MAX,
     ALIAS_MAX,
@@ -120,10 +108,8 @@ HEADERS = ("收集单位", "孩子称呼", "年级", "心愿内容", "类别", "
 _COLLECTOR, _ALIAS, _GRADE, _WISH, _CATEGORY, _VALUE, _CONSENT = (
     "collector", "alias", "grade", "wish", "category", "value", "consent")
 _REAL_NAME, _PHONE, _ADDRESS, _NOTES = "real_name", "guardian_phone", "address", "notes"
-_FIELDS = (_COLLECTOR, _ALIAS, _GRADE, _WISH, _CATEGORY, _VALUE, _CONSENT, _REAL_NAME, _PHONE, _ADDRESS, _NOTES)
-_REQUIRED_FIELDS = _FIELDS[:7]
-_PRIVATE_FIELDS = _FIELDS[7:]
-_CANONICAL_HEADER = dict(zip(_FIELDS, HEADERS, strict=True))
+_FIELD_IDS = (_COLLECTOR, _ALIAS, _GRADE, _WISH, _CATEGORY, _VALUE, _CONSENT, _REAL_NAME, _PHONE, _ADDRESS, _NOTES)
+_PRIVATE_FIELDS = _FIELD_IDS[7:]
 # Other header texts accepted for each field; the field ids double as English headers.
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     _COLLECTOR: ("学校", "收集学校", "收集组织", "school", "collector_org"),
@@ -139,10 +125,6 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     _NOTES: ("说明", "note"),
 }
 
-_EXTENSIONS = (".xlsx", ".csv")
-
-_TEMPLATE_SHEET = "心愿"
-_TEMPLATE_HELP_SHEET = "说明"
 _TEMPLATE_COLLECTOR = "县第一小学"
 _TEMPLATE_EXAMPLES = (
     (_TEMPLATE_COLLECTOR, "小明", "三年级", "一个篮球", CATEGORY_LABELS[WishCategory.SPORTS], 80, "是",
@@ -158,10 +140,11 @@ def _header_text(text: str) -> str:
     return "".join(text.split()).replace("（", "(").replace("）", ")").casefold()
 
 
-_FIELD_BY_HEADER: dict[str, str] = {}
-for _field in _FIELDS:
-    for _text in (_CANONICAL_HEADER[_field], _field, *_HEADER_ALIASES[_field]):
-        _FIELD_BY_HEADER[_header_text(_text)] = _field
+_FORMAT = tabular.TableFormat(
+    fields=tabular.Fields(headers=dict(zip(_FIELD_IDS, HEADERS, strict=True)), required=_FIELD_IDS[:7],
+                          aliases=_HEADER_ALIASES, normalise=_header_text),
+    keys=tabular.ProblemKeys("wish_import."), max_rows=MAX_ROWS, max_bytes=MAX_BYTES,
+)
 
 
 @dataclass(frozen=True)
@@ -170,134 +153,21 @@ class WishRow:
     draft: WishDraft
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    rows: tuple[WishRow, ...]
-    problems: tuple[RowProblem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.rows)
-
-
 def parse_wish_file(file_name: str, content: bytes, *, collector_names: dict[str, int],
-                    existing_keys: set[tuple[int, str, str]]) -> ImportResult:
+                    existing_keys: set[tuple[int, str, str]]) -> ImportResult[WishRow]:
     """Check every row; `collector_names` maps the organisations the uploader may collect for to
     their ids, `existing_keys` holds the (collector id, alias, wish text) of the open wishes."""
     try:
-        table = _read_table(file_name, content)
-    except _Rejected as rejected:
-        return _failed([_own_problem(rejected.problem)])
-    columns, header_problems = _map_columns(table)
-    if header_problems:
-        return _failed(header_problems)
+        columns, lines = _FORMAT.read(file_name, content)
+    except tabular.FileRefused as refused:
+        return ImportResult.failed(refused.problems)
     collectors = {normalise(name).casefold(): org_id for name, org_id in collector_names.items()}
-    drafts = [_read_row(line, columns, collectors) for line in table.data]
+    drafts = [_read_row(line, columns, collectors) for line in lines]
     _check_duplicates(drafts, {wish_key(*key) for key in existing_keys})
-    problems = _collect_problems(drafts, columns)
+    problems = columns.problems((draft.row, draft.issues) for draft in drafts)
     if problems:
-        return _failed(problems)
+        return ImportResult.failed(problems)
     return ImportResult(rows=tuple(WishRow(draft.row, draft.to_draft()) for draft in drafts), problems=())
-
-
-def _failed(problems: list[RowProblem]) -> ImportResult:
-    return ImportResult(rows=(), problems=tuple(problems))
-
-
-def _own_problem(problem: RowProblem) -> RowProblem:
-    """The shared reader words its refusals for organisations; these files are wishes."""
-    key = "wish_import." + problem.key.partition(".")[2]
-    return RowProblem(row=problem.row, column=problem.column, key=key, params=problem.params)
-
-
-# --- reading the file -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Line:
-    row: int
-    values: tuple
-
-
-@dataclass(frozen=True)
-class _Table:
-    header: tuple[str, ...]
-    data: tuple[_Line, ...]
-
-
-def _read_table(file_name: str, content: bytes) -> _Table:
-    extension = os.path.splitext(file_name)[1].lower()
-    if extension not in _EXTENSIONS:
-        raise _Rejected("wish_import.unsupported_type", name=file_name)
-    if len(content) > MAX_BYTES:
-        raise _Rejected("wish_import.too_large", limit_mb=MAX_BYTES // (1024 * 1024))
-    rows = _xlsx_rows(content) if extension == ".xlsx" else _csv_rows(content)
-    header: tuple[str, ...] = ()
-    data: list[_Line] = []
-    for row_number, values in enumerate(rows, start=1):
-        if row_number == 1:
-            header = tuple(_cell_text(value) for value in values)
-        elif not _is_blank(values):
-            if len(data) == MAX_ROWS:
-                raise _Rejected("wish_import.too_many_rows", limit=MAX_ROWS)
-            data.append(_Line(row=row_number, values=tuple(values)))
-    if not data:
-        raise _Rejected("wish_import.no_rows")
-    return _Table(header=header, data=tuple(data))
-
-
-# --- the header -------------------------------------------------------------------------------
-
-_Issue = tuple[str, dict]
-
-
-@dataclass(frozen=True)
-class _Columns:
-    position: dict[str, int]
-    header: tuple[str, ...]
-
-    def cell(self, line: _Line, field: str) -> Any:
-        index = self.position.get(field)
-        if index is None or index >= len(line.values):
-            return None
-        return line.values[index]
-
-    def problem(self, row: int, field: str, issue: _Issue) -> RowProblem:
-        key, params = issue
-        return RowProblem(row=row, column=self.header[self.position[field]], key=key, params=params)
-
-    def sort_key(self, problem: RowProblem) -> tuple[int, int]:
-        return problem.row, self.header.index(problem.column)
-
-
-def _map_columns(table: _Table) -> tuple[_Columns, list[RowProblem]]:
-    position: dict[str, int] = {}
-    located: list[tuple[int, RowProblem]] = []
-    for index, text in enumerate(table.header):
-        if not text:
-            continue
-        field = _FIELD_BY_HEADER.get(_header_text(text))
-        if field is None:
-            located.append((index, _header_problem(text, "wish_import.unknown_column")))
-        elif field in position:
-            located.append((index, _header_problem(text, "wish_import.duplicate_column")))
-        else:
-            position[field] = index
-    width = max(len(line.values) for line in table.data)
-    for index in range(width):
-        unnamed = index >= len(table.header) or not table.header[index]
-        if unnamed and any(index < len(line.values) and _cell_text(line.values[index]) for line in table.data):
-            located.append((index, _header_problem(get_column_letter(index + 1), "wish_import.unknown_column")))
-    for field in _REQUIRED_FIELDS:
-        if field not in position:
-            missing = _header_problem(_CANONICAL_HEADER[field], "wish_import.missing_column")
-            located.append((len(table.header), missing))
-    located.sort(key=lambda item: item[0])
-    return _Columns(position=position, header=table.header), [problem for _, problem in located]
-
-
-def _header_problem(column: str, key: str) -> RowProblem:
-    return RowProblem(row=1, column=column, key=key, params={"column": column})
 
 
 # --- the rows ---------------------------------------------------------------------------------
@@ -307,7 +177,7 @@ def _header_problem(column: str, key: str) -> RowProblem:
 class _Draft:
     row: int
     values: dict[str, Any]
-    issues: dict[str, _Issue]
+    issues: dict[str, Issue]
 
     def to_draft(self) -> WishDraft:
         values = self.values
@@ -319,22 +189,23 @@ class _Draft:
         )
 
 
-def _read_row(line: _Line, columns: _Columns, collectors: dict[str, int]) -> _Draft:
+def _read_row(line: Line, columns: Columns, collectors: dict[str, int]) -> _Draft:
     draft = _Draft(line.row, {}, {})
 
     def take(field: str, reader) -> None:
-        value, issue = reader(_cell_text(columns.cell(line, field)), columns.cell(line, field))
+        value, issue = reader(cell_text(columns.cell(line, field)), columns.cell(line, field))
         draft.values[field] = value
         if issue is not None:
             draft.issues[field] = issue
 
-    take(_COLLECTOR, lambda text, _: _read_collector(text, collectors))
+    take(_COLLECTOR, lambda text, _: _read_choice(text, lambda name: collectors.get(normalise(name).casefold()),
+                                                  "collector"))
     take(_ALIAS, lambda text, _: _read_text(text, ALIAS_MAX, "alias"))
     take(_GRADE, lambda text, _: _read_text(text, GRADE_MAX, "grade"))
     take(_WISH, lambda text, _: _read_text(text, TEXT_MAX, "wish"))
-    take(_CATEGORY, lambda text, _: _read_category(text))
+    take(_CATEGORY, lambda text, _: _read_choice(text, parse_category, "category"))
     take(_VALUE, _read_value)
-    take(_CONSENT, lambda text, _: _read_consent(text))
+    take(_CONSENT, lambda text, _: _read_choice(text, parse_consent, "consent"))
     take(_REAL_NAME, lambda text, _: _read_private(text, REAL_NAME_MAX, "real_name"))
     take(_PHONE, lambda text, _: _read_phone(text))
     take(_ADDRESS, lambda text, _: _read_private(text, ADDRESS_MAX, "address"))
@@ -343,16 +214,12 @@ def _read_row(line: _Line, columns: _Columns, collectors: dict[str, int]) -> _Dr
     return draft
 
 
-def _read_collector(text: str, collectors: dict[str, int]) -> tuple[int | None, _Issue | None]:
-    if not text:
-        return None, ("wish_import.collector_required", {})
-    org_id = collectors.get(normalise(text).casefold())
-    if org_id is None:
-        return None, ("wish_import.collector_unknown", {"value": text})
-    return org_id, None
+def _read_choice(text: str, parse: Callable[[str], Any], name: str) -> tuple[Any, Issue | None]:
+    required, unknown = f"wish_import.{name}_required", f"wish_import.{name}_unknown"
+    return tabular.read_choice(text, parse, required=required, unknown=unknown)
 
 
-def _read_text(text: str, limit: int, name: str) -> tuple[str, _Issue | None]:
+def _read_text(text: str, limit: int, name: str) -> tuple[str, Issue | None]:
     value = normalise(text)
     if not value:
         return value, (f"wish_import.{name}_required", {})
@@ -361,16 +228,7 @@ def _read_text(text: str, limit: int, name: str) -> tuple[str, _Issue | None]:
     return value, None
 
 
-def _read_category(text: str) -> tuple[Any, _Issue | None]:
-    if not text:
-        return None, ("wish_import.category_required", {})
-    category = parse_category(text)
-    if category is None:
-        return None, ("wish_import.category_unknown", {"value": text})
-    return category, None
-
-
-def _read_value(text: str, raw: Any) -> tuple[int | None, _Issue | None]:
+def _read_value(text: str, raw: Any) -> tuple[int | None, Issue | None]:
     if not text:
         return None, ("wish_import.value_required", {"min": VALUE_MIN, "max": VALUE_MAX})
     value = parse_yuan(raw)
@@ -381,23 +239,14 @@ def _read_value(text: str, raw: Any) -> tuple[int | None, _Issue | None]:
     return value, None
 
 
-def _read_consent(text: str) -> tuple[bool | None, _Issue | None]:
-    if not text:
-        return None, ("wish_import.consent_required", {})
-    consent = parse_consent(text)
-    if consent is None:
-        return None, ("wish_import.consent_unknown", {"value": text})
-    return consent, None
-
-
-def _read_private(text: str, limit: int, name: str) -> tuple[str | None, _Issue | None]:
+def _read_private(text: str, limit: int, name: str) -> tuple[str | None, Issue | None]:
     value = normalise(text)
     if len(value) > limit:
         return None, (f"wish_import.{name}_too_long", {"max": limit})  # never quote private values
     return value or None, None
 
 
-def _read_phone(text: str) -> tuple[str | None, _Issue | None]:
+def _read_phone(text: str) -> tuple[str | None, Issue | None]:
     if not normalise(text):
         return None, None
     phone = normalise_phone(text)
@@ -431,72 +280,17 @@ def _check_duplicates(drafts: list[_Draft], existing: set[tuple[int, str, str]])
             first_row[key] = draft.row
 
 
-def _collect_problems(drafts: list[_Draft], columns: _Columns) -> list[RowProblem]:
-    problems = [
-        columns.problem(draft.row, field, issue)
-        for draft in drafts
-        for field, issue in draft.issues.items()
-    ]
-    return sorted(problems, key=columns.sort_key)
-
-
 # --- the template -----------------------------------------------------------------------------
 
 
 def build_template_xlsx() -> bytes:
-    workbook = openpyxl.Workbook()
-    _fill_data_sheet(workbook.active)
-    _fill_help_sheet(workbook.create_sheet(_TEMPLATE_HELP_SHEET))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _fill_data_sheet(sheet) -> None:
-    sheet.title = _TEMPLATE_SHEET
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for example in _TEMPLATE_EXAMPLES:
-        sheet.append(example)
-    for index, width in enumerate(_TEMPLATE_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    # Phone numbers as text, so a landline keeps its leading 0.
-    phone_column = _FIELDS.index(_PHONE) + 1
-    for row in range(2, MAX_ROWS + 2):
-        sheet.cell(row=row, column=phone_column).number_format = "@"
-    categories = DataValidation(type="list", formula1='"' + ",".join(CATEGORY_LABELS.values()) + '"',
-                                allow_blank=True, showErrorMessage=True, errorStyle="warning")
-    consent = DataValidation(type="list", formula1='"是,否"', allow_blank=True, showErrorMessage=True,
-                             errorStyle="warning")
-    values = DataValidation(type="whole", operator="between", formula1=str(VALUE_MIN), formula2=str(VALUE_MAX),
-                            allow_blank=True, showErrorMessage=True)
-    for validation, field in ((categories, _CATEGORY), (consent, _CONSENT), (values, _VALUE)):
-        validation.add(_data_range(field))
-        sheet.add_data_validation(validation)
-
-
-def _data_range(field: str) -> str:
-    letter = get_column_letter(_FIELDS.index(field) + 1)
-    return f"{letter}2:{letter}{MAX_ROWS + 1}"
-
-
-def _fill_help_sheet(sheet) -> None:
-    for section in _help_sections():
-        if sheet.max_row > 1:
-            sheet.append(())
-        heading, *lines = section
-        sheet.append(heading)
-        for cell in sheet[sheet.max_row]:
-            cell.font = Font(bold=True)
-        for line in lines:
-            sheet.append(line)
-    for letter, width in zip("ABC", (22, 12, 90), strict=True):
-        sheet.column_dimensions[letter].width = width
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return tabular.template_xlsx(tabular.Template(
+        table_format=_FORMAT, sheet="心愿", examples=_TEMPLATE_EXAMPLES, widths=_TEMPLATE_WIDTHS,
+        help_sheet="说明", help_sections=_help_sections(), help_widths=(22, 12, 90),
+        checks=((_CATEGORY, tabular.dropdown(CATEGORY_LABELS.values())), (_CONSENT, tabular.dropdown(("是", "否"))),
+                (_VALUE, tabular.whole_numbers(VALUE_MIN, VALUE_MAX))),
+        text_fields=(_PHONE,),  # so that a landline keeps its leading 0
+    ))
 
 
 def _help_sections() -> list[list[tuple]]:

@@ -1,0 +1,346 @@
+"""The live wish auction (认领会): sessions, their lots, and the read models of a session: SQL only.
+
+The records (`AuctionSession`, `LotFilter`, `ClaimRow`, `ClaimExplanation`) live here, like
+`Wish` lives in storage.wishes, and bot/auction.py re-exports them.
+
+Claims themselves are rows of `wishes` (status, claimed_by_*, session_id), changed only through
+storage.wishes' conditional UPDATE; this module reads them for the board, the browsing pages,
+the close summary and the claims table. Every query is public: none reads `wish_private`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database, Row, from_db_time, to_db_time
+from storage.wishes import _COLUMNS as WISH_COLUMNS
+from storage.wishes import HELD, Wish, WishCategory, wish_code
+from storage.wishes import _wish as wish_from_row
+
+SCHEDULED, LIVE, CLOSED, CANCELLED = "scheduled", "live", "closed", "cancelled"
+NOT_OVER = (SCHEDULED, LIVE)  # a wish is a lot of at most one session in these states
+
+_HELD = ", ".join(f"'{status.value}'" for status in HELD)
+_BUSY = (  # the wish is already a lot of a session that is not over
+    "EXISTS (SELECT 1 FROM auction_lots bl JOIN auction_sessions bs ON bs.id = bl.session_id"
+    " WHERE bl.wish_id = w.id AND bs.state IN ('scheduled', 'live'))"
+)
+_SESSION = (
+    "s.id, s.title, s.starts_at, s.ends_at, s.state, s.cap_per_org, s.cap_per_person, s.fulfilment_deadline,"
+    " s.wave_size, s.wave_every_minutes, s.created_by, s.closed_at,"
+    " (SELECT COUNT(*) FROM auction_lots l WHERE l.session_id = s.id) AS lot_count"
+)
+
+
+@dataclass(frozen=True)
+class AuctionSession:
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    state: str  # scheduled | live | closed | cancelled
+    cap_per_org: int | None
+    cap_per_person: int | None
+    fulfilment_deadline: datetime
+    wave_size: int | None
+    wave_every_minutes: int | None
+    created_by: int
+    lot_count: int
+    closed_at: datetime | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.state == LIVE
+
+    @property
+    def over(self) -> bool:
+        return self.state in (CLOSED, CANCELLED)
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def has_waves(self) -> bool:
+        return bool(self.wave_size and self.wave_every_minutes)
+
+
+@dataclass(frozen=True)
+class LotFilter:
+    """Which lots a cadre browses; every field narrows, None means "any"."""
+
+    category: WishCategory | None = None
+    collector_org_id: int | None = None
+    grade: str | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One claim of a session, public fields only (what the claims table and the XLSX show)."""
+
+    code: str
+    alias_grade: str
+    text: str
+    value_yuan: int
+    org_name: str
+    user_display_name: str
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimExplanation:
+    """Why a claim did not go through: the wish as it is now, and the claimer's counts."""
+
+    wish: Wish | None
+    holder_org_name: str | None
+    org_held: int
+    user_held: int
+
+
+def _session(row: Row) -> AuctionSession:
+    return AuctionSession(
+        id=row["id"], title=row["title"], starts_at=from_db_time(row["starts_at"]),
+        ends_at=from_db_time(row["ends_at"]), state=row["state"], cap_per_org=row["cap_per_org"],
+        cap_per_person=row["cap_per_person"], fulfilment_deadline=from_db_time(row["fulfilment_deadline"]),
+        wave_size=row["wave_size"], wave_every_minutes=row["wave_every_minutes"], created_by=row["created_by"],
+        lot_count=row["lot_count"], closed_at=from_db_time(row["closed_at"]),
+    )
+
+
+def _marks(values: Sequence) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _selection_where(*, collector_org_ids: Sequence[int], categories: Sequence[WishCategory],
+                     min_value: int | None, max_value: int | None, ids: Sequence[int] | None) -> tuple[str, list]:
+    clauses = ["w.status = 'open'", f"NOT {_BUSY}"]
+    params: list = []
+    if collector_org_ids:
+        clauses.append(f"w.collector_org_id IN ({_marks(collector_org_ids)})")
+        params.extend(collector_org_ids)
+    if categories:
+        clauses.append(f"w.category IN ({_marks(categories)})")
+        params.extend(category.value for category in categories)
+    if min_value is not None:
+        clauses.append("w.value_yuan >= ?")
+        params.append(min_value)
+    if max_value is not None:
+        clauses.append("w.value_yuan <= ?")
+        params.append(max_value)
+    if ids is not None:
+        clauses.append(f"w.id IN ({_marks(ids) or 'NULL'})")
+        params.extend(ids)
+    return " WHERE " + " AND ".join(clauses), params
+
+
+def _lot_where(session_id: int, released: int, lot_filter: LotFilter) -> tuple[str, list]:
+    clauses = ["l.session_id = ?", "l.position < ?", "w.status = 'open'"]
+    params: list = [session_id, released]
+    for clause, value in (("w.category = ?", None if lot_filter.category is None else lot_filter.category.value),
+                          ("w.collector_org_id = ?", lot_filter.collector_org_id),
+                          ("w.grade = ?", lot_filter.grade),
+                          ("w.value_yuan >= ?", lot_filter.min_value),
+                          ("w.value_yuan <= ?", lot_filter.max_value)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return " WHERE " + " AND ".join(clauses), params
+
+
+class AuctionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- choosing the lots ----------------------------------------------------------------
+    async def count_selectable(self, **selection) -> int:
+        """Open wishes matching the selection that are no lot of a session not yet over."""
+        where, params = _selection_where(**selection)
+        return int(await self.db.fetch_value(f"SELECT COUNT(*) FROM wishes w{where}", params))
+
+    async def selectable_ids(self, **selection) -> list[int]:
+        where, params = _selection_where(**selection)
+        rows = await self.db.fetch_all(f"SELECT w.id FROM wishes w{where} ORDER BY w.id", params)
+        return [row[0] for row in rows]
+
+    # ---- sessions -------------------------------------------------------------------------
+    async def add(self, *, title: str, starts_at: datetime, ends_at: datetime, cap_per_org: int | None,
+                  cap_per_person: int | None, fulfilment_deadline: datetime, wave_size: int | None,
+                  wave_every_minutes: int | None, created_by: int, now: datetime, wish_ids: Sequence[int]) -> int:
+        session_id = await self.db.execute(
+            "INSERT INTO auction_sessions (title, starts_at, ends_at, state, cap_per_org, cap_per_person,"
+            " fulfilment_deadline, wave_size, wave_every_minutes, created_by, created_at)"
+            " VALUES (?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?)",
+            (title, to_db_time(starts_at), to_db_time(ends_at), cap_per_org, cap_per_person,
+             to_db_time(fulfilment_deadline), wave_size, wave_every_minutes, created_by, to_db_time(now)),
+        )
+        await self.db.execute_many(
+            "INSERT INTO auction_lots (session_id, wish_id, position) VALUES (?, ?, ?)",
+            [(session_id, wish_id, position) for position, wish_id in enumerate(wish_ids)],
+        )
+        return session_id
+
+    async def get(self, session_id: int) -> AuctionSession | None:
+        row = await self.db.fetch_one(f"SELECT {_SESSION} FROM auction_sessions s WHERE s.id = ?", (session_id,))
+        return None if row is None else _session(row)
+
+    async def with_lots(self, session_id: int) -> tuple[AuctionSession, dict[int, int]] | None:
+        """The session and its lots (wish id → position): what the claim path keeps in memory."""
+        session = await self.get(session_id)
+        if session is None:
+            return None
+        rows = await self.db.fetch_all(
+            "SELECT wish_id, position FROM auction_lots WHERE session_id = ?", (session_id,)
+        )
+        return session, {row[0]: row[1] for row in rows}
+
+    async def in_states(self, states: Sequence[str]) -> list[AuctionSession]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_SESSION} FROM auction_sessions s WHERE s.state IN ({_marks(states)})"
+            " ORDER BY s.starts_at, s.id",
+            list(states),
+        )
+        return [_session(row) for row in rows]
+
+    async def due_to_open(self, now: datetime) -> list[AuctionSession]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_SESSION} FROM auction_sessions s WHERE s.state = 'scheduled' AND s.starts_at <= ?"
+            " ORDER BY s.starts_at, s.id",
+            (to_db_time(now),),
+        )
+        return [_session(row) for row in rows]
+
+    async def due_to_close(self, now: datetime) -> list[AuctionSession]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_SESSION} FROM auction_sessions s WHERE s.state = 'live' AND s.ends_at <= ?"
+            " ORDER BY s.ends_at, s.id",
+            (to_db_time(now),),
+        )
+        return [_session(row) for row in rows]
+
+    async def change_state(self, session_id: int, *, expect: str, state: str, now: datetime) -> bool:
+        """expect → state in one conditional UPDATE; True for the one caller that did it."""
+        stamp = {LIVE: "opened_at", CLOSED: "closed_at", CANCELLED: "closed_at"}[state]
+        changed = await self.db.changes(
+            f"UPDATE auction_sessions SET state = ?, {stamp} = ? WHERE id = ? AND state = ?",
+            (state, to_db_time(now), session_id, expect),
+        )
+        return changed == 1
+
+    async def set_board(self, session_id: int, chat_record_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE auction_sessions SET board_chat_record_id = ?, board_message_id = ? WHERE id = ?",
+            (chat_record_id, message_id, session_id),
+        )
+
+    async def board_message(self, session_id: int) -> tuple[int, int] | None:
+        """(current Telegram chat id, message id) of the live board, following supergroup upgrades."""
+        row = await self.db.fetch_one(
+            "SELECT c.chat_id, s.board_message_id FROM auction_sessions s JOIN chats c"
+            " ON c.id = s.board_chat_record_id WHERE s.id = ? AND s.board_message_id IS NOT NULL",
+            (session_id,),
+        )
+        return None if row is None else (row[0], row[1])
+
+    # ---- the claim path -------------------------------------------------------------------
+    async def claiming_org(self, user_id: int) -> int | None:
+        """The organisation a person claims for (bot/auction.py documents the rule)."""
+        return await self.db.fetch_value(
+            "SELECT m.org_id FROM memberships m JOIN organisations o ON o.id = m.org_id"
+            " WHERE m.user_id = ? AND m.ended_at IS NULL AND o.archived_at IS NULL"
+            " ORDER BY m.role = 'org_admin' DESC, m.started_at, m.id LIMIT 1",
+            (user_id,),
+        )
+
+    async def explain(self, wish_id: int, session_id: int, org_id: int, user_id: int) -> ClaimExplanation:
+        """One read: the wish now, who holds it, and the claims the org / the person hold in the session."""
+        row = await self.db.fetch_one(
+            f"SELECT {WISH_COLUMNS}, o.name AS holder_name,"
+            f" (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD}) AND h.session_id = ?"
+            "   AND h.claimed_by_org = ?) AS org_held,"
+            f" (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD}) AND h.session_id = ?"
+            "   AND h.claimed_by_user = ?) AS user_held"
+            " FROM wishes w LEFT JOIN organisations o ON o.id = w.claimed_by_org WHERE w.id = ?",
+            (session_id, org_id, session_id, user_id, wish_id),
+        )
+        if row is None:
+            return ClaimExplanation(None, None, 0, 0)
+        return ClaimExplanation(wish_from_row(row), row["holder_name"], row["org_held"], row["user_held"])
+
+    # ---- the board, browsing, the summary -------------------------------------------------
+    async def counts(self, session_id: int) -> tuple[int, int]:
+        """(lots claimed in this session and still held, lots still open)."""
+        row = await self.db.fetch_one(
+            f"SELECT COALESCE(SUM(w.status IN ({_HELD}) AND w.session_id = l.session_id), 0),"
+            " COALESCE(SUM(w.status = 'open'), 0)"
+            " FROM auction_lots l JOIN wishes w ON w.id = l.wish_id WHERE l.session_id = ?",
+            (session_id,),
+        )
+        return int(row[0]), int(row[1])
+
+    async def latest(self, session_id: int, limit: int) -> list[tuple[str, str]]:
+        """(code, organisation) of the newest claims still held, newest first."""
+        rows = await self.db.fetch_all(
+            "SELECT w.id, o.name FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
+            " JOIN organisations o ON o.id = w.claimed_by_org"
+            f" WHERE l.session_id = ? AND w.session_id = l.session_id AND w.status IN ({_HELD})"
+            " ORDER BY w.claimed_at DESC, w.id DESC LIMIT ?",
+            (session_id, limit),
+        )
+        return [(wish_code(row[0]), row[1]) for row in rows]
+
+    async def per_org(self, session_id: int, limit: int | None = None) -> list[tuple[str, int]]:
+        """(organisation, claims held) for the session, most first, then by name."""
+        rows = await self.db.fetch_all(
+            "SELECT o.name, COUNT(*) AS held FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
+            " JOIN organisations o ON o.id = w.claimed_by_org"
+            f" WHERE l.session_id = ? AND w.session_id = l.session_id AND w.status IN ({_HELD})"
+            " GROUP BY w.claimed_by_org ORDER BY held DESC, o.name LIMIT ?",
+            (session_id, -1 if limit is None else limit),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def open_lot_ids(self, session_id: int) -> list[int]:
+        rows = await self.db.fetch_all(
+            "SELECT w.id FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
+            " WHERE l.session_id = ? AND w.status = 'open' ORDER BY l.position",
+            (session_id,),
+        )
+        return [row[0] for row in rows]
+
+    async def count_lots(self, session_id: int, released: int, lot_filter: LotFilter) -> int:
+        where, params = _lot_where(session_id, released, lot_filter)
+        return int(await self.db.fetch_value(
+            f"SELECT COUNT(*) FROM auction_lots l JOIN wishes w ON w.id = l.wish_id{where}", params
+        ))
+
+    async def lots(self, session_id: int, released: int, lot_filter: LotFilter, *, limit: int,
+                   offset: int) -> list[Wish]:
+        """Released lots still open, in the order of release."""
+        where, params = _lot_where(session_id, released, lot_filter)
+        rows = await self.db.fetch_all(
+            f"SELECT {WISH_COLUMNS} FROM auction_lots l JOIN wishes w ON w.id = l.wish_id{where}"
+            " ORDER BY l.position LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [wish_from_row(row) for row in rows]
+
+    async def claims(self, session_id: int) -> list[ClaimRow]:
+        """The claims made in the session and still held, in the order they were made."""
+        rows = await self.db.fetch_all(
+            "SELECT w.id, w.alias, w.grade, w.text, w.value_yuan, o.name AS org_name,"
+            " COALESCE(p.display_name, '') AS display_name, w.claimed_at"
+            " FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
+            " JOIN organisations o ON o.id = w.claimed_by_org"
+            " LEFT JOIN people p ON p.user_id = w.claimed_by_user"
+            f" WHERE l.session_id = ? AND w.session_id = l.session_id AND w.status IN ({_HELD})"
+            " ORDER BY w.claimed_at, w.id",
+            (session_id,),
+        )
+        return [ClaimRow(code=wish_code(row["id"]), alias_grade=f"{row['alias']} · {row['grade']}", text=row["text"],
+                         value_yuan=row["value_yuan"], org_name=row["org_name"],
+                         user_display_name=row["display_name"], claimed_at=from_db_time(row["claimed_at"]))
+                for row in rows]
