@@ -57,12 +57,16 @@ async def on_startup(application: Application) -> None:
     await services.open()
     await set_command_menus(application)
     from handlers.activities import start_activity_jobs
+    from handlers.auction import start_auction_jobs
     from handlers.maintenance import start_maintenance_jobs
     from handlers.scheduling import schedule_wake
+    from handlers.wishes import start_wish_jobs
 
     # Occurrences missed while the bot was down are handled at once (the grace rule decides).
     await schedule_wake(application, now=True)
     start_activity_jobs(application)
+    start_wish_jobs(application)
+    start_auction_jobs(application)
     start_maintenance_jobs(application)
     log.info("league-bot started as @%s", application.bot.username)
 

@@ -200,10 +200,14 @@ GROUP_MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessag
 def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: float) -> int:
     if kind == "broadcast":
         figures = asyncio.run(broadcast(groups, latency))
+    elif kind == "auction":
+        from bot import bench_auction
+
+        figures = bench_auction.run(latency)
     elif kind == "checkin":
         figures = asyncio.run(checkin(volunteers, seconds, latency))
     else:
-        print(f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin", file=sys.stderr)
+        print(f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction", file=sys.stderr)
         return 2
     print(json.dumps(figures))
     return 0

@@ -27,6 +27,9 @@ def setup_logging(level: str) -> None:
     # aiosqlite logs every statement with its parameters at DEBUG: children's details and
     # phone numbers must never reach a log.
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    # At DEBUG, PTB logs each Bot API call's parameters: private-chat text, which may hold a
+    # child's details. Its INFO and above are safe.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,8 +45,9 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="the new backup file")
     commands.add_parser("check-config", parents=[common], help="check the configuration and exit")
     bench = commands.add_parser("bench", help="run a benchmark against the fake Telegram; prints one JSON line")
-    bench.add_argument("kind", choices=["broadcast", "checkin"],
-                       help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers")
+    bench.add_argument("kind", choices=["broadcast", "checkin", "auction"],
+                       help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
+                            " auction: a rush of claim taps on a live session")
     bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")

@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from bot.clock import Clock
 from bot.errors import DomainError, PermissionDenied
 from bot.orgs import OrganisationService
 from bot.permissions import Permissions
+from bot.reminders import ReminderService
+from bot.schedule_grammar import Schedule
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.wishes import (
@@ -52,8 +54,8 @@ from storage.wishes import (
 )
 
 __all__ = [
-    "ClaimChange", "PrivateDetails", "Wish", "WishCategory", "WishDraft", "WishFilter", "WishPage",
-    "WishService", "WishStatus", "wish_code",
+    "DEADLINE_REMINDERS", "ClaimChange", "PrivateDetails", "Wish", "WishCategory", "WishDraft", "WishFilter",
+    "WishPage", "WishService", "WishStatus", "keep_deadline_reminders", "wish_code",
 ]
 
 ALIAS_MAX = 20
@@ -71,6 +73,10 @@ PAGE_SIZE_MAX = 100
 DEFAULT_PURGE_AFTER = timedelta(days=90)
 DEFAULT_RELEASE_WINDOW = timedelta(minutes=2)
 DEFAULT_FULFILMENT = timedelta(days=14)
+
+# The claimer is reminded this long before the fulfilment deadline: (subject tag, how long).
+DEADLINE_REMINDERS: tuple[tuple[str, timedelta], ...] = (("3d", timedelta(days=3)), ("1d", timedelta(days=1)))
+_DEADLINE_SUBJECT = re.compile(r"wish:(\d+):(3d|1d)")
 
 # The first label of each category is the canonical one (template drop-down, hints).
 CATEGORY_ALIASES: dict[WishCategory, tuple[str, ...]] = {
@@ -377,6 +383,24 @@ class WishService:
         """Claimed or purchased past the deadline, the longest overdue first."""
         return await self.wishes.overdue(now)
 
+    async def in_progress(self) -> list[Wish]:
+        """Every claimed or purchased wish (their claimers get deadline reminders)."""
+        wish_filter = WishFilter(status=IN_PROGRESS)
+        total = await self.wishes.count(wish_filter)
+        return await self.wishes.find(wish_filter, limit=max(total, 1), offset=0)
+
+    async def claim_overdue_digest(self, day: date, count: int) -> bool:
+        """True once per (local) day: the caller then sends the overdue list to the county admins.
+
+        Recorded in the audit log ("wish.overdue_digest", subject "wishes:overdue_digest:<day>")
+        before anything is sent, so a restart or a second job run never sends it twice."""
+        subject = f"wishes:overdue_digest:{day.isoformat()}"
+        async with self.db.transaction():
+            if await self.audit.for_subject(subject):
+                return False
+            await self.audit.record(self.clock.now(), None, "wish.overdue_digest", subject, count=count)
+        return True
+
     async def open_keys(self) -> set[tuple[int, str, str]]:
         """`wish_key`s of every open wish, for the import's duplicate check."""
         return {wish_key(*key) for key in await self.wishes.open_keys()}
@@ -454,6 +478,18 @@ class WishService:
             await self.audit.record(now, actor_id, "wish.edit", f"wish:{wish_id}", fields=sorted(clean))
         return await self.get(wish_id)
 
+    async def check_cancel(self, actor_id: int, wish_id: int) -> Wish:
+        """The wish, if `actor_id` may cancel it now (before asking for a reason); else the refusal."""
+        wish = await self.get(wish_id)
+        await self._require_collector(actor_id, wish.collector_org_id, "wishes.cancel_not_allowed")
+        allowed = [WishStatus.OPEN]
+        if await self.permissions.is_county_admin(actor_id):
+            allowed += list(IN_PROGRESS)
+        if wish.status not in allowed:
+            key = "wishes.cancel_claimed_admin_only" if wish.status in IN_PROGRESS else "wishes.cancel_too_late"
+            raise DomainError(key, code=wish.code)
+        return wish
+
     async def cancel(self, actor_id: int, wish_id: int, reason: str) -> Wish:
         """Collectors cancel their open wishes; county admins also claimed or purchased ones.
 
@@ -461,14 +497,7 @@ class WishService:
         go at once: a cancelled wish has no purpose for them."""
         reason = clean_reason(reason)
         async with self.db.transaction():
-            wish = await self.get(wish_id)
-            await self._require_collector(actor_id, wish.collector_org_id, "wishes.cancel_not_allowed")
-            allowed = [WishStatus.OPEN]
-            if await self.permissions.is_county_admin(actor_id):
-                allowed += list(IN_PROGRESS)
-            if wish.status not in allowed:
-                key = "wishes.cancel_claimed_admin_only" if wish.status in IN_PROGRESS else "wishes.cancel_too_late"
-                raise DomainError(key, code=wish.code)
+            wish = await self.check_cancel(actor_id, wish_id)
             now = self.clock.now()
             changed = await self.wishes.change(
                 wish_id, expect=(wish.status,), now=now, status=WishStatus.CANCELLED, cancelled_at=now,
@@ -631,6 +660,17 @@ class WishService:
             await self.audit.record(now, actor_id, "wish.purchased", f"wish:{wish_id}")
         return await self.get(wish_id)
 
+    async def check_deliverable(self, actor_id: int, wish_id: int) -> Wish:
+        """The wish, if `actor_id` may record its delivery now (before asking for the photo)."""
+        wish = await self.get(wish_id)
+        if wish.status not in HELD:
+            raise DomainError("wishes.not_claimed", code=wish.code)
+        if not await self.can_fulfil(actor_id, wish):
+            raise PermissionDenied("wishes.fulfil_not_allowed", code=wish.code)
+        if wish.status not in IN_PROGRESS:
+            raise DomainError("wishes.deliver_wrong_status", code=wish.code)
+        return wish
+
     async def mark_delivered(self, actor_id: int, wish_id: int, proof_file_id: str | None) -> Wish:
         """Delivered in person, with a photo as proof (a Telegram file_id). From claimed too."""
         proof = normalise(proof_file_id or "")
@@ -639,13 +679,7 @@ class WishService:
         if len(proof) > PROOF_MAX:
             raise ValueError("a Telegram file_id is never this long")
         async with self.db.transaction():
-            wish = await self.get(wish_id)
-            if wish.status not in HELD:
-                raise DomainError("wishes.not_claimed", code=wish.code)
-            if not await self.can_fulfil(actor_id, wish):
-                raise PermissionDenied("wishes.fulfil_not_allowed", code=wish.code)
-            if wish.status not in IN_PROGRESS:
-                raise DomainError("wishes.deliver_wrong_status", code=wish.code)
+            wish = await self.check_deliverable(actor_id, wish_id)
             now = self.clock.now()
             bought = {} if wish.status is WishStatus.PURCHASED else {"purchased_at": now, "purchased_by": actor_id}
             if not await self.wishes.change(wish_id, expect=(wish.status,), now=now,
@@ -671,3 +705,38 @@ class WishService:
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
             await self.audit.record(now, actor_id, "wish.confirmed", f"wish:{wish_id}")
         return await self.get(wish_id)
+
+
+# ---- the claimer's deadline reminders ---------------------------------------------------------
+
+
+def deadline_subject(wish_id: int, tag: str) -> str:
+    return f"wish:{wish_id}:{tag}"
+
+
+async def keep_deadline_reminders(wishes: WishService, reminders: ReminderService,
+                                  text_for: Callable[[Wish, int], str]) -> int:
+    """Keep one "once" reminder to the claimer per entry of `DEADLINE_REMINDERS` for every wish
+    being fulfilled, and none for any other: safe to run at any time, as often as wanted.
+
+    Claims come from several places (the auction, a reassignment, a release), so nothing hooks
+    them: this pass compares the wishes with the reminders. `set_for_subject` leaves an
+    unchanged reminder alone, replaces one whose claimer, deadline or text changed, and drops
+    one whose time has passed; a reminder whose wish was delivered, confirmed, cancelled or
+    released is cancelled. `text_for(wish, days_left)` renders the (plain) text. Returns how
+    many wishes are being fulfilled."""
+    wanted: set[str] = set()
+    fulfilling = [wish for wish in await wishes.in_progress()
+                  if wish.deadline is not None and wish.claimed_by_user is not None]
+    for wish in fulfilling:
+        for tag, before in DEADLINE_REMINDERS:
+            subject = deadline_subject(wish.id, tag)
+            wanted.add(subject)
+            await reminders.set_for_subject(subject, "person", wish.claimed_by_user,
+                                            text_for(wish, before.days),
+                                            Schedule(kind="once", at=wish.deadline - before, time=None))
+    for reminder in await reminders.reminders.active():
+        subject = reminder.subject_key or ""
+        if _DEADLINE_SUBJECT.fullmatch(subject) and subject not in wanted:
+            await reminders.cancel_subject(subject)
+    return len(fulfilling)

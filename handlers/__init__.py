@@ -13,14 +13,17 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import activities, checkin, common, errors, gate, groups, join, members, orgs, reminders
+from handlers import (activities, auction, checkin, common, errors, gate, groups, join, members, orgs, reminders,
+                      wishes)
 from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "promote", "orgs", "neworg",
                          "editorg", "importorgs", "orgtemplate", "groups", "remind", "reminders",
-                         "newactivity", "editactivity", "cancelactivity", "attendance", "activities", "me")
+                         "newactivity", "editactivity", "cancelactivity", "attendance", "activities", "me",
+                         "newauction", "auction", "release", "reassign",
+                         "newwish", "importwishes", "wishtemplate", "wishes", "wish")
 
 
 def register(application: Application) -> None:
@@ -31,6 +34,9 @@ def register(application: Application) -> None:
         reminders.ReminderFlow(),
         activities.NewActivityFlow(), activities.EditActivityFlow(), activities.CancelActivityFlow(),
         activities.AttendanceFlow(), activities.ServedFlow(),
+        auction.NewAuctionFlow(),
+        wishes.NewWishFlow(), wishes.EditWishFlow(), wishes.CancelWishFlow(), wishes.DeliverFlow(),
+        wishes.WishListFlow(), wishes.ImportWishesFlow(),
     ])
     application.add_handlers({
         # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
@@ -61,6 +67,14 @@ def register(application: Application) -> None:
             CommandHandler("editactivity", activities.editactivity_command, PRIVATE),
             CommandHandler("cancelactivity", activities.cancelactivity_command, PRIVATE),
             CommandHandler("attendance", activities.attendance_command, PRIVATE),
+            # Cadres: the live wish auction's lots in private (the board's deep link is /start auc_<id>).
+            CommandHandler("auction", auction.auction_command, PRIVATE),
+            # Cadres (county admins for every organisation): the micro-wish registry and fulfilment.
+            CommandHandler("newwish", wishes.newwish_command, PRIVATE),
+            CommandHandler("importwishes", wishes.import_command, PRIVATE),
+            CommandHandler("wishtemplate", wishes.template_command, PRIVATE),
+            CommandHandler("wishes", wishes.wishes_command, PRIVATE),
+            CommandHandler("wish", wishes.wish_command, PRIVATE),
             # Organisation admins (and county admins on any organisation).
             CommandHandler("members", members.members_command, PRIVATE),
             CommandHandler("handover", members.handover_command, PRIVATE),
@@ -76,6 +90,9 @@ def register(application: Application) -> None:
             CommandHandler("orgtemplate", orgs.template_command, PRIVATE),
             CommandHandler("groups", groups.groups_command, PRIVATE),
             CommandHandler("promote", members.promote_command, PRIVATE),
+            CommandHandler("newauction", auction.newauction_command, PRIVATE),
+            CommandHandler("release", auction.release_command, PRIVATE),
+            CommandHandler("reassign", auction.reassign_command, PRIVATE),
             # A private-only command typed in a group: a button to the private chat.
             CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
             # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
@@ -87,10 +104,17 @@ def register(application: Application) -> None:
             CallbackQueryHandler(activities.signup_button, pattern=activities.SIGNUP.pattern),
             CallbackQueryHandler(activities.organiser_action, pattern=activities.ORGANISER.pattern),
             CallbackQueryHandler(activities.served_button, pattern=activities.SERVED.pattern),
+            # The auction: a claim tap (board or private page), the winner's release, browsing.
+            CallbackQueryHandler(auction.claim_button, pattern=auction.CLAIM.pattern),
+            CallbackQueryHandler(auction.release_button, pattern=auction.RELEASE.pattern),
+            CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BROWSE.pattern),
+            # A wish card's buttons (edit, cancel, bought, delivered, confirm receipt, photos).
+            CallbackQueryHandler(wishes.wish_action, pattern=wishes.WISH_ACTION.pattern),
             CallbackQueryHandler(common.unknown_button),
             # Private chat: unknown commands, then conversation input.
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
             MessageHandler(PRIVATE & filters.LOCATION, activities.private_location),
+            MessageHandler(PRIVATE & filters.PHOTO, wishes.private_photo),
             MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, common.private_input),
         ],
     })

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from handlers import auction
 from handlers.callback_data import CallbackSpec
 from handlers.commands import COMMANDS, Audience
 from handlers.context import BotContext, Ui
@@ -37,6 +38,9 @@ async def start(update: Update, context: BotContext) -> None:
         return
     if payload.startswith("bind_") and payload[5:].lstrip("-").isdigit():
         await flows(context)["bd"].start(ui, chat_id=int(payload[5:]))
+        return
+    if payload.startswith("auc_") and payload[4:].isdigit():
+        await auction.start_browsing(ui, int(payload[4:]))
         return
     await ui.services.conversations.clear(ui.user_id)
     await ui.reply("start.welcome", name=update.effective_user.first_name, user_id=ui.user_id)

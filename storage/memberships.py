@@ -35,23 +35,26 @@ def _handover(row: Row) -> Handover:
 
 
 class MembershipRepository:
+    """Current memberships are read on every permission check; they are cached per person and
+    forgotten on every write here (the only place that writes them) and on a rollback."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._current: dict[int, list[Membership]] = {}
+        db.on_rollback(self._current.clear)
 
     # ---- memberships --------------------------------------------------------------------
     async def current(self, org_id: int, user_id: int) -> Membership | None:
-        row = await self.db.fetch_one(
-            f"SELECT {_MEMBERSHIP} FROM memberships WHERE org_id = ? AND user_id = ? AND ended_at IS NULL",
-            (org_id, user_id),
-        )
-        return None if row is None else _membership(row)
+        return next((m for m in await self.of_user(user_id) if m.org_id == org_id), None)
 
     async def of_user(self, user_id: int) -> list[Membership]:
-        rows = await self.db.fetch_all(
-            f"SELECT {_MEMBERSHIP} FROM memberships WHERE user_id = ? AND ended_at IS NULL ORDER BY org_id",
-            (user_id,),
-        )
-        return [_membership(row) for row in rows]
+        if user_id not in self._current:
+            rows = await self.db.fetch_all(
+                f"SELECT {_MEMBERSHIP} FROM memberships WHERE user_id = ? AND ended_at IS NULL ORDER BY org_id",
+                (user_id,),
+            )
+            self._current[user_id] = [_membership(row) for row in rows]
+        return list(self._current[user_id])
 
     async def of_org(self, org_id: int, role: Role | None = None) -> list[Membership]:
         sql = f"SELECT {_MEMBERSHIP} FROM memberships WHERE org_id = ? AND ended_at IS NULL"
@@ -69,12 +72,14 @@ class MembershipRepository:
         return [_membership(row) for row in rows]
 
     async def grant(self, org_id: int, user_id: int, role: Role, granted_by: int | None, now: datetime) -> None:
+        self._current.pop(user_id, None)
         await self.db.execute(
             "INSERT INTO memberships (org_id, user_id, role, granted_by, started_at) VALUES (?, ?, ?, ?, ?)",
             (org_id, user_id, role.value, granted_by, to_db_time(now)),
         )
 
     async def end(self, membership_id: int, reason: str, now: datetime) -> None:
+        self._current.clear()  # ending is rare; the membership id does not name its person
         await self.db.execute(
             "UPDATE memberships SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
             (to_db_time(now), reason, membership_id),

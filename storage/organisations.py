@@ -23,8 +23,13 @@ def _organisation(row: Row) -> Organisation:
 
 
 class OrganisationRepository:
+    """Organisations change rarely and are read on hot paths (who took a lot, the board), so
+    `get` is cached and the cache is dropped on every write here and on a rollback."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._by_id: dict[int, Organisation] = {}
+        db.on_rollback(self._by_id.clear)
 
     async def add(self, name: str, kind: OrgKind, parent_id: int | None, deeds_quota: int,
                   now: datetime) -> Organisation:
@@ -36,8 +41,13 @@ class OrganisationRepository:
         return await self.get(new_id)
 
     async def get(self, org_id: int) -> Organisation | None:
+        if org_id in self._by_id:
+            return self._by_id[org_id]
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM organisations WHERE id = ?", (org_id,))
-        return None if row is None else _organisation(row)
+        if row is None:
+            return None
+        org = self._by_id[org_id] = _organisation(row)
+        return org
 
     async def by_name(self, name: str) -> Organisation | None:
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM organisations WHERE name = ?", (name,))
@@ -53,18 +63,23 @@ class OrganisationRepository:
         return {row["name"] for row in rows}
 
     async def rename(self, org_id: int, name: str) -> None:
+        self._by_id.pop(org_id, None)
         await self.db.execute("UPDATE organisations SET name = ? WHERE id = ?", (name, org_id))
 
     async def set_kind(self, org_id: int, kind: OrgKind) -> None:
+        self._by_id.pop(org_id, None)
         await self.db.execute("UPDATE organisations SET kind = ? WHERE id = ?", (kind.value, org_id))
 
     async def set_parent(self, org_id: int, parent_id: int | None) -> None:
+        self._by_id.pop(org_id, None)
         await self.db.execute("UPDATE organisations SET parent_id = ? WHERE id = ?", (parent_id, org_id))
 
     async def set_quota(self, org_id: int, quota: int) -> None:
+        self._by_id.pop(org_id, None)
         await self.db.execute("UPDATE organisations SET deeds_quota = ? WHERE id = ?", (quota, org_id))
 
     async def set_archived(self, org_id: int, archived_at: datetime | None) -> None:
+        self._by_id.pop(org_id, None)
         await self.db.execute(
             "UPDATE organisations SET archived_at = ? WHERE id = ?", (to_db_time(archived_at), org_id)
         )

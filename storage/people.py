@@ -26,12 +26,22 @@ def _person(row: Row) -> Person:
 
 
 class PeopleRepository:
+    """Every write goes through here, so a per-process cache of people stays true; every
+    update (a tap in a live auction among them) starts by looking its sender up."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: dict[int, Person] = {}
+        db.on_rollback(self._cache.clear)
 
     async def upsert_seen(self, user_id: int, display_name: str, username: str | None,
                           telegram_language: str | None, now: datetime, *, started: bool) -> None:
         """Record or refresh what Telegram tells us about a user; `started` once they wrote privately."""
+        known = await self.get(user_id)
+        if known is not None and (known.display_name, known.username, known.telegram_language) == \
+                (display_name, username, telegram_language) and (known.started or not started):
+            return  # nothing new: no write
+        self._cache.pop(user_id, None)
         await self.db.execute(
             "INSERT INTO people (user_id, display_name, username, telegram_language, started_at, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)"
@@ -43,8 +53,13 @@ class PeopleRepository:
         )
 
     async def get(self, user_id: int) -> Person | None:
+        if user_id in self._cache:
+            return self._cache[user_id]
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM people WHERE user_id = ?", (user_id,))
-        return None if row is None else _person(row)
+        if row is None:
+            return None
+        person = self._cache[user_id] = _person(row)
+        return person
 
     async def many(self, user_ids: list[int]) -> dict[int, Person]:
         if not user_ids:
@@ -60,9 +75,11 @@ class PeopleRepository:
         return None if row is None else _person(row)
 
     async def set_language(self, user_id: int, language: str | None) -> None:
+        self._cache.pop(user_id, None)
         await self.db.execute("UPDATE people SET language = ? WHERE user_id = ?", (language, user_id))
 
     async def set_promoted_admin(self, user_id: int, promoted: bool) -> None:
+        self._cache.pop(user_id, None)
         await self.db.execute(
             "UPDATE people SET promoted_admin = ? WHERE user_id = ?", (int(promoted), user_id)
         )
@@ -72,6 +89,7 @@ class PeopleRepository:
         return [row["user_id"] for row in rows]
 
     async def set_private_details(self, user_id: int, real_name: str | None, phone: str | None) -> None:
+        self._cache.pop(user_id, None)
         await self.db.execute(
             "UPDATE people SET real_name = ?, phone = ? WHERE user_id = ?", (real_name, phone, user_id)
         )

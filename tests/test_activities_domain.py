@@ -600,7 +600,7 @@ async def test_reminder_text_never_names_real_names_and_stays_plain(harness):
     """Reminders go to a group: display names only; catalog HTML-escaping is undone (sent as text)."""
     world = await make_world(harness)
     services = harness.services
-    await services.db.execute("UPDATE people SET real_name = '张真名' WHERE user_id = ?", (VOLUNTEERS[0],))
+    await services.people.people.set_private_details(VOLUNTEERS[0], "张真名", "13800000000")
     activity = await services.activities.create(WANG, draft(world.org_id, title="<b>义诊</b> & 咨询"))
     await services.activities.sign_up(VOLUNTEERS[0], activity.id)
     text = (await reminder(harness, activity.id, "hour")).text

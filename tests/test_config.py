@@ -66,3 +66,15 @@ def test_example_config_documents_every_key():
     for index, line in enumerate(lines):
         if "=" in line and not line.startswith("#"):
             assert lines[index - 1].startswith("#"), f"undocumented key: {line}"
+
+
+def test_debug_logging_keeps_message_contents_out_of_the_log():
+    """aiosqlite (statement parameters) and PTB (API call parameters) stay above DEBUG."""
+    import logging
+
+    from bot.cli import setup_logging
+
+    setup_logging("DEBUG")
+    assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("telegram").getEffectiveLevel() == logging.INFO
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING

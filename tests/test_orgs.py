@@ -66,7 +66,7 @@ async def test_an_admin_demoted_mid_conversation_is_refused_on_confirm(harness):
     await bob.tap("🚫 无上级组织")
     await bob.tap("使用默认值 1")
     assert "请确认新建" in bob.last_reply().text
-    await harness.services.db.execute("UPDATE people SET promoted_admin = 0 WHERE user_id = ?", (200002,))
+    await harness.services.people.people.set_promoted_admin(200002, False)
 
     await bob.tap("✅ 新建")
 
