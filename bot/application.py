@@ -19,6 +19,10 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# Updates in flight at once (each sender's still in order). Most of an update's life is spent
+# waiting on Telegram, so many overlap on one core; PTB's own "concurrent" default is 256.
+MAX_CONCURRENT_UPDATES = 256
+
 
 def build_application(config: Config, request: BaseRequest | None = None, *,
                       clock: Clock | None = None, rate_limit: bool | None = None) -> Application:
@@ -34,7 +38,7 @@ def build_application(config: Config, request: BaseRequest | None = None, *,
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(config.timezone),
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(PerSenderUpdateProcessor(64))
+        .concurrent_updates(PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)

@@ -62,8 +62,9 @@ import io
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -87,6 +88,7 @@ from storage.auction import (
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.db import Database
+from storage.models import Role
 from storage.wishes import Wish, WishCategory, WishStatus, wish_code
 
 __all__ = [
@@ -212,6 +214,30 @@ class LotPage:
 class _Cached:
     session: AuctionSession
     positions: dict[int, int]  # wish id → position (0-based order of release)
+    ledger: "_Ledger | None" = None
+
+
+@dataclass
+class _Ledger:
+    """Who holds which lot of a live session, mirrored in memory from committed claims.
+
+    Most taps in a rush are on lots already taken: the mirror answers them without touching the
+    database. A lot being claimed right now has a `pending` future: other taps on it wait for
+    that outcome instead of racing it. Caps count held and pending claims. The database stays
+    the judge: a claim is won only by its conditional UPDATE, and the mirror follows."""
+
+    holders: dict[int, tuple[int, int]]  # wish id → (organisation, person)
+    pending: dict[int, asyncio.Future] = field(default_factory=dict)
+    org_held: Counter = field(default_factory=Counter)
+    user_held: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        for org_id, user_id in self.holders.values():
+            self.org_held[org_id] += 1
+            self.user_held[user_id] += 1
+
+    def hold(self, wish_id: int, org_id: int, user_id: int) -> None:
+        self.holders[wish_id] = (org_id, user_id)
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -268,6 +294,7 @@ class AuctionService:
         self._closing: set[int] = set()
         self._in_flight: dict[int, int] = {}
         self._drained: dict[int, asyncio.Event] = {}
+        wishes.add_listener(self._wish_changed)
 
     def local_text(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
@@ -501,7 +528,7 @@ class AuctionService:
             return ClaimOutcome("not_a_lot")
         self._in_flight[session_id] = self._in_flight.get(session_id, 0) + 1
         try:
-            return await self._claim(user_id, session, wish_id, position, now)
+            return await self._claim(user_id, cached, wish_id, position, now)
         finally:
             self._in_flight[session_id] -= 1
             if not self._in_flight[session_id]:
@@ -510,13 +537,55 @@ class AuctionService:
                 if drained is not None:
                     drained.set()
 
-    async def _claim(self, user_id: int, session: AuctionSession, wish_id: int, position: int,
+    async def _claim(self, user_id: int, cached: _Cached, wish_id: int, position: int,
                      now: datetime) -> ClaimOutcome:
-        org_id = await self.repo.claiming_org(user_id)
+        session = cached.session
+        org_id = await self.claiming_org(user_id)
         if org_id is None:
             return ClaimOutcome("not_cadre")
         if position >= _released(session, now):
             return ClaimOutcome("not_released", org_id=org_id)
+        ledger = await self._ledger(cached)
+        while (pending := ledger.pending.get(wish_id)) is not None:
+            await asyncio.shield(pending)  # someone is claiming it this instant: their outcome first
+        known = await self._answer_from_ledger(ledger, session, wish_id, org_id, user_id)
+        if known is not None:
+            return known
+        attempt = asyncio.get_running_loop().create_future()
+        ledger.pending[wish_id] = attempt
+        ledger.org_held[org_id] += 1
+        ledger.user_held[user_id] += 1
+        outcome = ClaimOutcome("taken", org_id=org_id)
+        try:
+            outcome = await self._claim_in_database(user_id, org_id, session, wish_id, now)
+        finally:
+            ledger.org_held[org_id] -= 1
+            ledger.user_held[user_id] -= 1
+            if outcome.outcome == "won":
+                ledger.hold(wish_id, org_id, user_id)
+                ledger.org_held[org_id] += 1
+                ledger.user_held[user_id] += 1
+            del ledger.pending[wish_id]
+            attempt.set_result(None)
+        return outcome
+
+    async def _answer_from_ledger(self, ledger: _Ledger, session: AuctionSession, wish_id: int, org_id: int,
+                                  user_id: int) -> ClaimOutcome | None:
+        holder = ledger.holders.get(wish_id)
+        if holder is not None:
+            holder_org, holder_user = holder
+            if holder_user == user_id:  # a double tap: rare, worth the read for a full answer
+                return ClaimOutcome("already_yours", wish=await self.wishes.get(wish_id), org_id=holder_org)
+            org = await self.orgs.get(holder_org)
+            return ClaimOutcome("taken", taken_by_org=org.name, org_id=holder_org)
+        if session.cap_per_org is not None and ledger.org_held[org_id] >= session.cap_per_org:
+            return ClaimOutcome("cap_org", org_id=org_id, cap=session.cap_per_org)
+        if session.cap_per_person is not None and ledger.user_held[user_id] >= session.cap_per_person:
+            return ClaimOutcome("cap_person", org_id=org_id, cap=session.cap_per_person)
+        return None
+
+    async def _claim_in_database(self, user_id: int, org_id: int, session: AuctionSession, wish_id: int,
+                                 now: datetime) -> ClaimOutcome:
         for _attempt in range(3):
             try:
                 won = await self.wishes.claim(user_id, org_id, wish_id, now, session.id,
@@ -540,6 +609,28 @@ class AuctionService:
                 return ClaimOutcome("cap_person", wish=wish, org_id=org_id, cap=session.cap_per_person)
             # Open and under the caps: released or uncapped meanwhile. Try again.
         return ClaimOutcome("taken", wish=wish, org_id=org_id)
+
+    async def claiming_org(self, user_id: int) -> int | None:
+        """The organisation a person claims for: where they are org admin, else their oldest
+        membership; archived organisations do not count. From cached memberships: no query."""
+        memberships = sorted(await self.permissions.memberships_of(user_id),
+                             key=lambda m: (m.role is not Role.ORG_ADMIN, m.started_at, m.id))
+        for membership in memberships:
+            org = await self.orgs.orgs.get(membership.org_id)
+            if org is not None and org.active:
+                return org.id
+        return None
+
+    async def _ledger(self, cached: _Cached) -> _Ledger:
+        if cached.ledger is None:
+            cached.ledger = _Ledger(dict(await self.repo.holders(cached.session.id)))
+        return cached.ledger
+
+    def _wish_changed(self, wish_id: int) -> None:
+        """A wish changed outside a claim (released, reassigned, cancelled): mirrors reload."""
+        for cached in self._cache.values():
+            if wish_id in cached.positions:
+                cached.ledger = None  # a claim in flight still updates the old mirror: harmless
 
     # ---- releases and reassignments (WishService audits each) --------------------------------
     async def release(self, user_id: int, wish_id: int) -> ClaimChange:

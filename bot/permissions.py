@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.errors import PermissionDenied
 from storage.memberships import MembershipRepository
-from storage.models import Role
+from storage.models import Membership, Role
 from storage.people import PeopleRepository
 
 # Telegram's stand-in user for messages an anonymous group admin sends "as the group".
@@ -45,6 +45,9 @@ class Permissions:
     async def can_manage_org(self, user_id: int, org_id: int) -> bool:
         """Approve joins, change roles, hand over: the org's own admins, or any county admin."""
         return await self.is_org_admin(user_id, org_id) or await self.is_county_admin(user_id)
+
+    async def memberships_of(self, user_id: int) -> list[Membership]:
+        return await self._memberships.of_user(user_id)
 
     async def managed_org_ids(self, user_id: int) -> list[int]:
         return [m.org_id for m in await self._memberships.of_user(user_id) if m.role is Role.ORG_ADMIN]

@@ -316,6 +316,16 @@ class WishService:
         self.purge_after = purge_after
         self.release_window = release_window
         self.default_fulfilment = default_fulfilment
+        self._listeners: list[Callable[[int], None]] = []
+
+    def add_listener(self, changed: Callable[[int], None]) -> None:
+        """Told the id of a wish whose claim changed other than by `claim` (release, reassign,
+        cancel), so that in-memory mirrors (the live auction's) can reload."""
+        self._listeners.append(changed)
+
+    def _changed(self, wish_id: int) -> None:
+        for changed in self._listeners:
+            changed(wish_id)
 
     # ---- who ----------------------------------------------------------------------------------
     async def can_collect(self, user_id: int, org_id: int) -> bool:
@@ -509,6 +519,7 @@ class WishService:
             await self.wishes.delete_private(wish_id)
             await self.audit.record(now, actor_id, "wish.cancel", f"wish:{wish_id}", reason=reason,
                                     was=wish.status.value, claimed_by_org=wish.claimed_by_org)
+        self._changed(wish_id)
         return await self.get(wish_id)
 
     # ---- consent and private details ---------------------------------------------------------
@@ -614,6 +625,7 @@ class WishService:
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
             await self.audit.record(now, by_user_id, "wish.release", f"wish:{wish_id}", user=wish.claimed_by_user,
                                     org=wish.claimed_by_org, session=wish.session_id, reason=reason)
+        self._changed(wish_id)
         return ClaimChange(await self.get(wish_id), wish.claimed_by_user, wish.claimed_by_org)
 
     async def reassign(self, actor_id: int, wish_id: int, to_user_id: int, to_org_id: int,
@@ -640,6 +652,7 @@ class WishService:
             await self.audit.record(now, actor_id, "wish.reassign", f"wish:{wish_id}", from_user=wish.claimed_by_user,
                                     from_org=wish.claimed_by_org, to_user=to_user_id, to_org=to_org_id,
                                     reason=reason)
+        self._changed(wish_id)
         return ClaimChange(await self.get(wish_id), wish.claimed_by_user, wish.claimed_by_org)
 
     # ---- fulfilment -----------------------------------------------------------------------------

@@ -246,6 +246,15 @@ class AuctionRepository:
         return None if row is None else (row[0], row[1])
 
     # ---- the claim path -------------------------------------------------------------------
+    async def holders(self, session_id: int) -> list[tuple[int, tuple[int, int]]]:
+        """(wish, (organisation, person)) for every lot of the session held now."""
+        rows = await self.db.fetch_all(
+            "SELECT w.id, w.claimed_by_org, w.claimed_by_user FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
+            f" WHERE l.session_id = ? AND w.session_id = ? AND w.status IN ({_HELD})",
+            (session_id, session_id),
+        )
+        return [(row[0], (row[1], row[2])) for row in rows]
+
     async def claiming_org(self, user_id: int) -> int | None:
         """The organisation a person claims for (bot/auction.py documents the rule)."""
         return await self.db.fetch_value(
