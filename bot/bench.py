@@ -115,26 +115,8 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
     FakeTelegram, FakeRequest = _fake_telegram()
     group, organiser = -4_000_001, 1
 
-    class TimedRequest(FakeRequest):
-        """Notes when each reaction is set and when the group gets a message or an edit."""
-
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self.reacted: dict[int, float] = {}
-            self.group_messages: list[float] = []
-
-        async def do_request(self, url, method, request_data=None, **kwargs):
-            result = await super().do_request(url, method, request_data, **kwargs)
-            endpoint = url.rsplit("/", 1)[-1]
-            params = request_data.parameters if request_data is not None else {}
-            if endpoint == "setMessageReaction":
-                self.reacted[int(params["message_id"])] = time.monotonic()
-            elif endpoint in GROUP_MESSAGE_METHODS and str(params.get("chat_id")) == str(group):
-                self.group_messages.append(time.monotonic())
-            return result
-
     fake = FakeTelegram(flood_limits=True)
-    request = TimedRequest(fake, latency=latency)
+    request = timed_request_class(FakeRequest, group)(fake, latency=latency)
     with tempfile.TemporaryDirectory() as folder:
         config = replace(Config(), telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
                          storage=StorageConfig(path=str(Path(folder) / "bench.db")), county_admins=(organiser,))
@@ -195,6 +177,32 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
 
 GROUP_MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup",
                                    "sendDocument", "sendPhoto"})
+
+
+def timed_request_class(base: type, group: int) -> type:
+    """The fake's request, noting when each reaction is set, each callback query answered, and
+    each message or edit reaches `group` (the figures the benchmarks report)."""
+
+    class TimedRequest(base):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.reacted: dict[int, float] = {}
+            self.answered: dict[str, float] = {}
+            self.group_messages: list[float] = []
+
+        async def do_request(self, url, method, request_data=None, **kwargs):
+            result = await super().do_request(url, method, request_data, **kwargs)
+            endpoint = url.rsplit("/", 1)[-1]
+            params = request_data.parameters if request_data is not None else {}
+            if endpoint == "setMessageReaction":
+                self.reacted[int(params["message_id"])] = time.monotonic()
+            elif endpoint == "answerCallbackQuery":
+                self.answered[str(params["callback_query_id"])] = time.monotonic()
+            elif endpoint in GROUP_MESSAGE_METHODS and str(params.get("chat_id")) == str(group):
+                self.group_messages.append(time.monotonic())
+            return result
+
+    return TimedRequest
 
 
 def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: float) -> int:

@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bot.bench import _fake_telegram, _max_per_window, _percentile
+from bot.bench import _fake_telegram, _max_per_window, _percentile, timed_request_class
 from bot.config import Config, StorageConfig, TelegramConfig
 
 LOTS, ORGS, SCHOOLS, CADRES = 500, 44, 24, 200
@@ -26,29 +26,6 @@ PHASE1_TAPS, PHASE2_RATE, PHASE2_SECONDS = 2000, 400, 5
 HUB = -5_000_001
 COUNTY_ADMIN = 1
 CAP_PER_ORG = 15
-SEND_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"})
-
-
-def timed_request_class(base):
-    class TimedRequest(base):
-        """Notes when each callback query is answered and each message or edit reaches the hub."""
-
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self.answered: dict[str, float] = {}
-            self.hub_messages: list[float] = []
-
-        async def do_request(self, url, method, request_data=None, **kwargs):
-            result = await super().do_request(url, method, request_data, **kwargs)
-            endpoint = url.rsplit("/", 1)[-1]
-            params = request_data.parameters if request_data is not None else {}
-            if endpoint == "answerCallbackQuery":
-                self.answered[str(params["callback_query_id"])] = time.monotonic()
-            elif endpoint in SEND_METHODS and str(params.get("chat_id")) == str(HUB):
-                self.hub_messages.append(time.monotonic())
-            return result
-
-    return TimedRequest
 
 
 async def _wait_answered(request, query_ids: list[str], timeout: float = 120.0) -> float:
@@ -65,7 +42,7 @@ async def baseline(latency: float, taps: int) -> float:
 
     FakeTelegram, FakeRequest = _fake_telegram()
     fake = FakeTelegram(flood_limits=True)
-    request = timed_request_class(FakeRequest)(fake, latency=latency)
+    request = timed_request_class(FakeRequest, HUB)(fake, latency=latency)
     app = (ApplicationBuilder().token("1:BASELINE").request(request).get_updates_request(request)
            .concurrent_updates(taps).build())
 
@@ -107,7 +84,7 @@ async def auction(latency: float) -> dict:
 
     FakeTelegram, FakeRequest = _fake_telegram()
     fake = FakeTelegram(flood_limits=True)
-    request = timed_request_class(FakeRequest)(fake, latency=latency)
+    request = timed_request_class(FakeRequest, HUB)(fake, latency=latency)
     chance = random.Random(2026)
     with tempfile.TemporaryDirectory() as folder:
         config = replace(Config(), telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
@@ -223,7 +200,7 @@ async def auction(latency: float) -> dict:
         "double_claims": sum(count - 1 for count in claims_per_wish if count > 1),
         "cap_violations": sum(count - CAP_PER_ORG for count in per_org.values() if count > CAP_PER_ORG),
         "not_modified_errors": sum(1 for error in fake.errors if "not modified" in str(error).lower()),
-        "group_msgs_per_min_max": _max_per_window(request.hub_messages, 60.0),
+        "group_msgs_per_min_max": _max_per_window(request.group_messages, 60.0),
         "board_matches_db": board_now.raw_text == expected_text,
     }
 
