@@ -215,6 +215,7 @@ class _Cached:
     session: AuctionSession
     positions: dict[int, int]  # wish id → position (0-based order of release)
     ledger: "_Ledger | None" = None
+    ledger_loading: asyncio.Future | None = None
 
 
 @dataclass
@@ -622,8 +623,17 @@ class AuctionService:
         return None
 
     async def _ledger(self, cached: _Cached) -> _Ledger:
-        if cached.ledger is None:
-            cached.ledger = _Ledger(dict(await self.repo.holders(cached.session.id)))
+        """The session's mirror, loaded once however many taps arrive before it is ready."""
+        while cached.ledger is None:
+            if cached.ledger_loading is not None:
+                await asyncio.shield(cached.ledger_loading)
+                continue
+            cached.ledger_loading = asyncio.get_running_loop().create_future()
+            try:
+                cached.ledger = _Ledger(dict(await self.repo.holders(cached.session.id)))
+            finally:
+                cached.ledger_loading.set_result(None)
+                cached.ledger_loading = None
         return cached.ledger
 
     def _wish_changed(self, wish_id: int) -> None:

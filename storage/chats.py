@@ -19,10 +19,16 @@ def _chat(row: Row) -> ChatRecord:
 
 
 class ChatRepository:
+    """Every group message looks its chat up (check-ins, taps on a board), so `get` is cached;
+    every write here forgets the cache, and so does a rollback."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._by_chat_id: dict[int, ChatRecord] = {}
+        db.on_rollback(self._by_chat_id.clear)
 
     async def upsert(self, chat_id: int, title: str, chat_type: str, active: bool, now: datetime) -> ChatRecord:
+        self._by_chat_id.clear()
         await self.db.execute(
             "INSERT INTO chats (chat_id, title, type, active, updated_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, type = excluded.type,"
@@ -32,8 +38,13 @@ class ChatRepository:
         return await self.get(chat_id)
 
     async def get(self, chat_id: int) -> ChatRecord | None:
+        if chat_id in self._by_chat_id:
+            return self._by_chat_id[chat_id]
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", (chat_id,))
-        return None if row is None else _chat(row)
+        if row is None:
+            return None
+        chat = self._by_chat_id[chat_id] = _chat(row)
+        return chat
 
     async def by_id(self, record_id: int | None) -> ChatRecord | None:
         """By the stable surrogate id, which survives a supergroup migration."""
@@ -55,24 +66,28 @@ class ChatRepository:
         return [_chat(row) for row in rows]
 
     async def bind(self, chat_id: int, binding: Binding, org_id: int | None, bound_by: int, now: datetime) -> None:
+        self._by_chat_id.clear()
         await self.db.execute(
             "UPDATE chats SET binding = ?, org_id = ?, bound_by = ?, updated_at = ? WHERE chat_id = ?",
             (binding.value, org_id, bound_by, to_db_time(now), chat_id),
         )
 
     async def unbind(self, chat_id: int, now: datetime) -> None:
+        self._by_chat_id.clear()
         await self.db.execute(
             "UPDATE chats SET binding = NULL, org_id = NULL, bound_by = NULL, updated_at = ? WHERE chat_id = ?",
             (to_db_time(now), chat_id),
         )
 
     async def set_active(self, chat_id: int, active: bool, now: datetime) -> None:
+        self._by_chat_id.clear()
         await self.db.execute(
             "UPDATE chats SET active = ?, updated_at = ? WHERE chat_id = ?", (int(active), to_db_time(now), chat_id)
         )
 
     async def migrate(self, old_chat_id: int, new_chat_id: int, now: datetime) -> bool:
         """Follow a group's upgrade to a supergroup; False when the old id is unknown."""
+        self._by_chat_id.clear()
         existing_new = await self.get(new_chat_id)
         if existing_new is not None and existing_new.binding is None:
             # The supergroup's service message may have arrived first and created a bare row.
