@@ -77,6 +77,8 @@ TICK_JOB = "auction:tick"
 TICK_SECONDS = 5
 PAGE_SIZE = 8
 PAGE_REFRESH_SECONDS = 10.0  # at most one refresh edit per private page in this time
+PRIVATE_SENDS_AT_ONCE = 8    # the auction's private messages waiting at the rate limiter at once
+LATER_POLL_SECONDS = 0.5
 PICKER_PAGE_SIZE = 8
 BOARD_BUTTON_LOTS = 30       # sessions up to this size also show claim buttons on the board
 BOARD_CLOSE_FOLLOW = 60.0    # seconds a closed board is still refreshed (a late in-flight edit)
@@ -393,7 +395,8 @@ async def claim_button(update: Update, context: BotContext) -> None:
         started = ui.is_private or await has_started(ui.services, ui.user_id)
         if started:
             await ui.answer("auction.toast_won", code=code)
-            background(application, send_won(application, ui.user_id, outcome.wish, outcome.org_id), update)
+            background(application, private_lane(application).urgent(
+                send_won(application, ui.user_id, outcome.wish, outcome.org_id)), update)
         else:
             await ui.answer("auction.toast_won_start_first", alert=True, code=code)
         await refresh_board(application, session_id)
@@ -405,6 +408,36 @@ async def claim_button(update: Update, context: BotContext) -> None:
         await ui.answer(f"auction.toast_{kind}", alert=kind in _OUTCOME_ALERT, code=code)
     if ui.is_private and kind in ("won", "taken", "already_yours", "closed"):
         schedule_page_refresh(application, ui, session_id)
+
+
+class PrivateLane:
+    """The auction's private messages go out a few at a time, winners' messages first.
+
+    The bot's ~30 messages a second are admitted first come, first served (bot/rate_limit.py).
+    Queued all at once, a burst of 400 winners' messages would hold the board's next edit back
+    for a quarter of a minute; a few at a time, the board waits behind at most `width` of them.
+    Page refreshes wait while winners' messages are pending."""
+
+    def __init__(self, width: int) -> None:
+        self.slots = asyncio.Semaphore(width)
+        self.pending_urgent = 0
+
+    async def urgent(self, coroutine: Coroutine) -> None:
+        self.pending_urgent += 1
+        try:
+            async with self.slots:
+                await coroutine
+        finally:
+            self.pending_urgent -= 1
+
+    async def quiet(self) -> None:
+        """Wait until no winner's message is pending (then take a slot for something else)."""
+        while self.pending_urgent:
+            await asyncio.sleep(LATER_POLL_SECONDS)
+
+
+def private_lane(application: Application) -> PrivateLane:
+    return application.bot_data.setdefault("auction_private_lane", PrivateLane(PRIVATE_SENDS_AT_ONCE))
 
 
 def background(application: Application, coroutine: Coroutine, update: Update) -> None:
@@ -768,39 +801,45 @@ def schedule_page_refresh(application: Application, ui: Ui, session_id: int) -> 
 
 
 async def _refresh_pages(application: Application, refresher: _PageRefresh, key: tuple[int, int]) -> None:
+    lane = private_lane(application)
     try:
         while key in refresher.pending:
             pause = refresher.last_edit.get(key, float("-inf")) + refresher.interval - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)  # taps meanwhile only replace what is pending
-            session_id, filters, page, t, user_id, message = refresher.pending.pop(key)
-            services = services_of(application)
-            text, markup = await page_view(services, t, session_id, filters, page, user_id)
-            shown = _pages_shown(application)
-            print_ = fingerprint(text, markup)
-            if shown.get(key) == print_ or (key not in shown and shows(message, text, markup)):
-                shown[key] = print_
-                continue
-            shown[key] = print_
-            refresher.last_edit[key] = time.monotonic()
-            try:
-                await application.bot.edit_message_text(text, chat_id=key[0], message_id=key[1], reply_markup=markup)
-            except BadRequest as error:
-                if not is_not_modified(error):
-                    log.info("browsing page %s not refreshed: %s", key, error)
-            except Forbidden as error:
-                log.info("browsing page %s not refreshed: %s", key, error)
+            await lane.quiet()
+            async with lane.slots:
+                await _refresh_page(application, refresher, key)
     finally:
         refresher.running.discard(key)
         if len(refresher.last_edit) > PAGES_REMEMBERED:
             refresher.last_edit.clear()
 
 
+async def _refresh_page(application: Application, refresher: _PageRefresh, key: tuple[int, int]) -> None:
+    session_id, filters, page, t, user_id, message = refresher.pending.pop(key)
+    text, markup = await page_view(services_of(application), t, session_id, filters, page, user_id)
+    shown = _pages_shown(application)
+    print_ = fingerprint(text, markup)
+    if shown.get(key) == print_ or (key not in shown and shows(message, text, markup)):
+        shown[key] = print_
+        return
+    shown[key] = print_
+    refresher.last_edit[key] = time.monotonic()
+    try:
+        await application.bot.edit_message_text(text, chat_id=key[0], message_id=key[1], reply_markup=markup)
+    except BadRequest as error:
+        if not is_not_modified(error):
+            log.info("browsing page %s not refreshed: %s", key, error)
+    except Forbidden as error:
+        log.info("browsing page %s not refreshed: %s", key, error)
+
+
 # ---- county admins: /release and /reassign ---------------------------------------------------------
 async def claiming_org(services: Services, user_id: int) -> int | None:
     """The organisation a person claims for: the domain's own rule (bot/auction.py), so a
     reassigned claim lands where that person's own tap would have put it."""
-    return await services.auction.repo.claiming_org(user_id)
+    return await services.auction.claiming_org(user_id)
 
 
 async def release_command(update: Update, context: BotContext) -> None:
@@ -897,7 +936,7 @@ class NewAuctionFlow(Flow):
     async def _duration(self, ui: Ui, data: dict, minutes: int | str) -> None:
         await self._ask_lots(ui, {**data, "duration": ui.services.auction.check_duration(minutes)})
 
-    async def _ask_lots(self, ui: Ui, data: dict, *, edit: bool = False) -> None:
+    async def _ask_lots(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "lots", data)
         count = await ui.services.auction.preview(LotSelection())
         markup = InlineKeyboardMarkup([

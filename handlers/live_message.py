@@ -2,9 +2,10 @@
 
 A group takes about 20 bot messages a minute and every edit counts, so a message is never edited
 per event. Features call `request_refresh(application, key, render)` as often as they like: the
-refresh runs after a short coalescing delay, at most once per `MIN_INTERVAL` per chat, renders
-the current truth, and edits only the messages whose text or keyboard really changed (an edit to
-identical content is an error at Telegram).
+refresh waits a short coalescing delay and, in a chat edited less than `MIN_INTERVAL` ago, the
+rest of that interval; only then does it render the current truth, and it edits only the
+messages whose text or keyboard really changed (an edit to identical content is an error at
+Telegram). Requests made while an edit is under way are served right after it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class LiveMessages:
         self._timers: dict[str, asyncio.Task] = {}
         self._shown: dict[tuple[int, int], str] = {}
         self._last_edit: dict[int, float] = {}
+        self._chat_of: dict[str, int] = {}  # the chat each key's message is in, once rendered
 
     def request(self, key: str, render: Render) -> None:
         self._renders[key] = render  # the newest render wins: it shows the newest truth
@@ -47,9 +49,15 @@ class LiveMessages:
             self._timers[key] = asyncio.get_running_loop().create_task(self._later(key))
 
     async def _later(self, key: str) -> None:
+        """Wait (coalescing, and the chat's spacing), THEN render: what is shown is never older
+        than the wait. A request arriving during an edit is served by the next turn of the loop."""
         try:
-            await asyncio.sleep(self.delay)
-            await self._apply(key)
+            while key in self._renders:
+                await asyncio.sleep(self.delay)
+                chat_id = self._chat_of.get(key)
+                if chat_id is not None:
+                    await asyncio.sleep(max(0.0, self._next_edit_at(chat_id) - time.monotonic()))
+                await self._apply(key)
         finally:
             self._timers.pop(key, None)
 
@@ -58,25 +66,24 @@ class LiveMessages:
         for key in list(self._timers):
             self._timers.pop(key).cancel()
         for key in list(self._renders):
-            await self._apply(key, wait=False)
+            await self._apply(key)
 
-    async def _apply(self, key: str, *, wait: bool = True) -> None:
+    def _next_edit_at(self, chat_id: int) -> float:
+        return self._last_edit.get(chat_id, float("-inf")) + self.min_interval
+
+    async def _apply(self, key: str) -> None:
         render = self._renders.pop(key, None)
         if render is None:
             return
         views = await render()
         for chat_id, message_id, text, markup in views if isinstance(views, list) else [views]:
-            await self._show(chat_id, message_id, text, markup, wait=wait)
+            self._chat_of[key] = chat_id
+            await self._show(chat_id, message_id, text, markup)
 
-    async def _show(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None,
-                    *, wait: bool) -> None:
+    async def _show(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
         fingerprint = text + "\x00" + json.dumps(markup.to_dict() if markup else None, sort_keys=True)
         if self._shown.get((chat_id, message_id)) == fingerprint:
             return
-        if wait:
-            pause = self._last_edit.get(chat_id, float("-inf")) + self.min_interval - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
         self._last_edit[chat_id] = time.monotonic()
         try:
             await self.application.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id,

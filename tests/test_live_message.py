@@ -73,3 +73,23 @@ async def test_edits_in_one_chat_keep_their_distance(harness):
         stamps.append(loop.time())
     assert harness.fake.count_calls("editMessageText") == 3
     assert stamps[1] - stamps[0] >= 0.25 and stamps[2] - stamps[1] >= 0.25
+
+
+async def test_a_request_during_an_edit_is_served_and_shows_the_newest_state(harness):
+    message_id = await posted(harness)
+    live = LiveMessages(harness.app, delay=0.01, min_interval=0.2)
+    state = {"count": 1}
+
+    async def render():
+        return GROUP, message_id, "学业辅导", counter_markup(state["count"])
+
+    live.request("activity:1", render)
+    await asyncio.sleep(0.05)  # the first edit is done; the chat now waits 0.2 s before the next
+    state["count"] = 2
+    live.request("activity:1", render)
+    await asyncio.sleep(0.1)
+    state["count"] = 3  # changed while the refresh waits: the edit must show this, not 2
+    while "activity:1" in live._timers:
+        await asyncio.sleep(0.01)
+    assert harness.fake.messages(GROUP)[-1].button_labels() == ["报名 3/20"]
+    assert harness.fake.count_calls("editMessageText") == 2
