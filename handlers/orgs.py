@@ -10,30 +10,22 @@ import asyncio
 from abc import abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import partial
 
-from telegram import Document, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.errors import DomainError, PermissionDenied
-from bot.org_import import (
-    MAX_BYTES,
-    MAX_ROWS,
-    ImportResult,
-    RowProblem,
-    build_template_xlsx,
-    parse_kind,
-    parse_org_file,
-)
+from bot.org_import import MAX_BYTES, MAX_ROWS, OrgRow, build_template_xlsx, parse_kind, parse_org_file
 from bot.orgs import MAX_QUOTA, default_quota, parse_quota
 from handlers.common import flows
 from handlers.context import BotContext, Ui
+from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Raw
 from storage.models import Organisation, OrgKind
 
 # Characters of HTML per message; Telegram's limit is 4096 after parsing, which only shortens it.
 MESSAGE_BUDGET = 3500
-# A value quoted back from a spreadsheet cell is cut to this, so one row cannot fill a message.
-QUOTE_LIMIT = 40
 SEARCH_LIMIT = 60
 
 
@@ -83,12 +75,6 @@ async def show(ui: Ui, text: str, markup: InlineKeyboardMarkup | None = None) ->
         await ui.edit_text(text, markup)
     else:
         await ui.send_text(text, markup)
-
-
-def shorten(value: object) -> object:
-    if isinstance(value, str) and len(value) > QUOTE_LIMIT:
-        return value[:QUOTE_LIMIT] + "…"
-    return value
 
 
 def kind_counts(ui: Ui, kinds: Iterable[OrgKind]) -> Raw:
@@ -442,81 +428,29 @@ async def template_command(update: Update, context: BotContext) -> None:
                                     caption=ui.t("import.template_caption"))
 
 
-class ImportFlow(Flow):
-    """A file is checked row by row; only a file without a single problem is imported, whole."""
+class ImportFlow(SpreadsheetImportFlow[OrgRow]):
+    """/importorgs: organisations from XLSX/CSV, for county admins."""
 
     name = "im"
+    keys = ImportKeys(
+        ask_file="import.ask_file", expected_file="import.expected_file", too_large="import.too_large",
+        button_import="import.button_import", confirm="import.confirm", imported="import.imported",
+        problems_title="import.problems_title", problems_footer="import.problems_footer",
+        problems_more="import.problems_more", problem_file="import.problem_file", problem_line="import.problem_line",
+    )
+    max_rows = MAX_ROWS
+    max_bytes = MAX_BYTES
 
-    async def start(self, ui: Ui, **kwargs: object) -> None:
+    async def may_start(self, ui: Ui) -> bool:
         await require_admin(ui)
-        await self.go(ui, "file", {})
-        await ui.reply("import.ask_file", InlineKeyboardMarkup([self.cancel_row(ui)]),
-                       max_rows=MAX_ROWS, limit_mb=MAX_BYTES // (1024 * 1024))
+        return True
 
-    async def text_file(self, ui: Ui, data: dict, text: str) -> None:
-        raise DomainError("import.expected_file")
+    async def parser(self, ui: Ui) -> Parser[OrgRow]:
+        return partial(parse_org_file, existing_names=await ui.services.orgs.names())
 
-    async def document_file(self, ui: Ui, data: dict, document: Document) -> None:
-        file = {"file_name": document.file_name or "", "file_id": document.file_id,
-                "file_size": document.file_size}
-        result = await self._parse(ui, file)
-        if not result.ok:
-            await self.go(ui, "file", {})
-            await ui.send_text(problem_report(ui, file["file_name"], result.problems))
-            return
-        await self.go(ui, "confirm", file)
-        count = len(result.rows)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "import.button_import", count=count)],
-                                       self.cancel_row(ui)])
-        await ui.reply("import.confirm", markup, file=shorten(file["file_name"]), count=count,
-                       by_kind=kind_counts(ui, (row.kind for row in result.rows)))
+    async def confirm_params(self, ui: Ui, rows: Sequence[OrgRow]) -> dict[str, object]:
+        return {"by_kind": kind_counts(ui, (row.kind for row in rows))}
 
-    # A corrected file sent instead of confirming is checked like the first one.
-    document_confirm = document_file
-
-    async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
-        if value != "yes":
-            raise DomainError("common.button_expired")
-        # Checked again: an organisation of the same name may have been created since.
-        result = await self._parse(ui, data)
-        if not result.ok:
-            await self.go(ui, "file", {})
-            await ui.edit_text(problem_report(ui, data["file_name"], result.problems))
-            return
-        try:
-            created = await ui.services.orgs.import_rows(ui.user_id, result.rows)
-        except PermissionDenied:
-            await self.finish(ui)
-            raise
-        await self.finish(ui)
-        await ui.edit("import.imported", count=len(created), by_kind=kind_counts(ui, (org.kind for org in created)))
-
-    async def _parse(self, ui: Ui, file: dict) -> ImportResult:
-        if file["file_size"] is not None and file["file_size"] > MAX_BYTES:
-            raise DomainError("import.too_large", limit_mb=MAX_BYTES // (1024 * 1024))
-        telegram_file = await ui.context.bot.get_file(file["file_id"])
-        content = bytes(await telegram_file.download_as_bytearray())
-        existing = await ui.services.orgs.names()
-        return await asyncio.to_thread(parse_org_file, file["file_name"], content, existing_names=existing)
-
-
-def problem_report(ui: Ui, file_name: str, problems: Sequence[RowProblem]) -> str:
-    """Every problem as "row N · column X: why", as many as fit in one message."""
-    head = ui.t("import.problems_title", file=shorten(file_name), count=len(problems))
-    foot = ui.t("import.problems_footer")
-    budget = MESSAGE_BUDGET - len(head) - len(foot)
-    lines: list[str] = []
-    for index, problem in enumerate(problems):
-        line = problem_line(ui, problem)
-        if sum(len(item) + 1 for item in lines) + len(line) > budget - 200:
-            lines.append(ui.t("import.problems_more", count=len(problems) - index))
-            break
-        lines.append(line)
-    return "\n".join([head, "", *lines, "", foot])
-
-
-def problem_line(ui: Ui, problem: RowProblem) -> str:
-    reason = ui.t.raw(problem.key, **{name: shorten(value) for name, value in problem.params.items()})
-    if problem.column is None:
-        return ui.t("import.problem_file", reason=reason)
-    return ui.t("import.problem_line", row=problem.row, column=shorten(problem.column), reason=reason)
+    async def store(self, ui: Ui, rows: Sequence[OrgRow]) -> dict[str, object]:
+        created = await ui.services.orgs.import_rows(ui.user_id, rows)
+        return {"count": len(created), "by_kind": kind_counts(ui, (org.kind for org in created))}

@@ -26,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -35,7 +37,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.errors import DomainError, PermissionDenied
 from bot.services import Services
-from bot.wish_import import MAX_BYTES, MAX_ROWS, ImportResult, RowProblem, build_template_xlsx, parse_wish_file
+from bot.wish_import import MAX_BYTES, MAX_ROWS, WishRow, build_template_xlsx, parse_wish_file
 from bot.wishes import (
     IN_PROGRESS,
     TEXT_MAX,
@@ -61,6 +63,7 @@ from bot.wishes import (
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows, private_input
 from handlers.context import BotContext, Ui
+from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow, shorten
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Raw, Translator
 from handlers.scheduling import schedule_wake
@@ -76,8 +79,6 @@ DIGEST_AT = time(9, 0)  # local time after which the day's overdue list goes to 
 DIGEST_LINES = 30
 LIST_PAGE = 10
 SEARCH_MAX = 30
-QUOTE_LIMIT = 40
-MESSAGE_BUDGET = 3500
 NOTIFY_MEMBERS_MAX = 20
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 _IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
@@ -99,12 +100,6 @@ def status_label(t: Translator, status: WishStatus) -> str:
 
 def local_text(zone: ZoneInfo, moment: datetime | None) -> str:
     return "" if moment is None else f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
-
-
-def shorten(value: object, limit: int = QUOTE_LIMIT) -> object:
-    if isinstance(value, str) and len(value) > limit:
-        return value[:limit] + "…"
-    return value
 
 
 def is_skip(ui: Ui, text: str) -> bool:
@@ -909,70 +904,42 @@ async def import_command(update: Update, context: BotContext) -> None:
     await flows(context)[ImportWishesFlow.name].start(Ui(update, context))
 
 
-class ImportWishesFlow(Flow):
-    """A file is checked row by row; only a file without a single problem is imported, whole."""
+class ImportWishesFlow(SpreadsheetImportFlow[WishRow]):
+    """/importwishes: wishes from XLSX/CSV, for the organisations the person collects for."""
 
     name = "wm"
+    keys = ImportKeys(
+        ask_file="wish_import.ui_ask_file", expected_file="wish_import.ui_expected_file",
+        too_large="wish_import.too_large", button_import="wish_import.ui_button_import",
+        confirm="wish_import.ui_confirm", imported="wish_import.ui_imported",
+        problems_title="wish_import.ui_problems_title", problems_footer="wish_import.ui_problems_footer",
+        problems_more="wish_import.ui_problems_more", problem_file="wish_import.ui_problem_file",
+        problem_line="wish_import.ui_problem_line",
+    )
+    max_rows = MAX_ROWS
+    max_bytes = MAX_BYTES
 
-    async def start(self, ui: Ui, **kwargs: object) -> None:
+    async def may_start(self, ui: Ui) -> bool:
         if not await collector_orgs(ui):
             await self.finish(ui)
             await ui.reply("wishes.ui_new_no_org")
-            return
-        await self.go(ui, "file", {})
-        await ui.reply("wish_import.ui_ask_file", InlineKeyboardMarkup([self.cancel_row(ui)]),
-                       max_rows=MAX_ROWS, limit_mb=MAX_BYTES // (1024 * 1024))
+            return False
+        return True
 
-    async def text_file(self, ui: Ui, data: dict, text: str) -> None:
-        raise DomainError("wish_import.ui_expected_file")
-
-    async def document_file(self, ui: Ui, data: dict, document: Document) -> None:
-        file = {"file_name": document.file_name or "", "file_id": document.file_id,
-                "file_size": document.file_size}
-        result = await self._parse(ui, file)
-        if not result.ok:
-            await self.go(ui, "file", {})
-            await ui.send_text(problem_report(ui, file["file_name"], result.problems))
-            return
-        await self.go(ui, "confirm", file)
-        count = len(result.rows)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "wish_import.ui_button_import", count=count)],
-                                       self.cancel_row(ui)])
-        consented = sum(1 for row in result.rows if row.draft.consent)
-        await ui.reply("wish_import.ui_confirm", markup, file=shorten(file["file_name"]), count=count,
-                       by_org=await by_org_lines(ui, [row.draft.collector_org_id for row in result.rows]),
-                       consented=consented, without=count - consented)
-
-    # A corrected file sent instead of confirming is checked like the first one.
-    document_confirm = document_file
-
-    async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
-        if value != "yes":
-            raise DomainError("common.button_expired")
-        # Checked again: an identical open wish may have been added since.
-        result = await self._parse(ui, data)
-        if not result.ok:
-            await self.go(ui, "file", {})
-            await ui.edit_text(problem_report(ui, data["file_name"], result.problems))
-            return
-        try:
-            added = await ui.services.wishes.import_rows(ui.user_id, result.rows)
-        except PermissionDenied:
-            await self.finish(ui)
-            raise
-        await self.finish(ui)
-        await ui.edit("wish_import.ui_imported", count=len(added), first=added[0].code, last=added[-1].code,
-                      by_org=await by_org_lines(ui, [wish.collector_org_id for wish in added]))
-
-    async def _parse(self, ui: Ui, file: dict) -> ImportResult:
-        if file["file_size"] is not None and file["file_size"] > MAX_BYTES:
-            raise DomainError("wish_import.too_large", limit_mb=MAX_BYTES // (1024 * 1024))
-        telegram_file = await ui.context.bot.get_file(file["file_id"])
-        content = bytes(await telegram_file.download_as_bytearray())
+    async def parser(self, ui: Ui) -> Parser[WishRow]:
         collectors = {org.name: org.id for org in await collector_orgs(ui)}
         existing = await ui.services.wishes.open_keys()
-        return await asyncio.to_thread(parse_wish_file, file["file_name"], content, collector_names=collectors,
-                                       existing_keys=existing)
+        return partial(parse_wish_file, collector_names=collectors, existing_keys=existing)
+
+    async def confirm_params(self, ui: Ui, rows: Sequence[WishRow]) -> dict[str, object]:
+        consented = sum(1 for row in rows if row.draft.consent)
+        return {"by_org": await by_org_lines(ui, [row.draft.collector_org_id for row in rows]),
+                "consented": consented, "without": len(rows) - consented}
+
+    async def store(self, ui: Ui, rows: Sequence[WishRow]) -> dict[str, object]:
+        added = await ui.services.wishes.import_rows(ui.user_id, rows)
+        return {"count": len(added), "first": added[0].code, "last": added[-1].code,
+                "by_org": await by_org_lines(ui, [wish.collector_org_id for wish in added])}
 
 
 async def by_org_lines(ui: Ui, org_ids: list[int]) -> Raw:
@@ -982,26 +949,6 @@ async def by_org_lines(ui: Ui, org_ids: list[int]) -> Raw:
     lines = [ui.t("wish_import.ui_by_org_line", org=(await ui.services.orgs.get(org_id)).name, count=count)
              for org_id, count in counts.items()]
     return Raw("\n".join(lines))
-
-
-def problem_report(ui: Ui, file_name: str, problems: tuple[RowProblem, ...]) -> str:
-    """Every problem as "row N · column X: why", as many as fit in one message. Problems never
-    carry a private value (bot/wish_import.py), only where it is and why it is refused."""
-    head = ui.t("wish_import.ui_problems_title", file=shorten(file_name), count=len(problems))
-    foot = ui.t("wish_import.ui_problems_footer")
-    budget = MESSAGE_BUDGET - len(head) - len(foot)
-    lines: list[str] = []
-    for index, problem in enumerate(problems):
-        reason = ui.t.raw(problem.key, **{name: shorten(value) for name, value in problem.params.items()})
-        if problem.column is None:
-            line = ui.t("wish_import.ui_problem_file", reason=reason)
-        else:
-            line = ui.t("wish_import.ui_problem_line", row=problem.row, column=shorten(problem.column), reason=reason)
-        if sum(len(item) + 1 for item in lines) + len(line) > budget - 200:
-            lines.append(ui.t("wish_import.ui_problems_more", count=len(problems) - index))
-            break
-        lines.append(line)
-    return "\n".join([head, "", *lines, "", foot])
 
 
 # ---- jobs: deadline reminders and the daily overdue list ---------------------------------------
