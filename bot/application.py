@@ -27,7 +27,7 @@ MAX_CONCURRENT_UPDATES = 256
 def build_application(config: Config, request: BaseRequest | None = None, *,
                       clock: Clock | None = None, rate_limit: bool | None = None) -> Application:
     """Build the bot. `request` replaces the network (tests pass the fake Telegram's)."""
-    from handlers import register
+    from handlers import UNORDERED_CALLBACK_PREFIXES, register
     from handlers.context import BotContext
 
     builder = (
@@ -38,7 +38,8 @@ def build_application(config: Config, request: BaseRequest | None = None, *,
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(config.timezone),
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES,
+                                                     unordered_prefixes=UNORDERED_CALLBACK_PREFIXES))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)

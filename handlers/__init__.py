@@ -26,6 +26,11 @@ PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "prom
                          "newwish", "importwishes", "wishtemplate", "wishes", "wish")
 
 
+# Button taps that may run side by side with the same person's other updates (all others run
+# one at a time per person, see bot/updates.py): auction claims, which the domain arbitrates.
+UNORDERED_CALLBACK_PREFIXES = (auction.CLAIM.prefix,)
+
+
 def register(application: Application) -> None:
     application.bot_data["flows"] = FlowRegistry([
         join.JoinFlow(), groups.BindFlow(),
