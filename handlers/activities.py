@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,7 +27,7 @@ from bot.schedule_grammar import parse_schedule
 from bot.services import Services
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows, private_input
-from handlers.context import BotContext, MarkupFor, Ui, notify_user
+from handlers.context import BotContext, clean, group_t, MarkupFor, notify_user, services_of, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
@@ -55,18 +54,7 @@ _YES_NO = {"yes": True, "no": False}
 
 
 # ---- small renderings ---------------------------------------------------------------------------
-def services_of(application: Application) -> Services:
-    return application.bot_data["services"]
 
-
-def group_t(services: Services) -> Translator:
-    """Groups are read by many people: they get the configured language."""
-    return Translator(services.config.language)
-
-
-def clean(text: str) -> str:
-    """Full-width digits, letters and colons as their ASCII forms; runs of spaces as one."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def normalise_code(text: str | None) -> str | None:

@@ -34,7 +34,6 @@ import logging
 import math
 import re
 import time
-import unicodedata
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -56,7 +55,7 @@ from bot.schedule_grammar import parse_schedule
 from bot.services import Services
 from bot.wishes import Wish, WishCategory, wish_code
 from handlers.callback_data import CallbackDataError, CallbackSpec
-from handlers.context import BotContext, Ui, is_not_modified, notify_user
+from handlers.context import BotContext, clean, group_t, is_not_modified, notify_user, services_of, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
@@ -94,18 +93,7 @@ _RANGE = re.compile(r"(\d{1,6})?\s*(?:-|~|～|—|到|至)\s*(\d{1,6})?")
 
 
 # ---- small helpers ---------------------------------------------------------------------------
-def services_of(application: Application) -> Services:
-    return application.bot_data["services"]
 
-
-def group_t(services: Services) -> Translator:
-    """The hub is read by many people: it gets the configured language."""
-    return Translator(services.config.language)
-
-
-def clean(text: str) -> str:
-    """Full-width digits, letters and punctuation as ASCII; runs of spaces as one."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def local_text(services: Services, moment: datetime, pattern: str = "%Y-%m-%d %H:%M") -> str:

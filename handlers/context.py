@@ -8,6 +8,7 @@ language without looking anything up itself.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -110,3 +111,18 @@ def translator_for(context: BotContext) -> Translator:
 def group_translator(context: BotContext) -> Translator:
     """Groups are shared by many readers: they get the configured language."""
     return Translator(context.services.config.language)
+
+
+def services_of(application: Application) -> Services:
+    """For jobs and background tasks, which have the application but no update."""
+    return application.bot_data["services"]
+
+
+def group_t(services: Services) -> Translator:
+    """Groups (and the hub) are read by many people: they get the configured language."""
+    return Translator(services.config.language)
+
+
+def clean(text: str) -> str:
+    """Typed input: full-width digits, letters and punctuation as ASCII; runs of spaces as one."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())

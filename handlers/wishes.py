@@ -62,7 +62,7 @@ from bot.wishes import (
 )
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows, private_input
-from handlers.context import BotContext, Ui
+from handlers.context import BotContext, services_of, Ui
 from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow, shorten
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Raw, Translator
@@ -86,10 +86,6 @@ _SKIP_WORDS = ("skip", "跳过", "无", "没有", "-")
 
 
 # ---- small renderings ---------------------------------------------------------------------------
-def services_of(application: Application) -> Services:
-    return application.bot_data["services"]
-
-
 def category_label(t: Translator, category: WishCategory) -> str:
     return t(f"wishes.category.{category.value}")
 
