@@ -1,7 +1,8 @@
 """The weekly digest: what is coming up in the next seven days for one group.
 
-Each source gives the items it knows for a chat; today that is the group's scheduled
-reminders. Activities, auction sessions and wish deadlines add their own sources later.
+Each source gives the items it knows for a chat: the organisation's activities (and, in the
+hub, those also shown there), auction sessions (hub), wish deadlines of the organisation's
+claims, and the reminders people scheduled for the group. The transport words each `kind`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.schedule_grammar import Schedule, next_occurrence
+from bot.wishes import WishService
+from storage.activities import ActivityRepository
+from storage.auction import AuctionRepository
 from storage.chats import ChatRepository
 from storage.models import Binding, ChatRecord
 from storage.reminders import ReminderRecord, ReminderRepository
@@ -23,7 +27,8 @@ SUBJECT = "digest:weekly"
 @dataclass(frozen=True)
 class DigestItem:
     when: datetime
-    text: str
+    kind: str  # reminder | activity | auction | wish_deadline
+    text: str  # public words only: a title, a code, a cadre's reminder text
 
 
 class DigestSource(Protocol):
@@ -47,14 +52,50 @@ class ReminderSource:
     async def items_for(self, chat: ChatRecord, start: datetime, end: datetime) -> list[DigestItem]:
         items = []
         for reminder in await self.reminders.active():
-            if reminder.content_kind != "text" or not reaches(reminder, chat):
+            # System reminders (subject_key) announce activities and auctions, listed as such.
+            if reminder.content_kind != "text" or reminder.subject_key is not None or not reaches(reminder, chat):
                 continue
             schedule = Schedule.from_json(reminder.schedule)
             moment = next_occurrence(schedule, after=start, zone=self.zone)
             while moment is not None and moment < end:
-                items.append(DigestItem(moment, reminder.text))
+                items.append(DigestItem(moment, "reminder", reminder.text))
                 moment = next_occurrence(schedule, after=moment, zone=self.zone)
         return items
+
+
+class ActivitySource:
+    def __init__(self, activities: ActivityRepository) -> None:
+        self.activities = activities
+
+    async def items_for(self, chat: ChatRecord, start: datetime, end: datetime) -> list[DigestItem]:
+        if chat.binding is None:
+            return []
+        found = await self.activities.published_around(
+            org_id=chat.org_id if chat.binding is Binding.ORG else None, hub=chat.binding is Binding.HUB,
+            ends_after=start, starts_before=end)
+        return [DigestItem(a.starts_at, "activity", f"{a.code} {a.title}") for a in found if start <= a.starts_at < end]
+
+
+class AuctionSource:
+    def __init__(self, sessions: AuctionRepository) -> None:
+        self.sessions = sessions
+
+    async def items_for(self, chat: ChatRecord, start: datetime, end: datetime) -> list[DigestItem]:
+        if chat.binding is not Binding.HUB:
+            return []
+        scheduled = await self.sessions.in_states(("scheduled",))
+        return [DigestItem(s.starts_at, "auction", s.title) for s in scheduled if start <= s.starts_at < end]
+
+
+class WishDeadlineSource:
+    def __init__(self, wishes: WishService) -> None:
+        self.wishes = wishes
+
+    async def items_for(self, chat: ChatRecord, start: datetime, end: datetime) -> list[DigestItem]:
+        if chat.binding is not Binding.ORG:
+            return []
+        return [DigestItem(w.deadline, "wish_deadline", w.code) for w in await self.wishes.in_progress()
+                if w.claimed_by_org == chat.org_id and w.deadline is not None and start <= w.deadline < end]
 
 
 class WeeklyDigest:

@@ -10,7 +10,7 @@ from bot.auction import AuctionService
 from bot.attendance import AttendanceService
 from bot.clock import Clock
 from bot.config import Config, parse_clock
-from bot.digest import ReminderSource, WeeklyDigest
+from bot.digest import ActivitySource, AuctionSource, ReminderSource, WeeklyDigest, WishDeadlineSource
 from bot.groups import GroupService
 from bot.membership import MembershipService
 from bot.orgs import OrganisationService
@@ -83,7 +83,8 @@ class Services:
             groups=GroupService(db, chats, orgs, audit, permissions, clock),
             conversations=ConversationRepository(db),
             reminders=reminders,
-            digest=WeeklyDigest(chats, [ReminderSource(reminder_repo, config.zone)]),
+            digest=WeeklyDigest(chats, [ActivitySource(activity_repo), AuctionSource(auction.repo),
+                                        WishDeadlineSource(wishes), ReminderSource(reminder_repo, config.zone)]),
             activities=activities,
             wishes=wishes,
             auction=auction,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.activities import ActivityDraft, Category, Place
 from bot.schedule_grammar import parse_schedule
 from storage.models import OrgKind
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness
@@ -184,11 +185,17 @@ async def test_weekly_digest_goes_only_where_there_is_something_to_say(harness):
     await reminders.keep_weekly_digest("每周一 9:00")
     await reminders.create(COUNTY_ADMIN_ID, "chat", ids[ORG_A], "周三下午团课", schedule(harness, "12-02 15:00"))
     await reminders.create(COUNTY_ADMIN_ID, "hub", None, "下月计划", schedule(harness, "12-20 9:00"))
+    org_a = (await harness.services.groups.get(ORG_A)).org_id
+    activity = await harness.services.activities.create(COUNTY_ADMIN_ID, ActivityDraft(
+        org_id=org_a, title="周四义诊", category=Category.CLINIC,
+        starts_at=datetime(2026, 12, 3, 1, 0, tzinfo=UTC), ends_at=datetime(2026, 12, 3, 4, 0, tzinfo=UTC),
+        place=Place("村卫生室"), slots=5, expected_served=40, counts_as_deed=False))
     harness.clock.advance(days=3, hours=23)  # Monday 2026-11-30 09:00 local
     [digest] = [o for o in await harness.tick() if o.deliveries]
     assert digest.deliveries == {HUB: "nothing_to_say", ORG_A: "sent", ORG_B: "nothing_to_say"}
     [text] = [m.text for m in harness.fake.bot_messages(ORG_A) if "本周安排" in m.text]
-    assert text == "📅 本周安排（共 1 项）\n• 周三 12-02 15:00　周三下午团课"
+    assert text == ("📅 本周安排（共 2 项）\n• 周三 12-02 15:00　周三下午团课\n"
+                    f"• 周四 12-03 09:00　活动 {activity.code} 周四义诊")
     assert not any("本周安排" in (m.text or "") for m in harness.fake.bot_messages(HUB))
 
 
