@@ -73,12 +73,34 @@ class WishesConfig:
 
 
 @dataclass(frozen=True)
+class StarsConfig:
+    """Star ratings (bot/stars.py): weights of the facts (points out of their sum), yearly targets
+    (scaled to the period's length), and the score (0..100) each star from the second needs."""
+
+    weight_deeds: int = 25
+    weight_activities: int = 15
+    weight_person_times: int = 15
+    weight_served: int = 15
+    weight_wishes_on_time: int = 15
+    weight_overdue: int = 15
+    target_activities_per_year: int = 12
+    target_person_times_per_year: int = 120
+    target_served_per_year: int = 300
+    target_wishes_on_time_per_year: int = 10
+    two_stars: int = 20
+    three_stars: int = 40
+    four_stars: int = 60
+    five_stars: int = 80
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
     wishes: WishesConfig = field(default_factory=WishesConfig)
+    stars: StarsConfig = field(default_factory=StarsConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -107,6 +129,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "activities": {"checkin_opens_before_minutes": int, "checkin_closes_after_minutes": int,
                    "credit_rounding_minutes": int, "credit_missing_checkout": bool},
     "wishes": {"purge_after_days": int},
+    "stars": {name: int for name in StarsConfig.__dataclass_fields__},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
@@ -171,6 +194,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
     reminders = RemindersConfig(**raw.get("reminders", {}))
     activities = ActivitiesConfig(**raw.get("activities", {}))
     wishes = WishesConfig(**raw.get("wishes", {}))
+    stars = StarsConfig(**raw.get("stars", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -185,6 +209,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
         reminders=reminders,
         activities=activities,
         wishes=wishes,
+        stars=stars,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -223,6 +248,7 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
+    _check_stars(config.stars)
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
     hook = config.telegram.webhook
@@ -233,6 +259,24 @@ def _check_values(config: Config) -> None:
         )
     if not 0 < hook.port < 65536:
         raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
+
+
+def _check_stars(stars: StarsConfig) -> None:
+    weights = {name: value for name, value in vars(stars).items() if name.startswith("weight_")}
+    for name, value in vars(stars).items():
+        if value < 0:
+            raise ConfigError(f"stars.{name}: must not be negative (for example: {name} = 15)")
+    if sum(weights.values()) == 0:
+        raise ConfigError("stars.weight_*: at least one weight must be above 0 (for example: weight_deeds = 25)")
+    for name, value in vars(stars).items():
+        if name.startswith("target_") and value == 0:
+            raise ConfigError(f"stars.{name}: must be at least 1 (for example: {name} = 12)")
+    thresholds = (stars.two_stars, stars.three_stars, stars.four_stars, stars.five_stars)
+    if not 0 < thresholds[0] < thresholds[1] < thresholds[2] < thresholds[3] <= 100:
+        raise ConfigError(
+            "stars.two_stars/three_stars/four_stars/five_stars: must rise strictly between 1 and 100"
+            " (for example: 20, 40, 60, 80)"
+        )
 
 
 def _check_digest_schedule(config: Config) -> None:

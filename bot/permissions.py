@@ -80,10 +80,14 @@ class Permissions:
             return False
         return is_chat_admin and await self.is_org_admin(user_id, bound_org_id)
 
+    async def can_act_for_org(self, user_id: int, org_id: int) -> bool:
+        """Record the organisation's own work (a deed, a collected wish): its members, or any county admin."""
+        return await self.is_member(user_id, org_id) or await self.is_county_admin(user_id)
+
     # ---- micro-wishes: children's data -----------------------------------------------------
     async def can_collect_wishes(self, user_id: int, org_id: int) -> bool:
         """Add and manage a collector's wishes: its members, or any county admin."""
-        return await self.is_member(user_id, org_id) or await self.is_county_admin(user_id)
+        return await self.can_act_for_org(user_id, org_id)
 
     async def can_see_child_details(self, user_id: int, collector_org_id: int, *, claimed_by: int | None) -> bool:
         """A child's private details: the collecting organisation's cadres, and the claimer while

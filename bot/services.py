@@ -10,6 +10,7 @@ from bot.auction import AuctionService
 from bot.attendance import AttendanceService
 from bot.clock import Clock
 from bot.config import Config, parse_clock
+from bot.deeds import DeedService
 from bot.digest import ActivitySource, AuctionSource, ReminderSource, WeeklyDigest, WishDeadlineSource
 from bot.groups import GroupService
 from bot.membership import MembershipService
@@ -18,6 +19,8 @@ from bot.people import PeopleService
 from bot.permissions import Permissions
 from bot.wishes import WishService
 from bot.reminders import QuietHours, ReminderService
+from bot.stars import StarsService
+from bot.stats import StatsService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
 from storage.wishes import WishRepository
@@ -29,6 +32,7 @@ from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
 from storage.people import PeopleRepository
 from storage.reminders import ReminderRepository
+from storage.reports import DeedRepository, ReportRepository
 
 
 @dataclass
@@ -48,6 +52,9 @@ class Services:
     attendance: AttendanceService
     wishes: WishService
     auction: AuctionService
+    deeds: DeedService
+    stats: StatsService
+    stars: StarsService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
@@ -72,6 +79,10 @@ class Services:
                              purge_after=timedelta(days=config.wishes.purge_after_days))
         auction = AuctionService(db, AuctionRepository(db), wishes, orgs, chats, reminders, permissions, audit,
                                  clock, config.zone, render_reminder=_plain_text_renderer(config.language))
+        attendance = AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities)
+        deed_repo = DeedRepository(db)
+        deeds = DeedService(db, deed_repo, activities, orgs, permissions, audit, clock, config.zone)
+        stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
         return cls(
             config=config,
             clock=clock,
@@ -88,7 +99,10 @@ class Services:
             activities=activities,
             wishes=wishes,
             auction=auction,
-            attendance=AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities),
+            attendance=attendance,
+            deeds=deeds,
+            stats=stats,
+            stars=StarsService(stats, config.stars),
         )
 
     async def open(self) -> None:

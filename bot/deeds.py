@@ -1,0 +1,175 @@
+"""Practical deeds (实事): recorded from a finished activity marked as a deed, or entered directly;
+each organisation's yearly quota (organisations.deeds_quota, from its kind, editable) against
+what it has done, and who is behind their pace.
+
+Behind pace, on a given day of the year: fewer deeds done than the quota times the share of the
+year elapsed, rounded down (a quota of 3 needs 1 by the 5th month, 2 by the 9th), or none done at
+all from 1 July on (mid-year) while a quota is owed.
+
+Catalog keys raised (handlers/locales/<lang>/stats_errors.toml, table [stats]):
+
+    stats.err_deed_title_empty            max
+    stats.err_deed_title_too_long         length, max
+    stats.err_deed_note_too_long          length, max
+    stats.err_deed_date_in_future         date, today
+    stats.err_deed_date_too_old           date
+    stats.err_deed_not_member             org
+    stats.err_deed_activity_not_deed      title, code
+    stats.err_deed_activity_not_ended     title, code, end
+and activities.err_not_organiser, activities.err_cancelled, activities.err_not_found,
+orgs.not_found, orgs.archived from the services used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from bot.activities import ActivityService
+from bot.clock import Clock
+from bot.errors import DomainError, PermissionDenied
+from bot.orgs import OrganisationService
+from bot.permissions import Permissions
+from storage.audit import AuditRepository
+from storage.db import Database
+from storage.models import Organisation
+from storage.reports import Deed, DeedRepository
+
+MAX_TITLE = 60
+MAX_NOTE = 500
+OLDEST_YEAR = 2000
+
+
+@dataclass(frozen=True)
+class DeedProgress:
+    org: Organisation
+    quota: int
+    done: int
+    behind: bool
+
+
+def due_by(quota: int, year: int, today: date) -> int:
+    """Deeds that should be done by `today` at an even pace: quota × elapsed share, rounded down."""
+    if today.year < year:
+        return 0
+    if today.year > year:
+        return quota
+    days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    elapsed = (today - date(year, 1, 1)).days + 1
+    return math.floor(quota * elapsed / days)
+
+
+def is_behind(quota: int, done: int, year: int, today: date) -> bool:
+    if quota <= 0:
+        return False
+    if done < due_by(quota, year, today):
+        return True
+    return done == 0 and today >= date(year, 7, 1)
+
+
+class DeedService:
+    def __init__(self, db: Database, deeds: DeedRepository, activities: ActivityService, orgs: OrganisationService,
+                 permissions: Permissions, audit: AuditRepository, clock: Clock, zone: ZoneInfo) -> None:
+        self.db = db
+        self.deeds = deeds
+        self.activities = activities
+        self.orgs = orgs
+        self.permissions = permissions
+        self.audit = audit
+        self.clock = clock
+        self.zone = zone
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.zone).date()
+
+    # ---- validation ---------------------------------------------------------------------------
+    @staticmethod
+    def check_title(text: str) -> str:
+        title = " ".join(str(text or "").split())
+        if not title:
+            raise DomainError("stats.err_deed_title_empty", max=MAX_TITLE)
+        if len(title) > MAX_TITLE:
+            raise DomainError("stats.err_deed_title_too_long", length=len(title), max=MAX_TITLE)
+        return title
+
+    @staticmethod
+    def check_note(text: str | None) -> str | None:
+        note = str(text or "").strip()
+        if len(note) > MAX_NOTE:
+            raise DomainError("stats.err_deed_note_too_long", length=len(note), max=MAX_NOTE)
+        return note or None
+
+    def check_date(self, done_on: date) -> date:
+        today = self.today()
+        if done_on > today:
+            raise DomainError("stats.err_deed_date_in_future", date=done_on.isoformat(), today=today.isoformat())
+        if done_on.year < OLDEST_YEAR:
+            raise DomainError("stats.err_deed_date_too_old", date=done_on.isoformat())
+        return done_on
+
+    # ---- recording ----------------------------------------------------------------------------
+    async def record_from_activity(self, actor_id: int, activity_id: int) -> Deed:
+        """The deed of an ended, not cancelled activity marked as a deed; recording it twice gives
+        back the first deed. Its organiser, the organisation's admins and county admins may."""
+        activity = await self.activities.get(activity_id)
+        if not await self.activities.can_organise(actor_id, activity):
+            raise PermissionDenied("activities.err_not_organiser", title=activity.title)
+        existing = await self.deeds.by_activity(activity_id)
+        if existing is not None:
+            return existing
+        if activity.cancelled:
+            raise DomainError("activities.err_cancelled", title=activity.title, code=activity.code)
+        if not activity.counts_as_deed:
+            raise DomainError("stats.err_deed_activity_not_deed", title=activity.title, code=activity.code)
+        now = self.clock.now()
+        if activity.ends_at > now:
+            raise DomainError("stats.err_deed_activity_not_ended", title=activity.title, code=activity.code,
+                              end=self.activities.local_text(activity.ends_at))
+        done_on = activity.starts_at.astimezone(self.zone).date()
+        async with self.db.transaction():
+            deed = await self.deeds.add(org_id=activity.org_id, title=activity.title, done_on=done_on,
+                                        activity_id=activity.id, evidence_file_id=None, note=None,
+                                        created_by=actor_id, now=now)
+            if deed is None:  # recorded meanwhile by someone else
+                return await self.deeds.by_activity(activity_id)
+            await self.audit.record(now, actor_id, "deed.record", f"deed:{deed.id}", org=deed.org_id,
+                                    activity=activity.id)
+        return deed
+
+    async def record(self, actor_id: int, org_id: int, title: str, done_on: date,
+                     evidence_file_id: str | None = None, note: str | None = None) -> Deed:
+        """A deed entered directly: by the organisation's members (cadres, admins) or county admins."""
+        org = await self.orgs.get(org_id)
+        if not await self.permissions.can_act_for_org(actor_id, org_id):
+            raise PermissionDenied("stats.err_deed_not_member", org=org.name)
+        await self.orgs.get_active(org_id)
+        title = self.check_title(title)
+        note = self.check_note(note)
+        done_on = self.check_date(done_on)
+        evidence = str(evidence_file_id).strip() if evidence_file_id else None
+        now = self.clock.now()
+        async with self.db.transaction():
+            deed = await self.deeds.add(org_id=org_id, title=title, done_on=done_on, activity_id=None,
+                                        evidence_file_id=evidence, note=note, created_by=actor_id, now=now)
+            await self.audit.record(now, actor_id, "deed.record", f"deed:{deed.id}", org=org_id)
+        return deed
+
+    async def of_org(self, org_id: int, year: int) -> list[Deed]:
+        return await self.deeds.between(date(year, 1, 1), date(year, 12, 31), org_id)
+
+    # ---- progress -------------------------------------------------------------------------------
+    async def progress(self, year: int, today: date | None = None) -> list[DeedProgress]:
+        """Every active organisation that owes deeds (or has done some) that year, by id."""
+        today = today or self.today()
+        done = await self.deeds.counts(date(year, 1, 1), date(year, 12, 31))
+        return [
+            DeedProgress(org, org.deeds_quota, done.get(org.id, 0),
+                         is_behind(org.deeds_quota, done.get(org.id, 0), year, today))
+            for org in await self.orgs.list()
+            if org.deeds_quota > 0 or done.get(org.id, 0) > 0
+        ]
+
+    async def behind(self, year: int, today: date) -> list[DeedProgress]:
+        return [item for item in await self.progress(year, today) if item.behind]

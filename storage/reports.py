@@ -1,0 +1,181 @@
+"""Deeds (实事) and the aggregate read queries behind the statistics and star ratings: SQL only.
+
+Every aggregate is one grouped query over a period given as UTC bounds [start, before), keyed by
+organisation, so the county figures and a ranking of every organisation come from the same few
+queries. Times are compared as the stored UTC text ('YYYY-MM-DDTHH:MM:SSZ' sorts correctly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from storage.db import Database, Row, from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class Deed:
+    id: int
+    org_id: int
+    title: str
+    done_on: date
+    activity_id: int | None
+    evidence_file_id: str | None
+    note: str | None
+    created_by: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PresentRow:
+    """One attendance that counts (checked in, not a no-show, not removed) at a counted activity."""
+
+    org_id: int
+    activity_id: int
+    user_id: int
+    starts_at: str       # stored UTC text; the caller parses what it needs
+    ends_at: str
+    checked_in_at: str
+    checked_out_at: str | None
+
+
+_DEED = "id, org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at"
+# A claim still being fulfilled (claimed or purchased): past its deadline it is overdue.
+_IN_PROGRESS = "('claimed', 'purchased')"
+
+
+def _deed(row: Row) -> Deed:
+    return Deed(
+        id=row["id"], org_id=row["org_id"], title=row["title"], done_on=date.fromisoformat(row["done_on"]),
+        activity_id=row["activity_id"], evidence_file_id=row["evidence_file_id"], note=row["note"],
+        created_by=row["created_by"], created_at=from_db_time(row["created_at"]),
+    )
+
+
+def _org_clause(column: str, org_id: int | None) -> tuple[str, tuple]:
+    return ("", ()) if org_id is None else (f" AND {column} = ?", (org_id,))
+
+
+class DeedRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, *, org_id: int, title: str, done_on: date, activity_id: int | None,
+                  evidence_file_id: str | None, note: str | None, created_by: int, now: datetime) -> Deed | None:
+        """Insert; None when the activity already has its deed (the UNIQUE activity_id)."""
+        changed = await self.db.changes(
+            "INSERT INTO deeds (org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING",
+            (org_id, title, done_on.isoformat(), activity_id, evidence_file_id, note, created_by, to_db_time(now)),
+        )
+        if changed == 0:
+            return None
+        row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE id = last_insert_rowid()")
+        return _deed(row)
+
+    async def get(self, deed_id: int) -> Deed | None:
+        row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE id = ?", (deed_id,))
+        return None if row is None else _deed(row)
+
+    async def by_activity(self, activity_id: int) -> Deed | None:
+        row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE activity_id = ?", (activity_id,))
+        return None if row is None else _deed(row)
+
+    async def between(self, first: date, last: date, org_id: int | None = None) -> list[Deed]:
+        where, params = _org_clause("org_id", org_id)
+        rows = await self.db.fetch_all(
+            f"SELECT {_DEED} FROM deeds WHERE done_on BETWEEN ? AND ?{where} ORDER BY done_on, id",
+            (first.isoformat(), last.isoformat(), *params),
+        )
+        return [_deed(row) for row in rows]
+
+    async def counts(self, first: date, last: date) -> dict[int, int]:
+        """Deeds done per organisation with done_on in [first, last]."""
+        rows = await self.db.fetch_all(
+            "SELECT org_id, COUNT(*) AS n FROM deeds WHERE done_on BETWEEN ? AND ? GROUP BY org_id",
+            (first.isoformat(), last.isoformat()),
+        )
+        return {row["org_id"]: row["n"] for row in rows}
+
+
+class ReportRepository:
+    """Grouped counts over a period; `start`/`before` are aware datetimes (stored as UTC text)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def activities_by_org_category(self, start: datetime, before: datetime) -> dict[tuple[int, str], int]:
+        """Activities not cancelled that start in the period, per (organisation, category)."""
+        rows = await self.db.fetch_all(
+            "SELECT org_id, category, COUNT(*) AS n FROM activities WHERE state = 'published'"
+            " AND starts_at >= ? AND starts_at < ? GROUP BY org_id, category",
+            (to_db_time(start), to_db_time(before)),
+        )
+        return {(row["org_id"], row["category"]): row["n"] for row in rows}
+
+    async def served_by_org(self, start: datetime, before: datetime, now: datetime) -> dict[int, int]:
+        """People served (confirmed, else expected) by the ended, not cancelled activities starting in the period."""
+        rows = await self.db.fetch_all(
+            "SELECT org_id, SUM(COALESCE(served_confirmed, expected_served)) AS n FROM activities"
+            " WHERE state = 'published' AND starts_at >= ? AND starts_at < ? AND ends_at <= ? GROUP BY org_id",
+            (to_db_time(start), to_db_time(before), to_db_time(now)),
+        )
+        return {row["org_id"]: row["n"] or 0 for row in rows}
+
+    async def present(self, start: datetime, before: datetime, org_id: int | None = None) -> list[PresentRow]:
+        """Every attendance that counts, at activities not cancelled starting in the period: one query."""
+        where, params = _org_clause("a.org_id", org_id)
+        rows = await self.db.fetch_all(
+            "SELECT a.org_id, a.id, t.user_id, a.starts_at, a.ends_at, t.checked_in_at, t.checked_out_at"
+            " FROM activities a JOIN attendance t ON t.activity_id = a.id"
+            " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?"
+            " AND t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NULL" + where,
+            (to_db_time(start), to_db_time(before), *params),
+        )
+        return [PresentRow(*tuple(row)) for row in rows]
+
+    async def person_times_by_org(self, start: datetime, before: datetime) -> dict[int, int]:
+        """The count of `present` rows per organisation, without fetching them."""
+        rows = await self.db.fetch_all(
+            "SELECT a.org_id, COUNT(*) AS n FROM activities a JOIN attendance t ON t.activity_id = a.id"
+            " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?"
+            " AND t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NULL GROUP BY a.org_id",
+            (to_db_time(start), to_db_time(before)),
+        )
+        return {row["org_id"]: row["n"] for row in rows}
+
+    async def wishes_collected(self, start: datetime, before: datetime) -> dict[int, int]:
+        """Wishes created in the period, per collecting organisation (cancelled ones too: they were collected)."""
+        rows = await self.db.fetch_all(
+            "SELECT collector_org_id AS org, COUNT(*) AS n FROM wishes WHERE created_at >= ? AND created_at < ?"
+            " GROUP BY collector_org_id",
+            (to_db_time(start), to_db_time(before)),
+        )
+        return {row["org"]: row["n"] for row in rows}
+
+    async def claims(self, start: datetime, before: datetime, now: datetime) -> dict[int, tuple[int, int]]:
+        """Per claiming organisation: (claims made in the period and still held, of those overdue now).
+
+        Overdue: claimed or purchased (not delivered, confirmed or cancelled) and past the deadline."""
+        rows = await self.db.fetch_all(
+            "SELECT claimed_by_org AS org, COUNT(*) AS n,"
+            f" SUM(status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?) AS late"
+            " FROM wishes WHERE claimed_at >= ? AND claimed_at < ? AND claimed_by_org IS NOT NULL"
+            " AND status <> 'cancelled'"
+            " GROUP BY claimed_by_org",
+            (to_db_time(now), to_db_time(start), to_db_time(before)),
+        )
+        return {row["org"]: (row["n"], row["late"] or 0) for row in rows}
+
+    async def fulfilled(self, start: datetime, before: datetime) -> dict[int, tuple[int, int]]:
+        """Per claiming organisation: (wishes confirmed received in the period, of those delivered on time).
+
+        On time: delivered no later than the deadline (or there was no deadline)."""
+        rows = await self.db.fetch_all(
+            "SELECT claimed_by_org AS org, COUNT(*) AS n,"
+            " SUM(deadline IS NULL OR (delivered_at IS NOT NULL AND delivered_at <= deadline)) AS on_time"
+            " FROM wishes WHERE status = 'confirmed' AND confirmed_at >= ? AND confirmed_at < ?"
+            " GROUP BY claimed_by_org",
+            (to_db_time(start), to_db_time(before)),
+        )
+        return {row["org"]: (row["n"], row["on_time"] or 0) for row in rows}
