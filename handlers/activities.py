@@ -27,6 +27,7 @@ from bot.schedule_grammar import parse_schedule
 from bot.services import Services
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows, private_input
+from handlers.typed_time import parse_start
 from handlers.context import BotContext, clean, group_t, MarkupFor, notify_user, services_of, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
@@ -288,18 +289,6 @@ async def private_location(update: Update, context: BotContext) -> None:
 
 
 # ---- times typed in a conversation --------------------------------------------------------------
-def parse_start(ui: Ui, text: str) -> datetime:
-    """A one-off start time, e.g. `12-05 14:00` or `明天 14:00`."""
-    zone, now = ui.services.config.zone, ui.services.clock.now()
-    try:
-        schedule = parse_schedule(text, now=now, zone=zone)
-    except DomainError as error:
-        if error.key == "schedule.in_past":
-            raise DomainError("activities.start_in_past", when=error.params.get("when", "")) from None
-        raise DomainError("activities.start_unrecognised", text=text[:40]) from None
-    if schedule.kind != "once":
-        raise DomainError("activities.start_recurring", text=text[:40])
-    return schedule.at
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -465,7 +454,7 @@ class NewActivityFlow(ActivitySteps):
                             zone=ui.services.config.timezone), self.cancel_markup(ui))
 
     async def text_start(self, ui: Ui, data: dict, text: str) -> None:
-        starts_at = parse_start(ui, text)
+        starts_at = parse_start(ui, text, "activities")
         local = starts_at.astimezone(ui.services.config.zone)
         if starts_at <= ui.services.clock.now():
             raise DomainError("activities.start_in_past", when=f"{local:%Y-%m-%d %H:%M}")
@@ -644,7 +633,7 @@ class EditActivityFlow(ActivitySteps):
         await self._apply(ui, data, category=self.category_from_text(ui, text))
 
     async def text_start(self, ui: Ui, data: dict, text: str) -> None:
-        starts_at = parse_start(ui, text)
+        starts_at = parse_start(ui, text, "activities")
         await self.go(ui, "end", {**data, "starts_at": starts_at.isoformat()})
         local = starts_at.astimezone(ui.services.config.zone)
         await ui.reply("activities.ask_end", self.cancel_markup(ui), start=f"{local:%Y-%m-%d %H:%M}",

@@ -51,10 +51,10 @@ from bot.auction import (
     SessionDraft,
 )
 from bot.errors import DomainError
-from bot.schedule_grammar import parse_schedule
 from bot.services import Services
 from bot.wishes import Wish, WishCategory, wish_code
 from handlers.callback_data import CallbackDataError, CallbackSpec
+from handlers.typed_time import parse_start
 from handlers.context import BotContext, clean, group_t, is_not_modified, notify_user, services_of, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
@@ -906,7 +906,7 @@ class NewAuctionFlow(Flow):
         await ui.reply("auction.ask_start", self.cancel_markup(ui), title=title, zone=ui.services.config.timezone)
 
     async def text_start(self, ui: Ui, data: dict, text: str) -> None:
-        starts_at = parse_start(ui, text)
+        starts_at = parse_start(ui, text, "auction")
         await self.go(ui, "duration", {**data, "starts_at": starts_at.isoformat()})
         buttons = [self.choice(ui, "duration", minutes,
                                "auction.button_duration_default" if minutes == DEFAULT_DURATION
@@ -1151,20 +1151,6 @@ async def show(ui: Ui, text: str, markup: InlineKeyboardMarkup | None = None) ->
         await ui.send_text(text, markup)
 
 
-def parse_start(ui: Ui, text: str) -> datetime:
-    """A one-off start time in the future, e.g. `12-05 19:00` or `明天 19:00`."""
-    zone, now = ui.services.config.zone, ui.services.clock.now()
-    try:
-        schedule = parse_schedule(text, now=now, zone=zone)
-    except DomainError as error:
-        if error.key == "schedule.in_past":
-            raise DomainError("auction.start_in_past", when=error.params.get("when", "")) from None
-        raise DomainError("auction.start_unrecognised", text=text[:40]) from None
-    if schedule.kind != "once":
-        raise DomainError("auction.start_recurring", text=text[:40])
-    if schedule.at <= now:
-        raise DomainError("auction.start_in_past", when=local_text(ui.services, schedule.at))
-    return schedule.at
 
 
 def selection_to_json(selection: LotSelection) -> dict:

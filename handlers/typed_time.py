@@ -1,0 +1,28 @@
+"""A one-off moment typed in a conversation (`12-05 14:00`, `明天 14:00`), in the county's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.errors import DomainError
+from bot.schedule_grammar import parse_schedule
+from handlers.context import Ui
+
+
+def parse_start(ui: Ui, text: str, feature: str) -> datetime:
+    """A future one-off start time; refusals use `<feature>.start_in_past`, `.start_unrecognised`
+    and `.start_recurring`, so each feature words them for its own conversation."""
+    services = ui.services
+    zone, now = services.config.zone, services.clock.now()
+    try:
+        schedule = parse_schedule(text, now=now, zone=zone)
+    except DomainError as error:
+        if error.key == "schedule.in_past":
+            raise DomainError(f"{feature}.start_in_past", when=error.params.get("when", "")) from None
+        raise DomainError(f"{feature}.start_unrecognised", text=text[:40]) from None
+    if schedule.kind != "once":
+        raise DomainError(f"{feature}.start_recurring", text=text[:40])
+    if schedule.at <= now:
+        when = schedule.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        raise DomainError(f"{feature}.start_in_past", when=when)
+    return schedule.at
