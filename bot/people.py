@@ -8,6 +8,7 @@ from storage.models import Person
 from storage.people import PeopleRepository
 
 LANGUAGES = ("zh-Hans", "en")
+REAL_NAME_MAX = 20
 
 
 def language_from_telegram(code: str | None) -> str | None:
@@ -57,6 +58,24 @@ class PeopleService:
         if person is not None and person.language in LANGUAGES:
             return person.language
         return language_from_telegram(telegram_language) or self.default_language
+
+    def check_real_name(self, text: str) -> str:
+        name = " ".join(text.split())
+        if not 1 <= len(name) <= REAL_NAME_MAX:
+            raise DomainError("people.real_name_bad", max=REAL_NAME_MAX)
+        return name
+
+    def check_phone(self, text: str) -> str:
+        from bot.wishes import normalise_phone
+
+        phone = normalise_phone(text)
+        if phone is None:
+            raise DomainError("people.phone_bad", value=text.strip()[:20])
+        return phone
+
+    async def set_private_details(self, user_id: int, real_name: str | None, phone: str | None) -> None:
+        """Optional; shown only to the person (and used by their organisation's admins), never in a group."""
+        await self.people.set_private_details(user_id, real_name, phone)
 
     async def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:

@@ -13,8 +13,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import (activities, auction, checkin, common, errors, gate, groups, join, members, orgs, reminders,
-                      wishes)
+from handlers import (activities, auction, checkin, common, errors, gate, groups, join, members, orgs, profile,
+                      reminders, wishes)
 from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -23,7 +23,7 @@ PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "prom
                          "editorg", "importorgs", "orgtemplate", "groups", "remind", "reminders",
                          "newactivity", "editactivity", "cancelactivity", "attendance", "activities", "me",
                          "newauction", "auction", "release", "reassign",
-                         "newwish", "importwishes", "wishtemplate", "wishes", "wish")
+                         "newwish", "importwishes", "wishtemplate", "wishes", "wish", "profile")
 
 
 # Button taps that may run side by side with the same person's other updates (all others run
@@ -36,7 +36,7 @@ def register(application: Application) -> None:
         join.JoinFlow(), groups.BindFlow(),
         orgs.NewOrgFlow(), orgs.EditOrgFlow(), orgs.ImportFlow(),
         members.MembersFlow(), members.HandoverFlow(),
-        reminders.ReminderFlow(),
+        reminders.ReminderFlow(), profile.ProfileFlow(),
         activities.NewActivityFlow(), activities.EditActivityFlow(), activities.CancelActivityFlow(),
         activities.AttendanceFlow(), activities.ServedFlow(),
         auction.NewAuctionFlow(),
@@ -61,6 +61,7 @@ def register(application: Application) -> None:
             # location, and by command for groups where the bot's privacy mode hides plain messages).
             CommandHandler("activities", activities.activities_command, PRIVATE),
             CommandHandler("me", activities.me_command, PRIVATE),
+            CommandHandler("profile", profile.profile_command, PRIVATE),
             CommandHandler("checkin", checkin.checkin_command, GROUPS),
             CommandHandler("checkout", checkin.checkout_command, GROUPS),
             CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),

@@ -31,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("cancel", Audience.EVERYONE),
     Command("activities", Audience.EVERYONE),
     Command("me", Audience.EVERYONE),
+    Command("profile", Audience.EVERYONE),
     Command("auction", Audience.EVERYONE),
     Command("checkin", Audience.EVERYONE, private=False, group=True),
     Command("checkout", Audience.EVERYONE, private=False, group=True),
