@@ -156,3 +156,60 @@ def test_reminder_is_delivered_exactly_once_across_sigkill(tmp_path, served_fake
         third.send_signal(signal.SIGTERM)
         third.wait(timeout=30)
     assert reminders_in_hub() == ["⏰ 提醒\n五分钟后开会"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_webhook_mode_takes_updates_only_with_the_secret(tmp_path, served_fake):
+    import json
+    import urllib.error
+    import urllib.request
+
+    fake, server = served_fake
+    fake.add_user(ADMIN, "县管理员")
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
+        f'[telegram.webhook]\nenabled = true\nlisten = "127.0.0.1"\nport = {port}\n'
+        'url = "https://bot.example.org/telegram"\nurl_path = "telegram"\nsecret_token = "s3cret-token"\n'
+        f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
+        encoding="utf-8",
+    )
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                               env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def post(update: dict, secret: str | None) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        if secret is not None:
+            request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except urllib.error.URLError:
+            return 0  # the bot's web server is not listening yet
+
+    try:
+        wait_for(lambda: fake.count_calls("setWebhook"), "the webhook to be set")
+        [hook] = fake.calls_to("setWebhook")
+        assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == "s3cret-token"
+        forged = fake.user_sends(ADMIN, ADMIN, "/start")
+        wait_for(lambda: post(forged, "wrong") == 403, "the forged update to be refused", timeout=10)
+        genuine = fake.user_sends(ADMIN, ADMIN, "/help")
+        assert post(genuine, "s3cret-token") == 200
+        wait_for(lambda: any("命令说明" in t for t in bot_texts(fake, ADMIN)), "the /help answer")
+        assert not any("团县委的工作助手" in t for t in bot_texts(fake, ADMIN))  # the forged /start did nothing
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    assert code == 0, process.stderr.read()[-2000:]
