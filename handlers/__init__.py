@@ -48,6 +48,9 @@ def register(application: Application) -> None:
         -2: [TypeHandler(Update, gate.record_and_localise)],
         -1: [MessageHandler(filters.StatusUpdate.MIGRATE, gate.follow_migration)],
         0: [
+            # The live auction's claim taps first: in a rush they are most of the traffic, and no
+            # other handler could take a callback query anyway.
+            CallbackQueryHandler(auction.claim_button, pattern=auction.CLAIM.pattern),
             # The bot itself added to or removed from a group.
             ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
             # Everyone.
@@ -111,7 +114,6 @@ def register(application: Application) -> None:
             CallbackQueryHandler(activities.organiser_action, pattern=activities.ORGANISER.pattern),
             CallbackQueryHandler(activities.served_button, pattern=activities.SERVED.pattern),
             # The auction: a claim tap (board or private page), the winner's release, browsing.
-            CallbackQueryHandler(auction.claim_button, pattern=auction.CLAIM.pattern),
             CallbackQueryHandler(auction.release_button, pattern=auction.RELEASE.pattern),
             CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BROWSE.pattern),
             # A wish card's buttons (edit, cancel, bought, delivered, confirm receipt, photos).
