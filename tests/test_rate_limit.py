@@ -67,8 +67,8 @@ async def test_broadcast_runs_at_the_overall_limit_without_429() -> None:
     assert fake.http_429 == 0
     assert all(len(fake.bot_messages(chat_id)) == 1 for chat_id in chats)
     # 30 start at once, the next 30 one window later; calls overlap their 50 ms latency
-    # (one after another they alone would take 3 s).
-    assert 1.0 <= elapsed < 1.6
+    # (one after another they alone would take 3 s). Generous upper margin: a loaded CI machine.
+    assert 1.0 <= elapsed < 2.5
     await bot.shutdown()
 
 
@@ -110,8 +110,8 @@ async def test_a_429_delays_only_its_own_chat(monkeypatch, caplog) -> None:
     second_a = asyncio.create_task(_sent_at(bot.send_message(GROUP_A, "A2"), started))
     a1_at, b_at, a2_at = await asyncio.gather(first_a, to_b, second_a)
 
-    assert b_at < 0.3  # no global stall
     assert a1_at >= 1.0 and a2_at >= 1.0
+    assert b_at < a1_at - 0.5  # no global stall: B went out long before A's retry
     assert fake.http_429 == 1
     assert [m.text for m in fake.bot_messages(GROUP_B)] == ["B"]
     assert {m.text for m in fake.bot_messages(GROUP_A)[20:]} == {"A1", "A2"}
@@ -159,7 +159,7 @@ async def test_only_message_requests_are_throttled() -> None:
     await request("answerCallbackQuery", callback_query_id="1")
     await request("sendChatAction", chat_id=-5, action="typing")
     await request("editMessageText", inline_message_id="abc", text="y")  # no chat
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.5  # the only slot frees after five seconds
 
     for endpoint in ("sendMessage", "editMessageText", "copyMessage"):
         with pytest.raises(TimeoutError):
