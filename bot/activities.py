@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import ActivitiesConfig
-from bot.errors import DomainError, PermissionDenied
+from bot.errors import DomainError, PermissionDenied, one_line
 from bot.orgs import OrganisationService
 from bot.permissions import Permissions
 from bot.reminders import ReminderService
@@ -161,20 +161,12 @@ class ActivityService:
 
     # ---- validation (used by the conversation too) ----------------------------------------
     def check_title(self, text: str) -> str:
-        title = " ".join(str(text).split())
-        if not title:
-            raise DomainError("activities.err_title_empty")
-        if len(title) > MAX_TITLE:
-            raise DomainError("activities.err_title_too_long", length=len(title), max=MAX_TITLE)
-        return title
+        return one_line(text, max_length=MAX_TITLE, empty_key="activities.err_title_empty",
+                        too_long_key="activities.err_title_too_long")
 
     def check_place_text(self, text: str) -> str:
-        place = " ".join(str(text).split())
-        if not place:
-            raise DomainError("activities.err_place_empty")
-        if len(place) > MAX_PLACE:
-            raise DomainError("activities.err_place_too_long", length=len(place), max=MAX_PLACE)
-        return place
+        return one_line(text, max_length=MAX_PLACE, empty_key="activities.err_place_empty",
+                        too_long_key="activities.err_place_too_long")
 
     def check_place(self, place: Place) -> Place:
         text = self.check_place_text(place.text)

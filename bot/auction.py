@@ -69,7 +69,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.errors import DomainError, PermissionDenied
+from bot.errors import DomainError, PermissionDenied, one_line
 from bot.orgs import OrganisationService
 from bot.permissions import Permissions
 from bot.reminders import ReminderService
@@ -302,12 +302,8 @@ class AuctionService:
 
     # ---- validation (the creation conversation uses these one step at a time) ---------------
     def check_title(self, text: str) -> str:
-        title = " ".join(str(text).split())
-        if not title:
-            raise DomainError("auction.err_title_empty")
-        if len(title) > TITLE_MAX:
-            raise DomainError("auction.err_title_too_long", length=len(title), max=TITLE_MAX)
-        return title
+        return one_line(text, max_length=TITLE_MAX, empty_key="auction.err_title_empty",
+                        too_long_key="auction.err_title_too_long")
 
     def check_start(self, starts_at: datetime) -> datetime:
         """Not in the past (a few minutes' grace: the conversation takes time). UTC, whole seconds."""

@@ -14,3 +14,14 @@ class DomainError(Exception):
 
 class PermissionDenied(DomainError):
     """The actor lacks the role the action needs."""
+
+
+def one_line(text: object, *, max_length: int, empty_key: str, too_long_key: str) -> str:
+    """Typed text as one tidy line (runs of spaces as one), refused when empty or too long;
+    the too-long message gets `length` and `max`."""
+    line = " ".join(str(text).split())
+    if not line:
+        raise DomainError(empty_key)
+    if len(line) > max_length:
+        raise DomainError(too_long_key, length=len(line), max=max_length)
+    return line

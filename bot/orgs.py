@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.clock import Clock
-from bot.errors import DomainError
+from bot.errors import DomainError, one_line
 from bot.permissions import Permissions
 from storage.audit import AuditRepository
 from storage.db import Database
@@ -21,12 +21,7 @@ def default_quota(kind: OrgKind) -> int:
 
 
 def clean_name(text: str) -> str:
-    name = " ".join(text.split())
-    if not name:
-        raise DomainError("orgs.name_empty")
-    if len(name) > MAX_NAME_LENGTH:
-        raise DomainError("orgs.name_too_long", max=MAX_NAME_LENGTH, length=len(name))
-    return name
+    return one_line(text, max_length=MAX_NAME_LENGTH, empty_key="orgs.name_empty", too_long_key="orgs.name_too_long")
 
 
 def parse_quota(text: str) -> int:
