@@ -21,13 +21,8 @@ TELEGRAM_RATE = 30  # messages per second, Telegram's overall limit for a bot
 
 
 def _fake_telegram():
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    try:
-        from tests.fake_telegram import FakeRequest, FakeTelegram
-    except ImportError as error:
-        raise SystemExit(f"league-bot bench: needs a source checkout with tests/fake_telegram ({error})") from None
+    from bot.emulator import FakeRequest, FakeTelegram
+
     return FakeTelegram, FakeRequest
 
 
@@ -214,8 +209,13 @@ def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: flo
         figures = bench_auction.run(latency)
     elif kind == "checkin":
         figures = asyncio.run(checkin(volunteers, seconds, latency))
+    elif kind == "report":
+        from bot import bench_report
+
+        figures = bench_report.run()
     else:
-        print(f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction", file=sys.stderr)
+        print(f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report",
+              file=sys.stderr)
         return 2
     print(json.dumps(figures))
     return 0

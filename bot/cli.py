@@ -45,13 +45,19 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="the new backup file")
     commands.add_parser("check-config", parents=[common], help="check the configuration and exit")
     bench = commands.add_parser("bench", help="run a benchmark against the fake Telegram; prints one JSON line")
-    bench.add_argument("kind", choices=["broadcast", "checkin", "auction"],
+    bench.add_argument("kind", choices=["broadcast", "checkin", "auction", "report"],
                        help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
-                            " auction: a rush of claim taps on a live session")
+                            " auction: a rush of claim taps on a live session;"
+                            " report: the year-end report over a seeded county-year at 10x scale")
     bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
+    from bot.sandbox import cli as sandbox_cli
+
+    sandbox = commands.add_parser("sandbox", help="practice offline: the bot, a Telegram emulator and a web page"
+                                                  " on 127.0.0.1, with a seeded demo county; no token needed")
+    sandbox_cli.add_arguments(sandbox)
     return main
 
 
@@ -63,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging("WARNING")
         return bench.run(args.kind, groups=args.groups, volunteers=args.volunteers, seconds=args.seconds,
                          latency=args.latency_ms / 1000)
+    if args.command == "sandbox":
+        from bot.sandbox import cli as sandbox_cli
+
+        return sandbox_cli.main(args)
     try:
         config = load_config(resolve_config_path(getattr(args, "config", None)))
         if args.command in ("run", "check-config"):

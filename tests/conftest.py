@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram
+from bot.emulator import FakeTelegram
 from tests.harness import FakeClock, Harness, test_config
 
 

@@ -13,7 +13,7 @@ from bot.application import build_application, on_shutdown, on_startup, on_stop
 from bot.config import Config, StorageConfig, TelegramConfig
 from bot.errors import DomainError
 from handlers.callback_data import CallbackDataError
-from tests.fake_telegram import FakeRequest, FakeTelegram, UserClient
+from bot.emulator import FakeRequest, FakeTelegram, UserClient
 
 COUNTY_ADMIN_ID = 100001
 TOKEN = "123456:TEST-TOKEN"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram, serve
+from bot.emulator import FakeTelegram, serve
 
 ADMIN = 100001
 HUB = -1009

@@ -18,7 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from tests.fake_telegram import FakeRequest, FakeTelegram, UserClient, serve
+from bot.emulator import FakeRequest, FakeTelegram, UserClient, serve
 
 TOKEN = "123:ABC"
 ALICE, BOB, CAROL = 1001, 1002, 1003

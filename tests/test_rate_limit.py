@@ -18,8 +18,8 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.rate_limit import FairRateLimiter, retry_after_seconds
-from tests.fake_telegram import FakeRequest, FakeTelegram
-from tests.fake_telegram import core as fake_core
+from bot.emulator import FakeRequest, FakeTelegram
+from bot.emulator import core as fake_core
 
 TOKEN = "123:ABC"
 GROUP_A, GROUP_B = -100, -101

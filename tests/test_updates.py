@@ -7,7 +7,7 @@ import asyncio
 from telegram import Update
 
 from bot.updates import PerSenderUpdateProcessor
-from tests.fake_telegram import FakeTelegram
+from bot.emulator import FakeTelegram
 
 
 def updates_from(fake: FakeTelegram, user_id: int, *texts_or_taps: str) -> list[Update]:

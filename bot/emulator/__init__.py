@@ -25,7 +25,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Imported lazily so `python -m tests.fake_telegram.http` does not find its own module
+    # Imported lazily so `python -m bot.emulator.http` does not find its own module
     # already imported by the package (runpy warns about that).
     if name in ("serve", "FakeServer"):
         from . import http

@@ -11,7 +11,7 @@ Routes::
     POST     /_fake/<action>             test control (JSON kwargs), for the offline sandbox
     GET      /_fake/messages?chat_id=N   transcript of a chat as JSON
 
-Standalone: ``python -m tests.fake_telegram.http --port 8081`` prints the base URL.
+Standalone: ``python -m bot.emulator.http --port 8081`` prints the base URL.
 """
 
 from __future__ import annotations
