@@ -91,6 +91,22 @@ class StarsConfig:
     three_stars: int = 40
     four_stars: int = 60
     five_stars: int = 80
+    # The monthly ranking posted to the hub: a recurring time in the reminder grammar, "" = off.
+    ranking: str = "每月1日 9:00"
+    ranking_top: int = 10
+
+
+# The numeric keys of [stars]; `ranking` is a schedule string.
+_STARS_NUMBERS = tuple(name for name in StarsConfig.__dataclass_fields__ if name != "ranking")
+
+
+@dataclass(frozen=True)
+class DeedsConfig:
+    """Behind-pace reminders (bot/deeds.py): when organisations behind their yearly deeds pace are
+    told, as a recurring time in the reminder grammar (default: 09:00 on 1 July and 1 October);
+    "" switches them off."""
+
+    behind_reminders: str = "cron 0 9 1 7,10 *"
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ class Config:
     activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
     wishes: WishesConfig = field(default_factory=WishesConfig)
     stars: StarsConfig = field(default_factory=StarsConfig)
+    deeds: DeedsConfig = field(default_factory=DeedsConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -129,7 +146,8 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "activities": {"checkin_opens_before_minutes": int, "checkin_closes_after_minutes": int,
                    "credit_rounding_minutes": int, "credit_missing_checkout": bool},
     "wishes": {"purge_after_days": int},
-    "stars": {name: int for name in StarsConfig.__dataclass_fields__},
+    "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
+    "deeds": {"behind_reminders": str},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
@@ -195,6 +213,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
     activities = ActivitiesConfig(**raw.get("activities", {}))
     wishes = WishesConfig(**raw.get("wishes", {}))
     stars = StarsConfig(**raw.get("stars", {}))
+    deeds = DeedsConfig(**raw.get("deeds", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -210,6 +229,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
         activities=activities,
         wishes=wishes,
         stars=stars,
+        deeds=deeds,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -249,6 +269,7 @@ def _check_values(config: Config) -> None:
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
     _check_stars(config.stars)
+    _check_ranking_and_pace_schedules(config)
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
     hook = config.telegram.webhook
@@ -263,12 +284,13 @@ def _check_values(config: Config) -> None:
 
 def _check_stars(stars: StarsConfig) -> None:
     weights = {name: value for name, value in vars(stars).items() if name.startswith("weight_")}
-    for name, value in vars(stars).items():
+    numbers = {name: getattr(stars, name) for name in _STARS_NUMBERS}
+    for name, value in numbers.items():
         if value < 0:
             raise ConfigError(f"stars.{name}: must not be negative (for example: {name} = 15)")
     if sum(weights.values()) == 0:
         raise ConfigError("stars.weight_*: at least one weight must be above 0 (for example: weight_deeds = 25)")
-    for name, value in vars(stars).items():
+    for name, value in numbers.items():
         if name.startswith("target_") and value == 0:
             raise ConfigError(f"stars.{name}: must be at least 1 (for example: {name} = 12)")
     thresholds = (stars.two_stars, stars.three_stars, stars.four_stars, stars.five_stars)
@@ -276,6 +298,36 @@ def _check_stars(stars: StarsConfig) -> None:
         raise ConfigError(
             "stars.two_stars/three_stars/four_stars/five_stars: must rise strictly between 1 and 100"
             " (for example: 20, 40, 60, 80)"
+        )
+    if not 1 <= stars.ranking_top <= 50:
+        raise ConfigError("stars.ranking_top: must be 1 to 50 (for example: ranking_top = 10)")
+
+
+def _is_recurring(when: str, timezone: str) -> bool:
+    from datetime import UTC, datetime
+
+    from bot.errors import DomainError
+    from bot.schedule_grammar import parse_schedule
+
+    try:
+        schedule = parse_schedule(when, now=datetime.now(UTC), zone=ZoneInfo(timezone))
+    except DomainError:
+        return False
+    return schedule.recurring
+
+
+def _check_ranking_and_pace_schedules(config: Config) -> None:
+    when = config.stars.ranking
+    if when and not _is_recurring(when, config.timezone):
+        raise ConfigError(
+            f'stars.ranking: "{when}" is not a recurring time; write e.g. "每月1日 9:00"'
+            ' (or "every month on the 1st 9:00"), or "" to switch the monthly ranking off'
+        )
+    when = config.deeds.behind_reminders
+    if when and not _is_recurring(when, config.timezone):
+        raise ConfigError(
+            f'deeds.behind_reminders: "{when}" is not a recurring time; write e.g. "cron 0 9 1 7,10 *"'
+            ' (09:00 on 1 July and 1 October) or "每月1日 9:00", or "" to switch the reminders off'
         )
 
 

@@ -18,6 +18,12 @@ Catalog keys raised (handlers/locales/<lang>/stats_errors.toml, table [stats]):
     stats.err_deed_activity_not_ended     title, code, end
 and activities.err_not_organiser, activities.err_cancelled, activities.err_not_found,
 orgs.not_found, orgs.archived from the services used.
+
+Behind-pace reminders (`PaceReminders`): one recurring system reminder (subject `deeds:behind`,
+schedule `[deeds] behind_reminders`, default 09:00 on 1 July and 1 October) whose audience and
+words are computed when it is due: each organisation behind its pace on that day is told in its
+bound group, or, without an active group, through its admins privately; county admins get the
+list of everyone behind. Delivery is the reminder scheduler's (exactly once per chat).
 """
 
 from __future__ import annotations
@@ -32,14 +38,20 @@ from bot.clock import Clock
 from bot.errors import DomainError, PermissionDenied
 from bot.orgs import OrganisationService
 from bot.permissions import Permissions
+from bot.reminders import ReminderService
+from bot.schedule_grammar import parse_schedule
 from storage.audit import AuditRepository
+from storage.chats import ChatRepository
 from storage.db import Database
-from storage.models import Organisation
-from storage.reports import Deed, DeedRepository
+from storage.memberships import MembershipRepository
+from storage.models import Binding, Organisation, Role
+from storage.reminders import ReminderRecord
+from storage.reports import Deed, DeedCandidate, DeedCandidateRepository, DeedRepository
 
 MAX_TITLE = 60
 MAX_NOTE = 500
 OLDEST_YEAR = 2000
+BEHIND_SUBJECT = "deeds:behind"
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,14 @@ def due_by(quota: int, year: int, today: date) -> int:
     return math.floor(quota * elapsed / days)
 
 
+def expected_by(quota: int, done: int, year: int, today: date) -> int:
+    """What an organisation behind its pace should have done by `today`: the pace's due count,
+    and at least one from 1 July on (the mid-year rule); 0 when it is not behind."""
+    if not is_behind(quota, done, year, today):
+        return 0
+    return max(due_by(quota, year, today), 1)
+
+
 def is_behind(quota: int, done: int, year: int, today: date) -> bool:
     if quota <= 0:
         return False
@@ -80,6 +100,7 @@ class DeedService:
         self.audit = audit
         self.clock = clock
         self.zone = zone
+        self.candidates = DeedCandidateRepository(db)
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
@@ -173,3 +194,93 @@ class DeedService:
 
     async def behind(self, year: int, today: date) -> list[DeedProgress]:
         return [item for item in await self.progress(year, today) if item.behind]
+
+    async def org_progress(self, org_id: int, year: int, today: date | None = None) -> DeedProgress:
+        today = today or self.today()
+        org = await self.orgs.get(org_id)
+        done = (await self.deeds.counts(date(year, 1, 1), date(year, 12, 31))).get(org_id, 0)
+        return DeedProgress(org, org.deeds_quota, done, is_behind(org.deeds_quota, done, year, today))
+
+    # ---- who ------------------------------------------------------------------------------------
+    async def orgs_for(self, user_id: int) -> list[Organisation]:
+        """Organisations this person may record deeds for (county admins: every active one)."""
+        return await self.activities.organisations_for(user_id)
+
+    async def unrecorded_activities(self, actor_id: int, org_id: int) -> list[DeedCandidate]:
+        """The organisation's ended activities marked as deeds that have no deed yet, newest first."""
+        org = await self.orgs.get(org_id)
+        if not await self.permissions.can_act_for_org(actor_id, org_id):
+            raise PermissionDenied("stats.err_deed_not_member", org=org.name)
+        return await self.candidates.unrecorded(org_id, self.clock.now())
+
+
+@dataclass(frozen=True)
+class PaceNotice:
+    """What one chat is told on a behind-pace day: its organisations behind (its own group's, or
+    those it administers without a group) and, for a county admin, everyone behind."""
+
+    day: date
+    own: list[DeedProgress]
+    county: list[DeedProgress] | None  # None: not a county admin
+
+    @property
+    def empty(self) -> bool:
+        return not self.own and not self.county
+
+
+class PaceReminders:
+    """The behind-pace reminder: kept as one system reminder; audience and words at send time."""
+
+    def __init__(self, deeds: DeedService, reminders: ReminderService, chats: ChatRepository,
+                 memberships: MembershipRepository, permissions: Permissions, zone: ZoneInfo) -> None:
+        self.deeds = deeds
+        self.reminders = reminders
+        self.chats = chats
+        self.memberships = memberships
+        self.permissions = permissions
+        self.zone = zone
+
+    async def keep(self, when: str) -> None:
+        """"" in the configuration switches the reminders off."""
+        if not when:
+            await self.reminders.cancel_subject(BEHIND_SUBJECT)
+            return
+        schedule = parse_schedule(when, now=self.reminders.clock.now(), zone=self.zone)
+        await self.reminders.set_for_subject(BEHIND_SUBJECT, "all_groups", None, "", schedule)
+
+    def day_of(self, reminder: ReminderRecord) -> date:
+        """The local day the occurrence is due: a late send still speaks of that day."""
+        return reminder.next_due_at.astimezone(self.zone).date()
+
+    async def _reach(self, item: DeedProgress) -> tuple[int | None, list[int]]:
+        """The organisation's active bound group, else its admins."""
+        group = await self.chats.of_org(item.org.id)
+        if group is not None and group.active:
+            return group.chat_id, []
+        return None, [m.user_id for m in await self.memberships.of_org(item.org.id, Role.ORG_ADMIN)]
+
+    async def audience(self, reminder: ReminderRecord) -> list[int]:
+        day = self.day_of(reminder)
+        behind = await self.deeds.behind(day.year, day)
+        if not behind:
+            return []
+        chat_ids: list[int] = []
+        for item in behind:
+            group, admins = await self._reach(item)
+            chat_ids.extend([group] if group is not None else admins)
+        chat_ids.extend(await self.permissions.county_admin_ids())
+        return list(dict.fromkeys(chat_ids))
+
+    async def notice_for(self, chat_id: int, day: date) -> PaceNotice:
+        behind = await self.deeds.behind(day.year, day)
+        chat = await self.chats.get(chat_id)
+        if chat is not None:  # a group: only its own organisation, if bound to one
+            own = [item for item in behind if chat.binding is Binding.ORG and item.org.id == chat.org_id]
+            return PaceNotice(day, own, None)
+        own = []
+        for item in behind:
+            group, admins = await self._reach(item)
+            if group is None and chat_id in admins:
+                own.append(item)
+        county = behind if await self.permissions.is_county_admin(chat_id) else None
+        return PaceNotice(day, own, county)

@@ -100,6 +100,20 @@ class Permissions:
             return True
         return claimed_by_org is not None and await self.is_member(user_id, claimed_by_org)
 
+    # ---- statistics, exports, the year-end report -------------------------------------------
+    async def can_see_stats(self, user_id: int, org_id: int | None) -> bool:
+        """Figures, charts and the export of one organisation: its members (cadres, admins) and
+        county admins; of the whole county (org_id None): county admins only."""
+        if await self.is_county_admin(user_id):
+            return True
+        return org_id is not None and await self.is_member(user_id, org_id)
+
+    async def can_export_child_details(self, user_id: int, org_id: int | None) -> bool:
+        """Children's private details in an export: only in one organisation's export, asked by
+        one of its members; never county-wide, not even by county admins (PIPL). Each wish is
+        still checked with can_see_child_details."""
+        return org_id is not None and await self.is_member(user_id, org_id)
+
     # ---- raising forms, for services ----------------------------------------------------
     async def require_county_admin(self, user_id: int) -> None:
         if not await self.is_county_admin(user_id):

@@ -97,6 +97,9 @@ class ReminderService:
         self.grace = grace
         self.quiet = quiet
         self.concurrency = concurrency
+        # System reminders whose recipients are computed when an occurrence is due (e.g. the
+        # organisations behind their deeds pace), by subject key; the record's target is ignored.
+        self.audiences: dict[str, Callable[[ReminderRecord], Awaitable[list[int]]]] = {}
 
     # ---- creating and changing ----------------------------------------------------------
     def first_due(self, schedule: Schedule) -> datetime | None:
@@ -270,6 +273,9 @@ class ReminderService:
         await self.reminders.set_state(reminder.id, "active" if following else "finished", following)
 
     async def targets(self, reminder: ReminderRecord) -> list[int]:
+        audience = self.audiences.get(reminder.subject_key or "")
+        if audience is not None:
+            return await audience(reminder)
         if reminder.target_kind == "person":
             return [reminder.target_id]
         if reminder.target_kind == "hub":

@@ -10,7 +10,7 @@ from bot.auction import AuctionService
 from bot.attendance import AttendanceService
 from bot.clock import Clock
 from bot.config import Config, parse_clock
-from bot.deeds import DeedService
+from bot.deeds import BEHIND_SUBJECT, DeedService, PaceReminders
 from bot.digest import ActivitySource, AuctionSource, ReminderSource, WeeklyDigest, WishDeadlineSource
 from bot.groups import GroupService
 from bot.membership import MembershipService
@@ -19,7 +19,7 @@ from bot.people import PeopleService
 from bot.permissions import Permissions
 from bot.wishes import WishService
 from bot.reminders import QuietHours, ReminderService
-from bot.stars import StarsService
+from bot.stars import StarsService, keep_monthly_ranking
 from bot.stats import StatsService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
@@ -55,6 +55,7 @@ class Services:
     deeds: DeedService
     stats: StatsService
     stars: StarsService
+    pace: PaceReminders
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
@@ -83,6 +84,8 @@ class Services:
         deed_repo = DeedRepository(db)
         deeds = DeedService(db, deed_repo, activities, orgs, permissions, audit, clock, config.zone)
         stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
+        pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
+        reminders.audiences[BEHIND_SUBJECT] = pace.audience
         return cls(
             config=config,
             clock=clock,
@@ -103,11 +106,14 @@ class Services:
             deeds=deeds,
             stats=stats,
             stars=StarsService(stats, config.stars),
+            pace=pace,
         )
 
     async def open(self) -> None:
         await self.db.open()
         await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
+        await self.pace.keep(self.config.deeds.behind_reminders)
+        await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
 
     async def close(self) -> None:
         await self.db.close()

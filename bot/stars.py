@@ -14,16 +14,26 @@ hints say, per fact, how much more of it alone would reach the next threshold (f
 claims: how many of them to deliver).
 
 Fact names are catalog keys (stats.fact_*), for the handlers to render.
+
+The monthly ranking: one recurring system reminder to the hub (subject `stars:ranking`, schedule
+`[stars] ranking`, default "每月1日 9:00", "" switches it off) whose text is computed when it is
+due: the previous month's ranking (`ranking_top` best, and how many organisations have each star
+count). Delivery is the reminder scheduler's: exactly once, restart-safe.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from bot.config import StarsConfig
+from bot.reminders import ReminderService
+from bot.schedule_grammar import parse_schedule
 from bot.stats import OrgFacts, Period, StatsService
 from storage.models import Organisation
+
+RANKING_SUBJECT = "stars:ranking"
 
 FACT_DEEDS = "stats.fact_deeds"
 FACT_ACTIVITIES = "stats.fact_activities"
@@ -136,3 +146,26 @@ class StarsService:
                  for facts in (await self.stats.org_facts(period)).values()]
         rated.sort(key=lambda item: (-item[1].score, item[0].name))
         return rated
+
+
+def month_before(day: date) -> Period:
+    """The calendar month before the one `day` falls in."""
+    last = date(day.year, day.month, 1) - timedelta(days=1)
+    return Period.of_month(last.year, last.month)
+
+
+def star_counts(ranking: list[tuple[Organisation, Rating]]) -> dict[int, int]:
+    """How many organisations have 5, 4, … 1 stars (every level, best first)."""
+    counts = {stars: 0 for stars in range(5, 0, -1)}
+    for _, rating in ranking:
+        counts[rating.stars] += 1
+    return counts
+
+
+async def keep_monthly_ranking(reminders: ReminderService, when: str) -> None:
+    """The ranking is a system reminder to the hub; "" in the configuration switches it off."""
+    if not when:
+        await reminders.cancel_subject(RANKING_SUBJECT)
+        return
+    schedule = parse_schedule(when, now=reminders.clock.now(), zone=reminders.zone)
+    await reminders.set_for_subject(RANKING_SUBJECT, "hub", None, "", schedule)

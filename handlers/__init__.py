@@ -15,6 +15,8 @@ from telegram.ext import (
 
 from handlers import (activities, auction, checkin, common, errors, gate, groups, join, members, orgs, profile,
                       reminders, wishes)
+from handlers import deeds, stars
+from handlers import reports
 from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -23,7 +25,8 @@ PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "prom
                          "editorg", "importorgs", "orgtemplate", "groups", "remind", "reminders",
                          "newactivity", "editactivity", "cancelactivity", "attendance", "activities", "me",
                          "newauction", "auction", "release", "reassign",
-                         "newwish", "importwishes", "wishtemplate", "wishes", "wish", "profile")
+                         "newwish", "importwishes", "wishtemplate", "wishes", "wish", "profile",
+                         "deed", "deeds", "stars", "stats", "export", "report")
 
 
 # Button taps that may run side by side with the same person's other updates (all others run
@@ -42,6 +45,8 @@ def register(application: Application) -> None:
         auction.NewAuctionFlow(),
         wishes.NewWishFlow(), wishes.EditWishFlow(), wishes.CancelWishFlow(), wishes.DeliverFlow(),
         wishes.WishListFlow(), wishes.ImportWishesFlow(),
+        deeds.DeedFlow(), stars.StarsFlow(),
+        reports.ScopeFlow(),
     ])
     application.add_handlers({
         # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
@@ -84,6 +89,15 @@ def register(application: Application) -> None:
             CommandHandler("wishtemplate", wishes.template_command, PRIVATE),
             CommandHandler("wishes", wishes.wishes_command, PRIVATE),
             CommandHandler("wish", wishes.wish_command, PRIVATE),
+            # Cadres (county admins for every organisation): deeds against the quota, star ratings.
+            CommandHandler("deed", deeds.deed_command, PRIVATE),
+            CommandHandler("deeds", deeds.deeds_command, PRIVATE),
+            CommandHandler("stars", stars.stars_command, PRIVATE),
+            # Cadres (their organisation) and county admins (the county, any organisation): figures,
+            # charts, the XLSX; the year-end report is the county admins'.
+            CommandHandler("stats", reports.stats_command, PRIVATE),
+            CommandHandler("export", reports.export_command, PRIVATE),
+            CommandHandler("report", reports.report_command, PRIVATE),
             # Organisation admins (and county admins on any organisation).
             CommandHandler("members", members.members_command, PRIVATE),
             CommandHandler("handover", members.handover_command, PRIVATE),
@@ -118,6 +132,12 @@ def register(application: Application) -> None:
             CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BROWSE.pattern),
             # A wish card's buttons (edit, cancel, bought, delivered, confirm receipt, photos).
             CallbackQueryHandler(wishes.wish_action, pattern=wishes.WISH_ACTION.pattern),
+            # The county's deeds list, paged (county admins, re-checked).
+            CallbackQueryHandler(deeds.deeds_page, pattern=deeds.DEEDS_PAGE.pattern),
+            # Under /stats figures: charts, the XLSX, pick an organisation (all re-checked).
+            CallbackQueryHandler(reports.charts_button, pattern=reports.CHARTS.pattern),
+            CallbackQueryHandler(reports.export_button, pattern=reports.EXPORT.pattern),
+            CallbackQueryHandler(reports.pick_org_button, pattern=reports.PICK_ORG.pattern),
             CallbackQueryHandler(common.unknown_button),
             # Private chat: unknown commands, then conversation input.
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

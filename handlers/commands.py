@@ -45,6 +45,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("wishtemplate", Audience.CADRE),
     Command("wishes", Audience.CADRE),
     Command("wish", Audience.CADRE),
+    Command("deed", Audience.CADRE),
+    Command("deeds", Audience.CADRE),
+    Command("stars", Audience.CADRE),
+    Command("stats", Audience.CADRE),
+    Command("export", Audience.CADRE),
     Command("members", Audience.ORG_ADMIN),
     Command("handover", Audience.ORG_ADMIN),
     Command("remind", Audience.ORG_ADMIN),
@@ -61,4 +66,5 @@ COMMANDS: tuple[Command, ...] = (
     Command("newauction", Audience.COUNTY_ADMIN),
     Command("release", Audience.COUNTY_ADMIN),
     Command("reassign", Audience.COUNTY_ADMIN),
+    Command("report", Audience.COUNTY_ADMIN),
 )

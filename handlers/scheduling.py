@@ -42,6 +42,11 @@ def telegram_sender(application: Application) -> Sender:
             if not items:
                 return SendResult("nothing_to_say")
             body = render_digest(t, items, services.config.zone)
+        elif reminder.subject_key in _computed_texts():
+            # A system reminder whose words depend on the day it is due (deeds pace, ranking).
+            body = await _computed_texts()[reminder.subject_key](services, chat_id, reminder)
+            if body is None:
+                return SendResult("nothing_to_say")
         else:
             body = t("reminders.message_late" if late else "reminders.message", text=Raw(_escape(reminder.text)))
         try:
@@ -60,6 +65,16 @@ def telegram_sender(application: Application) -> Sender:
         return SendResult("sent", message_id=message.message_id)
 
     return send
+
+
+def _computed_texts() -> dict:
+    """Subject key → async (services, chat id, reminder) → the text for that chat, or None."""
+    from bot.deeds import BEHIND_SUBJECT
+    from bot.stars import RANKING_SUBJECT
+    from handlers.deeds import render_pace_notice
+    from handlers.stars import render_monthly_ranking
+
+    return {BEHIND_SUBJECT: render_pace_notice, RANKING_SUBJECT: render_monthly_ranking}
 
 
 def render_digest(t: Translator, items: list[DigestItem], zone: ZoneInfo) -> str:

@@ -179,3 +179,199 @@ class ReportRepository:
             (to_db_time(start), to_db_time(before)),
         )
         return {row["org"]: (row["n"], row["on_time"] or 0) for row in rows}
+
+
+# ---- row-level reads behind the exports and the charts (part R) ------------------------------------
+@dataclass(frozen=True)
+class ActivitySheetRow:
+    id: int
+    code: str | None
+    org_id: int
+    org_name: str
+    title: str
+    category: str
+    starts_at: str        # stored UTC text; the caller converts to the local zone
+    ends_at: str
+    place: str
+    state: str
+    slots: int
+    expected_served: int
+    served_confirmed: int | None
+    counts_as_deed: bool
+    person_times: int     # attendances that count (the `present` rule)
+
+
+@dataclass(frozen=True)
+class AttendanceSheetRow:
+    activity_id: int
+    code: str | None
+    title: str
+    org_name: str
+    starts_at: str
+    ends_at: str
+    user_id: int
+    display_name: str
+    checked_in_at: str | None
+    checked_out_at: str | None
+    walk_in: bool
+    no_show: bool
+    removed: bool
+    method: str
+
+
+@dataclass(frozen=True)
+class WishSheetRow:
+    """Public fields of a wish, with the organisations' names."""
+
+    id: int
+    alias: str
+    grade: str
+    text: str
+    category: str
+    value_yuan: int
+    status: str
+    consent: bool
+    collector_org_id: int
+    collector_name: str
+    claimed_by_org: int | None
+    claimer_name: str | None
+    claimed_by_user: int | None
+    created_at: str
+    claimed_at: str | None
+    deadline: str | None
+    delivered_at: str | None
+    confirmed_at: str | None
+
+
+@dataclass(frozen=True)
+class DeedSheetRow:
+    id: int
+    org_name: str
+    title: str
+    done_on: str
+    activity_code: str | None
+    has_evidence: bool
+    note: str | None
+
+
+_PRESENT = "t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NULL"
+
+
+class DetailRepository:
+    """Row-level reads over a period [start, before) (UTC), optionally of one organisation: one
+    query per sheet or chart, rows in a stable order."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def activities(self, start: datetime, before: datetime, org_id: int | None = None) -> list[ActivitySheetRow]:
+        """Activities starting in the period, cancelled ones too (their state says so), by start."""
+        where, params = _org_clause("a.org_id", org_id)
+        rows = await self.db.fetch_all(
+            "SELECT a.id, a.code, a.org_id, o.name, a.title, a.category, a.starts_at, a.ends_at, a.place, a.state,"
+            " a.slots, a.expected_served, a.served_confirmed, a.counts_as_deed,"
+            f" (SELECT COUNT(*) FROM attendance t WHERE t.activity_id = a.id AND {_PRESENT})"
+            " FROM activities a JOIN organisations o ON o.id = a.org_id"
+            " WHERE a.starts_at >= ? AND a.starts_at < ?" + where + " ORDER BY a.starts_at, a.id",
+            (to_db_time(start), to_db_time(before), *params),
+        )
+        return [ActivitySheetRow(*row[:13], bool(row[13]), row[14]) for row in map(tuple, rows)]
+
+    async def attendance(self, start: datetime, before: datetime,
+                         org_id: int | None = None) -> list[AttendanceSheetRow]:
+        """Every attendance row (no-shows and removed ones too, flagged) at activities not cancelled
+        starting in the period, by activity start then check-in."""
+        where, params = _org_clause("a.org_id", org_id)
+        rows = await self.db.fetch_all(
+            "SELECT a.id, a.code, a.title, o.name, a.starts_at, a.ends_at, t.user_id, p.display_name,"
+            " t.checked_in_at, t.checked_out_at, t.walk_in, t.no_show, t.removed_at IS NOT NULL, t.method"
+            " FROM activities a JOIN attendance t ON t.activity_id = a.id"
+            " JOIN organisations o ON o.id = a.org_id JOIN people p ON p.user_id = t.user_id"
+            " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?" + where
+            + " ORDER BY a.starts_at, a.id, t.checked_in_at, t.id",
+            (to_db_time(start), to_db_time(before), *params),
+        )
+        return [AttendanceSheetRow(*row[:10], bool(row[10]), bool(row[11]), bool(row[12]), row[13]) for row in map(tuple, rows)]
+
+    async def wishes(self, start: datetime, before: datetime, org_id: int | None = None) -> list[WishSheetRow]:
+        """Wishes collected, claimed or confirmed in the period; for an organisation, those it
+        collected or claimed. Public columns only (never wish_private)."""
+        where, params = ("", ()) if org_id is None else (
+            " AND (w.collector_org_id = ? OR w.claimed_by_org = ?)", (org_id, org_id))
+        bounds = (to_db_time(start), to_db_time(before))
+        rows = await self.db.fetch_all(
+            "SELECT w.id, w.alias, w.grade, w.text, w.category, w.value_yuan, w.status, w.consent,"
+            " w.collector_org_id, c.name, w.claimed_by_org, k.name, w.claimed_by_user, w.created_at,"
+            " w.claimed_at, w.deadline, w.delivered_at, w.confirmed_at"
+            " FROM wishes w JOIN organisations c ON c.id = w.collector_org_id"
+            " LEFT JOIN organisations k ON k.id = w.claimed_by_org"
+            " WHERE ((w.created_at >= ? AND w.created_at < ?) OR (w.claimed_at >= ? AND w.claimed_at < ?)"
+            " OR (w.confirmed_at >= ? AND w.confirmed_at < ?))" + where + " ORDER BY w.id",
+            (*bounds, *bounds, *bounds, *params),
+        )
+        return [WishSheetRow(*row[:7], bool(row[7]), *row[8:]) for row in map(tuple, rows)]
+
+    async def deeds(self, first: date, last: date, org_id: int | None = None) -> list[DeedSheetRow]:
+        """Deeds done in [first, last] (local dates), by date."""
+        where, params = _org_clause("d.org_id", org_id)
+        rows = await self.db.fetch_all(
+            "SELECT d.id, o.name, d.title, d.done_on, a.code, d.evidence_file_id IS NOT NULL, d.note"
+            " FROM deeds d JOIN organisations o ON o.id = d.org_id LEFT JOIN activities a ON a.id = d.activity_id"
+            " WHERE d.done_on BETWEEN ? AND ?" + where + " ORDER BY d.done_on, d.id",
+            (first.isoformat(), last.isoformat(), *params),
+        )
+        return [DeedSheetRow(*row[:5], bool(row[5]), row[6]) for row in map(tuple, rows)]
+
+    async def person_times_by_activity(self, start: datetime, before: datetime,
+                                       org_id: int | None = None) -> list[tuple[str, int]]:
+        """(start as stored UTC text, person-times) per activity not cancelled starting in the
+        period that has any: the caller buckets them by local month."""
+        where, params = _org_clause("a.org_id", org_id)
+        rows = await self.db.fetch_all(
+            "SELECT a.starts_at, COUNT(*) FROM activities a JOIN attendance t ON t.activity_id = a.id"
+            f" WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ? AND {_PRESENT}" + where
+            + " GROUP BY a.id",
+            (to_db_time(start), to_db_time(before), *params),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def wishes_by_status(self, start: datetime, before: datetime, now: datetime,
+                               org_id: int | None = None) -> tuple[dict[str, int], int]:
+        """Wishes collected in the period by their status now, and how many of them are overdue now
+        (claimed or purchased, past the deadline); for an organisation, those it collected."""
+        where, params = _org_clause("collector_org_id", org_id)
+        rows = await self.db.fetch_all(
+            "SELECT status, COUNT(*) AS n,"
+            f" SUM(status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?) AS late"
+            " FROM wishes WHERE created_at >= ? AND created_at < ?" + where + " GROUP BY status",
+            (to_db_time(now), to_db_time(start), to_db_time(before), *params),
+        )
+        return {row["status"]: row["n"] for row in rows}, sum(row["late"] or 0 for row in rows)
+
+
+@dataclass(frozen=True)
+class DeedCandidate:
+    """An ended, not cancelled activity marked as a deed that has no deed yet."""
+
+    activity_id: int
+    code: str
+    title: str
+    starts_at: datetime
+
+
+class DeedCandidateRepository:
+    """The activities /deed offers to record as deeds (part T)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def unrecorded(self, org_id: int, ended_by: datetime) -> list[DeedCandidate]:
+        """Newest first."""
+        rows = await self.db.fetch_all(
+            "SELECT a.id, a.code, a.title, a.starts_at FROM activities a"
+            " LEFT JOIN deeds d ON d.activity_id = a.id"
+            " WHERE a.org_id = ? AND a.state = 'published' AND a.counts_as_deed = 1 AND a.ends_at <= ?"
+            " AND d.id IS NULL ORDER BY a.starts_at DESC, a.id DESC",
+            (org_id, to_db_time(ended_by)),
+        )
+        return [DeedCandidate(row["id"], row["code"], row["title"], from_db_time(row["starts_at"])) for row in rows]

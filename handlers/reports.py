@@ -1,0 +1,299 @@
+"""/stats, /export and /report: figures, charts and spreadsheets of a period, and the year-end report.
+
+- `/stats [period]`: county admins get the county (a button picks an organisation); an
+  organisation's cadres get theirs (several organisations: a picker). Buttons under the figures:
+  📊 charts (photos) and 📄 the XLSX.
+- `/export [period] [含隐私]`: the XLSX; the private wish columns only for the collecting
+  organisation's members (bot/exports.py says who).
+- `/report [year]` (county admins): the summary in the style of the county's work summary, then
+  the charts, then the XLSX of the year.
+
+Drawing charts and writing the workbook are CPU work: they run in a thread (asyncio.to_thread)
+so the bot keeps answering everyone else meanwhile. Every button is re-checked on the server
+(bot/permissions.py via ExportService.check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
+
+from bot.charts import ChartSource, render_all
+from bot.errors import DomainError
+from bot.exports import ExportService, build_workbook
+from bot.stats import Figures, Period
+from bot.year_report import YearReport, YearReportService
+from handlers.callback_data import CallbackSpec
+from handlers.context import BotContext, Ui, clean
+from handlers.flow import Flow, choice_id, page_number
+from handlers.i18n import Raw, Translator
+from storage.reports import DetailRepository
+
+COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
+CHARTS = CallbackSpec("rpc", (("org", int), ("start", str), ("end", str)))
+EXPORT = CallbackSpec("rpx", (("org", int), ("start", str), ("end", str)))
+PICK_ORG = CallbackSpec("rpo", (("start", str), ("end", str)))
+PRIVATE_WORDS = frozenset({"含隐私", "隐私", "私密", "private"})
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _token(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def _period_of(values: dict) -> Period:
+    try:
+        start, end = (date(int(text[:4]), int(text[4:6]), int(text[6:8])) for text in (values["start"], values["end"]))
+    except (ValueError, TypeError):
+        raise DomainError("common.button_expired") from None
+    if end < start:
+        raise DomainError("common.button_expired")
+    return Period(start, end)
+
+
+def period_label(t: Translator, period: Period) -> str:
+    if period == Period.of_year(period.start.year):
+        return t("reports.period_year", year=period.start.year)
+    if period == Period.of_month(period.start.year, period.start.month):
+        return t("reports.period_month", year=period.start.year, month=period.start.month)
+    return t("reports.period_range", start=period.start.isoformat(), end=period.end.isoformat())
+
+
+def split_args(args: list[str]) -> tuple[str, bool]:
+    """The period text and whether the private columns were asked for (含隐私 / private)."""
+    words = clean(" ".join(args)).split()
+    private = any(word.lower() in PRIVATE_WORDS for word in words)
+    return " ".join(word for word in words if word.lower() not in PRIVATE_WORDS), private
+
+
+def _period(ui: Ui, text: str) -> Period:
+    stats = ui.services.stats
+    return stats.parse_period(text) if text else Period.of_year(stats.today().year)
+
+
+def categories_text(t: Translator, figures: Figures) -> str:
+    if not figures.activities_by_category:
+        return t("reports.no_categories")
+    return t("reports.category_separator").join(
+        t("reports.category_count", category=t(f"activities.category.{category.value}"), count=count)
+        for category, count in figures.activities_by_category.items())
+
+
+def figures_text(t: Translator, figures: Figures, scope: str) -> str:
+    return t("reports.stats_message", scope=scope, period=period_label(t, figures.period),
+             activities=figures.activities, categories=Raw(categories_text(t, figures)),
+             volunteers=figures.volunteers, person_times=figures.person_times, hours=figures.hours,
+             served=figures.served, collected=figures.wishes_collected, claimed=figures.wishes_claimed,
+             fulfilled=figures.wishes_fulfilled, on_time=figures.wishes_fulfilled_on_time,
+             overdue=figures.wishes_overdue, deeds_done=figures.deeds_done, deeds_quota=figures.deeds_quota,
+             year=figures.period.year)
+
+
+def report_text(t: Translator, report: YearReport) -> str:
+    """The year-end summary, in the style of the county's work summary."""
+    f = report.figures
+    stars = report.stars
+    best = t("reports.category_separator").join(
+        t("reports.report_best_item", org=org.name, stars="★" * rating.stars, score=rating.score)
+        for org, rating in report.best)
+    return t("reports.report_summary", year=report.year, activities=f.activities,
+             categories=Raw(categories_text(t, f)), volunteers=f.volunteers,
+             person_times=f.person_times, hours=f.hours, served=f.served, collected=f.wishes_collected,
+             claimed=f.wishes_claimed, fulfilled=f.wishes_fulfilled, on_time=f.wishes_fulfilled_on_time,
+             overdue=f.wishes_overdue, deeds_done=f.deeds_done, deeds_quota=f.deeds_quota,
+             orgs_done=report.deeds_orgs_done, orgs_owing=report.deeds_orgs_owing, orgs=report.organisations,
+             s5=stars[5], s4=stars[4], s3=stars[3], s2=stars[2], s1=stars[1],
+             best=Raw(best or t("reports.report_best_none")))
+
+
+def scope_buttons(ui: Ui, org_id: int | None, period: Period) -> list[list[InlineKeyboardButton]]:
+    values = {"org": org_id or COUNTY, "start": _token(period.start), "end": _token(period.end)}
+    return [[InlineKeyboardButton(ui.t("reports.button_charts"), callback_data=CHARTS.pack(**values)),
+             InlineKeyboardButton(ui.t("reports.button_export"), callback_data=EXPORT.pack(**values))]]
+
+
+async def member_orgs(ui: Ui) -> list[tuple[int, str]]:
+    ids = set(await ui.services.permissions.member_org_ids(ui.user_id))
+    return [(org.id, org.name) for org in await ui.services.orgs.list() if org.id in ids]
+
+
+async def show_figures(ui: Ui, org_id: int | None, period: Period, *, edit: bool = False) -> None:
+    await ExportService.of(ui.services).check(ui.user_id, org_id)
+    figures = await ui.services.stats.figures(period, org_id)
+    scope = ui.t("reports.scope_county") if org_id is None else (await ui.services.orgs.get(org_id)).name
+    rows = scope_buttons(ui, org_id, period)
+    if org_id is None:
+        rows.append([flow_button(ui, period)])
+    text = figures_text(ui.t, figures, scope)
+    if edit:
+        await ui.edit_text(text, InlineKeyboardMarkup(rows))
+    else:
+        await ui.send_text(text, InlineKeyboardMarkup(rows))
+
+
+def flow_button(ui: Ui, period: Period) -> InlineKeyboardButton:
+    return InlineKeyboardButton(ui.t("reports.button_pick_org"),
+                                callback_data=PICK_ORG.pack(start=_token(period.start), end=_token(period.end)))
+
+
+async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
+    services = ui.services
+    await ExportService.of(services).check(ui.user_id, org_id)
+    source = ChartSource(DetailRepository(services.db), services.deeds, services.clock, services.config.zone)
+    data = await source.data(period, org_id)
+    await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_PHOTO)
+    charts = await asyncio.to_thread(render_all, data, ui.t)
+    label = period_label(ui.t, period)
+    for chart in charts:
+        await ui.context.bot.send_photo(ui.chat_id, chart.png, caption=ui.t(f"reports.caption_{chart.name}",
+                                                                               period=label))
+
+
+async def send_export(ui: Ui, org_id: int | None, period: Period, include_private: bool = False) -> None:
+    exporter = ExportService.of(ui.services)
+    data = await exporter.gather(ui.user_id, period, org_id, include_private)
+    await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
+    content = await asyncio.to_thread(build_workbook, data, ui.t)
+    scope = ui.t("reports.scope_county") if org_id is None else (await ui.services.orgs.get(org_id)).name
+    name = ui.t("reports.export_file_name", start=_token(period.start), end=_token(period.end))
+    caption = "reports.export_caption_private" if include_private else "reports.export_caption"
+    await ui.context.bot.send_document(ui.chat_id, content, filename=name,
+                                       caption=ui.t(caption, scope=scope, period=period_label(ui.t, period),
+                                                    activities=len(data.activities), attendance=len(data.attendance),
+                                                    wishes=len(data.wishes), deeds=len(data.deeds),
+                                                    private=len(data.private)))
+
+
+# ---- the organisation picker ----------------------------------------------------------------------
+class ScopeFlow(Flow):
+    """Pick the organisation whose figures (or export) to show: county admins any, cadres theirs."""
+
+    name = "rs"
+
+    async def _choices(self, ui: Ui, search: str | None = None) -> list[tuple[int, str]]:
+        services = ui.services
+        if await services.permissions.is_county_admin(ui.user_id):
+            orgs = await (services.orgs.search(search, limit=40) if search else services.orgs.list())
+            return [(org.id, org.name) for org in orgs]
+        choices = await member_orgs(ui)
+        return [item for item in choices if not search or search.lower() in item[1].lower()]
+
+    async def start(self, ui: Ui, period: Period, purpose: str = "stats", private: bool = False,
+                    edit: bool = False) -> None:
+        data = {"start": period.start.isoformat(), "end": period.end.isoformat(), "purpose": purpose,
+                "private": private}
+        choices = await self._choices(ui)
+        await self.go(ui, "org", data)
+        markup = self.paged(ui, "org", choices, 0)
+        if edit:
+            await ui.edit("reports.pick_org", markup, period=period_label(ui.t, period))
+        else:
+            await ui.reply("reports.pick_org", markup, period=period_label(ui.t, period))
+
+    async def text_org(self, ui: Ui, data: dict, text: str) -> None:
+        choices = await self._choices(ui, text)
+        if not choices:
+            raise DomainError("reports.search_nothing", text=text[:30])
+        period = Period(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
+        await ui.reply("reports.pick_org", self.paged(ui, "org", choices, 0), period=period_label(ui.t, period))
+
+    async def choice_org(self, ui: Ui, data: dict, value: str) -> None:
+        period = Period(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
+        page = page_number(value)
+        if page is not None:
+            await ui.edit("reports.pick_org", self.paged(ui, "org", await self._choices(ui), page),
+                          period=period_label(ui.t, period))
+            return
+        org_id = choice_id(value)
+        await ui.services.orgs.get(org_id)
+        await ExportService.of(ui.services).check(ui.user_id, org_id, data["private"])
+        await self.finish(ui)
+        if data["purpose"] == "export":
+            await ui.edit("reports.export_preparing", org=(await ui.services.orgs.get(org_id)).name)
+            await send_export(ui, org_id, period, data["private"])
+        else:
+            await show_figures(ui, org_id, period, edit=True)
+
+
+# ---- commands and buttons -----------------------------------------------------------------------
+async def stats_command(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    text, _ = split_args(context.args or [])
+    period = _period(ui, text)
+    if await ui.services.permissions.is_county_admin(ui.user_id):
+        await show_figures(ui, None, period)
+        return
+    orgs = await member_orgs(ui)
+    if not orgs:
+        await ui.reply("reports.stats_who")
+    elif len(orgs) == 1:
+        await show_figures(ui, orgs[0][0], period)
+    else:
+        await context.application.bot_data["flows"][ScopeFlow.name].start(ui, period)
+
+
+async def export_command(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    text, private = split_args(context.args or [])
+    period = _period(ui, text)
+    county_admin = await ui.services.permissions.is_county_admin(ui.user_id)
+    orgs = await member_orgs(ui)
+    if county_admin and not private:
+        await ui.reply("reports.export_preparing", org=ui.t("reports.scope_county"))
+        await send_export(ui, None, period)
+        return
+    if not orgs:
+        await ui.reply("reports.err_private_refused" if county_admin else "reports.stats_who")
+        return
+    if len(orgs) == 1:
+        await ExportService.of(ui.services).check(ui.user_id, orgs[0][0], private)
+        await ui.reply("reports.export_preparing", org=orgs[0][1])
+        await send_export(ui, orgs[0][0], period, private)
+        return
+    await context.application.bot_data["flows"][ScopeFlow.name].start(ui, period, "export", private)
+
+
+async def report_command(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    await ui.services.permissions.require_county_admin(ui.user_id)
+    text, _ = split_args(context.args or [])
+    period = _period(ui, text)
+    if period != Period.of_year(period.start.year):
+        raise DomainError("reports.report_needs_year", text=text[:40])
+    await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.TYPING)
+    report = await YearReportService(ui.services.stats, ui.services.stars).build(period.year)
+    await ui.send_text(report_text(ui.t, report))
+    await send_charts(ui, None, period)
+    await send_export(ui, None, period)
+
+
+async def charts_button(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    values = CHARTS.unpack(update.callback_query.data)
+    org_id = values["org"] or None
+    period = _period_of(values)
+    await ExportService.of(ui.services).check(ui.user_id, org_id)
+    await ui.answer("reports.charts_drawing")
+    await send_charts(ui, org_id, period)
+
+
+async def export_button(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    values = EXPORT.unpack(update.callback_query.data)
+    org_id = values["org"] or None
+    period = _period_of(values)
+    await ExportService.of(ui.services).check(ui.user_id, org_id)
+    await ui.answer("reports.export_writing")
+    await send_export(ui, org_id, period)
+
+
+async def pick_org_button(update: Update, context: BotContext) -> None:
+    """The county figures' "by organisation" button: county admins pick any organisation."""
+    ui = Ui(update, context)
+    period = _period_of(PICK_ORG.unpack(update.callback_query.data))
+    await ui.services.permissions.require_county_admin(ui.user_id)
+    await ui.answer()
+    await context.application.bot_data["flows"][ScopeFlow.name].start(ui, period)
