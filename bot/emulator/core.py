@@ -293,6 +293,9 @@ class FakeTelegram:
         self.callback_answers: list[dict] = []
         self.http_429 = 0
         self.flood_events: list[tuple[str, int, int]] = []
+        # When each admitted flood-limited call (send, edit) reached a chat: the sandbox's
+        # messages-per-minute gauge. Kept for GROUP_WINDOW_SECONDS * 5, whatever flood_limits is.
+        self._admitted: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
 
     # ------------------------------------------------------------------ identities
 
@@ -383,6 +386,12 @@ class FakeTelegram:
         with self._lock:
             self._require_user(user_id)
             self._require_group(chat_id).members.add(user_id)
+
+    def chat_title(self, chat_id: int) -> str | None:
+        """A group's title (None for a private chat or an unknown one)."""
+        with self._lock:
+            chat = self._chats.get(chat_id)
+            return chat.title if chat is not None else None
 
     def has_user(self, user_id: int) -> bool:
         with self._lock:
@@ -1334,9 +1343,24 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ flooding
 
+    def sends_in_last(self, chat_id: int, seconds: float = GROUP_WINDOW_SECONDS) -> int:
+        """How many flood-limited calls (sendMessage, editMessageText, ...) reached the chat in the
+        last `seconds` (on the fake's monotonic clock); 429-refused calls are not counted."""
+        with self._lock:
+            since = self._monotonic() - seconds
+            return sum(1 for stamp in self._admitted.get(chat_id, ()) if stamp > since)
+
+    def _note_admitted(self, chat_id: int) -> None:
+        now = self._monotonic()
+        stamps = self._admitted[chat_id]
+        stamps.append(now)
+        while stamps and stamps[0] <= now - GROUP_WINDOW_SECONDS * 5:
+            stamps.popleft()
+
     def _take_flood_slot(self, method: str, chat_id: int) -> None:
         """Admit one flood-limited call or raise 429; a rejected call consumes nothing."""
         if not self.flood_limits:
+            self._note_admitted(chat_id)
             return
         now = self._monotonic()
         global_window = self._flood_global
@@ -1360,6 +1384,7 @@ class FakeTelegram:
         global_window.append(now)
         if chat_window is not None:
             chat_window.append(now)
+        self._note_admitted(chat_id)
 
     # ------------------------------------------------------------- construction
 
