@@ -114,4 +114,6 @@ async def schedule_wake(application: Application, *, now: bool = False) -> None:
     when: datetime = min(max(due, floor), current + LONGEST_SLEEP)
     for job in queue.get_jobs_by_name(WAKE_JOB):
         job.schedule_removal()
-    queue.run_once(wake, when=when, name=WAKE_JOB, job_kwargs={"misfire_grace_time": None})
+    # A delay, not a moment: it is measured on the bot's clock, which may differ from the
+    # scheduler's wall clock (the sandbox's clock jumps ahead).
+    queue.run_once(wake, when=when - current, name=WAKE_JOB, job_kwargs={"misfire_grace_time": None})

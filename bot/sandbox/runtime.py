@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.config import Config, RemindersConfig, StorageConfig, TelegramConfig
 from bot.emulator import FakeTelegram, serve
-from bot.sandbox.clock import SandboxClock, use_sandbox_job_queue
+from bot.sandbox.clock import SandboxClock
 from bot.sandbox.world import BOT_NAME, BOT_USERNAME, World, base_world, seed_records
 from storage.demo_seed import (
     NotSandboxDatabase,
@@ -133,7 +133,6 @@ class Sandbox:
         config = sandbox_config(self.db_path, self._emulator.base_url, self._emulator.base_file_url,
                                 self.world.admin.user_id)
         self.application = build_application(config, clock=self.clock)
-        use_sandbox_job_queue(self.application, self.clock)
         await self.application.initialize()
         await on_startup(self.application)
         published = await seed_records(self.services, self.fake, self.world, empty=self.empty)
