@@ -106,11 +106,22 @@ class Page:
     def shows(self, chat: str, needle: str, timeout: float = WAIT) -> None:
         self.wait(lambda: needle in self.text(chat), f"{needle!r} in the {chat} chat", timeout)
 
+    def act(self, action, what: str) -> None:  # noqa: ANN001
+        """Do `action` once it works: the page re-renders under us, so a found element may go stale."""
+        def attempt() -> bool:
+            action()
+            return True
+
+        self.wait(attempt, what)
+
     def send(self, chat: str, text: str) -> None:
-        field = self.panel(chat).find_element(self.By.CSS_SELECTOR, ".composer input[type=text]")
-        field.clear()
-        field.send_keys(text)
-        self.panel(chat).find_element(self.By.CSS_SELECTOR, ".composer .send").click()
+        def type_and_send() -> None:
+            field = self.panel(chat).find_element(self.By.CSS_SELECTOR, ".composer input[type=text]")
+            field.clear()
+            field.send_keys(text)
+            self.panel(chat).find_element(self.By.CSS_SELECTOR, ".composer .send").click()
+
+        self.act(type_and_send, f"sending {text!r} in the {chat} chat")
 
     def tap(self, chat: str, label: str, *, exact: bool = True) -> None:
         """Press the newest button showing `label` in that chat (the page re-renders: retry)."""
@@ -186,9 +197,10 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
     page.shows("private", "申请已被批准")
 
     # The clock jumps to the auction's start: the live board is posted and pinned in the hub.
-    auction_start = page.wait(lambda: browser.find_elements(
-        page.By.CSS_SELECTOR, '#events li[data-kind="auction_start"] button'), "the auction in the events")
-    auction_start[0].click()
+    page.wait(lambda: browser.find_elements(page.By.CSS_SELECTOR, '#events li[data-kind="auction_start"] button'),
+              "the auction in the events")
+    page.act(lambda: browser.find_element(page.By.CSS_SELECTOR, '#events li[data-kind="auction_start"] button').click(),
+             "the jump to the auction's start")
     page.wait(lambda: "认领进行中" in page.board_text(), "the pinned live board")
 
     # The volunteer, now a cadre, browses from the board and claims a wish.
@@ -211,9 +223,14 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
     assert 0 < per_minute <= 20
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "auction-board.png"
-    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", page.panel("hub").find_elements(
-        page.By.XPATH, ".//div[contains(@class,'msg')][.//div[contains(@class,'meta')][starts-with(., '📌')]]")[-1])
-    page.panel("hub").screenshot(str(screenshot))
+
+    def shoot() -> None:
+        board = page.panel("hub").find_elements(
+            page.By.XPATH, ".//div[contains(@class,'msg')][.//div[contains(@class,'meta')][starts-with(., '📌')]]")[-1]
+        browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", board)
+        page.panel("hub").screenshot(str(screenshot))
+
+    page.act(shoot, "the board's screenshot")
     print(f"auction board screenshot: {screenshot}")
     assert screenshot.stat().st_size > 10_000
 
