@@ -2,13 +2,16 @@
 #   make sandbox  - the bot, a Telegram emulator and a web page on 127.0.0.1; no token needed
 #   make test     - the whole test suite (what CI runs, through .ci/run)
 VENV := .venv
+# e.g. make sandbox SANDBOX_ARGS="--port 9000 --empty"
+SANDBOX_ARGS ?=
 
 .PHONY: sandbox test
 
+# The font is optional for the sandbox (without it, charts say how to install one): "-" goes on.
 sandbox:
-	scripts/os-packages font
+	-scripts/os-packages font
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e .
-	$(VENV)/bin/league-bot sandbox
+	$(VENV)/bin/league-bot sandbox $(SANDBOX_ARGS)
 
 test:
 	scripts/os-packages test
