@@ -13,10 +13,10 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import (activities, auction, checkin, common, errors, gate, groups, join, members, orgs, profile,
-                      reminders, wishes)
-from handlers import deeds, stars
-from handlers import reports
+from bot.deeds import BEHIND_SUBJECT
+from bot.stars import RANKING_SUBJECT
+from handlers import (activities, auction, checkin, common, deeds, errors, gate, groups, join, members, orgs, profile,
+                      reminders, reports, scheduling, stars, wishes)
 from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -35,6 +35,10 @@ UNORDERED_CALLBACK_PREFIXES = (auction.CLAIM.prefix,)
 
 
 def register(application: Application) -> None:
+    application.bot_data[scheduling.COMPUTED_TEXTS] = {
+        BEHIND_SUBJECT: deeds.render_pace_notice,
+        RANKING_SUBJECT: stars.render_monthly_ranking,
+    }
     application.bot_data["flows"] = FlowRegistry([
         join.JoinFlow(), groups.BindFlow(),
         orgs.NewOrgFlow(), orgs.EditOrgFlow(), orgs.ImportFlow(),

@@ -30,10 +30,15 @@ WAKE_JOB = "reminders:wake"
 LONGEST_SLEEP = timedelta(minutes=10)
 SHORTEST_SLEEP = timedelta(seconds=1)
 DIGEST_ITEMS = 30
+# bot_data key: system reminders whose words depend on the day they are due, by subject key →
+# async (services, chat id, reminder) → the text for that chat, or None (nothing to say there).
+# Filled by handlers.register.
+COMPUTED_TEXTS = "computed_reminder_texts"
 
 
 def telegram_sender(application: Application) -> Sender:
     services: Services = application.bot_data["services"]
+    computed_texts = application.bot_data.get(COMPUTED_TEXTS, {})
 
     async def send(chat_id: int, reminder: ReminderRecord, late: bool) -> SendResult:
         t = Translator(services.config.language)
@@ -42,9 +47,9 @@ def telegram_sender(application: Application) -> Sender:
             if not items:
                 return SendResult("nothing_to_say")
             body = render_digest(t, items, services.config.zone)
-        elif reminder.subject_key in _computed_texts():
+        elif reminder.subject_key in computed_texts:
             # A system reminder whose words depend on the day it is due (deeds pace, ranking).
-            body = await _computed_texts()[reminder.subject_key](services, chat_id, reminder)
+            body = await computed_texts[reminder.subject_key](services, chat_id, reminder)
             if body is None:
                 return SendResult("nothing_to_say")
         else:
@@ -65,16 +70,6 @@ def telegram_sender(application: Application) -> Sender:
         return SendResult("sent", message_id=message.message_id)
 
     return send
-
-
-def _computed_texts() -> dict:
-    """Subject key → async (services, chat id, reminder) → the text for that chat, or None."""
-    from bot.deeds import BEHIND_SUBJECT
-    from bot.stars import RANKING_SUBJECT
-    from handlers.deeds import render_pace_notice
-    from handlers.stars import render_monthly_ranking
-
-    return {BEHIND_SUBJECT: render_pace_notice, RANKING_SUBJECT: render_monthly_ranking}
 
 
 def render_digest(t: Translator, items: list[DigestItem], zone: ZoneInfo) -> str:
