@@ -987,7 +987,8 @@ async def send_due_summaries(application: Application) -> int:
             volunteers=summary.volunteers, hours=duration_text(t, summary.volunteer_minutes),
             served=summary.served))
         await refresh_posts(application, activity.id)
-        await notify_user(application, activity.created_by, "activities.summary_organiser", served_markup(activity),
+        key = "activities.summary_organiser_deed" if activity.counts_as_deed else "activities.summary_organiser"
+        await notify_user(application, activity.created_by, key, served_markup(activity),
                           title=activity.title, code=activity.code, volunteers=summary.volunteers,
                           no_shows=summary.no_shows, walk_ins=summary.walk_ins,
                           expected=activity.expected_served)

@@ -513,6 +513,7 @@ async def test_summary_goes_to_the_group_once_and_the_organiser_confirms_the_num
 
     ask = li.last_reply()
     assert "请确认实际服务了多少人" in ask.text and "✅ 确认 30 人" in ask.button_labels()
+    assert "发送 /deed 可一键登记" in ask.text               # it was marked as a practical deed
     await li.tap("✏️ 输入其他人数")
     await li.send("很多")
     assert "不是数字" in li.last_reply().text
