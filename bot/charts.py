@@ -38,6 +38,7 @@ matplotlib.use("Agg")  # before anything could import pyplot: no GUI backend, ev
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findSystemFonts
+from matplotlib.patches import Patch
 
 from bot.errors import DomainError
 
@@ -203,11 +204,9 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
         axes = figure.add_subplot()
         positions = list(range(len(shown)))[::-1]  # first one at the top
         names = [_name(path, bar.org_name) for bar in shown]
-        axes.barh(positions, [bar.quota for bar in shown], color=_QUOTA,
-                  label=_label(path, labels("reports.chart_quota")))
+        axes.barh(positions, [bar.quota for bar in shown], color=_QUOTA)
         done = axes.barh(positions, [bar.done for bar in shown], height=0.5,
-                         color=[_BEHIND if bar.behind else _DONE for bar in shown],
-                         label=_label(path, labels("reports.chart_done")))
+                         color=[_BEHIND if bar.behind else _DONE for bar in shown])
         axes.bar_label(done, labels=[f"{bar.done}/{bar.quota}" for bar in shown], fontproperties=font,
                        fontsize=9, padding=3)
         axes.set_yticks(positions, names, fontproperties=font)
@@ -218,7 +217,12 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
         axes.set_title(_label(path, title), fontproperties=font, fontsize=14)
         axes.set_xlim(0, max([bar.quota for bar in shown] + [bar.done for bar in shown] + [1]) * 1.25)
         axes.xaxis.get_major_locator().set_params(integer=True)
-        axes.legend(prop=font, loc="lower right")
+        # The done bars have two colours: the legend names both, not just the first bar's.
+        axes.legend(handles=[
+            Patch(color=_QUOTA, label=_label(path, labels("reports.chart_quota"))),
+            Patch(color=_DONE, label=_label(path, labels("reports.chart_done"))),
+            Patch(color=_BEHIND, label=_label(path, labels("reports.chart_done_behind"))),
+        ], prop=font, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
         _tidy(axes, font)
         figure.tight_layout()
         return _png(figure)
