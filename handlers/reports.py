@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatAction
 
 from bot.charts import ChartSource, render_all
@@ -147,9 +147,9 @@ async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_PHOTO)
     charts = await asyncio.to_thread(render_all, data, ui.t)
     label = period_label(ui.t, period)
-    for chart in charts:
-        await ui.context.bot.send_photo(ui.chat_id, chart.png, caption=ui.t(f"reports.caption_{chart.name}",
-                                                                               period=label))
+    # One album: one message in the chat's list instead of three.
+    await ui.context.bot.send_media_group(ui.chat_id, [
+        InputMediaPhoto(chart.png, caption=ui.t(f"reports.caption_{chart.name}", period=label)) for chart in charts])
 
 
 async def send_export(ui: Ui, org_id: int | None, period: Period, include_private: bool = False) -> None:

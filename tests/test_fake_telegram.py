@@ -11,6 +11,8 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
     ReactionTypeEmoji,
     Update,
 )
@@ -448,6 +450,21 @@ async def test_photo_must_be_an_image(bot: Bot, fake: FakeTelegram) -> None:
     assert sent.photo and fake.last_bot_message(ALICE).photo == png
     with pytest.raises(BadRequest, match="(?i)IMAGE_PROCESS_FAILED"):
         await bot.send_photo(ALICE, b"not an image")
+
+
+async def test_an_album_is_one_message_per_photo_sharing_a_media_group(bot: Bot, fake: FakeTelegram) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    sent = await bot.send_media_group(ALICE, [InputMediaPhoto(png, caption=f"chart {n}") for n in range(3)])
+    assert [message.caption for message in sent] == ["chart 0", "chart 1", "chart 2"]
+    assert len({message.media_group_id for message in sent}) == 1 and sent[0].media_group_id
+    assert [m.kind for m in fake.bot_messages(ALICE)] == ["photo", "photo", "photo"]
+    with pytest.raises(BadRequest, match="2-10 items"):
+        await bot.send_media_group(ALICE, [InputMediaPhoto(png)])
+    with pytest.raises(BadRequest, match="(?i)MEDIA_GROUP_INVALID"):
+        await bot.send_media_group(ALICE, [InputMediaPhoto(png), InputMediaDocument(b"x" * 10, filename="a.txt")])
+    with pytest.raises(BadRequest, match="(?i)IMAGE_PROCESS_FAILED"):
+        await bot.send_media_group(ALICE, [InputMediaPhoto(png), InputMediaPhoto(b"not an image")])
+    assert len(fake.bot_messages(ALICE)) == 3  # a refused album sends nothing
 
 
 # -------------------------------------------------------------------- misc strictness

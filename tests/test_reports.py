@@ -120,13 +120,14 @@ async def test_county_admin_picks_an_organisation(harness, county):
     assert "已完成 1/3 件" in text
 
 
-async def test_charts_arrive_as_photos(harness, county):
+async def test_charts_arrive_as_one_album_of_photos(harness, county):
     admin = harness.admin()
     await admin.send("/stats 2026")
     await admin.tap("📊 图表")
     sent = photos(harness, COUNTY_ADMIN_ID)
     assert [m.text for m in sent] == ["2026 年 每月志愿服务人次", "2026 年 各组织实事完成情况（红色为进度落后）",
                                       "2026 年 收集的微心愿及其当前状态"]
+    assert len({m.media_group_id for m in sent}) == 1 and sent[0].media_group_id is not None
     for message in sent:
         assert message.photo.startswith(PNG)
         assert Image.open(io.BytesIO(message.photo)).size[0] > 500

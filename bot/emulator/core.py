@@ -39,6 +39,7 @@ _GROUP_ANONYMOUS_BOT = {
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
+MIN_MEDIA_GROUP, MAX_MEDIA_GROUP = 2, 10
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER_LENGTH = 200
@@ -51,7 +52,7 @@ GROUP_WINDOW_LIMIT = 20
 GLOBAL_WINDOW_SECONDS = 1.0
 GLOBAL_WINDOW_LIMIT = 30
 FLOOD_LIMITED_METHODS = frozenset(
-    {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
+    {"sendmessage", "senddocument", "sendphoto", "sendmediagroup", "editmessagetext", "editmessagereplymarkup"}
 )
 
 # Telegram leaves these out when allowed_updates is empty/unspecified.
@@ -152,6 +153,7 @@ class FakeMessage:
     service: dict | None = None
     edit_date: int | None = None
     file_id: str | None = None
+    media_group_id: str | None = None
 
     def buttons(self) -> list[tuple[str, str | None]]:
         """Inline buttons, row by row, as ``(text, callback_data or url)``."""
@@ -865,19 +867,59 @@ class FakeTelegram:
     def _api_sendphoto(self, params: dict, files: dict) -> dict:
         return self._send_media("photo", params, files)
 
+    def _api_sendmediagroup(self, params: dict, files: dict) -> list[dict]:
+        """An album: 2-10 photos (or 2-10 documents), each its own message sharing a
+        media_group_id; each counts against the flood limits like a single send."""
+        chat = self._chat_for_bot(params.get("chat_id"))
+        media = params.get("media")
+        if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
+            raise _bad_request("can't parse media JSON object")
+        if not MIN_MEDIA_GROUP <= len(media) <= MAX_MEDIA_GROUP:
+            raise _bad_request("wrong number of media in the group: it must have 2-10 items")
+        kinds = {item.get("type") for item in media}
+        if not (kinds <= {"photo"} or kinds == {"document"}):
+            raise _bad_request("MEDIA_GROUP_INVALID: photos and documents can't be mixed here")
+        reply_to = self._reply_target(chat, params)
+        items = []
+        for item in media:
+            kind = item["type"]
+            stored = self._input_file(kind, {kind: item.get("media")}, files)
+            caption, entities = self._caption(item)
+            items.append((kind, stored, caption, entities, item))
+        group_id = str(next(self._file_counter) * 7919)
+        sent = []
+        for kind, stored, caption, entities, item in items:
+            self._take_flood_slot("sendMediaGroup", chat.id)
+            self._register_file(stored)
+            message = self._new_bot_message(chat, params, reply_to)
+            self._fill_media(message, kind, stored, caption, entities, item, None, None)
+            message.media_group_id = group_id
+            sent.append(self._message_json(message))
+        return sent
+
+    def _caption(self, params: dict) -> tuple[str | None, list]:
+        if params.get("caption") is None:
+            return None, []
+        caption, entities = self._render(params["caption"], params, caption=True)
+        if len(caption) > MAX_CAPTION_LENGTH:
+            raise _bad_request("message caption is too long")
+        return caption, entities
+
     def _send_media(self, kind: str, params: dict, files: dict) -> dict:
         chat = self._chat_for_bot(params.get("chat_id"))
         stored = self._input_file(kind, params, files)
-        caption, entities = None, []
-        if params.get("caption") is not None:
-            caption, entities = self._render(params["caption"], params, caption=True)
-            if len(caption) > MAX_CAPTION_LENGTH:
-                raise _bad_request("message caption is too long")
+        caption, entities = self._caption(params)
         inline, keyboard = self._parse_reply_markup(params.get("reply_markup"))
         reply_to = self._reply_target(chat, params)
         self._take_flood_slot("sendPhoto" if kind == "photo" else "sendDocument", chat.id)
         self._register_file(stored)
         message = self._new_bot_message(chat, params, reply_to)
+        self._fill_media(message, kind, stored, caption, entities, params, inline, keyboard)
+        return self._message_json(message)
+
+    @staticmethod
+    def _fill_media(message: FakeMessage, kind: str, stored: _StoredFile, caption: str | None, entities: list,
+                    params: dict, inline: dict | None, keyboard: dict | None) -> None:
         message.kind = kind
         message.file_id = stored.file_id
         message.text = caption or None
@@ -894,7 +936,6 @@ class FakeTelegram:
                 "content": stored.content,
                 "file_id": stored.file_id,
             }
-        return self._message_json(message)
 
     def _api_editmessagetext(self, params: dict, files: dict) -> dict:
         chat, message = self._message_to_edit(params)
@@ -1537,6 +1578,8 @@ class FakeTelegram:
             data["sender_chat"] = self._chat_json(self._chats[message.sender_chat_id])
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
+        if message.media_group_id is not None:
+            data["media_group_id"] = message.media_group_id
         if with_reply and message.reply_to_message_id is not None:
             target = chat.messages.get(message.reply_to_message_id)
             if target is not None:
