@@ -20,7 +20,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 
-from bot.sandbox.world import Cadre
+from bot.sandbox.world import FIRST_CROWD_VOLUNTEER_ID, Cadre, crowd_volunteer_name
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class Crowds:
         for _ in range(size):
             user_id = world.next_crowd_volunteer
             world.next_crowd_volunteer += 1
-            name = f"志愿者{user_id - 400000:03d}（示例）"
+            name = crowd_volunteer_name(user_id - FIRST_CROWD_VOLUNTEER_ID + 1)
             fake.add_user(user_id, name)
             fake.add_member(world.org_chat_id, user_id)
             world.extra_names[user_id] = name
