@@ -246,6 +246,20 @@ async def test_jumping_to_the_auction_sends_the_reminder_on_the_way_on_time_then
     assert "晚送达" not in texts[reminder[0]]
 
 
+async def test_jumping_past_todays_activity_brings_its_summary_to_the_group(sandbox):
+    events = (await call(sandbox, "/api/state"))["events"]
+    end = next(event for event in events if event["kind"] == "activity_end")
+    summary = next(event for event in events if event["kind"] == "activity_summary")
+    assert summary["title"] == end["title"] and summary["at"] > end["at"]  # once check-out has closed
+    jumped = await call(sandbox, "/api/clock/jump", {"at": summary["at"]})
+    assert jumped["event"]["kind"] == "activity_summary"
+
+    async def posted():
+        return any("活动小结" in (m["text"] or "") for m in await chat(sandbox, sandbox.world.org_chat_id))
+
+    await wait_for(posted, "the activity's summary in its group")
+
+
 async def test_crowds_claim_within_the_groups_limit_and_check_in_with_reactions(sandbox):
     world = sandbox.world
     for _ in range(2):

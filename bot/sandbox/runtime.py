@@ -18,7 +18,7 @@ import logging
 import os
 import tomllib
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import Config, RemindersConfig, StorageConfig, TelegramConfig
@@ -208,6 +208,11 @@ class Sandbox:
             if activity.starts_at > now:
                 events.append((activity.starts_at, "activity_start", activity.title))
             events.append((activity.ends_at, "activity_end", activity.title))
+        # The summary goes out once check-out has closed, a while after the end.
+        window = timedelta(minutes=services.config.activities.checkin_closes_after_minutes)
+        horizon = now + timedelta(days=30)
+        for activity in await services.activities.due_summaries(horizon):
+            events.append((activity.ends_at + window, "activity_summary", activity.title))
         events = sorted((e for e in events if e[0] > now), key=lambda e: e[0])[:limit]
         zone = services.config.zone
         return [{"at": at.isoformat(), "local": at.astimezone(zone).strftime("%m-%d %H:%M"), "kind": kind,
@@ -218,6 +223,7 @@ class Sandbox:
 
         Events on the way are stepped through in order, each at its own moment, so a reminder
         due before the auction's start is sent on time, before the board, and not "late"."""
+        from handlers.activities import send_due_summaries
         from handlers.auction import auction_tick
         from handlers.scheduling import schedule_wake, telegram_sender
 
@@ -235,6 +241,7 @@ class Sandbox:
                 moved += self.clock.jump_to(datetime.fromisoformat(event["at"])).total_seconds()
                 await self.services.reminders.deliver_due(telegram_sender(self.application))
                 await auction_tick(self.application)
+                await send_due_summaries(self.application)
             await schedule_wake(self.application, now=True)
         return {"moved_seconds": round(moved), "event": target}
 

@@ -278,7 +278,7 @@ $("#cadre-org").addEventListener("change", () => {
 // ---- clock, crowds, rates ----------------------------------------------------------------------
 const EVENT_KINDS = { auction_start: "认领会开始 auction starts", auction_end: "认领会结束 auction ends",
                       reminder: "提醒 reminder", activity_start: "活动开始 activity starts",
-                      activity_end: "活动结束 activity ends" };
+                      activity_end: "活动结束 activity ends", activity_summary: "活动小结 activity summary" };
 
 async function jump(at) {
   const result = await api("/api/clock/jump", at ? { at } : {});
