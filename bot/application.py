@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, LinkPreviewOptions
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+)
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
@@ -20,8 +25,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 # Updates in flight at once (each sender's still in order). Most of an update's life is spent
-# waiting on Telegram, so many overlap on one core; PTB's own "concurrent" default is 256.
-MAX_CONCURRENT_UPDATES = 256
+# waiting on Telegram (~50 ms a call), so at most this many / 0.05 s updates a second get through:
+# PTB's own "concurrent" default of 256 would cap a rush of auction taps at ~5,000 a second
+# whatever the CPU could do. A waiting update costs a few kilobytes.
+MAX_CONCURRENT_UPDATES = 4096
 
 
 def build_application(config: Config, request: BaseRequest | None = None, *,

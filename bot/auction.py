@@ -18,9 +18,15 @@ Claiming (`claim`, the hot path, ~400 a second in the benchmark):
   the cached copy;
 - the organisation a person claims for is the one they hold a role in (org admin or cadre) in
   an organisation that is not archived; with several, the one where they are org admin first,
-  then the oldest membership (one query). Nobody in any organisation: "not_cadre";
-- then WishService.claim: one conditional UPDATE that also enforces the session's caps, audited;
-- only when it fails, one read tells why: taken (by which organisation), already yours, or a cap.
+  then the oldest membership (the repository's cached memberships: one query per person, made
+  once however many of their taps arrive together, and for every cadre by `warm_up` when the
+  session opens). Nobody in any organisation: "not_cadre";
+- then one conditional UPDATE that also enforces the session's caps, audited, as WishService.claim
+  does it; the claims of all the taps waiting at that moment go to the database together, in one
+  transaction (`AuctionRepository.claim_many`), and each tap gets its own outcome once it is
+  committed;
+- only when it fails, one read (in the same transaction) tells why: taken (by which
+  organisation), already yours, or a cap.
 Closing refuses new claims at once and waits for the claims already under way, so the summary
 and the claims table agree with what the claimers were told.
 
@@ -69,7 +75,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.errors import DomainError, PermissionDenied, one_line
+from bot.errors import DomainError, one_line
 from bot.orgs import OrganisationService
 from bot.permissions import Permissions
 from bot.reminders import ReminderService
@@ -82,13 +88,15 @@ from storage.auction import (
     SCHEDULED,
     AuctionRepository,
     AuctionSession,
+    ClaimRequest,
+    ClaimResult,
     ClaimRow,
     LotFilter,
 )
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.db import Database
-from storage.models import Role
+from storage.models import Membership, Role
 from storage.wishes import Wish, WishCategory, WishStatus, wish_code
 
 __all__ = [
@@ -104,6 +112,7 @@ WAVE_SIZE_MIN, WAVE_SIZE_MAX = 1, 500
 WAVE_EVERY_MIN, WAVE_EVERY_MAX = 1, 60
 START_GRACE = timedelta(minutes=5)  # the creation conversation takes a while: "now" may have passed
 PAGE_SIZE_MAX = 50
+CLAIMS_PER_TRANSACTION = 200  # a longer batch would hold the database from everyone else for too long
 BOARD_LATEST = 5
 BOARD_LEADERS = 5
 UNAVAILABLE_SHOWN = 10
@@ -165,7 +174,8 @@ class ClaimOutcome:
     """What a tap did. outcome: "won" | "taken" | "cap_org" | "cap_person" | "not_cadre" | "not_live"
     | "closed" | "not_released" | "not_a_lot" | "already_yours".
 
-    wish: the wish as it is now (won, taken, already_yours, caps), else None. taken_by_org: the
+    wish: the wish as its claim left it (won, already_yours), or as it is now when the database
+    was asked (taken, caps: only when the in-memory mirror could not answer), else None. taken_by_org: the
     name of the organisation holding it (taken). org_id: the organisation claimed for (won,
     already_yours, cap_org, cap_person) or the one holding the lot (taken). cap: the cap reached."""
 
@@ -214,7 +224,7 @@ class LotPage:
 class _Cached:
     session: AuctionSession
     positions: dict[int, int]  # wish id → position (0-based order of release)
-    ledger: "_Ledger | None" = None
+    ledger: _Ledger | None = None
     ledger_loading: asyncio.Future | None = None
 
 
@@ -229,6 +239,7 @@ class _Ledger:
 
     holders: dict[int, tuple[int, int]]  # wish id → (organisation, person)
     pending: dict[int, asyncio.Future] = field(default_factory=dict)
+    claimed: dict[int, Wish] = field(default_factory=dict)  # the wishes won through this mirror, as committed
     org_held: Counter = field(default_factory=Counter)
     user_held: Counter = field(default_factory=Counter)
 
@@ -237,8 +248,10 @@ class _Ledger:
             self.org_held[org_id] += 1
             self.user_held[user_id] += 1
 
-    def hold(self, wish_id: int, org_id: int, user_id: int) -> None:
+    def hold(self, wish_id: int, org_id: int, user_id: int, wish: Wish | None = None) -> None:
         self.holders[wish_id] = (org_id, user_id)
+        if wish is not None:
+            self.claimed[wish_id] = wish
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -295,6 +308,9 @@ class AuctionService:
         self._closing: set[int] = set()
         self._in_flight: dict[int, int] = {}
         self._drained: dict[int, asyncio.Event] = {}
+        self._claims_waiting: list[tuple[ClaimRequest, asyncio.Future]] = []
+        self._claims_writer: asyncio.Task | None = None
+        self._memberships_loading: dict[int, asyncio.Future] = {}
         wishes.add_listener(self._wish_changed)
 
     def local_text(self, moment: datetime) -> str:
@@ -559,7 +575,7 @@ class AuctionService:
             ledger.org_held[org_id] -= 1
             ledger.user_held[user_id] -= 1
             if outcome.outcome == "won":
-                ledger.hold(wish_id, org_id, user_id)
+                ledger.hold(wish_id, org_id, user_id, outcome.wish)
                 ledger.org_held[org_id] += 1
                 ledger.user_held[user_id] += 1
             del ledger.pending[wish_id]
@@ -571,8 +587,9 @@ class AuctionService:
         holder = ledger.holders.get(wish_id)
         if holder is not None:
             holder_org, holder_user = holder
-            if holder_user == user_id:  # a double tap: rare, worth the read for a full answer
-                return ClaimOutcome("already_yours", wish=await self.wishes.get(wish_id), org_id=holder_org)
+            if holder_user == user_id:  # a double tap: the wish as claimed, read only if this mirror did not see it
+                wish = ledger.claimed.get(wish_id) or await self.wishes.get(wish_id)
+                return ClaimOutcome("already_yours", wish=wish, org_id=holder_org)
             org = await self.orgs.get(holder_org)
             return ClaimOutcome("taken", taken_by_org=org.name, org_id=holder_org)
         if session.cap_per_org is not None and ledger.org_held[org_id] >= session.cap_per_org:
@@ -583,16 +600,16 @@ class AuctionService:
 
     async def _claim_in_database(self, user_id: int, org_id: int, session: AuctionSession, wish_id: int,
                                  now: datetime) -> ClaimOutcome:
+        if not await self.permissions.is_member(user_id, org_id):  # the membership ended a moment ago
+            return ClaimOutcome("not_cadre")
+        request = ClaimRequest(wish_id=wish_id, user_id=user_id, org_id=org_id, session_id=session.id,
+                               deadline=session.fulfilment_deadline, now=now, max_per_org=session.cap_per_org,
+                               max_per_user=session.cap_per_person)
         for _attempt in range(3):
-            try:
-                won = await self.wishes.claim(user_id, org_id, wish_id, now, session.id,
-                                              deadline=session.fulfilment_deadline,
-                                              max_per_org=session.cap_per_org, max_per_user=session.cap_per_person)
-            except PermissionDenied:  # the membership ended a moment ago
-                return ClaimOutcome("not_cadre")
-            if won:
-                return ClaimOutcome("won", wish=await self.wishes.get(wish_id), org_id=org_id)
-            why = await self.repo.explain(wish_id, session.id, org_id, user_id)
+            result = await self._write_claim(request)
+            if result.won:
+                return ClaimOutcome("won", wish=result.wish, org_id=org_id)
+            why = result.why
             wish = why.wish
             if wish is None or wish.status is WishStatus.CANCELLED:
                 return ClaimOutcome("not_a_lot")  # withdrawn by its collector meanwhile
@@ -607,16 +624,76 @@ class AuctionService:
             # Open and under the caps: released or uncapped meanwhile. Try again.
         return ClaimOutcome("taken", wish=wish, org_id=org_id)
 
+    async def _write_claim(self, request: ClaimRequest) -> ClaimResult:
+        """The claim, committed together with the others waiting: one transaction for them all."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._claims_waiting.append((request, done))
+        if self._claims_writer is None:
+            self._claims_writer = loop.create_task(self._write_claims())
+        return await done
+
+    async def _write_claims(self) -> None:
+        """While claims wait: commit them in batches, in the order they came. The claims arriving
+        during one batch's transaction form the next one."""
+        batch: list[tuple[ClaimRequest, asyncio.Future]] = []
+        try:
+            while self._claims_waiting:
+                batch = self._claims_waiting[:CLAIMS_PER_TRANSACTION]
+                del self._claims_waiting[:CLAIMS_PER_TRANSACTION]
+                try:
+                    results = await self.repo.claim_many([request for request, _ in batch])
+                except Exception as error:  # noqa: BLE001 - nothing was committed: every tap of the batch gets it
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                for (_, done), result in zip(batch, results, strict=True):
+                    if not done.done():
+                        done.set_result(result)
+        except BaseException:  # cancelled (the loop is closing): nobody may wait for ever
+            for _, done in batch + self._claims_waiting:
+                done.cancel()
+            self._claims_waiting.clear()
+            raise
+        finally:
+            self._claims_writer = None
+
     async def claiming_org(self, user_id: int) -> int | None:
         """The organisation a person claims for: where they are org admin, else their oldest
         membership; archived organisations do not count. From cached memberships: no query."""
-        memberships = sorted(await self.permissions.memberships_of(user_id),
-                             key=lambda m: (m.role is not Role.ORG_ADMIN, m.started_at, m.id))
+        memberships = await self._memberships(user_id)
+        if len(memberships) > 1:
+            memberships = sorted(memberships, key=lambda m: (m.role is not Role.ORG_ADMIN, m.started_at, m.id))
         for membership in memberships:
             org = await self.orgs.orgs.get(membership.org_id)
             if org is not None and org.active:
                 return org.id
         return None
+
+    async def warm_up(self, session_id: int) -> None:
+        """At the start of a live session, before the rush: the session and its lots, who holds
+        what, and every cadre's memberships (read person by person, as their first tap would) in
+        memory, so that the first taps of a rush do not queue at the database one by one."""
+        cached = await self._cached(session_id)
+        if cached is None or cached.session.state != LIVE:
+            return
+        await self._ledger(cached)
+        for user_id in await self.repo.cadre_ids():
+            await self._memberships(user_id)
+
+    async def _memberships(self, user_id: int) -> list[Membership]:
+        """A person's memberships (cached by the repository), read once however many of their
+        taps arrive before the first read is answered: a rush starts with every cadre's first
+        taps at once, and each would otherwise queue its own query."""
+        while (loading := self._memberships_loading.get(user_id)) is not None:
+            await asyncio.shield(loading)
+        loading = self._memberships_loading[user_id] = asyncio.get_running_loop().create_future()
+        try:
+            return await self.permissions.memberships_of(user_id)
+        finally:
+            del self._memberships_loading[user_id]
+            loading.set_result(None)
 
     async def _ledger(self, cached: _Cached) -> _Ledger:
         """The session's mirror, loaded once however many taps arrive before it is ready."""

@@ -7,10 +7,13 @@ It prints one JSON line. It runs from a source checkout, since the fake lives in
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -83,6 +86,21 @@ async def broadcast(groups: int, latency: float) -> dict:
         "limit_s": round(limit, 2),
         "ratio_to_limit": round(duration / limit, 3),
     }
+
+
+@contextmanager
+def settled_heap() -> Iterator[None]:
+    """Around a measured burst, on both sides of a comparison: the set-up's garbage is collected
+    first, and what the set-up leaves alive (the application, the fake and its messages, the
+    prepared updates) is kept out of the collector's passes during the burst, so a full pass over
+    the fixtures does not land inside one side's measurement by chance. The burst's own objects
+    are collected as usual."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _percentile(values: list[float], share: float) -> float:

@@ -54,13 +54,21 @@ from bot.errors import DomainError
 from bot.services import Services
 from bot.wishes import Wish, WishCategory, wish_code
 from handlers.callback_data import CallbackDataError, CallbackSpec
-from handlers.typed_time import parse_start
-from handlers.context import BotContext, clean, group_t, is_not_modified, notify_user, services_of, Ui
+from handlers.context import (
+    BotContext,
+    Ui,
+    clean,
+    group_t,
+    is_not_modified,
+    notify_user,
+    services_of,
+)
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
 from handlers.live_message import request_refresh
 from handlers.scheduling import schedule_wake
+from handlers.typed_time import parse_start
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +84,7 @@ TICK_JOB = "auction:tick"
 TICK_SECONDS = 5
 PAGE_SIZE = 8
 PAGE_REFRESH_SECONDS = 10.0  # at most one refresh edit per private page in this time
+PAGE_REFRESH_DELAY = 1.0     # a page is refreshed this long after the tap (see _PageRefresh)
 PRIVATE_SENDS_AT_ONCE = 8    # the auction's private messages waiting at the rate limiter at once
 LATER_POLL_SECONDS = 0.5
 PICKER_PAGE_SIZE = 8
@@ -260,6 +269,7 @@ async def open_session(application: Application, session: AuctionSession) -> Non
     """The start: post the live board into the hub and pin it (where the bot may)."""
     services = services_of(application)
     session = await services.auction.open(session.id)
+    background(application, services.auction.warm_up(session.id), None)  # the first taps then wait for nothing
     chat_id = await hub_chat_id(services)
     if chat_id is None:
         log.warning("auction %s opened without a hub: no board posted", session.id)
@@ -428,7 +438,7 @@ def private_lane(application: Application) -> PrivateLane:
     return application.bot_data.setdefault("auction_private_lane", PrivateLane(PRIVATE_SENDS_AT_ONCE))
 
 
-def background(application: Application, coroutine: Coroutine, update: Update) -> None:
+def background(application: Application, coroutine: Coroutine, update: Update | None) -> None:
     """Network work a tap must not wait for (the winner's message, a page refresh).
 
     PTB's create_task: errors reach the error handlers and `Application.stop` waits for it.
@@ -763,10 +773,14 @@ def _page_state(message: Message | None) -> tuple[Filters, int]:
 class _PageRefresh:
     """Pending refreshes of private pages after claims: one at a time per page, newest wins, and
     at most one edit per page every `interval` seconds. Edits count against the bot's overall
-    ~30 messages a second, which the winners' messages and the board need more."""
+    ~30 messages a second, which the winners' messages and the board need more.
 
-    def __init__(self, interval: float) -> None:
+    A refresh waits `delay` seconds first: quick taps on one page become one edit, and in a rush
+    the page's reads do not queue at the database ahead of the claims being committed."""
+
+    def __init__(self, interval: float, delay: float) -> None:
         self.interval = interval
+        self.delay = delay
         self.pending: dict[tuple[int, int], tuple] = {}
         self.running: set[tuple[int, int]] = set()
         self.last_edit: dict[tuple[int, int], float] = {}
@@ -777,11 +791,13 @@ def schedule_page_refresh(application: Application, ui: Ui, session_id: int) -> 
     message = ui.update.callback_query.message
     if not isinstance(message, Message):
         return
-    refresher: _PageRefresh = application.bot_data.setdefault("auction_page_refresh",
-                                                              _PageRefresh(PAGE_REFRESH_SECONDS))
+    refresher: _PageRefresh | None = application.bot_data.get("auction_page_refresh")
+    if refresher is None:
+        refresher = application.bot_data["auction_page_refresh"] = _PageRefresh(PAGE_REFRESH_SECONDS,
+                                                                                PAGE_REFRESH_DELAY)
     key = (message.chat_id, message.message_id)
-    filters, page = _page_state(message)
-    refresher.pending[key] = (session_id, filters, page, ui.t, ui.user_id, message)
+    # The page's filters are read back from its buttons when it is refreshed, not on every tap.
+    refresher.pending[key] = (session_id, ui.t, ui.user_id, message)
     if key in refresher.running:
         return
     refresher.running.add(key)
@@ -792,9 +808,9 @@ async def _refresh_pages(application: Application, refresher: _PageRefresh, key:
     lane = private_lane(application)
     try:
         while key in refresher.pending:
-            pause = refresher.last_edit.get(key, float("-inf")) + refresher.interval - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)  # taps meanwhile only replace what is pending
+            now = time.monotonic()
+            pause = max(refresher.delay, refresher.last_edit.get(key, float("-inf")) + refresher.interval - now)
+            await asyncio.sleep(pause)  # taps meanwhile only replace what is pending
             await lane.quiet()
             async with lane.slots:
                 await _refresh_page(application, refresher, key)
@@ -805,7 +821,8 @@ async def _refresh_pages(application: Application, refresher: _PageRefresh, key:
 
 
 async def _refresh_page(application: Application, refresher: _PageRefresh, key: tuple[int, int]) -> None:
-    session_id, filters, page, t, user_id, message = refresher.pending.pop(key)
+    session_id, t, user_id, message = refresher.pending.pop(key)
+    filters, page = _page_state(message)
     text, markup = await page_view(services_of(application), t, session_id, filters, page, user_id)
     shown = _pages_shown(application)
     print_ = fingerprint(text, markup)

@@ -3,16 +3,23 @@
 The records (`AuctionSession`, `LotFilter`, `ClaimRow`, `ClaimExplanation`) live here, like
 `Wish` lives in storage.wishes, and bot/auction.py re-exports them.
 
-Claims themselves are rows of `wishes` (status, claimed_by_*, session_id), changed only through
-storage.wishes' conditional UPDATE; this module reads them for the board, the browsing pages,
-the close summary and the claims table. Every query is public: none reads `wish_private`.
+Claims themselves are rows of `wishes` (status, claimed_by_*, session_id), changed through a
+conditional UPDATE: storage.wishes' `claim` for a claim outside a live session, and `claim_many`
+here for the live auction's taps, which makes a whole batch of claims with the same UPDATE (in a
+temporary trigger) in one transaction of a few statements (in a rush, the database thread's
+statements were the slowest part of a tap). This module also reads them for the board, the
+browsing pages, the close summary and the claims table. Every query is public: none reads
+`wish_private`.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from storage.db import Database, Row, from_db_time, to_db_time
 from storage.wishes import _COLUMNS as WISH_COLUMNS
@@ -99,6 +106,29 @@ class ClaimExplanation:
     holder_org_name: str | None
     org_held: int
     user_held: int
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    """One claim for `claim_many`: open → claimed for `org_id`, under the session's caps."""
+
+    wish_id: int
+    user_id: int
+    org_id: int
+    session_id: int
+    deadline: datetime
+    now: datetime
+    max_per_org: int | None = None
+    max_per_user: int | None = None
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """won: the wish as it is after the claim; otherwise `why`, read in the same transaction."""
+
+    won: bool
+    wish: Wish | None = None
+    why: ClaimExplanation | None = None
 
 
 def _session(row: Row) -> AuctionSession:
@@ -255,6 +285,11 @@ class AuctionRepository:
         )
         return [(row[0], (row[1], row[2])) for row in rows]
 
+    async def cadre_ids(self) -> list[int]:
+        """Everyone holding a role in an organisation now: the people who may claim."""
+        rows = await self.db.fetch_all("SELECT DISTINCT user_id FROM memberships WHERE ended_at IS NULL ORDER BY user_id")
+        return [row[0] for row in rows]
+
     async def claiming_org(self, user_id: int) -> int | None:
         """The organisation a person claims for (bot/auction.py documents the rule)."""
         return await self.db.fetch_value(
@@ -264,20 +299,23 @@ class AuctionRepository:
             (user_id,),
         )
 
-    async def explain(self, wish_id: int, session_id: int, org_id: int, user_id: int) -> ClaimExplanation:
-        """One read: the wish now, who holds it, and the claims the org / the person hold in the session."""
-        row = await self.db.fetch_one(
-            f"SELECT {WISH_COLUMNS}, o.name AS holder_name,"
-            f" (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD}) AND h.session_id = ?"
-            "   AND h.claimed_by_org = ?) AS org_held,"
-            f" (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD}) AND h.session_id = ?"
-            "   AND h.claimed_by_user = ?) AS user_held"
-            " FROM wishes w LEFT JOIN organisations o ON o.id = w.claimed_by_org WHERE w.id = ?",
-            (session_id, org_id, session_id, user_id, wish_id),
-        )
-        if row is None:
-            return ClaimExplanation(None, None, 0, 0)
-        return ClaimExplanation(wish_from_row(row), row["holder_name"], row["org_held"], row["user_held"])
+    async def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult]:
+        """Each request as storage.wishes' `claim` would do it (one conditional UPDATE with the
+        caps, and the audit entry of a win), all in one transaction, in the order given: of two
+        requests for one wish the first wins, and the caps count the claims made before in the batch.
+
+        Made for a rush, when the event loop is busy and the database thread waits for the
+        interpreter each time SQLite hands it back: the batch is a handful of statements whatever
+        its size. The requests go into a temporary table in one INSERT, whose trigger makes each
+        claim in turn (`_CLAIM_TRIGGER`); one SELECT reads every outcome back as one JSON text."""
+        rows: list = []
+        for seq, request in enumerate(requests):
+            rows.extend(_request_row(seq, request))
+        outcomes = json.loads(await self.db.run_sync(partial(_claim_many, len(requests), rows)))
+        outcomes.sort(key=lambda outcome: outcome["seq"])
+        return [ClaimResult(True, wish=wish_from_row(outcome)) if outcome["won"]
+                else ClaimResult(False, why=_explanation(outcome if outcome["id"] is not None else None))
+                for outcome in outcomes]
 
     # ---- the board, browsing, the summary -------------------------------------------------
     async def counts(self, session_id: int) -> tuple[int, int]:
@@ -353,3 +391,80 @@ class AuctionRepository:
                          value_yuan=row["value_yuan"], org_name=row["org_name"],
                          user_display_name=row["display_name"], claimed_at=from_db_time(row["claimed_at"]))
                 for row in rows]
+
+
+# ---- claims in a batch (`claim_many`) ----------------------------------------------------------------
+_REQUEST_COLUMNS = ("seq", "wish_id", "user_id", "org_id", "session_id", "at", "deadline", "max_per_org",
+                    "max_per_user", "details")
+_REQUESTS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS auction_claim_requests (seq INTEGER PRIMARY KEY, wish_id INTEGER NOT NULL,"
+    " user_id INTEGER NOT NULL, org_id INTEGER NOT NULL, session_id INTEGER NOT NULL, at TEXT NOT NULL,"
+    " deadline TEXT NOT NULL, max_per_org INTEGER, max_per_user INTEGER, details TEXT NOT NULL,"
+    " won INTEGER NOT NULL DEFAULT 0)"
+)
+# Runs once per request row, in the order of the rows, each seeing the claims before it. The
+# UPDATE is storage.wishes' WishRepository.claim (keep the two the same); `changes()` is the rows
+# that UPDATE changed; the audit entry is storage.audit's AuditRepository.record of WishService.claim.
+_CLAIM_TRIGGER = (
+    "CREATE TEMP TRIGGER IF NOT EXISTS auction_claim_request AFTER INSERT ON auction_claim_requests BEGIN"
+    " UPDATE wishes SET status = 'claimed', claimed_by_user = NEW.user_id, claimed_by_org = NEW.org_id,"
+    "  claimed_at = NEW.at, session_id = NEW.session_id, deadline = NEW.deadline, updated_at = NEW.at"
+    "  WHERE id = NEW.wish_id AND status = 'open'"
+    f"  AND (NEW.max_per_org IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD})"
+    "   AND session_id IS NEW.session_id AND claimed_by_org = NEW.org_id) < NEW.max_per_org)"
+    f"  AND (NEW.max_per_user IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD})"
+    "   AND session_id IS NEW.session_id AND claimed_by_user = NEW.user_id) < NEW.max_per_user);"
+    " UPDATE auction_claim_requests SET won = 1 WHERE seq = NEW.seq AND changes() = 1;"
+    " INSERT INTO audit_log (at, actor_id, action, subject, details)"
+    "  SELECT NEW.at, NEW.user_id, 'wish.claim', 'wish:' || NEW.wish_id, NEW.details"
+    "  WHERE (SELECT won FROM auction_claim_requests WHERE seq = NEW.seq) = 1;"
+    " END"
+)
+_WISH_FIELDS = ", ".join(f"'{column.strip()[2:]}', {column.strip()}" for column in WISH_COLUMNS.split(","))
+# Every outcome: the wish as the batch left it, and for a claim that failed, who holds it and the
+# claims its organisation and person hold in the session.
+_OUTCOMES = (
+    f"SELECT json_group_array(json_object('seq', r.seq, 'won', r.won, {_WISH_FIELDS}, 'holder_name', o.name,"
+    f" 'org_held', CASE WHEN r.won THEN 0 ELSE (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD})"
+    "   AND h.session_id = r.session_id AND h.claimed_by_org = r.org_id) END,"
+    f" 'user_held', CASE WHEN r.won THEN 0 ELSE (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD})"
+    "   AND h.session_id = r.session_id AND h.claimed_by_user = r.user_id) END))"
+    " FROM auction_claim_requests r LEFT JOIN wishes w ON w.id = r.wish_id"
+    " LEFT JOIN organisations o ON o.id = w.claimed_by_org"
+)
+
+
+def _explanation(row: Row | dict | None) -> ClaimExplanation:
+    if row is None:
+        return ClaimExplanation(None, None, 0, 0)
+    return ClaimExplanation(wish_from_row(row), row["holder_name"], row["org_held"], row["user_held"])
+
+
+def _request_row(seq: int, request: ClaimRequest) -> tuple:
+    details = json.dumps({"org": request.org_id, "session": request.session_id}, ensure_ascii=False)
+    return (seq, request.wish_id, request.user_id, request.org_id, request.session_id, to_db_time(request.now),
+            to_db_time(request.deadline), request.max_per_org, request.max_per_user, details)
+
+
+def _claim_many(count: int, rows: list, conn: sqlite3.Connection) -> str:
+    """On the database thread: the batch's few statements; the outcomes as one JSON array."""
+    marks = "(" + ", ".join("?" for _ in _REQUEST_COLUMNS) + ")"
+    insert = (f"INSERT INTO auction_claim_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
+              + ", ".join([marks] * count))
+    conn.execute(_REQUESTS_TABLE).close()
+    conn.execute(_CLAIM_TRIGGER).close()
+    conn.execute("BEGIN IMMEDIATE").close()
+    try:
+        conn.execute("DELETE FROM auction_claim_requests").close()
+        if count:
+            conn.execute(insert, rows).close()
+        cursor = conn.execute(_OUTCOMES)
+        outcomes = cursor.fetchone()[0]
+        cursor.close()
+        conn.execute("DELETE FROM auction_claim_requests").close()
+        conn.execute("COMMIT").close()
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK").close()
+        raise
+    return outcomes

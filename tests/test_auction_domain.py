@@ -409,32 +409,137 @@ async def test_the_organisation_claimed_for(county):
     assert (await county.auction.claim(OTHER_DONOR_CADRE, session.id, lots[2].id)).outcome == "not_cadre"
 
 
-async def test_a_claim_takes_a_handful_of_statements(county):
-    """The hot path: no session or lot query once warm, one membership query, the claim, one read."""
+async def test_a_claim_takes_one_trip_to_the_database_and_a_tap_on_a_taken_lot_none(county):
+    """The hot path, once warm: the session, its lots, who holds what and the memberships are in
+    memory; a won claim is one trip to the database thread (its transaction), a lost one none."""
     lots = await county.add_wishes(3)
     session = await county.live()
     auction = county.auction
-    await auction.claim(DONOR, session.id, lots[0].id)  # warms the in-memory copy of the session
+    await auction.claim(DONOR, session.id, lots[0].id)  # warms the session, the mirror, the memberships
+    await auction.claim(DONOR_MATE, session.id, lots[0].id)
     conn = county.harness.services.db.conn
-    statements: list[str] = []
-    original = conn.execute
+    trips: list[object] = []
+    original = conn._execute
 
-    def counting(sql, *args):
-        statements.append(sql)
-        return original(sql, *args)
+    async def counting(function, *args, **kwargs):
+        trips.append(function)
+        return await original(function, *args, **kwargs)
 
-    conn.execute = counting
+    conn._execute = counting
     try:
         won = await auction.claim(DONOR, session.id, lots[1].id)
-        won_statements = len(statements)
-        statements.clear()
+        won_trips = len(trips)
+        trips.clear()
         taken = await auction.claim(DONOR_MATE, session.id, lots[1].id)
+        again = await auction.claim(DONOR, session.id, lots[1].id)
     finally:
-        del conn.execute
+        del conn._execute
 
-    assert won.outcome == "won" and won_statements <= 7  # membership ×2, BEGIN, UPDATE, audit, COMMIT, read
-    assert taken.outcome == "taken" and len(statements) <= 6
-    assert not any("auction_sessions" in sql or "auction_lots" in sql for sql in statements)
+    assert won.outcome == "won" and won_trips == 1
+    assert (taken.outcome, again.outcome, again.wish.code) == ("taken", "already_yours", "W0002") and trips == []
+
+
+async def test_concurrent_claims_are_committed_together_each_audited_once(county):
+    lots = await county.add_wishes(12)
+    session = await county.live(cap_per_org=10)
+    cadres = await county.cadres(12, DONOR_ORG, 440000)
+    batches: list[int] = []
+    repo = county.auction.repo
+    original = repo.claim_many
+
+    async def counting(requests):
+        batches.append(len(requests))
+        return await original(requests)
+
+    repo.claim_many = counting
+    try:
+        outcomes = await asyncio.gather(*(county.auction.claim(user, session.id, lot.id)
+                                          for user, lot in zip(cadres, lots, strict=True)))
+    finally:
+        del repo.claim_many
+
+    assert [outcome.outcome for outcome in outcomes].count("won") == 10
+    assert [outcome.outcome for outcome in outcomes].count("cap_org") == 2
+    assert sum(batches) == 10 and len(batches) < 10  # ten claims, a few transactions
+    for user, lot, outcome in zip(cadres, lots, outcomes, strict=True):
+        claims = [entry for entry in await county.audit(f"wish:{lot.id}") if entry[0] == "wish.claim"]
+        if outcome.won:
+            assert outcome.wish.claimed_by_user == user and outcome.wish.status is WishStatus.CLAIMED
+            assert claims == [("wish.claim", user, {"org": county.orgs[DONOR_ORG], "session": session.id})]
+        else:
+            assert claims == [] and (await county.wishes.get(lot.id)).status is WishStatus.OPEN
+
+
+async def test_the_warm_up_at_the_start_leaves_nothing_for_the_first_taps_to_read(county):
+    lots = await county.add_wishes(2)
+    session = await county.live()
+    newcomer = await county.person(460001, "新干部", DONOR_ORG)
+    await county.auction.warm_up(session.id)
+    conn = county.harness.services.db.conn
+    trips: list[object] = []
+    original = conn._execute
+
+    async def counting(function, *args, **kwargs):
+        trips.append(function)
+        return await original(function, *args, **kwargs)
+
+    conn._execute = counting
+    try:
+        taken_first = await county.auction.claim(newcomer, session.id, lots[0].id)
+        claims_trips = len(trips)
+        late = await county.auction.claim(DONOR, session.id, lots[0].id)
+    finally:
+        del conn._execute
+
+    assert taken_first.outcome == "won" and claims_trips == 1  # the claim's own transaction only
+    assert (late.outcome, late.taken_by_org) == ("taken", DONOR_ORG) and len(trips) == 1
+
+
+async def test_a_batch_of_claims_is_judged_in_order_by_the_database(county):
+    """The repository alone, without the in-memory mirror: two claims on one wish in one batch,
+    the first wins; the caps count the claims made earlier in the same batch."""
+    from storage.auction import ClaimRequest
+
+    lots = await county.add_wishes(3)
+    session = await county.live(cap_per_org=2)
+    now, deadline = county.now(), session.fulfilment_deadline
+
+    def request(wish, user):
+        return ClaimRequest(wish_id=wish.id, user_id=user, org_id=county.orgs[DONOR_ORG], session_id=session.id,
+                            deadline=deadline, now=now, max_per_org=2)
+
+    results = await county.auction.repo.claim_many([request(lots[0], DONOR), request(lots[0], DONOR_MATE),
+                                                    request(lots[1], DONOR_MATE), request(lots[2], DONOR)])
+
+    assert [result.won for result in results] == [True, False, True, False]
+    assert results[0].wish.claimed_by_user == DONOR and results[2].wish.claimed_by_user == DONOR_MATE
+    taken, capped = results[1].why, results[3].why
+    assert (taken.wish.claimed_by_user, taken.holder_org_name) == (DONOR, DONOR_ORG)
+    assert (capped.wish.status, capped.org_held) == (WishStatus.OPEN, 2)
+    assert [entry[1] for entry in await county.audit(f"wish:{lots[0].id}") if entry[0] == "wish.claim"] == [DONOR]
+
+
+async def test_a_persons_first_taps_read_their_memberships_once(county):
+    lots = await county.add_wishes(1)
+    session = await county.live()
+    newcomer = await county.person(450001, "新干部", DONOR_ORG)
+    reads: list[str] = []
+    db = county.harness.services.db
+    original = db.fetch_all
+
+    async def counting(sql, params=()):
+        if "FROM memberships" in sql:
+            reads.append(sql)
+        return await original(sql, params)
+
+    db.fetch_all = counting
+    try:
+        outcomes = await asyncio.gather(*(county.auction.claim(newcomer, session.id, lots[0].id) for _ in range(20)))
+    finally:
+        del db.fetch_all
+
+    assert len(reads) == 1
+    assert sorted(outcome.outcome for outcome in outcomes) == ["already_yours"] * 19 + ["won"]
 
 
 # ---- waves -------------------------------------------------------------------------------------

@@ -70,3 +70,38 @@ def test_cli_migrate_and_backup(tmp_path, capsys):
 def test_statement_splitter_keeps_trigger_bodies_whole():
     sql = "CREATE TABLE a (x);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\n  SELECT 2;\nEND;\n"
     assert len(split_statements(sql)) == 2
+
+
+async def test_each_statement_is_one_trip_to_the_database_thread(tmp_path):
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    orgs = OrganisationRepository(db)
+    trips: list[object] = []
+    original = db.conn._execute
+
+    async def counting(function, *args, **kwargs):
+        trips.append(function)
+        return await original(function, *args, **kwargs)
+
+    db.conn._execute = counting
+    try:
+        await orgs.add("城关镇团委", OrgKind.TOWNSHIP, None, 1, FakeClock().now())
+        trips.clear()
+        assert await db.fetch_value("SELECT COUNT(*) FROM organisations") == 1
+        assert len(trips) == 1
+        assert [row[0] for row in await db.fetch_all("SELECT name FROM organisations")] == ["城关镇团委"]
+        assert await db.changes("UPDATE organisations SET name = ? WHERE name = ?", ("城关镇", "城关镇团委")) == 1
+        assert len(trips) == 3
+    finally:
+        del db.conn._execute
+    await db.close()
+
+
+def test_stored_times_read_back_exactly():
+    from datetime import UTC, datetime
+
+    from storage.db import from_db_time, to_db_time
+
+    moment = datetime(2026, 11, 26, 19, 7, 29, tzinfo=UTC)
+    assert from_db_time(to_db_time(moment)) == moment and from_db_time(to_db_time(moment)).tzinfo is UTC
+    assert from_db_time(None) is None
