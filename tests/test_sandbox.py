@@ -127,6 +127,25 @@ async def test_binds_only_to_loopback(sandbox):
         parser().parse_args(["sandbox", "--host", "0.0.0.0"])
 
 
+async def test_requests_another_web_site_makes_the_browser_send_are_refused(sandbox):
+    def status(path: str, headers: dict, body: bytes | None = None) -> int:
+        request = urllib.request.Request(sandbox.page_url.rstrip("/") + path, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    port = sandbox.page_url.rsplit(":", 1)[1].rstrip("/")
+    assert await asyncio.to_thread(status, "/api/state", {"Host": f"localhost:{port}"}) == 200
+    # DNS rebinding: the browser names the attacker's host.
+    assert await asyncio.to_thread(status, "/api/state", {"Host": f"evil.example:{port}"}) == 403
+    # A cross-site form post (no preflight) cannot send JSON.
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert await asyncio.to_thread(status, "/api/clock/jump", form, b"at=x") == 415
+    assert sandbox.clock.offset.total_seconds() == 0
+
+
 # ---- the seed ----------------------------------------------------------------------------------------------
 async def test_seeded_county_has_the_source_documents_sizes_and_no_private_details(sandbox):
     services, world = sandbox.services, sandbox.world

@@ -238,6 +238,7 @@ class _Api:
             raise ApiError("refused", 400, str(error)[:300]) from None
 
 
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 _GET = {"/api/state": "state", "/api/messages": "messages"}
 _POST = {"/api/persona": "persona", "/api/send": "send", "/api/tap": "tap", "/api/open_url": "open_url",
          "/api/document": "document", "/api/location": "location", "/api/clock/jump": "jump",
@@ -253,7 +254,22 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return  # the page polls every second; its requests are not worth a log line
 
+    def _foreign(self) -> bool:
+        """A request another web site made the browser send (DNS rebinding, or a cross-site form
+        POST): refused. The page's own requests name this host and post JSON, which another
+        site's script cannot do without a CORS preflight this server never grants."""
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        if host not in _LOCAL_HOSTS:
+            self._json(403, {"ok": False, "error": "foreign_host"})
+            return True
+        if self.command == "POST" and not (self.headers.get("Content-Type") or "").startswith("application/json"):
+            self._json(415, {"ok": False, "error": "json_only"})
+            return True
+        return False
+
     def do_GET(self) -> None:  # noqa: N802
+        if self._foreign():
+            return
         split = urlsplit(self.path)
         path, query = split.path, dict(parse_qsl(split.query))
         if path in ("/", "/index.html"):
@@ -269,6 +285,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"ok": False, "error": "not_found"})
 
     def do_POST(self) -> None:  # noqa: N802
+        if self._foreign():
+            return
         path = urlsplit(self.path).path
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
