@@ -55,8 +55,6 @@ _IN_PROGRESS = ("claimed", "purchased")
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
-# Control characters XML cannot hold (pasted from elsewhere): dropped, not written as _x0001_.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "activities": ("code", "org", "title", "category", "starts", "ends", "place", "state", "slots",
@@ -278,7 +276,7 @@ class _Sheet:
             if value is None or value == "":
                 continue
             if isinstance(value, str):
-                write.write_string(number, column, _ILLEGAL.sub("", value))
+                write.write_string(number, column, value)
             elif isinstance(value, datetime):
                 write.write_datetime(number, column, value, self._datetime)
             elif isinstance(value, date):
