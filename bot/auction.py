@@ -64,7 +64,6 @@ Catalog keys (handlers/locales/<lang>/auction_errors.toml, table [auction]):
 from __future__ import annotations
 
 import asyncio
-import io
 import math
 import re
 import unicodedata
@@ -81,6 +80,7 @@ from bot.permissions import Permissions
 from bot.reminders import ReminderService
 from bot.schedule_grammar import Schedule
 from bot.wishes import ClaimChange, WishService, clean_reason, parse_code
+from bot.xlsx import XlsxWriter
 from storage.auction import (
     CANCELLED,
     CLOSED,
@@ -120,9 +120,9 @@ UNAVAILABLE_SHOWN = 10
 REMINDERS = (("1d", timedelta(days=1), "auction.reminder_1d"),
              ("1h", timedelta(hours=1), "auction.reminder_1h"),
              ("5m", timedelta(minutes=5), "auction.reminder_5m"))
-# The claims table as a spreadsheet (a data format, like the wish import's headers).
-CLAIMS_HEADERS = ("心愿编号", "孩子（称呼 · 年级）", "心愿内容", "估价（元）", "认领单位", "认领人", "认领时间")
-CLAIMS_SHEET = "认领名单"
+# The claims table as a spreadsheet: its columns (headers: catalog keys auction.claims_col_*) and widths.
+CLAIMS_COLUMNS = (("code", 10), ("child", 18), ("wish", 30), ("value", 10), ("org", 24), ("claimer", 16),
+                  ("claimed_at", 18))
 _WAVES = re.compile(r"(\d+)\s*(?:[\s,，/、xX×*]|每)\s*(\d+)\s*(?:分钟|分|min|m)?")
 
 # (catalog key, params) → plain text; Services.build wires it to the configured language's catalog.
@@ -762,28 +762,18 @@ class AuctionService:
         await self.get(session_id)
         return await self.repo.claims(session_id)
 
-    async def claims_xlsx(self, session_id: int, zone: ZoneInfo | None = None) -> bytes:
-        import openpyxl
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
+    async def claims_xlsx(self, session_id: int, labels: Callable[[str], str], zone: ZoneInfo | None = None) -> bytes:
+        """The claims table (public fields only) as XLSX; headers from `labels` (the reader's
+        language), claim times as real dates in `zone`."""
         zone = zone or self.zone
         rows = await self.claims_table(session_id)
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = CLAIMS_SHEET
-        sheet.append(CLAIMS_HEADERS)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append((row.code, row.alias_grade, row.text, row.value_yuan, row.org_name, row.user_display_name,
-                          row.claimed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")))
-        for index, width in enumerate((10, 18, 30, 10, 24, 16, 20), start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue()
+        book = XlsxWriter()
+        header = [labels(f"auction.claims_col_{name}") for name, _ in CLAIMS_COLUMNS]
+        with book.sheet(labels("auction.claims_sheet"), header, [width for _, width in CLAIMS_COLUMNS]) as sheet:
+            for row in rows:
+                sheet.row((row.code, row.alias_grade, row.text, row.value_yuan, row.org_name, row.user_display_name,
+                           row.claimed_at.astimezone(zone).replace(tzinfo=None)))
+        return book.close()
 
     async def set_board(self, session_id: int, chat_id: int, message_id: int) -> None:
         chat = await self.chats.get(chat_id)

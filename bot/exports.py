@@ -6,9 +6,8 @@ Two halves, so the bot keeps answering while a big workbook is written:
   reports.py DetailRepository), the star ratings, and — only when asked for and allowed —
   the children's private details, each read audited;
 - `build_workbook(data, labels)` (CPU, for asyncio.to_thread): the workbook streamed row by row
-  (XlsxWriter's constant-memory mode: openpyxl's write-only mode was too slow at a
-  county-year's scale), headers and words from the `labels` translator, times as local-zone dates and times
-  (the configured zone; real Excel dates, not text), bytes out.
+  (bot/xlsx.py), headers and words from the `labels` translator, times as local-zone dates and
+  times (the configured zone; real Excel dates, not text), bytes out.
 
 Who gets what (bot/permissions.py):
 - the county (org_id None): county admins; one organisation: its members and county admins.
@@ -25,19 +24,15 @@ Catalog keys raised: reports.err_county_only, reports.err_not_member, reports.er
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
-
 from bot.errors import PermissionDenied
 from bot.stars import Rating, rate_facts
 from bot.stats import OrgFacts, Period
+from bot.xlsx import XlsxWriter
 from storage.reports import (
     ActivitySheetRow,
     AttendanceSheetRow,
@@ -52,9 +47,6 @@ Labels = Callable[..., str]
 SHEETS = ("activities", "attendance", "wishes", "deeds", "orgs")
 _FULFILLING = ("claimed", "purchased", "delivered")
 _IN_PROGRESS = ("claimed", "purchased")
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-DATE_FORMAT = "yyyy-mm-dd"
-_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "activities": ("code", "org", "title", "category", "starts", "ends", "place", "state", "slots",
@@ -254,57 +246,3 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
                 rating.score, "★" * rating.stars + "☆" * (5 - rating.stars),
             ])
     return book.close()
-
-
-# ---- the workbook -----------------------------------------------------------------------------------
-# XlsxWriter in constant-memory mode streams each row to a temporary file as it is written: a
-# county-year's 600,000 cells take ~2 s and little memory. (openpyxl's write-only mode, without
-# lxml, spends ~35 µs a cell: 8 s.) openpyxl reads the result back in the tests.
-
-
-class _Sheet:
-    def __init__(self, worksheet, formats: dict[type, object]) -> None:
-        self._worksheet = worksheet
-        self._datetime = formats[datetime]
-        self._date = formats[date]
-        self._number = 0
-
-    def row(self, values) -> None:
-        self._number += 1
-        write, number = self._worksheet, self._number
-        for column, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            if isinstance(value, str):
-                write.write_string(number, column, value)
-            elif isinstance(value, datetime):
-                write.write_datetime(number, column, value, self._datetime)
-            elif isinstance(value, date):
-                write.write_datetime(number, column, value, self._date)
-            else:  # int, float
-                write.write_number(number, column, value)
-
-
-class XlsxWriter:
-    """Sheets written one after the other, rows streamed; `close()` gives the bytes."""
-
-    def __init__(self) -> None:
-        self._buffer = io.BytesIO()
-        self._book = xlsxwriter.Workbook(self._buffer, {"constant_memory": True, "strings_to_numbers": False,
-                                                       "strings_to_formulas": False, "strings_to_urls": False})
-        self._header = self._book.add_format({"bold": True})
-        self._formats = {datetime: self._book.add_format({"num_format": DATETIME_FORMAT}),
-                         date: self._book.add_format({"num_format": DATE_FORMAT})}
-
-    @contextmanager
-    def sheet(self, title: str, header: list[str], widths: list[float]):
-        worksheet = self._book.add_worksheet(_SHEET_NAME_BAD.sub(" ", title)[:31] or None)
-        for column, width in enumerate(widths):
-            worksheet.set_column(column, column, width)
-        worksheet.freeze_panes(1, 0)
-        worksheet.write_row(0, 0, header, self._header)
-        yield _Sheet(worksheet, self._formats)
-
-    def close(self) -> bytes:
-        self._book.close()
-        return self._buffer.getvalue()

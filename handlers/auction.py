@@ -317,9 +317,9 @@ async def close_session(application: Application, session_id: int, actor_id: int
 
 async def send_claims_file(application: Application, session: AuctionSession) -> None:
     services = services_of(application)
-    content = await services.auction.claims_xlsx(session.id, services.config.zone)
     person = await services.people.get(session.created_by)
     t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    content = await services.auction.claims_xlsx(session.id, t, services.config.zone)
     try:
         await application.bot.send_document(
             session.created_by, content, filename=t("auction.xlsx_name", id=session.id),

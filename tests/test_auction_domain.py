@@ -13,14 +13,13 @@ import re
 import zipfile
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from bot.auction import (
-    CLAIMS_HEADERS,
     LotFilter,
     LotSelection,
     SessionDraft,
@@ -28,7 +27,7 @@ from bot.auction import (
 )
 from bot.errors import DomainError, PermissionDenied
 from bot.wishes import PrivateDetails, WishCategory, WishDraft, WishStatus
-from handlers.i18n import catalog, placeholders, translate
+from handlers.i18n import Translator, catalog, placeholders, translate
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.models import Binding, OrgKind, Role
@@ -678,13 +677,14 @@ async def test_the_claims_table_and_its_spreadsheet_hold_public_fields_only(coun
     assert [(row.code, row.alias_grade, row.text, row.value_yuan, row.org_name, row.user_display_name)
             for row in rows] == [("W0001", "孩子1 · 三年级", "一个篮球", 80, DONOR_ORG, "张书记"),
                                  ("W0003", "孩子3 · 三年级", "一个篮球", 80, OTHER_DONOR, "刘干事")]
-    content = await auction.claims_xlsx(session.id, county.harness.services.config.zone)
+    content = await auction.claims_xlsx(session.id, Translator("zh-Hans"), county.harness.services.config.zone)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     table = [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    assert table[0] == CLAIMS_HEADERS and table[0][0] == "心愿编号"
-    # Claimed at 02:01 and 02:02 UTC: 10:01 and 10:02 in the county (UTC+8).
-    assert table[1:] == [("W0001", "孩子1 · 三年级", "一个篮球", 80, DONOR_ORG, "张书记", "2026-11-26 10:01:00"),
-                         ("W0003", "孩子3 · 三年级", "一个篮球", 80, OTHER_DONOR, "刘干事", "2026-11-26 10:02:00")]
+    assert sheet.title == "认领名单"
+    assert table[0] == ("心愿编号", "孩子（称呼 · 年级）", "心愿内容", "估价（元）", "认领单位", "认领人", "认领时间")
+    # Claimed at 02:01 and 02:02 UTC: 10:01 and 10:02 in the county (UTC+8), as real dates.
+    assert table[1:] == [("W0001", "孩子1 · 三年级", "一个篮球", 80, DONOR_ORG, "张书记", datetime(2026, 11, 26, 10, 1)),
+                         ("W0003", "孩子3 · 三年级", "一个篮球", 80, OTHER_DONOR, "刘干事", datetime(2026, 11, 26, 10, 2))]
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         everything = "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
     for value in PRIVATE_VALUES:

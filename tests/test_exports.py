@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from bot.errors import PermissionDenied
-from bot.exports import ExportService, XlsxWriter, build_workbook
+from bot.exports import ExportService, build_workbook
+from bot.xlsx import XlsxWriter
 from bot.stats import Period
 from bot.wishes import PrivateDetails, WishCategory, WishDraft
 from handlers.i18n import Translator

@@ -1,0 +1,67 @@
+"""Writing XLSX files: sheets one after the other, rows streamed (XlsxWriter's constant-memory
+mode: a county-year's 600,000 cells in ~3.5 s and little memory; openpyxl's write-only mode,
+without lxml, spends ~35 µs a cell). Strings, numbers, and dates and times as real spreadsheet
+dates (give them in the reader's zone, without tzinfo). openpyxl reads the results back in the
+tests."""
+
+from __future__ import annotations
+
+import io
+import re
+from contextlib import contextmanager
+from datetime import date, datetime
+
+import xlsxwriter
+
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+class _Sheet:
+    def __init__(self, worksheet, formats: dict[type, object]) -> None:
+        self._worksheet = worksheet
+        self._datetime = formats[datetime]
+        self._date = formats[date]
+        self._number = 0
+
+    def row(self, values) -> None:
+        self._number += 1
+        write, number = self._worksheet, self._number
+        for column, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                write.write_string(number, column, value)
+            elif isinstance(value, datetime):
+                write.write_datetime(number, column, value, self._datetime)
+            elif isinstance(value, date):
+                write.write_datetime(number, column, value, self._date)
+            else:  # int, float
+                write.write_number(number, column, value)
+
+
+class XlsxWriter:
+    """`with book.sheet(title, header, widths) as sheet: sheet.row([...])`, then `close()` gives
+    the bytes. The header row is bold and frozen."""
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+        self._book = xlsxwriter.Workbook(self._buffer, {"constant_memory": True, "strings_to_numbers": False,
+                                                       "strings_to_formulas": False, "strings_to_urls": False})
+        self._header = self._book.add_format({"bold": True})
+        self._formats = {datetime: self._book.add_format({"num_format": DATETIME_FORMAT}),
+                         date: self._book.add_format({"num_format": DATE_FORMAT})}
+
+    @contextmanager
+    def sheet(self, title: str, header: list[str], widths: list[float]):
+        worksheet = self._book.add_worksheet(_SHEET_NAME_BAD.sub(" ", title)[:31] or None)
+        for column, width in enumerate(widths):
+            worksheet.set_column(column, column, width)
+        worksheet.freeze_panes(1, 0)
+        worksheet.write_row(0, 0, header, self._header)
+        yield _Sheet(worksheet, self._formats)
+
+    def close(self) -> bytes:
+        self._book.close()
+        return self._buffer.getvalue()
