@@ -271,23 +271,22 @@ async def report_command(update: Update, context: BotContext) -> None:
 
 
 async def charts_button(update: Update, context: BotContext) -> None:
-    ui = Ui(update, context)
-    values = CHARTS.unpack(update.callback_query.data)
-    org_id = values["org"] or None
-    period = _period_of(values)
-    await ExportService.of(ui.services).check(ui.user_id, org_id)
-    await ui.answer("reports.charts_drawing")
-    await send_charts(ui, org_id, period)
+    await _under_figures(update, context, CHARTS, "reports.charts_drawing", send_charts)
 
 
 async def export_button(update: Update, context: BotContext) -> None:
+    await _under_figures(update, context, EXPORT, "reports.export_writing", send_export)
+
+
+async def _under_figures(update: Update, context: BotContext, spec: CallbackSpec, answer_key: str, send) -> None:
+    """A button under the figures: the scope and period it carries are re-checked (callback data
+    can be forged), the tap is answered, then the work is sent."""
     ui = Ui(update, context)
-    values = EXPORT.unpack(update.callback_query.data)
+    values = spec.unpack(update.callback_query.data)
     org_id = values["org"] or None
-    period = _period_of(values)
     await ExportService.of(ui.services).check(ui.user_id, org_id)
-    await ui.answer("reports.export_writing")
-    await send_export(ui, org_id, period)
+    await ui.answer(answer_key)
+    await send(ui, org_id, _period_of(values))
 
 
 async def pick_org_button(update: Update, context: BotContext) -> None:
