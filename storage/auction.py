@@ -290,15 +290,6 @@ class AuctionRepository:
         rows = await self.db.fetch_all("SELECT DISTINCT user_id FROM memberships WHERE ended_at IS NULL ORDER BY user_id")
         return [row[0] for row in rows]
 
-    async def claiming_org(self, user_id: int) -> int | None:
-        """The organisation a person claims for (bot/auction.py documents the rule)."""
-        return await self.db.fetch_value(
-            "SELECT m.org_id FROM memberships m JOIN organisations o ON o.id = m.org_id"
-            " WHERE m.user_id = ? AND m.ended_at IS NULL AND o.archived_at IS NULL"
-            " ORDER BY m.role = 'org_admin' DESC, m.started_at, m.id LIMIT 1",
-            (user_id,),
-        )
-
     async def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult]:
         """Each request as storage.wishes' `claim` would do it (one conditional UPDATE with the
         caps, and the audit entry of a win), all in one transaction, in the order given: of two
