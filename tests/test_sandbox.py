@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.runtime import Sandbox
+from bot.sandbox.runtime import Sandbox, SandboxRefused
 from bot.sandbox.server import serve_page
 from storage.demo_seed import SANDBOX_APPLICATION_ID, application_id
 from storage.models import OrgKind
@@ -112,6 +112,18 @@ async def test_its_own_database_is_marked_and_a_restart_begins_afresh(tmp_path):
     assert application_id(data / "sandbox.db") == SANDBOX_APPLICATION_ID
     async with Sandbox(data, port=0, empty=True, config_path=tmp_path / "none.toml") as second:
         assert await second.services.orgs.list() == []
+
+
+async def test_a_second_sandbox_on_the_same_folder_is_refused_and_the_first_keeps_its_data(tmp_path):
+    data = tmp_path / "data"
+    async with Sandbox(data, port=0, empty=True, config_path=tmp_path / "none.toml") as first:
+        await first.services.orgs.orgs.add("练习组织", OrgKind.OTHER, None, 0, first.clock.now())
+        with pytest.raises(SandboxRefused, match="another sandbox is running"):
+            async with Sandbox(data, port=0, empty=True, config_path=tmp_path / "none.toml"):
+                pass
+        assert [org.name for org in await first.services.orgs.list()] == ["练习组织"]
+    async with Sandbox(data, port=0, empty=True, config_path=tmp_path / "none.toml"):
+        pass  # the folder is free again once the first has stopped
 
 
 # ---- the address ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ database would point at messages that no longer exist).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import tomllib
@@ -35,6 +36,7 @@ from storage.demo_seed import (
 log = logging.getLogger(__name__)
 
 DB_NAME = "sandbox.db"
+LOCK_NAME = "sandbox.lock"
 # A fixed, obviously fake token: the sandbox never reads a real one.
 TOKEN = "1000001:SANDBOX-practice-only-not-a-real-token"
 HOST = "127.0.0.1"
@@ -107,6 +109,7 @@ class Sandbox:
         self.page_url = ""
         self.started_at: datetime | None = None
         self._jumping = asyncio.Lock()
+        self._lock = None
 
     @property
     def services(self):
@@ -120,6 +123,7 @@ class Sandbox:
         from bot.sandbox.server import serve_page
 
         check_database(self.db_path, self.config_path)
+        self._hold_folder()
         try:
             remove_sandbox_database(self.db_path)
         except NotSandboxDatabase as error:  # replaced between the check and now
@@ -155,6 +159,19 @@ class Sandbox:
         for activity in published.get("activities", ()):
             await publish(self.application, activity)
 
+    def _hold_folder(self) -> None:
+        """One sandbox per folder: each start begins afresh, which would pull the database out from
+        under a sandbox already running there. The lock ends with the process, however it ends."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(self.data_dir / LOCK_NAME, "w")  # noqa: SIM115 - held until stop()
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise SandboxRefused(f"another sandbox is running with the folder {self.data_dir}; stop it first,"
+                                 " or give this one its own folder with --data") from None
+        self._lock = lock
+
     async def stop(self) -> None:
         from bot.application import on_shutdown, on_stop
 
@@ -177,6 +194,9 @@ class Sandbox:
         if self._emulator is not None:
             self._emulator.close()
             self._emulator = None
+        if self._lock is not None:
+            self._lock.close()  # releases the folder
+            self._lock = None
 
     async def __aenter__(self) -> Sandbox:
         try:
