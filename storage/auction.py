@@ -23,7 +23,7 @@ from functools import partial
 
 from storage.db import Database, Row, from_db_time, to_db_time
 from storage.wishes import _COLUMNS as WISH_COLUMNS
-from storage.wishes import HELD, Wish, WishCategory, wish_code
+from storage.wishes import CLAIM_UPDATE, HELD, Wish, WishCategory, wish_code
 from storage.wishes import _wish as wish_from_row
 
 SCHEDULED, LIVE, CLOSED, CANCELLED = "scheduled", "live", "closed", "cancelled"
@@ -394,17 +394,14 @@ _REQUESTS_TABLE = (
     " won INTEGER NOT NULL DEFAULT 0)"
 )
 # Runs once per request row, in the order of the rows, each seeing the claims before it. The
-# UPDATE is storage.wishes' WishRepository.claim (keep the two the same); `changes()` is the rows
-# that UPDATE changed; the audit entry is storage.audit's AuditRepository.record of WishService.claim.
+# UPDATE is storage.wishes' CLAIM_UPDATE, the one rule WishRepository.claim uses too; `changes()`
+# is the rows that UPDATE changed; the audit entry is storage.audit's AuditRepository.record of WishService.claim.
 _CLAIM_TRIGGER = (
-    "CREATE TEMP TRIGGER IF NOT EXISTS auction_claim_request AFTER INSERT ON auction_claim_requests BEGIN"
-    " UPDATE wishes SET status = 'claimed', claimed_by_user = NEW.user_id, claimed_by_org = NEW.org_id,"
-    "  claimed_at = NEW.at, session_id = NEW.session_id, deadline = NEW.deadline, updated_at = NEW.at"
-    "  WHERE id = NEW.wish_id AND status = 'open'"
-    f"  AND (NEW.max_per_org IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD})"
-    "   AND session_id IS NEW.session_id AND claimed_by_org = NEW.org_id) < NEW.max_per_org)"
-    f"  AND (NEW.max_per_user IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD})"
-    "   AND session_id IS NEW.session_id AND claimed_by_user = NEW.user_id) < NEW.max_per_user);"
+    "CREATE TEMP TRIGGER IF NOT EXISTS auction_claim_request AFTER INSERT ON auction_claim_requests BEGIN "
+    + CLAIM_UPDATE.format(wish="NEW.wish_id", user="NEW.user_id", org="NEW.org_id", at="NEW.at",
+                          session="NEW.session_id", deadline="NEW.deadline", max_per_org="NEW.max_per_org",
+                          max_per_user="NEW.max_per_user")
+    + ";"
     " UPDATE auction_claim_requests SET won = 1 WHERE seq = NEW.seq AND changes() = 1;"
     " INSERT INTO audit_log (at, actor_id, action, subject, details)"
     "  SELECT NEW.at, NEW.user_id, 'wish.claim', 'wish:' || NEW.wish_id, NEW.details"

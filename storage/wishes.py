@@ -32,6 +32,21 @@ class WishStatus(StrEnum):
 
 # A claim is held (by claimed_by_user for claimed_by_org) in these states.
 HELD = (WishStatus.CLAIMED, WishStatus.PURCHASED, WishStatus.DELIVERED, WishStatus.CONFIRMED)
+_HELD_SQL = ", ".join(f"'{status.value}'" for status in HELD)
+# Open → claimed, in one statement, if the caps allow: a cap (NULL = none) counts the claims held
+# in the same session by the organisation / the person. The one rule for a claim, used as is by
+# `WishRepository.claim` (placeholders) and by the auction's batch trigger (NEW.column): fill every
+# {name} with an SQL expression. Placeholders in order: user, org, at, session, deadline, at, wish,
+# max_per_org, session, org, max_per_org, max_per_user, session, user, max_per_user.
+CLAIM_UPDATE = (
+    "UPDATE wishes SET status = 'claimed', claimed_by_user = {user}, claimed_by_org = {org}, claimed_at = {at},"
+    " session_id = {session}, deadline = {deadline}, updated_at = {at}"
+    " WHERE id = {wish} AND status = 'open'"
+    f" AND ({{max_per_org}} IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD_SQL})"
+    "  AND session_id IS {session} AND claimed_by_org = {org}) < {max_per_org})"
+    f" AND ({{max_per_user}} IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD_SQL})"
+    "  AND session_id IS {session} AND claimed_by_user = {user}) < {max_per_user})"
+)
 # A claim that is still being fulfilled; past its deadline it is overdue.
 IN_PROGRESS = (WishStatus.CLAIMED, WishStatus.PURCHASED)
 
@@ -325,23 +340,11 @@ class WishRepository:
                     deadline: datetime | None, max_per_org: int | None = None,
                     max_per_user: int | None = None) -> bool:
         """Open → claimed in one statement; the caps count the claims held in the same session."""
-        conditions = ["id = ?", "status = 'open'"]
-        params: list = [wish_id]
-        held = f"status IN ({', '.join(repr(status.value) for status in HELD)})"
-        session = "session_id IS ?"
-        for cap, column, holder in ((max_per_org, "claimed_by_org", org_id),
-                                    (max_per_user, "claimed_by_user", user_id)):
-            if cap is not None:
-                conditions.append(
-                    f"(SELECT COUNT(*) FROM wishes WHERE {held} AND {session} AND {column} = ?) < ?"
-                )
-                params.extend((session_id, holder, cap))
         moment = to_db_time(now)
-        changed = await self.db.changes(
-            "UPDATE wishes SET status = 'claimed', claimed_by_user = ?, claimed_by_org = ?, claimed_at = ?,"
-            f" session_id = ?, deadline = ?, updated_at = ? WHERE {' AND '.join(conditions)}",
-            (user_id, org_id, moment, session_id, to_db_time(deadline), moment, *params),
-        )
+        changed = await self.db.changes(CLAIM_UPDATE.format(
+            wish="?", user="?", org="?", at="?", session="?", deadline="?", max_per_org="?", max_per_user="?",
+        ), (user_id, org_id, moment, session_id, to_db_time(deadline), moment, wish_id,
+            max_per_org, session_id, org_id, max_per_org, max_per_user, session_id, user_id, max_per_user))
         return changed == 1
 
     async def set_consent(self, wish_id: int, consent: bool, actor_id: int, now: datetime) -> bool:
