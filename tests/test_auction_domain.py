@@ -26,20 +26,28 @@ from bot.auction import (
     subject_keys,
 )
 from bot.errors import DomainError, PermissionDenied
-from bot.wishes import PrivateDetails, WishCategory, WishDraft, WishStatus
+from bot.wishes import WishCategory, WishDraft, WishStatus
 from handlers.i18n import Translator, catalog, placeholders, translate
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.models import Binding, OrgKind, Role
 from storage.reminders import ReminderRepository
 from tests.harness import COUNTY_ADMIN_ID
+from tests.test_wishes_domain import (  # the same county as the wish registry's tests
+    DONOR,
+    DONOR_MATE,
+    DONOR_ORG,
+    OTHER_DONOR,
+    OTHER_DONOR_CADRE,
+    OTHER_SCHOOL,
+    OTHER_TEACHER,
+    OUTSIDER,
+    PRIVATE,
+    PRIVATE_VALUES,
+    SCHOOL,
+    TEACHER,
+)
 
-SCHOOL, OTHER_SCHOOL, DONOR_ORG, OTHER_DONOR = "县第一小学", "县第二小学", "县教育局团委", "县财政局团委"
-TEACHER, OTHER_TEACHER, DONOR, DONOR_MATE, OTHER_DONOR_CADRE, OUTSIDER = (
-    300001, 300002, 300003, 300004, 300005, 300009)
-PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="138 0013 8000", address="城关镇幸福路 1 号",
-                         notes="鞋码 35")
-PRIVATE_VALUES = ("王小明", "13800138000", "138 0013 8000", "幸福路", "鞋码")
 HUB = -1001
 
 
