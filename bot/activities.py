@@ -140,6 +140,15 @@ def _number(text: str | int, not_number_key: str) -> int:
         raise DomainError(not_number_key, value=cleaned[:20]) from None
 
 
+def _bounded(text: str | int, field: str, low: int, high: int, **shown: int) -> int:
+    """A whole number from low to high; the errors are activities.err_<field>_not_number and
+    activities.err_<field>_out_of_range (value, max, and any `shown`)."""
+    number = _number(text, f"activities.err_{field}_not_number")
+    if not low <= number <= high:
+        raise DomainError(f"activities.err_{field}_out_of_range", value=number, max=high, **shown)
+    return number
+
+
 class ActivityService:
     def __init__(self, db: Database, repo: ActivityRepository, orgs: OrganisationService, chats: ChatRepository,
                  reminders: ReminderService, permissions: Permissions, audit: AuditRepository, clock: Clock,
@@ -199,28 +208,16 @@ class ActivityService:
             raise DomainError("activities.err_span_too_long", days=MAX_SPAN_DAYS)
 
     def check_slots(self, text: str | int) -> int:
-        slots = _number(text, "activities.err_slots_not_number")
-        if not 1 <= slots <= MAX_SLOTS:
-            raise DomainError("activities.err_slots_out_of_range", value=slots, max=MAX_SLOTS)
-        return slots
+        return _bounded(text, "slots", 1, MAX_SLOTS)
 
     def check_expected(self, text: str | int) -> int:
-        expected = _number(text, "activities.err_expected_not_number")
-        if not 0 <= expected <= MAX_EXPECTED:
-            raise DomainError("activities.err_expected_out_of_range", value=expected, max=MAX_EXPECTED)
-        return expected
+        return _bounded(text, "expected", 0, MAX_EXPECTED)
 
     def check_served(self, text: str | int) -> int:
-        served = _number(text, "activities.err_served_not_number")
-        if not 0 <= served <= MAX_EXPECTED:
-            raise DomainError("activities.err_served_out_of_range", value=served, max=MAX_EXPECTED)
-        return served
+        return _bounded(text, "served", 0, MAX_EXPECTED)
 
     def check_radius(self, text: str | int) -> int:
-        radius = _number(text, "activities.err_radius_not_number")
-        if not MIN_RADIUS <= radius <= MAX_RADIUS:
-            raise DomainError("activities.err_radius_out_of_range", value=radius, min=MIN_RADIUS, max=MAX_RADIUS)
-        return radius
+        return _bounded(text, "radius", MIN_RADIUS, MAX_RADIUS, min=MIN_RADIUS)
 
     # ---- who ------------------------------------------------------------------------------
     async def organisations_for(self, user_id: int) -> list[Organisation]:
