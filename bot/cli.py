@@ -11,7 +11,13 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import Config, ConfigError, load_config, require_token, resolve_config_path
+from bot.domain.config import (
+    Config,
+    ConfigError,
+    load_config,
+    require_token,
+    resolve_config_path,
+)
 from storage.db import Database, StorageError
 
 EXIT_CONFIG = 2
@@ -53,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
-    from bot.sandbox import cli as sandbox_cli
+    from bot.practice.sandbox import cli as sandbox_cli
 
     sandbox = commands.add_parser("sandbox", help="practice offline: the bot, a Telegram emulator and a web page"
                                                   " on 127.0.0.1, with a seeded demo county; no token needed")
@@ -64,13 +70,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "bench":
-        from bot import bench
+        from bot.practice.bench import common as bench
 
         setup_logging("WARNING")
         return bench.run(args.kind, groups=args.groups, volunteers=args.volunteers, seconds=args.seconds,
                          latency=args.latency_ms / 1000)
     if args.command == "sandbox":
-        from bot.sandbox import cli as sandbox_cli
+        from bot.practice.sandbox import cli as sandbox_cli
 
         return sandbox_cli.main(args)
     try:
@@ -130,7 +136,7 @@ async def backup(config: Config, destination: Path) -> int:
 def run(config: Config) -> int:
     from telegram import Update
 
-    from bot.application import build_application
+    from bot.runtime.application import build_application
 
     application = build_application(config)
     hook = config.telegram.webhook

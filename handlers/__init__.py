@@ -13,10 +13,27 @@ from telegram.ext import (
     filters,
 )
 
-from bot.deeds import BEHIND_SUBJECT
-from bot.stars import RANKING_SUBJECT
-from handlers import (activities, auction, checkin, common, deeds, errors, gate, groups, join, members, orgs, profile,
-                      reminders, reports, scheduling, stars, wishes)
+from bot.domain.deeds import BEHIND_SUBJECT
+from bot.domain.stars import RANKING_SUBJECT
+from handlers import (
+    activities,
+    auction,
+    checkin,
+    common,
+    deeds,
+    errors,
+    gate,
+    groups,
+    join,
+    members,
+    orgs,
+    profile,
+    reminders,
+    reports,
+    scheduling,
+    stars,
+    wishes,
+)
 from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE

@@ -21,18 +21,27 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Location, Updat
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext
 
-from bot.activities import Activity, ActivityDraft, Category, Place, Roster
-from bot.errors import DomainError, PermissionDenied
-from bot.schedule_grammar import parse_schedule
-from bot.services import Services
+from bot.domain.activities import ActivityDraft, Roster
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.schedule_grammar import parse_schedule
+from bot.domain.services import Services
+from bot.model.activity import Activity, Category, Place
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows, private_input
-from handlers.typed_time import parse_start
-from handlers.context import BotContext, clean, group_t, MarkupFor, notify_user, services_of, Ui
+from handlers.context import (
+    BotContext,
+    MarkupFor,
+    Ui,
+    clean,
+    group_t,
+    notify_user,
+    services_of,
+)
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
 from handlers.live_message import request_refresh
+from handlers.typed_time import parse_start
 
 log = logging.getLogger(__name__)
 

@@ -42,17 +42,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext
 
-from bot.auction import (
-    AuctionSession,
-    BoardState,
-    CloseSummary,
-    LotFilter,
-    LotSelection,
-    SessionDraft,
-)
-from bot.errors import DomainError
-from bot.services import Services
-from bot.wishes import Wish, WishCategory, wish_code
+from bot.domain.auction import BoardState, CloseSummary, LotSelection, SessionDraft
+from bot.domain.errors import DomainError
+from bot.domain.services import Services
+from bot.model.auction import AuctionSession, LotFilter
+from bot.model.wish import Wish, WishCategory, wish_code
 from handlers.callback_data import CallbackDataError, CallbackSpec
 from handlers.context import (
     BotContext,

@@ -17,7 +17,7 @@ from telegram import ReactionTypeEmoji, ReplyParameters, Update
 from telegram.constants import ReactionEmoji
 from telegram.error import BadRequest, Forbidden
 
-from bot.attendance import CheckInResult, CheckOutResult
+from bot.domain.attendance import CheckInResult, CheckOutResult
 from handlers.activities import normalise_code
 from handlers.context import BotContext, group_translator
 from handlers.gate import is_anonymous_admin

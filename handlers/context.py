@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.services import Services
+from bot.domain.services import Services
 from handlers.i18n import Translator
 
 log = logging.getLogger(__name__)

@@ -14,16 +14,16 @@ from datetime import date, timedelta
 
 from telegram import Document, InlineKeyboardMarkup, Update
 
-from bot.deeds import DeedProgress, PaceNotice, due_by, expected_by
-from bot.errors import DomainError
-from bot.services import Services
+from bot.domain.deeds import DeedProgress, PaceNotice, due_by, expected_by
+from bot.domain.errors import DomainError
+from bot.domain.services import Services
+from bot.model.organisation import Organisation
+from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Translator
-from storage.models import Organisation
-from storage.reminders import ReminderRecord
 
 DEEDS_PAGE = CallbackSpec("dpg", (("year", int), ("page", int)))
 LIST_PAGE_SIZE = 15

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden
 
-from bot.errors import DomainError
+from bot.domain.errors import DomainError
 from handlers.callback_data import CallbackDataError
 from handlers.context import BotContext, translator_for
 

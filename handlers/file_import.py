@@ -20,8 +20,8 @@ from typing import Generic, TypeVar
 
 from telegram import Document, InlineKeyboardMarkup
 
-from bot.errors import DomainError, PermissionDenied
-from bot.tabular_import import ImportResult, RowProblem
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.tabular_import import ImportResult, RowProblem
 from handlers.context import Ui
 from handlers.flow import Flow
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.errors import DomainError
+from bot.domain.errors import DomainError
 from handlers.callback_data import CallbackSpec
 from handlers.context import Ui
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.permissions import ANONYMOUS_ADMIN_BOT_ID
+from bot.domain.permissions import ANONYMOUS_ADMIN_BOT_ID
 from handlers.context import BotContext
 
 

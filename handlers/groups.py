@@ -5,13 +5,19 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 
-from bot.errors import DomainError, PermissionDenied
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.model.organisation import Binding
 from handlers.common import private_link_markup
-from handlers.context import BotContext, Ui, group_translator, notify_user, translator_for
-from handlers.i18n import Translator
-from storage.models import Binding
+from handlers.context import (
+    BotContext,
+    Ui,
+    group_translator,
+    notify_user,
+    translator_for,
+)
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
+from handlers.i18n import Translator
 
 CHAT_ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 

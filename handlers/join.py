@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.errors import DomainError
+from bot.domain.errors import DomainError
 from handlers.callback_data import CallbackSpec
 from handlers.common import private_link_markup
 from handlers.context import BotContext, MarkupFor, Ui
-from handlers.keyboards import verdict_markup
 from handlers.flow import Flow, choice_id, page_number
+from handlers.keyboards import verdict_markup
 
 JOIN_DECISION = CallbackSpec("jd", (("request", int), ("verdict", str)))
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from telegram.ext import Application, CallbackContext
 
-from bot.services import Services
+from bot.domain.services import Services
 
 log = logging.getLogger(__name__)
 

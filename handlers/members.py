@@ -10,14 +10,14 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.errors import DomainError
+from bot.domain.errors import DomainError
+from bot.model.organisation import Organisation, Person, Role
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows
 from handlers.context import BotContext, MarkupFor, Ui
 from handlers.flow import PAGE_SIZE, Flow, choice_id, page_number
 from handlers.join import decision_markup
 from handlers.keyboards import verdict_markup
-from storage.models import Organisation, Person, Role
 
 HANDOVER_ANSWER = CallbackSpec("ha", (("handover", int), ("answer", str)))
 _ANSWERS = {"a": True, "d": False}

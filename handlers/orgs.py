@@ -14,15 +14,22 @@ from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.errors import DomainError, PermissionDenied
-from bot.org_import import MAX_BYTES, MAX_ROWS, OrgRow, build_template_xlsx, parse_kind, parse_org_file
-from bot.orgs import MAX_QUOTA, default_quota, parse_quota
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.org_import import (
+    MAX_BYTES,
+    MAX_ROWS,
+    OrgRow,
+    build_template_xlsx,
+    parse_kind,
+    parse_org_file,
+)
+from bot.domain.orgs import MAX_QUOTA, default_quota, parse_quota
+from bot.model.organisation import Organisation, OrgKind
 from handlers.common import flows
 from handlers.context import BotContext, Ui
 from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Raw
-from storage.models import Organisation, OrgKind
 
 # Characters of HTML per message; Telegram's limit is 4096 after parsing, which only shortens it.
 MESSAGE_BUDGET = 3500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.errors import DomainError
+from bot.domain.errors import DomainError
 from handlers.common import flows
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow

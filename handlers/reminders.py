@@ -12,16 +12,16 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.errors import DomainError, PermissionDenied
-from bot.reminders import MAX_TEXT
-from bot.schedule_grammar import Schedule, describe, occurrences, parse_schedule
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.reminders import MAX_TEXT
+from bot.domain.schedule_grammar import Schedule, describe, occurrences, parse_schedule
+from bot.model.organisation import Binding, ChatRecord
+from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackSpec
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, page_number
 from handlers.i18n import Raw
 from handlers.scheduling import schedule_wake
-from storage.models import Binding, ChatRecord
-from storage.reminders import ReminderRecord
 
 REMINDER_ACTION = CallbackSpec("rm", (("reminder", int), ("action", str)))
 _ACTIONS = ("pause", "resume", "del", "delok", "keep")

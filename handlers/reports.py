@@ -21,11 +21,11 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatAction
 
-from bot.charts import ChartSource, render_all
-from bot.errors import DomainError
-from bot.exports import ExportService, build_workbook
-from bot.stats import Figures, Period
-from bot.year_report import YearReport, YearReportService
+from bot.domain.charts import ChartSource, render_all
+from bot.domain.errors import DomainError
+from bot.domain.exports import ExportService, build_workbook
+from bot.domain.stats import Figures, Period
+from bot.domain.year_report import YearReport, YearReportService
 from handlers.callback_data import CallbackSpec
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, page_number

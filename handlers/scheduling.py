@@ -13,14 +13,20 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, CallbackContext
 
-from bot.digest import DigestItem
-from bot.reminders import SendResult, Sender
-from bot.services import Services
+from bot.domain.digest import DigestItem
+from bot.domain.reminders import Sender, SendResult
+from bot.domain.services import Services
+from bot.model.reminder import ReminderRecord
 from handlers.i18n import Raw, Translator
-from storage.reminders import ReminderRecord
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,16 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.errors import DomainError
-from bot.services import Services
-from bot.stars import FACT_OVERDUE, Rating, month_before, star_counts
-from bot.stats import Period
+from bot.domain.errors import DomainError
+from bot.domain.services import Services
+from bot.domain.stars import FACT_OVERDUE, Rating, month_before, star_counts
+from bot.domain.stats import Period
+from bot.model.organisation import Organisation
+from bot.model.reminder import ReminderRecord
 from handlers.common import flows
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Raw, Translator
-from storage.models import Organisation
-from storage.reminders import ReminderRecord
 
 
 def star_bar(stars: int) -> str:

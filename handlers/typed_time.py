@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.errors import DomainError
-from bot.schedule_grammar import parse_schedule
+from bot.domain.errors import DomainError
+from bot.domain.schedule_grammar import parse_schedule
 from handlers.context import Ui
 
 

@@ -35,20 +35,20 @@ from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Updat
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext
 
-from bot.errors import DomainError, PermissionDenied
-from bot.services import Services
-from bot.wish_import import MAX_BYTES, MAX_ROWS, WishRow, build_template_xlsx, parse_wish_file
-from bot.wishes import (
-    IN_PROGRESS,
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.services import Services
+from bot.domain.wish_import import (
+    MAX_BYTES,
+    MAX_ROWS,
+    WishRow,
+    build_template_xlsx,
+    parse_wish_file,
+)
+from bot.domain.wishes import (
     TEXT_MAX,
     VALUE_MAX,
     VALUE_MIN,
-    PrivateDetails,
-    Wish,
-    WishCategory,
     WishDraft,
-    WishFilter,
-    WishStatus,
     clean_alias,
     clean_category,
     clean_grade,
@@ -60,14 +60,22 @@ from bot.wishes import (
     normalise,
     parse_consent,
 )
+from bot.model.organisation import Organisation
+from bot.model.wish import (
+    IN_PROGRESS,
+    PrivateDetails,
+    Wish,
+    WishCategory,
+    WishFilter,
+    WishStatus,
+)
 from handlers.callback_data import CallbackSpec
 from handlers.common import flows, private_input
-from handlers.context import BotContext, services_of, Ui
+from handlers.context import BotContext, Ui, services_of
 from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow, shorten
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Raw, Translator
 from handlers.scheduling import schedule_wake
-from storage.models import Organisation
 
 log = logging.getLogger(__name__)
 

@@ -7,83 +7,10 @@ storage.models, and bot/activities.py re-exports them for the rest of the bot.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from bot.model.activity import Activity, AttendanceRecord, Category, Place, SignupRecord
 from storage.db import Database, Row, from_db_time, to_db_time
-
-
-class Category(StrEnum):
-    TUTORING = "tutoring"
-    COUNSELLING = "counselling"
-    INTEREST = "interest"
-    DEVELOPMENT = "development"
-    VISIT = "visit"
-    CLINIC = "clinic"
-    ELDER_CARE = "elder_care"
-    OTHER = "other"
-
-
-@dataclass(frozen=True)
-class Place:
-    text: str
-    latitude: float | None = None
-    longitude: float | None = None
-    radius_m: int | None = None
-
-
-@dataclass(frozen=True)
-class Activity:
-    id: int
-    code: str
-    org_id: int
-    title: str
-    category: Category
-    starts_at: datetime
-    ends_at: datetime
-    place: Place
-    slots: int
-    expected_served: int
-    served_confirmed: int | None
-    counts_as_deed: bool
-    also_hub: bool
-    state: str
-    created_by: int
-    summary_sent: bool
-
-    @property
-    def cancelled(self) -> bool:
-        return self.state == "cancelled"
-
-
-@dataclass(frozen=True)
-class SignupRecord:
-    id: int
-    activity_id: int
-    user_id: int
-    status: str  # signed | waitlisted | withdrawn
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class AttendanceRecord:
-    id: int
-    activity_id: int
-    user_id: int
-    checked_in_at: datetime | None
-    checked_out_at: datetime | None
-    walk_in: bool
-    no_show: bool
-    method: str
-    removed_at: datetime | None
-
-    @property
-    def present(self) -> bool:
-        """Counts as attended: checked in, not marked a no-show, not removed by the organiser."""
-        return self.checked_in_at is not None and not self.no_show and self.removed_at is None
-
 
 _ACTIVITY = ("a.id, a.code, a.org_id, a.title, a.category, a.starts_at, a.ends_at, a.place, a.latitude,"
              " a.longitude, a.radius_m, a.slots, a.expected_served, a.served_confirmed, a.counts_as_deed,"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.model.organisation import Binding, ChatRecord
 from storage.db import Database, Row, to_db_time
-from storage.models import Binding, ChatRecord
 
 _COLUMNS = "id, chat_id, title, type, active, binding, org_id"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from bot.model.organisation import Conversation
 from storage.db import Database, to_db_time
-from storage.models import Conversation
 
 
 class ConversationRepository:

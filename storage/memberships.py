@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.model.organisation import Handover, JoinRequest, Membership, Role
 from storage.db import Database, Row, from_db_time, to_db_time
-from storage.models import Handover, JoinRequest, Membership, Role
 
 _MEMBERSHIP = "id, org_id, user_id, role, started_at, ended_at, end_reason"
 _REQUEST = "id, org_id, user_id, status, created_at, decided_by"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.model.organisation import Organisation, OrgKind
 from storage.db import Database, Row, from_db_time, to_db_time
-from storage.models import Organisation, OrgKind
 
 _COLUMNS = "id, name, kind, parent_id, deeds_quota, archived_at, created_at"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.model.organisation import Person
 from storage.db import Database, Row, to_db_time
-from storage.models import Person
 
 _COLUMNS = ("user_id, display_name, username, real_name, phone, language, telegram_language,"
             " promoted_admin, started_at")

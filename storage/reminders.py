@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.model.reminder import ReminderRecord
 from storage.db import Database, Row, from_db_time, to_db_time
 
 _COLUMNS = ("id, subject_key, target_kind, target_id, text, content_kind, schedule, urgent, state,"
             " next_due_at, created_by")
 
-
-@dataclass(frozen=True)
-class ReminderRecord:
-    id: int
-    subject_key: str | None
-    target_kind: str
-    target_id: int | None
-    text: str
-    content_kind: str
-    schedule: dict
-    urgent: bool
-    state: str
-    next_due_at: datetime | None
-    created_by: int | None
 
 
 def _reminder(row: Row) -> ReminderRecord:

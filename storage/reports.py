@@ -7,37 +7,18 @@ queries. Times are compared as the stored UTC text ('YYYY-MM-DDTHH:MM:SSZ' sorts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.model.report import (
+    ActivitySheetRow,
+    AttendanceSheetRow,
+    Deed,
+    DeedCandidate,
+    DeedSheetRow,
+    PresentRow,
+    WishSheetRow,
+)
 from storage.db import Database, Row, from_db_time, to_db_time
-
-
-@dataclass(frozen=True)
-class Deed:
-    id: int
-    org_id: int
-    title: str
-    done_on: date
-    activity_id: int | None
-    evidence_file_id: str | None
-    note: str | None
-    created_by: int
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class PresentRow:
-    """One attendance that counts (checked in, not a no-show, not removed) at a counted activity."""
-
-    org_id: int
-    activity_id: int
-    user_id: int
-    starts_at: str       # stored UTC text; the caller parses what it needs
-    ends_at: str
-    checked_in_at: str
-    checked_out_at: str | None
-
 
 _DEED = "id, org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at"
 # A claim still being fulfilled (claimed or purchased): past its deadline it is overdue.
@@ -181,78 +162,6 @@ class ReportRepository:
         return {row["org"]: (row["n"], row["on_time"] or 0) for row in rows}
 
 
-# ---- row-level reads behind the exports and the charts (part R) ------------------------------------
-@dataclass(frozen=True)
-class ActivitySheetRow:
-    id: int
-    code: str | None
-    org_id: int
-    org_name: str
-    title: str
-    category: str
-    starts_at: str        # stored UTC text; the caller converts to the local zone
-    ends_at: str
-    place: str
-    state: str
-    slots: int
-    expected_served: int
-    served_confirmed: int | None
-    counts_as_deed: bool
-    person_times: int     # attendances that count (the `present` rule)
-
-
-@dataclass(frozen=True)
-class AttendanceSheetRow:
-    activity_id: int
-    code: str | None
-    title: str
-    org_name: str
-    starts_at: str
-    ends_at: str
-    user_id: int
-    display_name: str
-    checked_in_at: str | None
-    checked_out_at: str | None
-    walk_in: bool
-    no_show: bool
-    removed: bool
-    method: str
-
-
-@dataclass(frozen=True)
-class WishSheetRow:
-    """Public fields of a wish, with the organisations' names."""
-
-    id: int
-    alias: str
-    grade: str
-    text: str
-    category: str
-    value_yuan: int
-    status: str
-    consent: bool
-    collector_org_id: int
-    collector_name: str
-    claimed_by_org: int | None
-    claimer_name: str | None
-    claimed_by_user: int | None
-    created_at: str
-    claimed_at: str | None
-    deadline: str | None
-    delivered_at: str | None
-    confirmed_at: str | None
-
-
-@dataclass(frozen=True)
-class DeedSheetRow:
-    id: int
-    org_name: str
-    title: str
-    done_on: str
-    activity_code: str | None
-    has_evidence: bool
-    note: str | None
-
 
 _PRESENT = "t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NULL"
 
@@ -348,15 +257,6 @@ class DetailRepository:
         )
         return {row["status"]: row["n"] for row in rows}, sum(row["late"] or 0 for row in rows)
 
-
-@dataclass(frozen=True)
-class DeedCandidate:
-    """An ended, not cancelled activity marked as a deed that has no deed yet."""
-
-    activity_id: int
-    code: str
-    title: str
-    starts_at: datetime
 
 
 class DeedCandidateRepository:

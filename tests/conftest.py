@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from bot.emulator import FakeTelegram
+from bot.practice.emulator import FakeTelegram
 from tests.harness import FakeClock, Harness, test_config
 
 

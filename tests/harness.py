@@ -9,11 +9,11 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application
 
-from bot.application import build_application, on_shutdown, on_startup, on_stop
-from bot.config import Config, StorageConfig, TelegramConfig
-from bot.errors import DomainError
+from bot.domain.config import Config, StorageConfig, TelegramConfig
+from bot.domain.errors import DomainError
+from bot.practice.emulator import FakeRequest, FakeTelegram, UserClient
+from bot.runtime.application import build_application, on_shutdown, on_startup, on_stop
 from handlers.callback_data import CallbackDataError
-from bot.emulator import FakeRequest, FakeTelegram, UserClient
 
 COUNTY_ADMIN_ID = 100001
 TOKEN = "123456:TEST-TOKEN"

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.activities import ActivityDraft, Category, Place
+from bot.domain.activities import ActivityDraft
+from bot.model.activity import Category, Place
+from bot.model.organisation import OrgKind
 from handlers.activities import SIGNUP, publish, send_due_summaries, start_activity_jobs
 from handlers.live_message import flush_refreshes
-from storage.models import OrgKind
 from tests.harness import COUNTY_ADMIN_ID
 
 LI = 300001          # the township's org admin, who organises

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.activities import ActivityDraft, Category, Place
-from bot.attendance import AttendanceService, distance_m
-from bot.config import ActivitiesConfig
-from bot.errors import DomainError, PermissionDenied
+from bot.domain.activities import ActivityDraft
+from bot.domain.attendance import AttendanceService, distance_m
+from bot.domain.config import ActivitiesConfig
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.model.activity import Category, Place
+from bot.model.organisation import OrgKind
 from handlers.i18n import translate
-from storage.models import OrgKind
 from tests.harness import COUNTY_ADMIN_ID
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -13,11 +13,12 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from bot.auction import LotSelection, SessionDraft
-from bot.wishes import PrivateDetails, WishCategory, WishDraft, WishStatus
+from bot.domain.auction import LotSelection, SessionDraft
+from bot.domain.wishes import WishDraft
+from bot.model.organisation import OrgKind, Role
+from bot.model.wish import PrivateDetails, WishCategory, WishStatus
 from handlers.auction import CLAIM, auction_tick, settle
 from handlers.live_message import flush_refreshes
-from storage.models import OrgKind, Role
 from tests.harness import COUNTY_ADMIN_ID
 
 HUB = -1009000

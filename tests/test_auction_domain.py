@@ -19,18 +19,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.auction import (
-    LotFilter,
-    LotSelection,
-    SessionDraft,
-    subject_keys,
-)
-from bot.errors import DomainError, PermissionDenied
-from bot.wishes import WishCategory, WishDraft, WishStatus
+from bot.domain.auction import LotSelection, SessionDraft, subject_keys
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.wishes import WishDraft
+from bot.model.auction import LotFilter
+from bot.model.organisation import Binding, OrgKind, Role
+from bot.model.wish import WishCategory, WishStatus
 from handlers.i18n import Translator, catalog, placeholders, translate
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
-from storage.models import Binding, OrgKind, Role
 from storage.reminders import ReminderRepository
 from tests.harness import COUNTY_ADMIN_ID
 from tests.test_wishes_domain import (  # the same county as the wish registry's tests
@@ -505,7 +502,7 @@ async def test_the_warm_up_at_the_start_leaves_nothing_for_the_first_taps_to_rea
 async def test_a_batch_of_claims_is_judged_in_order_by_the_database(county):
     """The repository alone, without the in-memory mirror: two claims on one wish in one batch,
     the first wins; the caps count the claims made earlier in the same batch."""
-    from storage.auction import ClaimRequest
+    from bot.model.auction import ClaimRequest
 
     lots = await county.add_wishes(3)
     session = await county.live(cap_per_org=2)
@@ -747,7 +744,7 @@ async def test_a_close_waits_for_the_claims_under_way_and_refuses_new_ones(count
 
 # ---- messages ------------------------------------------------------------------------------------
 def test_every_refusal_and_reminder_has_a_message_in_both_languages():
-    source = Path("bot/auction.py").read_text(encoding="utf-8")
+    source = Path("bot/domain/auction.py").read_text(encoding="utf-8")
     raised = set(re.findall(r'(?:DomainError|PermissionDenied)\(\s*"(auction\.[a-z_0-9]+)"', source))
     assert len(raised) > 10
     keys = set(re.findall(r'"(auction\.(?:err|reminder)_[a-z_0-9]+)"', source))

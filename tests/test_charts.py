@@ -9,8 +9,8 @@ import warnings
 import pytest
 from PIL import Image
 
-from bot import charts
-from bot.charts import (
+from bot.domain import charts
+from bot.domain.charts import (
     ChartData,
     ChartSource,
     DeedBar,
@@ -19,8 +19,8 @@ from bot.charts import (
     pick_deeds,
     render_all,
 )
-from bot.errors import DomainError
-from bot.stats import Period
+from bot.domain.errors import DomainError
+from bot.domain.stats import Period
 from handlers.i18n import Translator, catalog
 from storage.reports import DetailRepository
 from tests.test_stats_domain import SH, County, arrange_year

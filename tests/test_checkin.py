@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.activities import Place
+from bot.model.activity import Place
 from tests.test_activities import GROUP, arranged, sign_up, township, volunteer
 
 # 第一村村委会 and points around it; 0.001° of latitude is about 111 m.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, parse_config
+from bot.domain.config import ConfigError, parse_config
 
 
 def test_defaults_and_environment_token_wins():

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.activities import ActivityDraft, Category, Place
-from bot.config import ConfigError, parse_config
-from bot.deeds import BEHIND_SUBJECT
-from storage.models import OrgKind, Role
+from bot.domain.activities import ActivityDraft
+from bot.domain.config import ConfigError, parse_config
+from bot.domain.deeds import BEHIND_SUBJECT
+from bot.model.activity import Category, Place
+from bot.model.organisation import OrgKind, Role
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness
 from tests.harness import test_config as config_for
 
@@ -301,7 +302,7 @@ async def test_behind_pace_reminders_go_once_to_the_right_chats(summer):
 async def test_behind_pace_reminders_can_be_switched_off(tmp_path, fake):
     from dataclasses import replace
 
-    from bot.config import DeedsConfig
+    from bot.domain.config import DeedsConfig
 
     config = replace(config_for(tmp_path), deeds=DeedsConfig(behind_reminders=""))
     harness = Harness(config, fake, FakeClock(local(2026, 6, 30, 10)))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import FakeTelegram, serve
+from bot.practice.emulator import FakeTelegram, serve
 
 ADMIN = 100001
 HUB = -1009
@@ -99,10 +99,10 @@ def seed_hub_reminder(db_path: Path, due_in_seconds: float) -> None:
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from bot.schedule_grammar import Schedule
+    from bot.domain.schedule_grammar import Schedule
+    from bot.model.organisation import Binding
     from storage.chats import ChatRepository
     from storage.db import Database
-    from storage.models import Binding
     from storage.reminders import ReminderRepository
 
     async def seed() -> None:

@@ -10,11 +10,12 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from bot.errors import PermissionDenied
-from bot.exports import ExportService, build_workbook
-from bot.xlsx import XlsxWriter
-from bot.stats import Period
-from bot.wishes import PrivateDetails, WishCategory, WishDraft
+from bot.domain.errors import PermissionDenied
+from bot.domain.exports import ExportService, build_workbook
+from bot.domain.stats import Period
+from bot.domain.wishes import WishDraft
+from bot.domain.xlsx import XlsxWriter
+from bot.model.wish import PrivateDetails, WishCategory
 from handlers.i18n import Translator
 from tests.harness import COUNTY_ADMIN_ID
 from tests.test_stats_domain import DONOR, LI, TEACHER, County, arrange_year, at, local

@@ -17,10 +17,16 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    RetryAfter,
+)
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.emulator import FakeRequest, FakeTelegram, UserClient, serve
+from bot.practice.emulator import FakeRequest, FakeTelegram, UserClient, serve
 
 TOKEN = "123:ABC"
 ALICE, BOB, CAROL = 1001, 1002, 1003

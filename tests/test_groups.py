@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.models import Binding, OrgKind
+from bot.model.organisation import Binding, OrgKind
 from tests.harness import COUNTY_ADMIN_ID
 
 HUB = -1001

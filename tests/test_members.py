@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage.models import OrgKind, Role
+from bot.model.organisation import OrgKind, Role
 from tests.harness import COUNTY_ADMIN_ID
 
 ORG = "县教育局团委"

@@ -8,7 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from bot.org_import import (
+from bot.domain.org_import import (
     HEADERS,
     KIND_LABELS,
     MAX_BYTES,
@@ -21,7 +21,7 @@ from bot.org_import import (
     parse_kind,
     parse_org_file,
 )
-from storage.models import OrgKind
+from bot.model.organisation import OrgKind
 
 HEADER = list(HEADERS)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.org_import import parse_org_file
-from storage.models import OrgKind
+from bot.domain.org_import import parse_org_file
+from bot.model.organisation import OrgKind
 
 REFUSED = "只有团县委管理员可以这样做"
 NOT_WAITING = "我没有在等待输入"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.models import OrgKind
+from bot.model.organisation import OrgKind
 from tests.harness import COUNTY_ADMIN_ID
 
 

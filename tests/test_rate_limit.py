@@ -17,9 +17,9 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bot.rate_limit import FairRateLimiter, retry_after_seconds
-from bot.emulator import FakeRequest, FakeTelegram
-from bot.emulator import core as fake_core
+from bot.practice.emulator import FakeRequest, FakeTelegram
+from bot.practice.emulator import core as fake_core
+from bot.runtime.rate_limit import FairRateLimiter, retry_after_seconds
 
 TOKEN = "123:ABC"
 GROUP_A, GROUP_B = -100, -101
@@ -99,7 +99,7 @@ async def test_a_429_delays_only_its_own_chat(monkeypatch, caplog) -> None:
     fake.add_group(GROUP_B, "别的群")
     _fill_group_window(fake, GROUP_A)
     bot = await _bot(fake, FairRateLimiter())
-    caplog.set_level(logging.INFO, logger="bot.rate_limit")
+    caplog.set_level(logging.INFO, logger="bot.runtime.rate_limit")
 
     started = time.monotonic()
     first_a = asyncio.create_task(_sent_at(bot.send_message(GROUP_A, "A1"), started))

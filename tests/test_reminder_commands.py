@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.schedule_grammar import parse_schedule
-from storage.models import OrgKind
+from bot.domain.schedule_grammar import parse_schedule
+from bot.model.organisation import OrgKind
 from tests.harness import COUNTY_ADMIN_ID
 
 HUB, ORG_A, ORG_B = -1001, -2001, -2002

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.activities import ActivityDraft, Category, Place
-from bot.schedule_grammar import parse_schedule
-from storage.models import OrgKind
+from bot.domain.activities import ActivityDraft
+from bot.domain.schedule_grammar import parse_schedule
+from bot.model.activity import Category, Place
+from bot.model.organisation import OrgKind
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness
 from tests.harness import test_config as make_config
 
@@ -209,7 +210,7 @@ async def test_a_one_off_with_sub_second_time_is_sent_once_and_finishes(harness)
     """Stored times have whole seconds; a finer schedule time must not make the occurrence repeat."""
     from datetime import timedelta
 
-    from bot.schedule_grammar import Schedule
+    from bot.domain.schedule_grammar import Schedule
 
     await county_with_groups(harness)
     due = harness.clock.now() + timedelta(seconds=30, microseconds=500_000)

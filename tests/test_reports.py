@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from bot import charts
+from bot.domain import charts
 from handlers.reports import CHARTS, EXPORT
 from tests.harness import COUNTY_ADMIN_ID
 from tests.test_stats_domain import DONOR, LI, OUTSIDER, County, arrange_year

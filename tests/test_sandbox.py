@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.runtime import Sandbox, SandboxRefused
-from bot.sandbox.server import serve_page
+from bot.model.organisation import OrgKind
+from bot.practice.sandbox.runtime import Sandbox, SandboxRefused
+from bot.practice.sandbox.server import serve_page
 from storage.demo_seed import SANDBOX_APPLICATION_ID, application_id
-from storage.models import OrgKind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -329,7 +329,7 @@ async def _any_text(sandbox: Sandbox, chat_id: int, needle: str) -> bool:
 def test_the_clock_only_moves_forward():
     from datetime import UTC, datetime
 
-    from bot.sandbox.clock import SandboxClock
+    from bot.practice.sandbox.clock import SandboxClock
 
     clock = SandboxClock()
     moved = clock.jump_to(datetime.now(UTC) + timedelta(hours=5))
@@ -389,7 +389,7 @@ async def _count_bot(sandbox: Sandbox, chat_id: int, count: int) -> bool:
 
 
 def test_the_emulator_counts_a_groups_bot_messages_in_the_last_minute_without_refused_ones():
-    from bot.emulator import FakeTelegram
+    from bot.practice.emulator import FakeTelegram
 
     moment = [0.0]
     fake = FakeTelegram(monotonic=lambda: moment[0])

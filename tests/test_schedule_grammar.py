@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import DomainError
-from bot.schedule_grammar import (
+from bot.domain.errors import DomainError
+from bot.domain.schedule_grammar import (
     Schedule,
     describe,
     next_occurrence,

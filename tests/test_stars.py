@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ConfigError, StarsConfig, parse_config
-from bot.stars import RANKING_SUBJECT
-from storage.models import OrgKind, Role
+from bot.domain.config import ConfigError, StarsConfig, parse_config
+from bot.domain.stars import RANKING_SUBJECT
+from bot.model.organisation import OrgKind, Role
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness
 from tests.harness import test_config as config_for
 

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.activities import ActivityDraft, Category, Place
-from bot.config import StarsConfig
-from bot.deeds import due_by, is_behind
-from bot.errors import DomainError, PermissionDenied
-from bot.stars import (
+from bot.domain.activities import ActivityDraft
+from bot.domain.config import StarsConfig
+from bot.domain.deeds import due_by, is_behind
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.stars import (
     FACT_ACTIVITIES,
     FACT_DEEDS,
     FACT_OVERDUE,
@@ -35,10 +35,12 @@ from bot.stars import (
     rate_facts,
     scaled,
 )
-from bot.stats import OrgFacts, Period, parse_period
-from bot.wishes import WishCategory, WishDraft
+from bot.domain.stats import OrgFacts, Period, parse_period
+from bot.domain.wishes import WishDraft
+from bot.model.activity import Category, Place
+from bot.model.organisation import Organisation, OrgKind, Role
+from bot.model.wish import WishCategory
 from handlers.i18n import translate
-from storage.models import Organisation, OrgKind, Role
 from tests.harness import COUNTY_ADMIN_ID
 
 SH = ZoneInfo("Asia/Shanghai")

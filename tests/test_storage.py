@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from bot.cli import main
+from bot.model.organisation import OrgKind
 from storage.db import Database, split_statements
-from storage.models import OrgKind
 from storage.organisations import OrganisationRepository
 from tests.harness import FakeClock
 

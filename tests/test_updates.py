@@ -6,8 +6,8 @@ import asyncio
 
 from telegram import Update
 
-from bot.updates import PerSenderUpdateProcessor
-from bot.emulator import FakeTelegram
+from bot.practice.emulator import FakeTelegram
+from bot.runtime.updates import PerSenderUpdateProcessor
 
 
 def updates_from(fake: FakeTelegram, user_id: int, *texts_or_taps: str) -> list[Update]:

@@ -8,8 +8,8 @@ import io
 import openpyxl
 import pytest
 
-from bot.errors import PermissionDenied
-from bot.wish_import import (
+from bot.domain.errors import PermissionDenied
+from bot.domain.wish_import import (
     HEADERS,
     MAX_BYTES,
     ImportResult,
@@ -17,10 +17,11 @@ from bot.wish_import import (
     build_template_xlsx,
     parse_wish_file,
 )
-from bot.wishes import PrivateDetails, WishCategory, WishFilter, WishService, wish_key
+from bot.domain.wishes import WishService, wish_key
+from bot.model.organisation import OrgKind, Role
+from bot.model.wish import PrivateDetails, WishCategory, WishFilter
 from handlers.i18n import translate
 from storage.audit import AuditRepository
-from storage.models import OrgKind, Role
 from storage.wishes import WishRepository
 from tests.harness import COUNTY_ADMIN_ID
 

@@ -15,11 +15,12 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from bot.wish_import import HEADERS
-from bot.wishes import PrivateDetails, WishCategory, WishDraft, WishStatus
+from bot.domain.wish_import import HEADERS
+from bot.domain.wishes import WishDraft
+from bot.model.organisation import OrgKind, Role
+from bot.model.wish import PrivateDetails, WishCategory, WishStatus
 from handlers.wishes import send_overdue_digest, sync_deadline_reminders
 from storage.audit import AuditRepository
-from storage.models import OrgKind, Role
 from tests.harness import COUNTY_ADMIN_ID
 
 SCHOOL, OTHER_SCHOOL, DONOR_ORG = "县第一小学", "县第二小学", "县教育局团委"

@@ -18,19 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import DomainError, PermissionDenied
-from bot.wishes import (
-    PrivateDetails,
-    WishCategory,
-    WishDraft,
-    WishFilter,
-    WishService,
-    WishStatus,
-    parse_code,
-)
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.wishes import WishDraft, WishService, parse_code
+from bot.model.organisation import OrgKind, Role
+from bot.model.wish import PrivateDetails, WishCategory, WishFilter, WishStatus
 from handlers.i18n import catalog, placeholders, translate
 from storage.audit import AuditRepository
-from storage.models import OrgKind, Role
 from storage.wishes import WishRepository
 from tests.harness import COUNTY_ADMIN_ID
 
@@ -622,7 +615,7 @@ async def test_search_filters_and_pages(county):
 
 # ---- messages ------------------------------------------------------------------------------
 def test_every_refusal_the_service_raises_has_a_message_in_both_languages():
-    source = Path("bot/wishes.py").read_text(encoding="utf-8")
+    source = Path("bot/domain/wishes.py").read_text(encoding="utf-8")
     keys = set(re.findall(r'"(wishes\.[a-z_]+)"', source))
     assert len(keys) > 30
     for status in WishStatus:

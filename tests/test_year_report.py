@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import bench_report
-from bot.activities import Category
-from bot.year_report import YearReportService
+from bot.domain.year_report import YearReportService
+from bot.model.activity import Category
+from bot.practice.bench import report as bench_report
 from handlers.i18n import Translator
 from handlers.reports import report_text
 from tests.test_stats_domain import County, arrange_year

@@ -1,0 +1,386 @@
+"""Configuration: one TOML file, checked strictly, loaded into frozen dataclasses.
+
+Every problem becomes a `ConfigError` whose message is one line that names the key (or the
+line and column of a syntax error) and says how to fix it; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+CONFIG_ENV = "LEAGUE_BOT_CONFIG"
+DEFAULT_CONFIG_PATH = "config.toml"
+SUPPORTED_LANGUAGES = ("zh-Hans", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person editing the file."""
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    enabled: bool = False
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    url: str = ""
+    url_path: str = "telegram"
+    secret_token: str = ""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    rate_limit: bool = True
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = "data/league-bot.db"
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    grace_minutes: int = 60
+    quiet_start: str = "22:00"
+    quiet_end: str = "07:00"
+    weekly_digest: str = "every monday 9:00"
+
+
+@dataclass(frozen=True)
+class ActivitiesConfig:
+    checkin_opens_before_minutes: int = 30
+    checkin_closes_after_minutes: int = 30
+    credit_rounding_minutes: int = 15
+    credit_missing_checkout: bool = True
+
+
+@dataclass(frozen=True)
+class WishesConfig:
+    purge_after_days: int = 90
+
+
+@dataclass(frozen=True)
+class StarsConfig:
+    """Star ratings (bot/stars.py): weights of the facts (points out of their sum), yearly targets
+    (scaled to the period's length), and the score (0..100) each star from the second needs."""
+
+    weight_deeds: int = 25
+    weight_activities: int = 15
+    weight_person_times: int = 15
+    weight_served: int = 15
+    weight_wishes_on_time: int = 15
+    weight_overdue: int = 15
+    target_activities_per_year: int = 12
+    target_person_times_per_year: int = 120
+    target_served_per_year: int = 300
+    target_wishes_on_time_per_year: int = 10
+    two_stars: int = 20
+    three_stars: int = 40
+    four_stars: int = 60
+    five_stars: int = 80
+    # The monthly ranking posted to the hub: a recurring time in the reminder grammar, "" = off.
+    ranking: str = "每月1日 9:00"
+    ranking_top: int = 10
+
+
+# The numeric keys of [stars]; `ranking` is a schedule string.
+_STARS_NUMBERS = tuple(name for name in StarsConfig.__dataclass_fields__ if name != "ranking")
+
+
+@dataclass(frozen=True)
+class DeedsConfig:
+    """Behind-pace reminders (bot/deeds.py): when organisations behind their yearly deeds pace are
+    told, as a recurring time in the reminder grammar (default: 09:00 on 1 July and 1 October);
+    "" switches them off."""
+
+    behind_reminders: str = "cron 0 9 1 7,10 *"
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
+    wishes: WishesConfig = field(default_factory=WishesConfig)
+    stars: StarsConfig = field(default_factory=StarsConfig)
+    deeds: DeedsConfig = field(default_factory=DeedsConfig)
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh-Hans"
+    county_admins: tuple[int, ...] = ()
+    log_level: str = "INFO"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+# The schema: section -> key -> expected python type. Kept beside the dataclasses so that an
+# unknown key is reported with the closest known one.
+_SCHEMA: dict[str, dict[str, type]] = {
+    "": {"timezone": str, "language": str, "county_admins": list, "log_level": str},
+    "telegram": {"token": str, "base_url": str, "base_file_url": str, "rate_limit": bool},
+    "telegram.webhook": {
+        "enabled": bool,
+        "listen": str,
+        "port": int,
+        "url": str,
+        "url_path": str,
+        "secret_token": str,
+    },
+    "storage": {"path": str, "busy_timeout_ms": int},
+    "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
+    "activities": {"checkin_opens_before_minutes": int, "checkin_closes_after_minutes": int,
+                   "credit_rounding_minutes": int, "credit_missing_checkout": bool},
+    "wishes": {"purge_after_days": int},
+    "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
+    "deeds": {"behind_reminders": str},
+}
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+
+
+def _type_name(value: Any) -> str:
+    for python_type, name in ((bool, "true/false"), (int, "an integer"), (float, "a number"),
+                              (str, "a string"), (list, "a list"), (dict, "a table")):
+        if isinstance(value, python_type):
+            return name
+    return type(value).__name__
+
+
+def _check_section(section: str, table: dict[str, Any]) -> None:
+    known = _SCHEMA[section]
+    prefix = f"{section}." if section else ""
+    subsections = {name[len(prefix):] for name in _SCHEMA
+                   if name and name.startswith(prefix) and "." not in name[len(prefix):]}
+    for key, value in table.items():
+        dotted = f"{section}.{key}" if section else key
+        if key in subsections:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{dotted}: must be a table ([{dotted}]), got {_type_name(value)}")
+            _check_section(dotted, value)
+            continue
+        if key not in known:
+            candidates = list(known) + sorted(subsections)
+            close = difflib.get_close_matches(key, candidates, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(
+                f"{dotted}: unknown key{hint} Remove it, or see config.example.toml for every key"
+            )
+        expected = known[key]
+        # bool is a subclass of int in Python; TOML keeps them apart, and so do we.
+        wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        if wrong:
+            raise ConfigError(
+                f"{dotted}: must be {_TYPE_NAMES[expected]}, got {_type_name(value)}"
+                f" (for example: {dotted.split('.')[-1]} = {_example(expected)})"
+            )
+
+
+def _example(expected: type) -> str:
+    return {str: '"text"', int: "5000", bool: "true", list: "[123456789]"}[expected]
+
+
+def parse_config(text: str, *, source: str = "config", environ: dict[str, str] | None = None) -> Config:
+    """Parse and check configuration text; the token from the environment wins."""
+    environ = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: TOML syntax error: {error}. Fix that line, then try again") from None
+    _check_section("", raw)
+
+    telegram_raw = dict(raw.get("telegram", {}))
+    webhook = WebhookConfig(**telegram_raw.pop("webhook", {}))
+    token = environ.get(TOKEN_ENV) or telegram_raw.pop("token", "")
+    telegram_raw.pop("token", None)
+    telegram = TelegramConfig(token=token.strip(), webhook=webhook, **telegram_raw)
+    storage = StorageConfig(**raw.get("storage", {}))
+    reminders = RemindersConfig(**raw.get("reminders", {}))
+    activities = ActivitiesConfig(**raw.get("activities", {}))
+    wishes = WishesConfig(**raw.get("wishes", {}))
+    stars = StarsConfig(**raw.get("stars", {}))
+    deeds = DeedsConfig(**raw.get("deeds", {}))
+
+    admins = raw.get("county_admins", [])
+    for position, admin in enumerate(admins):
+        if isinstance(admin, bool) or not isinstance(admin, int):
+            raise ConfigError(
+                f"county_admins[{position}]: must be a Telegram user id (an integer), got "
+                f"{_type_name(admin)}; send /start to the bot and it tells you your id"
+            )
+    config = Config(
+        telegram=telegram,
+        storage=storage,
+        reminders=reminders,
+        activities=activities,
+        wishes=wishes,
+        stars=stars,
+        deeds=deeds,
+        timezone=raw.get("timezone", Config.timezone),
+        language=raw.get("language", Config.language),
+        county_admins=tuple(admins),
+        log_level=raw.get("log_level", Config.log_level).upper(),
+    )
+    _check_values(config)
+    return config
+
+
+def _check_values(config: Config) -> None:
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'timezone: unknown time zone "{config.timezone}"; use an IANA name such as "Asia/Shanghai"'
+        ) from None
+    if config.language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f'language: "{config.language}" is not supported; use one of {", ".join(SUPPORTED_LANGUAGES)}'
+        )
+    if config.log_level not in LOG_LEVELS:
+        raise ConfigError(f'log_level: "{config.log_level}" is not a level; use one of {", ".join(LOG_LEVELS)}')
+    if config.storage.busy_timeout_ms < 0:
+        raise ConfigError("storage.busy_timeout_ms: must not be negative (for example: busy_timeout_ms = 5000)")
+    quiet = (config.reminders.quiet_start, config.reminders.quiet_end)
+    if any(quiet) and not all(parse_clock(value) for value in quiet):
+        raise ConfigError(
+            'reminders.quiet_start/quiet_end: use 24-hour "HH:MM" for both (e.g. "22:00" and "07:00"),'
+            ' or "" for both to turn quiet hours off'
+        )
+    _check_digest_schedule(config)
+    checkin = config.activities
+    if min(checkin.checkin_opens_before_minutes, checkin.checkin_closes_after_minutes) < 0:
+        raise ConfigError("activities.checkin_*_minutes: must not be negative (for example: 30)")
+    if not 1 <= checkin.credit_rounding_minutes <= 60:
+        raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
+    if not 1 <= config.wishes.purge_after_days <= 3650:
+        raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
+    _check_stars(config.stars)
+    _check_ranking_and_pace_schedules(config)
+    if config.reminders.grace_minutes < 0:
+        raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
+    hook = config.telegram.webhook
+    if hook.enabled and not hook.url.startswith("https://"):
+        raise ConfigError(
+            "telegram.webhook.url: a webhook needs the public https:// address Telegram will call,"
+            ' for example url = "https://bot.example.org/telegram"'
+        )
+    if not 0 < hook.port < 65536:
+        raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
+
+
+def _check_stars(stars: StarsConfig) -> None:
+    weights = {name: value for name, value in vars(stars).items() if name.startswith("weight_")}
+    numbers = {name: getattr(stars, name) for name in _STARS_NUMBERS}
+    for name, value in numbers.items():
+        if value < 0:
+            raise ConfigError(f"stars.{name}: must not be negative (for example: {name} = 15)")
+    if sum(weights.values()) == 0:
+        raise ConfigError("stars.weight_*: at least one weight must be above 0 (for example: weight_deeds = 25)")
+    for name, value in numbers.items():
+        if name.startswith("target_") and value == 0:
+            raise ConfigError(f"stars.{name}: must be at least 1 (for example: {name} = 12)")
+    thresholds = (stars.two_stars, stars.three_stars, stars.four_stars, stars.five_stars)
+    if not 0 < thresholds[0] < thresholds[1] < thresholds[2] < thresholds[3] <= 100:
+        raise ConfigError(
+            "stars.two_stars/three_stars/four_stars/five_stars: must rise strictly between 1 and 100"
+            " (for example: 20, 40, 60, 80)"
+        )
+    if not 1 <= stars.ranking_top <= 50:
+        raise ConfigError("stars.ranking_top: must be 1 to 50 (for example: ranking_top = 10)")
+
+
+def _is_recurring(when: str, timezone: str) -> bool:
+    from datetime import UTC, datetime
+
+    from bot.domain.errors import DomainError
+    from bot.domain.schedule_grammar import parse_schedule
+
+    try:
+        schedule = parse_schedule(when, now=datetime.now(UTC), zone=ZoneInfo(timezone))
+    except DomainError:
+        return False
+    return schedule.recurring
+
+
+def _check_ranking_and_pace_schedules(config: Config) -> None:
+    when = config.stars.ranking
+    if when and not _is_recurring(when, config.timezone):
+        raise ConfigError(
+            f'stars.ranking: "{when}" is not a recurring time; write e.g. "每月1日 9:00"'
+            ' (or "every month on the 1st 9:00"), or "" to switch the monthly ranking off'
+        )
+    when = config.deeds.behind_reminders
+    if when and not _is_recurring(when, config.timezone):
+        raise ConfigError(
+            f'deeds.behind_reminders: "{when}" is not a recurring time; write e.g. "cron 0 9 1 7,10 *"'
+            ' (09:00 on 1 July and 1 October) or "每月1日 9:00", or "" to switch the reminders off'
+        )
+
+
+def _check_digest_schedule(config: Config) -> None:
+    from datetime import UTC, datetime
+
+    from bot.domain.errors import DomainError
+    from bot.domain.schedule_grammar import parse_schedule
+
+    when = config.reminders.weekly_digest
+    if not when:
+        return
+    try:
+        schedule = parse_schedule(when, now=datetime.now(UTC), zone=ZoneInfo(config.timezone))
+    except DomainError:
+        schedule = None
+    if schedule is None or not schedule.recurring:
+        raise ConfigError(
+            f'reminders.weekly_digest: "{when}" is not a recurring time; write e.g.'
+            ' "every monday 9:00" (or the same in Chinese), or "" to switch the digest off'
+        )
+
+
+def parse_clock(text: str) -> time | None:
+    """ "HH:MM" → time, or None when it is not one."""
+    try:
+        hours, minutes = text.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        return None
+
+
+def require_token(config: Config) -> None:
+    if not config.telegram.token:
+        raise ConfigError(
+            f"telegram.token: missing. Set the environment variable {TOKEN_ENV}=<token from @BotFather>"
+            ' or put token = "<token>" under [telegram] in the config file'
+        )
+
+
+def resolve_config_path(cli_path: str | None, environ: dict[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(cli_path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found. Copy config.example.toml to {path}, or pass --config PATH"
+            f" or set {CONFIG_ENV}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    return parse_config(text, source=str(path), environ=environ)

@@ -1,0 +1,248 @@
+"""The XLSX export of a period: one sheet each for activities, attendance, wishes, deeds, and the
+organisations with their stars.
+
+Two halves, so the bot keeps answering while a big workbook is written:
+- `ExportService.gather` (async): who may have it, the rows (one query per sheet, storage/
+  reports.py DetailRepository), the star ratings, and — only when asked for and allowed —
+  the children's private details, each read audited;
+- `build_workbook(data, labels)` (CPU, for asyncio.to_thread): the workbook streamed row by row
+  (bot/xlsx.py), headers and words from the `labels` translator, times as local-zone dates and
+  times (the configured zone; real Excel dates, not text), bytes out.
+
+Who gets what (bot/permissions.py):
+- the county (org_id None): county admins; one organisation: its members and county admins.
+  An organisation's export holds only its rows: its activities and their attendance, the wishes
+  it collected or claimed, its deeds, its own star rating.
+- private wish columns (child's real name, guardian's phone, address): only in one
+  organisation's export asked for by one of its members (`can_export_child_details`), and then
+  only for the wishes that person may see (`can_see_child_details`: the collector's members,
+  the claimer while fulfilling). Every such read goes through WishService.private_details,
+  which audits it ("wish.private_view"); the export itself is audited too ("report.export").
+
+Catalog keys raised: reports.err_county_only, reports.err_not_member, reports.err_private_refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.errors import PermissionDenied
+from bot.domain.stars import Rating, rate_facts
+from bot.domain.stats import OrgFacts, Period
+from bot.domain.xlsx import XlsxWriter
+from bot.model.report import (
+    ActivitySheetRow,
+    AttendanceSheetRow,
+    DeedSheetRow,
+    WishSheetRow,
+)
+from bot.model.wish import PrivateDetails
+from storage.reports import DetailRepository
+
+Labels = Callable[..., str]
+
+SHEETS = ("activities", "attendance", "wishes", "deeds", "orgs")
+_FULFILLING = ("claimed", "purchased", "delivered")
+_IN_PROGRESS = ("claimed", "purchased")
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "activities": ("code", "org", "title", "category", "starts", "ends", "place", "state", "slots",
+                   "person_times", "expected_served", "served_confirmed", "deed"),
+    "attendance": ("activity_code", "activity_title", "org", "volunteer", "user_id", "checked_in",
+                   "checked_out", "credited_minutes", "attendance_state", "walk_in"),
+    "wishes": ("wish_code", "alias", "grade", "wish", "wish_category", "value_yuan", "collector", "wish_status",
+               "claimer", "claimed_at", "deadline", "delivered_at", "confirmed_at", "overdue"),
+    "deeds": ("done_on", "org", "deed_title", "from_activity", "evidence", "note"),
+    "orgs": ("org", "kind", "quota", "deeds_done", "activities_count", "person_times", "served",
+             "wishes_on_time", "claims", "claims_overdue", "score", "stars"),
+}
+PRIVATE_COLUMNS = ("real_name", "guardian_phone", "address")
+WIDTHS = {"title": 28, "activity_title": 28, "wish": 28, "deed_title": 28, "org": 22, "collector": 22,
+          "claimer": 22, "place": 20, "note": 30, "address": 30, "volunteer": 16}
+
+
+@dataclass
+class ExportData:
+    period: Period
+    org_id: int | None
+    zone: ZoneInfo
+    now: datetime
+    activities: list[ActivitySheetRow]
+    attendance: list[tuple[AttendanceSheetRow, int]]            # with the credited minutes
+    wishes: list[WishSheetRow]
+    deeds: list[DeedSheetRow]
+    orgs: list[tuple[OrgFacts, Rating]]
+    include_private: bool = False
+    private: dict[int, PrivateDetails] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Span:
+    starts_at: datetime
+    ends_at: datetime
+
+
+def _utc(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class ExportService:
+    def __init__(self, details: DetailRepository, stats, stars, wishes, attendance, permissions, audit, clock,
+                 zone: ZoneInfo) -> None:
+        self.details = details
+        self.stats = stats            # bot.stats.StatsService
+        self.stars = stars            # bot.stars.StarsService (its settings)
+        self.wishes = wishes          # bot.wishes.WishService (private reads, audited)
+        self.attendance = attendance  # bot.attendance.AttendanceService (the credit rule)
+        self.permissions = permissions
+        self.audit = audit
+        self.clock = clock
+        self.zone = zone
+
+    @classmethod
+    def of(cls, services) -> ExportService:
+        """Built from the running bot's Services."""
+        from storage.audit import AuditRepository
+
+        return cls(DetailRepository(services.db), services.stats, services.stars, services.wishes,
+                   services.attendance, services.permissions, AuditRepository(services.db), services.clock,
+                   services.config.zone)
+
+    async def check(self, user_id: int, org_id: int | None, include_private: bool = False) -> None:
+        """Refuse before any work: the scope, then the private columns."""
+        if not await self.permissions.can_see_stats(user_id, org_id):
+            if org_id is None:
+                raise PermissionDenied("reports.err_county_only")
+            org = await self.stats.orgs.get(org_id)
+            raise PermissionDenied("reports.err_not_member", org=org.name)
+        if include_private and not await self.permissions.can_export_child_details(user_id, org_id):
+            raise PermissionDenied("reports.err_private_refused")
+
+    async def gather(self, user_id: int, period: Period, org_id: int | None = None,
+                     include_private: bool = False) -> ExportData:
+        await self.check(user_id, org_id, include_private)
+        start, before = period.bounds(self.zone)
+        now = self.clock.now()
+        attendance = [(row, self._credited(row)) for row in await self.details.attendance(start, before, org_id)]
+        facts = await self.stats.org_facts(period)
+        if org_id is not None:
+            facts = {key: value for key, value in facts.items() if key == org_id}
+        rated = [(fact, rate_facts(fact, period, self.stars.settings)) for fact in facts.values()]
+        rated.sort(key=lambda item: (-item[1].score, item[0].org.name))
+        data = ExportData(
+            period=period, org_id=org_id, zone=self.zone, now=now,
+            activities=await self.details.activities(start, before, org_id),
+            attendance=attendance,
+            wishes=await self.details.wishes(start, before, org_id),
+            deeds=await self.details.deeds(period.start, period.end, org_id),
+            orgs=rated, include_private=include_private,
+        )
+        if include_private:
+            data.private = await self._private(user_id, data.wishes)
+        subject = "report:county" if org_id is None else f"report:org:{org_id}"
+        await self.audit.record(now, user_id, "report.export", subject,
+                                start=period.start.isoformat(), end=period.end.isoformat(),
+                                private=include_private, private_wishes=len(data.private))
+        return data
+
+    async def _private(self, user_id: int, wishes: list[WishSheetRow]) -> dict[int, PrivateDetails]:
+        """The details of each wish this person may see; each read audited by the wish service."""
+        found: dict[int, PrivateDetails] = {}
+        for wish in wishes:
+            if not wish.consent:
+                continue
+            claimer = wish.claimed_by_user if wish.status in _FULFILLING else None
+            if not await self.permissions.can_see_child_details(user_id, wish.collector_org_id, claimed_by=claimer):
+                continue
+            details = await self.wishes.private_details(user_id, wish.id)
+            if details is not None and not details.empty:
+                found[wish.id] = details
+        return found
+
+    def _credited(self, row: AttendanceSheetRow) -> int:
+        if row.no_show or row.removed or row.checked_in_at is None:
+            return 0
+        span = _Span(_utc(row.starts_at), _utc(row.ends_at))
+        return self.attendance.credited_minutes(span, _utc(row.checked_in_at), _utc(row.checked_out_at))
+
+
+# ---- the workbook (CPU only) ----------------------------------------------------------------------
+def build_workbook(data: ExportData, labels: Labels) -> bytes:
+    """The XLSX bytes. Pure CPU over `data`: run it through asyncio.to_thread."""
+    zone = data.zone
+    cache: dict[str, datetime] = {}
+
+    def local(text: str | None) -> datetime | None:
+        """Stored UTC text → a local date and time without zone (what a spreadsheet shows)."""
+        if text is None:
+            return None
+        value = cache.get(text)
+        if value is None:
+            value = cache[text] = datetime.fromisoformat(text).astimezone(zone).replace(tzinfo=None)
+        return value
+
+    yes, no = labels("reports.yes"), labels("reports.no")
+    words: dict[str, str] = {}
+
+    def word(key: str) -> str:
+        text = words.get(key)
+        if text is None:
+            text = words[key] = labels(key)
+        return text
+
+    def headers(columns: tuple[str, ...]) -> tuple[list[str], list[float]]:
+        return [labels(f"reports.col_{column}") for column in columns], [WIDTHS.get(c, 14) for c in columns]
+
+    book = XlsxWriter()
+    with book.sheet(labels("reports.sheet_activities"), *headers(COLUMNS["activities"])) as sheet:
+        for row in data.activities:
+            sheet.row([
+                row.code, row.org_name, row.title, word(f"activities.category.{row.category}"),
+                local(row.starts_at), local(row.ends_at), row.place, word(f"reports.activity_state_{row.state}"),
+                row.slots, row.person_times, row.expected_served, row.served_confirmed,
+                yes if row.counts_as_deed else no,
+            ])
+
+    counted, no_show, removed = (word("reports.attendance_counted"), word("reports.attendance_no_show"),
+                                 word("reports.attendance_removed"))
+    with book.sheet(labels("reports.sheet_attendance"), *headers(COLUMNS["attendance"])) as sheet:
+        for row, minutes in data.attendance:
+            sheet.row([
+                row.code, row.title, row.org_name, row.display_name, row.user_id, local(row.checked_in_at),
+                local(row.checked_out_at), minutes, removed if row.removed else no_show if row.no_show else counted,
+                yes if row.walk_in else no,
+            ])
+
+    wish_columns = COLUMNS["wishes"] + (PRIVATE_COLUMNS if data.include_private else ())
+    now_text = data.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with book.sheet(labels("reports.sheet_wishes"), *headers(wish_columns)) as sheet:
+        for row in data.wishes:
+            overdue = row.status in _IN_PROGRESS and row.deadline is not None and row.deadline < now_text
+            values = [
+                f"W{row.id:04d}", row.alias, row.grade, row.text, word(f"wishes.category.{row.category}"),
+                row.value_yuan, row.collector_name, word(f"wishes.status.{row.status}"), row.claimer_name,
+                local(row.claimed_at), local(row.deadline), local(row.delivered_at), local(row.confirmed_at),
+                yes if overdue else no,
+            ]
+            if data.include_private:
+                details = data.private.get(row.id)
+                values += [details.real_name, details.guardian_phone, details.address] if details else []
+            sheet.row(values)
+
+    with book.sheet(labels("reports.sheet_deeds"), *headers(COLUMNS["deeds"])) as sheet:
+        for row in data.deeds:
+            sheet.row([date.fromisoformat(row.done_on), row.org_name, row.title, row.activity_code,
+                       yes if row.has_evidence else no, row.note])
+
+    with book.sheet(labels("reports.sheet_orgs"), *headers(COLUMNS["orgs"])) as sheet:
+        for facts, rating in data.orgs:
+            org = facts.org
+            sheet.row([
+                org.name, word(f"orgs.kind.{org.kind.value}"), org.deeds_quota, facts.deeds_done, facts.activities,
+                facts.person_times, facts.served, facts.fulfilled_on_time, facts.claims, facts.overdue,
+                rating.score, "★" * rating.stars + "☆" * (5 - rating.stars),
+            ])
+    return book.close()

@@ -1,0 +1,176 @@
+"""Organisations: create, edit, archive, import. County admins only."""
+
+from __future__ import annotations
+
+from bot.domain.clock import Clock
+from bot.domain.errors import DomainError, one_line
+from bot.domain.permissions import Permissions
+from bot.model.organisation import Organisation, OrgKind
+from storage.audit import AuditRepository
+from storage.db import Database
+from storage.organisations import OrganisationRepository
+
+MAX_NAME_LENGTH = 60
+MAX_QUOTA = 50
+_DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
+
+
+def default_quota(kind: OrgKind) -> int:
+    """Yearly deeds (实事): 3 for a county-level organisation, 1 for a township committee."""
+    return _DEFAULT_QUOTAS.get(kind, 0)
+
+
+def clean_name(text: str) -> str:
+    return one_line(text, max_length=MAX_NAME_LENGTH, empty_key="orgs.name_empty", too_long_key="orgs.name_too_long")
+
+
+def parse_quota(text: str) -> int:
+    try:
+        quota = int(text.strip())
+    except ValueError:
+        raise DomainError("orgs.quota_not_number", value=text.strip()[:20]) from None
+    if not 0 <= quota <= MAX_QUOTA:
+        raise DomainError("orgs.quota_out_of_range", value=quota, max=MAX_QUOTA)
+    return quota
+
+
+class OrganisationService:
+    def __init__(self, db: Database, orgs: OrganisationRepository, audit: AuditRepository,
+                 permissions: Permissions, clock: Clock) -> None:
+        self.db = db
+        self.orgs = orgs
+        self.audit = audit
+        self.permissions = permissions
+        self.clock = clock
+
+    async def get(self, org_id: int) -> Organisation:
+        org = await self.orgs.get(org_id)
+        if org is None:
+            raise DomainError("orgs.not_found")
+        return org
+
+    async def get_active(self, org_id: int) -> Organisation:
+        org = await self.get(org_id)
+        if not org.active:
+            raise DomainError("orgs.archived", name=org.name)
+        return org
+
+    async def list(self, *, include_archived: bool = False) -> list[Organisation]:
+        return await self.orgs.list(include_archived=include_archived)
+
+    async def search(self, text: str, *, limit: int = 20) -> list[Organisation]:
+        return await self._search(text, limit=limit, include_archived=False)
+
+    async def search_all(self, text: str, *, limit: int = 20) -> list[Organisation]:
+        """Like `search`, archived organisations included (to edit or restore them)."""
+        return await self._search(text, limit=limit, include_archived=True)
+
+    async def _search(self, text: str, *, limit: int, include_archived: bool) -> list[Organisation]:
+        needle = text.strip().lower()
+        found = [org for org in await self.orgs.list(include_archived=include_archived)
+                 if needle in org.name.lower()]
+        return found[:limit]
+
+    async def names(self) -> set[str]:
+        """Every organisation's name, archived ones included: an import may reuse none of them."""
+        return await self.orgs.names()
+
+    async def check_new_name(self, text: str, *, current_id: int | None = None) -> str:
+        name = clean_name(text)
+        existing = await self.orgs.by_name(name)
+        if existing is not None and existing.id != current_id:
+            raise DomainError("orgs.name_taken", name=name)
+        return name
+
+    async def create(self, actor_id: int, name: str, kind: OrgKind, parent_id: int | None,
+                     deeds_quota: int | None = None) -> Organisation:
+        await self.permissions.require_county_admin(actor_id)
+        async with self.db.transaction():
+            name = await self.check_new_name(name)
+            if parent_id is not None:
+                await self.get_active(parent_id)
+            quota = default_quota(kind) if deeds_quota is None else deeds_quota
+            org = await self.orgs.add(name, kind, parent_id, quota, self.clock.now())
+            await self.audit.record(self.clock.now(), actor_id, "org.create", f"org:{org.id}",
+                                    name=name, kind=kind.value, quota=quota)
+        return org
+
+    async def rename(self, actor_id: int, org_id: int, text: str) -> Organisation:
+        await self.permissions.require_county_admin(actor_id)
+        async with self.db.transaction():
+            org = await self.get(org_id)
+            name = await self.check_new_name(text, current_id=org_id)
+            await self.orgs.rename(org_id, name)
+            await self.audit.record(self.clock.now(), actor_id, "org.rename", f"org:{org_id}",
+                                    old=org.name, new=name)
+        return await self.get(org_id)
+
+    async def change_kind(self, actor_id: int, org_id: int, kind: OrgKind) -> Organisation:
+        await self.permissions.require_county_admin(actor_id)
+        async with self.db.transaction():
+            org = await self.get(org_id)
+            await self.orgs.set_kind(org_id, kind)
+            await self.audit.record(self.clock.now(), actor_id, "org.kind", f"org:{org_id}",
+                                    old=org.kind.value, new=kind.value)
+        return await self.get(org_id)
+
+    async def change_parent(self, actor_id: int, org_id: int, parent_id: int | None) -> Organisation:
+        await self.permissions.require_county_admin(actor_id)
+        async with self.db.transaction():
+            await self.get(org_id)
+            if parent_id is not None:
+                await self._refuse_cycle(org_id, parent_id)
+            await self.orgs.set_parent(org_id, parent_id)
+            await self.audit.record(self.clock.now(), actor_id, "org.parent", f"org:{org_id}", parent=parent_id)
+        return await self.get(org_id)
+
+    async def _refuse_cycle(self, org_id: int, parent_id: int) -> None:
+        ancestor: int | None = parent_id
+        while ancestor is not None:
+            if ancestor == org_id:
+                raise DomainError("orgs.parent_cycle")
+            ancestor = (await self.get(ancestor)).parent_id
+
+    async def change_quota(self, actor_id: int, org_id: int, quota: int) -> Organisation:
+        await self.permissions.require_county_admin(actor_id)
+        async with self.db.transaction():
+            org = await self.get(org_id)
+            await self.orgs.set_quota(org_id, quota)
+            await self.audit.record(self.clock.now(), actor_id, "org.quota", f"org:{org_id}",
+                                    old=org.deeds_quota, new=quota)
+        return await self.get(org_id)
+
+    async def set_archived(self, actor_id: int, org_id: int, archived: bool) -> Organisation:
+        """Archiving hides an organisation from pickers; its records and history stay."""
+        await self.permissions.require_county_admin(actor_id)
+        async with self.db.transaction():
+            await self.get(org_id)
+            await self.orgs.set_archived(org_id, self.clock.now() if archived else None)
+            await self.audit.record(self.clock.now(), actor_id, "org.archive" if archived else "org.restore",
+                                    f"org:{org_id}")
+        return await self.get(org_id)
+
+    async def import_rows(self, actor_id: int, rows) -> list[Organisation]:
+        """Insert validated import rows in one transaction, parents before children."""
+        await self.permissions.require_county_admin(actor_id)
+        created: dict[str, Organisation] = {}
+        async with self.db.transaction():
+            pending = list(rows)
+            while pending:
+                progressed = []
+                for row in pending:
+                    parent_id = None
+                    if row.parent_name:
+                        parent = created.get(row.parent_name) or await self.orgs.by_name(row.parent_name)
+                        if parent is None:
+                            continue  # its parent is a later row of the same file
+                        parent_id = parent.id
+                    created[row.name] = await self.orgs.add(
+                        row.name, row.kind, parent_id, row.deeds_quota, self.clock.now()
+                    )
+                    progressed.append(row)
+                if not progressed:
+                    raise DomainError("import.parent_cycle", value=pending[0].parent_name)
+                pending = [row for row in pending if row not in progressed]
+            await self.audit.record(self.clock.now(), actor_id, "org.import", "orgs", count=len(created))
+        return list(created.values())

@@ -1,0 +1,314 @@
+"""Persistent reminders and the exactly-once delivery of each occurrence.
+
+The database is the only truth: the in-memory job is a wake-up call that runs `deliver_due`,
+which looks up what is due. Delivery rule, in order, per occurrence:
+
+1. the occurrence is claimed (a row with a unique (reminder, due time)) before anything is sent;
+2. each chat's delivery is recorded as 'sending' before the send, and finished after it;
+3. after a crash, an occurrence is resumed for the chats with no record only; a chat whose
+   record says 'sending' is never sent again (the message may have arrived), so no chat gets an
+   occurrence twice; at worst one chat misses it, and the record says so.
+
+An occurrence found late (the bot was down) is sent once, marked late, if it is less than the
+grace period late; older ones are recorded as skipped and logged. Non-urgent occurrences due in
+the quiet hours are sent when the quiet hours end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.clock import Clock
+from bot.domain.errors import DomainError
+from bot.domain.permissions import Permissions
+from bot.domain.schedule_grammar import Schedule, next_occurrence, parse_schedule
+from bot.model.organisation import ChatRecord
+from bot.model.reminder import ReminderRecord
+from storage.chats import ChatRepository
+from storage.db import Database
+from storage.reminders import ReminderRepository
+
+log = logging.getLogger(__name__)
+
+TARGETS = ("chat", "hub", "all_groups", "person")
+MAX_TEXT = 3500
+LATE_AFTER = timedelta(minutes=2)
+_EPSILON = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+    def contains(self, local: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def release(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """The moment itself, or the end of the quiet period it falls in."""
+        local = moment.astimezone(zone)
+        if not self.contains(local.time()):
+            return moment
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(moment.tzinfo)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the transport made of one send: 'sent', 'chat_gone', 'migrated' (with new id), 'failed'."""
+
+    status: str
+    message_id: int | None = None
+    new_chat_id: int | None = None
+    detail: str | None = None
+
+
+# (chat id, the reminder, whether it is late) → what happened. The transport renders the text:
+# a plain reminder's own words, or the weekly digest for that chat.
+Sender = Callable[[int, "ReminderRecord", bool], Awaitable[SendResult]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reminder_id: int
+    due_at: datetime
+    outcome: str  # sent | late | skipped
+    deliveries: dict[int, str]
+
+
+class ReminderService:
+    def __init__(self, db: Database, reminders: ReminderRepository, chats: ChatRepository,
+                 permissions: Permissions, clock: Clock, zone: ZoneInfo, *, grace: timedelta,
+                 quiet: QuietHours | None, concurrency: int = 64) -> None:
+        self.db = db
+        self.reminders = reminders
+        self.chats = chats
+        self.permissions = permissions
+        self.clock = clock
+        self.zone = zone
+        self.grace = grace
+        self.quiet = quiet
+        self.concurrency = concurrency
+        # System reminders whose recipients are computed when an occurrence is due (e.g. the
+        # organisations behind their deeds pace), by subject key; the record's target is ignored.
+        self.audiences: dict[str, Callable[[ReminderRecord], Awaitable[list[int]]]] = {}
+
+    # ---- creating and changing ----------------------------------------------------------
+    def first_due(self, schedule: Schedule) -> datetime | None:
+        return next_occurrence(schedule, after=self.clock.now() - timedelta(seconds=1), zone=self.zone)
+
+    async def _check_target(self, actor_id: int, target_kind: str, target_id: int | None) -> None:
+        if target_kind not in TARGETS:
+            raise DomainError("reminders.bad_target")
+        if await self.permissions.is_county_admin(actor_id):
+            return
+        if target_kind == "person" and target_id == actor_id:
+            return
+        if target_kind == "chat" and target_id is not None:
+            chat = await self.chats.by_id(target_id)
+            if chat is not None and chat.org_id is not None and \
+                    await self.permissions.is_org_admin(actor_id, chat.org_id):
+                return
+        raise DomainError("reminders.target_denied")
+
+    async def create(self, actor_id: int, target_kind: str, target_id: int | None, text: str,
+                     schedule: Schedule, *, urgent: bool = False) -> ReminderRecord:
+        text = text.strip()
+        if not text or len(text) > MAX_TEXT:
+            raise DomainError("reminders.bad_text", max=MAX_TEXT)
+        await self._check_target(actor_id, target_kind, target_id)
+        due = self.first_due(schedule)
+        if due is None:
+            raise DomainError("reminders.no_future_occurrence")
+        return await self.reminders.add(
+            subject_key=None, target_kind=target_kind, target_id=target_id, text=text,
+            schedule=schedule.to_json(), urgent=urgent, next_due_at=due, created_by=actor_id, now=self.clock.now(),
+        )
+
+    async def set_for_subject(self, subject_key: str, target_kind: str, target_id: int | None, text: str,
+                              schedule: Schedule, *, urgent: bool = False,
+                              content_kind: str = "text") -> ReminderRecord | None:
+        """System reminders (activity start, auction opening…): one per subject, replaced on change."""
+        due = self.first_due(schedule)
+        async with self.db.transaction():
+            existing = await self.reminders.by_subject(subject_key)
+            if due is None:
+                if existing is not None:
+                    await self.reminders.set_state(existing.id, "deleted", None)
+                return None
+            if existing is None:
+                return await self.reminders.add(
+                    subject_key=subject_key, target_kind=target_kind, target_id=target_id, text=text,
+                    schedule=schedule.to_json(), urgent=urgent, next_due_at=due, created_by=None,
+                    now=self.clock.now(), content_kind=content_kind,
+                )
+            if existing.schedule == schedule.to_json() and existing.text == text and \
+                    (existing.target_kind, existing.target_id, existing.urgent) == (target_kind, target_id, urgent):
+                return existing  # unchanged: keep its place in the schedule
+            await self.reminders.replace_content(existing.id, target_kind=target_kind, target_id=target_id,
+                                                 text=text, schedule=schedule.to_json(), urgent=urgent,
+                                                 next_due_at=due)
+            return await self.reminders.get(existing.id)
+
+    async def keep_weekly_digest(self, when: str) -> None:
+        """The digest is a system reminder to all groups; "" in the configuration switches it off."""
+        from bot.domain.digest import SUBJECT
+
+        if not when:
+            await self.cancel_subject(SUBJECT)
+            return
+        schedule = parse_schedule(when, now=self.clock.now(), zone=self.zone)
+        await self.set_for_subject(SUBJECT, "all_groups", None, "", schedule, content_kind="weekly_digest")
+
+    async def cancel_subject(self, subject_key: str) -> bool:
+        existing = await self.reminders.by_subject(subject_key)
+        if existing is None:
+            return False
+        await self.reminders.set_state(existing.id, "deleted", None)
+        return True
+
+    async def _owned(self, actor_id: int, reminder_id: int) -> ReminderRecord:
+        reminder = await self.reminders.get(reminder_id)
+        if reminder is None or reminder.state == "deleted" or reminder.subject_key is not None:
+            raise DomainError("reminders.not_found")
+        if reminder.created_by != actor_id and not await self.permissions.is_county_admin(actor_id):
+            raise DomainError("reminders.not_yours")
+        return reminder
+
+    async def pause(self, actor_id: int, reminder_id: int) -> ReminderRecord:
+        reminder = await self._owned(actor_id, reminder_id)
+        await self.reminders.set_state(reminder.id, "paused", reminder.next_due_at)
+        return await self.reminders.get(reminder.id)
+
+    async def resume(self, actor_id: int, reminder_id: int) -> ReminderRecord:
+        """Occurrences that fell in the pause are not sent: the next one from now on is."""
+        reminder = await self._owned(actor_id, reminder_id)
+        due = next_occurrence(Schedule.from_json(reminder.schedule), after=self.clock.now(), zone=self.zone)
+        await self.reminders.set_state(reminder.id, "active" if due else "finished", due)
+        return await self.reminders.get(reminder.id)
+
+    async def delete(self, actor_id: int, reminder_id: int) -> None:
+        reminder = await self._owned(actor_id, reminder_id)
+        await self.reminders.set_state(reminder.id, "deleted", None)
+
+    async def owned(self, actor_id: int, reminder_id: int) -> ReminderRecord:
+        """A reminder this person may change: its creator, or any county admin."""
+        return await self._owned(actor_id, reminder_id)
+
+    async def target_chat(self, record_id: int | None) -> ChatRecord | None:
+        """The chat a 'chat' reminder goes to, by its stable record id."""
+        return await self.chats.by_id(record_id)
+
+    async def visible_to(self, actor_id: int) -> list[ReminderRecord]:
+        if await self.permissions.is_county_admin(actor_id):
+            return await self.reminders.visible()
+        return await self.reminders.visible(created_by=actor_id)
+
+    # ---- when -----------------------------------------------------------------------------
+    def send_time(self, reminder: ReminderRecord) -> datetime:
+        due = reminder.next_due_at
+        if self.quiet is None or reminder.urgent:
+            return due
+        return self.quiet.release(due, self.zone)
+
+    def release_time(self, due: datetime, *, urgent: bool = False) -> datetime:
+        """When an occurrence due at `due` is sent: quiet hours hold back non-urgent ones."""
+        if self.quiet is None or urgent:
+            return due
+        return self.quiet.release(due, self.zone)
+
+    async def next_wake(self) -> datetime | None:
+        times = [self.send_time(r) for r in await self.reminders.active()]
+        return min(times) if times else None
+
+    # ---- delivering -------------------------------------------------------------------------
+    async def deliver_due(self, send: Sender) -> list[Outcome]:
+        """Send every occurrence whose send time has come; safe to call at any time, repeatedly."""
+        now = self.clock.now()
+        outcomes = []
+        for reminder in await self.reminders.active():
+            if self.send_time(reminder) <= now:
+                outcomes.append(await self._deliver_occurrence(reminder, send, now))
+        return outcomes
+
+    async def _deliver_occurrence(self, reminder: ReminderRecord, send: Sender, now: datetime) -> Outcome:
+        due = reminder.next_due_at
+        lateness = now - self.send_time(reminder)
+        if lateness > self.grace:
+            outcome = "skipped"
+            log.warning("reminder %s occurrence %s is %s late (grace %s): skipped",
+                        reminder.id, due.isoformat(), lateness, self.grace)
+        else:
+            outcome = "late" if lateness > LATE_AFTER else "sent"
+        occurrence_id = await self.reminders.claim_occurrence(reminder.id, due, "sending", now)
+        if occurrence_id is None:  # claimed before a crash: resume it, never repeat a chat
+            occurrence_id = await self.reminders.occurrence_id(reminder.id, due)
+        deliveries: dict[int, str] = {}
+        if outcome != "skipped":
+            deliveries = await self._fan_out(reminder, occurrence_id, send, late=outcome == "late")
+        await self.reminders.finish_occurrence(occurrence_id, outcome, self.clock.now())
+        await self._advance(reminder)
+        return Outcome(reminder.id, due, outcome, deliveries)
+
+    async def _advance(self, reminder: ReminderRecord) -> None:
+        schedule = Schedule.from_json(reminder.schedule)
+        # Stored times have whole seconds; step past the stored due time's whole second so that a
+        # schedule holding finer times can never yield the same occurrence again.
+        following = next_occurrence(schedule, after=reminder.next_due_at + timedelta(seconds=1) - _EPSILON,
+                                    zone=self.zone)
+        # A recurring reminder long overdue skips straight to its next future occurrence.
+        while following is not None and following < self.clock.now() - self.grace:
+            following = next_occurrence(schedule, after=following, zone=self.zone)
+        current = await self.reminders.get(reminder.id)
+        if current is None or current.state != "active":
+            return
+        await self.reminders.set_state(reminder.id, "active" if following else "finished", following)
+
+    async def targets(self, reminder: ReminderRecord) -> list[int]:
+        audience = self.audiences.get(reminder.subject_key or "")
+        if audience is not None:
+            return await audience(reminder)
+        if reminder.target_kind == "person":
+            return [reminder.target_id]
+        if reminder.target_kind == "hub":
+            hub = await self.chats.hub()
+            return [hub.chat_id] if hub and hub.active else []
+        if reminder.target_kind == "all_groups":
+            return [chat.chat_id for chat in await self.chats.bound() if chat.active]
+        chat = await self.chats.by_id(reminder.target_id)
+        return [chat.chat_id] if chat and chat.active else []
+
+    async def _fan_out(self, reminder: ReminderRecord, occurrence_id: int, send: Sender, *,
+                       late: bool) -> dict[int, str]:
+        already = await self.reminders.delivered_chats(occurrence_id)
+        pending = [chat_id for chat_id in await self.targets(reminder) if chat_id not in already]
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one(chat_id: int) -> None:
+            async with limit:
+                await self._deliver_to(occurrence_id, chat_id, reminder, late, send)
+
+        await asyncio.gather(*(one(chat_id) for chat_id in pending))
+        return await self.reminders.deliveries(occurrence_id)
+
+    async def _deliver_to(self, occurrence_id: int, chat_id: int, reminder: ReminderRecord, late: bool,
+                          send: Sender) -> None:
+        if not await self.reminders.start_delivery(occurrence_id, chat_id, self.clock.now()):
+            return
+        result = await send(chat_id, reminder, late)
+        if result.status == "migrated" and result.new_chat_id is not None:
+            await self.chats.migrate(chat_id, result.new_chat_id, self.clock.now())
+            result = await send(result.new_chat_id, reminder, late)
+        elif result.status == "chat_gone":
+            await self.chats.set_active(chat_id, False, self.clock.now())
+        await self.reminders.finish_delivery(occurrence_id, chat_id, result.status, result.message_id,
+                                             result.detail, self.clock.now())

@@ -1,0 +1,137 @@
+"""The domain services of one running bot, opened and closed with the application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain.activities import ActivityService
+from bot.domain.attendance import AttendanceService
+from bot.domain.auction import AuctionService
+from bot.domain.clock import Clock
+from bot.domain.config import Config, parse_clock
+from bot.domain.deeds import BEHIND_SUBJECT, DeedService, PaceReminders
+from bot.domain.digest import (
+    ActivitySource,
+    AuctionSource,
+    ReminderSource,
+    WeeklyDigest,
+    WishDeadlineSource,
+)
+from bot.domain.groups import GroupService
+from bot.domain.membership import MembershipService
+from bot.domain.orgs import OrganisationService
+from bot.domain.people import PeopleService
+from bot.domain.permissions import Permissions
+from bot.domain.reminders import QuietHours, ReminderService
+from bot.domain.stars import StarsService, keep_monthly_ranking
+from bot.domain.stats import StatsService
+from bot.domain.wishes import WishService
+from storage.activities import ActivityRepository
+from storage.auction import AuctionRepository
+from storage.audit import AuditRepository
+from storage.chats import ChatRepository
+from storage.conversations import ConversationRepository
+from storage.db import Database
+from storage.memberships import MembershipRepository
+from storage.organisations import OrganisationRepository
+from storage.people import PeopleRepository
+from storage.reminders import ReminderRepository
+from storage.reports import DeedRepository, ReportRepository
+from storage.wishes import WishRepository
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Clock
+    db: Database
+    permissions: Permissions
+    people: PeopleService
+    orgs: OrganisationService
+    membership: MembershipService
+    groups: GroupService
+    conversations: ConversationRepository
+    reminders: ReminderService
+    digest: WeeklyDigest
+    activities: ActivityService
+    attendance: AttendanceService
+    wishes: WishService
+    auction: AuctionService
+    deeds: DeedService
+    stats: StatsService
+    stars: StarsService
+    pace: PaceReminders
+
+    @classmethod
+    def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
+        people_repo = PeopleRepository(db)
+        membership_repo = MembershipRepository(db)
+        audit = AuditRepository(db)
+        permissions = Permissions(config.county_admins, people_repo, membership_repo)
+        orgs = OrganisationService(db, OrganisationRepository(db), audit, permissions, clock)
+        chats = ChatRepository(db)
+        reminder_repo = ReminderRepository(db)
+        settings = config.reminders
+        quiet = None
+        if settings.quiet_start and settings.quiet_end:
+            quiet = QuietHours(parse_clock(settings.quiet_start), parse_clock(settings.quiet_end))
+        reminders = ReminderService(db, reminder_repo, chats, permissions, clock, config.zone,
+                                    grace=timedelta(minutes=settings.grace_minutes), quiet=quiet)
+        activity_repo = ActivityRepository(db)
+        activities = ActivityService(db, activity_repo, orgs, chats, reminders, permissions, audit, clock,
+                                     config.zone, config.activities,
+                                     render_reminder=_plain_text_renderer(config.language))
+        wishes = WishService(db, WishRepository(db), orgs, audit, permissions, clock,
+                             purge_after=timedelta(days=config.wishes.purge_after_days))
+        auction = AuctionService(db, AuctionRepository(db), wishes, orgs, chats, reminders, permissions, audit,
+                                 clock, config.zone, render_reminder=_plain_text_renderer(config.language))
+        attendance = AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities)
+        deed_repo = DeedRepository(db)
+        deeds = DeedService(db, deed_repo, activities, orgs, permissions, audit, clock, config.zone)
+        stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
+        pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
+        reminders.audiences[BEHIND_SUBJECT] = pace.audience
+        return cls(
+            config=config,
+            clock=clock,
+            db=db,
+            permissions=permissions,
+            people=PeopleService(people_repo, clock, config.language),
+            orgs=orgs,
+            membership=MembershipService(db, membership_repo, people_repo, orgs, audit, permissions, clock),
+            groups=GroupService(db, chats, orgs, audit, permissions, clock),
+            conversations=ConversationRepository(db),
+            reminders=reminders,
+            digest=WeeklyDigest(chats, [ActivitySource(activity_repo), AuctionSource(auction.repo),
+                                        WishDeadlineSource(wishes), ReminderSource(reminder_repo, config.zone)]),
+            activities=activities,
+            wishes=wishes,
+            auction=auction,
+            attendance=attendance,
+            deeds=deeds,
+            stats=stats,
+            stars=StarsService(stats, config.stars),
+            pace=pace,
+        )
+
+    async def open(self) -> None:
+        await self.db.open()
+        await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
+        await self.pace.keep(self.config.deeds.behind_reminders)
+        await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+def _plain_text_renderer(language: str):
+    """Catalog text for system reminders, as plain text: the reminder sender escapes it itself."""
+    import html
+
+    from handlers.i18n import translate
+
+    def render(key: str, params: dict) -> str:
+        return html.unescape(translate(language, key, **params))
+
+    return render

@@ -1,0 +1,21 @@
+"""Reminders as the scheduler keeps them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    id: int
+    subject_key: str | None
+    target_kind: str
+    target_id: int | None
+    text: str
+    content_kind: str
+    schedule: dict
+    urgent: bool
+    state: str
+    next_due_at: datetime | None
+    created_by: int | None

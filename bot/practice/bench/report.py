@@ -1,0 +1,97 @@
+"""`league-bot bench report`: the year-end report over a seeded county-year at 10× the source
+document's scale (storage/bulk_seed.py: 440 organisations, 8,000 wishes, 3,000 activities,
+50,000 attendances, deeds), timed in three parts:
+
+- report_s: the year-report figures (StatsService.figures over the year), the star rating of
+  every organisation, and the summary message text;
+- export_s: the county XLSX of the year (rows gathered, workbook written);
+- chart_s: the three charts (data gathered, PNGs drawn);
+- peak_rss_mb: the process's peak resident memory (ru_maxrss) at the end.
+
+Targets: report_s ≤ 2, export_s ≤ 5, peak_rss_mb ≤ 300. `run` prints nothing; bot/bench.py
+prints the dict as one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+YEAR = 2026
+
+
+class _FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+async def _bench(scale: float) -> dict:
+    from bot.domain.charts import ChartSource, render_all
+    from bot.domain.config import Config, StorageConfig
+    from bot.domain.exports import ExportService, build_workbook
+    from bot.domain.services import Services
+    from bot.domain.stats import Period
+    from bot.domain.year_report import YearReportService
+    from handlers.i18n import Translator
+    from handlers.reports import report_text
+    from storage.bulk_seed import ADMIN, seed_county_year
+    from storage.db import Database
+    from storage.reports import DetailRepository
+
+    t = Translator("zh-Hans")
+    with tempfile.TemporaryDirectory() as folder:
+        config = replace(Config(), storage=StorageConfig(path=str(Path(folder) / "bench.db")), county_admins=(ADMIN,))
+        db = Database(config.storage.path)
+        await db.open()
+        try:
+            counts = await db.run_sync(lambda conn: seed_county_year(conn, YEAR, config.zone, scale))
+            # Early in the next year: the whole year is past, its late claims are overdue.
+            clock = _FixedClock(datetime(YEAR + 1, 1, 10, 2, tzinfo=UTC))
+            services = Services.build(config, db, clock)
+            period = Period.of_year(YEAR)
+
+            started = time.perf_counter()
+            report = await YearReportService(services.stats, services.stars).build(YEAR)
+            text = report_text(t, report)
+            report_s = time.perf_counter() - started
+
+            started = time.perf_counter()
+            data = await ExportService.of(services).gather(ADMIN, period)
+            workbook = build_workbook(data, t)
+            export_s = time.perf_counter() - started
+
+            started = time.perf_counter()
+            source = ChartSource(DetailRepository(db), services.deeds, clock, config.zone)
+            charts = render_all(await source.data(period), t)
+            chart_s = time.perf_counter() - started
+        finally:
+            await db.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_mb = peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
+    return {
+        "bench": "report",
+        "scale": scale,
+        **counts,
+        "person_times": report.figures.person_times,
+        "message_chars": len(text),
+        "xlsx_kb": round(len(workbook) / 1024),
+        "charts": len(charts),
+        "report_s": round(report_s, 3),
+        "export_s": round(export_s, 3),
+        "chart_s": round(chart_s, 3),
+        "peak_rss_mb": round(peak_mb, 1),
+        "targets": {"report_s": 2, "export_s": 5, "peak_rss_mb": 300},
+    }
+
+
+def run(scale: float = 1.0) -> dict:
+    return asyncio.run(_bench(scale))
