@@ -40,10 +40,15 @@ def setup_logging(level: str) -> None:
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
-                        help="config file (default: $LEAGUE_BOT_CONFIG, else ./config.toml)")
-    main = argparse.ArgumentParser(prog="league-bot", parents=[common],
-                                   description="Telegram bot for a county Youth League committee.")
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: $LEAGUE_BOT_CONFIG, else ./config.toml)",
+    )
+    main = argparse.ArgumentParser(
+        prog="league-bot", parents=[common], description="Telegram bot for a county Youth League committee."
+    )
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", parents=[common], help="run the bot (long polling, or webhook if configured)")
     commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
@@ -51,18 +56,24 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="the new backup file")
     commands.add_parser("check-config", parents=[common], help="check the configuration and exit")
     bench = commands.add_parser("bench", help="run a benchmark against the fake Telegram; prints one JSON line")
-    bench.add_argument("kind", choices=["broadcast", "checkin", "auction", "report"],
-                       help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
-                            " auction: a rush of claim taps on a live session;"
-                            " report: the year-end report over a seeded county-year at 10x scale")
+    bench.add_argument(
+        "kind",
+        choices=["broadcast", "checkin", "auction", "report"],
+        help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
+        " auction: a rush of claim taps on a live session;"
+        " report: the year-end report over a seeded county-year at 10x scale",
+    )
     bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     from bot.practice.sandbox import cli as sandbox_cli
 
-    sandbox = commands.add_parser("sandbox", help="practice offline: the bot, a Telegram emulator and a web page"
-                                                  " on 127.0.0.1, with a seeded demo county; no token needed")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="practice offline: the bot, a Telegram emulator and a web page"
+        " on 127.0.0.1, with a seeded demo county; no token needed",
+    )
     sandbox_cli.add_arguments(sandbox)
     return main
 
@@ -73,8 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         from bot.practice.bench import common as bench
 
         setup_logging("WARNING")
-        return bench.run(args.kind, groups=args.groups, volunteers=args.volunteers, seconds=args.seconds,
-                         latency=args.latency_ms / 1000)
+        return bench.run(
+            args.kind,
+            groups=args.groups,
+            volunteers=args.volunteers,
+            seconds=args.seconds,
+            latency=args.latency_ms / 1000,
+        )
     if args.command == "sandbox":
         from bot.practice.sandbox import cli as sandbox_cli
 
@@ -103,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
 def check_config(config: Config) -> int:
     hook = config.telegram.webhook
     mode = f"webhook {hook.url}" if hook.enabled else "long polling"
-    print(f"config OK: {mode}, API {config.telegram.base_url}, database {config.storage.path},"
-          f" zone {config.timezone}, language {config.language}, {len(config.county_admins)} county admin(s)")
+    print(
+        f"config OK: {mode}, API {config.telegram.base_url}, database {config.storage.path},"
+        f" zone {config.timezone}, language {config.language}, {len(config.county_admins)} county admin(s)"
+    )
     return 0
 
 
@@ -143,9 +161,13 @@ def run(config: Config) -> int:
     # Pending updates are never dropped: check-ins sent while the bot was down still count.
     if hook.enabled:
         application.run_webhook(
-            listen=hook.listen, port=hook.port, url_path=hook.url_path,
-            webhook_url=hook.url, secret_token=hook.secret_token or None,
-            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
+            listen=hook.listen,
+            port=hook.port,
+            url_path=hook.url_path,
+            webhook_url=hook.url,
+            secret_token=hook.secret_token or None,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -38,12 +38,44 @@ from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
-PRIVATE_ONLY_COMMANDS = ("start", "lang", "cancel", "members", "handover", "promote", "orgs", "neworg",
-                         "editorg", "importorgs", "orgtemplate", "groups", "remind", "reminders",
-                         "newactivity", "editactivity", "cancelactivity", "attendance", "activities", "me",
-                         "newauction", "auction", "release", "reassign",
-                         "newwish", "importwishes", "wishtemplate", "wishes", "wish", "profile",
-                         "deed", "deeds", "stars", "stats", "export", "report")
+PRIVATE_ONLY_COMMANDS = (
+    "start",
+    "lang",
+    "cancel",
+    "members",
+    "handover",
+    "promote",
+    "orgs",
+    "neworg",
+    "editorg",
+    "importorgs",
+    "orgtemplate",
+    "groups",
+    "remind",
+    "reminders",
+    "newactivity",
+    "editactivity",
+    "cancelactivity",
+    "attendance",
+    "activities",
+    "me",
+    "newauction",
+    "auction",
+    "release",
+    "reassign",
+    "newwish",
+    "importwishes",
+    "wishtemplate",
+    "wishes",
+    "wish",
+    "profile",
+    "deed",
+    "deeds",
+    "stars",
+    "stats",
+    "export",
+    "report",
+)
 
 
 # Button taps that may run side by side with the same person's other updates (all others run
@@ -56,115 +88,133 @@ def register(application: Application) -> None:
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,
     }
-    application.bot_data["flows"] = FlowRegistry([
-        join.JoinFlow(), groups.BindFlow(),
-        orgs.NewOrgFlow(), orgs.EditOrgFlow(), orgs.ImportFlow(),
-        members.MembersFlow(), members.HandoverFlow(),
-        reminders.ReminderFlow(), profile.ProfileFlow(),
-        activities.NewActivityFlow(), activities.EditActivityFlow(), activities.CancelActivityFlow(),
-        activities.AttendanceFlow(), activities.ServedFlow(),
-        auction.NewAuctionFlow(),
-        wishes.NewWishFlow(), wishes.EditWishFlow(), wishes.CancelWishFlow(), wishes.DeliverFlow(),
-        wishes.WishListFlow(), wishes.ImportWishesFlow(),
-        deeds.DeedFlow(), stars.StarsFlow(),
-        reports.ScopeFlow(),
-    ])
-    application.add_handlers({
-        # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
-        -2: [TypeHandler(Update, gate.record_and_localise)],
-        -1: [MessageHandler(filters.StatusUpdate.MIGRATE, gate.follow_migration)],
-        0: [
-            # The live auction's claim taps first: in a rush they are most of the traffic, and no
-            # other handler could take a callback query anyway.
-            CallbackQueryHandler(auction.claim_button, pattern=auction.CLAIM.pattern),
-            # The bot itself added to or removed from a group.
-            ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
-            # Everyone.
-            CommandHandler("start", common.start, PRIVATE),
-            CommandHandler("help", common.help_command),
-            CommandHandler("lang", common.language_command, PRIVATE),
-            CommandHandler("cancel", common.cancel, PRIVATE),
-            CommandHandler("join", join.join_command),
-            CommandHandler("invite", join.invite_command),
-            # Volunteers: activities, their own record, and check-in in the group (also by text or
-            # location, and by command for groups where the bot's privacy mode hides plain messages).
-            CommandHandler("activities", activities.activities_command, PRIVATE),
-            CommandHandler("me", activities.me_command, PRIVATE),
-            CommandHandler("profile", profile.profile_command, PRIVATE),
-            CommandHandler("checkin", checkin.checkin_command, GROUPS),
-            CommandHandler("checkout", checkin.checkout_command, GROUPS),
-            CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),
-            MessageHandler(GROUPS & filters.UpdateType.MESSAGE & filters.Regex(checkin.CHECK_TEXT),
-                           checkin.text_check),
-            MessageHandler(GROUPS & filters.UpdateType.MESSAGE & filters.LOCATION, checkin.location_check),
-            # Cadres: their organisation's activities (organisers re-checked on every action).
-            CommandHandler("newactivity", activities.newactivity_command, PRIVATE),
-            CommandHandler("editactivity", activities.editactivity_command, PRIVATE),
-            CommandHandler("cancelactivity", activities.cancelactivity_command, PRIVATE),
-            CommandHandler("attendance", activities.attendance_command, PRIVATE),
-            # Cadres: the live wish auction's lots in private (the board's deep link is /start auc_<id>).
-            CommandHandler("auction", auction.auction_command, PRIVATE),
-            # Cadres (county admins for every organisation): the micro-wish registry and fulfilment.
-            CommandHandler("newwish", wishes.newwish_command, PRIVATE),
-            CommandHandler("importwishes", wishes.import_command, PRIVATE),
-            CommandHandler("wishtemplate", wishes.template_command, PRIVATE),
-            CommandHandler("wishes", wishes.wishes_command, PRIVATE),
-            CommandHandler("wish", wishes.wish_command, PRIVATE),
-            # Cadres (county admins for every organisation): deeds against the quota, star ratings.
-            CommandHandler("deed", deeds.deed_command, PRIVATE),
-            CommandHandler("deeds", deeds.deeds_command, PRIVATE),
-            CommandHandler("stars", stars.stars_command, PRIVATE),
-            # Cadres (their organisation) and county admins (the county, any organisation): figures,
-            # charts, the XLSX; the year-end report is the county admins'.
-            CommandHandler("stats", reports.stats_command, PRIVATE),
-            CommandHandler("export", reports.export_command, PRIVATE),
-            CommandHandler("report", reports.report_command, PRIVATE),
-            # Organisation admins (and county admins on any organisation).
-            CommandHandler("members", members.members_command, PRIVATE),
-            CommandHandler("handover", members.handover_command, PRIVATE),
-            CommandHandler("remind", reminders.remind_command, PRIVATE),
-            CommandHandler("reminders", reminders.reminders_command, PRIVATE),
-            CommandHandler("bind", groups.bind_command, GROUPS),
-            CommandHandler("unbind", groups.unbind_command, GROUPS),
-            # County admins.
-            CommandHandler("orgs", orgs.orgs_command, PRIVATE),
-            CommandHandler("neworg", orgs.neworg_command, PRIVATE),
-            CommandHandler("editorg", orgs.editorg_command, PRIVATE),
-            CommandHandler("importorgs", orgs.import_command, PRIVATE),
-            CommandHandler("orgtemplate", orgs.template_command, PRIVATE),
-            CommandHandler("groups", groups.groups_command, PRIVATE),
-            CommandHandler("promote", members.promote_command, PRIVATE),
-            CommandHandler("newauction", auction.newauction_command, PRIVATE),
-            CommandHandler("release", auction.release_command, PRIVATE),
-            CommandHandler("reassign", auction.reassign_command, PRIVATE),
-            # A private-only command typed in a group: a button to the private chat.
-            CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
-            # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
-            CallbackQueryHandler(common.conversation_button, pattern=CONVERSATION_BUTTON.pattern),
-            CallbackQueryHandler(common.language_chosen, pattern=common.LANGUAGE_BUTTON.pattern),
-            CallbackQueryHandler(join.join_decision, pattern=join.JOIN_DECISION.pattern),
-            CallbackQueryHandler(members.handover_answer, pattern=members.HANDOVER_ANSWER.pattern),
-            CallbackQueryHandler(reminders.reminder_action, pattern=reminders.REMINDER_ACTION.pattern),
-            CallbackQueryHandler(activities.signup_button, pattern=activities.SIGNUP.pattern),
-            CallbackQueryHandler(activities.organiser_action, pattern=activities.ORGANISER.pattern),
-            CallbackQueryHandler(activities.served_button, pattern=activities.SERVED.pattern),
-            # The auction: a claim tap (board or private page), the winner's release, browsing.
-            CallbackQueryHandler(auction.release_button, pattern=auction.RELEASE.pattern),
-            CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BROWSE.pattern),
-            # A wish card's buttons (edit, cancel, bought, delivered, confirm receipt, photos).
-            CallbackQueryHandler(wishes.wish_action, pattern=wishes.WISH_ACTION.pattern),
-            # The county's deeds list, paged (county admins, re-checked).
-            CallbackQueryHandler(deeds.deeds_page, pattern=deeds.DEEDS_PAGE.pattern),
-            # Under /stats figures: charts, the XLSX, pick an organisation (all re-checked).
-            CallbackQueryHandler(reports.charts_button, pattern=reports.CHARTS.pattern),
-            CallbackQueryHandler(reports.export_button, pattern=reports.EXPORT.pattern),
-            CallbackQueryHandler(reports.pick_org_button, pattern=reports.PICK_ORG.pattern),
-            CallbackQueryHandler(common.unknown_button),
-            # Private chat: unknown commands, then conversation input.
-            MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
-            MessageHandler(PRIVATE & filters.LOCATION, activities.private_location),
-            MessageHandler(PRIVATE & filters.PHOTO, wishes.private_photo),
-            MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, common.private_input),
-        ],
-    })
+    application.bot_data["flows"] = FlowRegistry(
+        [
+            join.JoinFlow(),
+            groups.BindFlow(),
+            orgs.NewOrgFlow(),
+            orgs.EditOrgFlow(),
+            orgs.ImportFlow(),
+            members.MembersFlow(),
+            members.HandoverFlow(),
+            reminders.ReminderFlow(),
+            profile.ProfileFlow(),
+            activities.NewActivityFlow(),
+            activities.EditActivityFlow(),
+            activities.CancelActivityFlow(),
+            activities.AttendanceFlow(),
+            activities.ServedFlow(),
+            auction.NewAuctionFlow(),
+            wishes.NewWishFlow(),
+            wishes.EditWishFlow(),
+            wishes.CancelWishFlow(),
+            wishes.DeliverFlow(),
+            wishes.WishListFlow(),
+            wishes.ImportWishesFlow(),
+            deeds.DeedFlow(),
+            stars.StarsFlow(),
+            reports.ScopeFlow(),
+        ]
+    )
+    application.add_handlers(
+        {
+            # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
+            -2: [TypeHandler(Update, gate.record_and_localise)],
+            -1: [MessageHandler(filters.StatusUpdate.MIGRATE, gate.follow_migration)],
+            0: [
+                # The live auction's claim taps first: in a rush they are most of the traffic, and no
+                # other handler could take a callback query anyway.
+                CallbackQueryHandler(auction.claim_button, pattern=auction.CLAIM.pattern),
+                # The bot itself added to or removed from a group.
+                ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+                # Everyone.
+                CommandHandler("start", common.start, PRIVATE),
+                CommandHandler("help", common.help_command),
+                CommandHandler("lang", common.language_command, PRIVATE),
+                CommandHandler("cancel", common.cancel, PRIVATE),
+                CommandHandler("join", join.join_command),
+                CommandHandler("invite", join.invite_command),
+                # Volunteers: activities, their own record, and check-in in the group (also by text or
+                # location, and by command for groups where the bot's privacy mode hides plain messages).
+                CommandHandler("activities", activities.activities_command, PRIVATE),
+                CommandHandler("me", activities.me_command, PRIVATE),
+                CommandHandler("profile", profile.profile_command, PRIVATE),
+                CommandHandler("checkin", checkin.checkin_command, GROUPS),
+                CommandHandler("checkout", checkin.checkout_command, GROUPS),
+                CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),
+                MessageHandler(
+                    GROUPS & filters.UpdateType.MESSAGE & filters.Regex(checkin.CHECK_TEXT), checkin.text_check
+                ),
+                MessageHandler(GROUPS & filters.UpdateType.MESSAGE & filters.LOCATION, checkin.location_check),
+                # Cadres: their organisation's activities (organisers re-checked on every action).
+                CommandHandler("newactivity", activities.newactivity_command, PRIVATE),
+                CommandHandler("editactivity", activities.editactivity_command, PRIVATE),
+                CommandHandler("cancelactivity", activities.cancelactivity_command, PRIVATE),
+                CommandHandler("attendance", activities.attendance_command, PRIVATE),
+                # Cadres: the live wish auction's lots in private (the board's deep link is /start auc_<id>).
+                CommandHandler("auction", auction.auction_command, PRIVATE),
+                # Cadres (county admins for every organisation): the micro-wish registry and fulfilment.
+                CommandHandler("newwish", wishes.newwish_command, PRIVATE),
+                CommandHandler("importwishes", wishes.import_command, PRIVATE),
+                CommandHandler("wishtemplate", wishes.template_command, PRIVATE),
+                CommandHandler("wishes", wishes.wishes_command, PRIVATE),
+                CommandHandler("wish", wishes.wish_command, PRIVATE),
+                # Cadres (county admins for every organisation): deeds against the quota, star ratings.
+                CommandHandler("deed", deeds.deed_command, PRIVATE),
+                CommandHandler("deeds", deeds.deeds_command, PRIVATE),
+                CommandHandler("stars", stars.stars_command, PRIVATE),
+                # Cadres (their organisation) and county admins (the county, any organisation): figures,
+                # charts, the XLSX; the year-end report is the county admins'.
+                CommandHandler("stats", reports.stats_command, PRIVATE),
+                CommandHandler("export", reports.export_command, PRIVATE),
+                CommandHandler("report", reports.report_command, PRIVATE),
+                # Organisation admins (and county admins on any organisation).
+                CommandHandler("members", members.members_command, PRIVATE),
+                CommandHandler("handover", members.handover_command, PRIVATE),
+                CommandHandler("remind", reminders.remind_command, PRIVATE),
+                CommandHandler("reminders", reminders.reminders_command, PRIVATE),
+                CommandHandler("bind", groups.bind_command, GROUPS),
+                CommandHandler("unbind", groups.unbind_command, GROUPS),
+                # County admins.
+                CommandHandler("orgs", orgs.orgs_command, PRIVATE),
+                CommandHandler("neworg", orgs.neworg_command, PRIVATE),
+                CommandHandler("editorg", orgs.editorg_command, PRIVATE),
+                CommandHandler("importorgs", orgs.import_command, PRIVATE),
+                CommandHandler("orgtemplate", orgs.template_command, PRIVATE),
+                CommandHandler("groups", groups.groups_command, PRIVATE),
+                CommandHandler("promote", members.promote_command, PRIVATE),
+                CommandHandler("newauction", auction.newauction_command, PRIVATE),
+                CommandHandler("release", auction.release_command, PRIVATE),
+                CommandHandler("reassign", auction.reassign_command, PRIVATE),
+                # A private-only command typed in a group: a button to the private chat.
+                CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
+                # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
+                CallbackQueryHandler(common.conversation_button, pattern=CONVERSATION_BUTTON.pattern),
+                CallbackQueryHandler(common.language_chosen, pattern=common.LANGUAGE_BUTTON.pattern),
+                CallbackQueryHandler(join.join_decision, pattern=join.JOIN_DECISION.pattern),
+                CallbackQueryHandler(members.handover_answer, pattern=members.HANDOVER_ANSWER.pattern),
+                CallbackQueryHandler(reminders.reminder_action, pattern=reminders.REMINDER_ACTION.pattern),
+                CallbackQueryHandler(activities.signup_button, pattern=activities.SIGNUP.pattern),
+                CallbackQueryHandler(activities.organiser_action, pattern=activities.ORGANISER.pattern),
+                CallbackQueryHandler(activities.served_button, pattern=activities.SERVED.pattern),
+                # The auction: a claim tap (board or private page), the winner's release, browsing.
+                CallbackQueryHandler(auction.release_button, pattern=auction.RELEASE.pattern),
+                CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BROWSE.pattern),
+                # A wish card's buttons (edit, cancel, bought, delivered, confirm receipt, photos).
+                CallbackQueryHandler(wishes.wish_action, pattern=wishes.WISH_ACTION.pattern),
+                # The county's deeds list, paged (county admins, re-checked).
+                CallbackQueryHandler(deeds.deeds_page, pattern=deeds.DEEDS_PAGE.pattern),
+                # Under /stats figures: charts, the XLSX, pick an organisation (all re-checked).
+                CallbackQueryHandler(reports.charts_button, pattern=reports.CHARTS.pattern),
+                CallbackQueryHandler(reports.export_button, pattern=reports.EXPORT.pattern),
+                CallbackQueryHandler(reports.pick_org_button, pattern=reports.PICK_ORG.pattern),
+                CallbackQueryHandler(common.unknown_button),
+                # Private chat: unknown commands, then conversation input.
+                MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
+                MessageHandler(PRIVATE & filters.LOCATION, activities.private_location),
+                MessageHandler(PRIVATE & filters.PHOTO, wishes.private_photo),
+                MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, common.private_input),
+            ],
+        }
+    )
     application.add_error_handler(errors.on_error)

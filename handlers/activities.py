@@ -45,14 +45,14 @@ from handlers.typed_time import parse_start
 
 log = logging.getLogger(__name__)
 
-SIGNUP = CallbackSpec("as", (("activity", int), ("action", str)))            # in | out
+SIGNUP = CallbackSpec("as", (("activity", int), ("action", str)))  # in | out
 ORGANISER = CallbackSpec("ao", (("activity", int), ("action", str), ("user", int)))
-SERVED = CallbackSpec("sv", (("activity", int), ("action", str)))            # ok | other
+SERVED = CallbackSpec("sv", (("activity", int), ("action", str)))  # ok | other
 _ORGANISER_ACTIONS = ("sheet", "ns", "fix", "rm", "edit", "cancel", "post")
 SUMMARY_JOB = "activities:summaries"
 LIST_SHOWN = 20
 MESSAGE_BUDGET = 3500  # characters of HTML per message; Telegram allows 4096 after parsing
-SHEET_BUDGET = 2500    # of which the lines of an attendance sheet (the rest: header, names, hints)
+SHEET_BUDGET = 2500  # of which the lines of an attendance sheet (the rest: header, names, hints)
 NAMES_SHOWN = 60
 DEFAULT_RADIUS = 500
 _CLOCK_RE = re.compile(r"(\d{1,2}):(\d{2})")
@@ -64,7 +64,6 @@ _YES_NO = {"yes": True, "no": False}
 
 
 # ---- small renderings ---------------------------------------------------------------------------
-
 
 
 def normalise_code(text: str | None) -> str | None:
@@ -81,10 +80,21 @@ def when_text(t: Translator, zone: ZoneInfo, starts_at: datetime, ends_at: datet
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     weekday = t(f"schedule.weekday_{start.weekday()}")
     if start.date() == end.date():
-        return t("activities.when_same_day", date=f"{start:%Y-%m-%d}", weekday=weekday,
-                 start=f"{start:%H:%M}", end=f"{end:%H:%M}")
-    return t("activities.when_days", date=f"{start:%Y-%m-%d}", weekday=weekday, start=f"{start:%H:%M}",
-             end_date=f"{end:%Y-%m-%d}", end=f"{end:%H:%M}")
+        return t(
+            "activities.when_same_day",
+            date=f"{start:%Y-%m-%d}",
+            weekday=weekday,
+            start=f"{start:%H:%M}",
+            end=f"{end:%H:%M}",
+        )
+    return t(
+        "activities.when_days",
+        date=f"{start:%Y-%m-%d}",
+        weekday=weekday,
+        start=f"{start:%H:%M}",
+        end_date=f"{end:%Y-%m-%d}",
+        end=f"{end:%H:%M}",
+    )
 
 
 def clock_text(zone: ZoneInfo, moment: datetime | None) -> str:
@@ -124,12 +134,14 @@ def fit(t: Translator, lines: list[str], budget: int) -> list[str]:
 
 def names(t: Translator, people: dict, user_ids: list[int] | tuple[int, ...]) -> str:
     return t("activities.name_separator").join(
-        people[user_id].display_name if user_id in people else str(user_id) for user_id in user_ids)
+        people[user_id].display_name if user_id in people else str(user_id) for user_id in user_ids
+    )
 
 
 # ---- the group post -----------------------------------------------------------------------------
-async def post_view(services: Services, activity: Activity,
-                    roster: Roster | None = None) -> tuple[str, InlineKeyboardMarkup | None]:
+async def post_view(
+    services: Services, activity: Activity, roster: Roster | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """The post's text and buttons as they should look now (cancelled and ended posts lose buttons)."""
     t = group_t(services)
     zone = services.config.zone
@@ -143,31 +155,48 @@ async def post_view(services: Services, activity: Activity,
         header = t.raw("activities.post_header_ended")
     else:
         header = t.raw("activities.post_header")
-    text = t("activities.post", header=header, title=activity.title, code=activity.code, org=org.name,
-             category=category_label(t, activity.category),
-             when=Raw(when_text(t, zone, activity.starts_at, activity.ends_at)),
-             place=Raw(place_text(t, activity.place)), signed=len(roster.signed), slots=activity.slots,
-             waitlist=waitlist,
-             footer=t.raw("activities.post_footer") if not activity.cancelled and not ended else Raw(""))
+    text = t(
+        "activities.post",
+        header=header,
+        title=activity.title,
+        code=activity.code,
+        org=org.name,
+        category=category_label(t, activity.category),
+        when=Raw(when_text(t, zone, activity.starts_at, activity.ends_at)),
+        place=Raw(place_text(t, activity.place)),
+        signed=len(roster.signed),
+        slots=activity.slots,
+        waitlist=waitlist,
+        footer=t.raw("activities.post_footer") if not activity.cancelled and not ended else Raw(""),
+    )
     if activity.cancelled or ended:
         return text, None
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t("activities.button_signup", signed=len(roster.signed), slots=activity.slots),
-                             callback_data=SIGNUP.pack(activity=activity.id, action="in")),
-        InlineKeyboardButton(t("activities.button_withdraw"),
-                             callback_data=SIGNUP.pack(activity=activity.id, action="out")),
-    ]])
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t("activities.button_signup", signed=len(roster.signed), slots=activity.slots),
+                    callback_data=SIGNUP.pack(activity=activity.id, action="in"),
+                ),
+                InlineKeyboardButton(
+                    t("activities.button_withdraw"), callback_data=SIGNUP.pack(activity=activity.id, action="out")
+                ),
+            ]
+        ]
+    )
     return text, markup
 
 
 async def refresh_posts(application: Application, activity_id: int) -> None:
     """Ask for the posts to show the current truth; bursts become one edit (live_message.py)."""
+
     async def render() -> list[tuple[int, int, str, InlineKeyboardMarkup | None]]:
         services = services_of(application)
         activity = await services.activities.get(activity_id)
         text, markup = await post_view(services, activity)
-        return [(chat_id, message_id, text, markup)
-                for chat_id, message_id in await services.activities.posts(activity_id)]
+        return [
+            (chat_id, message_id, text, markup) for chat_id, message_id in await services.activities.posts(activity_id)
+        ]
 
     await request_refresh(application, f"activity:{activity_id}", render)
 
@@ -240,9 +269,15 @@ async def notify_promoted(application: Application, activity: Activity, user_ids
     for user_id in user_ids:
         person = await services.people.get(user_id)
         t = Translator(services.people.language_of(person, person.telegram_language if person else None))
-        await notify_user(application, user_id, "activities.promoted", title=activity.title, code=activity.code,
-                          when=Raw(when_text(t, zone, activity.starts_at, activity.ends_at)),
-                          place=activity.place.text)
+        await notify_user(
+            application,
+            user_id,
+            "activities.promoted",
+            title=activity.title,
+            code=activity.code,
+            when=Raw(when_text(t, zone, activity.starts_at, activity.ends_at)),
+            place=activity.place.text,
+        )
 
 
 # ---- sign-up and withdrawal ---------------------------------------------------------------------
@@ -270,8 +305,7 @@ async def signup_button(update: Update, context: BotContext) -> None:
             await ui.answer(f"activities.toast_{result.status}")
         else:
             position = result.roster.waitlist.index(ui.user_id) + 1 if ui.user_id in result.roster.waitlist else 1
-            await ui.answer(f"activities.toast_{result.status}", alert=result.status == "waitlisted",
-                            position=position)
+            await ui.answer(f"activities.toast_{result.status}", alert=result.status == "waitlisted", position=position)
     else:
         await ui.answer("activities.toast_withdrawn" if result.withdrew else "activities.toast_not_signed")
     changed = result.status in ("signed", "waitlisted") if action == "in" else result.withdrew
@@ -370,12 +404,13 @@ class ActivitySteps(Flow):
 
     def category_markup(self, ui: Ui, step: str = "category") -> InlineKeyboardMarkup:
         buttons = [self.button(ui, step, category.value, category_label(ui.t, category)) for category in Category]
-        rows = [buttons[index:index + 2] for index in range(0, len(buttons), 2)]
+        rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
         return InlineKeyboardMarkup([*rows, self.cancel_row(ui)])
 
     def yes_no_markup(self, ui: Ui, step: str, yes_key: str, no_key: str) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[self.choice(ui, step, "yes", yes_key), self.choice(ui, step, "no", no_key)],
-                                     self.cancel_row(ui)])
+        return InlineKeyboardMarkup(
+            [[self.choice(ui, step, "yes", yes_key), self.choice(ui, step, "no", no_key)], self.cancel_row(ui)]
+        )
 
     @staticmethod
     def category_from_button(value: str) -> Category:
@@ -459,8 +494,11 @@ class NewActivityFlow(ActivitySteps):
 
     async def _category_chosen(self, ui: Ui, data: dict, category: Category) -> None:
         await self.go(ui, "start", {**data, "category": category.value})
-        await show(ui, ui.t("activities.ask_start", category=category_label(ui.t, category),
-                            zone=ui.services.config.timezone), self.cancel_markup(ui))
+        await show(
+            ui,
+            ui.t("activities.ask_start", category=category_label(ui.t, category), zone=ui.services.config.timezone),
+            self.cancel_markup(ui),
+        )
 
     async def text_start(self, ui: Ui, data: dict, text: str) -> None:
         starts_at = parse_start(ui, text, "activities")
@@ -468,30 +506,41 @@ class NewActivityFlow(ActivitySteps):
         if starts_at <= ui.services.clock.now():
             raise DomainError("activities.start_in_past", when=f"{local:%Y-%m-%d %H:%M}")
         await self.go(ui, "end", {**data, "starts_at": starts_at.isoformat()})
-        await ui.reply("activities.ask_end", self.cancel_markup(ui), start=f"{local:%Y-%m-%d %H:%M}",
-                       weekday=ui.t(f"schedule.weekday_{local.weekday()}"))
+        await ui.reply(
+            "activities.ask_end",
+            self.cancel_markup(ui),
+            start=f"{local:%Y-%m-%d %H:%M}",
+            weekday=ui.t(f"schedule.weekday_{local.weekday()}"),
+        )
 
     async def text_end(self, ui: Ui, data: dict, text: str) -> None:
         starts_at = datetime.fromisoformat(data["starts_at"])
         ends_at = parse_end(ui, starts_at, text)
         ui.services.activities.check_times(starts_at, ends_at)
         await self.go(ui, "place", {**data, "ends_at": ends_at.isoformat()})
-        await ui.reply("activities.ask_place", self.cancel_markup(ui),
-                       when=Raw(when_text(ui.t, ui.services.config.zone, starts_at, ends_at)))
+        await ui.reply(
+            "activities.ask_place",
+            self.cancel_markup(ui),
+            when=Raw(when_text(ui.t, ui.services.config.zone, starts_at, ends_at)),
+        )
 
     async def text_place(self, ui: Ui, data: dict, text: str) -> None:
         place = ui.services.activities.check_place_text(clean(text))
         await self.go(ui, "location", {**data, "place": place})
-        markup = InlineKeyboardMarkup([[self.choice(ui, "location", "skip", "activities.button_skip_location")],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "location", "skip", "activities.button_skip_location")], self.cancel_row(ui)]
+        )
         await ui.reply("activities.ask_location", markup, place=place)
 
     async def location_location(self, ui: Ui, data: dict, location: Location) -> None:
         data = {**data, "latitude": location.latitude, "longitude": location.longitude}
         await self.go(ui, "radius", data)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "radius", str(DEFAULT_RADIUS), "activities.button_radius",
-                                                    radius=DEFAULT_RADIUS)],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [
+                [self.choice(ui, "radius", str(DEFAULT_RADIUS), "activities.button_radius", radius=DEFAULT_RADIUS)],
+                self.cancel_row(ui),
+            ]
+        )
         await ui.reply("activities.ask_radius", markup, radius=DEFAULT_RADIUS)
 
     async def text_location(self, ui: Ui, data: dict, text: str) -> None:
@@ -524,17 +573,21 @@ class NewActivityFlow(ActivitySteps):
     async def text_expected(self, ui: Ui, data: dict, text: str) -> None:
         expected = ui.services.activities.check_expected(clean(text).removesuffix("人").strip())
         await self.go(ui, "deed", {**data, "expected": expected})
-        await ui.reply("activities.ask_deed",
-                       self.yes_no_markup(ui, "deed", "activities.button_deed_yes", "activities.button_deed_no"))
+        await ui.reply(
+            "activities.ask_deed",
+            self.yes_no_markup(ui, "deed", "activities.button_deed_yes", "activities.button_deed_no"),
+        )
 
     async def choice_deed(self, ui: Ui, data: dict, value: str) -> None:
         data = {**data, "deed": self.yes_no_from_button(value)}
         hub = await ui.services.groups.hub()
         if await ui.services.permissions.is_county_admin(ui.user_id) and hub is not None and hub.active:
             await self.go(ui, "hub", data)
-            await ui.edit("activities.ask_hub",
-                          self.yes_no_markup(ui, "hub", "activities.button_hub_yes", "activities.button_hub_no"),
-                          hub=hub.title)
+            await ui.edit(
+                "activities.ask_hub",
+                self.yes_no_markup(ui, "hub", "activities.button_hub_yes", "activities.button_hub_no"),
+                hub=hub.title,
+            )
             return
         await self._confirm(ui, {**data, "hub": False})
 
@@ -544,23 +597,39 @@ class NewActivityFlow(ActivitySteps):
 
     def _draft(self, data: dict) -> ActivityDraft:
         place = Place(data["place"], data.get("latitude"), data.get("longitude"), data.get("radius"))
-        return ActivityDraft(org_id=data["org_id"], title=data["title"], category=Category(data["category"]),
-                             starts_at=datetime.fromisoformat(data["starts_at"]),
-                             ends_at=datetime.fromisoformat(data["ends_at"]), place=place, slots=data["slots"],
-                             expected_served=data["expected"], counts_as_deed=data["deed"],
-                             also_hub=data["hub"])
+        return ActivityDraft(
+            org_id=data["org_id"],
+            title=data["title"],
+            category=Category(data["category"]),
+            starts_at=datetime.fromisoformat(data["starts_at"]),
+            ends_at=datetime.fromisoformat(data["ends_at"]),
+            place=place,
+            slots=data["slots"],
+            expected_served=data["expected"],
+            counts_as_deed=data["deed"],
+            also_hub=data["hub"],
+        )
 
     async def _confirm(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "confirm", data)
         draft = self._draft(data)
         org = await ui.services.orgs.get(draft.org_id)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "activities.button_create")],
-                                       self.cancel_row(ui)])
-        await ui.edit("activities.confirm", markup, org=org.name, title=draft.title,
-                      category=category_label(ui.t, draft.category),
-                      when=Raw(when_text(ui.t, ui.services.config.zone, draft.starts_at, draft.ends_at)),
-                      place=Raw(place_text(ui.t, draft.place)), slots=draft.slots, expected=draft.expected_served,
-                      deed=yes_no(ui.t, draft.counts_as_deed), hub=yes_no(ui.t, draft.also_hub))
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", "activities.button_create")], self.cancel_row(ui)]
+        )
+        await ui.edit(
+            "activities.confirm",
+            markup,
+            org=org.name,
+            title=draft.title,
+            category=category_label(ui.t, draft.category),
+            when=Raw(when_text(ui.t, ui.services.config.zone, draft.starts_at, draft.ends_at)),
+            place=Raw(place_text(ui.t, draft.place)),
+            slots=draft.slots,
+            expected=draft.expected_served,
+            deed=yes_no(ui.t, draft.counts_as_deed),
+            hub=yes_no(ui.t, draft.also_hub),
+        )
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
         if value != "yes":
@@ -576,8 +645,12 @@ class NewActivityFlow(ActivitySteps):
         await self.finish(ui)
         org = await ui.services.orgs.get(activity.org_id)
         published = await publish(ui.context.application, activity)
-        await ui.edit("activities.created", title=activity.title, code=activity.code,
-                      published=publish_report(ui, published, org.name, activity.code))
+        await ui.edit(
+            "activities.created",
+            title=activity.title,
+            code=activity.code,
+            published=publish_report(ui, published, org.name, activity.code),
+        )
 
 
 async def newactivity_command(update: Update, context: BotContext) -> None:
@@ -601,9 +674,15 @@ class EditActivityFlow(ActivitySteps):
         await self.go(ui, "field", {"activity_id": activity.id})
         rows = [[self.choice(ui, "field", field, f"activities.field_{field}")] for field in _EDIT_FIELDS]
         markup = InlineKeyboardMarkup([*rows, self.cancel_row(ui)])
-        await ui.send_text(ui.t("activities.edit_pick", title=activity.title, code=activity.code,
-                            when=Raw(when_text(ui.t, ui.services.config.zone, activity.starts_at,
-                                               activity.ends_at))), markup)
+        await ui.send_text(
+            ui.t(
+                "activities.edit_pick",
+                title=activity.title,
+                code=activity.code,
+                when=Raw(when_text(ui.t, ui.services.config.zone, activity.starts_at, activity.ends_at)),
+            ),
+            markup,
+        )
 
     async def choice_field(self, ui: Ui, data: dict, value: str) -> None:
         if value not in _EDIT_FIELDS:
@@ -611,14 +690,19 @@ class EditActivityFlow(ActivitySteps):
         activity = await activity_for_organiser(ui, data["activity_id"])
         if value == "category":
             await self.go(ui, "category", data)
-            await ui.edit("activities.edit_ask_category", self.category_markup(ui),
-                          current=category_label(ui.t, activity.category))
+            await ui.edit(
+                "activities.edit_ask_category",
+                self.category_markup(ui),
+                current=category_label(ui.t, activity.category),
+            )
             return
         if value == "deed":
             await self.go(ui, "deed", data)
-            await ui.edit("activities.edit_ask_deed",
-                          self.yes_no_markup(ui, "deed", "activities.button_deed_yes", "activities.button_deed_no"),
-                          current=yes_no(ui.t, activity.counts_as_deed))
+            await ui.edit(
+                "activities.edit_ask_deed",
+                self.yes_no_markup(ui, "deed", "activities.button_deed_yes", "activities.button_deed_no"),
+                current=yes_no(ui.t, activity.counts_as_deed),
+            )
             return
         step = "start" if value == "time" else value
         current = {
@@ -629,8 +713,9 @@ class EditActivityFlow(ActivitySteps):
             "expected": str(activity.expected_served),
         }[step]
         await self.go(ui, step, data)
-        await ui.edit(f"activities.edit_ask_{step}", self.cancel_markup(ui), current=current,
-                      zone=ui.services.config.timezone)
+        await ui.edit(
+            f"activities.edit_ask_{step}", self.cancel_markup(ui), current=current, zone=ui.services.config.timezone
+        )
 
     async def text_title(self, ui: Ui, data: dict, text: str) -> None:
         await self._apply(ui, data, title=ui.services.activities.check_title(text))
@@ -645,8 +730,12 @@ class EditActivityFlow(ActivitySteps):
         starts_at = parse_start(ui, text, "activities")
         await self.go(ui, "end", {**data, "starts_at": starts_at.isoformat()})
         local = starts_at.astimezone(ui.services.config.zone)
-        await ui.reply("activities.ask_end", self.cancel_markup(ui), start=f"{local:%Y-%m-%d %H:%M}",
-                       weekday=ui.t(f"schedule.weekday_{local.weekday()}"))
+        await ui.reply(
+            "activities.ask_end",
+            self.cancel_markup(ui),
+            start=f"{local:%Y-%m-%d %H:%M}",
+            weekday=ui.t(f"schedule.weekday_{local.weekday()}"),
+        )
 
     async def text_end(self, ui: Ui, data: dict, text: str) -> None:
         starts_at = datetime.fromisoformat(data["starts_at"])
@@ -679,16 +768,29 @@ class EditActivityFlow(ActivitySteps):
             await show(ui, ui.t("activities.edit_nothing", code=activity.code))
             return
         t = ui.t
-        await show(ui, t("activities.edited", code=activity.code, title=activity.title,
-                         changes=Raw(change_lines(t, ui.services.config.zone, activity, changed))))
+        await show(
+            ui,
+            t(
+                "activities.edited",
+                code=activity.code,
+                title=activity.title,
+                changes=Raw(change_lines(t, ui.services.config.zone, activity, changed)),
+            ),
+        )
         application = ui.context.application
         announced = [field for field in changed if field in _ANNOUNCED]
         if announced:
             g = group_t(ui.services)
-            await announce(application, activity.id, g("activities.changed_notice", code=activity.code,
-                                                       title=activity.title,
-                                                       changes=Raw(change_lines(g, ui.services.config.zone,
-                                                                                activity, announced))))
+            await announce(
+                application,
+                activity.id,
+                g(
+                    "activities.changed_notice",
+                    code=activity.code,
+                    title=activity.title,
+                    changes=Raw(change_lines(g, ui.services.config.zone, activity, announced)),
+                ),
+            )
         await refresh_posts(application, activity.id)
         await notify_promoted(application, activity, promoted)
 
@@ -737,12 +839,19 @@ class CancelActivityFlow(Flow):
             raise DomainError("activities.err_cancelled", title=activity.title, code=activity.code)
         roster = await ui.services.activities.roster(activity.id)
         await self.go(ui, "confirm", {"activity_id": activity.id})
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "activities.button_cancel_activity")],
-                                       self.cancel_row(ui)])
-        await ui.send_text(ui.t("activities.cancel_ask", title=activity.title, code=activity.code,
-                            when=Raw(when_text(ui.t, ui.services.config.zone, activity.starts_at,
-                                               activity.ends_at)),
-                            signed=len(roster.signed)), markup)
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", "activities.button_cancel_activity")], self.cancel_row(ui)]
+        )
+        await ui.send_text(
+            ui.t(
+                "activities.cancel_ask",
+                title=activity.title,
+                code=activity.code,
+                when=Raw(when_text(ui.t, ui.services.config.zone, activity.starts_at, activity.ends_at)),
+                signed=len(roster.signed),
+            ),
+            markup,
+        )
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
         if value != "yes":
@@ -752,10 +861,16 @@ class CancelActivityFlow(Flow):
         await ui.edit("activities.cancelled", title=activity.title, code=activity.code)
         g = group_t(ui.services)
         application = ui.context.application
-        await announce(application, activity.id, g("activities.cancelled_notice", title=activity.title,
-                                                   code=activity.code,
-                                                   when=Raw(when_text(g, ui.services.config.zone,
-                                                                      activity.starts_at, activity.ends_at))))
+        await announce(
+            application,
+            activity.id,
+            g(
+                "activities.cancelled_notice",
+                title=activity.title,
+                code=activity.code,
+                when=Raw(when_text(g, ui.services.config.zone, activity.starts_at, activity.ends_at)),
+            ),
+        )
         await refresh_posts(application, activity.id)
 
 
@@ -781,7 +896,8 @@ async def activities_command(update: Update, context: BotContext) -> None:
         return
     zone = ui.services.config.zone
     messages: list[tuple[list[str], list[list[InlineKeyboardButton]]]] = [
-        ([ui.t("activities.list_title", count=len(activities))], [])]
+        ([ui.t("activities.list_title", count=len(activities))], [])
+    ]
     organiser = False
     for activity in activities[:LIST_SHOWN]:
         roster = await service.roster(activity.id)
@@ -789,13 +905,20 @@ async def activities_command(update: Update, context: BotContext) -> None:
         if ui.user_id in roster.signed:
             mine = ui.t.raw("activities.list_mine_signed")
         elif ui.user_id in roster.waitlist:
-            mine = ui.t.raw("activities.list_mine_waitlisted",
-                            position=roster.waitlist.index(ui.user_id) + 1)
+            mine = ui.t.raw("activities.list_mine_waitlisted", position=roster.waitlist.index(ui.user_id) + 1)
         else:
             mine = Raw("")
-        line = ui.t("activities.list_line", title=activity.title, code=activity.code, org=org.name,
-                    when=Raw(when_text(ui.t, zone, activity.starts_at, activity.ends_at)),
-                    place=activity.place.text, signed=len(roster.signed), slots=activity.slots, mine=mine)
+        line = ui.t(
+            "activities.list_line",
+            title=activity.title,
+            code=activity.code,
+            org=org.name,
+            when=Raw(when_text(ui.t, zone, activity.starts_at, activity.ends_at)),
+            place=activity.place.text,
+            signed=len(roster.signed),
+            slots=activity.slots,
+            mine=mine,
+        )
         lines, rows = messages[-1]
         if sum(len(text) + 2 for text in lines) + len(line) > MESSAGE_BUDGET:
             lines, rows = [], []
@@ -803,8 +926,13 @@ async def activities_command(update: Update, context: BotContext) -> None:
         lines.append(line)
         if await service.can_organise(ui.user_id, activity):
             organiser = True
-            rows.append([organiser_button(ui, activity, "sheet"), organiser_button(ui, activity, "edit"),
-                         organiser_button(ui, activity, "cancel")])
+            rows.append(
+                [
+                    organiser_button(ui, activity, "sheet"),
+                    organiser_button(ui, activity, "edit"),
+                    organiser_button(ui, activity, "cancel"),
+                ]
+            )
             if not await service.posts(activity.id):
                 rows.append([organiser_button(ui, activity, "post")])
     lines = messages[-1][0]
@@ -815,10 +943,13 @@ async def activities_command(update: Update, context: BotContext) -> None:
         await ui.send_text("\n\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
 
 
-def organiser_button(ui: Ui, activity: Activity, action: str, user_id: int = 0,
-                     **params: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(ui.t(f"activities.button_{action}", code=activity.code, **params),
-                                callback_data=ORGANISER.pack(activity=activity.id, action=action, user=user_id))
+def organiser_button(
+    ui: Ui, activity: Activity, action: str, user_id: int = 0, **params: object
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        ui.t(f"activities.button_{action}", code=activity.code, **params),
+        callback_data=ORGANISER.pack(activity=activity.id, action=action, user=user_id),
+    )
 
 
 # ---- /attendance A12: the organiser's sheet -----------------------------------------------------
@@ -840,12 +971,27 @@ async def sheet_view(ui: Ui, activity: Activity, note: str = "") -> tuple[str, I
             continue
         total += line.credited_minutes
         flags = t.raw("activities.sheet_flag_walk_in") if line.walk_in else Raw("")
-        out = t("activities.sheet_checkout", time=clock_text(zone, line.checked_out_at)) \
-            if line.checked_out_at else t("activities.sheet_no_checkout")
-        checked_in = t("activities.sheet_checkin", time=clock_text(zone, line.checked_in_at)) \
-            if line.checked_in_at else t("activities.sheet_no_checkin")
-        body.append(t("activities.sheet_line", index=index, name=name, checked_in=checked_in, checked_out=out,
-                      credited=duration_text(t, line.credited_minutes), flags=flags))
+        out = (
+            t("activities.sheet_checkout", time=clock_text(zone, line.checked_out_at))
+            if line.checked_out_at
+            else t("activities.sheet_no_checkout")
+        )
+        checked_in = (
+            t("activities.sheet_checkin", time=clock_text(zone, line.checked_in_at))
+            if line.checked_in_at
+            else t("activities.sheet_no_checkin")
+        )
+        body.append(
+            t(
+                "activities.sheet_line",
+                index=index,
+                name=name,
+                checked_in=checked_in,
+                checked_out=out,
+                credited=duration_text(t, line.credited_minutes),
+                flags=flags,
+            )
+        )
     body = fit(t, body, SHEET_BUDGET)
     if not body:
         body.append(t("activities.sheet_empty"))
@@ -855,13 +1001,26 @@ async def sheet_view(ui: Ui, activity: Activity, note: str = "") -> tuple[str, I
             shown += t("activities.names_more", count=len(missing) - NAMES_SHOWN)
         body.append(t("activities.sheet_missing", names=Raw(shown)))
     credited = [line for line in lines_data if not line.no_show]
-    text = t("activities.sheet", title=activity.title, code=activity.code,
-             when=Raw(when_text(t, zone, activity.starts_at, activity.ends_at)), signed=len(roster.signed),
-             slots=activity.slots, present=len(credited), total=duration_text(t, total),
-             lines=Raw("\n".join(body)), note=Raw(note))
-    rows = [[organiser_button(ui, activity, "ns", user_id,
-                              name=people[user_id].display_name if user_id in people else str(user_id))]
-            for user_id in missing[:40]]
+    text = t(
+        "activities.sheet",
+        title=activity.title,
+        code=activity.code,
+        when=Raw(when_text(t, zone, activity.starts_at, activity.ends_at)),
+        signed=len(roster.signed),
+        slots=activity.slots,
+        present=len(credited),
+        total=duration_text(t, total),
+        lines=Raw("\n".join(body)),
+        note=Raw(note),
+    )
+    rows = [
+        [
+            organiser_button(
+                ui, activity, "ns", user_id, name=people[user_id].display_name if user_id in people else str(user_id)
+            )
+        ]
+        for user_id in missing[:40]
+    ]
     rows.append([organiser_button(ui, activity, "fix"), organiser_button(ui, activity, "rm")])
     return text, InlineKeyboardMarkup(rows)
 
@@ -886,10 +1045,15 @@ class AttendanceFlow(Flow):
         step = "fix" if mode == "fix" else "remove"
         await self.go(ui, step, {"activity_id": activity.id})
         local = activity.starts_at.astimezone(ui.services.config.zone)
-        await ui.reply(f"activities.ask_{step}", InlineKeyboardMarkup([self.cancel_row(ui)]),
-                       title=activity.title, code=activity.code, date=f"{local:%Y-%m-%d}",
-                       example_in=f"{local:%H:%M}",
-                       example_out=f"{activity.ends_at.astimezone(ui.services.config.zone):%H:%M}")
+        await ui.reply(
+            f"activities.ask_{step}",
+            InlineKeyboardMarkup([self.cancel_row(ui)]),
+            title=activity.title,
+            code=activity.code,
+            date=f"{local:%Y-%m-%d}",
+            example_in=f"{local:%H:%M}",
+            example_out=f"{activity.ends_at.astimezone(ui.services.config.zone):%H:%M}",
+        )
 
     async def text_fix(self, ui: Ui, data: dict, text: str) -> None:
         activity = await activity_for_organiser(ui, data["activity_id"])
@@ -910,8 +1074,9 @@ class AttendanceFlow(Flow):
             if checked_out <= checked_in:
                 checked_out += timedelta(days=1)
         person = await ui.services.people.find(who)
-        await ui.services.attendance.add_or_correct(ui.user_id, activity.id, person.user_id, checked_in,
-                                                    checked_out, reason)
+        await ui.services.attendance.add_or_correct(
+            ui.user_id, activity.id, person.user_id, checked_in, checked_out, reason
+        )
         await self.finish(ui)
         text, markup = await sheet_view(ui, activity, ui.t("activities.fix_done", name=person.display_name))
         await ui.send_text(text, markup)
@@ -939,8 +1104,9 @@ async def organiser_action(update: Update, context: BotContext) -> None:
     try:
         activity = await activity_for_organiser(ui, values["activity"])
         if action == "ns":
-            await ui.services.attendance.mark_no_show(ui.user_id, activity.id, values["user"],
-                                                      ui.t("activities.no_show_reason"))
+            await ui.services.attendance.mark_no_show(
+                ui.user_id, activity.id, values["user"], ui.t("activities.no_show_reason")
+            )
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
         return
@@ -969,14 +1135,29 @@ async def organiser_action(update: Update, context: BotContext) -> None:
 # ---- after the end: the summary and the served confirmation -------------------------------------
 def served_markup(activity: Activity) -> MarkupFor:
     def build(t: Translator) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([
-            [InlineKeyboardButton(t("activities.button_served_ok", count=activity.expected_served),
-                                  callback_data=SERVED.pack(activity=activity.id, action="ok"))],
-            [InlineKeyboardButton(t("activities.button_served_other"),
-                                  callback_data=SERVED.pack(activity=activity.id, action="other"))],
-            [InlineKeyboardButton(t("activities.button_sheet", code=activity.code),
-                                  callback_data=ORGANISER.pack(activity=activity.id, action="sheet", user=0))],
-        ])
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t("activities.button_served_ok", count=activity.expected_served),
+                        callback_data=SERVED.pack(activity=activity.id, action="ok"),
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        t("activities.button_served_other"),
+                        callback_data=SERVED.pack(activity=activity.id, action="other"),
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        t("activities.button_sheet", code=activity.code),
+                        callback_data=ORGANISER.pack(activity=activity.id, action="sheet", user=0),
+                    )
+                ],
+            ]
+        )
+
     return build
 
 
@@ -991,16 +1172,32 @@ async def send_due_summaries(application: Application) -> int:
         if not await services.activities.mark_summary_sent(activity.id):
             continue  # another run claimed it: at most once, even if a send below fails
         summary = await services.attendance.summary(activity.id)
-        await announce(application, activity.id, t(
-            "activities.summary_group", title=activity.title, code=activity.code,
-            volunteers=summary.volunteers, hours=duration_text(t, summary.volunteer_minutes),
-            served=summary.served))
+        await announce(
+            application,
+            activity.id,
+            t(
+                "activities.summary_group",
+                title=activity.title,
+                code=activity.code,
+                volunteers=summary.volunteers,
+                hours=duration_text(t, summary.volunteer_minutes),
+                served=summary.served,
+            ),
+        )
         await refresh_posts(application, activity.id)
         key = "activities.summary_organiser_deed" if activity.counts_as_deed else "activities.summary_organiser"
-        await notify_user(application, activity.created_by, key, served_markup(activity),
-                          title=activity.title, code=activity.code, volunteers=summary.volunteers,
-                          no_shows=summary.no_shows, walk_ins=summary.walk_ins,
-                          expected=activity.expected_served)
+        await notify_user(
+            application,
+            activity.created_by,
+            key,
+            served_markup(activity),
+            title=activity.title,
+            code=activity.code,
+            volunteers=summary.volunteers,
+            no_shows=summary.no_shows,
+            walk_ins=summary.walk_ins,
+            expected=activity.expected_served,
+        )
         sent += 1
     return sent
 
@@ -1027,8 +1224,13 @@ class ServedFlow(Flow):
     async def start(self, ui: Ui, activity_id: int = 0, **kwargs: object) -> None:
         activity = await activity_for_organiser(ui, activity_id)
         await self.go(ui, "number", {"activity_id": activity.id})
-        await ui.reply("activities.ask_served", InlineKeyboardMarkup([self.cancel_row(ui)]),
-                       title=activity.title, code=activity.code, expected=activity.expected_served)
+        await ui.reply(
+            "activities.ask_served",
+            InlineKeyboardMarkup([self.cancel_row(ui)]),
+            title=activity.title,
+            code=activity.code,
+            expected=activity.expected_served,
+        )
 
     async def text_number(self, ui: Ui, data: dict, text: str) -> None:
         number = ui.services.activities.check_served(clean(text).removesuffix("人").strip())
@@ -1055,8 +1257,9 @@ async def served_button(update: Update, context: BotContext) -> None:
     if values["action"] == "other":
         await flows(context)["sd"].start(ui, activity_id=activity.id)
         return
-    await ui.edit("activities.served_confirmed", title=activity.title, code=activity.code,
-                  count=activity.expected_served)
+    await ui.edit(
+        "activities.served_confirmed", title=activity.title, code=activity.code, count=activity.expected_served
+    )
 
 
 # ---- /me ----------------------------------------------------------------------------------------
@@ -1068,11 +1271,25 @@ async def me_command(update: Update, context: BotContext) -> None:
     if not mine.activities:
         await ui.reply("activities.me_empty", year=year)
         return
-    lines = [ui.t("activities.me_title", year=year, count=len(mine.activities), person_times=mine.person_times,
-                  total=duration_text(ui.t, mine.total_minutes))]
+    lines = [
+        ui.t(
+            "activities.me_title",
+            year=year,
+            count=len(mine.activities),
+            person_times=mine.person_times,
+            total=duration_text(ui.t, mine.total_minutes),
+        )
+    ]
     items = []
     for activity, minutes in mine.activities:
         local = activity.starts_at.astimezone(zone)
-        items.append(ui.t("activities.me_line", date=f"{local:%m-%d}", title=activity.title, code=activity.code,
-                          minutes=duration_text(ui.t, minutes)))
+        items.append(
+            ui.t(
+                "activities.me_line",
+                date=f"{local:%m-%d}",
+                title=activity.title,
+                code=activity.code,
+                minutes=duration_text(ui.t, minutes),
+            )
+        )
     await ui.send_text("\n".join([*lines, *fit(ui.t, items, MESSAGE_BUDGET - len(lines[0]))]))

@@ -78,16 +78,16 @@ TICK_JOB = "auction:tick"
 TICK_SECONDS = 5
 PAGE_SIZE = 8
 PAGE_REFRESH_SECONDS = 10.0  # at most one refresh edit per private page in this time
-PAGE_REFRESH_DELAY = 1.0     # a page is refreshed this long after the tap (see _PageRefresh)
-PRIVATE_SENDS_AT_ONCE = 8    # the auction's private messages waiting at the rate limiter at once
+PAGE_REFRESH_DELAY = 1.0  # a page is refreshed this long after the tap (see _PageRefresh)
+PRIVATE_SENDS_AT_ONCE = 8  # the auction's private messages waiting at the rate limiter at once
 LATER_POLL_SECONDS = 0.5
 PICKER_PAGE_SIZE = 8
-BOARD_BUTTON_LOTS = 30       # sessions up to this size also show claim buttons on the board
-BOARD_CLOSE_FOLLOW = 60.0    # seconds a closed board is still refreshed (a late in-flight edit)
-FACETS_SECONDS = 60.0        # how long the filter pickers' choices are reused
+BOARD_BUTTON_LOTS = 30  # sessions up to this size also show claim buttons on the board
+BOARD_CLOSE_FOLLOW = 60.0  # seconds a closed board is still refreshed (a late in-flight edit)
+FACETS_SECONDS = 60.0  # how long the filter pickers' choices are reused
 FACETS_PAGE = 50
-SUMMARY_ORGS = 60            # per-organisation lines in the summary; the rest as "and N more"
-LABEL_TEXT = 12              # characters of the wish text on a claim button
+SUMMARY_ORGS = 60  # per-organisation lines in the summary; the rest as "and N more"
+LABEL_TEXT = 12  # characters of the wish text on a claim button
 VALUE_BANDS: tuple[tuple[int | None, int | None], ...] = ((None, 50), (51, 100), (101, 200), (201, None))
 DURATION_CHOICES = (15, 30, 45, 60)
 DEFAULT_DURATION = 30
@@ -96,7 +96,6 @@ _RANGE = re.compile(r"(\d{1,6})?\s*(?:-|~|～|—|到|至)\s*(\d{1,6})?")
 
 
 # ---- small helpers ---------------------------------------------------------------------------
-
 
 
 def local_text(services: Services, moment: datetime, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -130,8 +129,9 @@ def shows(message: Message | None, text: str, markup: InlineKeyboardMarkup | Non
     plain = html.unescape(_TAG.sub("", text))
     current = message.reply_markup.to_dict() if message.reply_markup else None
     wanted = markup.to_dict() if markup else None
-    return plain.strip() == message.text.strip() and json.dumps(current, sort_keys=True) == \
-        json.dumps(wanted, sort_keys=True)
+    return plain.strip() == message.text.strip() and json.dumps(current, sort_keys=True) == json.dumps(
+        wanted, sort_keys=True
+    )
 
 
 def fit_lines(t: Translator, lines: list[str], limit: int) -> list[str]:
@@ -141,11 +141,13 @@ def fit_lines(t: Translator, lines: list[str], limit: int) -> list[str]:
 
 
 def rules_text(t: Translator, services: Services, session: AuctionSession) -> str:
-    parts = [t("auction.rule_cap_org", count=session.cap_per_org) if session.cap_per_org
-             else t("auction.rule_cap_org_none"),
-             t("auction.rule_cap_person", count=session.cap_per_person) if session.cap_per_person
-             else t("auction.rule_cap_person_none"),
-             t("auction.rule_deadline", deadline=local_text(services, session.fulfilment_deadline, "%Y-%m-%d"))]
+    parts = [
+        t("auction.rule_cap_org", count=session.cap_per_org) if session.cap_per_org else t("auction.rule_cap_org_none"),
+        t("auction.rule_cap_person", count=session.cap_per_person)
+        if session.cap_per_person
+        else t("auction.rule_cap_person_none"),
+        t("auction.rule_deadline", deadline=local_text(services, session.fulfilment_deadline, "%Y-%m-%d")),
+    ]
     if session.wave_size and session.wave_every_minutes:
         parts.append(t("auction.rule_waves", size=session.wave_size, every=session.wave_every_minutes))
     return t("auction.rule_separator").join(parts)
@@ -155,12 +157,18 @@ def when_text(t: Translator, services: Services, session: AuctionSession) -> str
     start = session.starts_at.astimezone(services.config.zone)
     end = session.ends_at.astimezone(services.config.zone)
     minutes = round((session.ends_at - session.starts_at).total_seconds() / 60)
-    return t("auction.when", date=f"{start:%Y-%m-%d}", weekday=t(f"schedule.weekday_{start.weekday()}"),
-             start=f"{start:%H:%M}", end=f"{end:%H:%M}", minutes=minutes)
+    return t(
+        "auction.when",
+        date=f"{start:%Y-%m-%d}",
+        weekday=t(f"schedule.weekday_{start.weekday()}"),
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+        minutes=minutes,
+    )
 
 
 def lot_label(t: Translator, wish: Wish) -> str:
-    text = wish.text if len(wish.text) <= LABEL_TEXT else wish.text[:LABEL_TEXT - 1] + "…"
+    text = wish.text if len(wish.text) <= LABEL_TEXT else wish.text[: LABEL_TEXT - 1] + "…"
     return t("auction.button_claim", code=wish.code, text=text, value=wish.value_yuan)
 
 
@@ -181,8 +189,13 @@ async def announce(application: Application, session: AuctionSession) -> bool:
     if chat_id is None:
         return False
     t = group_t(services)
-    text = t("auction.announcement", title=session.title, when=Raw(when_text(t, services, session)),
-             count=session.lot_count, rules=Raw(rules_text(t, services, session)))
+    text = t(
+        "auction.announcement",
+        title=session.title,
+        when=Raw(when_text(t, services, session)),
+        count=session.lot_count,
+        rules=Raw(rules_text(t, services, session)),
+    )
     try:
         await application.bot.send_message(chat_id, text)
     except (BadRequest, ChatMigrated, Forbidden) as error:
@@ -199,8 +212,10 @@ async def board_view(application: Application, session_id: int) -> tuple[str, In
     session = state.session
     live = session.state == "live"
     latest = [t("auction.board_latest_line", code=code, org=org) for code, org in state.latest]
-    leaders = [t("auction.board_leader_line", rank=rank, org=org, count=count)
-               for rank, (org, count) in enumerate(state.leaders, start=1)]
+    leaders = [
+        t("auction.board_leader_line", rank=rank, org=org, count=count)
+        for rank, (org, count) in enumerate(state.leaders, start=1)
+    ]
     if live:
         header = t.raw("auction.board_header_live")
         timing = t.raw("auction.board_time_left", minutes=math.ceil(max(0, state.seconds_left) / 60))
@@ -208,21 +223,29 @@ async def board_view(application: Application, session_id: int) -> tuple[str, In
         header = t.raw("auction.board_header_closed")
         timing = t.raw("auction.board_time_over")
     waiting = state.released < session.lot_count and live
-    text = t("auction.board", header=header, title=session.title, rules=Raw(rules_text(t, services, session)),
-             claimed=state.claimed, left=state.left, total=session.lot_count,
-             waiting=t.raw("auction.board_waiting", count=session.lot_count - state.released) if waiting else Raw(""),
-             timing=timing,
-             latest=Raw("\n".join(latest) if latest else t("auction.board_none_yet")),
-             leaders=Raw("\n".join(leaders) if leaders else t("auction.board_none_yet")),
-             footer=t.raw("auction.board_footer") if live else Raw(""))
+    text = t(
+        "auction.board",
+        header=header,
+        title=session.title,
+        rules=Raw(rules_text(t, services, session)),
+        claimed=state.claimed,
+        left=state.left,
+        total=session.lot_count,
+        waiting=t.raw("auction.board_waiting", count=session.lot_count - state.released) if waiting else Raw(""),
+        timing=timing,
+        latest=Raw("\n".join(latest) if latest else t("auction.board_none_yet")),
+        leaders=Raw("\n".join(leaders) if leaders else t("auction.board_none_yet")),
+        footer=t.raw("auction.board_footer") if live else Raw(""),
+    )
     if not live:
         return text, None
     rows = [[InlineKeyboardButton(t("auction.button_browse"), url=deep_link(application, session_id))]]
     if session.lot_count <= BOARD_BUTTON_LOTS:
         page = await services.auction.browse(session_id, 0, LotFilter(), 1, BOARD_BUTTON_LOTS)
-        rows.extend([InlineKeyboardButton(lot_label(t, wish), callback_data=CLAIM.pack(session=session_id,
-                                                                                      wish=wish.id))]
-                    for wish in page.items)
+        rows.extend(
+            [InlineKeyboardButton(lot_label(t, wish), callback_data=CLAIM.pack(session=session_id, wish=wish.id))]
+            for wish in page.items
+        )
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -237,6 +260,7 @@ def _boards_closing(application: Application) -> dict[int, float]:
 
 async def refresh_board(application: Application, session_id: int) -> None:
     """Ask for the board to show the truth; bursts of claims become one edit (live_message.py)."""
+
     async def render() -> list[tuple[int, int, str, InlineKeyboardMarkup | None]]:
         services = services_of(application)
         where = await services.auction.board_message(session_id)
@@ -294,13 +318,20 @@ async def close_session(application: Application, session_id: int, actor_id: int
     t = group_t(services)
     chat_id = await hub_chat_id(services)
     if chat_id is not None:
-        lines = [t("auction.summary_org_line", rank=rank, org=org, count=count)
-                 for rank, (org, count) in enumerate(summary.per_org, start=1)]
-        text = t("auction.summary", title=session.title, claimed=summary.claimed, total=summary.total,
-                 minutes=summary.minutes,
-                 orgs=Raw("\n".join(fit_lines(t, lines, SUMMARY_ORGS)) if lines else t("auction.summary_no_claims")),
-                 unclaimed=summary.total - summary.claimed,
-                 deadline=local_text(services, session.fulfilment_deadline, "%Y-%m-%d"))
+        lines = [
+            t("auction.summary_org_line", rank=rank, org=org, count=count)
+            for rank, (org, count) in enumerate(summary.per_org, start=1)
+        ]
+        text = t(
+            "auction.summary",
+            title=session.title,
+            claimed=summary.claimed,
+            total=summary.total,
+            minutes=summary.minutes,
+            orgs=Raw("\n".join(fit_lines(t, lines, SUMMARY_ORGS)) if lines else t("auction.summary_no_claims")),
+            unclaimed=summary.total - summary.claimed,
+            deadline=local_text(services, session.fulfilment_deadline, "%Y-%m-%d"),
+        )
         try:
             await application.bot.send_message(chat_id, text)
         except (BadRequest, ChatMigrated, Forbidden) as error:
@@ -316,11 +347,13 @@ async def send_claims_file(application: Application, session: AuctionSession) ->
     content = await services.auction.claims_xlsx(session.id, t, services.config.zone)
     try:
         await application.bot.send_document(
-            session.created_by, content, filename=t("auction.xlsx_name", id=session.id),
-            caption=t("auction.xlsx_caption", title=session.title))
+            session.created_by,
+            content,
+            filename=t("auction.xlsx_name", id=session.id),
+            caption=t("auction.xlsx_caption", title=session.title),
+        )
     except (BadRequest, Forbidden) as error:
-        log.warning("auction %s: the claims file not sent to its creator %s: %s", session.id, session.created_by,
-                    error)
+        log.warning("auction %s: the claims file not sent to its creator %s: %s", session.id, session.created_by, error)
 
 
 # ---- the repeating job --------------------------------------------------------------------------
@@ -387,8 +420,11 @@ async def claim_button(update: Update, context: BotContext) -> None:
         started = ui.is_private or await has_started(ui.services, ui.user_id)
         if started:
             await ui.answer("auction.toast_won", code=code)
-            background(application, private_lane(application).urgent(
-                send_won(application, ui.user_id, outcome.wish, outcome.org_id)), update)
+            background(
+                application,
+                private_lane(application).urgent(send_won(application, ui.user_id, outcome.wish, outcome.org_id)),
+                update,
+            )
         else:
             await ui.answer("auction.toast_won_start_first", alert=True, code=code)
         await refresh_board(application, session_id)
@@ -466,8 +502,10 @@ async def has_started(services: Services, user_id: int) -> bool:
 
 def release_markup(wish_id: int):
     def build(t: Translator) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(t("auction.button_release"),
-                                                           callback_data=RELEASE.pack(wish=wish_id))]])
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("auction.button_release"), callback_data=RELEASE.pack(wish=wish_id))]]
+        )
+
     return build
 
 
@@ -479,10 +517,20 @@ async def send_won(application: Application, user_id: int, wish: Wish, org_id: i
     deadline = wish.deadline
     person = await services.people.get(user_id)
     t = Translator(services.people.language_of(person, person.telegram_language if person else None))
-    await notify_user(application, user_id, "auction.won", release_markup(wish.id), code=wish.code,
-                      org=claimer.name if claimer else "", child=wish.public_label, collector=collector.name,
-                      text=wish.text, category=category_label(t, wish.category), value=wish.value_yuan,
-                      deadline=local_text(services, deadline, "%Y-%m-%d %H:%M") if deadline else "—")
+    await notify_user(
+        application,
+        user_id,
+        "auction.won",
+        release_markup(wish.id),
+        code=wish.code,
+        org=claimer.name if claimer else "",
+        child=wish.public_label,
+        collector=collector.name,
+        text=wish.text,
+        category=category_label(t, wish.category),
+        value=wish.value_yuan,
+        deadline=local_text(services, deadline, "%Y-%m-%d %H:%M") if deadline else "—",
+    )
 
 
 async def release_button(update: Update, context: BotContext) -> None:
@@ -550,13 +598,15 @@ class Filters:
 
     def lot_filter(self) -> LotFilter:
         low, high = VALUE_BANDS[self.band] if self.band is not None else (None, None)
-        return LotFilter(category=self.category, collector_org_id=self.collector, grade=self.grade,
-                         min_value=low, max_value=high)
+        return LotFilter(
+            category=self.category, collector_org_id=self.collector, grade=self.grade, min_value=low, max_value=high
+        )
 
 
 def browse_button(label: str, session_id: int, view: str, filters: Filters, page: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=BROWSE.pack(session=session_id, view=view,
-                                                                 filters=filters.token(), page=page))
+    return InlineKeyboardButton(
+        label, callback_data=BROWSE.pack(session=session_id, view=view, filters=filters.token(), page=page)
+    )
 
 
 async def filter_note(t: Translator, services: Services, filters: Filters) -> str:
@@ -572,28 +622,46 @@ async def filter_note(t: Translator, services: Services, filters: Filters) -> st
     return t("auction.browse_filtered", filters=t("auction.rule_separator").join(parts)) if parts else ""
 
 
-async def page_view(services: Services, t: Translator, session_id: int, filters: Filters, page: int,
-                    user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
+async def page_view(
+    services: Services, t: Translator, session_id: int, filters: Filters, page: int, user_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of released, still open lots with claim buttons, filters and ◀ ▶."""
     session = await services.auction.get(session_id)
     if session.state == "scheduled":
-        return t("auction.browse_not_started", title=session.title,
-                 when=Raw(when_text(t, services, session))), None
+        return t("auction.browse_not_started", title=session.title, when=Raw(when_text(t, services, session))), None
     if session.state != "live":
         return t("auction.browse_closed", title=session.title), None
     lots = await services.auction.browse(session_id, user_id, filters.lot_filter(), page + 1, PAGE_SIZE)
     page = lots.page - 1
-    collectors = {org_id: (await services.orgs.get(org_id)).name
-                  for org_id in {wish.collector_org_id for wish in lots.items}}
-    lines = [t("auction.browse_line", code=wish.code, child=wish.public_label, text=wish.text,
-               category=category_label(t, wish.category), value=wish.value_yuan,
-               collector=collectors[wish.collector_org_id])
-             for wish in lots.items]
+    collectors = {
+        org_id: (await services.orgs.get(org_id)).name for org_id in {wish.collector_org_id for wish in lots.items}
+    }
+    lines = [
+        t(
+            "auction.browse_line",
+            code=wish.code,
+            child=wish.public_label,
+            text=wish.text,
+            category=category_label(t, wish.category),
+            value=wish.value_yuan,
+            collector=collectors[wish.collector_org_id],
+        )
+        for wish in lots.items
+    ]
     note = await filter_note(t, services, filters)
-    text = t("auction.browse", title=session.title, total=lots.total, page=page + 1, pages=lots.pages,
-             filtered=note, lines=Raw("\n".join(lines) if lines else t("auction.browse_empty")))
-    rows = [[InlineKeyboardButton(lot_label(t, wish), callback_data=CLAIM.pack(session=session_id, wish=wish.id))]
-            for wish in lots.items]
+    text = t(
+        "auction.browse",
+        title=session.title,
+        total=lots.total,
+        page=page + 1,
+        pages=lots.pages,
+        filtered=note,
+        lines=Raw("\n".join(lines) if lines else t("auction.browse_empty")),
+    )
+    rows = [
+        [InlineKeyboardButton(lot_label(t, wish), callback_data=CLAIM.pack(session=session_id, wish=wish.id))]
+        for wish in lots.items
+    ]
     navigation = []
     if page > 0:
         navigation.append(browse_button(t("common.button_previous"), session_id, "l", filters, page - 1))
@@ -601,17 +669,26 @@ async def page_view(services: Services, t: Translator, session_id: int, filters:
     if page < lots.pages - 1:
         navigation.append(browse_button(t("common.button_next"), session_id, "l", filters, page + 1))
     rows.append(navigation)
-    rows.append([browse_button(t("auction.button_filter_category"), session_id, "c", filters, 0),
-                 browse_button(t("auction.button_filter_collector"), session_id, "o", filters, 0)])
-    rows.append([browse_button(t("auction.button_filter_grade"), session_id, "g", filters, 0),
-                 browse_button(t("auction.button_filter_value"), session_id, "v", filters, 0)])
+    rows.append(
+        [
+            browse_button(t("auction.button_filter_category"), session_id, "c", filters, 0),
+            browse_button(t("auction.button_filter_collector"), session_id, "o", filters, 0),
+        ]
+    )
+    rows.append(
+        [
+            browse_button(t("auction.button_filter_grade"), session_id, "g", filters, 0),
+            browse_button(t("auction.button_filter_value"), session_id, "v", filters, 0),
+        ]
+    )
     if not filters.empty:
         rows.append([browse_button(t("auction.button_filter_clear"), session_id, "l", Filters(), 0)])
     return text, InlineKeyboardMarkup(rows)
 
 
-async def picker_view(application: Application, t: Translator, session_id: int, view: str, filters: Filters,
-                      page: int) -> tuple[str, InlineKeyboardMarkup]:
+async def picker_view(
+    application: Application, t: Translator, session_id: int, view: str, filters: Filters, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
     """Choose one filter value; every choice leads back to the first page of the list."""
     services = services_of(application)
     session = await services.auction.get(session_id)
@@ -632,7 +709,7 @@ async def picker_view(application: Application, t: Translator, session_id: int, 
             any_filter = replace(filters, grade=None)
     pages = max(1, math.ceil(len(choices) / PICKER_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    for label, chosen in choices[page * PICKER_PAGE_SIZE:(page + 1) * PICKER_PAGE_SIZE]:
+    for label, chosen in choices[page * PICKER_PAGE_SIZE : (page + 1) * PICKER_PAGE_SIZE]:
         try:
             rows.append([browse_button(label, session_id, "l", chosen, 0)])
         except CallbackDataError:  # an unusually long grade: it cannot be a filter button
@@ -682,7 +759,7 @@ def _pages_shown(application: Application) -> dict[tuple[int, int], str]:
     """What each private page shows, so a refresh never repeats it; the oldest are forgotten."""
     shown: dict[tuple[int, int], str] = application.bot_data.setdefault("auction_pages_shown", {})
     if len(shown) > PAGES_REMEMBERED:
-        for key in list(shown)[:len(shown) - PAGES_REMEMBERED // 2]:
+        for key in list(shown)[: len(shown) - PAGES_REMEMBERED // 2]:
             del shown[key]
     return shown
 
@@ -787,8 +864,9 @@ def schedule_page_refresh(application: Application, ui: Ui, session_id: int) -> 
         return
     refresher: _PageRefresh | None = application.bot_data.get("auction_page_refresh")
     if refresher is None:
-        refresher = application.bot_data["auction_page_refresh"] = _PageRefresh(PAGE_REFRESH_SECONDS,
-                                                                                PAGE_REFRESH_DELAY)
+        refresher = application.bot_data["auction_page_refresh"] = _PageRefresh(
+            PAGE_REFRESH_SECONDS, PAGE_REFRESH_DELAY
+        )
     key = (message.chat_id, message.message_id)
     # The page's filters are read back from its buttons when it is refreshed, not on every tap.
     refresher.pending[key] = (session_id, ui.t, ui.user_id, message)
@@ -851,8 +929,9 @@ async def release_command(update: Update, context: BotContext) -> None:
     change = await ui.services.auction.admin_release(ui.user_id, wish.id, " ".join(context.args[1:]))
     reason = " ".join(context.args[1:])
     await ui.reply("auction.admin_released", code=change.wish.code)
-    await notify_user(context.application, change.previous_user, "auction.released_by_admin", code=change.wish.code,
-                      reason=reason)
+    await notify_user(
+        context.application, change.previous_user, "auction.released_by_admin", code=change.wish.code, reason=reason
+    )
     await refresh_live_boards(context.application)
 
 
@@ -871,12 +950,19 @@ async def reassign_command(update: Update, context: BotContext) -> None:
     change = await ui.services.auction.reassign(ui.user_id, wish.id, person.user_id, org_id, reason)
     org = await ui.services.orgs.get(org_id)
     await ui.reply("auction.admin_reassigned", code=change.wish.code, name=person.display_name, org=org.name)
-    await notify_user(context.application, change.previous_user, "auction.reassigned_from_you",
-                      code=change.wish.code, reason=reason)
-    await notify_user(context.application, person.user_id, "auction.reassigned_to_you", code=change.wish.code,
-                      org=org.name, text=change.wish.text, child=change.wish.public_label,
-                      deadline=local_text(ui.services, change.wish.deadline, "%Y-%m-%d %H:%M")
-                      if change.wish.deadline else "—")
+    await notify_user(
+        context.application, change.previous_user, "auction.reassigned_from_you", code=change.wish.code, reason=reason
+    )
+    await notify_user(
+        context.application,
+        person.user_id,
+        "auction.reassigned_to_you",
+        code=change.wish.code,
+        org=org.name,
+        text=change.wish.text,
+        child=change.wish.public_label,
+        deadline=local_text(ui.services, change.wish.deadline, "%Y-%m-%d %H:%M") if change.wish.deadline else "—",
+    )
     await refresh_live_boards(context.application)
 
 
@@ -886,7 +972,7 @@ _NO_CAP_WORDS = ("不限", "无", "没有", "none", "no", "-")
 
 
 def without_unit(text: str) -> str:
-    """"45分钟", "20个", "14天" → "45", "20", "14": the domain's checks then read the number."""
+    """ "45分钟", "20个", "14天" → "45", "20", "14": the domain's checks then read the number."""
     typed = clean(text).lower()
     for unit in _UNITS:
         if typed.endswith(unit):
@@ -919,12 +1005,22 @@ class NewAuctionFlow(Flow):
     async def text_start(self, ui: Ui, data: dict, text: str) -> None:
         starts_at = parse_start(ui, text, "auction")
         await self.go(ui, "duration", {**data, "starts_at": starts_at.isoformat()})
-        buttons = [self.choice(ui, "duration", minutes,
-                               "auction.button_duration_default" if minutes == DEFAULT_DURATION
-                               else "auction.button_duration", minutes=minutes)
-                   for minutes in DURATION_CHOICES]
-        await ui.reply("auction.ask_duration", InlineKeyboardMarkup([buttons, self.cancel_row(ui)]),
-                       when=local_text(ui.services, starts_at), default=DEFAULT_DURATION)
+        buttons = [
+            self.choice(
+                ui,
+                "duration",
+                minutes,
+                "auction.button_duration_default" if minutes == DEFAULT_DURATION else "auction.button_duration",
+                minutes=minutes,
+            )
+            for minutes in DURATION_CHOICES
+        ]
+        await ui.reply(
+            "auction.ask_duration",
+            InlineKeyboardMarkup([buttons, self.cancel_row(ui)]),
+            when=local_text(ui.services, starts_at),
+            default=DEFAULT_DURATION,
+        )
 
     async def choice_duration(self, ui: Ui, data: dict, value: str) -> None:
         await self._duration(ui, data, choice_id(value))
@@ -938,14 +1034,20 @@ class NewAuctionFlow(Flow):
     async def _ask_lots(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "lots", data)
         count = await ui.services.auction.preview(LotSelection())
-        markup = InlineKeyboardMarkup([
-            [self.choice(ui, "lots", "all", "auction.button_lots_all", count=count)],
-            [self.choice(ui, "lots", "org", "auction.button_lots_org"),
-             self.choice(ui, "lots", "category", "auction.button_lots_category")],
-            [self.choice(ui, "lots", "value", "auction.button_lots_value"),
-             self.choice(ui, "lots", "codes", "auction.button_lots_codes")],
-            self.cancel_row(ui),
-        ])
+        markup = InlineKeyboardMarkup(
+            [
+                [self.choice(ui, "lots", "all", "auction.button_lots_all", count=count)],
+                [
+                    self.choice(ui, "lots", "org", "auction.button_lots_org"),
+                    self.choice(ui, "lots", "category", "auction.button_lots_category"),
+                ],
+                [
+                    self.choice(ui, "lots", "value", "auction.button_lots_value"),
+                    self.choice(ui, "lots", "codes", "auction.button_lots_codes"),
+                ],
+                self.cancel_row(ui),
+            ]
+        )
         await ui.reply("auction.ask_lots", markup, count=count)
 
     async def choice_lots(self, ui: Ui, data: dict, value: str) -> None:
@@ -956,9 +1058,11 @@ class NewAuctionFlow(Flow):
             await ui.edit("auction.ask_lots_org", self.paged(ui, "lots_org", await self._orgs(ui), 0))
         elif value == "category":
             await self.go(ui, "lots_category", data)
-            buttons = [self.button(ui, "lots_category", category.value, category_label(ui.t, category))
-                       for category in WishCategory]
-            rows = [buttons[index:index + 2] for index in range(0, len(buttons), 2)]
+            buttons = [
+                self.button(ui, "lots_category", category.value, category_label(ui.t, category))
+                for category in WishCategory
+            ]
+            rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
             await ui.edit("auction.ask_lots_category", InlineKeyboardMarkup([*rows, self.cancel_row(ui)]))
         elif value == "value":
             await self.go(ui, "lots_value", data)
@@ -983,8 +1087,7 @@ class NewAuctionFlow(Flow):
             await ui.edit("auction.ask_lots_org", self.paged(ui, "lots_org", await self._orgs(ui), page))
             return
         org = await ui.services.orgs.get(choice_id(value))
-        await self._selected(ui, data, LotSelection(all_open=False, collector_org_ids=(org.id,)),
-                             note=org.name)
+        await self._selected(ui, data, LotSelection(all_open=False, collector_org_ids=(org.id,)), note=org.name)
 
     async def text_lots_org(self, ui: Ui, data: dict, text: str) -> None:
         search = clean(text)[:30]
@@ -998,15 +1101,17 @@ class NewAuctionFlow(Flow):
             category = WishCategory(value)
         except ValueError:
             raise DomainError("common.button_expired") from None
-        await self._selected(ui, data, LotSelection(all_open=False, categories=(category,)),
-                             note=category_label(ui.t, category))
+        await self._selected(
+            ui, data, LotSelection(all_open=False, categories=(category,)), note=category_label(ui.t, category)
+        )
 
     async def text_lots_category(self, ui: Ui, data: dict, text: str) -> None:
         typed = clean(text).lower()
         for category in WishCategory:
             if typed in (category.value, category_label(ui.t, category).lower()):
-                await self._selected(ui, data, LotSelection(all_open=False, categories=(category,)),
-                                     note=category_label(ui.t, category))
+                await self._selected(
+                    ui, data, LotSelection(all_open=False, categories=(category,)), note=category_label(ui.t, category)
+                )
                 return
         options = ui.t("auction.list_separator").join(category_label(ui.t, c) for c in WishCategory)
         raise DomainError("auction.category_unknown", text=text[:20], options=options)
@@ -1016,8 +1121,9 @@ class NewAuctionFlow(Flow):
         if band >= len(VALUE_BANDS):
             raise DomainError("common.button_expired")
         low, high = VALUE_BANDS[band]
-        await self._selected(ui, data, LotSelection(all_open=False, min_value=low, max_value=high),
-                             note=band_label(ui.t, band))
+        await self._selected(
+            ui, data, LotSelection(all_open=False, min_value=low, max_value=high), note=band_label(ui.t, band)
+        )
 
     async def text_lots_value(self, ui: Ui, data: dict, text: str) -> None:
         typed = clean(text).replace("元", "").replace(" ", "")
@@ -1038,18 +1144,27 @@ class NewAuctionFlow(Flow):
         codes = tuple(code for code in re.split(r"[\s,，、;；]+", clean(text)) if code)
         if not codes:
             raise DomainError("auction.codes_empty")
-        await self._selected(ui, data, LotSelection(all_open=False, codes=codes),
-                             note=ui.t("auction.codes_note", count=len(codes)))
+        await self._selected(
+            ui, data, LotSelection(all_open=False, codes=codes), note=ui.t("auction.codes_note", count=len(codes))
+        )
 
     async def _selected(self, ui: Ui, data: dict, selection: LotSelection, note: str = "") -> None:
         count = await ui.services.auction.preview(selection)
         if count == 0:
             raise DomainError("auction.lots_none")
-        data = {**data, "selection": selection_to_json(selection), "lots": count,
-                "lots_note": note or ui.t("auction.lots_note_all")}
+        data = {
+            **data,
+            "selection": selection_to_json(selection),
+            "lots": count,
+            "lots_note": note or ui.t("auction.lots_note_all"),
+        }
         await self.go(ui, "cap_org", data)
-        await ui.reply("auction.ask_cap_org", self._skip(ui, "cap_org", "auction.button_no_cap"),
-                       count=count, selection=data["lots_note"])
+        await ui.reply(
+            "auction.ask_cap_org",
+            self._skip(ui, "cap_org", "auction.button_no_cap"),
+            count=count,
+            selection=data["lots_note"],
+        )
 
     def _skip(self, ui: Ui, step: str, key: str, **params: object) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup([[self.choice(ui, step, "none", key, **params)], self.cancel_row(ui)])
@@ -1081,9 +1196,20 @@ class NewAuctionFlow(Flow):
 
     async def _ask_deadline(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "deadline", data)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "deadline", DEFAULT_DEADLINE_DAYS,
-                                                    "auction.button_deadline_default", days=DEFAULT_DEADLINE_DAYS)],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    self.choice(
+                        ui,
+                        "deadline",
+                        DEFAULT_DEADLINE_DAYS,
+                        "auction.button_deadline_default",
+                        days=DEFAULT_DEADLINE_DAYS,
+                    )
+                ],
+                self.cancel_row(ui),
+            ]
+        )
         await ui.reply("auction.ask_deadline", markup, days=DEFAULT_DEADLINE_DAYS)
 
     async def text_deadline(self, ui: Ui, data: dict, text: str) -> None:
@@ -1102,8 +1228,9 @@ class NewAuctionFlow(Flow):
         if clean(text).lower() in _NO_CAP_WORDS:
             await self._confirm(ui, {**data, "wave_size": None, "wave_every": None})
             return
-        size, every = ui.services.auction.check_waves(clean(text), duration_minutes=data["duration"],
-                                                      lot_count=data["lots"])
+        size, every = ui.services.auction.check_waves(
+            clean(text), duration_minutes=data["duration"], lot_count=data["lots"]
+        )
         await self._confirm(ui, {**data, "wave_size": size, "wave_every": every})
 
     async def choice_waves(self, ui: Ui, data: dict, value: str) -> None:
@@ -1112,27 +1239,51 @@ class NewAuctionFlow(Flow):
         await self._confirm(ui, {**data, "wave_size": None, "wave_every": None})
 
     def _draft(self, data: dict) -> SessionDraft:
-        return SessionDraft(title=data["title"], starts_at=datetime.fromisoformat(data["starts_at"]),
-                            duration_minutes=data["duration"], selection=selection_from_json(data["selection"]),
-                            cap_per_org=data["cap_org"], cap_per_person=data["cap_person"],
-                            deadline_days=data["deadline_days"], wave_size=data["wave_size"],
-                            wave_every_minutes=data["wave_every"])
+        return SessionDraft(
+            title=data["title"],
+            starts_at=datetime.fromisoformat(data["starts_at"]),
+            duration_minutes=data["duration"],
+            selection=selection_from_json(data["selection"]),
+            cap_per_org=data["cap_org"],
+            cap_per_person=data["cap_person"],
+            deadline_days=data["deadline_days"],
+            wave_size=data["wave_size"],
+            wave_every_minutes=data["wave_every"],
+        )
 
     async def _confirm(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "confirm", data)
         t = ui.t
         starts_at = datetime.fromisoformat(data["starts_at"])
-        caps = [t("auction.rule_cap_org", count=data["cap_org"]) if data["cap_org"] else t("auction.rule_cap_org_none"),
-                t("auction.rule_cap_person", count=data["cap_person"]) if data["cap_person"]
-                else t("auction.rule_cap_person_none")]
-        waves = t("auction.rule_waves", size=data["wave_size"], every=data["wave_every"]) if data["wave_size"] \
+        caps = [
+            t("auction.rule_cap_org", count=data["cap_org"]) if data["cap_org"] else t("auction.rule_cap_org_none"),
+            t("auction.rule_cap_person", count=data["cap_person"])
+            if data["cap_person"]
+            else t("auction.rule_cap_person_none"),
+        ]
+        waves = (
+            t("auction.rule_waves", size=data["wave_size"], every=data["wave_every"])
+            if data["wave_size"]
             else t("auction.waves_none")
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "auction.button_create")],
-                                       self.cancel_row(ui)])
-        await show(ui, t("auction.confirm", title=data["title"], when=local_text(ui.services, starts_at),
-                         duration=data["duration"], lots=data["lots"], selection=data["lots_note"],
-                         caps=t("auction.rule_separator").join(caps), days=data["deadline_days"], waves=waves),
-                   markup)
+        )
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", "auction.button_create")], self.cancel_row(ui)]
+        )
+        await show(
+            ui,
+            t(
+                "auction.confirm",
+                title=data["title"],
+                when=local_text(ui.services, starts_at),
+                duration=data["duration"],
+                lots=data["lots"],
+                selection=data["lots_note"],
+                caps=t("auction.rule_separator").join(caps),
+                days=data["deadline_days"],
+                waves=waves,
+            ),
+            markup,
+        )
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
         if value != "yes":
@@ -1149,9 +1300,13 @@ class NewAuctionFlow(Flow):
         application = ui.context.application
         announced = await announce(application, session)
         await schedule_wake(application)  # the reminders before the start
-        await ui.edit("auction.created", title=session.title, count=session.lot_count,
-                      when=Raw(when_text(ui.t, ui.services, session)),
-                      announced=ui.t.raw("auction.created_announced" if announced else "auction.created_not_announced"))
+        await ui.edit(
+            "auction.created",
+            title=session.title,
+            count=session.lot_count,
+            when=Raw(when_text(ui.t, ui.services, session)),
+            announced=ui.t.raw("auction.created_announced" if announced else "auction.created_not_announced"),
+        )
 
 
 async def show(ui: Ui, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -1162,20 +1317,27 @@ async def show(ui: Ui, text: str, markup: InlineKeyboardMarkup | None = None) ->
         await ui.send_text(text, markup)
 
 
-
-
 def selection_to_json(selection: LotSelection) -> dict:
-    return {"all_open": selection.all_open, "orgs": list(selection.collector_org_ids),
-            "categories": [category.value for category in selection.categories],
-            "min": selection.min_value, "max": selection.max_value, "codes": list(selection.codes)}
+    return {
+        "all_open": selection.all_open,
+        "orgs": list(selection.collector_org_ids),
+        "categories": [category.value for category in selection.categories],
+        "min": selection.min_value,
+        "max": selection.max_value,
+        "codes": list(selection.codes),
+    }
 
 
 def selection_from_json(data: dict) -> LotSelection:
-    return LotSelection(all_open=data["all_open"], collector_org_ids=tuple(data["orgs"]),
-                        categories=tuple(WishCategory(value) for value in data["categories"]),
-                        min_value=data["min"], max_value=data["max"], codes=tuple(data["codes"]))
+    return LotSelection(
+        all_open=data["all_open"],
+        collector_org_ids=tuple(data["orgs"]),
+        categories=tuple(WishCategory(value) for value in data["categories"]),
+        min_value=data["min"],
+        max_value=data["max"],
+        codes=tuple(data["codes"]),
+    )
 
 
 async def newauction_command(update: Update, context: BotContext) -> None:
     await context.application.bot_data["flows"]["au"].start(Ui(update, context))
-

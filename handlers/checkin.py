@@ -59,24 +59,36 @@ async def location_check(update: Update, context: BotContext) -> None:
 
 async def private_hint(update: Update, context: BotContext) -> None:
     """/checkin in the private chat: check-in happens in the activity's group."""
-    await context.bot.send_message(update.effective_chat.id,
-                                   Translator(context.language or context.services.config.language)(
-                                       "checkin.private_hint"))
+    await context.bot.send_message(
+        update.effective_chat.id,
+        Translator(context.language or context.services.config.language)("checkin.private_hint"),
+    )
 
 
 def unidentified(update: Update) -> bool:
     """Posted "as the group" or as a channel: nobody to credit."""
-    return is_anonymous_admin(update) or update.effective_message.sender_chat is not None \
-        or update.effective_user is None or update.effective_user.is_bot
+    return (
+        is_anonymous_admin(update)
+        or update.effective_message.sender_chat is not None
+        or update.effective_user is None
+        or update.effective_user.is_bot
+    )
 
 
-async def check_in(update: Update, context: BotContext, *, code: str | None = None,
-                   location: tuple[float, float] | None = None, method: str) -> None:
+async def check_in(
+    update: Update,
+    context: BotContext,
+    *,
+    code: str | None = None,
+    location: tuple[float, float] | None = None,
+    method: str,
+) -> None:
     if unidentified(update):
         await reply(update, context, "checkin.anonymous")
         return
     result = await context.services.attendance.check_in(
-        update.effective_user.id, update.effective_chat.id, code=code, location=location, method=method)
+        update.effective_user.id, update.effective_chat.id, code=code, location=location, method=method
+    )
     if result.outcome in _SUCCESS_OUTCOMES:
         await react(update, context)
         return
@@ -90,33 +102,43 @@ async def check_out(update: Update, context: BotContext, *, code: str | None = N
         await reply(update, context, "checkin.anonymous")
         return
     result = await context.services.attendance.check_out(
-        update.effective_user.id, update.effective_chat.id, code=code, method=method)
+        update.effective_user.id, update.effective_chat.id, code=code, method=method
+    )
     if result.outcome in _SUCCESS_OUTCOMES:
         await react(update, context)
         return
     await reply_problem(update, context, "checkout", result, code)
 
 
-async def reply_problem(update: Update, context: BotContext, verb: str,
-                        result: CheckInResult | CheckOutResult, code: str | None) -> None:
+async def reply_problem(
+    update: Update, context: BotContext, verb: str, result: CheckInResult | CheckOutResult, code: str | None
+) -> None:
     services = context.services
     zone = services.config.zone
     t = group_translator(context)
     activity = result.activity
-    params: dict[str, object] = {"verb": t(f"checkin.verb_{verb}"), "title": "", "code": "",
-                                 "minutes": services.config.activities.checkin_opens_before_minutes}
+    params: dict[str, object] = {
+        "verb": t(f"checkin.verb_{verb}"),
+        "title": "",
+        "code": "",
+        "minutes": services.config.activities.checkin_opens_before_minutes,
+    }
     if activity is not None:
         params.update(title=activity.title, code=activity.code)
     if result.outcome == "ambiguous":
-        lines = [t("checkin.ambiguous_line", code=each, title=(await services.activities.by_code(each)).title)
-                 for each in result.codes]
+        lines = [
+            t("checkin.ambiguous_line", code=each, title=(await services.activities.by_code(each)).title)
+            for each in result.codes
+        ]
         examples = [t("checkin.example", verb=params["verb"], code=each) for each in result.codes[:2]]
         params.update(lines=Raw("\n".join(lines)), example=Raw(t("checkin.or").join(examples)))
     elif result.outcome == "not_open":
         params["opens"] = when(t, zone, result.opens_at, services.clock.now())
     elif result.outcome == "outside_radius":
-        params.update(distance=result.distance_m or 0,
-                      radius=activity.place.radius_m if activity is not None and activity.place.radius_m else 0)
+        params.update(
+            distance=result.distance_m or 0,
+            radius=activity.place.radius_m if activity is not None and activity.place.radius_m else 0,
+        )
     elif result.outcome == "unknown_code":
         params["code"] = code or ""
     text = t(f"checkin.{result.outcome}", **params)
@@ -164,7 +186,10 @@ async def reply(update: Update, context: BotContext, key: str, **params: object)
 async def send_reply(update: Update, context: BotContext, text: str) -> None:
     message = update.effective_message
     try:
-        await context.bot.send_message(message.chat_id, text, reply_parameters=ReplyParameters(
-            message.message_id, allow_sending_without_reply=True))
+        await context.bot.send_message(
+            message.chat_id,
+            text,
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        )
     except Forbidden as error:
         log.warning("check-in reply not sent to chat %s: %s", message.chat_id, error.message)

@@ -61,8 +61,14 @@ async def help_command(update: Update, context: BotContext) -> None:
         lines.append("")
         lines.append(ui.t(f"help.section_{level.name.lower()}"))
         for command in section:
-            lines.append(ui.t("help.line", name=command.name, what=ui.t(f"commands.{command.name}"),
-                              example=ui.t(f"help.example.{command.name}")))
+            lines.append(
+                ui.t(
+                    "help.line",
+                    name=command.name,
+                    what=ui.t(f"commands.{command.name}"),
+                    example=ui.t(f"help.example.{command.name}"),
+                )
+            )
     lines.append("")
     lines.append(ui.t("help.footer"))
     await ui.send_text("\n".join(lines))
@@ -70,9 +76,15 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def language_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    buttons = [[InlineKeyboardButton(ui.t(f"lang.name_{_LANGUAGE_TOKENS[code]}"),
-                                     callback_data=LANGUAGE_BUTTON.pack(code=_LANGUAGE_TOKENS[code]))]
-               for code in LANGUAGES]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                ui.t(f"lang.name_{_LANGUAGE_TOKENS[code]}"),
+                callback_data=LANGUAGE_BUTTON.pack(code=_LANGUAGE_TOKENS[code]),
+            )
+        ]
+        for code in LANGUAGES
+    ]
     await ui.reply("lang.choose", InlineKeyboardMarkup(buttons))
 
 

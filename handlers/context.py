@@ -80,8 +80,7 @@ class Ui:
             if not is_not_modified(error):
                 raise
 
-    async def notify(self, user_id: int, key: str, markup: MarkupFor | None = None,
-                     **params: object) -> bool:
+    async def notify(self, user_id: int, key: str, markup: MarkupFor | None = None, **params: object) -> bool:
         """Message another person privately, in their language; False if they never started the bot."""
         return await notify_user(self.context.application, user_id, key, markup, **params)
 
@@ -89,15 +88,15 @@ class Ui:
 MarkupFor = Callable[[Translator], InlineKeyboardMarkup]
 
 
-async def notify_user(application: Application, user_id: int, key: str,
-                      markup: MarkupFor | None = None, **params: object) -> bool:
+async def notify_user(
+    application: Application, user_id: int, key: str, markup: MarkupFor | None = None, **params: object
+) -> bool:
     """`markup` builds the keyboard in the recipient's language."""
     services: Services = application.bot_data["services"]
     person = await services.people.get(user_id)
     t = Translator(services.people.language_of(person, person.telegram_language if person else None))
     try:
-        await application.bot.send_message(user_id, t(key, **params),
-                                           reply_markup=markup(t) if markup else None)
+        await application.bot.send_message(user_id, t(key, **params), reply_markup=markup(t) if markup else None)
     except Forbidden:
         log.info("user %s cannot be messaged (never started the bot or blocked it)", user_id)
         return False

@@ -56,13 +56,25 @@ def progress_line(t: Translator, progress: DeedProgress, year: int, today: date)
         return t("deeds.progress_no_quota", org=progress.org.name, year=year, done=progress.done)
     if progress.behind:
         expected = expected_by(progress.quota, progress.done, year, today)
-        return t("deeds.progress_behind", org=progress.org.name, year=year, done=progress.done,
-                 quota=progress.quota, expected=expected, owed=expected - progress.done)
+        return t(
+            "deeds.progress_behind",
+            org=progress.org.name,
+            year=year,
+            done=progress.done,
+            quota=progress.quota,
+            expected=expected,
+            owed=expected - progress.done,
+        )
     if progress.done >= progress.quota:
-        return t("deeds.progress_complete", org=progress.org.name, year=year, done=progress.done,
-                 quota=progress.quota)
-    return t("deeds.progress_on_pace", org=progress.org.name, year=year, done=progress.done,
-             quota=progress.quota, due=due_by(progress.quota, year, today))
+        return t("deeds.progress_complete", org=progress.org.name, year=year, done=progress.done, quota=progress.quota)
+    return t(
+        "deeds.progress_on_pace",
+        org=progress.org.name,
+        year=year,
+        done=progress.done,
+        quota=progress.quota,
+        due=due_by(progress.quota, year, today),
+    )
 
 
 class DeedFlow(Flow):
@@ -104,24 +116,34 @@ class DeedFlow(Flow):
             await ui.reply("deeds.ask_title_no_activity", self._cancel_markup(ui), org=org.name)
             return
         await self.go(ui, "source", {"org": org.id})
-        await ui.reply("deeds.pick_source", await self._source_markup(ui, org.id, 0), org=org.name,
-                       count=len(candidates))
+        await ui.reply(
+            "deeds.pick_source", await self._source_markup(ui, org.id, 0), org=org.name, count=len(candidates)
+        )
 
     async def _source_markup(self, ui: Ui, org_id: int, page: int) -> InlineKeyboardMarkup:
         zone = ui.services.config.zone
-        items = [(c.activity_id, ui.t("deeds.activity_button", code=c.code, title=c.title[:30],
-                                      date=c.starts_at.astimezone(zone).strftime("%Y-%m-%d")))
-                 for c in await ui.services.deeds.unrecorded_activities(ui.user_id, org_id)]
-        return self.paged(ui, "source", items, page,
-                          [[self.choice(ui, "source", "new", "deeds.button_enter_directly")]])
+        items = [
+            (
+                c.activity_id,
+                ui.t(
+                    "deeds.activity_button",
+                    code=c.code,
+                    title=c.title[:30],
+                    date=c.starts_at.astimezone(zone).strftime("%Y-%m-%d"),
+                ),
+            )
+            for c in await ui.services.deeds.unrecorded_activities(ui.user_id, org_id)
+        ]
+        return self.paged(
+            ui, "source", items, page, [[self.choice(ui, "source", "new", "deeds.button_enter_directly")]]
+        )
 
     async def choice_source(self, ui: Ui, data: dict, value: str) -> None:
         org = await ui.services.orgs.get(data["org"])
         page = page_number(value)
         if page is not None:
             count = len(await ui.services.deeds.unrecorded_activities(ui.user_id, org.id))
-            await ui.edit("deeds.pick_source", await self._source_markup(ui, org.id, page), org=org.name,
-                          count=count)
+            await ui.edit("deeds.pick_source", await self._source_markup(ui, org.id, page), org=org.name, count=count)
             return
         if value == "new":
             await self.go(ui, "title", data)
@@ -141,8 +163,7 @@ class DeedFlow(Flow):
     async def text_title(self, ui: Ui, data: dict, text: str) -> None:
         title = ui.services.deeds.check_title(text)
         await self.go(ui, "date", {**data, "title": title})
-        markup = InlineKeyboardMarkup([[self.choice(ui, "date", "today", "deeds.button_today")],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup([[self.choice(ui, "date", "today", "deeds.button_today")], self.cancel_row(ui)])
         await ui.reply("deeds.ask_date", markup, title=title, today=ui.services.deeds.today().isoformat())
 
     async def choice_date(self, ui: Ui, data: dict, value: str) -> None:
@@ -173,9 +194,14 @@ class DeedFlow(Flow):
         await self._record(ui, data, evidence_file_id=None, note=note)
 
     async def _record(self, ui: Ui, data: dict, *, evidence_file_id: str | None, note: str | None) -> None:
-        deed = await ui.services.deeds.record(ui.user_id, data["org"], data["title"],
-                                              date.fromisoformat(data["date"]),
-                                              evidence_file_id=evidence_file_id, note=note)
+        deed = await ui.services.deeds.record(
+            ui.user_id,
+            data["org"],
+            data["title"],
+            date.fromisoformat(data["date"]),
+            evidence_file_id=evidence_file_id,
+            note=note,
+        )
         await self.finish(ui)
         await self._done(ui, deed.org_id, deed.title, deed.done_on, edit=False)
 
@@ -183,11 +209,20 @@ class DeedFlow(Flow):
         deeds = ui.services.deeds
         today = deeds.today()
         progress = await deeds.org_progress(org_id, done_on.year, today)
-        text = ui.t("deeds.recorded", title=title, date=done_on.isoformat(), org=progress.org.name,
-                    progress=ui.t.raw("deeds.recorded_progress", label=_year_label(ui.t, done_on.year, today),
-                                      done=progress.done, quota=progress.quota)
-                    if progress.quota else ui.t.raw("deeds.recorded_no_quota", done=progress.done,
-                                                     label=_year_label(ui.t, done_on.year, today)))
+        text = ui.t(
+            "deeds.recorded",
+            title=title,
+            date=done_on.isoformat(),
+            org=progress.org.name,
+            progress=ui.t.raw(
+                "deeds.recorded_progress",
+                label=_year_label(ui.t, done_on.year, today),
+                done=progress.done,
+                quota=progress.quota,
+            )
+            if progress.quota
+            else ui.t.raw("deeds.recorded_no_quota", done=progress.done, label=_year_label(ui.t, done_on.year, today)),
+        )
         if edit:
             await ui.edit_text(text)
         else:
@@ -249,8 +284,9 @@ async def org_deeds_text(ui: Ui, org_id: int, year: int, today: date) -> str:
             source = ui.t.raw("deeds.source_photo")
         else:
             source = ui.t.raw("deeds.source_note")
-        lines.append(ui.t("deeds.deed_line", number=number, date=deed.done_on.strftime("%m-%d"), title=deed.title,
-                          source=source))
+        lines.append(
+            ui.t("deeds.deed_line", number=number, date=deed.done_on.strftime("%m-%d"), title=deed.title, source=source)
+        )
     if not recorded:
         lines.append(ui.t("deeds.none_yet"))
     lines.append(ui.t("deeds.how_to_record"))
@@ -267,15 +303,29 @@ async def county_page(ui: Ui, year: int, page: int) -> tuple[str, InlineKeyboard
     ordered = sorted(behind, key=lambda i: (i.done - i.quota, i.org.name)) + sorted(rest, key=lambda i: i.org.name)
     pages = max(1, -(-len(ordered) // LIST_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    lines = [ui.t("deeds.county_title", year=year, done=sum(i.done for i in progress),
-                  quota=sum(i.quota for i in progress), orgs=sum(1 for i in progress if i.quota),
-                  behind=len(behind)),
-             ui.t("deeds.pace_rule")]
-    for item in ordered[page * LIST_PAGE_SIZE:(page + 1) * LIST_PAGE_SIZE]:
+    lines = [
+        ui.t(
+            "deeds.county_title",
+            year=year,
+            done=sum(i.done for i in progress),
+            quota=sum(i.quota for i in progress),
+            orgs=sum(1 for i in progress if i.quota),
+            behind=len(behind),
+        ),
+        ui.t("deeds.pace_rule"),
+    ]
+    for item in ordered[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]:
         if item.behind:
             expected = expected_by(item.quota, item.done, year, today)
-            lines.append(ui.t("deeds.county_line_behind", org=item.org.name, done=item.done, quota=item.quota,
-                              owed=expected - item.done))
+            lines.append(
+                ui.t(
+                    "deeds.county_line_behind",
+                    org=item.org.name,
+                    done=item.done,
+                    quota=item.quota,
+                    owed=expected - item.done,
+                )
+            )
         else:
             lines.append(ui.t("deeds.county_line_ok", org=item.org.name, done=item.done, quota=item.quota))
     if not ordered:
@@ -328,14 +378,31 @@ def pace_text(t: Translator, notice: PaceNotice) -> str:
     parts = []
     for item in notice.own:
         expected = expected_by(item.quota, item.done, year, day)
-        parts.append(t("deeds.remind_org", org=item.org.name, year=year, date=day.isoformat(), done=item.done,
-                       quota=item.quota, expected=expected, owed=expected - item.done))
+        parts.append(
+            t(
+                "deeds.remind_org",
+                org=item.org.name,
+                year=year,
+                date=day.isoformat(),
+                done=item.done,
+                quota=item.quota,
+                expected=expected,
+                owed=expected - item.done,
+            )
+        )
     if notice.county:
         lines = [t("deeds.remind_county_title", date=day.isoformat(), count=len(notice.county))]
         for item in sorted(notice.county, key=lambda i: (i.done - i.quota, i.org.name))[:50]:
             expected = expected_by(item.quota, item.done, year, day)
-            lines.append(t("deeds.county_line_behind", org=item.org.name, done=item.done, quota=item.quota,
-                           owed=expected - item.done))
+            lines.append(
+                t(
+                    "deeds.county_line_behind",
+                    org=item.org.name,
+                    done=item.done,
+                    quota=item.quota,
+                    owed=expected - item.done,
+                )
+            )
         if len(notice.county) > 50:
             lines.append(t("deeds.remind_county_more", count=len(notice.county) - 50))
         lines.append(t("deeds.remind_county_footer"))

@@ -87,15 +87,18 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
         if not await self.may_start(ui):
             return
         await self.go(ui, "file", {})
-        await ui.reply(self.keys.ask_file, InlineKeyboardMarkup([self.cancel_row(ui)]),
-                       max_rows=self.max_rows, limit_mb=self.max_bytes // (1024 * 1024))
+        await ui.reply(
+            self.keys.ask_file,
+            InlineKeyboardMarkup([self.cancel_row(ui)]),
+            max_rows=self.max_rows,
+            limit_mb=self.max_bytes // (1024 * 1024),
+        )
 
     async def text_file(self, ui: Ui, data: dict, text: str) -> None:
         raise DomainError(self.keys.expected_file)
 
     async def document_file(self, ui: Ui, data: dict, document: Document) -> None:
-        file = {"file_name": document.file_name or "", "file_id": document.file_id,
-                "file_size": document.file_size}
+        file = {"file_name": document.file_name or "", "file_id": document.file_id, "file_size": document.file_size}
         result = await self._parse(ui, file)
         if not result.ok:
             await self.go(ui, "file", {})
@@ -103,10 +106,16 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
             return
         await self.go(ui, "confirm", file)
         count = len(result.rows)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", self.keys.button_import, count=count)],
-                                       self.cancel_row(ui)])
-        await ui.reply(self.keys.confirm, markup, file=shorten(file["file_name"]), count=count,
-                       **await self.confirm_params(ui, result.rows))
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", self.keys.button_import, count=count)], self.cancel_row(ui)]
+        )
+        await ui.reply(
+            self.keys.confirm,
+            markup,
+            file=shorten(file["file_name"]),
+            count=count,
+            **await self.confirm_params(ui, result.rows),
+        )
 
     # A corrected file sent instead of confirming is checked like the first one.
     document_confirm = document_file

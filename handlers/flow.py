@@ -54,13 +54,20 @@ class Flow(ABC):
         """Begin the conversation: save the first step and ask its question."""
 
     # ---- pickers ------------------------------------------------------------------------
-    def paged(self, ui: Ui, step: str, items: Sequence[tuple[object, str]], page: int,
-              extra_rows: Sequence[Sequence[InlineKeyboardButton]] = ()) -> InlineKeyboardMarkup:
+    def paged(
+        self,
+        ui: Ui,
+        step: str,
+        items: Sequence[tuple[object, str]],
+        page: int,
+        extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
+    ) -> InlineKeyboardMarkup:
         """One page of choices with ◀ ▶, plus extra rows and Cancel; values are `id`, pages `p<n>`."""
         pages = max(1, -(-len(items) // PAGE_SIZE))
         page = min(max(page, 0), pages - 1)
-        rows = [[self.button(ui, step, value, label)]
-                for value, label in items[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+        rows = [
+            [self.button(ui, step, value, label)] for value, label in items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        ]
         navigation = []
         if page > 0:
             navigation.append(self.button(ui, step, f"p{page - 1}", ui.t("common.button_previous")))
@@ -106,7 +113,9 @@ class FlowRegistry:
             payload: object = message.document
         else:
             handler = getattr(flow, f"text_{state.step}", None)
-            wrong_kind_key = "common.expected_file" if hasattr(flow, f"document_{state.step}") else "common.expected_button"
+            wrong_kind_key = (
+                "common.expected_file" if hasattr(flow, f"document_{state.step}") else "common.expected_button"
+            )
             payload = (message.text or "").strip()
             if message.text is None and hasattr(flow, f"text_{state.step}"):
                 handler, wrong_kind_key = None, "common.expected_text"

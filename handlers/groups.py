@@ -39,17 +39,18 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
         chat.id, chat.title or str(chat.id), chat.type, status, change.from_user.id if change.from_user else None
     )
     if result.lost_bound_group:
-        bound_to = await binding_label(context, result.chat.binding, result.chat.org_id,
-                                       group_translator(context))
+        bound_to = await binding_label(context, result.chat.binding, result.chat.org_id, group_translator(context))
         for admin_id in await services.permissions.county_admin_ids():
-            await notify_user(context.application, admin_id, "groups.bot_removed_admins",
-                              title=chat.title, bound_to=bound_to)
+            await notify_user(
+                context.application, admin_id, "groups.bot_removed_admins", title=chat.title, bound_to=bound_to
+            )
     elif result.chat.active and change.old_chat_member.status in ("left", "kicked"):
         await context.bot.send_message(chat.id, group_translator(context)("groups.hello"))
 
 
-async def binding_label(context: BotContext, binding: Binding | None, org_id: int | None,
-                        t: Translator | None = None) -> str:
+async def binding_label(
+    context: BotContext, binding: Binding | None, org_id: int | None, t: Translator | None = None
+) -> str:
     t = t or translator_for(context)
     if binding is None:
         return t("groups.binding_none")
@@ -65,9 +66,13 @@ async def bind_command(update: Update, context: BotContext) -> None:
         await ui.reply("groups.anonymous_admin")
         return
     services = ui.services
-    if not (await services.permissions.is_county_admin(ui.user_id)
-            or (await is_chat_admin(context, ui.chat_id, ui.user_id)
-                and await services.permissions.managed_org_ids(ui.user_id))):
+    if not (
+        await services.permissions.is_county_admin(ui.user_id)
+        or (
+            await is_chat_admin(context, ui.chat_id, ui.user_id)
+            and await services.permissions.managed_org_ids(ui.user_id)
+        )
+    ):
         await ui.reply("groups.bind_who")
         return
     await ui.reply("groups.bind_go_private", private_link_markup(ui, f"bind_{ui.chat_id}", "groups.button_bind_here"))
@@ -147,8 +152,9 @@ class BindFlow(Flow):
             org = await ui.services.orgs.get_active(choice_id(value))
             target, label = org.id, ui.t("groups.binding_org", org=org.name)
         await self.go(ui, "confirm", {**data, "target": target})
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "groups.button_confirm_bind")],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", "groups.button_confirm_bind")], self.cancel_row(ui)]
+        )
         await ui.edit("groups.bind_confirm", markup, title=chat.title, bound_to=label)
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
@@ -160,8 +166,9 @@ class BindFlow(Flow):
             if target == "hub":
                 chat = await groups.bind_hub(ui.user_id, chat_id)
             else:
-                chat = await groups.bind_org(ui.user_id, chat_id, target,
-                                             is_chat_admin=await is_chat_admin(ui.context, chat_id, ui.user_id))
+                chat = await groups.bind_org(
+                    ui.user_id, chat_id, target, is_chat_admin=await is_chat_admin(ui.context, chat_id, ui.user_id)
+                )
         except PermissionDenied:
             await self.finish(ui)
             raise

@@ -62,8 +62,10 @@ def translate(language: str, key: str, **params: object) -> str:
         template = entries[key]
     except KeyError:
         raise MissingTranslation(f"{language}: no message '{key}'") from None
-    safe = {name: value if isinstance(value, Raw) else html.escape(str(value), quote=False)
-            for name, value in params.items()}
+    safe = {
+        name: value if isinstance(value, Raw) else html.escape(str(value), quote=False)
+        for name, value in params.items()
+    }
     return template.format_map(safe)
 
 

@@ -53,8 +53,7 @@ class JoinFlow(Flow):
             await self.finish(ui)
             raise DomainError("join.already_member", org=org.name)
         await self.go(ui, "confirm", {"org_id": org_id})
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "join.button_apply")],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "join.button_apply")], self.cancel_row(ui)])
         await ui.reply("join.confirm", markup, org=org.name)
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
@@ -66,14 +65,20 @@ class JoinFlow(Flow):
         await ui.edit("join.submitted", org=org.name)
         person = await ui.services.people.get(ui.user_id)
         for approver in await ui.services.membership.approvers(request.org_id):
-            await ui.notify(approver, "join.approval_request", decision_markup(request.id),
-                            name=person.display_name, username=f"@{person.username}" if person.username else "",
-                            org=org.name)
+            await ui.notify(
+                approver,
+                "join.approval_request",
+                decision_markup(request.id),
+                name=person.display_name,
+                username=f"@{person.username}" if person.username else "",
+                org=org.name,
+            )
 
 
 def decision_markup(request_id: int) -> MarkupFor:
-    return verdict_markup(JOIN_DECISION, {"request": request_id}, "verdict",
-                          (("a", "join.button_approve"), ("r", "join.button_reject")))
+    return verdict_markup(
+        JOIN_DECISION, {"request": request_id}, "verdict", (("a", "join.button_approve"), ("r", "join.button_reject"))
+    )
 
 
 async def join_command(update: Update, context: BotContext) -> None:
@@ -120,8 +125,9 @@ async def invite_command(update: Update, context: BotContext) -> None:
     if org_id is None:
         await ui.reply("join.invite_which")
         return
-    if await ui.services.permissions.role_in(ui.user_id, org_id) is None and \
-            not await ui.services.permissions.is_county_admin(ui.user_id):
+    if await ui.services.permissions.role_in(
+        ui.user_id, org_id
+    ) is None and not await ui.services.permissions.is_county_admin(ui.user_id):
         await ui.reply("errors.member_only")
         return
     org = await ui.services.orgs.get_active(org_id)

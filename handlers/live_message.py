@@ -32,8 +32,9 @@ MIN_INTERVAL = 6.0  # seconds between edits in one chat: at most 10 of the group
 
 
 class LiveMessages:
-    def __init__(self, application: Application, *, delay: float = COALESCE_DELAY,
-                 min_interval: float = MIN_INTERVAL) -> None:
+    def __init__(
+        self, application: Application, *, delay: float = COALESCE_DELAY, min_interval: float = MIN_INTERVAL
+    ) -> None:
         self.application = application
         self.delay = delay
         self.min_interval = min_interval
@@ -86,8 +87,9 @@ class LiveMessages:
             return
         self._last_edit[chat_id] = time.monotonic()
         try:
-            await self.application.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id,
-                                                         reply_markup=markup)
+            await self.application.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
         except BadRequest as error:
             if not is_not_modified(error):
                 log.warning("live message %s/%s not refreshed: %s", chat_id, message_id, error)

@@ -29,5 +29,4 @@ def start_maintenance_jobs(application: Application) -> None:
         return
     for job in queue.get_jobs_by_name(PURGE_JOB):
         job.schedule_removal()
-    queue.run_repeating(purge_children_details, interval=PURGE_EVERY, first=timedelta(seconds=30),
-                        name=PURGE_JOB)
+    queue.run_repeating(purge_children_details, interval=PURGE_EVERY, first=timedelta(seconds=30), name=PURGE_JOB)

@@ -49,7 +49,7 @@ def _page_slice(items: list, page: int) -> tuple[list, int]:
     """The same page `Flow.paged` shows, so the text above the buttons matches them."""
     pages = max(1, -(-len(items) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    return items[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], page
+    return items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page
 
 
 # ---- /members -------------------------------------------------------------------------------
@@ -118,8 +118,10 @@ class MembersFlow(Flow):
             return
         org = await ui.services.orgs.get_active(org_id)
         county = await ui.services.permissions.is_county_admin(ui.user_id)
-        members = sorted(await ui.services.membership.members(org_id),
-                         key=lambda m: (m.role is not Role.ORG_ADMIN, m.started_at, m.id))
+        members = sorted(
+            await ui.services.membership.members(org_id),
+            key=lambda m: (m.role is not Role.ORG_ADMIN, m.started_at, m.id),
+        )
         people = await ui.services.people.many([m.user_id for m in members])
         shown, page = _page_slice(members, page)
 
@@ -129,15 +131,29 @@ class MembersFlow(Flow):
             lines.append(ui.t("members.list_empty"))
         for m in shown:
             person = people.get(m.user_id)
-            lines.append(ui.t("members.list_line", name=name_of(person, m.user_id), username=at_username(person),
-                              role=role_label(ui, m.role), since=day(ui, m.started_at)))
+            lines.append(
+                ui.t(
+                    "members.list_line",
+                    name=name_of(person, m.user_id),
+                    username=at_username(person),
+                    role=role_label(ui, m.role),
+                    since=day(ui, m.started_at),
+                )
+            )
         lines.append("")
         if not any(m.role is Role.ORG_ADMIN for m in members):
             lines.append(ui.t("members.no_admin_county" if county else "members.no_admin"))
         lines.append(ui.t("members.list_hint"))
 
-        items = [(m.user_id, ui.t("members.member_button", name=name_of(people.get(m.user_id), m.user_id),
-                                  role=role_label(ui, m.role))) for m in members]
+        items = [
+            (
+                m.user_id,
+                ui.t(
+                    "members.member_button", name=name_of(people.get(m.user_id), m.user_id), role=role_label(ui, m.role)
+                ),
+            )
+            for m in members
+        ]
         extra = []
         pending = await ui.services.membership.pending_requests(ui.user_id, org_id)
         if pending:
@@ -162,8 +178,9 @@ class MembersFlow(Flow):
         if value == "orgs":
             await self.go(ui, "org", {})
             county = await ui.services.permissions.is_county_admin(ui.user_id)
-            await ui.edit("members.pick_org", self._org_markup(ui, await self._orgs(ui), 0),
-                          hint=self._search_hint(ui, county))
+            await ui.edit(
+                "members.pick_org", self._org_markup(ui, await self._orgs(ui), 0), hint=self._search_hint(ui, county)
+            )
             return
         if value == "appoint":
             await ui.services.permissions.require_county_admin(ui.user_id)
@@ -180,8 +197,13 @@ class MembersFlow(Flow):
         people = await ui.services.people.many([r.user_id for r in requests])
         for request in requests[:PENDING_SHOWN]:
             person = people.get(request.user_id)
-            await ui.reply("join.approval_request", decision_markup(request.id)(ui.t),
-                           name=name_of(person, request.user_id), username=at_username(person), org=org.name)
+            await ui.reply(
+                "join.approval_request",
+                decision_markup(request.id)(ui.t),
+                name=name_of(person, request.user_id),
+                username=at_username(person),
+                org=org.name,
+            )
         if len(requests) > PENDING_SHOWN:
             await ui.reply("members.pending_more", count=len(requests) - PENDING_SHOWN)
 
@@ -201,9 +223,15 @@ class MembersFlow(Flow):
         rows.append([self.choice(ui, "action", "remove", "members.button_remove")])
         rows.append([self.choice(ui, "action", "back", "members.button_back")])
         rows.append(self.cancel_row(ui))
-        await ui.edit("members.card", InlineKeyboardMarkup(rows), name=name_of(person, user_id),
-                      username=at_username(person), org=org.name, role=role_label(ui, membership.role),
-                      since=day(ui, membership.started_at))
+        await ui.edit(
+            "members.card",
+            InlineKeyboardMarkup(rows),
+            name=name_of(person, user_id),
+            username=at_username(person),
+            org=org.name,
+            role=role_label(ui, membership.role),
+            since=day(ui, membership.started_at),
+        )
 
     # ---- what to do with one member -----------------------------------------------------
     async def choice_action(self, ui: Ui, data: dict, value: str) -> None:
@@ -216,8 +244,12 @@ class MembersFlow(Flow):
             person = await ui.services.people.get(user_id)
             org = await ui.services.orgs.get_active(org_id)
             await self.go(ui, "remove", data)
-            markup = InlineKeyboardMarkup([[self.choice(ui, "remove", "yes", "members.button_confirm_remove")],
-                                           [self.choice(ui, "remove", "no", "members.button_back")]])
+            markup = InlineKeyboardMarkup(
+                [
+                    [self.choice(ui, "remove", "yes", "members.button_confirm_remove")],
+                    [self.choice(ui, "remove", "no", "members.button_back")],
+                ]
+            )
             await ui.edit("members.remove_confirm", markup, name=name_of(person, user_id), org=org.name)
             return
         if value not in _ROLE_ACTIONS:
@@ -256,10 +288,12 @@ class MembersFlow(Flow):
             raise DomainError("members.already_admin", name=person.display_name)
         org = await ui.services.orgs.get_active(data["org_id"])
         await self.go(ui, "appoint_confirm", {**data, "user_id": person.user_id})
-        markup = InlineKeyboardMarkup([[self.choice(ui, "appoint_confirm", "yes", "members.button_confirm_appoint")],
-                                       self.cancel_row(ui)])
-        await ui.reply("members.appoint_confirm", markup, name=person.display_name,
-                       username=at_username(person), org=org.name)
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "appoint_confirm", "yes", "members.button_confirm_appoint")], self.cancel_row(ui)]
+        )
+        await ui.reply(
+            "members.appoint_confirm", markup, name=person.display_name, username=at_username(person), org=org.name
+        )
 
     async def choice_appoint_confirm(self, ui: Ui, data: dict, value: str) -> None:
         if value != "yes":
@@ -326,11 +360,23 @@ class HandoverFlow(Flow):
         await self._ask_successor(ui, org_id, edit=True)
 
     async def _candidates(self, ui: Ui, org_id: int) -> list[tuple[int, str]]:
-        members = [m for m in await ui.services.membership.members(org_id)
-                   if m.user_id != ui.user_id and m.role is not Role.ORG_ADMIN]
+        members = [
+            m
+            for m in await ui.services.membership.members(org_id)
+            if m.user_id != ui.user_id and m.role is not Role.ORG_ADMIN
+        ]
         people = await ui.services.people.many([m.user_id for m in members])
-        return [(m.user_id, ui.t("handover.candidate_button", name=name_of(people.get(m.user_id), m.user_id),
-                                 username=at_username(people.get(m.user_id)))) for m in members]
+        return [
+            (
+                m.user_id,
+                ui.t(
+                    "handover.candidate_button",
+                    name=name_of(people.get(m.user_id), m.user_id),
+                    username=at_username(people.get(m.user_id)),
+                ),
+            )
+            for m in members
+        ]
 
     async def _ask_successor(self, ui: Ui, org_id: int, *, edit: bool, page: int = 0) -> None:
         org = await ui.services.orgs.get_active(org_id)
@@ -358,8 +404,9 @@ class HandoverFlow(Flow):
         successor = await ui.services.membership.check_successor(ui.user_id, data["org_id"], successor_id)
         org = await ui.services.orgs.get_active(data["org_id"])
         await self.go(ui, "confirm", {"org_id": org.id, "successor_id": successor_id})
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "handover.button_confirm")],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", "handover.button_confirm")], self.cancel_row(ui)]
+        )
         params = {"name": successor.display_name, "username": at_username(successor), "org": org.name}
         if edit:
             await ui.edit("handover.confirm", markup, **params)
@@ -374,16 +421,29 @@ class HandoverFlow(Flow):
         org = await ui.services.orgs.get(handover.org_id)
         me = await ui.services.people.get(ui.user_id)
         successor = await ui.services.people.get(handover.to_user_id)
-        sent = await ui.notify(handover.to_user_id, "handover.request", answer_markup(handover.id),
-                               name=name_of(me, ui.user_id), username=at_username(me), org=org.name)
-        await ui.edit("handover.waiting" if sent else "handover.successor_unreachable",
-                      name=name_of(successor, handover.to_user_id), org=org.name)
+        sent = await ui.notify(
+            handover.to_user_id,
+            "handover.request",
+            answer_markup(handover.id),
+            name=name_of(me, ui.user_id),
+            username=at_username(me),
+            org=org.name,
+        )
+        await ui.edit(
+            "handover.waiting" if sent else "handover.successor_unreachable",
+            name=name_of(successor, handover.to_user_id),
+            org=org.name,
+        )
 
 
 def answer_markup(handover_id: int) -> MarkupFor:
     """Accept / Decline, labelled in the successor's language."""
-    return verdict_markup(HANDOVER_ANSWER, {"handover": handover_id}, "answer",
-                          (("a", "handover.button_accept"), ("d", "handover.button_decline")))
+    return verdict_markup(
+        HANDOVER_ANSWER,
+        {"handover": handover_id},
+        "answer",
+        (("a", "handover.button_accept"), ("d", "handover.button_decline")),
+    )
 
 
 async def handover_command(update: Update, context: BotContext) -> None:
@@ -413,12 +473,14 @@ async def handover_answer(update: Update, context: BotContext) -> None:
     if accept:
         await ui.edit("handover.accepted_you", org=org.name, name=name_of(predecessor, handover.from_user_id))
         await ui.reply("members.admin_guide")
-        await ui.notify(handover.from_user_id, "handover.accepted_predecessor",
-                        name=name_of(me, ui.user_id), org=org.name)
+        await ui.notify(
+            handover.from_user_id, "handover.accepted_predecessor", name=name_of(me, ui.user_id), org=org.name
+        )
     else:
         await ui.edit("handover.declined_you", org=org.name, name=name_of(predecessor, handover.from_user_id))
-        await ui.notify(handover.from_user_id, "handover.declined_predecessor",
-                        name=name_of(me, ui.user_id), org=org.name)
+        await ui.notify(
+            handover.from_user_id, "handover.declined_predecessor", name=name_of(me, ui.user_id), org=org.name
+        )
 
 
 # ---- /promote -------------------------------------------------------------------------------
@@ -435,5 +497,6 @@ async def promote_command(update: Update, context: BotContext) -> None:
         return
     await ui.services.membership.promote_county_admin(ui.user_id, person.user_id)
     told = await ui.notify(person.user_id, "promote.you_were_promoted")
-    await ui.reply("promote.done" if told else "promote.done_not_told", name=person.display_name,
-                   username=at_username(person))
+    await ui.reply(
+        "promote.done" if told else "promote.done_not_told", name=person.display_name, username=at_username(person)
+    )

@@ -65,15 +65,23 @@ async def parent_label(ui: Ui, parent_id: int | None) -> str:
     return (await ui.services.orgs.get(parent_id)).name
 
 
-async def summary_of(ui: Ui, *, name: str, kind: OrgKind, parent_id: int | None, quota: int,
-                     active: bool = True) -> Raw:
-    return ui.t.raw("orgs.summary", name=name, kind=kind_label(ui, kind), parent=await parent_label(ui, parent_id),
-                    quota=quota, state=ui.t("orgs.state_active" if active else "orgs.state_archived"))
+async def summary_of(
+    ui: Ui, *, name: str, kind: OrgKind, parent_id: int | None, quota: int, active: bool = True
+) -> Raw:
+    return ui.t.raw(
+        "orgs.summary",
+        name=name,
+        kind=kind_label(ui, kind),
+        parent=await parent_label(ui, parent_id),
+        quota=quota,
+        state=ui.t("orgs.state_active" if active else "orgs.state_archived"),
+    )
 
 
 async def org_summary(ui: Ui, org: Organisation) -> Raw:
-    return await summary_of(ui, name=org.name, kind=org.kind, parent_id=org.parent_id, quota=org.deeds_quota,
-                            active=org.active)
+    return await summary_of(
+        ui, name=org.name, kind=org.kind, parent_id=org.parent_id, quota=org.deeds_quota, active=org.active
+    )
 
 
 async def show(ui: Ui, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -86,8 +94,13 @@ async def show(ui: Ui, text: str, markup: InlineKeyboardMarkup | None = None) ->
 
 def kind_counts(ui: Ui, kinds: Iterable[OrgKind]) -> Raw:
     counts = Counter(kinds)
-    return Raw("\n".join(ui.t("import.by_kind_line", kind=kind_label(ui, kind), count=counts[kind])
-                         for kind in OrgKind if counts[kind]))
+    return Raw(
+        "\n".join(
+            ui.t("import.by_kind_line", kind=kind_label(ui, kind), count=counts[kind])
+            for kind in OrgKind
+            if counts[kind]
+        )
+    )
 
 
 class OrgSteps(Flow):
@@ -95,7 +108,7 @@ class OrgSteps(Flow):
 
     def kind_markup(self, ui: Ui) -> InlineKeyboardMarkup:
         buttons = [self.button(ui, "kind", kind.value, kind_label(ui, kind)) for kind in OrgKind]
-        rows = [buttons[index:index + 2] for index in range(0, len(buttons), 2)]
+        rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
         return InlineKeyboardMarkup([*rows, self.cancel_row(ui)])
 
     def cancel_markup(self, ui: Ui) -> InlineKeyboardMarkup:
@@ -174,8 +187,11 @@ async def orgs_command(update: Update, context: BotContext) -> None:
         await ui.reply("orgs.list_all_archived", archived=archived)
         return
     names = {org.id: org.name for org in every}
-    groups = {chat.org_id: chat.title for chat in await ui.services.groups.bound_groups()
-              if chat.org_id is not None and chat.active}
+    groups = {
+        chat.org_id: chat.title
+        for chat in await ui.services.groups.bound_groups()
+        if chat.org_id is not None and chat.active
+    }
     sections = []
     for kind in OrgKind:
         of_kind = [org for org in active if org.kind is kind]
@@ -251,8 +267,9 @@ class NewOrgFlow(OrgSteps):
         data = {**data, "parent_id": parent_id}
         await self.go(ui, "quota", data)
         default = default_quota(OrgKind(data["kind"]))
-        markup = InlineKeyboardMarkup([[self.choice(ui, "quota", "default", "orgs.button_default_quota",
-                                                    quota=default)], self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "quota", "default", "orgs.button_default_quota", quota=default)], self.cancel_row(ui)]
+        )
         await show(ui, ui.t("orgs.new_ask_quota", name=data["name"], default=default, max=MAX_QUOTA), markup)
 
     async def text_quota(self, ui: Ui, data: dict, text: str) -> None:
@@ -266,18 +283,19 @@ class NewOrgFlow(OrgSteps):
     async def _quota_chosen(self, ui: Ui, data: dict, quota: int) -> None:
         data = {**data, "quota": quota}
         await self.go(ui, "confirm", data)
-        summary = await summary_of(ui, name=data["name"], kind=OrgKind(data["kind"]),
-                                   parent_id=data["parent_id"], quota=quota)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "orgs.button_create")],
-                                       self.cancel_row(ui)])
+        summary = await summary_of(
+            ui, name=data["name"], kind=OrgKind(data["kind"]), parent_id=data["parent_id"], quota=quota
+        )
+        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "orgs.button_create")], self.cancel_row(ui)])
         await show(ui, ui.t("orgs.new_confirm", summary=summary), markup)
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
         if value != "yes":
             raise DomainError("common.button_expired")
         try:
-            org = await ui.services.orgs.create(ui.user_id, data["name"], OrgKind(data["kind"]),
-                                                data["parent_id"], data["quota"])
+            org = await ui.services.orgs.create(
+                ui.user_id, data["name"], OrgKind(data["kind"]), data["parent_id"], data["quota"]
+            )
         except PermissionDenied:
             await self.finish(ui)
             raise
@@ -321,8 +339,9 @@ class EditOrgFlow(OrgSteps):
         await ui.reply("orgs.edit_pick", self.paged(ui, "org", choices, 0))
 
     async def _org_choices(self, ui: Ui, search: str | None) -> list[tuple[int, str]]:
-        orgs = await (ui.services.orgs.search_all(search, limit=40) if search
-                      else ui.services.orgs.list(include_archived=True))
+        orgs = await (
+            ui.services.orgs.search_all(search, limit=40) if search else ui.services.orgs.list(include_archived=True)
+        )
         mark = ui.t("orgs.archived_mark")
         return [(org.id, org.name if org.active else f"{org.name} {mark}") for org in orgs]
 
@@ -332,8 +351,7 @@ class EditOrgFlow(OrgSteps):
         if not choices:
             raise DomainError("orgs.search_nothing", text=search[:30])
         await self.go(ui, "org", {"search": search})
-        await ui.reply("orgs.edit_search_results", self.paged(ui, "org", choices, 0),
-                       text=search, count=len(choices))
+        await ui.reply("orgs.edit_search_results", self.paged(ui, "org", choices, 0), text=search, count=len(choices))
 
     async def choice_org(self, ui: Ui, data: dict, value: str) -> None:
         page = page_number(value)
@@ -342,22 +360,27 @@ class EditOrgFlow(OrgSteps):
             return
         search = data.get("search")
         choices = await self._org_choices(ui, search)
-        text = (ui.t("orgs.edit_search_results", text=search, count=len(choices)) if search
-                else ui.t("orgs.edit_pick"))
+        text = ui.t("orgs.edit_search_results", text=search, count=len(choices)) if search else ui.t("orgs.edit_pick")
         await ui.edit_text(text, self.paged(ui, "org", choices, page))
 
     async def _fields(self, ui: Ui, org_id: int) -> None:
         org = await ui.services.orgs.get(org_id)
         await self.go(ui, "field", {"org_id": org.id})
         toggle = ("archive", "orgs.button_archive") if org.active else ("restore", "orgs.button_restore")
-        markup = InlineKeyboardMarkup([
-            [self.choice(ui, "field", "name", "orgs.button_field_name"),
-             self.choice(ui, "field", "kind", "orgs.button_field_kind")],
-            [self.choice(ui, "field", "parent", "orgs.button_field_parent"),
-             self.choice(ui, "field", "quota", "orgs.button_field_quota")],
-            [self.choice(ui, "field", *toggle)],
-            self.cancel_row(ui),
-        ])
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    self.choice(ui, "field", "name", "orgs.button_field_name"),
+                    self.choice(ui, "field", "kind", "orgs.button_field_kind"),
+                ],
+                [
+                    self.choice(ui, "field", "parent", "orgs.button_field_parent"),
+                    self.choice(ui, "field", "quota", "orgs.button_field_quota"),
+                ],
+                [self.choice(ui, "field", *toggle)],
+                self.cancel_row(ui),
+            ]
+        )
         await show(ui, ui.t("orgs.edit_pick_field", summary=await org_summary(ui, org)), markup)
 
     async def choice_field(self, ui: Ui, data: dict, value: str) -> None:
@@ -367,20 +390,31 @@ class EditOrgFlow(OrgSteps):
             await show(ui, ui.t("orgs.edit_ask_name", name=org.name), self.cancel_markup(ui))
         elif value == "kind":
             await self.go(ui, "kind", data)
-            await show(ui, ui.t("orgs.edit_ask_kind", name=org.name, current=kind_label(ui, org.kind)),
-                       self.kind_markup(ui))
+            await show(
+                ui, ui.t("orgs.edit_ask_kind", name=org.name, current=kind_label(ui, org.kind)), self.kind_markup(ui)
+            )
         elif value == "parent":
             await self.ask_parent(ui, data)
         elif value == "quota":
             await self.go(ui, "quota", data)
-            await show(ui, ui.t("orgs.edit_ask_quota", name=org.name, current=org.deeds_quota, max=MAX_QUOTA,
-                                default=default_quota(org.kind)), self.cancel_markup(ui))
+            await show(
+                ui,
+                ui.t(
+                    "orgs.edit_ask_quota",
+                    name=org.name,
+                    current=org.deeds_quota,
+                    max=MAX_QUOTA,
+                    default=default_quota(org.kind),
+                ),
+                self.cancel_markup(ui),
+            )
         elif value == "archive":
             if not org.active:
                 raise DomainError("orgs.already_archived", name=org.name)
             await self.go(ui, "archive", data)
-            markup = InlineKeyboardMarkup([[self.choice(ui, "archive", "yes", "orgs.button_confirm_archive")],
-                                           self.cancel_row(ui)])
+            markup = InlineKeyboardMarkup(
+                [[self.choice(ui, "archive", "yes", "orgs.button_confirm_archive")], self.cancel_row(ui)]
+            )
             await show(ui, ui.t("orgs.archive_confirm", name=org.name), markup)
         elif value == "restore":
             if org.active:
@@ -431,8 +465,9 @@ async def template_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     await require_admin(ui)
     content = await asyncio.to_thread(build_template_xlsx)
-    await context.bot.send_document(ui.chat_id, content, filename=ui.t("import.template_file_name"),
-                                    caption=ui.t("import.template_caption"))
+    await context.bot.send_document(
+        ui.chat_id, content, filename=ui.t("import.template_file_name"), caption=ui.t("import.template_caption")
+    )
 
 
 class ImportFlow(SpreadsheetImportFlow[OrgRow]):
@@ -440,10 +475,17 @@ class ImportFlow(SpreadsheetImportFlow[OrgRow]):
 
     name = "im"
     keys = ImportKeys(
-        ask_file="import.ask_file", expected_file="import.expected_file", too_large="import.too_large",
-        button_import="import.button_import", confirm="import.confirm", imported="import.imported",
-        problems_title="import.problems_title", problems_footer="import.problems_footer",
-        problems_more="import.problems_more", problem_file="import.problem_file", problem_line="import.problem_line",
+        ask_file="import.ask_file",
+        expected_file="import.expected_file",
+        too_large="import.too_large",
+        button_import="import.button_import",
+        confirm="import.confirm",
+        imported="import.imported",
+        problems_title="import.problems_title",
+        problems_footer="import.problems_footer",
+        problems_more="import.problems_more",
+        problem_file="import.problem_file",
+        problem_line="import.problem_line",
     )
     max_rows = MAX_ROWS
     max_bytes = MAX_BYTES

@@ -16,15 +16,20 @@ class ProfileFlow(Flow):
     name = "pf"
 
     def _markup(self, ui: Ui, step: str) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[self.choice(ui, step, "skip", "profile.button_skip"),
-                                      self.choice(ui, step, "clear", "profile.button_clear")],
-                                     self.cancel_row(ui)])
+        return InlineKeyboardMarkup(
+            [
+                [
+                    self.choice(ui, step, "skip", "profile.button_skip"),
+                    self.choice(ui, step, "clear", "profile.button_clear"),
+                ],
+                self.cancel_row(ui),
+            ]
+        )
 
     async def start(self, ui: Ui, **kwargs: object) -> None:
         person = await ui.services.people.get(ui.user_id)
         await self.go(ui, "name", {"name": person.real_name, "phone": person.phone})
-        await ui.reply("profile.ask_name", self._markup(ui, "name"),
-                       current=person.real_name or ui.t("profile.none"))
+        await ui.reply("profile.ask_name", self._markup(ui, "name"), current=person.real_name or ui.t("profile.none"))
 
     async def text_name(self, ui: Ui, data: dict, text: str) -> None:
         await self._ask_phone(ui, {**data, "name": ui.services.people.check_real_name(text)})
@@ -49,8 +54,9 @@ class ProfileFlow(Flow):
     async def _save(self, ui: Ui, data: dict) -> None:
         await ui.services.people.set_private_details(ui.user_id, data["name"], data["phone"])
         await self.finish(ui)
-        await ui.reply("profile.saved", name=data["name"] or ui.t("profile.none"),
-                       phone=data["phone"] or ui.t("profile.none"))
+        await ui.reply(
+            "profile.saved", name=data["name"] or ui.t("profile.none"), phone=data["phone"] or ui.t("profile.none")
+        )
 
 
 async def profile_command(update: Update, context: BotContext) -> None:

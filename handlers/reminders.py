@@ -26,9 +26,9 @@ from handlers.scheduling import schedule_wake
 REMINDER_ACTION = CallbackSpec("rm", (("reminder", int), ("action", str)))
 _ACTIONS = ("pause", "resume", "del", "delok", "keep")
 UPCOMING_SHOWN = 3
-LIST_SHOWN = 20              # /reminders sends one message per reminder: the soonest ones
-CONFIRM_PREVIEW = 3000       # UTF-16 units of the text shown at the confirm step
-LIST_PREVIEW = 300           # ... and in the list
+LIST_SHOWN = 20  # /reminders sends one message per reminder: the soonest ones
+CONFIRM_PREVIEW = 3000  # UTF-16 units of the text shown at the confirm step
+LIST_PREVIEW = 300  # ... and in the list
 _FIXED_TARGETS = {"hub": ("hub", None), "all": ("all_groups", None)}
 
 
@@ -36,8 +36,12 @@ _FIXED_TARGETS = {"hub": ("hub", None), "all": ("all_groups", None)}
 def local_when(ui: Ui, moment: datetime) -> Raw:
     """'2026-11-30 周一 09:00' in the configured zone."""
     local = moment.astimezone(ui.services.config.zone)
-    return ui.t.raw("reminders.when", date=f"{local:%Y-%m-%d}", time=f"{local:%H:%M}",
-                    weekday=ui.t(f"schedule.weekday_{local.weekday()}"))
+    return ui.t.raw(
+        "reminders.when",
+        date=f"{local:%Y-%m-%d}",
+        time=f"{local:%H:%M}",
+        weekday=ui.t(f"schedule.weekday_{local.weekday()}"),
+    )
 
 
 def schedule_text(ui: Ui, schedule: Schedule | dict) -> Raw:
@@ -50,7 +54,7 @@ def preview(text: str, limit: int) -> str:
     """At most `limit` UTF-16 units (what Telegram counts), with an ellipsis when cut."""
     if len(text.encode("utf-16-le")) // 2 <= limit:
         return text
-    cut = text.encode("utf-16-le")[:2 * (limit - 1)].decode("utf-16-le", errors="ignore")
+    cut = text.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", errors="ignore")
     return cut + "…"
 
 
@@ -146,8 +150,7 @@ class ReminderFlow(Flow):
                 continue
             items.append((chat.id, ui.t("reminders.button_chat", org=org.name, title=chat.title)))
         if missing:
-            note = ui.t.raw("reminders.note_no_group_org",
-                            orgs=ui.t("reminders.name_separator").join(missing))
+            note = ui.t.raw("reminders.note_no_group_org", orgs=ui.t("reminders.name_separator").join(missing))
         return items, note
 
     def _target_markup(self, ui: Ui, items: list[tuple[object, str]], page: int) -> InlineKeyboardMarkup:
@@ -178,8 +181,12 @@ class ReminderFlow(Flow):
             kind, target = "chat", int(value)
         data = {"kind": kind, "target": target}
         await self.go(ui, "when", data)
-        await ui.edit("reminders.ask_when", self._cancel_markup(ui),
-                      target=await target_label(ui, kind, target), zone=ui.services.config.timezone)
+        await ui.edit(
+            "reminders.ask_when",
+            self._cancel_markup(ui),
+            target=await target_label(ui, kind, target),
+            zone=ui.services.config.timezone,
+        )
 
     async def text_when(self, ui: Ui, data: dict, text: str) -> None:
         now = ui.services.clock.now()
@@ -188,9 +195,13 @@ class ReminderFlow(Flow):
             raise DomainError("reminders.no_future_occurrence")
         data = {**data, "schedule": schedule.to_json()}
         await self.go(ui, "text", data)
-        await ui.reply("reminders.ask_text", self._cancel_markup(ui),
-                       target=await target_label(ui, data["kind"], data["target"]),
-                       schedule=schedule_text(ui, schedule), max=MAX_TEXT)
+        await ui.reply(
+            "reminders.ask_text",
+            self._cancel_markup(ui),
+            target=await target_label(ui, data["kind"], data["target"]),
+            schedule=schedule_text(ui, schedule),
+            max=MAX_TEXT,
+        )
 
     async def text_text(self, ui: Ui, data: dict, text: str) -> None:
         if not text:
@@ -210,29 +221,42 @@ class ReminderFlow(Flow):
             release = ui.services.reminders.release_time(due)
             if release != due:
                 quiet = True
-                lines.append(ui.t("reminders.occurrence_quiet", when=local_when(ui, due),
-                                  release=local_when(ui, release)))
+                lines.append(
+                    ui.t("reminders.occurrence_quiet", when=local_when(ui, due), release=local_when(ui, release))
+                )
             else:
                 lines.append(ui.t("reminders.occurrence", when=local_when(ui, due)))
         settings = ui.services.config.reminders
-        note = ui.t.raw("reminders.quiet_note", start=settings.quiet_start, end=settings.quiet_end) \
-            if quiet else Raw("")
-        markup = InlineKeyboardMarkup([
-            [self.choice(ui, "confirm", "save", "reminders.button_save")],
-            [self.choice(ui, "confirm", "urgent", "reminders.button_save_urgent")],
-            self.cancel_row(ui),
-        ])
-        await ui.reply("reminders.confirm", markup,
-                       target=await target_label(ui, data["kind"], data["target"]),
-                       schedule=schedule_text(ui, schedule), upcoming=Raw("\n".join(lines)), quiet=note,
-                       text=preview(text, CONFIRM_PREVIEW))
+        note = (
+            ui.t.raw("reminders.quiet_note", start=settings.quiet_start, end=settings.quiet_end) if quiet else Raw("")
+        )
+        markup = InlineKeyboardMarkup(
+            [
+                [self.choice(ui, "confirm", "save", "reminders.button_save")],
+                [self.choice(ui, "confirm", "urgent", "reminders.button_save_urgent")],
+                self.cancel_row(ui),
+            ]
+        )
+        await ui.reply(
+            "reminders.confirm",
+            markup,
+            target=await target_label(ui, data["kind"], data["target"]),
+            schedule=schedule_text(ui, schedule),
+            upcoming=Raw("\n".join(lines)),
+            quiet=note,
+            text=preview(text, CONFIRM_PREVIEW),
+        )
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
         if value not in ("save", "urgent"):
             raise DomainError("common.button_expired")
         try:
             reminder = await ui.services.reminders.create(
-                ui.user_id, data["kind"], data["target"], data["text"], Schedule.from_json(data["schedule"]),
+                ui.user_id,
+                data["kind"],
+                data["target"],
+                data["text"],
+                Schedule.from_json(data["schedule"]),
                 urgent=value == "urgent",
             )
         except DomainError as error:
@@ -243,10 +267,14 @@ class ReminderFlow(Flow):
             raise
         await self.finish(ui)
         await schedule_wake(ui.context.application)
-        await ui.edit("reminders.saved", id=reminder.id,
-                      target=await target_label(ui, reminder.target_kind, reminder.target_id),
-                      schedule=schedule_text(ui, reminder.schedule), kind=kind_text(ui, reminder.urgent),
-                      next=next_text(ui, reminder))
+        await ui.edit(
+            "reminders.saved",
+            id=reminder.id,
+            target=await target_label(ui, reminder.target_kind, reminder.target_id),
+            schedule=schedule_text(ui, reminder.schedule),
+            kind=kind_text(ui, reminder.urgent),
+            next=next_text(ui, reminder),
+        )
 
 
 async def remind_command(update: Update, context: BotContext) -> None:
@@ -258,13 +286,17 @@ async def item_text(ui: Ui, reminder: ReminderRecord) -> str:
     creator = Raw("")
     if reminder.created_by is not None and reminder.created_by != ui.user_id:
         person = await ui.services.people.get(reminder.created_by)
-        creator = ui.t.raw("reminders.item_creator",
-                           name=person.display_name if person else str(reminder.created_by))
-    return ui.t("reminders.item", id=reminder.id,
-                target=await target_label(ui, reminder.target_kind, reminder.target_id),
-                schedule=schedule_text(ui, reminder.schedule), next=next_text(ui, reminder),
-                kind=kind_text(ui, reminder.urgent), creator=creator,
-                text=preview(reminder.text, LIST_PREVIEW))
+        creator = ui.t.raw("reminders.item_creator", name=person.display_name if person else str(reminder.created_by))
+    return ui.t(
+        "reminders.item",
+        id=reminder.id,
+        target=await target_label(ui, reminder.target_kind, reminder.target_id),
+        schedule=schedule_text(ui, reminder.schedule),
+        next=next_text(ui, reminder),
+        kind=kind_text(ui, reminder.urgent),
+        creator=creator,
+        text=preview(reminder.text, LIST_PREVIEW),
+    )
 
 
 def _action_button(ui: Ui, reminder_id: int, action: str, key: str) -> InlineKeyboardButton:
@@ -282,10 +314,14 @@ def item_markup(ui: Ui, reminder: ReminderRecord) -> InlineKeyboardMarkup:
 
 
 def delete_markup(ui: Ui, reminder_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        _action_button(ui, reminder_id, "delok", "reminders.button_delete_confirm"),
-        _action_button(ui, reminder_id, "keep", "reminders.button_keep"),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                _action_button(ui, reminder_id, "delok", "reminders.button_delete_confirm"),
+                _action_button(ui, reminder_id, "keep", "reminders.button_keep"),
+            ]
+        ]
+    )
 
 
 async def reminders_command(update: Update, context: BotContext) -> None:
@@ -316,8 +352,9 @@ async def reminder_action(update: Update, context: BotContext) -> None:
         reminder = await service.owned(ui.user_id, reminder_id)
         if action == "del":
             await ui.answer()
-            await ui.edit_text(ui.t("reminders.delete_ask", item=Raw(await item_text(ui, reminder))),
-                               delete_markup(ui, reminder.id))
+            await ui.edit_text(
+                ui.t("reminders.delete_ask", item=Raw(await item_text(ui, reminder))), delete_markup(ui, reminder.id)
+            )
             return
         if action == "keep":
             await ui.answer()
@@ -342,7 +379,11 @@ async def reminder_action(update: Update, context: BotContext) -> None:
     await ui.answer(toast)
     await schedule_wake(context.application)
     if action == "delok":
-        await ui.edit("reminders.deleted", id=reminder.id, schedule=schedule_text(ui, reminder.schedule),
-                      target=await target_label(ui, reminder.target_kind, reminder.target_id))
+        await ui.edit(
+            "reminders.deleted",
+            id=reminder.id,
+            schedule=schedule_text(ui, reminder.schedule),
+            target=await target_label(ui, reminder.target_kind, reminder.target_id),
+        )
         return
     await ui.edit_text(await item_text(ui, reminder), item_markup(ui, reminder))

@@ -79,17 +79,30 @@ def categories_text(t: Translator, figures: Figures) -> str:
         return t("reports.no_categories")
     return t("reports.category_separator").join(
         t("reports.category_count", category=t(f"activities.category.{category.value}"), count=count)
-        for category, count in figures.activities_by_category.items())
+        for category, count in figures.activities_by_category.items()
+    )
 
 
 def figures_text(t: Translator, figures: Figures, scope: str) -> str:
-    return t("reports.stats_message", scope=scope, period=period_label(t, figures.period),
-             activities=figures.activities, categories=Raw(categories_text(t, figures)),
-             volunteers=figures.volunteers, person_times=figures.person_times, hours=figures.hours,
-             served=figures.served, collected=figures.wishes_collected, claimed=figures.wishes_claimed,
-             fulfilled=figures.wishes_fulfilled, on_time=figures.wishes_fulfilled_on_time,
-             overdue=figures.wishes_overdue, deeds_done=figures.deeds_done, deeds_quota=figures.deeds_quota,
-             year=figures.period.year)
+    return t(
+        "reports.stats_message",
+        scope=scope,
+        period=period_label(t, figures.period),
+        activities=figures.activities,
+        categories=Raw(categories_text(t, figures)),
+        volunteers=figures.volunteers,
+        person_times=figures.person_times,
+        hours=figures.hours,
+        served=figures.served,
+        collected=figures.wishes_collected,
+        claimed=figures.wishes_claimed,
+        fulfilled=figures.wishes_fulfilled,
+        on_time=figures.wishes_fulfilled_on_time,
+        overdue=figures.wishes_overdue,
+        deeds_done=figures.deeds_done,
+        deeds_quota=figures.deeds_quota,
+        year=figures.period.year,
+    )
 
 
 def report_text(t: Translator, report: YearReport) -> str:
@@ -98,21 +111,44 @@ def report_text(t: Translator, report: YearReport) -> str:
     stars = report.stars
     best = t("reports.category_separator").join(
         t("reports.report_best_item", org=org.name, stars="★" * rating.stars, score=rating.score)
-        for org, rating in report.best)
-    return t("reports.report_summary", year=report.year, activities=f.activities,
-             categories=Raw(categories_text(t, f)), volunteers=f.volunteers,
-             person_times=f.person_times, hours=f.hours, served=f.served, collected=f.wishes_collected,
-             claimed=f.wishes_claimed, fulfilled=f.wishes_fulfilled, on_time=f.wishes_fulfilled_on_time,
-             overdue=f.wishes_overdue, deeds_done=f.deeds_done, deeds_quota=f.deeds_quota,
-             orgs_done=report.deeds_orgs_done, orgs_owing=report.deeds_orgs_owing, orgs=report.organisations,
-             s5=stars[5], s4=stars[4], s3=stars[3], s2=stars[2], s1=stars[1],
-             best=Raw(best or t("reports.report_best_none")))
+        for org, rating in report.best
+    )
+    return t(
+        "reports.report_summary",
+        year=report.year,
+        activities=f.activities,
+        categories=Raw(categories_text(t, f)),
+        volunteers=f.volunteers,
+        person_times=f.person_times,
+        hours=f.hours,
+        served=f.served,
+        collected=f.wishes_collected,
+        claimed=f.wishes_claimed,
+        fulfilled=f.wishes_fulfilled,
+        on_time=f.wishes_fulfilled_on_time,
+        overdue=f.wishes_overdue,
+        deeds_done=f.deeds_done,
+        deeds_quota=f.deeds_quota,
+        orgs_done=report.deeds_orgs_done,
+        orgs_owing=report.deeds_orgs_owing,
+        orgs=report.organisations,
+        s5=stars[5],
+        s4=stars[4],
+        s3=stars[3],
+        s2=stars[2],
+        s1=stars[1],
+        best=Raw(best or t("reports.report_best_none")),
+    )
 
 
 def scope_buttons(ui: Ui, org_id: int | None, period: Period) -> list[list[InlineKeyboardButton]]:
     values = {"org": org_id or COUNTY, "start": _token(period.start), "end": _token(period.end)}
-    return [[InlineKeyboardButton(ui.t("reports.button_charts"), callback_data=CHARTS.pack(**values)),
-             InlineKeyboardButton(ui.t("reports.button_export"), callback_data=EXPORT.pack(**values))]]
+    return [
+        [
+            InlineKeyboardButton(ui.t("reports.button_charts"), callback_data=CHARTS.pack(**values)),
+            InlineKeyboardButton(ui.t("reports.button_export"), callback_data=EXPORT.pack(**values)),
+        ]
+    ]
 
 
 async def member_orgs(ui: Ui) -> list[tuple[int, str]]:
@@ -135,8 +171,9 @@ async def show_figures(ui: Ui, org_id: int | None, period: Period, *, edit: bool
 
 
 def flow_button(ui: Ui, period: Period) -> InlineKeyboardButton:
-    return InlineKeyboardButton(ui.t("reports.button_pick_org"),
-                                callback_data=PICK_ORG.pack(start=_token(period.start), end=_token(period.end)))
+    return InlineKeyboardButton(
+        ui.t("reports.button_pick_org"), callback_data=PICK_ORG.pack(start=_token(period.start), end=_token(period.end))
+    )
 
 
 async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
@@ -148,8 +185,10 @@ async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
     charts = await asyncio.to_thread(render_all, data, ui.t)
     label = period_label(ui.t, period)
     # One album: one message in the chat's list instead of three.
-    await ui.context.bot.send_media_group(ui.chat_id, [
-        InputMediaPhoto(chart.png, caption=ui.t(f"reports.caption_{chart.name}", period=label)) for chart in charts])
+    await ui.context.bot.send_media_group(
+        ui.chat_id,
+        [InputMediaPhoto(chart.png, caption=ui.t(f"reports.caption_{chart.name}", period=label)) for chart in charts],
+    )
 
 
 async def send_export(ui: Ui, org_id: int | None, period: Period, include_private: bool = False) -> None:
@@ -160,11 +199,21 @@ async def send_export(ui: Ui, org_id: int | None, period: Period, include_privat
     scope = ui.t("reports.scope_county") if org_id is None else (await ui.services.orgs.get(org_id)).name
     name = ui.t("reports.export_file_name", start=_token(period.start), end=_token(period.end))
     caption = "reports.export_caption_private" if include_private else "reports.export_caption"
-    await ui.context.bot.send_document(ui.chat_id, content, filename=name,
-                                       caption=ui.t(caption, scope=scope, period=period_label(ui.t, period),
-                                                    activities=len(data.activities), attendance=len(data.attendance),
-                                                    wishes=len(data.wishes), deeds=len(data.deeds),
-                                                    private=len(data.private)))
+    await ui.context.bot.send_document(
+        ui.chat_id,
+        content,
+        filename=name,
+        caption=ui.t(
+            caption,
+            scope=scope,
+            period=period_label(ui.t, period),
+            activities=len(data.activities),
+            attendance=len(data.attendance),
+            wishes=len(data.wishes),
+            deeds=len(data.deeds),
+            private=len(data.private),
+        ),
+    )
 
 
 # ---- the organisation picker ----------------------------------------------------------------------
@@ -181,10 +230,15 @@ class ScopeFlow(Flow):
         choices = await member_orgs(ui)
         return [item for item in choices if not search or search.lower() in item[1].lower()]
 
-    async def start(self, ui: Ui, period: Period, purpose: str = "stats", private: bool = False,
-                    edit: bool = False) -> None:
-        data = {"start": period.start.isoformat(), "end": period.end.isoformat(), "purpose": purpose,
-                "private": private}
+    async def start(
+        self, ui: Ui, period: Period, purpose: str = "stats", private: bool = False, edit: bool = False
+    ) -> None:
+        data = {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "purpose": purpose,
+            "private": private,
+        }
         choices = await self._choices(ui)
         await self.go(ui, "org", data)
         markup = self.paged(ui, "org", choices, 0)
@@ -204,8 +258,11 @@ class ScopeFlow(Flow):
         period = Period(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
         page = page_number(value)
         if page is not None:
-            await ui.edit("reports.pick_org", self.paged(ui, "org", await self._choices(ui), page),
-                          period=period_label(ui.t, period))
+            await ui.edit(
+                "reports.pick_org",
+                self.paged(ui, "org", await self._choices(ui), page),
+                period=period_label(ui.t, period),
+            )
             return
         org_id = choice_id(value)
         await ui.services.orgs.get(org_id)

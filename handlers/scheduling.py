@@ -82,9 +82,15 @@ def render_digest(t: Translator, items: list[DigestItem], zone: ZoneInfo) -> str
     lines = [t("digest.title", count=len(items))]
     for item in items[:DIGEST_ITEMS]:
         local = item.when.astimezone(zone)
-        lines.append(t("digest.line", weekday=t(f"schedule.weekday_{local.weekday()}"),
-                       date=local.strftime("%m-%d"), time=local.strftime("%H:%M"),
-                       text=t.raw(f"digest.item_{item.kind}", text=item.text[:120])))
+        lines.append(
+            t(
+                "digest.line",
+                weekday=t(f"schedule.weekday_{local.weekday()}"),
+                date=local.strftime("%m-%d"),
+                time=local.strftime("%H:%M"),
+                text=t.raw(f"digest.item_{item.kind}", text=item.text[:120]),
+            )
+        )
     if len(items) > DIGEST_ITEMS:
         lines.append(t("digest.more", count=len(items) - DIGEST_ITEMS))
     return "\n".join(lines)

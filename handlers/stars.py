@@ -42,12 +42,22 @@ def period_label(t: Translator, period: Period) -> str:
 
 
 def rating_text(t: Translator, org: Organisation, period: Period, rating: Rating) -> str:
-    lines = [t("stars.card_title", org=org.name, period=period_label(t, period)),
-             t("stars.card_score", bar=star_bar(rating.stars), stars=rating.stars, score=rating.score)]
+    lines = [
+        t("stars.card_title", org=org.name, period=period_label(t, period)),
+        t("stars.card_score", bar=star_bar(rating.stars), stars=rating.stars, score=rating.score),
+    ]
     for fact in rating.facts:
         key = "stars.fact_line_overdue" if fact.name_key == FACT_OVERDUE else "stars.fact_line"
-        lines.append(t(key, name=t(fact.name_key), value=fact.value, target=fact.target,
-                       points=_number(fact.points), weight=fact.weight))
+        lines.append(
+            t(
+                key,
+                name=t(fact.name_key),
+                value=fact.value,
+                target=fact.target,
+                points=_number(fact.points),
+                weight=fact.weight,
+            )
+        )
     if not rating.facts:
         lines.append(t("stars.no_facts"))
     if rating.stars >= 5:
@@ -55,7 +65,8 @@ def rating_text(t: Translator, org: Organisation, period: Period, rating: Rating
     elif rating.next_star:
         hints = t("stars.hint_separator").join(
             t(f"stars.hint_{hint.name_key.rsplit('.', 1)[-1].removeprefix('fact_')}", n=hint.more)
-            for hint in rating.next_star)
+            for hint in rating.next_star
+        )
         lines.append(t("stars.next_hint", hints=Raw(hints), bar=star_bar(rating.stars + 1)))
     else:
         lines.append(t("stars.next_several", bar=star_bar(rating.stars + 1)))
@@ -64,14 +75,21 @@ def rating_text(t: Translator, org: Organisation, period: Period, rating: Rating
 
 def ranking_text(t: Translator, period: Period, ranking: list[tuple[Organisation, Rating]], top: int) -> str:
     counts = star_counts(ranking)
-    lines = [t("stars.ranking_title", period=period_label(t, period), count=len(ranking)),
-             t("stars.ranking_levels", levels=Raw(t("stars.level_separator").join(
-                 t("stars.ranking_level", bar="★" * stars, count=count) for stars, count in counts.items())))]
+    lines = [
+        t("stars.ranking_title", period=period_label(t, period), count=len(ranking)),
+        t(
+            "stars.ranking_levels",
+            levels=Raw(
+                t("stars.level_separator").join(
+                    t("stars.ranking_level", bar="★" * stars, count=count) for stars, count in counts.items()
+                )
+            ),
+        ),
+    ]
     if ranking:
         lines.append(t("stars.ranking_top", top=min(top, len(ranking))))
     for place, (org, rating) in enumerate(ranking[:top], 1):
-        lines.append(t("stars.ranking_line", place=place, org=org.name, bar=star_bar(rating.stars),
-                       score=rating.score))
+        lines.append(t("stars.ranking_line", place=place, org=org.name, bar=star_bar(rating.stars), score=rating.score))
     lines.append(t("stars.ranking_footer"))
     return "\n".join(lines)
 
@@ -93,20 +111,25 @@ class StarsFlow(Flow):
         data = {"start": period.start.isoformat(), "end": period.end.isoformat()}
         orgs = await ui.services.orgs.list()
         await self.go(ui, "org", data)
-        await ui.reply("stars.pick_org", self._markup(ui, orgs, 0), period=period_label(ui.t, period),
-                       count=len(orgs))
+        await ui.reply("stars.pick_org", self._markup(ui, orgs, 0), period=period_label(ui.t, period), count=len(orgs))
 
     def _markup(self, ui: Ui, orgs: list[Organisation], page: int) -> InlineKeyboardMarkup:
-        return self.paged(ui, "org", [(org.id, org.name) for org in orgs], page,
-                          [[self.choice(ui, "org", "rank", "stars.button_ranking")]])
+        return self.paged(
+            ui,
+            "org",
+            [(org.id, org.name) for org in orgs],
+            page,
+            [[self.choice(ui, "org", "rank", "stars.button_ranking")]],
+        )
 
     async def choice_org(self, ui: Ui, data: dict, value: str) -> None:
         period = Period(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
         page = page_number(value)
         if page is not None:
             orgs = await ui.services.orgs.list()
-            await ui.edit("stars.pick_org", self._markup(ui, orgs, page), period=period_label(ui.t, period),
-                          count=len(orgs))
+            await ui.edit(
+                "stars.pick_org", self._markup(ui, orgs, page), period=period_label(ui.t, period), count=len(orgs)
+            )
             return
         await ui.services.permissions.require_county_admin(ui.user_id)
         if value == "rank":
@@ -123,8 +146,9 @@ class StarsFlow(Flow):
         if not found:
             raise DomainError("stars.search_nothing", text=text[:30])
         period = Period(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
-        await ui.reply("stars.pick_org", self._markup(ui, found, 0), period=period_label(ui.t, period),
-                       count=len(found))
+        await ui.reply(
+            "stars.pick_org", self._markup(ui, found, 0), period=period_label(ui.t, period), count=len(found)
+        )
 
 
 async def stars_command(update: Update, context: BotContext) -> None:

@@ -140,23 +140,44 @@ async def card_text(ui: Ui, wish: Wish) -> str:
     """Public fields for everyone; the child's details only for whom the service allows (audited)."""
     services, t, zone = ui.services, ui.t, ui.services.config.zone
     collector = await services.orgs.get(wish.collector_org_id)
-    lines = [t("wishes.ui_card", code=wish.code, status=status_label(t, wish.status), label=wish.public_label,
-               text=wish.text, category=category_label(t, wish.category), value=wish.value_yuan,
-               collector=collector.name, photo=t("wishes.ui_has_photo" if wish.photo_file_id else "wishes.ui_no_photo"),
-               consent=t("wishes.ui_consent_yes" if wish.consent else "wishes.ui_consent_no"))]
+    lines = [
+        t(
+            "wishes.ui_card",
+            code=wish.code,
+            status=status_label(t, wish.status),
+            label=wish.public_label,
+            text=wish.text,
+            category=category_label(t, wish.category),
+            value=wish.value_yuan,
+            collector=collector.name,
+            photo=t("wishes.ui_has_photo" if wish.photo_file_id else "wishes.ui_no_photo"),
+            consent=t("wishes.ui_consent_yes" if wish.consent else "wishes.ui_consent_no"),
+        )
+    ]
     if wish.claimed_by_org is not None and wish.status is not WishStatus.CANCELLED:
         org = await services.orgs.get(wish.claimed_by_org)
         person = await services.people.get(wish.claimed_by_user) if wish.claimed_by_user else None
         overdue = t("wishes.ui_card_overdue") if wish.is_overdue(services.clock.now()) else ""
-        lines.append(t("wishes.ui_card_claim", org=org.name, person=person.display_name if person else "?",
-                       deadline=local_text(zone, wish.deadline), overdue=overdue))
-    for moment, key in ((wish.purchased_at, "wishes.ui_card_purchased"), (wish.delivered_at, "wishes.ui_card_delivered"),
-                        (wish.confirmed_at, "wishes.ui_card_confirmed")):
+        lines.append(
+            t(
+                "wishes.ui_card_claim",
+                org=org.name,
+                person=person.display_name if person else "?",
+                deadline=local_text(zone, wish.deadline),
+                overdue=overdue,
+            )
+        )
+    for moment, key in (
+        (wish.purchased_at, "wishes.ui_card_purchased"),
+        (wish.delivered_at, "wishes.ui_card_delivered"),
+        (wish.confirmed_at, "wishes.ui_card_confirmed"),
+    ):
         if moment is not None:
             lines.append(t(key, when=local_text(zone, moment)))
     if wish.status is WishStatus.CANCELLED:
-        lines.append(t("wishes.ui_card_cancelled", when=local_text(zone, wish.cancelled_at),
-                       reason=wish.cancel_reason or ""))
+        lines.append(
+            t("wishes.ui_card_cancelled", when=local_text(zone, wish.cancelled_at), reason=wish.cancel_reason or "")
+        )
     private = await private_block(ui, wish)
     if private:
         lines.extend(["", private])
@@ -175,8 +196,13 @@ async def private_block(ui: Ui, wish: Wish) -> str:
     if details is None:
         return t("wishes.ui_card_private_none")
     blank = t("wishes.ui_blank")
-    return t("wishes.ui_card_private", real_name=details.real_name or blank, phone=details.guardian_phone or blank,
-             address=details.address or blank, notes=details.notes or blank)
+    return t(
+        "wishes.ui_card_private",
+        real_name=details.real_name or blank,
+        phone=details.guardian_phone or blank,
+        address=details.address or blank,
+        notes=details.notes or blank,
+    )
 
 
 def action_button(t: Translator, wish: Wish, action: str, key: str) -> InlineKeyboardButton:
@@ -189,8 +215,12 @@ async def card_markup(ui: Ui, wish: Wish) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     collects = await services.wishes.can_collect(user_id, wish.collector_org_id)
     if wish.status is WishStatus.OPEN and collects:
-        rows.append([action_button(t, wish, "edit", "wishes.ui_button_edit"),
-                     action_button(t, wish, "cancel", "wishes.ui_button_cancel_wish")])
+        rows.append(
+            [
+                action_button(t, wish, "edit", "wishes.ui_button_edit"),
+                action_button(t, wish, "cancel", "wishes.ui_button_cancel_wish"),
+            ]
+        )
     elif wish.status in IN_PROGRESS and collects and await services.permissions.is_county_admin(user_id):
         rows.append([action_button(t, wish, "cancel", "wishes.ui_button_cancel_wish")])
     fulfils = wish.status in IN_PROGRESS and await services.wishes.can_fulfil(user_id, wish)
@@ -212,9 +242,11 @@ async def card_markup(ui: Ui, wish: Wish) -> InlineKeyboardMarkup | None:
 async def may_see_proof(ui: Ui, wish: Wish) -> bool:
     """The delivery photo may show the child: the collector, the claiming side and county admins."""
     services = ui.services
-    return (await services.permissions.is_member(ui.user_id, wish.collector_org_id)
-            or await services.wishes.can_fulfil(ui.user_id, wish)
-            or await services.permissions.is_county_admin(ui.user_id))
+    return (
+        await services.permissions.is_member(ui.user_id, wish.collector_org_id)
+        or await services.wishes.can_fulfil(ui.user_id, wish)
+        or await services.permissions.is_county_admin(ui.user_id)
+    )
 
 
 async def send_card(ui: Ui, wish: Wish) -> None:
@@ -254,22 +286,25 @@ async def wish_action(update: Update, context: BotContext) -> None:
         await refresh_card(ui, wish)
         if wish.claimed_by_user is not None:
             collector = await services.orgs.get(wish.collector_org_id)
-            await ui.notify(wish.claimed_by_user, "wishes.ui_confirmed_notice", collector=collector.name,
-                            **wish_params(wish))
+            await ui.notify(
+                wish.claimed_by_user, "wishes.ui_confirmed_notice", collector=collector.name, **wish_params(wish)
+            )
     elif action == "photo":
         if not wish.photo_file_id:
             await ui.answer("common.button_expired", alert=True)
             return
         await ui.answer()
-        await context.bot.send_photo(ui.chat_id, wish.photo_file_id,
-                                     caption=ui.t("wishes.ui_photo_caption", **wish_params(wish)))
+        await context.bot.send_photo(
+            ui.chat_id, wish.photo_file_id, caption=ui.t("wishes.ui_photo_caption", **wish_params(wish))
+        )
     else:  # proof
         if not wish.delivery_proof_file_id or not await may_see_proof(ui, wish):
             await ui.answer("common.button_expired", alert=True)
             return
         await ui.answer()
-        await context.bot.send_photo(ui.chat_id, wish.delivery_proof_file_id,
-                                     caption=ui.t("wishes.ui_proof_caption", **wish_params(wish)))
+        await context.bot.send_photo(
+            ui.chat_id, wish.delivery_proof_file_id, caption=ui.t("wishes.ui_proof_caption", **wish_params(wish))
+        )
 
 
 async def refresh_card(ui: Ui, wish: Wish) -> None:
@@ -334,7 +369,7 @@ class WishSteps(Flow):
 
     def category_markup(self, ui: Ui, step: str = "category") -> InlineKeyboardMarkup:
         buttons = [self.button(ui, step, category.value, category_label(ui.t, category)) for category in WishCategory]
-        rows = [buttons[index:index + 3] for index in range(0, len(buttons), 3)]
+        rows = [buttons[index : index + 3] for index in range(0, len(buttons), 3)]
         return InlineKeyboardMarkup([*rows, self.cancel_row(ui)])
 
     @staticmethod
@@ -422,8 +457,11 @@ class NewWishFlow(WishSteps):
 
     async def _category_chosen(self, ui: Ui, data: dict, category: WishCategory) -> None:
         await self.go(ui, "value", {**data, "category": category.value})
-        await show(ui, ui.t("wishes.ui_ask_value", category=category_label(ui.t, category), min=VALUE_MIN,
-                            max=VALUE_MAX), self.cancel_markup(ui))
+        await show(
+            ui,
+            ui.t("wishes.ui_ask_value", category=category_label(ui.t, category), min=VALUE_MIN, max=VALUE_MAX),
+            self.cancel_markup(ui),
+        )
 
     async def text_value(self, ui: Ui, data: dict, text: str) -> None:
         await self.go(ui, "photo", {**data, "value": clean_value(text)})
@@ -448,9 +486,13 @@ class NewWishFlow(WishSteps):
     # -- consent (PIPL)
     async def _ask_consent(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "consent", data)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "consent", "yes", "wishes.ui_button_consent_yes")],
-                                       [self.choice(ui, "consent", "no", "wishes.ui_button_consent_no")],
-                                       self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [
+                [self.choice(ui, "consent", "yes", "wishes.ui_button_consent_yes")],
+                [self.choice(ui, "consent", "no", "wishes.ui_button_consent_no")],
+                self.cancel_row(ui),
+            ]
+        )
         await show(ui, ui.t("wishes.ui_ask_consent", days=ui.services.wishes.purge_after.days), markup)
 
     async def choice_consent(self, ui: Ui, data: dict, value: str) -> None:
@@ -536,27 +578,51 @@ class NewWishFlow(WishSteps):
     def _draft(data: dict) -> WishDraft:
         private = None
         if data["consent"]:
-            private = PrivateDetails(real_name=data.get("real_name"), guardian_phone=data.get("phone"),
-                                     address=data.get("address"), notes=data.get("notes"))
-        return WishDraft(collector_org_id=data["org"], alias=data["alias"], grade=data["grade"], text=data["text"],
-                         category=WishCategory(data["category"]), value_yuan=data["value"], consent=data["consent"],
-                         private=private, photo_file_id=data.get("photo"))
+            private = PrivateDetails(
+                real_name=data.get("real_name"),
+                guardian_phone=data.get("phone"),
+                address=data.get("address"),
+                notes=data.get("notes"),
+            )
+        return WishDraft(
+            collector_org_id=data["org"],
+            alias=data["alias"],
+            grade=data["grade"],
+            text=data["text"],
+            category=WishCategory(data["category"]),
+            value_yuan=data["value"],
+            consent=data["consent"],
+            private=private,
+            photo_file_id=data.get("photo"),
+        )
 
     async def _confirm(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "confirm", data)
         t = ui.t
         org = await ui.services.orgs.get(data["org"])
-        summary = t("wishes.ui_summary", org=org.name, alias=data["alias"], grade=data["grade"], text=data["text"],
-                    category=category_label(t, WishCategory(data["category"])), value=data["value"],
-                    photo=t("wishes.ui_has_photo" if data.get("photo") else "wishes.ui_no_photo"),
-                    consent=t("wishes.ui_consent_yes" if data["consent"] else "wishes.ui_consent_no"))
+        summary = t(
+            "wishes.ui_summary",
+            org=org.name,
+            alias=data["alias"],
+            grade=data["grade"],
+            text=data["text"],
+            category=category_label(t, WishCategory(data["category"])),
+            value=data["value"],
+            photo=t("wishes.ui_has_photo" if data.get("photo") else "wishes.ui_no_photo"),
+            consent=t("wishes.ui_consent_yes" if data["consent"] else "wishes.ui_consent_no"),
+        )
         if data["consent"]:
             blank = t("wishes.ui_blank")
-            summary += "\n" + t("wishes.ui_summary_private", real_name=data["real_name"],
-                                phone=data.get("phone") or blank, address=data.get("address") or blank,
-                                notes=data.get("notes") or blank)
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "wishes.ui_button_save")],
-                                       self.cancel_row(ui)])
+            summary += "\n" + t(
+                "wishes.ui_summary_private",
+                real_name=data["real_name"],
+                phone=data.get("phone") or blank,
+                address=data.get("address") or blank,
+                notes=data.get("notes") or blank,
+            )
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", "wishes.ui_button_save")], self.cancel_row(ui)]
+        )
         await show(ui, t("wishes.ui_confirm", summary=Raw(summary)), markup)
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
@@ -589,9 +655,8 @@ class EditWishFlow(WishSteps):
         wish = await ui.services.wishes.edit(ui.user_id, wish_id)  # no change: checks role and status
         await self.go(ui, "field", {"wish": wish.id})
         buttons = [self.choice(ui, "field", field, f"wishes.ui_field_{field}") for field in self._FIELDS]
-        rows = [buttons[index:index + 3] for index in range(0, len(buttons), 3)]
-        await ui.reply("wishes.ui_edit_pick", InlineKeyboardMarkup([*rows, self.cancel_row(ui)]),
-                       **wish_params(wish))
+        rows = [buttons[index : index + 3] for index in range(0, len(buttons), 3)]
+        await ui.reply("wishes.ui_edit_pick", InlineKeyboardMarkup([*rows, self.cancel_row(ui)]), **wish_params(wish))
 
     async def choice_field(self, ui: Ui, data: dict, value: str) -> None:
         if value not in self._FIELDS:
@@ -600,8 +665,9 @@ class EditWishFlow(WishSteps):
         data = {**data, "field": value}
         if value == "category":
             await self.go(ui, "category", data)
-            await ui.edit("wishes.ui_edit_ask_category", self.category_markup(ui),
-                          current=category_label(ui.t, wish.category))
+            await ui.edit(
+                "wishes.ui_edit_ask_category", self.category_markup(ui), current=category_label(ui.t, wish.category)
+            )
         elif value == "photo":
             await self.go(ui, "photo", data)
             rows = [[self.choice(ui, "photo", "remove", "wishes.ui_button_remove_photo")]] if wish.photo_file_id else []
@@ -609,8 +675,13 @@ class EditWishFlow(WishSteps):
         else:
             current = {"alias": wish.alias, "grade": wish.grade, "text": wish.text, "value": wish.value_yuan}[value]
             await self.go(ui, "value", data)
-            await ui.edit(f"wishes.ui_edit_ask_{value}", self.cancel_markup(ui), current=current,
-                          max=VALUE_MAX if value == "value" else TEXT_MAX, min=VALUE_MIN)
+            await ui.edit(
+                f"wishes.ui_edit_ask_{value}",
+                self.cancel_markup(ui),
+                current=current,
+                max=VALUE_MAX if value == "value" else TEXT_MAX,
+                min=VALUE_MIN,
+            )
 
     async def text_value(self, ui: Ui, data: dict, text: str) -> None:
         field = {"alias": "alias", "grade": "grade", "text": "text", "value": "value_yuan"}[data["field"]]
@@ -674,8 +745,9 @@ class CancelWishFlow(WishSteps):
         await self.finish(ui)
         await ui.reply("wishes.ui_cancelled", code=wish.code)
         if wish.claimed_by_user is not None:
-            told = await ui.notify(wish.claimed_by_user, "wishes.ui_cancelled_notice", reason=wish.cancel_reason,
-                                   **wish_params(wish))
+            told = await ui.notify(
+                wish.claimed_by_user, "wishes.ui_cancelled_notice", reason=wish.cancel_reason, **wish_params(wish)
+            )
             await ui.reply("wishes.ui_claimer_told" if told else "wishes.ui_claimer_not_told")
 
 
@@ -721,8 +793,9 @@ async def notify_collector_delivered(application: Application, wish: Wish) -> No
         markup = InlineKeyboardMarkup([[action_button(t, wish, "confirm", "wishes.ui_button_confirm")]])
         caption = t("wishes.ui_delivered_notice", org=claimer.name if claimer else "?", **wish_params(wish))
         try:
-            await application.bot.send_photo(membership.user_id, wish.delivery_proof_file_id, caption=caption,
-                                             reply_markup=markup)
+            await application.bot.send_photo(
+                membership.user_id, wish.delivery_proof_file_id, caption=caption, reply_markup=markup
+            )
         except Forbidden:
             log.info("user %s cannot be messaged (never started the bot or blocked it)", membership.user_id)
 
@@ -789,8 +862,11 @@ class WishListFlow(Flow):
     async def _scope(ui: Ui, value: str) -> str:
         if value == "all":
             return value
-        if value[:1] in ("c", "k") and value[1:].isdigit() and \
-                int(value[1:]) in await ui.services.permissions.member_org_ids(ui.user_id):
+        if (
+            value[:1] in ("c", "k")
+            and value[1:].isdigit()
+            and int(value[1:]) in await ui.services.permissions.member_org_ids(ui.user_id)
+        ):
             return value
         raise DomainError("common.button_expired")
 
@@ -816,22 +892,34 @@ class WishListFlow(Flow):
         names = {org.id: org.name for org in await services.orgs.list(include_archived=True)}
         my_orgs = [(org_id, names.get(org_id, "?")) for org_id in await services.permissions.member_org_ids(ui.user_id)]
         scope_label = self._scope_label(t, data["scope"], names)
-        filters = t("wishes.ui_list_filters", status=self._status_label(t, data["status"]),
-                    category=self._category_label(t, data["category"]), scope=scope_label)
+        filters = t(
+            "wishes.ui_list_filters",
+            status=self._status_label(t, data["status"]),
+            category=self._category_label(t, data["category"]),
+            scope=scope_label,
+        )
         if data["q"]:
             filters += "\n" + t("wishes.ui_list_search", text=data["q"])
-        lines = [t("wishes.ui_list_title", total=page.total, page=page.page, pages=page.pages),
-                 filters]
+        lines = [t("wishes.ui_list_title", total=page.total, page=page.page, pages=page.pages), filters]
         if admin:
             lines.append(t("wishes.ui_list_overdue_first"))
         lines.append("")
         now = services.clock.now()
         for wish in page.items:
             overdue = t("wishes.ui_list_overdue_mark") if wish.is_overdue(now) else ""
-            lines.append(t("wishes.ui_list_line", code=wish.code, label=wish.public_label, text=shorten(wish.text),
-                           category=category_label(t, wish.category), value=wish.value_yuan,
-                           status=status_label(t, wish.status), collector=names.get(wish.collector_org_id, "?"),
-                           overdue=overdue))
+            lines.append(
+                t(
+                    "wishes.ui_list_line",
+                    code=wish.code,
+                    label=wish.public_label,
+                    text=shorten(wish.text),
+                    category=category_label(t, wish.category),
+                    value=wish.value_yuan,
+                    status=status_label(t, wish.status),
+                    collector=names.get(wish.collector_org_id, "?"),
+                    overdue=overdue,
+                )
+            )
         if not page.items:
             lines.append(t("wishes.ui_list_empty"))
         lines.extend(["", t("wishes.ui_list_footer")])
@@ -839,9 +927,11 @@ class WishListFlow(Flow):
 
     def markup(self, ui: Ui, data: dict, page, my_orgs: list[tuple[int, str]]) -> InlineKeyboardMarkup:
         t = ui.t
-        buttons = [self.button(ui, "list", f"w{wish.id}", t("wishes.ui_button_wish", code=wish.code,
-                                                             label=wish.public_label)) for wish in page.items]
-        rows = [buttons[index:index + 2] for index in range(0, len(buttons), 2)]
+        buttons = [
+            self.button(ui, "list", f"w{wish.id}", t("wishes.ui_button_wish", code=wish.code, label=wish.public_label))
+            for wish in page.items
+        ]
+        rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
         navigation = []
         if page.page > 1:
             navigation.append(self.button(ui, "list", f"p{page.page - 1}", t("common.button_previous")))
@@ -849,19 +939,30 @@ class WishListFlow(Flow):
             navigation.append(self.button(ui, "list", f"p{page.page + 1}", t("common.button_next")))
         if navigation:
             rows.append(navigation)
-        rows.append([self.button(ui, "list", "st", t("wishes.ui_button_status", status=self._status_label(t, data["status"]))),
-                     self.button(ui, "list", "ca", t("wishes.ui_button_category",
-                                                     category=self._category_label(t, data["category"])))])
+        rows.append(
+            [
+                self.button(
+                    ui, "list", "st", t("wishes.ui_button_status", status=self._status_label(t, data["status"]))
+                ),
+                self.button(
+                    ui, "list", "ca", t("wishes.ui_button_category", category=self._category_label(t, data["category"]))
+                ),
+            ]
+        )
         if my_orgs:
             scopes = [("all", t("wishes.ui_scope_all"))]
             for org_id, name in my_orgs[:3]:
                 scopes.append((f"c{org_id}", t("wishes.ui_button_scope_collected", org=shorten(name, 12))))
                 scopes.append((f"k{org_id}", t("wishes.ui_button_scope_claimed", org=shorten(name, 12))))
-            scope_buttons = [self.button(ui, "list", f"sc-{value}", self._mark(t, label, value == data["scope"]))
-                             for value, label in scopes]
-            rows.extend(scope_buttons[index:index + 3] for index in range(0, len(scope_buttons), 3))
+            scope_buttons = [
+                self.button(ui, "list", f"sc-{value}", self._mark(t, label, value == data["scope"]))
+                for value, label in scopes
+            ]
+            rows.extend(scope_buttons[index : index + 3] for index in range(0, len(scope_buttons), 3))
         if data["q"]:
-            rows.append([self.button(ui, "list", "qx", t("wishes.ui_button_clear_search", text=shorten(data["q"], 12)))])
+            rows.append(
+                [self.button(ui, "list", "qx", t("wishes.ui_button_clear_search", text=shorten(data["q"], 12)))]
+            )
         rows.append(self.cancel_row(ui))
         return InlineKeyboardMarkup(rows)
 
@@ -872,7 +973,7 @@ class WishListFlow(Flow):
         else:
             options = [("all", t("wishes.ui_all"))] + [(c.value, category_label(t, c)) for c in WishCategory]
         buttons = [self.button(ui, "list", f"{which}-{value}", label) for value, label in options]
-        rows = [buttons[index:index + 3] for index in range(0, len(buttons), 3)]
+        rows = [buttons[index : index + 3] for index in range(0, len(buttons), 3)]
         rows.append([self.button(ui, "list", "back", t("wishes.ui_button_back"))])
         return InlineKeyboardMarkup(rows)
 
@@ -900,8 +1001,12 @@ class WishListFlow(Flow):
 async def template_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     content = await asyncio.to_thread(build_template_xlsx)
-    await context.bot.send_document(ui.chat_id, content, filename=ui.t("wish_import.ui_template_file_name"),
-                                    caption=ui.t("wish_import.ui_template_caption"))
+    await context.bot.send_document(
+        ui.chat_id,
+        content,
+        filename=ui.t("wish_import.ui_template_file_name"),
+        caption=ui.t("wish_import.ui_template_caption"),
+    )
 
 
 async def import_command(update: Update, context: BotContext) -> None:
@@ -913,11 +1018,16 @@ class ImportWishesFlow(SpreadsheetImportFlow[WishRow]):
 
     name = "wm"
     keys = ImportKeys(
-        ask_file="wish_import.ui_ask_file", expected_file="wish_import.ui_expected_file",
-        too_large="wish_import.too_large", button_import="wish_import.ui_button_import",
-        confirm="wish_import.ui_confirm", imported="wish_import.ui_imported",
-        problems_title="wish_import.ui_problems_title", problems_footer="wish_import.ui_problems_footer",
-        problems_more="wish_import.ui_problems_more", problem_file="wish_import.ui_problem_file",
+        ask_file="wish_import.ui_ask_file",
+        expected_file="wish_import.ui_expected_file",
+        too_large="wish_import.too_large",
+        button_import="wish_import.ui_button_import",
+        confirm="wish_import.ui_confirm",
+        imported="wish_import.ui_imported",
+        problems_title="wish_import.ui_problems_title",
+        problems_footer="wish_import.ui_problems_footer",
+        problems_more="wish_import.ui_problems_more",
+        problem_file="wish_import.ui_problem_file",
         problem_line="wish_import.ui_problem_line",
     )
     max_rows = MAX_ROWS
@@ -937,21 +1047,30 @@ class ImportWishesFlow(SpreadsheetImportFlow[WishRow]):
 
     async def confirm_params(self, ui: Ui, rows: Sequence[WishRow]) -> dict[str, object]:
         consented = sum(1 for row in rows if row.draft.consent)
-        return {"by_org": await by_org_lines(ui, [row.draft.collector_org_id for row in rows]),
-                "consented": consented, "without": len(rows) - consented}
+        return {
+            "by_org": await by_org_lines(ui, [row.draft.collector_org_id for row in rows]),
+            "consented": consented,
+            "without": len(rows) - consented,
+        }
 
     async def store(self, ui: Ui, rows: Sequence[WishRow]) -> dict[str, object]:
         added = await ui.services.wishes.import_rows(ui.user_id, rows)
-        return {"count": len(added), "first": added[0].code, "last": added[-1].code,
-                "by_org": await by_org_lines(ui, [wish.collector_org_id for wish in added])}
+        return {
+            "count": len(added),
+            "first": added[0].code,
+            "last": added[-1].code,
+            "by_org": await by_org_lines(ui, [wish.collector_org_id for wish in added]),
+        }
 
 
 async def by_org_lines(ui: Ui, org_ids: list[int]) -> Raw:
     counts: dict[int, int] = {}
     for org_id in org_ids:
         counts[org_id] = counts.get(org_id, 0) + 1
-    lines = [ui.t("wish_import.ui_by_org_line", org=(await ui.services.orgs.get(org_id)).name, count=count)
-             for org_id, count in counts.items()]
+    lines = [
+        ui.t("wish_import.ui_by_org_line", org=(await ui.services.orgs.get(org_id)).name, count=count)
+        for org_id, count in counts.items()
+    ]
     return Raw("\n".join(lines))
 
 
@@ -959,15 +1078,21 @@ async def by_org_lines(ui: Ui, org_ids: list[int]) -> Raw:
 def deadline_text(services: Services, wish: Wish, days: int) -> str:
     """Plain text: the reminder sender escapes it itself."""
     t = Translator(services.config.language)
-    return html.unescape(t("wishes.ui_deadline_reminder", days=days, deadline=local_text(services.config.zone,
-                                                                                          wish.deadline),
-                           **wish_params(wish)))
+    return html.unescape(
+        t(
+            "wishes.ui_deadline_reminder",
+            days=days,
+            deadline=local_text(services.config.zone, wish.deadline),
+            **wish_params(wish),
+        )
+    )
 
 
 async def sync_deadline_reminders(application: Application) -> int:
     services = services_of(application)
-    count = await keep_deadline_reminders(services.wishes, services.reminders,
-                                          lambda wish, days: deadline_text(services, wish, days))
+    count = await keep_deadline_reminders(
+        services.wishes, services.reminders, lambda wish, days: deadline_text(services, wish, days)
+    )
     await schedule_wake(application)
     return count
 
@@ -994,10 +1119,18 @@ async def send_overdue_digest(application: Application) -> int:
         lines = [t("wishes.ui_overdue_title", count=len(overdue), now=local_text(services.config.zone, now)), ""]
         for wish in overdue[:DIGEST_LINES]:
             claimer = people.get(wish.claimed_by_user)
-            lines.append(t("wishes.ui_overdue_line", code=wish.code, label=wish.public_label, text=shorten(wish.text),
-                           org=names.get(wish.claimed_by_org, "?"), person=claimer.display_name if claimer else "?",
-                           deadline=local_text(services.config.zone, wish.deadline),
-                           days=days_overdue(now, wish.deadline)))
+            lines.append(
+                t(
+                    "wishes.ui_overdue_line",
+                    code=wish.code,
+                    label=wish.public_label,
+                    text=shorten(wish.text),
+                    org=names.get(wish.claimed_by_org, "?"),
+                    person=claimer.display_name if claimer else "?",
+                    deadline=local_text(services.config.zone, wish.deadline),
+                    days=days_overdue(now, wish.deadline),
+                )
+            )
         if len(overdue) > DIGEST_LINES:
             lines.append(t("wishes.ui_overdue_more", count=len(overdue) - DIGEST_LINES))
         lines.extend(["", t("wishes.ui_overdue_footer")])

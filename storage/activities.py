@@ -12,44 +12,71 @@ from datetime import datetime
 from bot.model.activity import Activity, AttendanceRecord, Category, Place, SignupRecord
 from storage.db import Database, Row, from_db_time, to_db_time
 
-_ACTIVITY = ("a.id, a.code, a.org_id, a.title, a.category, a.starts_at, a.ends_at, a.place, a.latitude,"
-             " a.longitude, a.radius_m, a.slots, a.expected_served, a.served_confirmed, a.counts_as_deed,"
-             " a.also_hub, a.state, a.created_by, a.summary_sent_at")
+_ACTIVITY = (
+    "a.id, a.code, a.org_id, a.title, a.category, a.starts_at, a.ends_at, a.place, a.latitude,"
+    " a.longitude, a.radius_m, a.slots, a.expected_served, a.served_confirmed, a.counts_as_deed,"
+    " a.also_hub, a.state, a.created_by, a.summary_sent_at"
+)
 _SIGNUP = "id, activity_id, user_id, status, created_at, updated_at"
-_ATTENDANCE = ("id, activity_id, user_id, checked_in_at, checked_out_at, walk_in, no_show, method,"
-               " removed_at")
+_ATTENDANCE = "id, activity_id, user_id, checked_in_at, checked_out_at, walk_in, no_show, method, removed_at"
 # Columns an edit may change, with how a value is stored.
 _EDITABLE = {
-    "title": str, "category": str, "starts_at": to_db_time, "ends_at": to_db_time, "place": str,
-    "latitude": lambda v: v, "longitude": lambda v: v, "radius_m": lambda v: v, "slots": int,
-    "expected_served": int, "counts_as_deed": int,
+    "title": str,
+    "category": str,
+    "starts_at": to_db_time,
+    "ends_at": to_db_time,
+    "place": str,
+    "latitude": lambda v: v,
+    "longitude": lambda v: v,
+    "radius_m": lambda v: v,
+    "slots": int,
+    "expected_served": int,
+    "counts_as_deed": int,
 }
 
 
 def _activity(row: Row) -> Activity:
     return Activity(
-        id=row["id"], code=row["code"], org_id=row["org_id"], title=row["title"],
-        category=Category(row["category"]), starts_at=from_db_time(row["starts_at"]),
+        id=row["id"],
+        code=row["code"],
+        org_id=row["org_id"],
+        title=row["title"],
+        category=Category(row["category"]),
+        starts_at=from_db_time(row["starts_at"]),
         ends_at=from_db_time(row["ends_at"]),
         place=Place(row["place"], row["latitude"], row["longitude"], row["radius_m"]),
-        slots=row["slots"], expected_served=row["expected_served"], served_confirmed=row["served_confirmed"],
-        counts_as_deed=bool(row["counts_as_deed"]), also_hub=bool(row["also_hub"]), state=row["state"],
-        created_by=row["created_by"], summary_sent=row["summary_sent_at"] is not None,
+        slots=row["slots"],
+        expected_served=row["expected_served"],
+        served_confirmed=row["served_confirmed"],
+        counts_as_deed=bool(row["counts_as_deed"]),
+        also_hub=bool(row["also_hub"]),
+        state=row["state"],
+        created_by=row["created_by"],
+        summary_sent=row["summary_sent_at"] is not None,
     )
 
 
 def _signup(row: Row) -> SignupRecord:
     return SignupRecord(
-        id=row["id"], activity_id=row["activity_id"], user_id=row["user_id"], status=row["status"],
-        created_at=from_db_time(row["created_at"]), updated_at=from_db_time(row["updated_at"]),
+        id=row["id"],
+        activity_id=row["activity_id"],
+        user_id=row["user_id"],
+        status=row["status"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
     )
 
 
 def _attendance(row: Row) -> AttendanceRecord:
     return AttendanceRecord(
-        id=row["id"], activity_id=row["activity_id"], user_id=row["user_id"],
-        checked_in_at=from_db_time(row["checked_in_at"]), checked_out_at=from_db_time(row["checked_out_at"]),
-        walk_in=bool(row["walk_in"]), no_show=bool(row["no_show"]), method=row["method"],
+        id=row["id"],
+        activity_id=row["activity_id"],
+        user_id=row["user_id"],
+        checked_in_at=from_db_time(row["checked_in_at"]),
+        checked_out_at=from_db_time(row["checked_out_at"]),
+        walk_in=bool(row["walk_in"]),
+        no_show=bool(row["no_show"]),
+        method=row["method"],
         removed_at=from_db_time(row["removed_at"]),
     )
 
@@ -59,17 +86,44 @@ class ActivityRepository:
         self.db = db
 
     # ---- activities ---------------------------------------------------------------------
-    async def add(self, *, org_id: int, title: str, category: Category, starts_at: datetime, ends_at: datetime,
-                  place: Place, slots: int, expected_served: int, counts_as_deed: bool, also_hub: bool,
-                  created_by: int, now: datetime) -> Activity:
+    async def add(
+        self,
+        *,
+        org_id: int,
+        title: str,
+        category: Category,
+        starts_at: datetime,
+        ends_at: datetime,
+        place: Place,
+        slots: int,
+        expected_served: int,
+        counts_as_deed: bool,
+        also_hub: bool,
+        created_by: int,
+        now: datetime,
+    ) -> Activity:
         """Insert and give it its code, "A" + id; call inside a transaction."""
         new_id = await self.db.execute(
             "INSERT INTO activities (org_id, title, category, starts_at, ends_at, place, latitude, longitude,"
             " radius_m, slots, expected_served, counts_as_deed, also_hub, state, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'published', ?, ?)",
-            (org_id, title, category.value, to_db_time(starts_at), to_db_time(ends_at), place.text,
-             place.latitude, place.longitude, place.radius_m, slots, expected_served, int(counts_as_deed),
-             int(also_hub), created_by, to_db_time(now)),
+            (
+                org_id,
+                title,
+                category.value,
+                to_db_time(starts_at),
+                to_db_time(ends_at),
+                place.text,
+                place.latitude,
+                place.longitude,
+                place.radius_m,
+                slots,
+                expected_served,
+                int(counts_as_deed),
+                int(also_hub),
+                created_by,
+                to_db_time(now),
+            ),
         )
         await self.db.execute("UPDATE activities SET code = ? WHERE id = ?", (f"A{new_id}", new_id))
         return await self.get(new_id)
@@ -98,8 +152,9 @@ class ActivityRepository:
     async def set_served(self, activity_id: int, served: int) -> None:
         await self.db.execute("UPDATE activities SET served_confirmed = ? WHERE id = ?", (served, activity_id))
 
-    async def published_around(self, *, org_id: int | None, hub: bool, ends_after: datetime,
-                                starts_before: datetime) -> list[Activity]:
+    async def published_around(
+        self, *, org_id: int | None, hub: bool, ends_after: datetime, starts_before: datetime
+    ) -> list[Activity]:
         """Not cancelled, overlapping (ends_after, starts_before), of one org and/or shown in the hub."""
         scope, params = [], []
         if org_id is not None:
@@ -116,16 +171,18 @@ class ActivityRepository:
         )
         return [_activity(row) for row in rows]
 
-    async def upcoming(self, now: datetime, *, org_ids: Sequence[int] | None = None,
-                       user_id: int | None = None) -> list[Activity]:
+    async def upcoming(
+        self, now: datetime, *, org_ids: Sequence[int] | None = None, user_id: int | None = None
+    ) -> list[Activity]:
         """Not cancelled and not yet ended: all, or those of some orgs and/or this person's sign-ups."""
         scope, params = [], []
         if org_ids:
             scope.append(f"a.org_id IN ({', '.join('?' for _ in org_ids)})")
             params.extend(org_ids)
         if user_id is not None:
-            scope.append("a.id IN (SELECT activity_id FROM signups WHERE user_id = ?"
-                         " AND status IN ('signed', 'waitlisted'))")
+            scope.append(
+                "a.id IN (SELECT activity_id FROM signups WHERE user_id = ? AND status IN ('signed', 'waitlisted'))"
+            )
             params.append(user_id)
         where = f" AND ({' OR '.join(scope)})" if scope else ""
         if not scope and (org_ids is not None or user_id is not None):
@@ -200,9 +257,11 @@ class ActivityRepository:
         return [_signup(row) for row in rows]
 
     async def signed_count(self, activity_id: int) -> int:
-        return int(await self.db.fetch_value(
-            "SELECT COUNT(*) FROM signups WHERE activity_id = ? AND status = 'signed'", (activity_id,)
-        ))
+        return int(
+            await self.db.fetch_value(
+                "SELECT COUNT(*) FROM signups WHERE activity_id = ? AND status = 'signed'", (activity_id,)
+            )
+        )
 
     async def signed_names(self, activity_id: int) -> list[str]:
         """Display names (never real names) of those signed up, in sign-up order."""
@@ -223,16 +282,32 @@ class ActivityRepository:
         )
         return None if row is None else _attendance(row)
 
-    async def put_attendance(self, activity_id: int, user_id: int, *, checked_in_at: datetime | None,
-                             checked_out_at: datetime | None, walk_in: bool, no_show: bool, method: str) -> None:
+    async def put_attendance(
+        self,
+        activity_id: int,
+        user_id: int,
+        *,
+        checked_in_at: datetime | None,
+        checked_out_at: datetime | None,
+        walk_in: bool,
+        no_show: bool,
+        method: str,
+    ) -> None:
         """Create or overwrite one person's record for one activity (and un-remove it)."""
         await self.db.execute(
             "INSERT INTO attendance (activity_id, user_id, checked_in_at, checked_out_at, walk_in, no_show, method)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id, user_id) DO UPDATE SET"
             " checked_in_at = excluded.checked_in_at, checked_out_at = excluded.checked_out_at,"
             " walk_in = excluded.walk_in, no_show = excluded.no_show, method = excluded.method, removed_at = NULL",
-            (activity_id, user_id, to_db_time(checked_in_at), to_db_time(checked_out_at), int(walk_in),
-             int(no_show), method),
+            (
+                activity_id,
+                user_id,
+                to_db_time(checked_in_at),
+                to_db_time(checked_out_at),
+                int(walk_in),
+                int(no_show),
+                method,
+            ),
         )
 
     async def check_out(self, activity_id: int, user_id: int, now: datetime) -> bool:
@@ -260,8 +335,9 @@ class ActivityRepository:
         )
         return [_attendance(row) for row in rows]
 
-    async def attended_by(self, user_id: int, starts_from: datetime,
-                          starts_before: datetime) -> list[tuple[Activity, AttendanceRecord]]:
+    async def attended_by(
+        self, user_id: int, starts_from: datetime, starts_before: datetime
+    ) -> list[tuple[Activity, AttendanceRecord]]:
         """A person's attendance at activities (not cancelled) starting in [from, before)."""
         columns = ", ".join(f"t.{name.strip()} AS t_{name.strip()}" for name in _ATTENDANCE.split(","))
         rows = await self.db.fetch_all(
@@ -273,10 +349,15 @@ class ActivityRepository:
         found = []
         for row in rows:
             record = AttendanceRecord(
-                id=row["t_id"], activity_id=row["t_activity_id"], user_id=row["t_user_id"],
+                id=row["t_id"],
+                activity_id=row["t_activity_id"],
+                user_id=row["t_user_id"],
                 checked_in_at=from_db_time(row["t_checked_in_at"]),
-                checked_out_at=from_db_time(row["t_checked_out_at"]), walk_in=bool(row["t_walk_in"]),
-                no_show=bool(row["t_no_show"]), method=row["t_method"], removed_at=from_db_time(row["t_removed_at"]),
+                checked_out_at=from_db_time(row["t_checked_out_at"]),
+                walk_in=bool(row["t_walk_in"]),
+                no_show=bool(row["t_no_show"]),
+                method=row["t_method"],
+                removed_at=from_db_time(row["t_removed_at"]),
             )
             found.append((_activity(row), record))
         return found

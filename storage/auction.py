@@ -49,15 +49,21 @@ _SESSION = (
 )
 
 
-
-
 def _session(row: Row) -> AuctionSession:
     return AuctionSession(
-        id=row["id"], title=row["title"], starts_at=from_db_time(row["starts_at"]),
-        ends_at=from_db_time(row["ends_at"]), state=row["state"], cap_per_org=row["cap_per_org"],
-        cap_per_person=row["cap_per_person"], fulfilment_deadline=from_db_time(row["fulfilment_deadline"]),
-        wave_size=row["wave_size"], wave_every_minutes=row["wave_every_minutes"], created_by=row["created_by"],
-        lot_count=row["lot_count"], closed_at=from_db_time(row["closed_at"]),
+        id=row["id"],
+        title=row["title"],
+        starts_at=from_db_time(row["starts_at"]),
+        ends_at=from_db_time(row["ends_at"]),
+        state=row["state"],
+        cap_per_org=row["cap_per_org"],
+        cap_per_person=row["cap_per_person"],
+        fulfilment_deadline=from_db_time(row["fulfilment_deadline"]),
+        wave_size=row["wave_size"],
+        wave_every_minutes=row["wave_every_minutes"],
+        created_by=row["created_by"],
+        lot_count=row["lot_count"],
+        closed_at=from_db_time(row["closed_at"]),
     )
 
 
@@ -65,8 +71,14 @@ def _marks(values: Sequence) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _selection_where(*, collector_org_ids: Sequence[int], categories: Sequence[WishCategory],
-                     min_value: int | None, max_value: int | None, ids: Sequence[int] | None) -> tuple[str, list]:
+def _selection_where(
+    *,
+    collector_org_ids: Sequence[int],
+    categories: Sequence[WishCategory],
+    min_value: int | None,
+    max_value: int | None,
+    ids: Sequence[int] | None,
+) -> tuple[str, list]:
     clauses = ["w.status = 'open'", f"NOT {_BUSY}"]
     params: list = []
     if collector_org_ids:
@@ -90,11 +102,13 @@ def _selection_where(*, collector_org_ids: Sequence[int], categories: Sequence[W
 def _lot_where(session_id: int, released: int, lot_filter: LotFilter) -> tuple[str, list]:
     clauses = ["l.session_id = ?", "l.position < ?", "w.status = 'open'"]
     params: list = [session_id, released]
-    for clause, value in (("w.category = ?", None if lot_filter.category is None else lot_filter.category.value),
-                          ("w.collector_org_id = ?", lot_filter.collector_org_id),
-                          ("w.grade = ?", lot_filter.grade),
-                          ("w.value_yuan >= ?", lot_filter.min_value),
-                          ("w.value_yuan <= ?", lot_filter.max_value)):
+    for clause, value in (
+        ("w.category = ?", None if lot_filter.category is None else lot_filter.category.value),
+        ("w.collector_org_id = ?", lot_filter.collector_org_id),
+        ("w.grade = ?", lot_filter.grade),
+        ("w.value_yuan >= ?", lot_filter.min_value),
+        ("w.value_yuan <= ?", lot_filter.max_value),
+    ):
         if value is not None:
             clauses.append(clause)
             params.append(value)
@@ -117,15 +131,37 @@ class AuctionRepository:
         return [row[0] for row in rows]
 
     # ---- sessions -------------------------------------------------------------------------
-    async def add(self, *, title: str, starts_at: datetime, ends_at: datetime, cap_per_org: int | None,
-                  cap_per_person: int | None, fulfilment_deadline: datetime, wave_size: int | None,
-                  wave_every_minutes: int | None, created_by: int, now: datetime, wish_ids: Sequence[int]) -> int:
+    async def add(
+        self,
+        *,
+        title: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        cap_per_org: int | None,
+        cap_per_person: int | None,
+        fulfilment_deadline: datetime,
+        wave_size: int | None,
+        wave_every_minutes: int | None,
+        created_by: int,
+        now: datetime,
+        wish_ids: Sequence[int],
+    ) -> int:
         session_id = await self.db.execute(
             "INSERT INTO auction_sessions (title, starts_at, ends_at, state, cap_per_org, cap_per_person,"
             " fulfilment_deadline, wave_size, wave_every_minutes, created_by, created_at)"
             " VALUES (?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?)",
-            (title, to_db_time(starts_at), to_db_time(ends_at), cap_per_org, cap_per_person,
-             to_db_time(fulfilment_deadline), wave_size, wave_every_minutes, created_by, to_db_time(now)),
+            (
+                title,
+                to_db_time(starts_at),
+                to_db_time(ends_at),
+                cap_per_org,
+                cap_per_person,
+                to_db_time(fulfilment_deadline),
+                wave_size,
+                wave_every_minutes,
+                created_by,
+                to_db_time(now),
+            ),
         )
         await self.db.execute_many(
             "INSERT INTO auction_lots (session_id, wish_id, position) VALUES (?, ?, ?)",
@@ -142,15 +178,12 @@ class AuctionRepository:
         session = await self.get(session_id)
         if session is None:
             return None
-        rows = await self.db.fetch_all(
-            "SELECT wish_id, position FROM auction_lots WHERE session_id = ?", (session_id,)
-        )
+        rows = await self.db.fetch_all("SELECT wish_id, position FROM auction_lots WHERE session_id = ?", (session_id,))
         return session, {row[0]: row[1] for row in rows}
 
     async def in_states(self, states: Sequence[str]) -> list[AuctionSession]:
         rows = await self.db.fetch_all(
-            f"SELECT {_SESSION} FROM auction_sessions s WHERE s.state IN ({_marks(states)})"
-            " ORDER BY s.starts_at, s.id",
+            f"SELECT {_SESSION} FROM auction_sessions s WHERE s.state IN ({_marks(states)}) ORDER BY s.starts_at, s.id",
             list(states),
         )
         return [_session(row) for row in rows]
@@ -207,7 +240,9 @@ class AuctionRepository:
 
     async def cadre_ids(self) -> list[int]:
         """Everyone holding a role in an organisation now: the people who may claim."""
-        rows = await self.db.fetch_all("SELECT DISTINCT user_id FROM memberships WHERE ended_at IS NULL ORDER BY user_id")
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT user_id FROM memberships WHERE ended_at IS NULL ORDER BY user_id"
+        )
         return [row[0] for row in rows]
 
     async def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult]:
@@ -224,9 +259,12 @@ class AuctionRepository:
             rows.extend(_request_row(seq, request))
         outcomes = json.loads(await self.db.run_sync(partial(_claim_many, len(requests), rows)))
         outcomes.sort(key=lambda outcome: outcome["seq"])
-        return [ClaimResult(True, wish=wish_from_row(outcome)) if outcome["won"]
-                else ClaimResult(False, why=_explanation(outcome if outcome["id"] is not None else None))
-                for outcome in outcomes]
+        return [
+            ClaimResult(True, wish=wish_from_row(outcome))
+            if outcome["won"]
+            else ClaimResult(False, why=_explanation(outcome if outcome["id"] is not None else None))
+            for outcome in outcomes
+        ]
 
     # ---- the board, browsing, the summary -------------------------------------------------
     async def counts(self, session_id: int) -> tuple[int, int]:
@@ -271,12 +309,15 @@ class AuctionRepository:
 
     async def count_lots(self, session_id: int, released: int, lot_filter: LotFilter) -> int:
         where, params = _lot_where(session_id, released, lot_filter)
-        return int(await self.db.fetch_value(
-            f"SELECT COUNT(*) FROM auction_lots l JOIN wishes w ON w.id = l.wish_id{where}", params
-        ))
+        return int(
+            await self.db.fetch_value(
+                f"SELECT COUNT(*) FROM auction_lots l JOIN wishes w ON w.id = l.wish_id{where}", params
+            )
+        )
 
-    async def lots(self, session_id: int, released: int, lot_filter: LotFilter, *, limit: int,
-                   offset: int) -> list[Wish]:
+    async def lots(
+        self, session_id: int, released: int, lot_filter: LotFilter, *, limit: int, offset: int
+    ) -> list[Wish]:
         """Released lots still open, in the order of release."""
         where, params = _lot_where(session_id, released, lot_filter)
         rows = await self.db.fetch_all(
@@ -298,15 +339,33 @@ class AuctionRepository:
             " ORDER BY w.claimed_at, w.id",
             (session_id,),
         )
-        return [ClaimRow(code=wish_code(row["id"]), alias_grade=f"{row['alias']} · {row['grade']}", text=row["text"],
-                         value_yuan=row["value_yuan"], org_name=row["org_name"],
-                         user_display_name=row["display_name"], claimed_at=from_db_time(row["claimed_at"]))
-                for row in rows]
+        return [
+            ClaimRow(
+                code=wish_code(row["id"]),
+                alias_grade=f"{row['alias']} · {row['grade']}",
+                text=row["text"],
+                value_yuan=row["value_yuan"],
+                org_name=row["org_name"],
+                user_display_name=row["display_name"],
+                claimed_at=from_db_time(row["claimed_at"]),
+            )
+            for row in rows
+        ]
 
 
 # ---- claims in a batch (`claim_many`) ----------------------------------------------------------------
-_REQUEST_COLUMNS = ("seq", "wish_id", "user_id", "org_id", "session_id", "at", "deadline", "max_per_org",
-                    "max_per_user", "details")
+_REQUEST_COLUMNS = (
+    "seq",
+    "wish_id",
+    "user_id",
+    "org_id",
+    "session_id",
+    "at",
+    "deadline",
+    "max_per_org",
+    "max_per_user",
+    "details",
+)
 _REQUESTS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS auction_claim_requests (seq INTEGER PRIMARY KEY, wish_id INTEGER NOT NULL,"
     " user_id INTEGER NOT NULL, org_id INTEGER NOT NULL, session_id INTEGER NOT NULL, at TEXT NOT NULL,"
@@ -318,9 +377,16 @@ _REQUESTS_TABLE = (
 # is the rows that UPDATE changed; the audit entry is storage.audit's AuditRepository.record of WishService.claim.
 _CLAIM_TRIGGER = (
     "CREATE TEMP TRIGGER IF NOT EXISTS auction_claim_request AFTER INSERT ON auction_claim_requests BEGIN "
-    + CLAIM_UPDATE.format(wish="NEW.wish_id", user="NEW.user_id", org="NEW.org_id", at="NEW.at",
-                          session="NEW.session_id", deadline="NEW.deadline", max_per_org="NEW.max_per_org",
-                          max_per_user="NEW.max_per_user")
+    + CLAIM_UPDATE.format(
+        wish="NEW.wish_id",
+        user="NEW.user_id",
+        org="NEW.org_id",
+        at="NEW.at",
+        session="NEW.session_id",
+        deadline="NEW.deadline",
+        max_per_org="NEW.max_per_org",
+        max_per_user="NEW.max_per_user",
+    )
     + ";"
     " UPDATE auction_claim_requests SET won = 1 WHERE seq = NEW.seq AND changes() = 1;"
     " INSERT INTO audit_log (at, actor_id, action, subject, details)"
@@ -350,15 +416,24 @@ def _explanation(row: Row | dict | None) -> ClaimExplanation:
 
 def _request_row(seq: int, request: ClaimRequest) -> tuple:
     details = json.dumps({"org": request.org_id, "session": request.session_id}, ensure_ascii=False)
-    return (seq, request.wish_id, request.user_id, request.org_id, request.session_id, to_db_time(request.now),
-            to_db_time(request.deadline), request.max_per_org, request.max_per_user, details)
+    return (
+        seq,
+        request.wish_id,
+        request.user_id,
+        request.org_id,
+        request.session_id,
+        to_db_time(request.now),
+        to_db_time(request.deadline),
+        request.max_per_org,
+        request.max_per_user,
+        details,
+    )
 
 
 def _claim_many(count: int, rows: list, conn: sqlite3.Connection) -> str:
     """On the database thread: the batch's few statements; the outcomes as one JSON array."""
     marks = "(" + ", ".join("?" for _ in _REQUEST_COLUMNS) + ")"
-    insert = (f"INSERT INTO auction_claim_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
-              + ", ".join([marks] * count))
+    insert = f"INSERT INTO auction_claim_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES " + ", ".join([marks] * count)
     conn.execute(_REQUESTS_TABLE).close()
     conn.execute(_CLAIM_TRIGGER).close()
     conn.execute("BEGIN IMMEDIATE").close()

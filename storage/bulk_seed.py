@@ -18,12 +18,23 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-KINDS = (("county_committee", 1, 0), ("county_level", 200, 3), ("township", 172, 1), ("school", 48, 0),
-         ("village_branch", 19, 0))
+KINDS = (
+    ("county_committee", 1, 0),
+    ("county_level", 200, 3),
+    ("township", 172, 1),
+    ("school", 48, 0),
+    ("village_branch", 19, 0),
+)
 CATEGORIES = ("tutoring", "counselling", "interest", "development", "visit", "clinic", "elder_care", "other")
 WISH_CATEGORIES = ("stationery", "books", "sports", "toys", "clothing", "experience", "other")
-WISH_STATUSES = (("open", 10), ("claimed", 10), ("purchased", 5), ("delivered", 10), ("confirmed", 60),
-                 ("cancelled", 5))
+WISH_STATUSES = (
+    ("open", 10),
+    ("claimed", 10),
+    ("purchased", 5),
+    ("delivered", 10),
+    ("confirmed", 60),
+    ("cancelled", 5),
+)
 ADMIN = 1
 
 
@@ -31,8 +42,9 @@ def _t(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale: float = 1.0,
-                     seed: int = 2026) -> dict[str, int]:
+def seed_county_year(
+    conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale: float = 1.0, seed: int = 2026
+) -> dict[str, int]:
     """Fill an empty, migrated database; returns how many of each were made."""
     rng = random.Random(seed)
 
@@ -43,7 +55,7 @@ def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale:
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Organisations.
-        orgs: list[tuple[int, str, int]] = []   # (id, kind, quota)
+        orgs: list[tuple[int, str, int]] = []  # (id, kind, quota)
         rows = []
         next_id = 1
         for kind, count, quota in KINDS:
@@ -51,8 +63,11 @@ def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale:
                 rows.append((next_id, f"{kind}-{index + 1:03d}团委", kind, quota, created))
                 orgs.append((next_id, kind, quota))
                 next_id += 1
-        conn.executemany("INSERT INTO organisations (id, name, kind, parent_id, deeds_quota, created_at)"
-                         " VALUES (?, ?, ?, NULL, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO organisations (id, name, kind, parent_id, deeds_quota, created_at)"
+            " VALUES (?, ?, ?, NULL, ?, ?)",
+            rows,
+        )
         by_kind = {kind: [org_id for org_id, k, _ in orgs if k == kind] for kind, _, _ in KINDS}
         organisers = by_kind["county_level"] + by_kind["township"] + by_kind["village_branch"]
         claimers = by_kind["county_level"] + by_kind["township"]
@@ -60,8 +75,10 @@ def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale:
 
         # People: the admin and the volunteers.
         volunteers = list(range(1000, 1000 + n(5000, 30)))
-        conn.executemany("INSERT INTO people (user_id, display_name, created_at) VALUES (?, ?, ?)",
-                         [(ADMIN, "admin", created)] + [(v, f"志愿者{v}", created) for v in volunteers])
+        conn.executemany(
+            "INSERT INTO people (user_id, display_name, created_at) VALUES (?, ?, ?)",
+            [(ADMIN, "admin", created)] + [(v, f"志愿者{v}", created) for v in volunteers],
+        )
 
         # Activities, spread over the year, 9:00 to 15:00 local, 2 to 3 hours.
         activity_count = n(3000, 12)
@@ -79,12 +96,25 @@ def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale:
             cancelled = activity_id in cancelled_ids
             size = 0 if cancelled else per_activity + (1 if held_index < extra else 0)
             held_index += 0 if cancelled else 1
-            activities.append((
-                activity_id, f"A{activity_id}", rng.choice(organisers), f"活动{activity_id}", rng.choice(CATEGORIES),
-                _t(starts), _t(ends), "村小", size + 5, rng.randrange(5, 31),
-                rng.randrange(5, 31) if rng.random() < 0.5 else None, int(rng.random() < 0.1),
-                "cancelled" if cancelled else "published", ADMIN, created,
-            ))
+            activities.append(
+                (
+                    activity_id,
+                    f"A{activity_id}",
+                    rng.choice(organisers),
+                    f"活动{activity_id}",
+                    rng.choice(CATEGORIES),
+                    _t(starts),
+                    _t(ends),
+                    "村小",
+                    size + 5,
+                    rng.randrange(5, 31),
+                    rng.randrange(5, 31) if rng.random() < 0.5 else None,
+                    int(rng.random() < 0.1),
+                    "cancelled" if cancelled else "published",
+                    ADMIN,
+                    created,
+                )
+            )
             if cancelled:
                 continue
             for user_id in rng.sample(volunteers, min(size, len(volunteers))):
@@ -95,15 +125,29 @@ def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale:
                 came = starts + timedelta(minutes=rng.randrange(-10, 21))
                 left = None if roll < 0.08 else ends + timedelta(minutes=rng.randrange(-30, 11))
                 removed = _t(ends) if roll > 0.99 else None
-                attendance.append((activity_id, user_id, _t(came), None if left is None else _t(left),
-                                   int(rng.random() < 0.1), 0, "text", removed))
+                attendance.append(
+                    (
+                        activity_id,
+                        user_id,
+                        _t(came),
+                        None if left is None else _t(left),
+                        int(rng.random() < 0.1),
+                        0,
+                        "text",
+                        removed,
+                    )
+                )
         conn.executemany(
             "INSERT INTO activities (id, code, org_id, title, category, starts_at, ends_at, place, slots,"
             " expected_served, served_confirmed, counts_as_deed, state, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", activities)
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            activities,
+        )
         conn.executemany(
             "INSERT INTO attendance (activity_id, user_id, checked_in_at, checked_out_at, walk_in, no_show,"
-            " method, removed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", attendance)
+            " method, removed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            attendance,
+        )
 
         # Wishes, collected by the schools through the year.
         statuses = [status for status, weight in WISH_STATUSES for _ in range(weight)]
@@ -124,19 +168,39 @@ def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale:
                     proof = f"proof-{wish_id}"
                 if status == "confirmed":
                     confirmed = delivered + timedelta(days=rng.randrange(0, 5))
-            wishes.append((
-                wish_id, rng.choice(schools), f"孩子{wish_id}", f"{rng.randrange(1, 7)}年级", "一个篮球",
-                rng.choice(WISH_CATEGORIES), rng.randrange(20, 201), status, 0, _t(collected), ADMIN,
-                claim[0] if claim else None, claim[1] if claim else None,
-                _t(claimed_at) if claimed_at else None, _t(deadline) if deadline else None,
-                _t(delivered) if delivered else None, proof, _t(confirmed) if confirmed else None,
-                cancelled, ADMIN, _t(collected), _t(collected),
-            ))
+            wishes.append(
+                (
+                    wish_id,
+                    rng.choice(schools),
+                    f"孩子{wish_id}",
+                    f"{rng.randrange(1, 7)}年级",
+                    "一个篮球",
+                    rng.choice(WISH_CATEGORIES),
+                    rng.randrange(20, 201),
+                    status,
+                    0,
+                    _t(collected),
+                    ADMIN,
+                    claim[0] if claim else None,
+                    claim[1] if claim else None,
+                    _t(claimed_at) if claimed_at else None,
+                    _t(deadline) if deadline else None,
+                    _t(delivered) if delivered else None,
+                    proof,
+                    _t(confirmed) if confirmed else None,
+                    cancelled,
+                    ADMIN,
+                    _t(collected),
+                    _t(collected),
+                )
+            )
         conn.executemany(
             "INSERT INTO wishes (id, collector_org_id, alias, grade, text, category, value_yuan, status, consent,"
             " consent_recorded_at, consent_recorded_by, claimed_by_user, claimed_by_org, claimed_at, deadline,"
             " delivered_at, delivery_proof_file_id, confirmed_at, cancelled_at, created_by, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", wishes)
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            wishes,
+        )
 
         # Deeds: most organisations meet their quota, some are behind.
         deeds = []
@@ -146,11 +210,18 @@ def seed_county_year(conn: sqlite3.Connection, year: int, zone: ZoneInfo, scale:
             for index in range(rng.choice((quota - 1, quota, quota, quota + 1)) if quota > 1 else rng.randrange(2)):
                 done_on = first_day + timedelta(days=rng.randrange(330))
                 deeds.append((org_id, f"实事{org_id}-{index + 1}", done_on.isoformat(), ADMIN, created))
-        conn.executemany("INSERT INTO deeds (org_id, title, done_on, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
-                         deeds)
+        conn.executemany(
+            "INSERT INTO deeds (org_id, title, done_on, created_by, created_at) VALUES (?, ?, ?, ?, ?)", deeds
+        )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return {"organisations": len(orgs), "volunteers": len(volunteers), "activities": len(activities),
-            "attendance": len(attendance), "wishes": len(wishes), "deeds": len(deeds)}
+    return {
+        "organisations": len(orgs),
+        "volunteers": len(volunteers),
+        "activities": len(activities),
+        "attendance": len(attendance),
+        "wishes": len(wishes),
+        "deeds": len(deeds),
+    }

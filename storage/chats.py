@@ -12,8 +12,12 @@ _COLUMNS = "id, chat_id, title, type, active, binding, org_id"
 
 def _chat(row: Row) -> ChatRecord:
     return ChatRecord(
-        id=row["id"], chat_id=row["chat_id"], title=row["title"], type=row["type"],
-        active=bool(row["active"]), binding=Binding(row["binding"]) if row["binding"] else None,
+        id=row["id"],
+        chat_id=row["chat_id"],
+        title=row["title"],
+        type=row["type"],
+        active=bool(row["active"]),
+        binding=Binding(row["binding"]) if row["binding"] else None,
         org_id=row["org_id"],
     )
 
@@ -56,9 +60,7 @@ class ChatRepository:
         return None if row is None else _chat(row)
 
     async def of_org(self, org_id: int) -> ChatRecord | None:
-        row = await self.db.fetch_one(
-            f"SELECT {_COLUMNS} FROM chats WHERE binding = 'org' AND org_id = ?", (org_id,)
-        )
+        row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM chats WHERE binding = 'org' AND org_id = ?", (org_id,))
         return None if row is None else _chat(row)
 
     async def bound(self) -> list[ChatRecord]:

@@ -14,7 +14,9 @@ class ConversationRepository:
         self.db = db
 
     async def get(self, user_id: int) -> Conversation | None:
-        row = await self.db.fetch_one("SELECT user_id, flow, step, data FROM conversations WHERE user_id = ?", (user_id,))
+        row = await self.db.fetch_one(
+            "SELECT user_id, flow, step, data FROM conversations WHERE user_id = ?", (user_id,)
+        )
         if row is None:
             return None
         return Conversation(user_id=row["user_id"], flow=row["flow"], step=row["step"], data=json.loads(row["data"]))

@@ -14,23 +14,35 @@ _HANDOVER = "id, org_id, from_user_id, to_user_id, status, created_at"
 
 def _membership(row: Row) -> Membership:
     return Membership(
-        id=row["id"], org_id=row["org_id"], user_id=row["user_id"], role=Role(row["role"]),
-        started_at=from_db_time(row["started_at"]), ended_at=from_db_time(row["ended_at"]),
+        id=row["id"],
+        org_id=row["org_id"],
+        user_id=row["user_id"],
+        role=Role(row["role"]),
+        started_at=from_db_time(row["started_at"]),
+        ended_at=from_db_time(row["ended_at"]),
         end_reason=row["end_reason"],
     )
 
 
 def _request(row: Row) -> JoinRequest:
     return JoinRequest(
-        id=row["id"], org_id=row["org_id"], user_id=row["user_id"], status=row["status"],
-        created_at=from_db_time(row["created_at"]), decided_by=row["decided_by"],
+        id=row["id"],
+        org_id=row["org_id"],
+        user_id=row["user_id"],
+        status=row["status"],
+        created_at=from_db_time(row["created_at"]),
+        decided_by=row["decided_by"],
     )
 
 
 def _handover(row: Row) -> Handover:
     return Handover(
-        id=row["id"], org_id=row["org_id"], from_user_id=row["from_user_id"],
-        to_user_id=row["to_user_id"], status=row["status"], created_at=from_db_time(row["created_at"]),
+        id=row["id"],
+        org_id=row["org_id"],
+        from_user_id=row["from_user_id"],
+        to_user_id=row["to_user_id"],
+        status=row["status"],
+        created_at=from_db_time(row["created_at"]),
     )
 
 
@@ -114,8 +126,7 @@ class MembershipRepository:
     async def decide_request(self, request_id: int, status: str, decided_by: int, now: datetime) -> bool:
         """Close a pending request; False when someone else decided it first."""
         changed = await self.db.changes(
-            "UPDATE join_requests SET status = ?, decided_by = ?, decided_at = ?"
-            " WHERE id = ? AND status = 'pending'",
+            "UPDATE join_requests SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
             (status, decided_by, to_db_time(now), request_id),
         )
         return changed == 1

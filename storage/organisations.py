@@ -31,11 +31,11 @@ class OrganisationRepository:
         self._by_id: dict[int, Organisation] = {}
         db.on_rollback(self._by_id.clear)
 
-    async def add(self, name: str, kind: OrgKind, parent_id: int | None, deeds_quota: int,
-                  now: datetime) -> Organisation:
+    async def add(
+        self, name: str, kind: OrgKind, parent_id: int | None, deeds_quota: int, now: datetime
+    ) -> Organisation:
         new_id = await self.db.execute(
-            "INSERT INTO organisations (name, kind, parent_id, deeds_quota, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO organisations (name, kind, parent_id, deeds_quota, created_at) VALUES (?, ?, ?, ?, ?)",
             (name, kind.value, parent_id, deeds_quota, to_db_time(now)),
         )
         return await self.get(new_id)

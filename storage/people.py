@@ -7,8 +7,7 @@ from datetime import datetime
 from bot.model.organisation import Person
 from storage.db import Database, Row, to_db_time
 
-_COLUMNS = ("user_id, display_name, username, real_name, phone, language, telegram_language,"
-            " promoted_admin, started_at")
+_COLUMNS = "user_id, display_name, username, real_name, phone, language, telegram_language, promoted_admin, started_at"
 
 
 def _person(row: Row) -> Person:
@@ -34,12 +33,24 @@ class PeopleRepository:
         self._cache: dict[int, Person] = {}
         db.on_rollback(self._cache.clear)
 
-    async def upsert_seen(self, user_id: int, display_name: str, username: str | None,
-                          telegram_language: str | None, now: datetime, *, started: bool) -> None:
+    async def upsert_seen(
+        self,
+        user_id: int,
+        display_name: str,
+        username: str | None,
+        telegram_language: str | None,
+        now: datetime,
+        *,
+        started: bool,
+    ) -> None:
         """Record or refresh what Telegram tells us about a user; `started` once they wrote privately."""
         known = await self.get(user_id)
-        if known is not None and (known.display_name, known.username, known.telegram_language) == \
-                (display_name, username, telegram_language) and (known.started or not started):
+        if (
+            known is not None
+            and (known.display_name, known.username, known.telegram_language)
+            == (display_name, username, telegram_language)
+            and (known.started or not started)
+        ):
             return  # nothing new: no write
         self._cache.pop(user_id, None)
         await self.db.execute(
@@ -48,8 +59,7 @@ class PeopleRepository:
             " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name,"
             " username = excluded.username, telegram_language = excluded.telegram_language,"
             " started_at = COALESCE(people.started_at, excluded.started_at)",
-            (user_id, display_name, username, telegram_language,
-             to_db_time(now) if started else None, to_db_time(now)),
+            (user_id, display_name, username, telegram_language, to_db_time(now) if started else None, to_db_time(now)),
         )
 
     async def get(self, user_id: int) -> Person | None:
@@ -69,9 +79,7 @@ class PeopleRepository:
         return {row["user_id"]: _person(row) for row in rows}
 
     async def by_username(self, username: str) -> Person | None:
-        row = await self.db.fetch_one(
-            f"SELECT {_COLUMNS} FROM people WHERE LOWER(username) = LOWER(?)", (username,)
-        )
+        row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM people WHERE LOWER(username) = LOWER(?)", (username,))
         return None if row is None else _person(row)
 
     async def set_language(self, user_id: int, language: str | None) -> None:
@@ -80,9 +88,7 @@ class PeopleRepository:
 
     async def set_promoted_admin(self, user_id: int, promoted: bool) -> None:
         self._cache.pop(user_id, None)
-        await self.db.execute(
-            "UPDATE people SET promoted_admin = ? WHERE user_id = ?", (int(promoted), user_id)
-        )
+        await self.db.execute("UPDATE people SET promoted_admin = ? WHERE user_id = ?", (int(promoted), user_id))
 
     async def promoted_admins(self) -> list[int]:
         rows = await self.db.fetch_all("SELECT user_id FROM people WHERE promoted_admin = 1 ORDER BY user_id")

@@ -9,16 +9,23 @@ from datetime import datetime
 from bot.model.reminder import ReminderRecord
 from storage.db import Database, Row, from_db_time, to_db_time
 
-_COLUMNS = ("id, subject_key, target_kind, target_id, text, content_kind, schedule, urgent, state,"
-            " next_due_at, created_by")
-
+_COLUMNS = (
+    "id, subject_key, target_kind, target_id, text, content_kind, schedule, urgent, state, next_due_at, created_by"
+)
 
 
 def _reminder(row: Row) -> ReminderRecord:
     return ReminderRecord(
-        id=row["id"], subject_key=row["subject_key"], target_kind=row["target_kind"],
-        target_id=row["target_id"], text=row["text"], content_kind=row["content_kind"], schedule=json.loads(row["schedule"]),
-        urgent=bool(row["urgent"]), state=row["state"], next_due_at=from_db_time(row["next_due_at"]),
+        id=row["id"],
+        subject_key=row["subject_key"],
+        target_kind=row["target_kind"],
+        target_id=row["target_id"],
+        text=row["text"],
+        content_kind=row["content_kind"],
+        schedule=json.loads(row["schedule"]),
+        urgent=bool(row["urgent"]),
+        state=row["state"],
+        next_due_at=from_db_time(row["next_due_at"]),
         created_by=row["created_by"],
     )
 
@@ -27,14 +34,35 @@ class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, *, subject_key: str | None, target_kind: str, target_id: int | None, text: str,
-                  schedule: dict, urgent: bool, next_due_at: datetime | None, created_by: int | None,
-                  now: datetime, content_kind: str = "text") -> ReminderRecord:
+    async def add(
+        self,
+        *,
+        subject_key: str | None,
+        target_kind: str,
+        target_id: int | None,
+        text: str,
+        schedule: dict,
+        urgent: bool,
+        next_due_at: datetime | None,
+        created_by: int | None,
+        now: datetime,
+        content_kind: str = "text",
+    ) -> ReminderRecord:
         new_id = await self.db.execute(
             "INSERT INTO reminders (subject_key, target_kind, target_id, text, content_kind, schedule, urgent,"
             " state, next_due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
-            (subject_key, target_kind, target_id, text, content_kind, json.dumps(schedule), int(urgent),
-             to_db_time(next_due_at), created_by, to_db_time(now)),
+            (
+                subject_key,
+                target_kind,
+                target_id,
+                text,
+                content_kind,
+                json.dumps(schedule),
+                int(urgent),
+                to_db_time(next_due_at),
+                created_by,
+                to_db_time(now),
+            ),
         )
         return await self.get(new_id)
 
@@ -69,8 +97,17 @@ class ReminderRepository:
             (state, to_db_time(next_due_at), reminder_id),
         )
 
-    async def replace_content(self, reminder_id: int, *, target_kind: str, target_id: int | None, text: str,
-                              schedule: dict, urgent: bool, next_due_at: datetime | None) -> None:
+    async def replace_content(
+        self,
+        reminder_id: int,
+        *,
+        target_kind: str,
+        target_id: int | None,
+        text: str,
+        schedule: dict,
+        urgent: bool,
+        next_due_at: datetime | None,
+    ) -> None:
         await self.db.execute(
             "UPDATE reminders SET target_kind = ?, target_id = ?, text = ?, schedule = ?, urgent = ?,"
             " state = 'active', next_due_at = ? WHERE id = ?",
@@ -116,15 +153,17 @@ class ReminderRepository:
     async def start_delivery(self, occurrence_id: int, chat_id: int, now: datetime) -> bool:
         try:
             await self.db.execute(
-                "INSERT INTO reminder_deliveries (occurrence_id, chat_id, status, updated_at) VALUES (?, ?, 'sending', ?)",
+                "INSERT INTO reminder_deliveries (occurrence_id, chat_id, status, updated_at)"
+                " VALUES (?, ?, 'sending', ?)",
                 (occurrence_id, chat_id, to_db_time(now)),
             )
         except sqlite3.IntegrityError:
             return False
         return True
 
-    async def finish_delivery(self, occurrence_id: int, chat_id: int, status: str, message_id: int | None,
-                              detail: str | None, now: datetime) -> None:
+    async def finish_delivery(
+        self, occurrence_id: int, chat_id: int, status: str, message_id: int | None, detail: str | None, now: datetime
+    ) -> None:
         await self.db.execute(
             "UPDATE reminder_deliveries SET status = ?, message_id = ?, detail = ?, updated_at = ?"
             " WHERE occurrence_id = ? AND chat_id = ?",

@@ -27,9 +27,15 @@ _IN_PROGRESS = "('claimed', 'purchased')"
 
 def _deed(row: Row) -> Deed:
     return Deed(
-        id=row["id"], org_id=row["org_id"], title=row["title"], done_on=date.fromisoformat(row["done_on"]),
-        activity_id=row["activity_id"], evidence_file_id=row["evidence_file_id"], note=row["note"],
-        created_by=row["created_by"], created_at=from_db_time(row["created_at"]),
+        id=row["id"],
+        org_id=row["org_id"],
+        title=row["title"],
+        done_on=date.fromisoformat(row["done_on"]),
+        activity_id=row["activity_id"],
+        evidence_file_id=row["evidence_file_id"],
+        note=row["note"],
+        created_by=row["created_by"],
+        created_at=from_db_time(row["created_at"]),
     )
 
 
@@ -41,8 +47,18 @@ class DeedRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, *, org_id: int, title: str, done_on: date, activity_id: int | None,
-                  evidence_file_id: str | None, note: str | None, created_by: int, now: datetime) -> Deed | None:
+    async def add(
+        self,
+        *,
+        org_id: int,
+        title: str,
+        done_on: date,
+        activity_id: int | None,
+        evidence_file_id: str | None,
+        note: str | None,
+        created_by: int,
+        now: datetime,
+    ) -> Deed | None:
         """Insert; None when the activity already has its deed (the UNIQUE activity_id)."""
         changed = await self.db.changes(
             "INSERT INTO deeds (org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at)"
@@ -162,7 +178,6 @@ class ReportRepository:
         return {row["org"]: (row["n"], row["on_time"] or 0) for row in rows}
 
 
-
 _PRESENT = "t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NULL"
 
 
@@ -186,8 +201,9 @@ class DetailRepository:
         )
         return [ActivitySheetRow(*row[:13], bool(row[13]), row[14]) for row in map(tuple, rows)]
 
-    async def attendance(self, start: datetime, before: datetime,
-                         org_id: int | None = None) -> list[AttendanceSheetRow]:
+    async def attendance(
+        self, start: datetime, before: datetime, org_id: int | None = None
+    ) -> list[AttendanceSheetRow]:
         """Every attendance row (no-shows and removed ones too, flagged) at activities not cancelled
         starting in the period, by activity start then check-in."""
         where, params = _org_clause("a.org_id", org_id)
@@ -196,17 +212,22 @@ class DetailRepository:
             " t.checked_in_at, t.checked_out_at, t.walk_in, t.no_show, t.removed_at IS NOT NULL, t.method"
             " FROM activities a JOIN attendance t ON t.activity_id = a.id"
             " JOIN organisations o ON o.id = a.org_id JOIN people p ON p.user_id = t.user_id"
-            " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?" + where
+            " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?"
+            + where
             + " ORDER BY a.starts_at, a.id, t.checked_in_at, t.id",
             (to_db_time(start), to_db_time(before), *params),
         )
-        return [AttendanceSheetRow(*row[:10], bool(row[10]), bool(row[11]), bool(row[12]), row[13]) for row in map(tuple, rows)]
+        return [
+            AttendanceSheetRow(*row[:10], bool(row[10]), bool(row[11]), bool(row[12]), row[13])
+            for row in map(tuple, rows)
+        ]
 
     async def wishes(self, start: datetime, before: datetime, org_id: int | None = None) -> list[WishSheetRow]:
         """Wishes collected, claimed or confirmed in the period; for an organisation, those it
         collected or claimed. Public columns only (never wish_private)."""
-        where, params = ("", ()) if org_id is None else (
-            " AND (w.collector_org_id = ? OR w.claimed_by_org = ?)", (org_id, org_id))
+        where, params = (
+            ("", ()) if org_id is None else (" AND (w.collector_org_id = ? OR w.claimed_by_org = ?)", (org_id, org_id))
+        )
         bounds = (to_db_time(start), to_db_time(before))
         rows = await self.db.fetch_all(
             "SELECT w.id, w.alias, w.grade, w.text, w.category, w.value_yuan, w.status, w.consent,"
@@ -231,21 +252,24 @@ class DetailRepository:
         )
         return [DeedSheetRow(*row[:5], bool(row[5]), row[6]) for row in map(tuple, rows)]
 
-    async def person_times_by_activity(self, start: datetime, before: datetime,
-                                       org_id: int | None = None) -> list[tuple[str, int]]:
+    async def person_times_by_activity(
+        self, start: datetime, before: datetime, org_id: int | None = None
+    ) -> list[tuple[str, int]]:
         """(start as stored UTC text, person-times) per activity not cancelled starting in the
         period that has any: the caller buckets them by local month."""
         where, params = _org_clause("a.org_id", org_id)
         rows = await self.db.fetch_all(
             "SELECT a.starts_at, COUNT(*) FROM activities a JOIN attendance t ON t.activity_id = a.id"
-            f" WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ? AND {_PRESENT}" + where
+            f" WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ? AND {_PRESENT}"
+            + where
             + " GROUP BY a.id",
             (to_db_time(start), to_db_time(before), *params),
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def wishes_by_status(self, start: datetime, before: datetime, now: datetime,
-                               org_id: int | None = None) -> tuple[dict[str, int], int]:
+    async def wishes_by_status(
+        self, start: datetime, before: datetime, now: datetime, org_id: int | None = None
+    ) -> tuple[dict[str, int], int]:
         """Wishes collected in the period by their status now, and how many of them are overdue now
         (claimed or purchased, past the deadline); for an organisation, those it collected."""
         where, params = _org_clause("collector_org_id", org_id)
@@ -256,7 +280,6 @@ class DetailRepository:
             (to_db_time(now), to_db_time(start), to_db_time(before), *params),
         )
         return {row["status"]: row["n"] for row in rows}, sum(row["late"] or 0 for row in rows)
-
 
 
 class DeedCandidateRepository:

@@ -52,12 +52,30 @@ _COLUMNS = (
 )
 # Columns a state change may set, with how a value is stored.
 _SETTABLE = {
-    "alias": str, "grade": str, "text": str, "category": str, "value_yuan": int, "photo_file_id": str,
-    "status": str, "claimed_by_user": int, "claimed_by_org": int, "claimed_at": to_db_time,
-    "session_id": int, "deadline": to_db_time, "purchased_at": to_db_time, "purchased_by": int,
-    "delivered_at": to_db_time, "delivered_by": int, "delivery_proof_file_id": str,
-    "confirmed_at": to_db_time, "confirmed_by": int, "cancelled_at": to_db_time, "cancelled_by": int,
-    "cancel_reason": str, "private_purged_at": to_db_time, "collector_org_id": int,
+    "alias": str,
+    "grade": str,
+    "text": str,
+    "category": str,
+    "value_yuan": int,
+    "photo_file_id": str,
+    "status": str,
+    "claimed_by_user": int,
+    "claimed_by_org": int,
+    "claimed_at": to_db_time,
+    "session_id": int,
+    "deadline": to_db_time,
+    "purchased_at": to_db_time,
+    "purchased_by": int,
+    "delivered_at": to_db_time,
+    "delivered_by": int,
+    "delivery_proof_file_id": str,
+    "confirmed_at": to_db_time,
+    "confirmed_by": int,
+    "cancelled_at": to_db_time,
+    "cancelled_by": int,
+    "cancel_reason": str,
+    "private_purged_at": to_db_time,
+    "collector_org_id": int,
 }
 # Columns a guard may compare, beside the status.
 _GUARDABLE = {"claimed_by_user", "claimed_by_org", "collector_org_id"}
@@ -65,18 +83,33 @@ _GUARDABLE = {"claimed_by_user", "claimed_by_org", "collector_org_id"}
 
 def _wish(row: Row) -> Wish:
     return Wish(
-        id=row["id"], collector_org_id=row["collector_org_id"], alias=row["alias"], grade=row["grade"],
-        text=row["text"], category=WishCategory(row["category"]), value_yuan=row["value_yuan"],
-        photo_file_id=row["photo_file_id"], status=WishStatus(row["status"]), consent=bool(row["consent"]),
+        id=row["id"],
+        collector_org_id=row["collector_org_id"],
+        alias=row["alias"],
+        grade=row["grade"],
+        text=row["text"],
+        category=WishCategory(row["category"]),
+        value_yuan=row["value_yuan"],
+        photo_file_id=row["photo_file_id"],
+        status=WishStatus(row["status"]),
+        consent=bool(row["consent"]),
         consent_recorded_at=from_db_time(row["consent_recorded_at"]),
-        consent_recorded_by=row["consent_recorded_by"], private_purged_at=from_db_time(row["private_purged_at"]),
-        claimed_by_user=row["claimed_by_user"], claimed_by_org=row["claimed_by_org"],
-        claimed_at=from_db_time(row["claimed_at"]), session_id=row["session_id"],
-        deadline=from_db_time(row["deadline"]), purchased_at=from_db_time(row["purchased_at"]),
-        delivered_at=from_db_time(row["delivered_at"]), delivery_proof_file_id=row["delivery_proof_file_id"],
-        confirmed_at=from_db_time(row["confirmed_at"]), confirmed_by=row["confirmed_by"],
-        cancelled_at=from_db_time(row["cancelled_at"]), cancel_reason=row["cancel_reason"],
-        created_by=row["created_by"], created_at=from_db_time(row["created_at"]),
+        consent_recorded_by=row["consent_recorded_by"],
+        private_purged_at=from_db_time(row["private_purged_at"]),
+        claimed_by_user=row["claimed_by_user"],
+        claimed_by_org=row["claimed_by_org"],
+        claimed_at=from_db_time(row["claimed_at"]),
+        session_id=row["session_id"],
+        deadline=from_db_time(row["deadline"]),
+        purchased_at=from_db_time(row["purchased_at"]),
+        delivered_at=from_db_time(row["delivered_at"]),
+        delivery_proof_file_id=row["delivery_proof_file_id"],
+        confirmed_at=from_db_time(row["confirmed_at"]),
+        confirmed_by=row["confirmed_by"],
+        cancelled_at=from_db_time(row["cancelled_at"]),
+        cancel_reason=row["cancel_reason"],
+        created_by=row["created_by"],
+        created_at=from_db_time(row["created_at"]),
     )
 
 
@@ -94,16 +127,40 @@ class WishRepository:
         self.db = db
 
     # ---- public records -----------------------------------------------------------------
-    async def add(self, *, collector_org_id: int, alias: str, grade: str, text: str, category: WishCategory,
-                  value_yuan: int, photo_file_id: str | None, consent: bool, created_by: int,
-                  now: datetime) -> Wish:
+    async def add(
+        self,
+        *,
+        collector_org_id: int,
+        alias: str,
+        grade: str,
+        text: str,
+        category: WishCategory,
+        value_yuan: int,
+        photo_file_id: str | None,
+        consent: bool,
+        created_by: int,
+        now: datetime,
+    ) -> Wish:
         moment = to_db_time(now)
         new_id = await self.db.execute(
             "INSERT INTO wishes (collector_org_id, alias, grade, text, category, value_yuan, photo_file_id,"
             " status, consent, consent_recorded_at, consent_recorded_by, created_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
-            (collector_org_id, alias, grade, text, category.value, value_yuan, photo_file_id, int(consent),
-             moment, created_by, created_by, moment, moment),
+            (
+                collector_org_id,
+                alias,
+                grade,
+                text,
+                category.value,
+                value_yuan,
+                photo_file_id,
+                int(consent),
+                moment,
+                created_by,
+                created_by,
+                moment,
+                moment,
+            ),
         )
         return await self.get(new_id)
 
@@ -126,12 +183,15 @@ class WishRepository:
 
     async def count(self, wish_filter: WishFilter) -> int:
         where, params = self._where(wish_filter)
-        return int(await self.db.fetch_value(
-            f"SELECT COUNT(*) FROM wishes w JOIN organisations o ON o.id = w.collector_org_id{where}", params
-        ))
+        return int(
+            await self.db.fetch_value(
+                f"SELECT COUNT(*) FROM wishes w JOIN organisations o ON o.id = w.collector_org_id{where}", params
+            )
+        )
 
-    async def find(self, wish_filter: WishFilter, *, limit: int, offset: int,
-                   overdue_first_at: datetime | None = None) -> list[Wish]:
+    async def find(
+        self, wish_filter: WishFilter, *, limit: int, offset: int, overdue_first_at: datetime | None = None
+    ) -> list[Wish]:
         """One page of matching wishes.
 
         Ordered by id; with `overdue_first_at`, the claims overdue at that moment come first
@@ -160,14 +220,16 @@ class WishRepository:
         if statuses:
             clauses.append(f"w.status IN ({_marks(statuses)})")
             params.extend(status.value for status in statuses)
-        simple = (("w.collector_org_id = ?", wish_filter.collector_org_id),
-                  ("w.category = ?", None if wish_filter.category is None else wish_filter.category.value),
-                  ("w.grade = ?", wish_filter.grade),
-                  ("w.value_yuan >= ?", wish_filter.min_value),
-                  ("w.value_yuan <= ?", wish_filter.max_value),
-                  ("w.session_id = ?", wish_filter.session_id),
-                  ("w.claimed_by_org = ?", wish_filter.claimed_by_org),
-                  ("w.claimed_by_user = ?", wish_filter.claimed_by_user))
+        simple = (
+            ("w.collector_org_id = ?", wish_filter.collector_org_id),
+            ("w.category = ?", None if wish_filter.category is None else wish_filter.category.value),
+            ("w.grade = ?", wish_filter.grade),
+            ("w.value_yuan >= ?", wish_filter.min_value),
+            ("w.value_yuan <= ?", wish_filter.max_value),
+            ("w.session_id = ?", wish_filter.session_id),
+            ("w.claimed_by_org = ?", wish_filter.claimed_by_org),
+            ("w.claimed_by_user = ?", wish_filter.claimed_by_user),
+        )
         for clause, value in simple:
             if value is not None:
                 clauses.append(clause)
@@ -197,8 +259,15 @@ class WishRepository:
         return [_wish(row) for row in rows]
 
     # ---- state changes --------------------------------------------------------------------
-    async def change(self, wish_id: int, *, expect: Sequence[WishStatus], now: datetime,
-                     guard: dict[str, object] | None = None, **values: object) -> bool:
+    async def change(
+        self,
+        wish_id: int,
+        *,
+        expect: Sequence[WishStatus],
+        now: datetime,
+        guard: dict[str, object] | None = None,
+        **values: object,
+    ) -> bool:
         """Set `values` where the wish is in one of `expect` (and matches `guard`); True if it did.
 
         Values of None are stored as NULL."""
@@ -218,15 +287,49 @@ class WishRepository:
         )
         return changed == 1
 
-    async def claim(self, wish_id: int, *, user_id: int, org_id: int, now: datetime, session_id: int | None,
-                    deadline: datetime | None, max_per_org: int | None = None,
-                    max_per_user: int | None = None) -> bool:
+    async def claim(
+        self,
+        wish_id: int,
+        *,
+        user_id: int,
+        org_id: int,
+        now: datetime,
+        session_id: int | None,
+        deadline: datetime | None,
+        max_per_org: int | None = None,
+        max_per_user: int | None = None,
+    ) -> bool:
         """Open → claimed in one statement; the caps count the claims held in the same session."""
         moment = to_db_time(now)
-        changed = await self.db.changes(CLAIM_UPDATE.format(
-            wish="?", user="?", org="?", at="?", session="?", deadline="?", max_per_org="?", max_per_user="?",
-        ), (user_id, org_id, moment, session_id, to_db_time(deadline), moment, wish_id,
-            max_per_org, session_id, org_id, max_per_org, max_per_user, session_id, user_id, max_per_user))
+        changed = await self.db.changes(
+            CLAIM_UPDATE.format(
+                wish="?",
+                user="?",
+                org="?",
+                at="?",
+                session="?",
+                deadline="?",
+                max_per_org="?",
+                max_per_user="?",
+            ),
+            (
+                user_id,
+                org_id,
+                moment,
+                session_id,
+                to_db_time(deadline),
+                moment,
+                wish_id,
+                max_per_org,
+                session_id,
+                org_id,
+                max_per_org,
+                max_per_user,
+                session_id,
+                user_id,
+                max_per_user,
+            ),
+        )
         return changed == 1
 
     async def set_consent(self, wish_id: int, consent: bool, actor_id: int, now: datetime) -> bool:
@@ -252,8 +355,15 @@ class WishRepository:
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name,"
             " guardian_phone = excluded.guardian_phone, address = excluded.address, notes = excluded.notes,"
             " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            (wish_id, details.real_name, details.guardian_phone, details.address, details.notes,
-             to_db_time(now), actor_id),
+            (
+                wish_id,
+                details.real_name,
+                details.guardian_phone,
+                details.address,
+                details.notes,
+                to_db_time(now),
+                actor_id,
+            ),
         )
 
     async def delete_private(self, wish_id: int) -> bool:

@@ -73,16 +73,30 @@ class Harness:
         self.fake.discard_update(update["update_id"])
         await self.app.process_update(Update.de_json(update, self.app.bot))
 
-    def user(self, user_id: int, first_name: str, *, username: str | None = None,
-             language_code: str = "zh-hans", started: bool = True) -> UserClient:
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        username: str | None = None,
+        language_code: str = "zh-hans",
+        started: bool = True,
+    ) -> UserClient:
         self.fake.add_user(user_id, first_name, username=username, language_code=language_code, started=started)
         return UserClient(self.fake, user_id, self.deliver)
 
     def admin(self) -> UserClient:
         return self.user(COUNTY_ADMIN_ID, "县管理员", username="county_admin")
 
-    async def group_with_bot(self, chat_id: int, title: str, *, admins: tuple[int, ...] = (),
-                             members: tuple[int, ...] = (), added_by: int = COUNTY_ADMIN_ID) -> int:
+    async def group_with_bot(
+        self,
+        chat_id: int,
+        title: str,
+        *,
+        admins: tuple[int, ...] = (),
+        members: tuple[int, ...] = (),
+        added_by: int = COUNTY_ADMIN_ID,
+    ) -> int:
         self.fake.add_group(chat_id, title, admins=admins, members=members)
         await self.deliver(self.fake.bot_added_to_group(chat_id, added_by))
         return chat_id

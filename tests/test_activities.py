@@ -14,8 +14,8 @@ from handlers.activities import SIGNUP, publish, send_due_summaries, start_activ
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
 
-LI = 300001          # the township's org admin, who organises
-ZHOU = 300002        # a cadre of the township
+LI = 300001  # the township's org admin, who organises
+ZHOU = 300002  # a cadre of the township
 GROUP = -100100
 HUB = -100900
 NOT_MODIFIED = "message is not modified"
@@ -41,14 +41,33 @@ def volunteer(harness, user_id: int, name: str, username: str | None = None, cha
     return client
 
 
-async def arranged(harness, org, *, starts_in=timedelta(days=1), hours: float = 3, slots: int = 2,
-                   place: Place | None = None, title: str = "周六学业辅导", expected: int = 30,
-                   creator: int = LI, also_hub: bool = False):
+async def arranged(
+    harness,
+    org,
+    *,
+    starts_in=timedelta(days=1),
+    hours: float = 3,
+    slots: int = 2,
+    place: Place | None = None,
+    title: str = "周六学业辅导",
+    expected: int = 30,
+    creator: int = LI,
+    also_hub: bool = False,
+):
     """An activity made directly through the services and published like the conversation does."""
     now = harness.clock.now()
-    draft = ActivityDraft(org_id=org.id, title=title, category=Category.TUTORING, starts_at=now + starts_in,
-                          ends_at=now + starts_in + timedelta(hours=hours), place=place or Place("第一村村委会"),
-                          slots=slots, expected_served=expected, counts_as_deed=True, also_hub=also_hub)
+    draft = ActivityDraft(
+        org_id=org.id,
+        title=title,
+        category=Category.TUTORING,
+        starts_at=now + starts_in,
+        ends_at=now + starts_in + timedelta(hours=hours),
+        place=place or Place("第一村村委会"),
+        slots=slots,
+        expected_served=expected,
+        counts_as_deed=True,
+        also_hub=also_hub,
+    )
     activity = await harness.services.activities.create(creator, draft)
     await publish(harness.app, activity)
     return activity
@@ -56,8 +75,9 @@ async def arranged(harness, org, *, starts_in=timedelta(days=1), hours: float = 
 
 def post_of(harness, activity, chat_id: int = GROUP):
     for message in harness.fake.bot_messages(chat_id):
-        if any(data == SIGNUP.pack(activity=activity.id, action="in") for _, data in message.buttons()) or \
-                (message.text and f"编号 {activity.code}" in message.text and "志愿服务活动" in (message.text or "")):
+        if any(data == SIGNUP.pack(activity=activity.id, action="in") for _, data in message.buttons()) or (
+            message.text and f"编号 {activity.code}" in message.text and "志愿服务活动" in (message.text or "")
+        ):
             return message
     for message in harness.fake.bot_messages(chat_id):
         if message.text and f"（编号 {activity.code}）" in message.text:
@@ -94,7 +114,7 @@ async def test_an_org_admin_creates_an_activity_and_it_is_posted_with_a_sign_up_
     _org, li = await township(harness)
 
     await li.send("/newactivity")
-    assert "请发送活动名称" in li.last_reply().text      # one organisation: no picker
+    assert "请发送活动名称" in li.last_reply().text  # one organisation: no picker
     await li.send("周六学业辅导")
     await li.tap("学业辅导")
     assert "活动什么时候开始" in li.last_reply().text
@@ -137,7 +157,7 @@ async def test_bad_input_at_every_step_explains_and_stays(harness):
     await bad("活" * 61, "活动名称太长了", "title")
     await li.send("敬老院探访")
     await bad("唱歌", "没有「唱歌」这个类别", "category")
-    await li.send("敬老")                                  # a typed category label works too
+    await li.send("敬老")  # a typed category label works too
     await bad("下雨天", "看不懂开始时间", "start")
     await bad("每天 9:00", "是重复的时间", "start")
     await bad("今天 8:00", "已经过去了", "start")
@@ -238,7 +258,7 @@ async def test_without_a_bound_group_the_activity_is_saved_and_the_organiser_tol
     zhou = harness.user(ZHOU, "周", username="zhou")
     await zhou.send("/start")
     request = await services.membership.request_join(ZHOU, org.id)
-    await services.membership.decide(COUNTY_ADMIN_ID, request.id, True)   # a cadre may create too
+    await services.membership.decide(COUNTY_ADMIN_ID, request.id, True)  # a cadre may create too
 
     await zhou.send("/newactivity")
     for text in ("走访留守儿童", "走访", "明天 15:00", "2小时", "第二村"):
@@ -348,7 +368,7 @@ async def test_activities_lists_upcoming_with_the_volunteers_own_status(harness)
     await wang.send("/activities")
     listing = wang.last_reply()
     assert "周六学业辅导" in listing.text and "A1" in listing.text and "你已报名" in listing.text
-    assert listing.buttons() == []                        # not an organiser: no organiser buttons
+    assert listing.buttons() == []  # not an organiser: no organiser buttons
     await zhang.send("/activities")
     assert "你在候补第 1 位" in zhang.last_reply().text
     await li.send("/activities")
@@ -454,8 +474,8 @@ async def test_organiser_corrects_marks_no_show_and_removes_with_reasons(harness
     liu = volunteer(harness, 400003, "小刘", username="liu")
     for client in (wang, zhang):
         await sign_up(client, harness, activity)
-    await liu.send("签到", GROUP)                           # a walk-in
-    harness.clock.advance(hours=2)                        # 12:00 local; the activity runs 10:20–13:20
+    await liu.send("签到", GROUP)  # a walk-in
+    harness.clock.advance(hours=2)  # 12:00 local; the activity runs 10:20–13:20
 
     await li.send("/attendance A1")
     sheet = li.last_reply()
@@ -500,7 +520,7 @@ async def test_summary_goes_to_the_group_once_and_the_organiser_confirms_the_num
     await sign_up(wang, harness, activity)
     await wang.send("签到", GROUP)
     await zhang.send("签到", GROUP)
-    harness.clock.advance(hours=2, minutes=25)             # ended 5 minutes ago: check-out still open
+    harness.clock.advance(hours=2, minutes=25)  # ended 5 minutes ago: check-out still open
     assert await send_due_summaries(harness.app) == 0
     harness.clock.advance(minutes=30)
     assert await send_due_summaries(harness.app) == 1
@@ -510,11 +530,11 @@ async def test_summary_goes_to_the_group_once_and_the_organiser_confirms_the_num
     assert "活动小结" in summary
     assert "参加志愿者 2 人，服务时长共 4 小时，服务对象 30 人次" in summary
     await flush_refreshes(harness.app)
-    assert post_of(harness, activity).buttons() == []      # finished: no more sign-ups
+    assert post_of(harness, activity).buttons() == []  # finished: no more sign-ups
 
     ask = li.last_reply()
     assert "请确认实际服务了多少人" in ask.text and "✅ 确认 30 人" in ask.button_labels()
-    assert "发送 /deed 可一键登记" in ask.text               # it was marked as a practical deed
+    assert "发送 /deed 可一键登记" in ask.text  # it was marked as a practical deed
     await li.tap("✏️ 输入其他人数")
     await li.send("很多")
     assert "不是数字" in li.last_reply().text
@@ -551,7 +571,7 @@ async def test_me_shows_this_years_activities_hours_and_person_times(harness):
     await wang.send("签到", GROUP)
     harness.clock.advance(hours=1, minutes=50)
     await wang.send("签退", GROUP)
-    harness.clock.advance(hours=1, minutes=10)            # the first one's check-out has closed
+    harness.clock.advance(hours=1, minutes=10)  # the first one's check-out has closed
     second = await arranged(harness, org, starts_in=timedelta(minutes=10), hours=1, title="敬老院探访")
     await wang.send("签到", GROUP)
     harness.clock.advance(hours=2)
@@ -567,7 +587,7 @@ async def test_me_shows_this_years_activities_hours_and_person_times(harness):
 
 async def test_the_summary_job_is_one_named_repeating_job(harness):
     start_activity_jobs(harness.app)
-    start_activity_jobs(harness.app)                       # called again (a restart of the wiring)
+    start_activity_jobs(harness.app)  # called again (a restart of the wiring)
     [job] = harness.app.job_queue.get_jobs_by_name("activities:summaries")
     assert job.job.trigger.interval.total_seconds() == 60
 

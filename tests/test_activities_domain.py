@@ -70,8 +70,14 @@ async def make_world(harness) -> World:
 
 def draft(org_id: int, **changes) -> ActivityDraft:
     base = ActivityDraft(
-        org_id=org_id, title="周末学业辅导", category=Category.TUTORING, starts_at=local(11, 28, 9),
-        ends_at=local(11, 28, 11, 30), place=Place("城关镇中心小学三楼"), slots=20, expected_served=30,
+        org_id=org_id,
+        title="周末学业辅导",
+        category=Category.TUTORING,
+        starts_at=local(11, 28, 9),
+        ends_at=local(11, 28, 11, 30),
+        place=Place("城关镇中心小学三楼"),
+        slots=20,
+        expected_served=30,
         counts_as_deed=True,
     )
     return replace(base, **changes)
@@ -125,8 +131,9 @@ async def test_each_check_refuses_bad_input_with_its_own_message(harness):
     refused_now(activities.check_title, "activities.err_title_empty", "   ")
     assert "61" in refused_now(activities.check_title, "activities.err_title_too_long", "字" * 61)
     refused_now(activities.check_times, "activities.err_end_not_after_start", local(11, 28, 9), local(11, 28, 9))
-    assert "2026-11-26 09:00" in refused_now(activities.check_times, "activities.err_start_in_past",
-                                             local(11, 26, 9), local(11, 26, 11))
+    assert "2026-11-26 09:00" in refused_now(
+        activities.check_times, "activities.err_start_in_past", local(11, 26, 9), local(11, 26, 11)
+    )
     refused_now(activities.check_times, "activities.err_span_too_long", local(11, 28, 9), local(12, 1, 9, 1))
     activities.check_times(local(11, 28, 9), local(12, 1, 9))  # exactly three days is fine
     assert activities.check_slots("２０") == 20
@@ -143,13 +150,17 @@ async def test_each_check_refuses_bad_input_with_its_own_message(harness):
     # create re-checks everything the conversation collected.
     await refused(activities.create(WANG, draft(world.org_id, title="")), "activities.err_title_empty")
     await refused(activities.create(WANG, draft(world.org_id, place=Place(""))), "activities.err_place_empty")
-    await refused(activities.create(WANG, draft(world.org_id, place=Place("操场", radius_m=300))),
-                  "activities.err_bad_location")
-    await refused(activities.create(WANG, draft(world.org_id, place=Place("操场", LAT, LON, 20))),
-                  "activities.err_radius_out_of_range")
+    await refused(
+        activities.create(WANG, draft(world.org_id, place=Place("操场", radius_m=300))), "activities.err_bad_location"
+    )
+    await refused(
+        activities.create(WANG, draft(world.org_id, place=Place("操场", LAT, LON, 20))),
+        "activities.err_radius_out_of_range",
+    )
     await refused(activities.create(WANG, draft(world.org_id, slots=0)), "activities.err_slots_out_of_range")
-    await refused(activities.create(WANG, draft(world.org_id, starts_at=local(11, 25, 9))),
-                  "activities.err_start_in_past")
+    await refused(
+        activities.create(WANG, draft(world.org_id, starts_at=local(11, 25, 9))), "activities.err_start_in_past"
+    )
 
 
 # ---- signing up ---------------------------------------------------------------------------------
@@ -223,7 +234,11 @@ async def test_reminders_a_day_and_an_hour_before_follow_edits_sign_ups_and_canc
     assert "志愿者1" not in (await reminder(harness, activity.id, "hour")).text
 
     _, changed, promoted = await activities.edit(
-        WANG, activity.id, starts_at=local(11, 29, 14), ends_at=local(11, 29, 16), title="春联义写",
+        WANG,
+        activity.id,
+        starts_at=local(11, 29, 14),
+        ends_at=local(11, 29, 16),
+        title="春联义写",
     )
     assert sorted(changed) == ["ends_at", "starts_at", "title"] and promoted == []
     hour = await reminder(harness, activity.id, "hour")
@@ -341,8 +356,16 @@ async def test_two_open_activities_need_a_code(harness):
     world = await make_world(harness)
     activities, attendance = harness.services.activities, harness.services.attendance
     tutoring = await activities.create(WANG, draft(world.org_id))
-    visit = await activities.create(WANG, draft(world.org_id, title="敬老院探访", category=Category.ELDER_CARE,
-                                                starts_at=local(11, 28, 10), ends_at=local(11, 28, 12)))
+    visit = await activities.create(
+        WANG,
+        draft(
+            world.org_id,
+            title="敬老院探访",
+            category=Category.ELDER_CARE,
+            starts_at=local(11, 28, 10),
+            ends_at=local(11, 28, 12),
+        ),
+    )
     elsewhere = await activities.create(ZHAO, draft(world.other_org_id))
     at(harness, local(11, 28, 9, 45))
     volunteer = VOLUNTEERS[0]
@@ -385,12 +408,21 @@ async def test_check_in_by_location_inside_and_outside_the_radius(harness):
     assert (await attendance.check_in(VOLUNTEERS[1], ORG_CHAT, method="text")).outcome == "checked_in"
 
     # Two open: a location inside one circle picks it; an activity without a circle takes no location.
-    plain = await activities.create(WANG, draft(world.org_id, title="义诊", category=Category.CLINIC,
-                                                starts_at=local(11, 28, 9, 30), ends_at=local(11, 28, 11)))
+    plain = await activities.create(
+        WANG,
+        draft(
+            world.org_id,
+            title="义诊",
+            category=Category.CLINIC,
+            starts_at=local(11, 28, 9, 30),
+            ends_at=local(11, 28, 11),
+        ),
+    )
     picked = await attendance.check_in(VOLUNTEERS[2], ORG_CHAT, location=(LAT, LON + 0.001), method="location")
     assert picked.outcome == "checked_in" and picked.activity.id == circled.id
-    no_circle = await attendance.check_in(VOLUNTEERS[3], ORG_CHAT, code=plain.code, location=(LAT, LON),
-                                          method="location")
+    no_circle = await attendance.check_in(
+        VOLUNTEERS[3], ORG_CHAT, code=plain.code, location=(LAT, LON), method="location"
+    )
     assert no_circle.outcome == "no_location"
 
 
@@ -437,18 +469,24 @@ async def test_credit_rule(harness):
     world = await make_world(harness)
     activity = await harness.services.activities.create(WANG, draft(world.org_id))  # 09:00-11:30
     credit = harness.services.attendance.credited_minutes
-    assert credit(activity, local(11, 28, 9, 10), local(11, 28, 10, 52)) == 90      # 102 → 90
-    assert credit(activity, local(11, 28, 8, 35), local(11, 28, 10, 0)) == 60       # counted from 09:00
-    assert credit(activity, local(11, 28, 9, 0), local(11, 28, 11, 55)) == 150      # capped at 11:30
-    assert credit(activity, local(11, 28, 9, 10), None) == 135                      # to the end: 140 → 135
-    assert credit(activity, local(11, 28, 8, 40), local(11, 28, 8, 55)) == 0        # left before the start
-    assert credit(activity, local(11, 28, 11, 40), None) == 0                       # came after the end
+    assert credit(activity, local(11, 28, 9, 10), local(11, 28, 10, 52)) == 90  # 102 → 90
+    assert credit(activity, local(11, 28, 8, 35), local(11, 28, 10, 0)) == 60  # counted from 09:00
+    assert credit(activity, local(11, 28, 9, 0), local(11, 28, 11, 55)) == 150  # capped at 11:30
+    assert credit(activity, local(11, 28, 9, 10), None) == 135  # to the end: 140 → 135
+    assert credit(activity, local(11, 28, 8, 40), local(11, 28, 8, 55)) == 0  # left before the start
+    assert credit(activity, local(11, 28, 11, 40), None) == 0  # came after the end
     assert credit(activity, None, None) == 0
     assert credit(activity, local(11, 28, 9, 0), local(11, 28, 9, 14)) == 0
     services = harness.services
-    strict = AttendanceService(services.db, services.attendance.repo, services.activities, services.attendance.chats,
-                               services.attendance.audit, harness.clock,
-                               ActivitiesConfig(credit_missing_checkout=False, credit_rounding_minutes=10))
+    strict = AttendanceService(
+        services.db,
+        services.attendance.repo,
+        services.activities,
+        services.attendance.chats,
+        services.attendance.audit,
+        harness.clock,
+        ActivitiesConfig(credit_missing_checkout=False, credit_rounding_minutes=10),
+    )
     assert strict.credited_minutes(activity, local(11, 28, 9, 10), None) == 0
     assert strict.credited_minutes(activity, local(11, 28, 9, 10), local(11, 28, 10, 52)) == 100
 
@@ -465,24 +503,38 @@ async def test_organiser_adds_corrects_removes_with_a_reason_and_marks_no_shows(
     await attendance.check_in(wrong, ORG_CHAT, method="text")
     at(harness, local(11, 28, 12, 30))
 
-    text = await refused(attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 9), None, "  "),
-                         "checkin.err_reason_required")
+    text = await refused(
+        attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 9), None, "  "),
+        "checkin.err_reason_required",
+    )
     assert "200" in text
-    await refused(attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 9), None, "字" * 201),
-                  "checkin.err_reason_too_long")
-    await refused(attendance.add_or_correct(ZHAO, activity.id, forgot, local(11, 28, 9), None, "手机没电"),
-                  "activities.err_not_organiser")
-    await refused(attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 7), None, "手机没电"),
-                  "checkin.err_time_outside_window")
-    await refused(attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 10), local(11, 28, 9, 30),
-                                            "手机没电"), "checkin.err_checkout_before_checkin")
-    await refused(attendance.add_or_correct(WANG, activity.id, 999999, local(11, 28, 9), None, "手机没电"),
-                  "checkin.err_unknown_person")
-    line = await attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 9), local(11, 28, 11),
-                                           "手机没电，现场登记")
+    await refused(
+        attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 9), None, "字" * 201),
+        "checkin.err_reason_too_long",
+    )
+    await refused(
+        attendance.add_or_correct(ZHAO, activity.id, forgot, local(11, 28, 9), None, "手机没电"),
+        "activities.err_not_organiser",
+    )
+    await refused(
+        attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 7), None, "手机没电"),
+        "checkin.err_time_outside_window",
+    )
+    await refused(
+        attendance.add_or_correct(WANG, activity.id, forgot, local(11, 28, 10), local(11, 28, 9, 30), "手机没电"),
+        "checkin.err_checkout_before_checkin",
+    )
+    await refused(
+        attendance.add_or_correct(WANG, activity.id, 999999, local(11, 28, 9), None, "手机没电"),
+        "checkin.err_unknown_person",
+    )
+    line = await attendance.add_or_correct(
+        WANG, activity.id, forgot, local(11, 28, 9), local(11, 28, 11), "手机没电，现场登记"
+    )
     assert (line.credited_minutes, line.walk_in) == (120, False)
-    corrected = await attendance.add_or_correct(LI, activity.id, wrong, local(11, 28, 9, 5), local(11, 28, 10),
-                                                "实际 10 点离开")
+    corrected = await attendance.add_or_correct(
+        LI, activity.id, wrong, local(11, 28, 9, 5), local(11, 28, 10), "实际 10 点离开"
+    )
     assert corrected.walk_in and corrected.credited_minutes == 45
 
     await refused(attendance.remove(WANG, activity.id, never, "误签"), "checkin.err_no_record")
@@ -551,8 +603,13 @@ async def test_summary_figures_and_confirming_the_number_served(harness):
     assert due.id == activity.id
     # a: 09:00-11:00 = 120; b: 09:20-11:30 (no check-out) = 130 → 120; walk-in: 10:00-10:40 = 40 → 30.
     summary = await attendance.summary(activity.id)
-    assert (summary.volunteers, summary.volunteer_minutes, summary.served, summary.no_shows, summary.walk_ins) == \
-        (3, 270, 30, 1, 1)
+    assert (summary.volunteers, summary.volunteer_minutes, summary.served, summary.no_shows, summary.walk_ins) == (
+        3,
+        270,
+        30,
+        1,
+        1,
+    )
     await refused(activities.confirm_served(WANG, activity.id, "10001"), "activities.err_served_out_of_range")
     await refused(activities.confirm_served(ZHAO, activity.id, 28), "activities.err_not_organiser")
     confirmed = await activities.confirm_served(WANG, activity.id, "28")
@@ -569,13 +626,18 @@ async def test_my_year_counts_activities_by_the_local_calendar_year(harness):
     activities, attendance = harness.services.activities, harness.services.attendance
     volunteer = VOLUNTEERS[0]
     saturday = await activities.create(WANG, draft(world.org_id))
-    new_years_eve = await activities.create(WANG, draft(world.org_id, title="跨年敬老",
-                                                        starts_at=local(12, 31, 22), ends_at=local(12, 31, 23, 30)))
-    new_year = await activities.create(WANG, draft(world.org_id, title="元旦义写",
-                                                   starts_at=local(1, 1, 0, 30, year=2027),
-                                                   ends_at=local(1, 1, 2, year=2027)))
-    dropped = await activities.create(WANG, draft(world.org_id, title="取消的活动",
-                                                  starts_at=local(12, 5, 9), ends_at=local(12, 5, 10)))
+    new_years_eve = await activities.create(
+        WANG, draft(world.org_id, title="跨年敬老", starts_at=local(12, 31, 22), ends_at=local(12, 31, 23, 30))
+    )
+    new_year = await activities.create(
+        WANG,
+        draft(
+            world.org_id, title="元旦义写", starts_at=local(1, 1, 0, 30, year=2027), ends_at=local(1, 1, 2, year=2027)
+        ),
+    )
+    dropped = await activities.create(
+        WANG, draft(world.org_id, title="取消的活动", starts_at=local(12, 5, 9), ends_at=local(12, 5, 10))
+    )
     at(harness, local(11, 28, 9))
     await attendance.check_in(volunteer, ORG_CHAT, method="text")
     at(harness, local(11, 28, 10, 20))
@@ -586,8 +648,9 @@ async def test_my_year_counts_activities_by_the_local_calendar_year(harness):
     await activities.cancel(WANG, dropped.id)
     at(harness, local(1, 1, 3, year=2027))
     await attendance.add_or_correct(WANG, new_years_eve.id, volunteer, local(12, 31, 22), None, "补登")  # 90
-    await attendance.add_or_correct(WANG, new_year.id, volunteer, local(1, 1, 0, 30, year=2027),
-                                    local(1, 1, 1, 30, year=2027), "补登")  # 60
+    await attendance.add_or_correct(
+        WANG, new_year.id, volunteer, local(1, 1, 0, 30, year=2027), local(1, 1, 1, 30, year=2027), "补登"
+    )  # 60
 
     year_2026 = await attendance.my_year(volunteer, 2026, SH)
     assert [(a.id, minutes) for a, minutes in year_2026.activities] == [(saturday.id, 75), (new_years_eve.id, 90)]

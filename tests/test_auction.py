@@ -24,8 +24,7 @@ from tests.harness import COUNTY_ADMIN_ID
 HUB = -1009000
 SCHOOL, DONOR_ORG, OTHER_ORG = "县第一小学", "县教育局团委", "县财政局团委"
 TEACHER, DONOR, DONOR_MATE, OTHER, OUTSIDER, SHY = 300001, 300002, 300003, 300004, 300005, 300006
-PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="13800138000", address="城关镇幸福路 1 号",
-                         notes="鞋码 35")
+PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="13800138000", address="城关镇幸福路 1 号", notes="鞋码 35")
 PRIVATE_VALUES = ("王小明", "13800138000", "幸福路", "鞋码")
 NOT_MODIFIED = "message is not modified"
 
@@ -39,32 +38,63 @@ class World:
         self.admin = harness.admin()
         self.clients: dict[int, object] = {}
 
-    async def cadre(self, user_id: int, name: str, org: str | None, *, username: str | None = None,
-                    started: bool = True, role: Role = Role.CADRE):
+    async def cadre(
+        self,
+        user_id: int,
+        name: str,
+        org: str | None,
+        *,
+        username: str | None = None,
+        started: bool = True,
+        role: Role = Role.CADRE,
+    ):
         client = self.harness.user(user_id, name, username=username, started=started)
         self.harness.fake.add_member(HUB, user_id)
         await self.services.people.seen(user_id, name, username, "zh-hans", private=started)
         if org is not None:
-            await self.services.membership.memberships.grant(self.orgs[org], user_id, role, COUNTY_ADMIN_ID,
-                                                             self.harness.clock.now())
+            await self.services.membership.memberships.grant(
+                self.orgs[org], user_id, role, COUNTY_ADMIN_ID, self.harness.clock.now()
+            )
         self.clients[user_id] = client
         return client
 
     async def wishes(self, count: int, **changes) -> list:
         made = []
         for index in range(count):
-            draft = WishDraft(collector_org_id=self.orgs[SCHOOL], alias=f"小{index}", grade="三年级",
-                              text=f"心愿{index}号", category=WishCategory.SPORTS, value_yuan=80, consent=True,
-                              private=PRIVATE)
+            draft = WishDraft(
+                collector_org_id=self.orgs[SCHOOL],
+                alias=f"小{index}",
+                grade="三年级",
+                text=f"心愿{index}号",
+                category=WishCategory.SPORTS,
+                value_yuan=80,
+                consent=True,
+                private=PRIVATE,
+            )
             made.append(await self.services.wishes.add(TEACHER, replace(draft, **changes)))
         return made
 
-    async def session(self, *, starts_in: timedelta = timedelta(hours=1), minutes: int = 30, codes=None,
-                      cap_per_org: int | None = None, cap_per_person: int | None = None, waves=(None, None)):
+    async def session(
+        self,
+        *,
+        starts_in: timedelta = timedelta(hours=1),
+        minutes: int = 30,
+        codes=None,
+        cap_per_org: int | None = None,
+        cap_per_person: int | None = None,
+        waves=(None, None),
+    ):
         selection = LotSelection(all_open=False, codes=tuple(codes)) if codes else LotSelection()
-        draft = SessionDraft(title="冬季微心愿认领会", starts_at=self.harness.clock.now() + starts_in,
-                             duration_minutes=minutes, selection=selection, cap_per_org=cap_per_org,
-                             cap_per_person=cap_per_person, wave_size=waves[0], wave_every_minutes=waves[1])
+        draft = SessionDraft(
+            title="冬季微心愿认领会",
+            starts_at=self.harness.clock.now() + starts_in,
+            duration_minutes=minutes,
+            selection=selection,
+            cap_per_org=cap_per_org,
+            cap_per_person=cap_per_person,
+            wave_size=waves[0],
+            wave_every_minutes=waves[1],
+        )
         return await self.services.auction.create(COUNTY_ADMIN_ID, draft)
 
     async def open(self, session):
@@ -75,8 +105,11 @@ class World:
 
     def board(self, session):
         for message in self.harness.fake.bot_messages(HUB):
-            if message.text and session.title in message.text and ("认领进行中" in message.text
-                                                                    or "认领已结束" in message.text):
+            if (
+                message.text
+                and session.title in message.text
+                and ("认领进行中" in message.text or "认领已结束" in message.text)
+            ):
                 return message
         raise AssertionError("no board in the hub")
 
@@ -184,8 +217,9 @@ async def test_newauction_conversation_keeps_each_step_on_bad_input_and_announce
     assert "待认领心愿 3 个" in announcement and "每个单位最多认领 2 个" in announcement
     assert "/join" in announcement
     sessions = await harness.services.auction.upcoming_sessions()
-    assert [(s.title, s.lot_count, s.cap_per_org, s.state) for s in sessions] == \
-        [("冬季微心愿认领会", 3, 2, "scheduled")]
+    assert [(s.title, s.lot_count, s.cap_per_org, s.state) for s in sessions] == [
+        ("冬季微心愿认领会", 3, 2, "scheduled")
+    ]
     assert await harness.services.conversations.get(COUNTY_ADMIN_ID) is None
 
     # At the start time the job posts the board into the hub.
@@ -268,8 +302,9 @@ async def test_forty_quick_claims_make_few_board_edits_within_the_group_limit(wo
     assert len(board.buttons()) == 1  # over 30 lots: only the deep link on the board
     clients = [world.clients[DONOR], world.clients[DONOR_MATE], world.clients[OTHER]]
     for index, wish in enumerate(wishes):  # as fast as taps come; the board shows no lots to tap
-        await clients[index % 3].tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB,
-                                          message_id=board.message_id, forge=True)
+        await clients[index % 3].tap_data(
+            CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=board.message_id, forge=True
+        )
     answers = [answer for client in clients for answer in client.callback_answers]
     assert len(answers) == 40 and all(answer.startswith("🎉 认领成功") for answer in answers)
     await flush_refreshes(harness.app)
@@ -309,8 +344,7 @@ async def test_caps_outsiders_waves_and_double_taps_get_clear_answers(world):
     board = world.board(session)
 
     async def tap(client, wish):
-        await client.tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB,
-                              message_id=board.message_id)
+        await client.tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=board.message_id)
         return client.callback_answers[-1]
 
     assert (await tap(donor, wishes[0])).startswith("🎉 认领成功")
@@ -331,8 +365,9 @@ async def test_waves_release_lots_in_turn(world):
     assert "还有 2 个心愿将分批放出" in board.text
     assert len(board.buttons()) == 1 + 2
     donor = world.clients[DONOR]
-    await donor.tap_data(CLAIM.pack(session=session.id, wish=wishes[3].id), chat_id=HUB,
-                         message_id=board.message_id, forge=True)
+    await donor.tap_data(
+        CLAIM.pack(session=session.id, wish=wishes[3].id), chat_id=HUB, message_id=board.message_id, forge=True
+    )
     assert donor.callback_answers[-1] == f"{wishes[3].code} 还没有放出，请等下一批放出后再认领。"
     harness.clock.advance(minutes=5)
     await auction_tick(harness.app)
@@ -422,8 +457,11 @@ async def test_the_winner_releases_within_two_minutes_but_not_after(world):
 
     await donor.send(f"/start auc_{session.id}")
     await donor.tap(f"认领 {wishes[1].code}")
-    await until(lambda: any(wishes[1].code in (m.text or "") and m.button_labels() == ["↩️ 释放（2 分钟内）"]
-                            for m in donor.replies()))
+    await until(
+        lambda: any(
+            wishes[1].code in (m.text or "") and m.button_labels() == ["↩️ 释放（2 分钟内）"] for m in donor.replies()
+        )
+    )
     harness.clock.advance(minutes=3)
     await donor.tap("↩️ 释放（2 分钟内）")
     assert "超过 2 分钟" in donor.callback_answers[-1]
@@ -439,8 +477,9 @@ async def test_county_admins_release_and_reassign_with_a_reason(world):
     await world.open(session)
     donor, other = world.clients[DONOR], world.clients[OTHER]
     for wish in wishes:
-        await donor.tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB,
-                             message_id=world.board(session).message_id)
+        await donor.tap_data(
+            CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=world.board(session).message_id
+        )
 
     await donor.send(f"/release {wishes[0].code} 不想要了")
     assert "只有团县委管理员" in donor.last_reply().text
@@ -476,8 +515,7 @@ async def test_the_close_leaves_a_final_board_a_summary_and_an_xlsx_and_nothing_
     donor, other = world.clients[DONOR], world.clients[OTHER]
     board = world.board(session)
     for client, wish in ((donor, wishes[0]), (donor, wishes[1]), (other, wishes[2])):
-        await client.tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB,
-                              message_id=board.message_id)
+        await client.tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=board.message_id)
     harness.clock.advance(minutes=20)
     await auction_tick(harness.app)
     await flush_refreshes(harness.app)
@@ -504,8 +542,11 @@ async def test_the_close_leaves_a_final_board_a_summary_and_an_xlsx_and_nothing_
         assert not any(value in text for value in PRIVATE_VALUES), text
     cells = " ".join(str(cell) for row in rows for cell in row)
     assert not any(value in cells for value in PRIVATE_VALUES)
-    leaks = [record.getMessage()[:300] for record in caplog.records
-             if any(value in record.getMessage() for value in PRIVATE_VALUES)]
+    leaks = [
+        record.getMessage()[:300]
+        for record in caplog.records
+        if any(value in record.getMessage() for value in PRIVATE_VALUES)
+    ]
     assert leaks == []
     # A late tick changes nothing: no second summary, no edit of the final board.
     count, edits = len(harness.fake.bot_messages(HUB)), board.edited
@@ -535,8 +576,12 @@ async def test_a_stale_private_page_is_refreshed_for_the_tapper_with_its_filters
     await donor.tap("图书")
     page = donor.last_reply()
     assert "可认领 2 个" in page.text
-    await other.tap_data(CLAIM.pack(session=session.id, wish=books[0].id), chat_id=HUB,
-                         message_id=world.board(session).message_id, forge=True)
+    await other.tap_data(
+        CLAIM.pack(session=session.id, wish=books[0].id),
+        chat_id=HUB,
+        message_id=world.board(session).message_id,
+        forge=True,
+    )
     assert "可认领 2 个" in donor.last_reply().text  # nobody's page is pushed
     await donor.tap(f"认领 {books[0].code}")
     assert donor.callback_answers[-1].startswith(f"来晚了一步：{books[0].code} 已被「县财政局团委」认领")

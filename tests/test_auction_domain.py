@@ -78,15 +78,28 @@ class County:
         added = []
         for _ in range(count):
             self._made += 1
-            draft = WishDraft(collector_org_id=self.orgs[SCHOOL], alias=f"孩子{self._made}", grade="三年级",
-                              text="一个篮球", category=WishCategory.SPORTS, value_yuan=80, consent=True,
-                              private=PRIVATE)
+            draft = WishDraft(
+                collector_org_id=self.orgs[SCHOOL],
+                alias=f"孩子{self._made}",
+                grade="三年级",
+                text="一个篮球",
+                category=WishCategory.SPORTS,
+                value_yuan=80,
+                consent=True,
+                private=PRIVATE,
+            )
             added.append(await self.wishes.add(COUNTY_ADMIN_ID, replace(draft, **changes)))
         return added
 
     def draft(self, **changes) -> SessionDraft:
-        base = SessionDraft(title="冬季微心愿认领会", starts_at=self.now() + timedelta(days=2), duration_minutes=30,
-                            selection=LotSelection(), cap_per_org=None, cap_per_person=None)
+        base = SessionDraft(
+            title="冬季微心愿认领会",
+            starts_at=self.now() + timedelta(days=2),
+            duration_minutes=30,
+            selection=LotSelection(),
+            cap_per_org=None,
+            cap_per_person=None,
+        )
         return replace(base, **changes)
 
     async def session(self, **changes):
@@ -111,8 +124,12 @@ class County:
 async def county(harness) -> County:
     harness.admin()
     orgs = {}
-    for name, kind in ((SCHOOL, OrgKind.SCHOOL), (OTHER_SCHOOL, OrgKind.SCHOOL),
-                       (DONOR_ORG, OrgKind.COUNTY_LEVEL), (OTHER_DONOR, OrgKind.COUNTY_LEVEL)):
+    for name, kind in (
+        (SCHOOL, OrgKind.SCHOOL),
+        (OTHER_SCHOOL, OrgKind.SCHOOL),
+        (DONOR_ORG, OrgKind.COUNTY_LEVEL),
+        (OTHER_DONOR, OrgKind.COUNTY_LEVEL),
+    ):
         orgs[name] = (await harness.services.orgs.create(COUNTY_ADMIN_ID, name, kind, None)).id
     county = County(harness, orgs)
     await county.person(TEACHER, "李老师", SCHOOL, Role.ORG_ADMIN)
@@ -139,10 +156,11 @@ def refused(key: str, kind: type[DomainError] = DomainError):
 # ---- creating a session -----------------------------------------------------------------------
 async def test_only_county_admins_create_sessions_and_the_preview_counts_the_lots(county):
     await county.add_wishes(4)  # W0001-W0004: school 1, sports, 80 yuan
-    await county.add_wishes(3, collector_org_id=county.orgs[OTHER_SCHOOL], category=WishCategory.BOOKS,
-                            value_yuan=30)  # W0005-W0007
+    await county.add_wishes(
+        3, collector_org_id=county.orgs[OTHER_SCHOOL], category=WishCategory.BOOKS, value_yuan=30
+    )  # W0005-W0007
     await county.add_wishes(1, value_yuan=300)  # W0008
-    claimed, = await county.add_wishes(1)  # W0009, claimed outside any session
+    (claimed,) = await county.add_wishes(1)  # W0009, claimed outside any session
     assert await county.wishes.claim(DONOR, county.orgs[DONOR_ORG], claimed.id, county.now())
     auction = county.auction
 
@@ -165,11 +183,17 @@ async def test_only_county_admins_create_sessions_and_the_preview_counts_the_lot
     for outsider in (DONOR, TEACHER, OUTSIDER):
         with refused("errors.county_admin_only", PermissionDenied):
             await auction.create(outsider, county.draft())
-    session = await county.session(selection=LotSelection(categories=(WishCategory.SPORTS,)), cap_per_org=3,
-                                   deadline_days=10)
+    session = await county.session(
+        selection=LotSelection(categories=(WishCategory.SPORTS,)), cap_per_org=3, deadline_days=10
+    )
 
     assert (session.title, session.state, session.lot_count, session.cap_per_org, session.cap_per_person) == (
-        "冬季微心愿认领会", "scheduled", 5, 3, None)
+        "冬季微心愿认领会",
+        "scheduled",
+        5,
+        3,
+        None,
+    )
     assert session.ends_at == session.starts_at + timedelta(minutes=30)
     assert session.fulfilment_deadline == session.ends_at + timedelta(days=10)
     assert await auction.live_sessions() == []
@@ -250,7 +274,10 @@ async def test_reminders_to_the_hub_a_day_an_hour_and_five_minutes_before_and_go
 
     set_up = {key: await reminders.by_subject(key) for key in subject_keys(session.id)}
     assert {key.rsplit(":", 1)[1]: session.starts_at - reminder.next_due_at for key, reminder in set_up.items()} == {
-        "1d": timedelta(days=1), "1h": timedelta(hours=1), "5m": timedelta(minutes=5)}
+        "1d": timedelta(days=1),
+        "1h": timedelta(hours=1),
+        "5m": timedelta(minutes=5),
+    }
     assert all(reminder.target_kind == "hub" for reminder in set_up.values())
 
     for step in (timedelta(days=1), timedelta(hours=23), timedelta(minutes=55)):
@@ -285,7 +312,7 @@ async def test_a_session_starting_soon_gets_only_the_reminders_still_ahead(count
 # ---- opening and closing --------------------------------------------------------------------------
 async def test_sessions_open_and_close_at_their_times(county):
     auction = county.auction
-    lot, = await county.add_wishes(1)
+    (lot,) = await county.add_wishes(1)
     session = await county.session(starts_at=county.now() + timedelta(hours=1))
 
     assert await auction.due_to_open(county.now()) == []
@@ -347,8 +374,9 @@ async def test_a_cap_per_organisation_holds_under_concurrency(county):
     session = await county.live(cap_per_org=2)
     cadres = await county.cadres(10, DONOR_ORG, 420000)
 
-    outcomes = await asyncio.gather(*(county.auction.claim(user, session.id, lot.id)
-                                      for user, lot in zip(cadres, lots, strict=False)))
+    outcomes = await asyncio.gather(
+        *(county.auction.claim(user, session.id, lot.id) for user, lot in zip(cadres, lots, strict=False))
+    )
 
     kinds = [outcome.outcome for outcome in outcomes]
     assert (kinds.count("won"), kinds.count("cap_org")) == (2, 8)
@@ -400,12 +428,14 @@ async def test_the_organisation_claimed_for(county):
     session = await county.live()
     both = await county.person(430001, "两边都在", DONOR_ORG)
     county.clock.advance(seconds=10)
-    await county.harness.services.membership.memberships.grant(county.orgs[OTHER_DONOR], both, Role.ORG_ADMIN,
-                                                                COUNTY_ADMIN_ID, county.now())
+    await county.harness.services.membership.memberships.grant(
+        county.orgs[OTHER_DONOR], both, Role.ORG_ADMIN, COUNTY_ADMIN_ID, county.now()
+    )
     older = await county.person(430002, "老成员", OTHER_DONOR)
     county.clock.advance(seconds=10)
-    await county.harness.services.membership.memberships.grant(county.orgs[DONOR_ORG], older, Role.CADRE,
-                                                                COUNTY_ADMIN_ID, county.now())
+    await county.harness.services.membership.memberships.grant(
+        county.orgs[DONOR_ORG], older, Role.CADRE, COUNTY_ADMIN_ID, county.now()
+    )
 
     assert (await county.auction.claim(both, session.id, lots[0].id)).org_id == county.orgs[OTHER_DONOR]
     assert (await county.auction.claim(older, session.id, lots[1].id)).org_id == county.orgs[OTHER_DONOR]
@@ -457,8 +487,9 @@ async def test_concurrent_claims_are_committed_together_each_audited_once(county
 
     repo.claim_many = counting
     try:
-        outcomes = await asyncio.gather(*(county.auction.claim(user, session.id, lot.id)
-                                          for user, lot in zip(cadres, lots, strict=True)))
+        outcomes = await asyncio.gather(
+            *(county.auction.claim(user, session.id, lot.id) for user, lot in zip(cadres, lots, strict=True))
+        )
     finally:
         del repo.claim_many
 
@@ -509,11 +540,19 @@ async def test_a_batch_of_claims_is_judged_in_order_by_the_database(county):
     now, deadline = county.now(), session.fulfilment_deadline
 
     def request(wish, user):
-        return ClaimRequest(wish_id=wish.id, user_id=user, org_id=county.orgs[DONOR_ORG], session_id=session.id,
-                            deadline=deadline, now=now, max_per_org=2)
+        return ClaimRequest(
+            wish_id=wish.id,
+            user_id=user,
+            org_id=county.orgs[DONOR_ORG],
+            session_id=session.id,
+            deadline=deadline,
+            now=now,
+            max_per_org=2,
+        )
 
-    results = await county.auction.repo.claim_many([request(lots[0], DONOR), request(lots[0], DONOR_MATE),
-                                                    request(lots[1], DONOR_MATE), request(lots[2], DONOR)])
+    results = await county.auction.repo.claim_many(
+        [request(lots[0], DONOR), request(lots[0], DONOR_MATE), request(lots[1], DONOR_MATE), request(lots[2], DONOR)]
+    )
 
     assert [result.won for result in results] == [True, False, True, False]
     assert results[0].wish.claimed_by_user == DONOR and results[2].wish.claimed_by_user == DONOR_MATE
@@ -553,8 +592,14 @@ async def test_waves_release_the_lots_over_time(county):
     auction = county.auction
     start = session.starts_at
 
-    assert [auction.released_count(session, start + timedelta(minutes=minutes)) for minutes in (0, 1, 2, 5, 6, 30)] \
-        == [3, 3, 6, 9, 10, 10]
+    assert [auction.released_count(session, start + timedelta(minutes=minutes)) for minutes in (0, 1, 2, 5, 6, 30)] == [
+        3,
+        3,
+        6,
+        9,
+        10,
+        10,
+    ]
     assert (await auction.browse(session.id, DONOR)).total == 3
     outcome = await auction.claim(DONOR, session.id, lots[5].id)
     assert outcome.outcome == "not_released"
@@ -565,13 +610,21 @@ async def test_waves_release_the_lots_over_time(county):
     assert (await auction.claim(DONOR, session.id, lots[5].id)).outcome == "won"
     assert (await auction.board(session.id, county.now())).released == 9
     page = await auction.browse(session.id, DONOR, page_size=20)
-    assert [wish.code for wish in page.items] == ["W0001", "W0002", "W0003", "W0004", "W0005", "W0007", "W0008",
-                                                  "W0009"]
+    assert [wish.code for wish in page.items] == [
+        "W0001",
+        "W0002",
+        "W0003",
+        "W0004",
+        "W0005",
+        "W0007",
+        "W0008",
+        "W0009",
+    ]
 
 
 # ---- releases and reassignments ------------------------------------------------------------------
 async def test_the_claimer_releases_within_two_minutes_then_only_an_admin_with_a_reason(county):
-    lot, = await county.add_wishes(1)
+    (lot,) = await county.add_wishes(1)
     session = await county.live()
     auction = county.auction
     assert (await auction.claim(DONOR, session.id, lot.id)).won
@@ -582,7 +635,10 @@ async def test_the_claimer_releases_within_two_minutes_then_only_an_admin_with_a
     change = await auction.release(DONOR, lot.id)
 
     assert (change.wish.status, change.previous_user, change.previous_org) == (
-        WishStatus.OPEN, DONOR, county.orgs[DONOR_ORG])
+        WishStatus.OPEN,
+        DONOR,
+        county.orgs[DONOR_ORG],
+    )
     assert (await auction.board(session.id, county.now())).claimed == 0
     assert (await auction.claim(DONOR_MATE, session.id, lot.id)).won
     county.clock.advance(minutes=2, seconds=1)
@@ -597,13 +653,16 @@ async def test_the_claimer_releases_within_two_minutes_then_only_an_admin_with_a
     await auction.admin_release(COUNTY_ADMIN_ID, lot.id, "认领单位无法完成")
 
     assert (await county.wishes.get(lot.id)).status is WishStatus.OPEN
-    releases = [(actor, details["reason"]) for action, actor, details in await county.audit(f"wish:{lot.id}")
-                if action == "wish.release"]
+    releases = [
+        (actor, details["reason"])
+        for action, actor, details in await county.audit(f"wish:{lot.id}")
+        if action == "wish.release"
+    ]
     assert releases == [(DONOR, None), (COUNTY_ADMIN_ID, "认领单位无法完成")]
 
 
 async def test_a_county_admin_reassigns_a_claim_with_a_reason(county):
-    lot, = await county.add_wishes(1)
+    (lot,) = await county.add_wishes(1)
     session = await county.live()
     auction = county.auction
     await auction.claim(DONOR, session.id, lot.id)
@@ -612,14 +671,22 @@ async def test_a_county_admin_reassigns_a_claim_with_a_reason(county):
         await auction.reassign(DONOR, lot.id, OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR], "换人")
     with refused("wishes.reason_empty"):
         await auction.reassign(COUNTY_ADMIN_ID, lot.id, OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR], "")
-    change = await auction.reassign(COUNTY_ADMIN_ID, lot.id, OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR],
-                                    "原认领人出差")
+    change = await auction.reassign(
+        COUNTY_ADMIN_ID, lot.id, OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR], "原认领人出差"
+    )
 
     assert (change.previous_user, change.wish.claimed_by_org) == (DONOR, county.orgs[OTHER_DONOR])
     assert (await auction.board(session.id, county.now())).latest == (("W0001", OTHER_DONOR),)
     entry = [details for action, _, details in await county.audit(f"wish:{lot.id}") if action == "wish.reassign"]
-    assert entry == [{"from_user": DONOR, "from_org": county.orgs[DONOR_ORG], "to_user": OTHER_DONOR_CADRE,
-                      "to_org": county.orgs[OTHER_DONOR], "reason": "原认领人出差"}]
+    assert entry == [
+        {
+            "from_user": DONOR,
+            "from_org": county.orgs[DONOR_ORG],
+            "to_user": OTHER_DONOR_CADRE,
+            "to_org": county.orgs[OTHER_DONOR],
+            "reason": "原认领人出差",
+        }
+    ]
 
 
 # ---- the board and browsing ----------------------------------------------------------------------
@@ -627,25 +694,37 @@ async def test_the_board_counts_shows_the_latest_claims_and_the_leading_organisa
     lots = await county.add_wishes(8)
     session = await county.live()
     auction = county.auction
-    for user, lot in ((DONOR, lots[0]), (OTHER_DONOR_CADRE, lots[1]), (DONOR_MATE, lots[2]), (TEACHER, lots[3]),
-                      (DONOR, lots[4]), (OTHER_DONOR_CADRE, lots[5])):
+    for user, lot in (
+        (DONOR, lots[0]),
+        (OTHER_DONOR_CADRE, lots[1]),
+        (DONOR_MATE, lots[2]),
+        (TEACHER, lots[3]),
+        (DONOR, lots[4]),
+        (OTHER_DONOR_CADRE, lots[5]),
+    ):
         assert (await auction.claim(user, session.id, lot.id)).won
         county.clock.advance(seconds=20)
 
     state = await auction.board(session.id, county.now())
 
     assert (state.claimed, state.left, state.released, state.session.id) == (6, 2, 8, session.id)
-    assert state.latest == (("W0006", OTHER_DONOR), ("W0005", DONOR_ORG), ("W0004", SCHOOL), ("W0003", DONOR_ORG),
-                            ("W0002", OTHER_DONOR))
+    assert state.latest == (
+        ("W0006", OTHER_DONOR),
+        ("W0005", DONOR_ORG),
+        ("W0004", SCHOOL),
+        ("W0003", DONOR_ORG),
+        ("W0002", OTHER_DONOR),
+    )
     assert state.leaders == ((DONOR_ORG, 3), (OTHER_DONOR, 2), (SCHOOL, 1))
     assert state.seconds_left == 30 * 60 - 120
 
 
 async def test_browsing_pages_and_filters_show_only_released_open_lots(county):
     await county.add_wishes(10)  # W0001-W0010: school 1, 三年级, sports, 80
-    await county.add_wishes(5, collector_org_id=county.orgs[OTHER_SCHOOL], grade="五年级",
-                            category=WishCategory.BOOKS, value_yuan=30)  # W0011-W0015
-    outside, = await county.add_wishes(1)  # W0016, not a lot
+    await county.add_wishes(
+        5, collector_org_id=county.orgs[OTHER_SCHOOL], grade="五年级", category=WishCategory.BOOKS, value_yuan=30
+    )  # W0011-W0015
+    (outside,) = await county.add_wishes(1)  # W0016, not a lot
     session = await county.live(selection=LotSelection(codes=tuple(f"W{index:04d}" for index in range(1, 16))))
     auction = county.auction
     await auction.claim(DONOR, session.id, 2)
@@ -654,8 +733,10 @@ async def test_browsing_pages_and_filters_show_only_released_open_lots(county):
     assert (first.total, first.pages, first.page, len(first.items)) == (14, 2, 1, 8)
     assert [wish.code for wish in first.items][:3] == ["W0001", "W0003", "W0004"]
     last = await auction.browse(session.id, DONOR, page=9)
-    assert (last.page, [wish.code for wish in last.items]) == (2, ["W0010", "W0011", "W0012", "W0013", "W0014",
-                                                                   "W0015"])
+    assert (last.page, [wish.code for wish in last.items]) == (
+        2,
+        ["W0010", "W0011", "W0012", "W0013", "W0014", "W0015"],
+    )
     books = await auction.browse(session.id, DONOR, LotFilter(category=WishCategory.BOOKS))
     assert books.total == 5
     assert (await auction.browse(session.id, DONOR, LotFilter(collector_org_id=county.orgs[SCHOOL]))).total == 9
@@ -679,17 +760,22 @@ async def test_the_claims_table_and_its_spreadsheet_hold_public_fields_only(coun
 
     rows = await auction.claims_table(session.id)
 
-    assert [(row.code, row.alias_grade, row.text, row.value_yuan, row.org_name, row.user_display_name)
-            for row in rows] == [("W0001", "孩子1 · 三年级", "一个篮球", 80, DONOR_ORG, "张书记"),
-                                 ("W0003", "孩子3 · 三年级", "一个篮球", 80, OTHER_DONOR, "刘干事")]
+    assert [
+        (row.code, row.alias_grade, row.text, row.value_yuan, row.org_name, row.user_display_name) for row in rows
+    ] == [
+        ("W0001", "孩子1 · 三年级", "一个篮球", 80, DONOR_ORG, "张书记"),
+        ("W0003", "孩子3 · 三年级", "一个篮球", 80, OTHER_DONOR, "刘干事"),
+    ]
     content = await auction.claims_xlsx(session.id, Translator("zh-Hans"), county.harness.services.config.zone)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     table = [tuple(row) for row in sheet.iter_rows(values_only=True)]
     assert sheet.title == "认领名单"
     assert table[0] == ("心愿编号", "孩子（称呼 · 年级）", "心愿内容", "估价（元）", "认领单位", "认领人", "认领时间")
     # Claimed at 02:01 and 02:02 UTC: 10:01 and 10:02 in the county (UTC+8), as real dates.
-    assert table[1:] == [("W0001", "孩子1 · 三年级", "一个篮球", 80, DONOR_ORG, "张书记", datetime(2026, 11, 26, 10, 1)),
-                         ("W0003", "孩子3 · 三年级", "一个篮球", 80, OTHER_DONOR, "刘干事", datetime(2026, 11, 26, 10, 2))]
+    assert table[1:] == [
+        ("W0001", "孩子1 · 三年级", "一个篮球", 80, DONOR_ORG, "张书记", datetime(2026, 11, 26, 10, 1)),
+        ("W0003", "孩子3 · 三年级", "一个篮球", 80, OTHER_DONOR, "刘干事", datetime(2026, 11, 26, 10, 2)),
+    ]
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         everything = "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
     for value in PRIVATE_VALUES:
@@ -713,7 +799,8 @@ async def test_the_close_summary(county):
     assert summary.unclaimed_codes == ("W0005", "W0006")
     assert summary.session.state == "closed"
     assert [entry[2] for entry in await county.audit(f"auction:{session.id}") if entry[0] == "auction.close"] == [
-        {"claimed": 4, "total": 6, "early": True}]
+        {"claimed": 4, "total": 6, "early": True}
+    ]
     # Back in the pool: open wishes, free to be lots of the next session.
     assert {(await county.wishes.get(lot.id)).status for lot in lots[4:]} == {WishStatus.OPEN}
     assert (await county.session(title="下一场")).lot_count == 2

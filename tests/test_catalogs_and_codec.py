@@ -42,15 +42,19 @@ def test_codec_round_trip_and_anchored_pattern():
     assert data == "jd:42:a"
     assert SPEC.unpack(data) == {"request": 42, "verdict": "a"}
     import re
+
     assert re.match(SPEC.pattern, "jd:1:a") and not re.match(SPEC.pattern, "jdx:1:a")
 
 
-@pytest.mark.parametrize("values", [
-    {"request": 1, "verdict": "a:b"},
-    {"request": 1, "verdict": "x" * 70},
-    {"request": "one", "verdict": "a"},
-    {"request": 1},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"request": 1, "verdict": "a:b"},
+        {"request": 1, "verdict": "x" * 70},
+        {"request": "one", "verdict": "a"},
+        {"request": 1},
+    ],
+)
 def test_codec_refuses_bad_packing(values):
     with pytest.raises((CallbackDataError, ValueError)):
         SPEC.pack(**values)

@@ -29,7 +29,11 @@ PNG = b"\x89PNG\r\n\x1a\n"
 YEAR = Period.of_year(2026)
 SAMPLE = ChartData(
     months=[(2026, month, month * 7) for month in range(1, 13)],
-    deeds=[DeedBar("县教育局团委", 1, 3, True), DeedBar("城关镇团委", 1, 1, False), DeedBar("县卫健委团委", 3, 3, False)],
+    deeds=[
+        DeedBar("县教育局团委", 1, 3, True),
+        DeedBar("城关镇团委", 1, 1, False),
+        DeedBar("县卫健委团委", 3, 3, False),
+    ],
     wishes_by_status={"open": 1, "claimed": 1, "confirmed": 2},
     wishes_overdue=1,
 )
@@ -99,10 +103,12 @@ def test_the_deeds_chart_shows_those_behind_first_and_at_most_twenty():
 
 
 def test_person_times_go_to_the_local_month_of_the_start():
-    rows = [("2026-12-31T15:30:00Z", 2),   # 23:30 on 31 December in Shanghai: December 2026
-            ("2026-12-31T16:30:00Z", 5),   # 00:30 on 1 January 2027: not in 2026
-            ("2025-12-31T16:00:00Z", 3),   # 00:00 on 1 January 2026: January
-            ("2026-03-07T01:00:00Z", 4)]
+    rows = [
+        ("2026-12-31T15:30:00Z", 2),  # 23:30 on 31 December in Shanghai: December 2026
+        ("2026-12-31T16:30:00Z", 5),  # 00:30 on 1 January 2027: not in 2026
+        ("2025-12-31T16:00:00Z", 3),  # 00:00 on 1 January 2026: January
+        ("2026-03-07T01:00:00Z", 4),
+    ]
     months = bucket_by_month(rows, YEAR.start, YEAR.end, SH)
     assert len(months) == 12
     assert [count for _, _, count in months] == [3, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 2]
@@ -119,7 +125,9 @@ async def test_chart_data_of_the_fixed_year(harness):
     # A1 on 7 March: 3 person-times; A2 at 23:30 on 31 December: 2. A4 (2027) is not in 2026.
     assert [count for _, _, count in data.months] == [0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 2]
     assert {(bar.org_name, bar.done, bar.quota) for bar in data.deeds} == {
-        ("城关镇团委", 1, 1), ("县教育局团委", 1, 3)}  # the school owes none
+        ("城关镇团委", 1, 1),
+        ("县教育局团委", 1, 3),
+    }  # the school owes none
     # Collected in 2026: W1 and W2 confirmed, W3 claimed and past its deadline, W4 open.
     assert data.wishes_by_status == {"confirmed": 2, "claimed": 1, "open": 1}
     assert data.wishes_overdue == 1

@@ -9,14 +9,17 @@ from tests.test_activities import GROUP, arranged, sign_up, township, volunteer
 
 # 第一村村委会 and points around it; 0.001° of latitude is about 111 m.
 SITE = (25.0400, 117.4800)
-NEAR = (25.0408, 117.4800)      # ~89 m
-FAR = (25.0500, 117.4800)       # ~1112 m
+NEAR = (25.0408, 117.4800)  # ~89 m
+FAR = (25.0500, 117.4800)  # ~1112 m
 
 
 def bot_replies(harness) -> list[str]:
     """What the bot wrote in the group after its welcome and the activity posts."""
-    return [m.text for m in harness.fake.bot_messages(GROUP)
-            if "志愿服务活动" not in (m.text or "") and "/bind" not in (m.text or "")]
+    return [
+        m.text
+        for m in harness.fake.bot_messages(GROUP)
+        if "志愿服务活动" not in (m.text or "") and "/bind" not in (m.text or "")
+    ]
 
 
 async def sheet(harness, activity) -> dict[int, object]:
@@ -32,7 +35,7 @@ async def test_checkin_by_text_is_a_reaction_and_a_repeat_counts_once(harness):
     first = await wang.send("签到", GROUP)
     again = await wang.send(" 签到 ", GROUP)
     assert first.reactions == ["👍"] and again.reactions == ["👍"]
-    assert bot_replies(harness) == []                      # no replies: the group is not flooded
+    assert bot_replies(harness) == []  # no replies: the group is not flooded
     lines = await sheet(harness, activity)
     assert list(lines) == [400001] and not lines[400001].walk_in
     assert lines[400001].checked_in_at == harness.clock.now()
@@ -55,7 +58,7 @@ async def test_checkin_command_works_in_privacy_mode_and_checkout_too(harness):
     wang = volunteer(harness, 400001, "小王")
     command = await wang.send("/checkin", GROUP)
     assert command.reactions == ["👍"]
-    early = await wang.send("/checkout", GROUP)            # checking out is allowed any time it is open
+    early = await wang.send("/checkout", GROUP)  # checking out is allowed any time it is open
     assert early.reactions == ["👍"]
     again = await wang.send("签退", GROUP)
     assert again.reactions == ["👍"]
@@ -86,7 +89,7 @@ async def test_two_open_activities_need_a_code_and_the_reply_lists_both(harness)
     assert reply.reply_to_message_id == message.message_id and message.reactions == []
     assert f"签到 {first.code} 或 签到 {second.code}" in reply.text
     assert f"{first.code} 学业辅导" in reply.text and f"{second.code} 心理咨询" in reply.text
-    chosen = await wang.send(f"签到　{second.code.lower()}", GROUP)   # full-width space, lower case
+    chosen = await wang.send(f"签到　{second.code.lower()}", GROUP)  # full-width space, lower case
     assert chosen.reactions == ["👍"]
     assert list(await sheet(harness, second)) == [400001] and await sheet(harness, first) == {}
     unknown = await wang.send("签到 A99", GROUP)
@@ -106,18 +109,18 @@ async def test_a_wave_hitting_the_same_problem_gets_one_answer_and_eyes_for_the_
     messages = [await client.send("签到", GROUP) for client in clients[:3]]
     assert len(harness.fake.bot_messages(GROUP)) == before + 1
     assert [message.reactions for message in messages] == [[], ["👀"], ["👀"]]
-    harness.clock.advance(minutes=2)                       # a while later the answer is repeated
+    harness.clock.advance(minutes=2)  # a while later the answer is repeated
     late = await clients[3].send("签到", GROUP)
     assert late.reactions == [] and len(harness.fake.bot_messages(GROUP)) == before + 2
 
 
 async def test_outside_the_window_the_reply_says_when_it_opens_or_that_it_closed(harness):
     org, _li = await township(harness)
-    activity = await arranged(harness, org, starts_in=timedelta(hours=2), hours=1)   # 12:00–13:00
+    activity = await arranged(harness, org, starts_in=timedelta(hours=2), hours=1)  # 12:00–13:00
     wang = volunteer(harness, 400001, "小王")
     await wang.send("签到", GROUP)
     assert "签到 今天 11:30 开始" in harness.fake.last_bot_message(GROUP).text
-    harness.clock.advance(hours=3, minutes=31)           # 13:31: closed at 13:30
+    harness.clock.advance(hours=3, minutes=31)  # 13:31: closed at 13:30
     await wang.send("签到", GROUP)
     assert "的签到已经结束" in harness.fake.last_bot_message(GROUP).text
     assert await sheet(harness, activity) == {}
@@ -128,8 +131,9 @@ async def test_outside_the_window_the_reply_says_when_it_opens_or_that_it_closed
 
 async def test_location_inside_the_radius_checks_in_and_outside_says_how_far(harness):
     org, _li = await township(harness)
-    activity = await arranged(harness, org, starts_in=timedelta(minutes=10),
-                              place=Place("第一村村委会", SITE[0], SITE[1], 300))
+    activity = await arranged(
+        harness, org, starts_in=timedelta(minutes=10), place=Place("第一村村委会", SITE[0], SITE[1], 300)
+    )
     wang = volunteer(harness, 400001, "小王")
     zhang = volunteer(harness, 400002, "小张")
     far = await zhang.send_location(*FAR, chat_id=GROUP)
@@ -189,6 +193,6 @@ async def test_replies_in_the_group_never_show_real_names_or_phones(harness):
     await wang.send("签退", GROUP)
     await wang.send(f"签到 {first.code}", GROUP)
     replies = bot_replies(harness)
-    assert len(replies) == 2                               # the ambiguous 签到 and the 签退 before any 签到
+    assert len(replies) == 2  # the ambiguous 签到 and the 签退 before any 签到
     for text in replies:
         assert "王小明" not in text and "13800000000" not in text

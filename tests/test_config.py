@@ -16,16 +16,19 @@ def test_defaults_and_environment_token_wins():
     assert config.storage.path == "data/league-bot.db"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('[telegram]\ntokn = "x"\n', "telegram.tokn: unknown key; did you mean 'token'?"),
-    ("[telegram]\ntoken = 5\n", "telegram.token: must be a string, got an integer"),
-    ("county_admins = [\"abc\"]\n", "county_admins[0]: must be a Telegram user id"),
-    ("[storage]\nbusy_timeout_ms = true\n", "storage.busy_timeout_ms: must be an integer, got true/false"),
-    ('timezone = "Mars/Olympus"\n', 'timezone: unknown time zone "Mars/Olympus"'),
-    ('language = "fr"\n', 'language: "fr" is not supported'),
-    ("[telegram\n", "TOML syntax error"),
-    ("[telegram.webhook]\nenabled = true\n", "telegram.webhook.url: a webhook needs the public https://"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[telegram]\ntokn = "x"\n', "telegram.tokn: unknown key; did you mean 'token'?"),
+        ("[telegram]\ntoken = 5\n", "telegram.token: must be a string, got an integer"),
+        ('county_admins = ["abc"]\n', "county_admins[0]: must be a Telegram user id"),
+        ("[storage]\nbusy_timeout_ms = true\n", "storage.busy_timeout_ms: must be an integer, got true/false"),
+        ('timezone = "Mars/Olympus"\n', 'timezone: unknown time zone "Mars/Olympus"'),
+        ('language = "fr"\n', 'language: "fr" is not supported'),
+        ("[telegram\n", "TOML syntax error"),
+        ("[telegram.webhook]\nenabled = true\n", "telegram.webhook.url: a webhook needs the public https://"),
+    ],
+)
 def test_each_mistake_names_its_key(text, expected):
     with pytest.raises(ConfigError) as caught:
         parse_config(text, environ={})

@@ -42,11 +42,17 @@ class County:
 
     async def arrange(self) -> County:
         services, now = self.services, self.harness.clock.now()
-        for name, kind in (("城关镇团委", OrgKind.TOWNSHIP), ("县教育局团委", OrgKind.COUNTY_LEVEL),
-                           ("县第一小学", OrgKind.SCHOOL)):
+        for name, kind in (
+            ("城关镇团委", OrgKind.TOWNSHIP),
+            ("县教育局团委", OrgKind.COUNTY_LEVEL),
+            ("县第一小学", OrgKind.SCHOOL),
+        ):
             self.ids[name] = (await services.orgs.create(COUNTY_ADMIN_ID, name, kind, None)).id
-        for user_id, name, org in ((LI, "李书记", "城关镇团委"), (ZHANG, "张干事", "县教育局团委"),
-                                   (WANG, "王老师", "县第一小学")):
+        for user_id, name, org in (
+            (LI, "李书记", "城关镇团委"),
+            (ZHANG, "张干事", "县教育局团委"),
+            (WANG, "王老师", "县第一小学"),
+        ):
             await services.people.seen(user_id, name, None, "zh-hans", private=True)
             await services.membership.memberships.grant(self.ids[org], user_id, Role.ORG_ADMIN, COUNTY_ADMIN_ID, now)
         return self
@@ -59,9 +65,17 @@ class County:
         clock = self.harness.clock
         now = clock.moment
         clock.moment = local(2026, 11, 1, 10)
-        draft = ActivityDraft(org_id=self.ids[org], title=title, category=Category.TUTORING,
-                              starts_at=local(2026, 11, day, 9), ends_at=local(2026, 11, day, 11),
-                              place=Place("县城"), slots=10, expected_served=20, counts_as_deed=deed)
+        draft = ActivityDraft(
+            org_id=self.ids[org],
+            title=title,
+            category=Category.TUTORING,
+            starts_at=local(2026, 11, day, 9),
+            ends_at=local(2026, 11, day, 11),
+            place=Place("县城"),
+            slots=10,
+            expected_served=20,
+            counts_as_deed=deed,
+        )
         activity = await self.services.activities.create(COUNTY_ADMIN_ID, draft)
         clock.moment = now
         return activity
@@ -75,8 +89,9 @@ async def county(harness) -> County:
 
 def photo_update(harness, user_id: int, file_id: str) -> dict:
     """A photo message (the fake's users can only send files): the update Telegram would send."""
-    update = harness.fake.user_sends(user_id, user_id, document={"file_name": "x.png", "mime_type": "image/png",
-                                                                   "content": PNG})
+    update = harness.fake.user_sends(
+        user_id, user_id, document={"file_name": "x.png", "mime_type": "image/png", "content": PNG}
+    )
     message = update["message"]
     del message["document"]
     message["photo"] = [{"file_id": file_id, "file_unique_id": "AgADphoto", "width": 320, "height": 320}]
@@ -105,7 +120,11 @@ async def test_a_deed_entered_directly_with_a_note(county):
     assert await step_of(harness, ZHANG) is None
     deeds = await harness.services.deeds.of_org(county.ids["县教育局团委"], 2026)
     assert [(d.title, d.done_on, d.note, d.evidence_file_id) for d in deeds][-1] == (
-        "捐建图书室", date(2026, 11, 20), "捐赠图书 300 册，受益学生 120 人", None)
+        "捐建图书室",
+        date(2026, 11, 20),
+        "捐赠图书 300 册，受益学生 120 人",
+        None,
+    )
 
 
 async def test_bad_inputs_keep_the_person_at_the_step(county):
@@ -120,11 +139,13 @@ async def test_bad_inputs_keep_the_person_at_the_step(county):
     await zhang.send("送医下乡")
     await zhang.send("下周")
     assert zhang.last_reply().text == (
-        "看不懂日期「下周」。请发送实事完成的日期，例如：今天、昨天、2026-11-26、2026年11月20日 或 11-20。")
+        "看不懂日期「下周」。请发送实事完成的日期，例如：今天、昨天、2026-11-26、2026年11月20日 或 11-20。"
+    )
     assert await step_of(harness, ZHANG) == "dd:date"
     await zhang.send("2026-12-01")
     assert zhang.last_reply().text == (
-        "完成日期 2026-12-01 还没到（今天是 2026-11-26）。实事完成后再登记，请发送已经过去的日期，例如：2026-11-26。")
+        "完成日期 2026-12-01 还没到（今天是 2026-11-26）。实事完成后再登记，请发送已经过去的日期，例如：2026-11-26。"
+    )
     assert await step_of(harness, ZHANG) == "dd:date"
     await zhang.send("2026-02-30")
     assert "看不懂日期「2026-02-30」" in zhang.last_reply().text
@@ -207,7 +228,9 @@ async def test_a_cadre_sees_their_deeds_and_pace(county):
     assert "1. 03-01 送医下乡（文字佐证）" in text and "/deed" in text
     await county.deed("县教育局团委", "捐建图书室", date(2026, 5, 1))
     await zhang.send("/deeds")
-    assert zhang.last_reply().text.splitlines()[0] == ("✅ 「县教育局团委」2026 年实事 2/3，进度正常（到今天应完成 2 件）。")
+    assert zhang.last_reply().text.splitlines()[0] == (
+        "✅ 「县教育局团委」2026 年实事 2/3，进度正常（到今天应完成 2 件）。"
+    )
     wang = harness.user(WANG, "王老师")
     await wang.send("/deeds")
     assert wang.last_reply().text.startswith("📋 「县第一小学」2026 年没有实事任务，已登记实事 0 件。")
@@ -264,7 +287,7 @@ async def test_behind_pace_reminders_go_once_to_the_right_chats(summer):
     county = await County(harness).arrange()
     services = harness.services
     await services.orgs.change_quota(COUNTY_ADMIN_ID, county.ids["县第一小学"], 1)
-    await county.deed("县第一小学", "图书角", date(2026, 5, 4))          # on pace
+    await county.deed("县第一小学", "图书角", date(2026, 5, 4))  # on pace
     harness.user(LI, "李书记")
     harness.user(WANG, "王老师")
     town_group = await harness.group_with_bot(-1001, "城关镇团委群", admins=(LI,))
@@ -281,10 +304,14 @@ async def test_behind_pace_reminders_go_once_to_the_right_chats(summer):
     harness.clock.moment = local(2026, 7, 1, 9)
     await harness.tick()
     town = harness.fake.last_bot_message(town_group).text
-    assert town == ("⏰ 实事进度提醒：「城关镇团委」2026 年实事 0/1，落后于进度——到 2026-07-01 应至少完成 1 件，还差 1 件。"
-                    "完成实事后，请团干部私聊我发送 /deed 登记（已结束并标记为实事的活动可以一键登记）。")
+    assert town == (
+        "⏰ 实事进度提醒：「城关镇团委」2026 年实事 0/1，落后于进度——到 2026-07-01 应至少完成 1 件，还差 1 件。"
+        "完成实事后，请团干部私聊我发送 /deed 登记（已结束并标记为实事的活动可以一键登记）。"
+    )
     zhang = harness.fake.last_bot_message(ZHANG).text
-    assert zhang.startswith("⏰ 实事进度提醒：「县教育局团委」2026 年实事 0/3，落后于进度——到 2026-07-01 应至少完成 1 件")
+    assert zhang.startswith(
+        "⏰ 实事进度提醒：「县教育局团委」2026 年实事 0/3，落后于进度——到 2026-07-01 应至少完成 1 件"
+    )
     admin = harness.fake.last_bot_message(COUNTY_ADMIN_ID).text.splitlines()
     assert admin[0] == "⏰ 2026-07-01 实事进度：2 个组织落后于进度"
     assert set(admin[1:3]) == {"⚠️ 县教育局团委 0/3，还差 1 件", "⚠️ 城关镇团委 0/1，还差 1 件"}

@@ -39,14 +39,19 @@ def served_fake():
 def start_bot(tmp_path: Path, server) -> subprocess.Popen:
     config = tmp_path / "config.toml"
     config.write_text(
-        f'county_admins = [{ADMIN}]\n'
+        f"county_admins = [{ADMIN}]\n"
         f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
         f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
         encoding="utf-8",
     )
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}
-    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def bot_texts(fake: FakeTelegram, chat_id: int) -> list[str]:
@@ -71,13 +76,18 @@ def test_run_answers_start_binds_a_group_and_stops_on_sigterm(tmp_path, served_f
         picker = wait_for(lambda: fake.bot_messages(ADMIN)[before:], "the binding picker")[0]
         hub_button = next(data for label, data in picker.buttons() if "枢纽群" in label)
         fake.user_taps(ADMIN, ADMIN, picker.message_id, hub_button)
-        wait_for(lambda: any("确认绑定" in label for label in fake.last_bot_message(ADMIN).button_labels()),
-                 "the confirmation")
+        wait_for(
+            lambda: any("确认绑定" in label for label in fake.last_bot_message(ADMIN).button_labels()),
+            "the confirmation",
+        )
         confirm = fake.last_bot_message(ADMIN)
-        fake.user_taps(ADMIN, ADMIN, confirm.message_id,
-                       next(data for label, data in confirm.buttons() if "确认绑定" in label))
-        wait_for(lambda: any("本群已绑定为 <b>枢纽群</b>" in t or "本群已绑定为 枢纽群" in t
-                             for t in bot_texts(fake, HUB)), "the binding notice in the group")
+        fake.user_taps(
+            ADMIN, ADMIN, confirm.message_id, next(data for label, data in confirm.buttons() if "确认绑定" in label)
+        )
+        wait_for(
+            lambda: any("本群已绑定为 <b>枢纽群</b>" in t or "本群已绑定为 枢纽群" in t for t in bot_texts(fake, HUB)),
+            "the binding notice in the group",
+        )
         assert fake.commands(scope={"type": "all_private_chats"}, language_code="zh")
     finally:
         process.send_signal(signal.SIGTERM)
@@ -114,9 +124,15 @@ def seed_hub_reminder(db_path: Path, due_in_seconds: float) -> None:
         await chats.upsert(HUB, "县团干部群", "group", True, now)
         await chats.bind(HUB, Binding.HUB, None, ADMIN, now)
         await ReminderRepository(db).add(
-            subject_key=None, target_kind="hub", target_id=None, text="五分钟后开会",
-            schedule=Schedule(kind="once", at=due, time=None).to_json(), urgent=True,
-            next_due_at=due, created_by=ADMIN, now=now,
+            subject_key=None,
+            target_kind="hub",
+            target_id=None,
+            text="五分钟后开会",
+            schedule=Schedule(kind="once", at=due, time=None).to_json(),
+            urgent=True,
+            next_due_at=due,
+            created_by=ADMIN,
+            now=now,
         )
         await db.close()
 
@@ -182,13 +198,21 @@ def test_webhook_mode_takes_updates_only_with_the_secret(tmp_path, served_fake):
         f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
         encoding="utf-8",
     )
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                               env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def post(update: dict, secret: str | None) -> int:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/telegram",
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         if secret is not None:
             request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
         try:

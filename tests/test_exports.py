@@ -32,9 +32,16 @@ async def county(harness) -> County:
     await county.arrange_orgs()
     county.activities = await arrange_year(county)
     at(harness, local(2026, 6, 1, 10))
-    draft = WishDraft(collector_org_id=county.ids["县第一小学"], alias="小华", grade="二年级", text="一本成语词典",
-                      category=WishCategory.BOOKS, value_yuan=40, consent=True,
-                      private=PrivateDetails(real_name=REAL_NAME, guardian_phone=PHONE, address=ADDRESS))
+    draft = WishDraft(
+        collector_org_id=county.ids["县第一小学"],
+        alias="小华",
+        grade="二年级",
+        text="一本成语词典",
+        category=WishCategory.BOOKS,
+        value_yuan=40,
+        consent=True,
+        private=PrivateDetails(real_name=REAL_NAME, guardian_phone=PHONE, address=ADDRESS),
+    )
     county.private_wish = (await county.services.wishes.add(TEACHER, draft)).id
     at(harness, local(2027, 1, 2, 10))
     return county
@@ -62,21 +69,82 @@ async def test_the_county_export_by_hand(county):
     assert book.sheetnames == ["活动", "签到记录", "微心愿", "实事", "组织与星级"]
 
     activities = rows(book, "活动")
-    assert activities[0] == ("活动编号", "组织", "活动名称", "类别", "开始时间", "结束时间", "地点", "状态", "名额",
-                             "志愿者人次", "预计服务人数", "确认服务人数", "计入实事")
+    assert activities[0] == (
+        "活动编号",
+        "组织",
+        "活动名称",
+        "类别",
+        "开始时间",
+        "结束时间",
+        "地点",
+        "状态",
+        "名额",
+        "志愿者人次",
+        "预计服务人数",
+        "确认服务人数",
+        "计入实事",
+    )
     assert activities[1:] == [
-        (a1, "城关镇团委", "城关镇团委tutoring", "学业辅导", datetime(2026, 3, 7, 9), datetime(2026, 3, 7, 11, 30),
-         "县城", "正常", 20, 3, 30, 25, "是"),
-        (a3, "县教育局团委", "县教育局团委tutoring", "学业辅导", datetime(2026, 3, 8, 9), datetime(2026, 3, 8, 10),
-         "县城", "已取消", 20, 0, 5, None, "是"),
+        (
+            a1,
+            "城关镇团委",
+            "城关镇团委tutoring",
+            "学业辅导",
+            datetime(2026, 3, 7, 9),
+            datetime(2026, 3, 7, 11, 30),
+            "县城",
+            "正常",
+            20,
+            3,
+            30,
+            25,
+            "是",
+        ),
+        (
+            a3,
+            "县教育局团委",
+            "县教育局团委tutoring",
+            "学业辅导",
+            datetime(2026, 3, 8, 9),
+            datetime(2026, 3, 8, 10),
+            "县城",
+            "已取消",
+            20,
+            0,
+            5,
+            None,
+            "是",
+        ),
         # 23:30 on New Year's Eve in Shanghai (15:30 UTC): a 2026 activity, shown in local time.
-        (a2, "城关镇团委", "城关镇团委visit", "走访", datetime(2026, 12, 31, 23, 30), datetime(2027, 1, 1, 0, 30),
-         "县城", "正常", 20, 2, 10, None, "否"),
+        (
+            a2,
+            "城关镇团委",
+            "城关镇团委visit",
+            "走访",
+            datetime(2026, 12, 31, 23, 30),
+            datetime(2027, 1, 1, 0, 30),
+            "县城",
+            "正常",
+            20,
+            2,
+            10,
+            None,
+            "否",
+        ),
     ]
 
     attendance = rows(book, "签到记录")
-    assert attendance[0][:9] == ("活动编号", "活动名称", "组织", "志愿者", "用户 ID", "签到时间", "签退时间",
-                                 "核定时长（分钟）", "记录状态")
+    assert attendance[0][:9] == (
+        "活动编号",
+        "活动名称",
+        "组织",
+        "志愿者",
+        "用户 ID",
+        "签到时间",
+        "签退时间",
+        "核定时长（分钟）",
+        "记录状态",
+    )
     found = {(row[0], row[3]): (row[5], row[6], row[7], row[8]) for row in attendance[1:]}
     assert found == {
         (a1, "志愿者1"): (datetime(2026, 3, 7, 8, 50), datetime(2026, 3, 7, 11, 40), 150, "有效"),
@@ -90,24 +158,59 @@ async def test_the_county_export_by_hand(county):
     assert sum(minutes for _, _, minutes, _ in found.values()) == 435  # the figures' 7.2 hours
 
     wishes = rows(book, "微心愿")
-    assert wishes[0] == ("心愿编号", "孩子称呼", "年级", "心愿", "类别", "估价（元）", "收集单位", "状态", "认领单位",
-                         "认领时间", "送达期限", "送达时间", "确认收到时间", "逾期")
+    assert wishes[0] == (
+        "心愿编号",
+        "孩子称呼",
+        "年级",
+        "心愿",
+        "类别",
+        "估价（元）",
+        "收集单位",
+        "状态",
+        "认领单位",
+        "认领时间",
+        "送达期限",
+        "送达时间",
+        "确认收到时间",
+        "逾期",
+    )
     by_alias = {row[1]: row for row in wishes[1:]}
     assert sorted(by_alias) == sorted(["小明", "小红", "小刚", "小丽", "小华"])  # 去年 (W5) was collected in 2025
-    assert by_alias["小明"][7:] == ("已确认收到", "县教育局团委", datetime(2026, 4, 1, 10), datetime(2026, 4, 15, 18),
-                                  datetime(2026, 4, 10, 10), datetime(2026, 4, 12, 10), "否")
+    assert by_alias["小明"][7:] == (
+        "已确认收到",
+        "县教育局团委",
+        datetime(2026, 4, 1, 10),
+        datetime(2026, 4, 15, 18),
+        datetime(2026, 4, 10, 10),
+        datetime(2026, 4, 12, 10),
+        "否",
+    )
     assert by_alias["小红"][11:] == (datetime(2026, 4, 20, 10), datetime(2026, 4, 21, 10), "否")  # late, not overdue
     assert by_alias["小刚"][7:9] == ("已认领", "城关镇团委") and by_alias["小刚"][13] == "是"  # overdue now
     assert by_alias["小丽"][7:9] == ("待认领", None) and by_alias["小丽"][13] == "否"
 
     deeds = rows(book, "实事")
-    assert deeds == [("完成日期", "组织", "实事名称", "来自活动", "有照片佐证", "说明"),
-                     (datetime(2026, 3, 7), "城关镇团委", "城关镇团委tutoring", a1, "否", None),
-                     (datetime(2026, 5, 1), "县教育局团委", "捐建图书室", None, "否", "图书 300 册")]
+    assert deeds == [
+        ("完成日期", "组织", "实事名称", "来自活动", "有照片佐证", "说明"),
+        (datetime(2026, 3, 7), "城关镇团委", "城关镇团委tutoring", a1, "否", None),
+        (datetime(2026, 5, 1), "县教育局团委", "捐建图书室", None, "否", "图书 300 册"),
+    ]
 
     orgs = rows(book, "组织与星级")
-    assert orgs[0] == ("组织", "类型", "年度实事指标", "已完成实事", "活动场次", "志愿者人次", "服务人次", "按时完成心愿",
-                       "认领心愿", "逾期心愿", "得分", "星级")
+    assert orgs[0] == (
+        "组织",
+        "类型",
+        "年度实事指标",
+        "已完成实事",
+        "活动场次",
+        "志愿者人次",
+        "服务人次",
+        "按时完成心愿",
+        "认领心愿",
+        "逾期心愿",
+        "得分",
+        "星级",
+    )
     assert orgs[1:] == [
         ("城关镇团委", "乡镇团委", 1, 1, 2, 5, 35, 0, 1, 1, 30, "★★☆☆☆"),
         ("县教育局团委", "县直机关直属团组织", 3, 1, 0, 0, 0, 1, 2, 0, 25, "★★☆☆☆"),
@@ -134,8 +237,9 @@ async def test_a_collector_cadre_exports_the_private_fields_and_it_is_audited(co
     assert all(other[-3:] == (None, None, None) for other in wishes[1:] if other[1] != "小华")  # no consent
     assert list(data.private) == [county.private_wish]
     audit = services.wishes.audit
-    assert [action for _, actor, action, _ in await audit.for_subject(f"wish:{county.private_wish}")
-            if actor == TEACHER][-1] == "wish.private_view"
+    assert [
+        action for _, actor, action, _ in await audit.for_subject(f"wish:{county.private_wish}") if actor == TEACHER
+    ][-1] == "wish.private_view"
     [(_, actor, action, details)] = await audit.for_subject(f"report:org:{county.ids['县第一小学']}")
     assert (actor, action, details["private"], details["private_wishes"]) == (TEACHER, "report.export", True, 1)
 
@@ -147,13 +251,16 @@ async def test_private_fields_only_for_the_wishes_the_person_may_see(county):
     assert REAL_NAME not in every_cell(book)
 
 
-@pytest.mark.parametrize("user_id, org, private, key", [
-    (COUNTY_ADMIN_ID, None, True, "reports.err_private_refused"),        # never county-wide (PIPL)
-    (COUNTY_ADMIN_ID, "县第一小学", True, "reports.err_private_refused"),   # not a member of the collector
-    (DONOR, "城关镇团委", False, "reports.err_not_member"),                 # another organisation
-    (DONOR, None, False, "reports.err_county_only"),                     # the county
-    (LI, "县第一小学", True, "reports.err_not_member"),
-])
+@pytest.mark.parametrize(
+    "user_id, org, private, key",
+    [
+        (COUNTY_ADMIN_ID, None, True, "reports.err_private_refused"),  # never county-wide (PIPL)
+        (COUNTY_ADMIN_ID, "县第一小学", True, "reports.err_private_refused"),  # not a member of the collector
+        (DONOR, "城关镇团委", False, "reports.err_not_member"),  # another organisation
+        (DONOR, None, False, "reports.err_county_only"),  # the county
+        (LI, "县第一小学", True, "reports.err_not_member"),
+    ],
+)
 async def test_refusals(county, user_id, org, private, key):
     with pytest.raises(PermissionDenied) as caught:
         await export(county, user_id, org, private)

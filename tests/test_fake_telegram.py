@@ -57,8 +57,7 @@ def fake(clock: FakeClock) -> FakeTelegram:
     world.add_user(BOB, "Bob")
     world.add_user(CAROL, "Carol", started=False)
     world.add_group(GROUP, "Committee", admins=[ALICE], members=[BOB])
-    world.add_group(SUPERGROUP, "League", supergroup=True, admins=[ALICE], members=[BOB],
-                    bot_is_admin=True)
+    world.add_group(SUPERGROUP, "League", supergroup=True, admins=[ALICE], members=[BOB], bot_is_admin=True)
     return world
 
 
@@ -84,7 +83,9 @@ async def test_bot_identity_comes_from_get_me(bot: Bot, fake: FakeTelegram) -> N
 
 async def test_group_message_is_rendered_and_recorded(bot: Bot, fake: FakeTelegram) -> None:
     sent = await bot.send_message(
-        GROUP, "<b>Meeting</b> at 5 &amp; bring notes", parse_mode=ParseMode.HTML,
+        GROUP,
+        "<b>Meeting</b> at 5 &amp; bring notes",
+        parse_mode=ParseMode.HTML,
         reply_markup=keyboard(("Join", "join:1"), ("Skip", "skip:1")),
     )
     assert sent.text == "Meeting at 5 & bring notes"
@@ -134,10 +135,14 @@ async def test_inline_keyboard_is_limited_to_100_buttons(bot: Bot) -> None:
 
 
 async def test_button_without_action_is_rejected(bot: Bot, fake: FakeTelegram) -> None:
-    status, body = fake.handle("sendMessage", {
-        "chat_id": ALICE, "text": "x",
-        "reply_markup": {"inline_keyboard": [[{"text": "bare"}]]},
-    })
+    status, body = fake.handle(
+        "sendMessage",
+        {
+            "chat_id": ALICE,
+            "text": "x",
+            "reply_markup": {"inline_keyboard": [[{"text": "bare"}]]},
+        },
+    )
     assert status == 400 and "Text buttons are unallowed" in body["description"]
 
 
@@ -187,10 +192,11 @@ async def test_bad_html_is_rejected(bot: Bot) -> None:
     with pytest.raises(BadRequest, match="(?i)can't parse entities"):
         await bot.send_message(ALICE, '<span class="x">s</span>', parse_mode=ParseMode.HTML)
     ok = await bot.send_message(
-        ALICE, '<a href="https://example.org/?a=1&amp;b=2">link</a> &lt;3 &#128512;',
+        ALICE,
+        '<a href="https://example.org/?a=1&amp;b=2">link</a> &lt;3 &#128512;',
         parse_mode=ParseMode.HTML,
     )
-    assert ok.text == "link <3 \U0001F600"
+    assert ok.text == "link <3 \U0001f600"
     assert ok.entities[0].url == "https://example.org/?a=1&b=2"
 
 
@@ -208,8 +214,7 @@ async def test_callback_query_can_be_answered_once(bot: Bot, fake: FakeTelegram)
     sent = await bot.send_message(ALICE, "Pick", reply_markup=keyboard(("Yes", "y")))
     update = fake.user_taps(ALICE, ALICE, sent.message_id, "y")
     query_id = update["callback_query"]["id"]
-    assert update["callback_query"]["message"]["reply_markup"]["inline_keyboard"][0][0][
-        "callback_data"] == "y"
+    assert update["callback_query"]["message"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "y"
     assert fake.unanswered_callback_queries() == [query_id]
 
     assert await bot.answer_callback_query(query_id, text="Saved")
@@ -299,13 +304,10 @@ async def test_replies_and_locations_parse_in_ptb(bot: Bot, fake: FakeTelegram) 
     with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
         await bot.send_message(GROUP, "x", reply_to_message_id=999)
 
-    answer = Update.de_json(
-        fake.user_sends(BOB, GROUP, "thanks", reply_to_message_id=reply.message_id), bot
-    )
+    answer = Update.de_json(fake.user_sends(BOB, GROUP, "thanks", reply_to_message_id=reply.message_id), bot)
     assert answer.message.reply_to_message.from_user.id == fake.bot_id
     located = Update.de_json(fake.user_sends(ALICE, ALICE, location=(31.23, 121.47)), bot)
-    assert (located.message.location.latitude, located.message.location.longitude) == (
-        31.23, 121.47)
+    assert (located.message.location.latitude, located.message.location.longitude) == (31.23, 121.47)
 
 
 async def test_pinning_needs_admin_rights_in_groups(bot: Bot, fake: FakeTelegram) -> None:
@@ -354,14 +356,11 @@ async def test_bot_commands_are_validated(bot: Bot, fake: FakeTelegram) -> None:
 # -------------------------------------------------------------------- flood control
 
 # PTB 22 itself warns about RetryAfter.retry_after becoming a timedelta when raising it.
-_RETRY_AFTER_WARNING = pytest.mark.filterwarnings(
-    "ignore::telegram.warnings.PTBDeprecationWarning"
-)
+_RETRY_AFTER_WARNING = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 @_RETRY_AFTER_WARNING
-async def test_group_flood_limit_is_20_per_minute(bot: Bot, fake: FakeTelegram,
-                                                  clock: FakeClock) -> None:
+async def test_group_flood_limit_is_20_per_minute(bot: Bot, fake: FakeTelegram, clock: FakeClock) -> None:
     for i in range(20):
         await bot.send_message(GROUP, f"m{i}")
         clock.advance(1.5)  # stay under the global per-second limit
@@ -379,8 +378,7 @@ async def test_group_flood_limit_is_20_per_minute(bot: Bot, fake: FakeTelegram,
 
 
 @_RETRY_AFTER_WARNING
-async def test_global_flood_limit_is_30_per_second(bot: Bot, fake: FakeTelegram,
-                                                   clock: FakeClock) -> None:
+async def test_global_flood_limit_is_30_per_second(bot: Bot, fake: FakeTelegram, clock: FakeClock) -> None:
     for i in range(30):
         await bot.send_message(ALICE, f"m{i}")
     with pytest.raises(RetryAfter) as caught:
@@ -427,18 +425,24 @@ def test_long_poll_waits_for_timeout_then_returns_empty(fake: FakeTelegram) -> N
 
 async def test_document_round_trip(bot: Bot, fake: FakeTelegram) -> None:
     content = b"name,org\r\n\x00\xffalice,league\n"
-    update = Update.de_json(fake.user_sends(
-        ALICE, ALICE, "import",
-        document={"file_name": "orgs.csv", "mime_type": "text/csv", "content": content},
-    ), bot)
+    update = Update.de_json(
+        fake.user_sends(
+            ALICE,
+            ALICE,
+            "import",
+            document={"file_name": "orgs.csv", "mime_type": "text/csv", "content": content},
+        ),
+        bot,
+    )
     document = update.message.document
     assert (document.file_name, document.file_size) == ("orgs.csv", len(content))
     assert update.message.caption == "import"
     telegram_file = await bot.get_file(document.file_id)
     assert bytes(await telegram_file.download_as_bytearray()) == content
 
-    sent = await bot.send_document(ALICE, b"report-bytes", filename="report.txt",
-                                   caption="<b>Report</b>", parse_mode="HTML")
+    sent = await bot.send_document(
+        ALICE, b"report-bytes", filename="report.txt", caption="<b>Report</b>", parse_mode="HTML"
+    )
     assert sent.document.file_name == "report.txt" and sent.caption == "Report"
     stored = fake.last_bot_message(ALICE)
     assert stored.document["content"] == b"report-bytes"
@@ -489,14 +493,18 @@ async def test_unknown_method_is_recorded(bot: Bot, fake: FakeTelegram) -> None:
 
 async def test_user_client_drives_a_real_application(fake: FakeTelegram) -> None:
     application = (
-        Application.builder().token(TOKEN)
-        .request(FakeRequest(fake)).get_updates_request(FakeRequest(fake))
-        .updater(None).build()
+        Application.builder()
+        .token(TOKEN)
+        .request(FakeRequest(fake))
+        .get_updates_request(FakeRequest(fake))
+        .updater(None)
+        .build()
     )
 
     async def start(update, context):
         await update.effective_message.reply_text(
-            "Join the league?", reply_markup=keyboard(("✅ Yes", "join:yes"), ("No", "join:no")),
+            "Join the league?",
+            reply_markup=keyboard(("✅ Yes", "join:yes"), ("No", "join:no")),
         )
 
     async def answer(update, context):
@@ -534,11 +542,12 @@ async def test_http_server_speaks_the_bot_api(fake: FakeTelegram) -> None:
     server = serve(fake)
     try:
         assert server.base_url.startswith("http://127.0.0.1:")
-        async with Bot(TOKEN, base_url=server.base_url,
-                       base_file_url=server.base_file_url) as http_bot:
+        async with Bot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url) as http_bot:
             assert http_bot.username == "league_test_bot"
             sent = await http_bot.send_message(
-                GROUP, "<b>hi</b> 👋", parse_mode="HTML",
+                GROUP,
+                "<b>hi</b> 👋",
+                parse_mode="HTML",
                 reply_markup=keyboard(("Go", "go")),
             )
             assert sent.text == "hi 👋"
@@ -548,11 +557,13 @@ async def test_http_server_speaks_the_bot_api(fake: FakeTelegram) -> None:
 
             payload = bytes(range(256)) + b"\r\n--boundary-lookalike\r\n"
             document = await http_bot.send_document(
-                ALICE, payload, filename="blob.bin", caption="binary",
+                ALICE,
+                payload,
+                filename="blob.bin",
+                caption="binary",
             )
             assert fake.file_bytes(document.document.file_id) == payload
-            downloaded = await (await http_bot.get_file(document.document.file_id)
-                                ).download_as_bytearray()
+            downloaded = await (await http_bot.get_file(document.document.file_id)).download_as_bytearray()
             assert bytes(downloaded) == payload
 
             timer = threading.Timer(0.2, fake.user_sends, args=(ALICE, ALICE, "late"))
@@ -572,24 +583,24 @@ def test_http_control_endpoint_and_form_posts(fake: FakeTelegram) -> None:
 
     server = serve(fake)
     try:
+
         def post(path: str, data: bytes, content_type: str) -> dict:
-            request = urllib.request.Request(server.root_url + path, data=data,
-                                             headers={"Content-Type": content_type})
+            request = urllib.request.Request(server.root_url + path, data=data, headers={"Content-Type": content_type})
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     return json.loads(response.read())
             except urllib.error.HTTPError as error:
                 return json.loads(error.read())
 
-        result = post("/_fake/user_sends",
-                      json.dumps({"user_id": ALICE, "chat_id": ALICE, "text": "/start"}).encode(),
-                      "application/json")
+        result = post(
+            "/_fake/user_sends",
+            json.dumps({"user_id": ALICE, "chat_id": ALICE, "text": "/start"}).encode(),
+            "application/json",
+        )
         assert result["result"]["message"]["text"] == "/start"
-        form = post(f"/bot{TOKEN}/sendMessage", b"chat_id=1001&text=form+post",
-                    "application/x-www-form-urlencoded")
+        form = post(f"/bot{TOKEN}/sendMessage", b"chat_id=1001&text=form+post", "application/x-www-form-urlencoded")
         assert form["ok"] and form["result"]["text"] == "form post"
-        denied = post(f"/bot{TOKEN}/sendMessage", b"chat_id=1003&text=x",
-                      "application/x-www-form-urlencoded")
+        denied = post(f"/bot{TOKEN}/sendMessage", b"chat_id=1003&text=x", "application/x-www-form-urlencoded")
         assert denied["error_code"] == 403
     finally:
         server.close()

@@ -85,8 +85,9 @@ async def test_forged_bind_confirmation_is_refused(harness):
     await harness.group_with_bot(HUB, "县团干部群", admins=(COUNTY_ADMIN_ID,))
     await admin.send("/start")
     message = admin.last_reply()
-    update = harness.fake.user_taps(COUNTY_ADMIN_ID, COUNTY_ADMIN_ID, message.message_id,
-                                    "cv:bd:confirm:yes", forge=True)
+    update = harness.fake.user_taps(
+        COUNTY_ADMIN_ID, COUNTY_ADMIN_ID, message.message_id, "cv:bd:confirm:yes", forge=True
+    )
     await harness.deliver(update)
     assert harness.fake.callback_answers[-1]["text"] == "这个按钮已过期或无效。请重新发送命令开始。"
     assert await harness.services.groups.hub() is None

@@ -105,17 +105,22 @@ def test_csv_delimiter_is_detected(delimiter):
 
 
 def test_xlsx_with_numeric_cells():
-    result = parse_xlsx([
-        HEADER,
-        ["县教育局团委", "县直机关直属团组织", None, None],
-        ["城关镇团委", "乡镇团委", None, 3.0],
-        ["东村团支部", "村", "城关镇团委", 4],
-        [2024, "其他", None, "5"],
-    ])
+    result = parse_xlsx(
+        [
+            HEADER,
+            ["县教育局团委", "县直机关直属团组织", None, None],
+            ["城关镇团委", "乡镇团委", None, 3.0],
+            ["东村团支部", "村", "城关镇团委", 4],
+            [2024, "其他", None, "5"],
+        ]
+    )
 
     assert result.ok, result.problems
     assert [(row.name, row.deeds_quota) for row in result.rows] == [
-        ("县教育局团委", 3), ("城关镇团委", 3), ("东村团支部", 4), ("2024", 5),
+        ("县教育局团委", 3),
+        ("城关镇团委", 3),
+        ("东村团支部", 4),
+        ("2024", 5),
     ]
 
 
@@ -139,11 +144,13 @@ def test_extension_is_case_insensitive():
 
 
 def test_english_headers_in_any_case_and_order():
-    result = parse_csv([
-        [" Deeds_Quota ", "PARENT", "Kind", "name"],
-        ["", "", "county_committee", "团县委"],
-        ["7", "团县委", "Township", "城关镇团委"],
-    ])
+    result = parse_csv(
+        [
+            [" Deeds_Quota ", "PARENT", "Kind", "name"],
+            ["", "", "county_committee", "团县委"],
+            ["7", "团县委", "Township", "城关镇团委"],
+        ]
+    )
 
     assert result.ok, result.problems
     assert result.rows == (
@@ -165,15 +172,17 @@ def test_cells_are_trimmed():
 
 
 def test_blank_rows_are_skipped_and_row_numbers_stay_those_of_the_sheet():
-    result = parse_csv([
-        HEADER,
-        ["", "", "", ""],
-        ["城关镇团委", "乡镇团委", "", ""],
-        ["  ", "", " ", ""],
-        ["东村团支部", "村", "城关镇团委", ""],
-        ["", "", "", ""],
-        ["", "", "", ""],
-    ])
+    result = parse_csv(
+        [
+            HEADER,
+            ["", "", "", ""],
+            ["城关镇团委", "乡镇团委", "", ""],
+            ["  ", "", " ", ""],
+            ["东村团支部", "村", "城关镇团委", ""],
+            ["", "", "", ""],
+            ["", "", "", ""],
+        ]
+    )
 
     assert result.ok
     assert [row.row for row in result.rows] == [3, 5]
@@ -200,13 +209,15 @@ def test_empty_trailing_header_cells_are_ignored():
 
 
 def test_parent_defined_later_in_the_file_comes_first_in_the_result():
-    result = parse_csv([
-        HEADER,
-        ["东村团支部", "村", "城关镇团委", ""],
-        ["县第一中学团委", "学校", "", ""],
-        ["城关镇团委", "乡镇团委", "团县委", ""],
-        ["团县委", "团县委", "", ""],
-    ])
+    result = parse_csv(
+        [
+            HEADER,
+            ["东村团支部", "村", "城关镇团委", ""],
+            ["县第一中学团委", "学校", "", ""],
+            ["城关镇团委", "乡镇团委", "团县委", ""],
+            ["团县委", "团县委", "", ""],
+        ]
+    )
 
     assert result.ok
     assert [row.name for row in result.rows] == ["团县委", "城关镇团委", "东村团支部", "县第一中学团委"]
@@ -231,27 +242,30 @@ def test_exactly_max_rows_is_accepted():
 # --- kinds and quotas -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("团县委", OrgKind.COUNTY_COMMITTEE),
-    ("县直机关直属团组织", OrgKind.COUNTY_LEVEL),
-    ("县直团组织", OrgKind.COUNTY_LEVEL),
-    ("县直", OrgKind.COUNTY_LEVEL),
-    ("乡镇团委", OrgKind.TOWNSHIP),
-    ("乡镇", OrgKind.TOWNSHIP),
-    ("大团委", OrgKind.TOWNSHIP),
-    ("实体化大团委", OrgKind.TOWNSHIP),
-    ("村团支部", OrgKind.VILLAGE_BRANCH),
-    ("村级团支部", OrgKind.VILLAGE_BRANCH),
-    ("村", OrgKind.VILLAGE_BRANCH),
-    ("学校", OrgKind.SCHOOL),
-    ("学校团组织", OrgKind.SCHOOL),
-    ("其他", OrgKind.OTHER),
-    (" 乡镇 ", OrgKind.TOWNSHIP),
-    ("Village_Branch", OrgKind.VILLAGE_BRANCH),
-    ("OTHER", OrgKind.OTHER),
-    ("县委", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("团县委", OrgKind.COUNTY_COMMITTEE),
+        ("县直机关直属团组织", OrgKind.COUNTY_LEVEL),
+        ("县直团组织", OrgKind.COUNTY_LEVEL),
+        ("县直", OrgKind.COUNTY_LEVEL),
+        ("乡镇团委", OrgKind.TOWNSHIP),
+        ("乡镇", OrgKind.TOWNSHIP),
+        ("大团委", OrgKind.TOWNSHIP),
+        ("实体化大团委", OrgKind.TOWNSHIP),
+        ("村团支部", OrgKind.VILLAGE_BRANCH),
+        ("村级团支部", OrgKind.VILLAGE_BRANCH),
+        ("村", OrgKind.VILLAGE_BRANCH),
+        ("学校", OrgKind.SCHOOL),
+        ("学校团组织", OrgKind.SCHOOL),
+        ("其他", OrgKind.OTHER),
+        (" 乡镇 ", OrgKind.TOWNSHIP),
+        ("Village_Branch", OrgKind.VILLAGE_BRANCH),
+        ("OTHER", OrgKind.OTHER),
+        ("县委", None),
+        ("", None),
+    ],
+)
 def test_parse_kind(text, kind):
     assert parse_kind(text) is kind
 
@@ -305,22 +319,33 @@ def test_problem_column_is_the_header_as_written():
     assert (problem.row, problem.column) == (2, "KIND")
 
 
-@pytest.mark.parametrize("row, existing, column, key, params", [
-    (["", "乡镇团委", "", ""], (), "名称", "import.name_required", {}),
-    (["名" * 61, "乡镇团委", "", ""], (), "名称", "import.name_too_long", {"value": "名" * 61, "max": 60}),
-    (["城关镇团委", "乡镇团委", "", ""], {"城关镇团委"}, "名称", "import.name_exists", {"value": "城关镇团委"}),
-    (["城关镇团委", "", "", ""], (), "类型", "import.kind_required", {}),
-    (["城关镇团委", "街道", "", ""], (), "类型", "import.kind_unknown", {"value": "街道"}),
-    (["城关镇团委", "乡镇团委", "团市委", ""], (), "上级组织", "import.parent_unknown", {"value": "团市委"}),
-    (["城关镇团委", "乡镇团委", "城关镇团委", ""], (), "上级组织", "import.parent_self",
-     {"value": "城关镇团委"}),
-    (["城关镇团委", "乡镇团委", "", "many"], (), "年度实事指标", "import.quota_not_integer",
-     {"value": "many"}),
-    (["城关镇团委", "乡镇团委", "", "51"], (), "年度实事指标", "import.quota_out_of_range",
-     {"value": "51", "min": 0, "max": 50}),
-    (["城关镇团委", "乡镇团委", "", "-1"], (), "年度实事指标", "import.quota_out_of_range",
-     {"value": "-1", "min": 0, "max": 50}),
-])
+@pytest.mark.parametrize(
+    "row, existing, column, key, params",
+    [
+        (["", "乡镇团委", "", ""], (), "名称", "import.name_required", {}),
+        (["名" * 61, "乡镇团委", "", ""], (), "名称", "import.name_too_long", {"value": "名" * 61, "max": 60}),
+        (["城关镇团委", "乡镇团委", "", ""], {"城关镇团委"}, "名称", "import.name_exists", {"value": "城关镇团委"}),
+        (["城关镇团委", "", "", ""], (), "类型", "import.kind_required", {}),
+        (["城关镇团委", "街道", "", ""], (), "类型", "import.kind_unknown", {"value": "街道"}),
+        (["城关镇团委", "乡镇团委", "团市委", ""], (), "上级组织", "import.parent_unknown", {"value": "团市委"}),
+        (["城关镇团委", "乡镇团委", "城关镇团委", ""], (), "上级组织", "import.parent_self", {"value": "城关镇团委"}),
+        (["城关镇团委", "乡镇团委", "", "many"], (), "年度实事指标", "import.quota_not_integer", {"value": "many"}),
+        (
+            ["城关镇团委", "乡镇团委", "", "51"],
+            (),
+            "年度实事指标",
+            "import.quota_out_of_range",
+            {"value": "51", "min": 0, "max": 50},
+        ),
+        (
+            ["城关镇团委", "乡镇团委", "", "-1"],
+            (),
+            "年度实事指标",
+            "import.quota_out_of_range",
+            {"value": "-1", "min": 0, "max": 50},
+        ),
+    ],
+)
 def test_cell_problems(row, existing, column, key, params):
     problem = only_problem(parse_csv([HEADER, row], existing=existing))
 
@@ -332,12 +357,14 @@ def test_sixty_characters_is_not_too_long():
 
 
 def test_name_duplicated_within_the_file_names_the_first_row():
-    result = parse_csv([
-        HEADER,
-        ["城关镇团委", "乡镇团委", "", ""],
-        ["东村团支部", "村", "", ""],
-        ["城关镇团委", "乡镇团委", "", ""],
-    ])
+    result = parse_csv(
+        [
+            HEADER,
+            ["城关镇团委", "乡镇团委", "", ""],
+            ["东村团支部", "村", "", ""],
+            ["城关镇团委", "乡镇团委", "", ""],
+        ]
+    )
 
     assert only_problem(result) == RowProblem(
         4, "名称", "import.name_duplicate_in_file", {"value": "城关镇团委", "first_row": 2}
@@ -345,13 +372,15 @@ def test_name_duplicated_within_the_file_names_the_first_row():
 
 
 def test_cycle_within_the_file_is_reported_on_each_row_of_the_cycle():
-    result = parse_csv([
-        HEADER,
-        ["甲", "其他", "乙", ""],
-        ["乙", "其他", "丙", ""],
-        ["丙", "其他", "甲", ""],
-        ["丁", "其他", "甲", ""],  # hangs below the cycle but is not part of it
-    ])
+    result = parse_csv(
+        [
+            HEADER,
+            ["甲", "其他", "乙", ""],
+            ["乙", "其他", "丙", ""],
+            ["丙", "其他", "甲", ""],
+            ["丁", "其他", "甲", ""],  # hangs below the cycle but is not part of it
+        ]
+    )
 
     assert [(p.row, p.column, p.key, p.params) for p in result.problems] == [
         (2, "上级组织", "import.parent_cycle", {"value": "乙"}),
@@ -361,12 +390,14 @@ def test_cycle_within_the_file_is_reported_on_each_row_of_the_cycle():
 
 
 def test_all_problems_are_reported_sorted_by_row_then_column():
-    result = parse_csv([
-        ["年度实事指标", "上级组织", "名称", "类型"],
-        ["x", "无此组织", "", "?"],
-        ["1", "", "城关镇团委", "乡镇团委"],
-        ["99", "城关镇团委", "城关镇团委", ""],
-    ])
+    result = parse_csv(
+        [
+            ["年度实事指标", "上级组织", "名称", "类型"],
+            ["x", "无此组织", "", "?"],
+            ["1", "", "城关镇团委", "乡镇团委"],
+            ["99", "城关镇团委", "城关镇团委", ""],
+        ]
+    )
 
     assert summary(result) == [
         (2, "年度实事指标", "import.quota_not_integer"),
@@ -448,14 +479,17 @@ def xlsx_with_broken_sheet() -> bytes:
     return zip_bytes(members)
 
 
-@pytest.mark.parametrize("content", [
-    b"",
-    b"not a zip at all",
-    b"PK\x03\x04broken",
-    csv_bytes(VALID_ROWS),
-    zip_bytes({"hello.txt": b"hi"}),
-    xlsx_with_broken_sheet(),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not a zip at all",
+        b"PK\x03\x04broken",
+        csv_bytes(VALID_ROWS),
+        zip_bytes({"hello.txt": b"hi"}),
+        xlsx_with_broken_sheet(),
+    ],
+)
 def test_corrupt_xlsx_is_unreadable(content):
     problem = only_problem(parse_org_file("orgs.xlsx", content, existing_names=set()))
 
@@ -484,12 +518,15 @@ def test_too_many_rows():
     assert problem == RowProblem(1, None, "import.too_many_rows", {"limit": MAX_ROWS})
 
 
-@pytest.mark.parametrize("content", [
-    b"",
-    "\ufeff".encode(),
-    csv_bytes([HEADER]),
-    csv_bytes([HEADER, [], ["", ""]]),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        "\ufeff".encode(),
+        csv_bytes([HEADER]),
+        csv_bytes([HEADER, [], ["", ""]]),
+    ],
+)
 def test_no_rows_in_csv(content):
     problem = only_problem(parse_org_file("orgs.csv", content, existing_names=set()))
 

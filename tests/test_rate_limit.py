@@ -25,9 +25,7 @@ TOKEN = "123:ABC"
 GROUP_A, GROUP_B = -100, -101
 
 # PTB 22 itself warns about RetryAfter.retry_after becoming a timedelta when raising it.
-_RETRY_AFTER_WARNING = pytest.mark.filterwarnings(
-    "ignore::telegram.warnings.PTBDeprecationWarning"
-)
+_RETRY_AFTER_WARNING = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 def _groups(fake: FakeTelegram, count: int) -> list[int]:
@@ -84,9 +82,7 @@ async def test_one_group_is_held_to_its_own_window(monkeypatch) -> None:
     elapsed = time.monotonic() - started
 
     assert fake.http_429 == 0
-    assert sorted(m.text for m in fake.bot_messages(GROUP_A)) == sorted(
-        f"第{i}条" for i in range(15)
-    )
+    assert sorted(m.text for m in fake.bot_messages(GROUP_A)) == sorted(f"第{i}条" for i in range(15))
     assert elapsed >= 2.0  # three windows of five
     await bot.shutdown()
 
@@ -151,6 +147,7 @@ async def test_only_message_requests_are_throttled() -> None:
         async def callback() -> bool:
             calls.append(endpoint)
             return True
+
         return limiter.process_request(callback, (), {}, endpoint, data, None)
 
     await request("sendMessage", chat_id=-5, text="x")  # takes the only slot

@@ -60,8 +60,17 @@ async def test_county_admin_creates_a_weekly_reminder_to_the_hub_and_it_arrives_
     await admin.tap("🏛 枢纽群")
     prompt = admin.last_reply().text
     assert "发到：枢纽群「县团干部群」" in prompt
-    for example in ("2026-12-01 09:00", "12-01 9:00", "明天 9:00", "下周一 14:30", "每天 8:30",
-                    "每周一 9:00", "每月1日 9:00", "tomorrow 9:00", "every monday 9:00"):
+    for example in (
+        "2026-12-01 09:00",
+        "12-01 9:00",
+        "明天 9:00",
+        "下周一 14:30",
+        "每天 8:30",
+        "每周一 9:00",
+        "每月1日 9:00",
+        "tomorrow 9:00",
+        "every monday 9:00",
+    ):
         assert example in prompt
     await admin.send("每周一 9:00")
     assert "时间：每周一 09:00" in admin.last_reply().text
@@ -89,17 +98,20 @@ async def test_county_admin_creates_a_weekly_reminder_to_the_hub_and_it_arrives_
     assert reminders_in(harness, ORG_A) == []
 
 
-@pytest.mark.parametrize(("typed", "described", "first"), [
-    ("2026-12-01 09:00", "2026-12-01（周二）09:00，仅一次", "2026-12-01 周二 09:00"),
-    ("12-01 9:00", "2026-12-01（周二）09:00，仅一次", "2026-12-01 周二 09:00"),
-    ("明天 9:00", "2026-11-27（周五）09:00，仅一次", "2026-11-27 周五 09:00"),
-    ("下周一 14:30", "2026-11-30（周一）14:30，仅一次", "2026-11-30 周一 14:30"),
-    ("每天 8:30", "每天 08:30", "2026-11-27 周五 08:30"),
-    ("每周一 9:00", "每周一 09:00", "2026-11-30 周一 09:00"),
-    ("每月1日 9:00", "每月1日 09:00", "2026-12-01 周二 09:00"),
-    ("tomorrow 9:00", "2026-11-27（周五）09:00，仅一次", "2026-11-27 周五 09:00"),
-    ("every monday 9:00", "每周一 09:00", "2026-11-30 周一 09:00"),
-])
+@pytest.mark.parametrize(
+    ("typed", "described", "first"),
+    [
+        ("2026-12-01 09:00", "2026-12-01（周二）09:00，仅一次", "2026-12-01 周二 09:00"),
+        ("12-01 9:00", "2026-12-01（周二）09:00，仅一次", "2026-12-01 周二 09:00"),
+        ("明天 9:00", "2026-11-27（周五）09:00，仅一次", "2026-11-27 周五 09:00"),
+        ("下周一 14:30", "2026-11-30（周一）14:30，仅一次", "2026-11-30 周一 14:30"),
+        ("每天 8:30", "每天 08:30", "2026-11-27 周五 08:30"),
+        ("每周一 9:00", "每周一 09:00", "2026-11-30 周一 09:00"),
+        ("每月1日 9:00", "每月1日 09:00", "2026-12-01 周二 09:00"),
+        ("tomorrow 9:00", "2026-11-27（周五）09:00，仅一次", "2026-11-27 周五 09:00"),
+        ("every monday 9:00", "每周一 09:00", "2026-11-30 周一 09:00"),
+    ],
+)
 async def test_every_grammar_example_is_accepted(harness, typed, described, first):
     admin = (await county(harness))["admin"]
     await start_to_when(admin)
@@ -109,14 +121,17 @@ async def test_every_grammar_example_is_accepted(harness, typed, described, firs
     assert f"接下来的发送时间：\n• {first}" in admin.last_reply().text
 
 
-@pytest.mark.parametrize(("typed", "explained"), [
-    ("明天", "缺少具体时间"),
-    ("25:00", "25:00"),
-    ("2月30日 9:00", "日期「2月30日」不存在"),
-    ("2020-01-01 9:00", "已经过去了"),
-    ("whenever", "看不懂时间「whenever」"),
-    ("每月32日 9:00", "每月没有第 32 天"),
-])
+@pytest.mark.parametrize(
+    ("typed", "explained"),
+    [
+        ("明天", "缺少具体时间"),
+        ("25:00", "25:00"),
+        ("2月30日 9:00", "日期「2月30日」不存在"),
+        ("2020-01-01 9:00", "已经过去了"),
+        ("whenever", "看不懂时间「whenever」"),
+        ("每月32日 9:00", "每月没有第 32 天"),
+    ],
+)
 async def test_bad_times_are_explained_and_the_step_stays(harness, typed, explained):
     admin = (await county(harness))["admin"]
     await start_to_when(admin)
@@ -300,8 +315,9 @@ async def test_org_admin_lists_only_their_own_and_forged_actions_change_nothing(
     await li.tap_data("rm:1:x", forge=True)
     await li.tap_data(f"rm:{mine.id}:pause:1", forge=True)
     await li.tap_data("rm:999:pause", forge=True)
-    assert li.callback_answers[-4:] == ["这个按钮已过期或无效。请重新发送命令开始。"] * 3 + \
-        ["找不到这个提醒，可能已被删除。"]
+    assert li.callback_answers[-4:] == ["这个按钮已过期或无效。请重新发送命令开始。"] * 3 + [
+        "找不到这个提醒，可能已被删除。"
+    ]
     assert (li.last_reply().text, li.last_reply().edited) == (shown, edits)
     states = {r.id: r.state for r in await harness.services.reminders.visible_to(COUNTY_ADMIN_ID)}
     assert states == {mine.id: "active", theirs.id: "active"}

@@ -29,8 +29,11 @@ async def county_with_groups(harness) -> dict[int, int]:
     services = harness.services
     harness.admin()
     ids = {}
-    for chat_id, title, org_name in ((HUB, "县团干部群", None), (ORG_A, "教育局群", "县教育局团委"),
-                                     (ORG_B, "城关镇群", "城关镇团委")):
+    for chat_id, title, org_name in (
+        (HUB, "县团干部群", None),
+        (ORG_A, "教育局群", "县教育局团委"),
+        (ORG_B, "城关镇群", "城关镇团委"),
+    ):
         await harness.group_with_bot(chat_id, title, admins=(COUNTY_ADMIN_ID,))
         if org_name is None:
             chat = await services.groups.bind_hub(COUNTY_ADMIN_ID, chat_id)
@@ -43,8 +46,9 @@ async def county_with_groups(harness) -> dict[int, int]:
 
 async def test_one_off_is_sent_once_at_its_time(harness):
     await county_with_groups(harness)
-    await harness.services.reminders.create(COUNTY_ADMIN_ID, "hub", None, "下午三点开会",
-                                            schedule(harness, "今天 15:00"))
+    await harness.services.reminders.create(
+        COUNTY_ADMIN_ID, "hub", None, "下午三点开会", schedule(harness, "今天 15:00")
+    )
     harness.clock.advance(hours=4, minutes=59)  # 14:59 local
     await harness.tick()
     assert reminder_texts(harness, HUB) == []
@@ -59,8 +63,9 @@ async def test_recurring_reminder_survives_a_restart_between_occurrences(tmp_pat
     first = Harness(make_config(tmp_path), fake, clock)
     await first.start()
     await county_with_groups(first)
-    await first.services.reminders.create(COUNTY_ADMIN_ID, "all_groups", None, "每日安全提示",
-                                          schedule(first, "每天 12:00"))
+    await first.services.reminders.create(
+        COUNTY_ADMIN_ID, "all_groups", None, "每日安全提示", schedule(first, "每天 12:00")
+    )
     clock.advance(hours=2)  # 12:00 local
     await first.tick()
     await first.stop()
@@ -81,8 +86,9 @@ async def test_crash_after_sending_before_recording_sends_nothing_twice(tmp_path
     first = Harness(make_config(tmp_path), fake, clock)
     await first.start()
     await county_with_groups(first)
-    reminder = await first.services.reminders.create(COUNTY_ADMIN_ID, "all_groups", None, "周报截止",
-                                                     schedule(first, "今天 12:00"))
+    reminder = await first.services.reminders.create(
+        COUNTY_ADMIN_ID, "all_groups", None, "周报截止", schedule(first, "今天 12:00")
+    )
     clock.advance(hours=2)
     repo = first.services.reminders.reminders
     occurrence = await repo.claim_occurrence(reminder.id, reminder.next_due_at, "sending", clock.now())
@@ -111,8 +117,7 @@ async def test_quiet_hours_hold_non_urgent_broadcasts_until_morning(harness):
     await county_with_groups(harness)
     reminders = harness.services.reminders
     await reminders.create(COUNTY_ADMIN_ID, "hub", None, "明早集合", schedule(harness, "今天 23:00"))
-    await reminders.create(COUNTY_ADMIN_ID, "hub", None, "紧急：暴雨停课", schedule(harness, "今天 23:00"),
-                           urgent=True)
+    await reminders.create(COUNTY_ADMIN_ID, "hub", None, "紧急：暴雨停课", schedule(harness, "今天 23:00"), urgent=True)
     harness.clock.advance(hours=13)  # 23:00 local
     await harness.tick()
     assert reminder_texts(harness, HUB) == ["⏰ 提醒\n紧急：暴雨停课"]
@@ -125,8 +130,9 @@ async def test_fan_out_marks_a_kicking_group_inactive_and_follows_a_migration(ha
     ids = await county_with_groups(harness)
     harness.fake.bot_removed_from_group(ORG_A, COUNTY_ADMIN_ID)  # the bot has not been told yet
     new_b = harness.fake.migrate_to_supergroup(ORG_B, by_user_id=COUNTY_ADMIN_ID)
-    await harness.services.reminders.create(COUNTY_ADMIN_ID, "all_groups", None, "周五交表",
-                                            schedule(harness, "今天 12:00"))
+    await harness.services.reminders.create(
+        COUNTY_ADMIN_ID, "all_groups", None, "周五交表", schedule(harness, "今天 12:00")
+    )
     harness.clock.advance(hours=2)
     [outcome] = await harness.tick()
     assert outcome.deliveries == {HUB: "sent", ORG_A: "chat_gone", ORG_B: "sent"}
@@ -154,10 +160,10 @@ async def test_pause_resume_delete(harness):
 async def test_system_reminder_is_replaced_when_its_subject_changes(harness):
     await county_with_groups(harness)
     reminders = harness.services.reminders
-    await reminders.set_for_subject("activity:7:start", "hub", None, "活动 14:00 开始",
-                                    schedule(harness, "今天 13:00"))
-    await reminders.set_for_subject("activity:7:start", "hub", None, "活动改到 16:00 开始",
-                                    schedule(harness, "今天 15:00"))
+    await reminders.set_for_subject("activity:7:start", "hub", None, "活动 14:00 开始", schedule(harness, "今天 13:00"))
+    await reminders.set_for_subject(
+        "activity:7:start", "hub", None, "活动改到 16:00 开始", schedule(harness, "今天 15:00")
+    )
     harness.clock.advance(hours=5)  # 15:00 local
     await harness.tick()
     assert reminder_texts(harness, HUB) == ["⏰ 提醒\n活动改到 16:00 开始"]
@@ -187,16 +193,27 @@ async def test_weekly_digest_goes_only_where_there_is_something_to_say(harness):
     await reminders.create(COUNTY_ADMIN_ID, "chat", ids[ORG_A], "周三下午团课", schedule(harness, "12-02 15:00"))
     await reminders.create(COUNTY_ADMIN_ID, "hub", None, "下月计划", schedule(harness, "12-20 9:00"))
     org_a = (await harness.services.groups.get(ORG_A)).org_id
-    activity = await harness.services.activities.create(COUNTY_ADMIN_ID, ActivityDraft(
-        org_id=org_a, title="周四义诊", category=Category.CLINIC,
-        starts_at=datetime(2026, 12, 3, 1, 0, tzinfo=UTC), ends_at=datetime(2026, 12, 3, 4, 0, tzinfo=UTC),
-        place=Place("村卫生室"), slots=5, expected_served=40, counts_as_deed=False))
+    activity = await harness.services.activities.create(
+        COUNTY_ADMIN_ID,
+        ActivityDraft(
+            org_id=org_a,
+            title="周四义诊",
+            category=Category.CLINIC,
+            starts_at=datetime(2026, 12, 3, 1, 0, tzinfo=UTC),
+            ends_at=datetime(2026, 12, 3, 4, 0, tzinfo=UTC),
+            place=Place("村卫生室"),
+            slots=5,
+            expected_served=40,
+            counts_as_deed=False,
+        ),
+    )
     harness.clock.advance(days=3, hours=23)  # Monday 2026-11-30 09:00 local
     [digest] = [o for o in await harness.tick() if o.deliveries]
     assert digest.deliveries == {HUB: "nothing_to_say", ORG_A: "sent", ORG_B: "nothing_to_say"}
     [text] = [m.text for m in harness.fake.bot_messages(ORG_A) if "本周安排" in m.text]
-    assert text == ("📅 本周安排（共 2 项）\n• 周三 12-02 15:00　周三下午团课\n"
-                    f"• 周四 12-03 09:00　活动 {activity.code} 周四义诊")
+    assert text == (
+        f"📅 本周安排（共 2 项）\n• 周三 12-02 15:00　周三下午团课\n• 周四 12-03 09:00　活动 {activity.code} 周四义诊"
+    )
     assert not any("本周安排" in (m.text or "") for m in harness.fake.bot_messages(HUB))
 
 
@@ -214,8 +231,9 @@ async def test_a_one_off_with_sub_second_time_is_sent_once_and_finishes(harness)
 
     await county_with_groups(harness)
     due = harness.clock.now() + timedelta(seconds=30, microseconds=500_000)
-    reminder = await harness.services.reminders.create(COUNTY_ADMIN_ID, "hub", None, "精确到毫秒",
-                                                       Schedule(kind="once", at=due, time=None))
+    reminder = await harness.services.reminders.create(
+        COUNTY_ADMIN_ID, "hub", None, "精确到毫秒", Schedule(kind="once", at=due, time=None)
+    )
     harness.clock.advance(minutes=1)
     await harness.tick()
     await harness.tick()

@@ -125,8 +125,11 @@ async def test_charts_arrive_as_one_album_of_photos(harness, county):
     await admin.send("/stats 2026")
     await admin.tap("📊 图表")
     sent = photos(harness, COUNTY_ADMIN_ID)
-    assert [m.text for m in sent] == ["2026 年 每月志愿服务人次", "2026 年 各组织实事完成情况（红色为进度落后）",
-                                      "2026 年 收集的微心愿及其当前状态"]
+    assert [m.text for m in sent] == [
+        "2026 年 每月志愿服务人次",
+        "2026 年 各组织实事完成情况（红色为进度落后）",
+        "2026 年 收集的微心愿及其当前状态",
+    ]
     assert len({m.media_group_id for m in sent}) == 1 and sent[0].media_group_id is not None
     for message in sent:
         assert message.photo.startswith(PNG)
@@ -198,7 +201,7 @@ async def test_year_report_summary_then_charts_then_the_spreadsheet(harness, cou
     assert "1/2 个组织完成全年指标" in summary.text
     assert "五星 0 个，四星 0 个，三星 0 个，二星 2 个，一星 1 个" in summary.text
     assert "城关镇团委（★★ 30 分）、县教育局团委（★★ 25 分）" in summary.text
-    kinds = [m.kind for m in messages[messages.index(summary):]]
+    kinds = [m.kind for m in messages[messages.index(summary) :]]
     assert kinds == ["text", "photo", "photo", "photo", "document"]
     book = workbook(messages[-1])
     assert len(list(book["微心愿"].iter_rows())) == 1 + 4

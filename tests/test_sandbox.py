@@ -27,16 +27,24 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("LEAGUE_BOT_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "bot", "sandbox", "--port", "0", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def call(sandbox: Sandbox, path: str, body: dict | None = None) -> dict:
     """The page's API, as the page calls it (over HTTP, from another thread)."""
+
     def request() -> dict:
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(sandbox.page_url.rstrip("/") + path, data=data,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            sandbox.page_url.rstrip("/") + path, data=data, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as response:
                 return json.loads(response.read())
@@ -96,8 +104,9 @@ def test_refuses_a_file_that_is_no_database_and_the_configured_real_database(tmp
     assert run_cli("--data", str(junk), cwd=tmp_path).returncode == 2
 
     # config.toml's storage.path is the very file the sandbox would use (it does not exist yet).
-    (tmp_path / "config.toml").write_text('[telegram]\ntoken = "123:REAL"\n[storage]\npath = "live/sandbox.db"\n',
-                                          encoding="utf-8")
+    (tmp_path / "config.toml").write_text(
+        '[telegram]\ntoken = "123:REAL"\n[storage]\npath = "live/sandbox.db"\n', encoding="utf-8"
+    )
     result = run_cli("--data", "live", cwd=tmp_path)
     assert result.returncode == 2
     assert "real bot's database" in result.stderr
@@ -211,8 +220,9 @@ async def test_a_persona_sends_start_and_gets_the_welcome(sandbox):
     [message] = await wait_for(welcome, "the welcome")
     assert "新志愿者小林（示例）" in message["text"]
     # Nobody may write in someone else's private chat.
-    refused = await call(sandbox, "/api/send", {"user_id": volunteer, "chat_id": sandbox.world.admin.user_id,
-                                                "text": "hi"})
+    refused = await call(
+        sandbox, "/api/send", {"user_id": volunteer, "chat_id": sandbox.world.admin.user_id, "text": "hi"}
+    )
     assert refused == {"ok": False, "error": "refused", "detail": refused["detail"]}
 
 
@@ -247,14 +257,20 @@ async def test_clock_jump_opens_the_auction_and_a_cadre_claims_from_the_board_li
     assert opened == {"ok": True, "opened": True, "chat_id": cadre.user_id}
 
     async def lots_page():
-        pages = [m for m in await chat(sandbox, cadre.user_id)
-                 if any((b["data"] or "").startswith("ac:") for row in m["buttons"] for b in row)]
+        pages = [
+            m
+            for m in await chat(sandbox, cadre.user_id)
+            if any((b["data"] or "").startswith("ac:") for row in m["buttons"] for b in row)
+        ]
         return pages and pages[-1]
 
     page = await wait_for(lots_page, "the lots page in private")
     claim = page["buttons"][0][0]
-    tapped = await call(sandbox, "/api/tap", {"user_id": cadre.user_id, "chat_id": cadre.user_id,
-                                              "message_id": page["id"], "data": claim["data"]})
+    tapped = await call(
+        sandbox,
+        "/api/tap",
+        {"user_id": cadre.user_id, "chat_id": cadre.user_id, "message_id": page["id"], "data": claim["data"]},
+    )
     assert tapped["answer"]["text"].startswith("🎉 认领成功")
     await wait_for(lambda: _any_text(sandbox, cadre.user_id, "释放"), "the winner's private message", timeout=10)
 
@@ -310,8 +326,9 @@ async def test_crowds_claim_within_the_groups_limit_and_check_in_with_reactions(
     session = (await sandbox.services.auction.live_sessions())[0]
     board = await sandbox.services.auction.board(session.id, sandbox.clock.now())
     assert board.claimed >= crowds[crowd_id]["succeeded"]
-    sheet = await sandbox.services.attendance.sheet((await sandbox.services.activities.repo.upcoming(
-        sandbox.clock.now()))[0].id)
+    sheet = await sandbox.services.attendance.sheet(
+        (await sandbox.services.activities.repo.upcoming(sandbox.clock.now()))[0].id
+    )
     assert len([line for line in sheet if line.checked_in_at is not None]) == 6
     reacted = [m for m in await chat(sandbox, world.org_chat_id) if m["text"] == "签到"]
     assert len(reacted) == 6 and all(m["reactions"] == ["👍"] for m in reacted)
@@ -361,9 +378,17 @@ async def test_documents_download_and_upload_and_a_location_checks_in(sandbox):
     await wait_for(lambda: _count_bot(sandbox, admin, before + 1), "the import's question")
     import base64
 
-    sent = await call(sandbox, "/api/document", {"user_id": admin, "chat_id": admin, "file_name": "orgs.xlsx",
-                                                 "mime_type": "application/octet-stream",
-                                                 "content_base64": base64.b64encode(content).decode()})
+    sent = await call(
+        sandbox,
+        "/api/document",
+        {
+            "user_id": admin,
+            "chat_id": admin,
+            "file_name": "orgs.xlsx",
+            "mime_type": "application/octet-stream",
+            "content_base64": base64.b64encode(content).decode(),
+        },
+    )
     assert sent["ok"]
     await wait_for(lambda: _count_bot(sandbox, admin, before + 2), "the bot's answer to the file")
 
@@ -371,16 +396,25 @@ async def test_documents_download_and_upload_and_a_location_checks_in(sandbox):
     volunteer = world.volunteer.user_id
     await call(sandbox, "/api/persona", {"user_id": volunteer})
     [place] = (await call(sandbox, "/api/state"))["locations"]
-    shared = await call(sandbox, "/api/location", {"user_id": volunteer, "chat_id": world.org_chat_id,
-                                                   "latitude": place["latitude"], "longitude": place["longitude"]})
+    shared = await call(
+        sandbox,
+        "/api/location",
+        {
+            "user_id": volunteer,
+            "chat_id": world.org_chat_id,
+            "latitude": place["latitude"],
+            "longitude": place["longitude"],
+        },
+    )
 
     async def reacted():
         return [m for m in await chat(sandbox, world.org_chat_id) if m["id"] == shared["message_id"] and m["reactions"]]
 
     [location] = await wait_for(reacted, "the 👍 on the shared location")
     assert location["reactions"] == ["👍"] and location["location"]["latitude"] == place["latitude"]
-    bad = await call(sandbox, "/api/location", {"user_id": volunteer, "chat_id": world.org_chat_id,
-                                                "latitude": 200, "longitude": 0})
+    bad = await call(
+        sandbox, "/api/location", {"user_id": volunteer, "chat_id": world.org_chat_id, "latitude": 200, "longitude": 0}
+    )
     assert bad["error"] == "bad_location"
 
 

@@ -29,8 +29,14 @@ def sandbox_url(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("LEAGUE_BOT_CONFIG", None)
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "sandbox", "--port", "0", "--data", str(tmp_path / "data")],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--data", str(tmp_path / "data")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
         match = re.search(r"sandbox ready: (http://127\.0\.0\.1:\d+/)", line)
@@ -51,8 +57,10 @@ def sandbox_url(tmp_path):
 def browser(tmp_path):
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
-        pytest.fail(f"{', '.join(missing)} missing: run `scripts/os-packages test` (or `make test`) to install"
-                    " Chromium and ChromeDriver from the OS packages")
+        pytest.fail(
+            f"{', '.join(missing)} missing: run `scripts/os-packages test` (or `make test`) to install"
+            " Chromium and ChromeDriver from the OS packages"
+        )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -60,9 +68,18 @@ def browser(tmp_path):
         pytest.fail("selenium is missing: install the test extra, `.venv/bin/pip install -e '.[test]'`")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1600,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--window-size=1600,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     try:
@@ -108,6 +125,7 @@ class Page:
 
     def act(self, action, what: str) -> None:  # noqa: ANN001
         """Do `action` once it works: the page re-renders under us, so a found element may go stale."""
+
         def attempt() -> bool:
             action()
             return True
@@ -158,8 +176,9 @@ class Page:
 
     def board_message_text(self) -> str:
         try:
-            pinned = self.panel("hub").find_elements(self.By.XPATH, ".//div[contains(@class,'msg')]"
-                                                                    "[.//div[contains(@class,'meta')][starts-with(., '📌')]]")
+            pinned = self.panel("hub").find_elements(
+                self.By.XPATH, ".//div[contains(@class,'msg')][.//div[contains(@class,'meta')][starts-with(., '📌')]]"
+            )
             return pinned[-1].text if pinned else ""
         except self.stale:
             return ""
@@ -173,8 +192,10 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
     started = time.monotonic()
     page = Page(browser)
     browser.get(sandbox_url)
-    page.wait(lambda: len(browser.find_elements(page.By.CSS_SELECTOR, "#cadre-org option")) > 200,
-              "the page to load the personas")
+    page.wait(
+        lambda: len(browser.find_elements(page.By.CSS_SELECTOR, "#cadre-org option")) > 200,
+        "the page to load the personas",
+    )
     print(f"page usable after {time.monotonic() - started:.1f} s in the browser")
 
     # A new volunteer starts the bot and applies to join the health bureau's league committee.
@@ -197,10 +218,14 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
     page.shows("private", "申请已被批准")
 
     # The clock jumps to the auction's start: the live board is posted and pinned in the hub.
-    page.wait(lambda: browser.find_elements(page.By.CSS_SELECTOR, '#events li[data-kind="auction_start"] button'),
-              "the auction in the events")
-    page.act(lambda: browser.find_element(page.By.CSS_SELECTOR, '#events li[data-kind="auction_start"] button').click(),
-             "the jump to the auction's start")
+    page.wait(
+        lambda: browser.find_elements(page.By.CSS_SELECTOR, '#events li[data-kind="auction_start"] button'),
+        "the auction in the events",
+    )
+    page.act(
+        lambda: browser.find_element(page.By.CSS_SELECTOR, '#events li[data-kind="auction_start"] button').click(),
+        "the jump to the auction's start",
+    )
     page.wait(lambda: "认领进行中" in page.board_text(), "the pinned live board")
 
     # The volunteer, now a cadre, browses from the board and claims a wish.
@@ -226,7 +251,8 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
 
     def shoot() -> None:
         board = page.panel("hub").find_elements(
-            page.By.XPATH, ".//div[contains(@class,'msg')][.//div[contains(@class,'meta')][starts-with(., '📌')]]")[-1]
+            page.By.XPATH, ".//div[contains(@class,'msg')][.//div[contains(@class,'meta')][starts-with(., '📌')]]"
+        )[-1]
         browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", board)
         page.panel("hub").screenshot(str(screenshot))
 
@@ -236,6 +262,11 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
 
     # At today's activity the volunteer sends 签到 in the organisation's group and gets a 👍.
     page.send("org", "签到")
-    page.wait(lambda: any(element.text == "👍" for element in page.panel("org").find_elements(
-        page.By.CSS_SELECTOR, ".msg.mine .reactions span")), "the 👍 on the check-in")
+    page.wait(
+        lambda: any(
+            element.text == "👍"
+            for element in page.panel("org").find_elements(page.By.CSS_SELECTOR, ".msg.mine .reactions span")
+        ),
+        "the 👍 on the check-in",
+    )
     print(f"browser story took {time.monotonic() - started:.1f} s")

@@ -21,8 +21,14 @@ from tests.harness import test_config as config_for
 
 SH = ZoneInfo("Asia/Shanghai")
 LI, ZHANG, OUTSIDER = 300001, 300002, 300009
-DEEDS_ONLY = StarsConfig(weight_deeds=100, weight_activities=0, weight_person_times=0, weight_served=0,
-                         weight_wishes_on_time=0, weight_overdue=0)
+DEEDS_ONLY = StarsConfig(
+    weight_deeds=100,
+    weight_activities=0,
+    weight_person_times=0,
+    weight_served=0,
+    weight_wishes_on_time=0,
+    weight_overdue=0,
+)
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -64,8 +70,10 @@ async def test_a_cadre_sees_stars_facts_and_the_next_star_by_hand(harness):
         "• 志愿者人次：0/120，得 0/15 分",
         "• 服务人次：0/300，得 0/15 分",
         "• 按时完成的微心愿：0/10，得 0/15 分",
-        ("下一颗星：再完成 1 件实事，或再组织 7 场活动，或再增加 66 志愿者人次，或再服务 165 人次，"
-         "或再按时完成 6 个微心愿 → ★★☆☆☆"),
+        (
+            "下一颗星：再完成 1 件实事，或再组织 7 场活动，或再增加 66 志愿者人次，或再服务 165 人次，"
+            "或再按时完成 6 个微心愿 → ★★☆☆☆"
+        ),
     ]
 
 
@@ -97,8 +105,7 @@ async def test_a_settings_change_applies_on_the_next_computation(harness):
     harness.services.stars.settings = DEEDS_ONLY
     await zhang.send("/stars")
     assert zhang.last_reply().text.splitlines()[1] == "★★☆☆☆ 2 星，得分 33/100"  # 100 × 1/3
-    harness.services.stars.settings = replace(DEEDS_ONLY, two_stars=40, three_stars=50, four_stars=70,
-                                              five_stars=90)
+    harness.services.stars.settings = replace(DEEDS_ONLY, two_stars=40, three_stars=50, four_stars=70, five_stars=90)
     await zhang.send("/stars")
     assert zhang.last_reply().text.splitlines()[1] == "★☆☆☆☆ 1 星，得分 33/100"
 
@@ -111,8 +118,12 @@ async def test_a_period_scales_the_targets_and_a_bad_one_is_explained(harness):
     lines = zhang.last_reply().text.splitlines()
     # November has 30 days: targets ⌈12 × 30/365⌉ = 1, ⌈120 × 30/365⌉ = 10, ⌈300 × 30/365⌉ = 25, ⌈10 × 30/365⌉ = 1.
     assert lines[0] == "⭐ 「县教育局团委」2026 年 11 月星级"
-    assert lines[3:7] == ["• 开展活动：0/1，得 0/15 分", "• 志愿者人次：0/10，得 0/15 分",
-                          "• 服务人次：0/25，得 0/15 分", "• 按时完成的微心愿：0/1，得 0/15 分"]
+    assert lines[3:7] == [
+        "• 开展活动：0/1，得 0/15 分",
+        "• 志愿者人次：0/10，得 0/15 分",
+        "• 服务人次：0/25，得 0/15 分",
+        "• 按时完成的微心愿：0/1，得 0/15 分",
+    ]
     await zhang.send("/stars 2026-01-01..2026-06-30")
     assert zhang.last_reply().text.splitlines()[0] == "⭐ 「县教育局团委」2026-01-01 至 2026-06-30星级"
     await zhang.send("/stars 明年")
@@ -168,9 +179,12 @@ async def test_the_monthly_ranking_goes_to_the_hub_once(month_end):
     await harness.tick()
     # November: deeds 1/1 → 25 of 85 → 29 (two stars); 县教育局团委 nothing → 0 (one star).
     text = harness.fake.last_bot_message(hub).text
-    assert text.splitlines()[:4] == ["🏆 2026 年 11 月星级排行（共 2 个组织）",
-                                     "★★★★★ 0 个 · ★★★★ 0 个 · ★★★ 0 个 · ★★ 1 个 · ★ 1 个",
-                                     "前 2 名：", "1. 城关镇团委 ★★☆☆☆ 29 分"]
+    assert text.splitlines()[:4] == [
+        "🏆 2026 年 11 月星级排行（共 2 个组织）",
+        "★★★★★ 0 个 · ★★★★ 0 个 · ★★★ 0 个 · ★★ 1 个 · ★ 1 个",
+        "前 2 名：",
+        "1. 城关镇团委 ★★☆☆☆ 29 分",
+    ]
     assert "李书记" not in text and "张干事" not in text  # organisations only, no people
     after = len(harness.fake.messages(hub))
     await harness.tick()
@@ -205,8 +219,12 @@ def test_the_ranking_settings_are_checked_with_one_line_messages():
     config = parse_config('[stars]\nranking = "every month on the 1st 8:00"\nranking_top = 5\n', environ={})
     assert (config.stars.ranking, config.stars.ranking_top) == ("every month on the 1st 8:00", 5)
     assert parse_config("", environ={}).stars.ranking == "每月1日 9:00"
-    for text, start in (('ranking = "明天 9:00"', "stars.ranking:"), ("ranking = 5", "stars.ranking:"),
-                        ("ranking_top = 0", "stars.ranking_top:"), ('weight_deeds = "25"', "stars.weight_deeds:")):
+    for text, start in (
+        ('ranking = "明天 9:00"', "stars.ranking:"),
+        ("ranking = 5", "stars.ranking:"),
+        ("ranking_top = 0", "stars.ranking_top:"),
+        ('weight_deeds = "25"', "stars.weight_deeds:"),
+    ):
         with pytest.raises(ConfigError) as caught:
             parse_config(f"[stars]\n{text}\n", environ={})
         assert str(caught.value).startswith(start) and "\n" not in str(caught.value)

@@ -87,8 +87,7 @@ async def test_forged_button_data_is_answered_not_crashed(harness):
     await wang.send("/lang")
     message = wang.last_reply()
     for data in ("lang:fr", "jd:1:a", "zz:1", "cv:jn:org:999"):
-        await harness.deliver(harness.fake.user_taps(wang.user_id, wang.user_id, message.message_id,
-                                                     data, forge=True))
+        await harness.deliver(harness.fake.user_taps(wang.user_id, wang.user_id, message.message_id, data, forge=True))
     answers = [answer["text"] for answer in harness.fake.callback_answers]
     expired = "这个按钮已过期或无效。请重新发送命令开始。"
     assert answers == [expired, "找不到这条申请，可能已被撤回。", expired, expired]

@@ -72,31 +72,63 @@ class County:
     async def arrange_orgs(self) -> None:
         services = self.services
         at(self.harness, local(2026, 3, 1, 10))
-        for name, kind in (("城关镇团委", OrgKind.TOWNSHIP), ("县教育局团委", OrgKind.COUNTY_LEVEL),
-                           ("县第一小学", OrgKind.SCHOOL)):
+        for name, kind in (
+            ("城关镇团委", OrgKind.TOWNSHIP),
+            ("县教育局团委", OrgKind.COUNTY_LEVEL),
+            ("县第一小学", OrgKind.SCHOOL),
+        ):
             self.ids[name] = (await services.orgs.create(COUNTY_ADMIN_ID, name, kind, None)).id
-        for user_id, name, org in ((LI, "李书记", "城关镇团委"), (DONOR, "张干事", "县教育局团委"),
-                                   (TEACHER, "王老师", "县第一小学"), (OUTSIDER, "路人", None)):
+        for user_id, name, org in (
+            (LI, "李书记", "城关镇团委"),
+            (DONOR, "张干事", "县教育局团委"),
+            (TEACHER, "王老师", "县第一小学"),
+            (OUTSIDER, "路人", None),
+        ):
             await services.people.seen(user_id, name, None, "zh-hans", private=True)
             if org:
-                await services.membership.memberships.grant(self.ids[org], user_id, Role.ORG_ADMIN,
-                                                            COUNTY_ADMIN_ID, self.harness.clock.now())
+                await services.membership.memberships.grant(
+                    self.ids[org], user_id, Role.ORG_ADMIN, COUNTY_ADMIN_ID, self.harness.clock.now()
+                )
         for number, user_id in V.items():
             await services.people.seen(user_id, f"志愿者{number}", None, "zh-hans", private=False)
 
-    async def activity(self, org: str, category: Category, starts: datetime, ends: datetime, expected: int,
-                       *, deed: bool = False, actor: int = COUNTY_ADMIN_ID):
-        draft = ActivityDraft(org_id=self.ids[org], title=f"{org}{category.value}", category=category,
-                              starts_at=starts, ends_at=ends, place=Place("县城"), slots=20,
-                              expected_served=expected, counts_as_deed=deed)
+    async def activity(
+        self,
+        org: str,
+        category: Category,
+        starts: datetime,
+        ends: datetime,
+        expected: int,
+        *,
+        deed: bool = False,
+        actor: int = COUNTY_ADMIN_ID,
+    ):
+        draft = ActivityDraft(
+            org_id=self.ids[org],
+            title=f"{org}{category.value}",
+            category=category,
+            starts_at=starts,
+            ends_at=ends,
+            place=Place("县城"),
+            slots=20,
+            expected_served=expected,
+            counts_as_deed=deed,
+        )
         return await self.services.activities.create(actor, draft)
 
     async def attend(self, activity_id: int, number: int, came: datetime, left: datetime | None) -> None:
         await self.services.attendance.add_or_correct(COUNTY_ADMIN_ID, activity_id, V[number], came, left, "补录")
 
     async def wish(self, alias: str):
-        draft = WishDraft(collector_org_id=self.ids["县第一小学"], alias=alias, grade="三年级", text="一个篮球",
-                          category=WishCategory.SPORTS, value_yuan=80, consent=False)
+        draft = WishDraft(
+            collector_org_id=self.ids["县第一小学"],
+            alias=alias,
+            grade="三年级",
+            text="一个篮球",
+            category=WishCategory.SPORTS,
+            value_yuan=80,
+            consent=False,
+        )
         return await self.services.wishes.add(TEACHER, draft)
 
 
@@ -116,11 +148,13 @@ async def arrange_year(county: County) -> dict[str, int]:
     await county.wish("去年")  # W5: collected in 2025
     at(harness, local(2026, 3, 1, 10))
     w1, w2, w3, _w4 = [await county.wish(alias) for alias in ("小明", "小红", "小刚", "小丽")]
-    a1 = await county.activity("城关镇团委", Category.TUTORING, local(2026, 3, 7, 9), local(2026, 3, 7, 11, 30), 30,
-                               deed=True, actor=LI)
+    a1 = await county.activity(
+        "城关镇团委", Category.TUTORING, local(2026, 3, 7, 9), local(2026, 3, 7, 11, 30), 30, deed=True, actor=LI
+    )
     a2 = await county.activity("城关镇团委", Category.VISIT, local(2026, 12, 31, 23, 30), local(2027, 1, 1, 0, 30), 10)
-    a3 = await county.activity("县教育局团委", Category.TUTORING, local(2026, 3, 8, 9), local(2026, 3, 8, 10), 5,
-                               deed=True)
+    a3 = await county.activity(
+        "县教育局团委", Category.TUTORING, local(2026, 3, 8, 9), local(2026, 3, 8, 10), 5, deed=True
+    )
     a4 = await county.activity("县教育局团委", Category.CLINIC, local(2027, 1, 1, 0, 30), local(2027, 1, 1, 1, 30), 8)
     await services.activities.sign_up(V[5], a1.id)
     await services.activities.cancel(COUNTY_ADMIN_ID, a3.id)
@@ -165,24 +199,27 @@ async def arrange_year(county: County) -> dict[str, int]:
 TODAY = date(2026, 11, 26)
 
 
-@pytest.mark.parametrize("text, start, end", [
-    ("本月", date(2026, 11, 1), date(2026, 11, 30)),
-    ("this month", date(2026, 11, 1), date(2026, 11, 30)),
-    ("上月", date(2026, 10, 1), date(2026, 10, 31)),
-    ("last month", date(2026, 10, 1), date(2026, 10, 31)),
-    ("今年", date(2026, 1, 1), date(2026, 12, 31)),
-    ("本年", date(2026, 1, 1), date(2026, 12, 31)),
-    ("This Year", date(2026, 1, 1), date(2026, 12, 31)),
-    ("去年", date(2025, 1, 1), date(2025, 12, 31)),
-    ("2026", date(2026, 1, 1), date(2026, 12, 31)),
-    ("２０２６", date(2026, 1, 1), date(2026, 12, 31)),
-    ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
-    ("2028-02", date(2028, 2, 1), date(2028, 2, 29)),
-    ("2026年2月", date(2026, 2, 1), date(2026, 2, 28)),
-    ("2026-01-01..2026-06-30", date(2026, 1, 1), date(2026, 6, 30)),
-    ("2026-01-01 至 2026-06-30", date(2026, 1, 1), date(2026, 6, 30)),
-    (" 2026-01-01 .. 2026-01-01 ", date(2026, 1, 1), date(2026, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("本月", date(2026, 11, 1), date(2026, 11, 30)),
+        ("this month", date(2026, 11, 1), date(2026, 11, 30)),
+        ("上月", date(2026, 10, 1), date(2026, 10, 31)),
+        ("last month", date(2026, 10, 1), date(2026, 10, 31)),
+        ("今年", date(2026, 1, 1), date(2026, 12, 31)),
+        ("本年", date(2026, 1, 1), date(2026, 12, 31)),
+        ("This Year", date(2026, 1, 1), date(2026, 12, 31)),
+        ("去年", date(2025, 1, 1), date(2025, 12, 31)),
+        ("2026", date(2026, 1, 1), date(2026, 12, 31)),
+        ("２０２６", date(2026, 1, 1), date(2026, 12, 31)),
+        ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
+        ("2028-02", date(2028, 2, 1), date(2028, 2, 29)),
+        ("2026年2月", date(2026, 2, 1), date(2026, 2, 28)),
+        ("2026-01-01..2026-06-30", date(2026, 1, 1), date(2026, 6, 30)),
+        ("2026-01-01 至 2026-06-30", date(2026, 1, 1), date(2026, 6, 30)),
+        (" 2026-01-01 .. 2026-01-01 ", date(2026, 1, 1), date(2026, 1, 1)),
+    ],
+)
 def test_parse_period_examples(text, start, end):
     assert parse_period(text, TODAY, SH) == Period(start, end)
 
@@ -222,8 +259,13 @@ async def test_county_figures_of_the_year_by_hand(county):
     assert figures.volunteer_minutes == 150 + 60 + 120 + 60 + 45
     assert figures.hours == 7.2
     assert figures.served == 25 + 10
-    assert (figures.wishes_collected, figures.wishes_claimed, figures.wishes_fulfilled,
-            figures.wishes_fulfilled_on_time, figures.wishes_overdue) == (4, 3, 2, 1, 1)
+    assert (
+        figures.wishes_collected,
+        figures.wishes_claimed,
+        figures.wishes_fulfilled,
+        figures.wishes_fulfilled_on_time,
+        figures.wishes_overdue,
+    ) == (4, 3, 2, 1, 1)
     assert (figures.deeds_done, figures.deeds_quota) == (2, 1 + 3)
 
 
@@ -245,13 +287,17 @@ async def test_figures_of_one_organisation(county):
     stats, ids = county.services.stats, county.ids
     town = await stats.figures(YEAR, ids["城关镇团委"])
     assert (town.activities, town.person_times, town.volunteers, town.volunteer_minutes, town.served) == (
-        2, 5, 3, 435, 35)
+        2,
+        5,
+        3,
+        435,
+        35,
+    )
     assert (town.wishes_collected, town.wishes_claimed, town.wishes_fulfilled, town.wishes_overdue) == (0, 1, 0, 1)
     assert (town.deeds_done, town.deeds_quota) == (1, 1)
     edu = await stats.figures(YEAR, ids["县教育局团委"])
     assert (edu.activities, edu.person_times, edu.served) == (0, 0, 0)
-    assert (edu.wishes_claimed, edu.wishes_fulfilled, edu.wishes_fulfilled_on_time, edu.wishes_overdue) == (
-        2, 2, 1, 0)
+    assert (edu.wishes_claimed, edu.wishes_fulfilled, edu.wishes_fulfilled_on_time, edu.wishes_overdue) == (2, 2, 1, 0)
     assert (edu.deeds_done, edu.deeds_quota) == (1, 3)
     school = await stats.figures(YEAR, ids["县第一小学"])
     assert (school.wishes_collected, school.wishes_claimed, school.deeds_quota) == (4, 0, 0)
@@ -271,7 +317,11 @@ async def test_a_deed_from_an_activity_is_recorded_once(county):
     ids = await arrange_year(county)
     deeds = county.services.deeds
     again = await deeds.record_from_activity(LI, ids["a1"])
-    assert (again.title, again.done_on, again.org_id) == ("城关镇团委tutoring", date(2026, 3, 7), county.ids["城关镇团委"])
+    assert (again.title, again.done_on, again.org_id) == (
+        "城关镇团委tutoring",
+        date(2026, 3, 7),
+        county.ids["城关镇团委"],
+    )
     assert (await deeds.record_from_activity(COUNTY_ADMIN_ID, ids["a1"])).id == again.id
     assert [d.title for d in await deeds.of_org(county.ids["城关镇团委"], 2026)] == ["城关镇团委tutoring"]
     with pytest.raises(PermissionDenied):
@@ -285,8 +335,9 @@ async def test_a_deed_from_an_activity_is_recorded_once(county):
 
 
 async def test_an_activity_not_yet_ended_is_not_a_deed_yet(county):
-    activity = await county.activity("城关镇团委", Category.TUTORING, local(2026, 3, 7, 9), local(2026, 3, 7, 11), 5,
-                                     deed=True)
+    activity = await county.activity(
+        "城关镇团委", Category.TUTORING, local(2026, 3, 7, 9), local(2026, 3, 7, 11), 5, deed=True
+    )
     at(county.harness, local(2026, 3, 7, 10))
     with pytest.raises(DomainError) as caught:
         await county.services.deeds.record_from_activity(LI, activity.id)
@@ -298,7 +349,11 @@ async def test_a_deed_entered_directly_and_its_refusals(county):
     deeds, edu = county.services.deeds, county.ids["县教育局团委"]
     deed = await deeds.record(DONOR, edu, "  捐建  图书室 ", date(2026, 2, 20), evidence_file_id="photo-9")
     assert (deed.title, deed.done_on, deed.evidence_file_id, deed.activity_id) == (
-        "捐建 图书室", date(2026, 2, 20), "photo-9", None)
+        "捐建 图书室",
+        date(2026, 2, 20),
+        "photo-9",
+        None,
+    )
     assert (await deeds.record(COUNTY_ADMIN_ID, edu, "送医下乡", date(2026, 3, 1))).org_id == edu
     with pytest.raises(PermissionDenied) as caught:
         await deeds.record(OUTSIDER, edu, "送医下乡", date(2026, 3, 1))
@@ -316,26 +371,33 @@ async def test_a_deed_entered_directly_and_its_refusals(county):
     assert len(await deeds.of_org(edu, 2026)) == 2
 
 
-@pytest.mark.parametrize("quota, done, today, behind", [
-    (3, 0, date(2026, 4, 30), False),   # 3 × 120/365 rounds down to 0
-    (3, 0, date(2026, 5, 2), True),     # 3 × 122/365 ≥ 1
-    (3, 1, date(2026, 7, 1), False),    # due 1
-    (3, 1, date(2026, 9, 1), True),     # due 2
-    (3, 2, date(2026, 12, 31), True),   # due 3
-    (1, 0, date(2026, 6, 30), False),   # due 0 until the very end, but…
-    (1, 0, date(2026, 7, 1), True),     # …none done by 1 July is behind
-    (1, 1, date(2026, 7, 1), False),
-    (0, 0, date(2026, 12, 31), False),  # no quota, never behind
-    (3, 0, date(2025, 12, 31), False),  # the year has not begun
-    (3, 2, date(2027, 1, 5), True),     # the year is over
-])
+@pytest.mark.parametrize(
+    "quota, done, today, behind",
+    [
+        (3, 0, date(2026, 4, 30), False),  # 3 × 120/365 rounds down to 0
+        (3, 0, date(2026, 5, 2), True),  # 3 × 122/365 ≥ 1
+        (3, 1, date(2026, 7, 1), False),  # due 1
+        (3, 1, date(2026, 9, 1), True),  # due 2
+        (3, 2, date(2026, 12, 31), True),  # due 3
+        (1, 0, date(2026, 6, 30), False),  # due 0 until the very end, but…
+        (1, 0, date(2026, 7, 1), True),  # …none done by 1 July is behind
+        (1, 1, date(2026, 7, 1), False),
+        (0, 0, date(2026, 12, 31), False),  # no quota, never behind
+        (3, 0, date(2025, 12, 31), False),  # the year has not begun
+        (3, 2, date(2027, 1, 5), True),  # the year is over
+    ],
+)
 def test_behind_pace(quota, done, today, behind):
     assert is_behind(quota, done, 2026, today) is behind
 
 
 def test_due_by_rounds_down():
-    assert [due_by(3, 2026, d) for d in (date(2026, 1, 1), date(2026, 5, 2), date(2026, 9, 8), date(2026, 12, 31))] \
-        == [0, 1, 2, 3]
+    assert [due_by(3, 2026, d) for d in (date(2026, 1, 1), date(2026, 5, 2), date(2026, 9, 8), date(2026, 12, 31))] == [
+        0,
+        1,
+        2,
+        3,
+    ]
 
 
 async def test_progress_and_who_is_behind(county):
@@ -354,14 +416,32 @@ def org(quota: int) -> Organisation:
     return Organisation(1, "某团委", OrgKind.COUNTY_LEVEL, None, quota, None, datetime(2026, 1, 1, tzinfo=UTC))
 
 
-DEEDS_ONLY = StarsConfig(weight_deeds=100, weight_activities=0, weight_person_times=0, weight_served=0,
-                         weight_wishes_on_time=0, weight_overdue=0)
+DEEDS_ONLY = StarsConfig(
+    weight_deeds=100,
+    weight_activities=0,
+    weight_person_times=0,
+    weight_served=0,
+    weight_wishes_on_time=0,
+    weight_overdue=0,
+)
 
 
-@pytest.mark.parametrize("done, quota, score, stars", [
-    (0, 5, 0, 1), (1, 10, 10, 1), (19, 100, 19, 1), (1, 5, 20, 2), (39, 100, 39, 2), (2, 5, 40, 3),
-    (3, 5, 60, 4), (79, 100, 79, 4), (4, 5, 80, 5), (5, 5, 100, 5), (9, 5, 100, 5),
-])
+@pytest.mark.parametrize(
+    "done, quota, score, stars",
+    [
+        (0, 5, 0, 1),
+        (1, 10, 10, 1),
+        (19, 100, 19, 1),
+        (1, 5, 20, 2),
+        (39, 100, 39, 2),
+        (2, 5, 40, 3),
+        (3, 5, 60, 4),
+        (79, 100, 79, 4),
+        (4, 5, 80, 5),
+        (5, 5, 100, 5),
+        (9, 5, 100, 5),
+    ],
+)
 def test_stars_at_each_threshold(done, quota, score, stars):
     rating = rate_facts(OrgFacts(org(quota), deeds_done=done), YEAR, DEEDS_ONLY)
     assert (rating.score, rating.stars) == (score, stars)
@@ -369,18 +449,29 @@ def test_stars_at_each_threshold(done, quota, score, stars):
 
 
 def test_a_rating_by_hand_with_the_default_weights():
-    facts = OrgFacts(org(3), deeds_done=1, activities=6, person_times=120, served=150, fulfilled_on_time=5,
-                     claims=4, overdue=1)
+    facts = OrgFacts(
+        org(3), deeds_done=1, activities=6, person_times=120, served=150, fulfilled_on_time=5, claims=4, overdue=1
+    )
     rating = rate_facts(facts, YEAR, StarsConfig())
     # 25×1/3 + 15×6/12 + 15 + 15×150/300 + 15×5/10 + 15×(1 − 1/4) = 57.08 of 100
     assert (rating.score, rating.stars) == (57, 3)
     assert [(f.name_key, f.value, f.target, f.points) for f in rating.facts] == [
-        (FACT_DEEDS, 1, 3, 8.3), (FACT_ACTIVITIES, 6, 12, 7.5), ("stats.fact_person_times", 120, 120, 15.0),
-        (FACT_SERVED, 150, 300, 7.5), (FACT_WISHES_ON_TIME, 5, 10, 7.5), (FACT_OVERDUE, 1, 4, 11.2)]  # points to one decimal
+        (FACT_DEEDS, 1, 3, 8.3),
+        (FACT_ACTIVITIES, 6, 12, 7.5),
+        ("stats.fact_person_times", 120, 120, 15.0),
+        (FACT_SERVED, 150, 300, 7.5),
+        (FACT_WISHES_ON_TIME, 5, 10, 7.5),
+        (FACT_OVERDUE, 1, 4, 11.2),
+    ]  # points to one decimal
     # Four stars need 60 (59.5 before rounding): one more deed, or two activities, 49 people served,
     # two wishes on time, or one overdue claim delivered; person-times are already at their target.
-    assert rating.next_star == [Hint(FACT_DEEDS, 1), Hint(FACT_ACTIVITIES, 2), Hint(FACT_SERVED, 49),
-                                Hint(FACT_WISHES_ON_TIME, 2), Hint(FACT_OVERDUE, 1)]
+    assert rating.next_star == [
+        Hint(FACT_DEEDS, 1),
+        Hint(FACT_ACTIVITIES, 2),
+        Hint(FACT_SERVED, 49),
+        Hint(FACT_WISHES_ON_TIME, 2),
+        Hint(FACT_OVERDUE, 1),
+    ]
     assert rate_facts(replace(facts, activities=8), YEAR, StarsConfig()).stars == 4
     assert rate_facts(replace(facts, activities=7), YEAR, StarsConfig()).stars == 3
 
@@ -388,10 +479,15 @@ def test_a_rating_by_hand_with_the_default_weights():
 def test_targets_scale_with_the_period_and_facts_that_do_not_apply_are_left_out():
     november = Period.of_month(2026, 11)
     assert [scaled(n, november) for n in (12, 120, 300, 10)] == [1, 10, 25, 1]
-    rating = rate_facts(OrgFacts(org(0), activities=1, person_times=10, served=25, fulfilled_on_time=1), november,
-                        StarsConfig())
-    assert [f.name_key for f in rating.facts] == [FACT_ACTIVITIES, "stats.fact_person_times", FACT_SERVED,
-                                                  FACT_WISHES_ON_TIME]  # no quota, no claims
+    rating = rate_facts(
+        OrgFacts(org(0), activities=1, person_times=10, served=25, fulfilled_on_time=1), november, StarsConfig()
+    )
+    assert [f.name_key for f in rating.facts] == [
+        FACT_ACTIVITIES,
+        "stats.fact_person_times",
+        FACT_SERVED,
+        FACT_WISHES_ON_TIME,
+    ]  # no quota, no claims
     assert (rating.score, rating.stars) == (100, 5)
 
 
@@ -408,7 +504,10 @@ async def test_ratings_and_ranking_of_the_fixed_year(county):
     assert (school.score, school.stars) == (0, 1)
     ranking = await stars.ranking(YEAR)
     assert [(o.name, r.score) for o, r in ranking if o.id in ids.values()] == [
-        ("城关镇团委", 30), ("县教育局团委", 25), ("县第一小学", 0)]
+        ("城关镇团委", 30),
+        ("县教育局团委", 25),
+        ("县第一小学", 0),
+    ]
 
 
 async def test_a_stars_setting_change_applies_on_the_next_computation(county):

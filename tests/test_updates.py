@@ -30,8 +30,7 @@ async def run_all(processor: PerSenderUpdateProcessor, updates: list[Update]) ->
         await asyncio.sleep(0.02)
         log.append(f"end {name}")
 
-    await asyncio.gather(*(processor.process_update(update, work(str(index)))
-                           for index, update in enumerate(updates)))
+    await asyncio.gather(*(processor.process_update(update, work(str(index))) for index, update in enumerate(updates)))
     return log
 
 

@@ -29,8 +29,19 @@ HEADER = list(HEADERS)
 SCHOOLS = {"县第一小学": 11, "县第二小学": 12}
 VALID_ROWS = [
     HEADER,
-    ["县第一小学", "小明", "三年级", "一个篮球", "体育用品", "80", "是", "王小明", "138 0013 8000", "城关镇幸福路 1 号",
-     "鞋码 35"],
+    [
+        "县第一小学",
+        "小明",
+        "三年级",
+        "一个篮球",
+        "体育用品",
+        "80",
+        "是",
+        "王小明",
+        "138 0013 8000",
+        "城关镇幸福路 1 号",
+        "鞋码 35",
+    ],
     ["县第一小学", "小红", "五年级", "成语词典", "图书", "40元", "否", "", "", "", ""],
     ["县第二小学", "小明", "三年级", "一个篮球", "体育", "80", "同意", "", "0571-88888888", "", ""],
 ]
@@ -52,8 +63,7 @@ def xlsx_bytes(rows):
 
 
 def parse_csv(rows, existing=(), **options) -> ImportResult:
-    return parse_wish_file("心愿.csv", csv_bytes(rows, **options), collector_names=SCHOOLS,
-                           existing_keys=set(existing))
+    return parse_wish_file("心愿.csv", csv_bytes(rows, **options), collector_names=SCHOOLS, existing_keys=set(existing))
 
 
 def summary(result: ImportResult) -> list[tuple]:
@@ -86,9 +96,15 @@ def test_a_valid_csv_gives_drafts_with_private_details_only_where_consented():
     assert result.ok, result.problems
     first, second, third = result.rows
     assert [row.row for row in result.rows] == [2, 3, 4]
-    assert (first.draft.collector_org_id, first.draft.alias, first.draft.grade, first.draft.text,
-            first.draft.category, first.draft.value_yuan, first.draft.consent) == (
-        11, "小明", "三年级", "一个篮球", WishCategory.SPORTS, 80, True)
+    assert (
+        first.draft.collector_org_id,
+        first.draft.alias,
+        first.draft.grade,
+        first.draft.text,
+        first.draft.category,
+        first.draft.value_yuan,
+        first.draft.consent,
+    ) == (11, "小明", "三年级", "一个篮球", WishCategory.SPORTS, 80, True)
     assert first.draft.private == PrivateDetails("王小明", "13800138000", "城关镇幸福路 1 号", "鞋码 35")
     assert (second.draft.value_yuan, second.draft.consent, second.draft.private) == (40, False, None)
     assert (third.draft.collector_org_id, third.draft.category) == (12, WishCategory.SPORTS)
@@ -101,20 +117,31 @@ def test_csv_without_bom_and_as_saved_by_excel_on_chinese_windows(encoding):
 
 
 def test_xlsx_with_numeric_cells():
-    result = parse_wish_file("心愿.xlsx", xlsx_bytes([
-        HEADER,
-        ["县第一小学", "小明", "三年级", "一个篮球", "体育用品", 80.0, "是", None, 13800138000, None, None],
-        ["县第一小学", "小刚", "四年级", "跳绳", "sports", 15, "否"],
-    ]), collector_names=SCHOOLS, existing_keys=set())
+    result = parse_wish_file(
+        "心愿.xlsx",
+        xlsx_bytes(
+            [
+                HEADER,
+                ["县第一小学", "小明", "三年级", "一个篮球", "体育用品", 80.0, "是", None, 13800138000, None, None],
+                ["县第一小学", "小刚", "四年级", "跳绳", "sports", 15, "否"],
+            ]
+        ),
+        collector_names=SCHOOLS,
+        existing_keys=set(),
+    )
 
     assert result.ok, result.problems
     assert [(row.draft.value_yuan, row.draft.private) for row in result.rows] == [
-        (80, PrivateDetails(guardian_phone="13800138000")), (15, None)]
+        (80, PrivateDetails(guardian_phone="13800138000")),
+        (15, None),
+    ]
 
 
 def test_headers_in_english_or_with_ascii_brackets_in_any_order():
-    rows = [["value", "Alias", "collector", "grade", "wish", "category", "监护人同意(是/否)", "phone"],
-            ["30", "小明", "县第一小学", "三年级", "彩笔", "文具", "yes", "13800138000"]]
+    rows = [
+        ["value", "Alias", "collector", "grade", "wish", "category", "监护人同意(是/否)", "phone"],
+        ["30", "小明", "县第一小学", "三年级", "彩笔", "文具", "yes", "13800138000"],
+    ]
 
     result = parse_csv(rows)
 
@@ -186,8 +213,9 @@ def test_every_bad_row_is_reported_by_row_column_and_reason():
 
 
 def test_private_details_without_consent_are_a_problem_on_each_filled_cell():
-    result = parse_csv(with_row("县第一小学", "小明", "三年级", "篮球", "体育用品", "80", "否", "王小明", "1380013800",
-                                "", "鞋码 35"))
+    result = parse_csv(
+        with_row("县第一小学", "小明", "三年级", "篮球", "体育用品", "80", "否", "王小明", "1380013800", "", "鞋码 35")
+    )
 
     assert summary(result) == [
         (2, "孩子姓名", "wish_import.private_without_consent"),
@@ -198,8 +226,21 @@ def test_private_details_without_consent_are_a_problem_on_each_filled_cell():
 
 
 def test_problems_never_quote_a_private_value():
-    result = parse_csv(with_row("县第一小学", "小明", "三年级", "篮球", "体育用品", "80", "是", "王" * 21, "12345",
-                                "和平街" * 40, "爱好" * 101))
+    result = parse_csv(
+        with_row(
+            "县第一小学",
+            "小明",
+            "三年级",
+            "篮球",
+            "体育用品",
+            "80",
+            "是",
+            "王" * 21,
+            "12345",
+            "和平街" * 40,
+            "爱好" * 101,
+        )
+    )
 
     assert summary(result) == [
         (2, "孩子姓名", "wish_import.real_name_too_long"),
@@ -236,11 +277,14 @@ def test_duplicates_within_the_file_and_against_open_wishes():
 # --- the file and the header ------------------------------------------------------------------
 def test_file_and_header_problems():
     assert summary(parse_wish_file("心愿.docx", b"x", collector_names=SCHOOLS, existing_keys=set())) == [
-        (1, None, "wish_import.unsupported_type")]
+        (1, None, "wish_import.unsupported_type")
+    ]
     assert summary(parse_wish_file("心愿.xlsx", b"not a zip", collector_names=SCHOOLS, existing_keys=set())) == [
-        (1, None, "wish_import.unreadable")]
-    assert summary(parse_wish_file("心愿.csv", b"x" * (MAX_BYTES + 1), collector_names=SCHOOLS,
-                                   existing_keys=set())) == [(1, None, "wish_import.too_large")]
+        (1, None, "wish_import.unreadable")
+    ]
+    assert summary(
+        parse_wish_file("心愿.csv", b"x" * (MAX_BYTES + 1), collector_names=SCHOOLS, existing_keys=set())
+    ) == [(1, None, "wish_import.too_large")]
     assert summary(parse_csv([HEADER])) == [(1, None, "wish_import.no_rows")]
     header_only = parse_csv([["收集单位", "孩子称呼", "年级", "心愿", "类别", "估价", "颜色"], ["县第一小学"]])
     assert summary(header_only) == [
@@ -259,8 +303,14 @@ async def test_a_checked_file_is_imported_whole_and_a_second_upload_is_refused(h
     other = await services.orgs.create(COUNTY_ADMIN_ID, "县第二小学", OrgKind.SCHOOL, None)
     await services.people.seen(300001, "李老师", None, "zh-hans", private=True)
     await services.membership.memberships.grant(school.id, 300001, Role.CADRE, COUNTY_ADMIN_ID, harness.clock.now())
-    service = WishService(services.db, WishRepository(services.db), services.orgs, AuditRepository(services.db),
-                          services.permissions, services.clock)
+    service = WishService(
+        services.db,
+        WishRepository(services.db),
+        services.orgs,
+        AuditRepository(services.db),
+        services.permissions,
+        services.clock,
+    )
     names = {"县第一小学": school.id, "县第二小学": other.id}
     content = csv_bytes(VALID_ROWS)
 

@@ -26,12 +26,17 @@ from tests.harness import COUNTY_ADMIN_ID
 SCHOOL, OTHER_SCHOOL, DONOR_ORG = "县第一小学", "县第二小学", "县教育局团委"
 TEACHER, COLLEAGUE, OTHER_TEACHER, DONOR, DONOR_MATE, OUTSIDER = 300001, 300002, 300003, 300004, 300005, 300009
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="13800138000", address="城关镇幸福路 1 号",
-                         notes="鞋码 35")
+PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="13800138000", address="城关镇幸福路 1 号", notes="鞋码 35")
 PRIVATE_VALUES = ("王小明", "13800138000", "138 0013 8000", "幸福路", "鞋码")
 EXPIRED = "这个按钮已过期或无效。请重新发送命令开始。"
-NAMES = {TEACHER: "李老师", COLLEAGUE: "周老师", OTHER_TEACHER: "赵老师", DONOR: "张书记", DONOR_MATE: "陈干事",
-         OUTSIDER: "路人"}
+NAMES = {
+    TEACHER: "李老师",
+    COLLEAGUE: "周老师",
+    OTHER_TEACHER: "赵老师",
+    DONOR: "张书记",
+    DONOR_MATE: "陈干事",
+    OUTSIDER: "路人",
+}
 
 
 class County:
@@ -41,15 +46,24 @@ class County:
         self.services = harness.services
 
     async def wish(self, by: int = TEACHER, **changes):
-        fields = {"collector_org_id": self.orgs[SCHOOL], "alias": "小明", "grade": "三年级", "text": "一个篮球",
-                  "category": WishCategory.SPORTS, "value_yuan": 80, "consent": True, "private": PRIVATE}
+        fields = {
+            "collector_org_id": self.orgs[SCHOOL],
+            "alias": "小明",
+            "grade": "三年级",
+            "text": "一个篮球",
+            "category": WishCategory.SPORTS,
+            "value_yuan": 80,
+            "consent": True,
+            "private": PRIVATE,
+        }
         fields.update(changes)
         return await self.services.wishes.add(by, WishDraft(**fields))
 
     async def claim(self, wish, by: int = DONOR, *, days: int = 14):
         now = self.harness.clock.now()
-        assert await self.services.wishes.claim(by, self.orgs[DONOR_ORG], wish.id, now,
-                                                deadline=now + timedelta(days=days))
+        assert await self.services.wishes.claim(
+            by, self.orgs[DONOR_ORG], wish.id, now, deadline=now + timedelta(days=days)
+        )
         return await self.services.wishes.get(wish.id)
 
     async def audit(self, wish_id: int) -> list[tuple[str, int | None]]:
@@ -63,14 +77,20 @@ async def county(harness) -> County:
     orgs = {}
     for name, kind in ((SCHOOL, OrgKind.SCHOOL), (OTHER_SCHOOL, OrgKind.SCHOOL), (DONOR_ORG, OrgKind.COUNTY_LEVEL)):
         orgs[name] = (await harness.services.orgs.create(COUNTY_ADMIN_ID, name, kind, None)).id
-    for user_id, org, role in ((TEACHER, SCHOOL, Role.ORG_ADMIN), (COLLEAGUE, SCHOOL, Role.CADRE),
-                               (OTHER_TEACHER, OTHER_SCHOOL, Role.CADRE), (DONOR, DONOR_ORG, Role.CADRE),
-                               (DONOR_MATE, DONOR_ORG, Role.CADRE), (OUTSIDER, None, None)):
+    for user_id, org, role in (
+        (TEACHER, SCHOOL, Role.ORG_ADMIN),
+        (COLLEAGUE, SCHOOL, Role.CADRE),
+        (OTHER_TEACHER, OTHER_SCHOOL, Role.CADRE),
+        (DONOR, DONOR_ORG, Role.CADRE),
+        (DONOR_MATE, DONOR_ORG, Role.CADRE),
+        (OUTSIDER, None, None),
+    ):
         client(harness, user_id)
         await harness.services.people.seen(user_id, NAMES[user_id], None, "zh-hans", private=True)
         if org is not None:
-            await harness.services.membership.memberships.grant(orgs[org], user_id, role, COUNTY_ADMIN_ID,
-                                                                harness.clock.now())
+            await harness.services.membership.memberships.grant(
+                orgs[org], user_id, role, COUNTY_ADMIN_ID, harness.clock.now()
+            )
     return County(harness, orgs)
 
 
@@ -84,8 +104,9 @@ def text_of(chat) -> str:
 
 def photo_update(harness, user_id: int, file_id: str) -> dict:
     """A photo message (the fake's users can only send files): the update Telegram would send."""
-    update = harness.fake.user_sends(user_id, user_id, document={"file_name": "x.png", "mime_type": "image/png",
-                                                                   "content": PNG})
+    update = harness.fake.user_sends(
+        user_id, user_id, document={"file_name": "x.png", "mime_type": "image/png", "content": PNG}
+    )
     message = update["message"]
     del message["document"]
     message["photo"] = [{"file_id": file_id, "file_unique_id": "AgADphoto", "width": 320, "height": 320}]
@@ -116,7 +137,12 @@ async def test_a_wish_without_consent_asks_no_private_details(county, harness):
 
     wish = await county.services.wishes.get(1)
     assert (wish.alias, wish.grade, wish.text, wish.category, wish.value_yuan) == (
-        "小明", "三年级", "一个篮球", WishCategory.SPORTS, 80)
+        "小明",
+        "三年级",
+        "一个篮球",
+        WishCategory.SPORTS,
+        80,
+    )
     assert not wish.consent and wish.photo_file_id is None
     assert await county.services.conversations.get(TEACHER) is None
     assert await county.services.wishes.private_details(TEACHER, wish.id) is None
@@ -233,7 +259,8 @@ async def test_bad_input_at_every_step_explains_and_stays(county, harness):
     wish = await county.services.wishes.get(1)
     assert wish.alias == "明明"
     assert await county.services.wishes.private_details(TEACHER, 1) == PrivateDetails(
-        real_name="小明", guardian_phone="0571-88888888")
+        real_name="小明", guardian_phone="0571-88888888"
+    )
 
 
 async def test_an_identical_open_wish_asks_for_another_alias(county, harness):
@@ -281,10 +308,14 @@ async def test_import_reports_every_bad_row_imports_nothing_then_takes_a_good_fi
     assert "XLSX 或 CSV 文件" in text_of(teacher)
     await teacher.send("这是文字")
     assert "这一步需要<b>文件</b>".replace("<b>", "").replace("</b>", "") in text_of(teacher)
-    bad = xlsx([GOOD_ROW,
-                (SCHOOL, "小芳", "二年级", "跳绳", "体育用品", "很贵", "否", None, None, None, None),
-                (SCHOOL, "小亮", "五年级", "词典", "图书", 40, "否", "王小亮", None, None, None),
-                (OTHER_SCHOOL, "小东", "一年级", "书包", "学习用品", 50, "否", None, None, None, None)])
+    bad = xlsx(
+        [
+            GOOD_ROW,
+            (SCHOOL, "小芳", "二年级", "跳绳", "体育用品", "很贵", "否", None, None, None, None),
+            (SCHOOL, "小亮", "五年级", "词典", "图书", 40, "否", "王小亮", None, None, None),
+            (OTHER_SCHOOL, "小东", "一年级", "书包", "学习用品", 50, "否", None, None, None, None),
+        ]
+    )
     await teacher.send_document("心愿.xlsx", bad, mime_type=XLSX)
     report = text_of(teacher)
     assert "有 3 处问题，没有导入任何心愿" in report
@@ -301,8 +332,10 @@ async def test_import_reports_every_bad_row_imports_nothing_then_takes_a_good_fi
     await teacher.tap("✅ 导入 2 个心愿")
     assert "已导入 2 个心愿（编号 W0001～W0002）" in text_of(teacher)
     page = await county.services.wishes.find()
-    assert [(wish.alias, wish.value_yuan, wish.consent) for wish in page.items] == [("小刚", 60, True),
-                                                                                   ("小芳", 30, False)]
+    assert [(wish.alias, wish.value_yuan, wish.consent) for wish in page.items] == [
+        ("小刚", 60, True),
+        ("小芳", 30, False),
+    ]
     assert (await county.services.wishes.private_details(TEACHER, 1)).real_name == "李小刚"
 
 
@@ -327,8 +360,15 @@ async def test_the_list_pages_filters_and_searches(county, harness):
         by = TEACHER if number <= 15 else OTHER_TEACHER
         category = WishCategory.BOOKS if number % 2 else WishCategory.SPORTS
         text = "一个篮球" if number == 7 else f"心愿{number}"
-        await county.wish(by=by, collector_org_id=county.orgs[org], alias=f"孩子{number}", text=text,
-                          category=category, consent=False, private=None)
+        await county.wish(
+            by=by,
+            collector_org_id=county.orgs[org],
+            alias=f"孩子{number}",
+            text=text,
+            category=category,
+            consent=False,
+            private=None,
+        )
     for wish_id in (2, 16):
         await county.claim(await county.services.wishes.get(wish_id))
 
@@ -632,7 +672,8 @@ async def test_no_child_detail_ever_reaches_a_group_or_a_log_line(county, harnes
     # PTB's own "telegram" loggers print each Bot API call's parameters at DEBUG, and aiosqlite
     # each statement: both stay at INFO or above in production (bot/cli.py). Every other logger,
     # at every level, is checked.
-    logged = "\n".join(record.getMessage() for record in caplog.records
-                       if not record.name.startswith(("telegram", "aiosqlite")))
+    logged = "\n".join(
+        record.getMessage() for record in caplog.records if not record.name.startswith(("telegram", "aiosqlite"))
+    )
     for value in PRIVATE_VALUES:
         assert value not in logged

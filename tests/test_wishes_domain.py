@@ -29,9 +29,16 @@ from tests.harness import COUNTY_ADMIN_ID
 
 SCHOOL, OTHER_SCHOOL, DONOR_ORG, OTHER_DONOR = "县第一小学", "县第二小学", "县教育局团委", "县财政局团委"
 TEACHER, OTHER_TEACHER, DONOR, DONOR_MATE, OTHER_DONOR_CADRE, OUTSIDER = (
-    300001, 300002, 300003, 300004, 300005, 300009)
-PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="138 0013 8000", address="城关镇幸福路 1 号",
-                         notes="鞋码 35")
+    300001,
+    300002,
+    300003,
+    300004,
+    300005,
+    300009,
+)
+PRIVATE = PrivateDetails(
+    real_name="王小明", guardian_phone="138 0013 8000", address="城关镇幸福路 1 号", notes="鞋码 35"
+)
 PRIVATE_VALUES = ("王小明", "13800138000", "138 0013 8000", "幸福路", "鞋码")
 
 
@@ -45,8 +52,16 @@ class County:
         self.orgs = orgs
 
     def draft(self, **changes) -> WishDraft:
-        base = WishDraft(collector_org_id=self.orgs[SCHOOL], alias="小明", grade="三年级", text="一个篮球",
-                         category=WishCategory.SPORTS, value_yuan=80, consent=True, private=PRIVATE)
+        base = WishDraft(
+            collector_org_id=self.orgs[SCHOOL],
+            alias="小明",
+            grade="三年级",
+            text="一个篮球",
+            category=WishCategory.SPORTS,
+            value_yuan=80,
+            consent=True,
+            private=PRIVATE,
+        )
         return replace(base, **changes)
 
     async def wish(self, **changes):
@@ -56,8 +71,9 @@ class County:
         services = self.harness.services
         await services.people.seen(user_id, name, None, "zh-hans", private=True)
         if org is not None:
-            await services.membership.memberships.grant(self.orgs[org], user_id, role, COUNTY_ADMIN_ID,
-                                                        self.harness.clock.now())
+            await services.membership.memberships.grant(
+                self.orgs[org], user_id, role, COUNTY_ADMIN_ID, self.harness.clock.now()
+            )
         return user_id
 
     async def audit(self, wish_id: int) -> list[tuple[str, int | None, dict]]:
@@ -70,16 +86,27 @@ def make_service(harness, **options) -> WishService:
     services = harness.services
     if not options:
         return services.wishes
-    return WishService(services.db, WishRepository(services.db), services.orgs, AuditRepository(services.db),
-                       services.permissions, services.clock, **options)
+    return WishService(
+        services.db,
+        WishRepository(services.db),
+        services.orgs,
+        AuditRepository(services.db),
+        services.permissions,
+        services.clock,
+        **options,
+    )
 
 
 @pytest.fixture
 async def county(harness) -> County:
     harness.admin()
     orgs = {}
-    for name, kind in ((SCHOOL, OrgKind.SCHOOL), (OTHER_SCHOOL, OrgKind.SCHOOL),
-                       (DONOR_ORG, OrgKind.COUNTY_LEVEL), (OTHER_DONOR, OrgKind.COUNTY_LEVEL)):
+    for name, kind in (
+        (SCHOOL, OrgKind.SCHOOL),
+        (OTHER_SCHOOL, OrgKind.SCHOOL),
+        (DONOR_ORG, OrgKind.COUNTY_LEVEL),
+        (OTHER_DONOR, OrgKind.COUNTY_LEVEL),
+    ):
         orgs[name] = (await harness.services.orgs.create(COUNTY_ADMIN_ID, name, kind, None)).id
     county = County(harness, make_service(harness), orgs)
     await county.person(TEACHER, "李老师", SCHOOL, Role.ORG_ADMIN)
@@ -113,13 +140,18 @@ async def test_a_school_cadre_adds_a_wish_shown_publicly_only_by_alias_and_grade
 
     assert wish.code == "W0001"
     assert wish.public_label == "小明 · 三年级"
-    assert (wish.text, wish.category, wish.value_yuan, wish.status) == ("一个篮球", WishCategory.SPORTS, 80,
-                                                                        WishStatus.OPEN)
+    assert (wish.text, wish.category, wish.value_yuan, wish.status) == (
+        "一个篮球",
+        WishCategory.SPORTS,
+        80,
+        WishStatus.OPEN,
+    )
     assert wish.consent and wish.consent_recorded_by == TEACHER
     public_fields = set(vars(wish))
     assert not public_fields & {"real_name", "guardian_phone", "address", "notes", "private"}
     assert await county.service.private_details(TEACHER, wish.id) == PrivateDetails(
-        "王小明", "13800138000", "城关镇幸福路 1 号", "鞋码 35")
+        "王小明", "13800138000", "城关镇幸福路 1 号", "鞋码 35"
+    )
 
 
 async def test_only_the_collectors_cadres_and_county_admins_add_wishes(county):
@@ -154,8 +186,12 @@ async def test_bad_values_are_refused_with_an_example(county):
         await county.wish(private=PrivateDetails(guardian_phone="12345"))
     assert "12345" not in shown[0] and "13800000000" in shown[0]
 
-    typed = await county.wish(category="文具", value_yuan="50元", text=" 一盒  彩笔 ",
-                              private=PrivateDetails(guardian_phone="(0571) 8888 8888"))
+    typed = await county.wish(
+        category="文具",
+        value_yuan="50元",
+        text=" 一盒  彩笔 ",
+        private=PrivateDetails(guardian_phone="(0571) 8888 8888"),
+    )
 
     assert (typed.category, typed.value_yuan, typed.text) == (WishCategory.STATIONERY, 50, "一盒 彩笔")
     details = await county.service.private_details(TEACHER, typed.id)
@@ -252,10 +288,13 @@ async def test_each_private_view_is_audited_without_the_values_and_nothing_is_lo
     with pytest.raises(PermissionDenied):
         await county.service.private_details(OTHER_TEACHER, wish.id)
 
-    views = [(actor, details) for action, actor, details in await county.audit(wish.id)
-             if action == "wish.private_view"]
-    assert views == [(TEACHER, {"role": "collector", "fields": ["real_name", "guardian_phone", "address", "notes"]}),
-                     (DONOR, {"role": "claimer", "fields": ["real_name", "guardian_phone", "address", "notes"]})]
+    views = [
+        (actor, details) for action, actor, details in await county.audit(wish.id) if action == "wish.private_view"
+    ]
+    assert views == [
+        (TEACHER, {"role": "collector", "fields": ["real_name", "guardian_phone", "address", "notes"]}),
+        (DONOR, {"role": "claimer", "fields": ["real_name", "guardian_phone", "address", "notes"]}),
+    ]
     rows = await county.harness.services.db.fetch_all("SELECT action, subject, details FROM audit_log")
     everything_audited = json.dumps([tuple(row) for row in rows], ensure_ascii=False)
     # aiosqlite logs every statement with its parameters at DEBUG; bot/cli.py must keep the
@@ -337,8 +376,7 @@ async def test_twenty_concurrent_claims_on_one_wish_have_exactly_one_winner(coun
     assert outcomes.count(True) == 1
     winner, winner_org = claimers[outcomes.index(True)]
     claimed = await county.service.get(wish.id)
-    assert (claimed.status, claimed.claimed_by_user, claimed.claimed_by_org) == (WishStatus.CLAIMED, winner,
-                                                                                 winner_org)
+    assert (claimed.status, claimed.claimed_by_user, claimed.claimed_by_org) == (WishStatus.CLAIMED, winner, winner_org)
     assert claimed.deadline == claimed.claimed_at + timedelta(days=14)
     claims = [entry for entry in await county.audit(wish.id) if entry[0] == "wish.claim"]
     assert claims == [("wish.claim", winner, {"org": winner_org, "session": None})]
@@ -348,17 +386,20 @@ async def test_caps_per_organisation_hold_under_concurrency(county):
     wishes = [await county.wish(alias=f"孩子{index}") for index in range(6)]
     cadres = [await county.person(410000 + index, f"干部{index}", DONOR_ORG) for index in range(6)]
 
-    outcomes = await asyncio.gather(*(
-        county.service.claim(user, county.orgs[DONOR_ORG], wish.id, now(county), session_id=7, max_per_org=2)
-        for user, wish in zip(cadres, wishes, strict=True)
-    ))
+    outcomes = await asyncio.gather(
+        *(
+            county.service.claim(user, county.orgs[DONOR_ORG], wish.id, now(county), session_id=7, max_per_org=2)
+            for user, wish in zip(cadres, wishes, strict=True)
+        )
+    )
 
     assert outcomes.count(True) == 2
     held = await county.service.find(WishFilter(claimed_by_org=county.orgs[DONOR_ORG], session_id=7))
     assert held.total == 2
     # The cap counts this session only; another organisation still claims.
-    assert await county.service.claim(OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR], wishes[5].id, now(county),
-                                      session_id=7, max_per_org=2)
+    assert await county.service.claim(
+        OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR], wishes[5].id, now(county), session_id=7, max_per_org=2
+    )
 
 
 async def test_a_cap_per_person(county):
@@ -395,7 +436,11 @@ async def test_the_claimer_releases_within_two_minutes_and_later_only_an_admin_c
     assert (change.previous_user, change.previous_org) == (DONOR, county.orgs[DONOR_ORG])
     released = change.wish
     assert (released.status, released.claimed_by_user, released.session_id, released.deadline) == (
-        WishStatus.OPEN, None, None, None)
+        WishStatus.OPEN,
+        None,
+        None,
+        None,
+    )
 
     await service.claim(DONOR, county.orgs[DONOR_ORG], wish.id, now(county))
     county.harness.clock.advance(minutes=3)
@@ -407,8 +452,9 @@ async def test_the_claimer_releases_within_two_minutes_and_later_only_an_admin_c
     await service.release_claim(wish.id, COUNTY_ADMIN_ID, "认领单位无法完成")
 
     assert (await service.get(wish.id)).status is WishStatus.OPEN
-    releases = [(actor, details["reason"]) for action, actor, details in await county.audit(wish.id)
-                if action == "wish.release"]
+    releases = [
+        (actor, details["reason"]) for action, actor, details in await county.audit(wish.id) if action == "wish.release"
+    ]
     assert releases == [(DONOR, None), (COUNTY_ADMIN_ID, "认领单位无法完成")]
     with refused("wishes.not_claimed"):
         await service.release_claim(wish.id, COUNTY_ADMIN_ID, "再退一次")
@@ -426,8 +472,9 @@ async def test_a_county_admin_reassigns_a_claim(county):
     assert "县财政局团委" in shown[0]
     with refused("wishes.reason_empty"):
         await service.reassign(COUNTY_ADMIN_ID, wish.id, OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR], "")
-    change = await service.reassign(COUNTY_ADMIN_ID, wish.id, OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR],
-                                    "原认领人出差")
+    change = await service.reassign(
+        COUNTY_ADMIN_ID, wish.id, OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR], "原认领人出差"
+    )
 
     assert change.previous_user == DONOR
     assert (change.wish.claimed_by_user, change.wish.claimed_by_org) == (OTHER_DONOR_CADRE, county.orgs[OTHER_DONOR])
@@ -435,8 +482,15 @@ async def test_a_county_admin_reassigns_a_claim(county):
     with pytest.raises(PermissionDenied):
         await service.private_details(DONOR, wish.id)
     entry = [details for action, _, details in await county.audit(wish.id) if action == "wish.reassign"]
-    assert entry == [{"from_user": DONOR, "from_org": county.orgs[DONOR_ORG], "to_user": OTHER_DONOR_CADRE,
-                      "to_org": county.orgs[OTHER_DONOR], "reason": "原认领人出差"}]
+    assert entry == [
+        {
+            "from_user": DONOR,
+            "from_org": county.orgs[DONOR_ORG],
+            "to_user": OTHER_DONOR_CADRE,
+            "to_org": county.orgs[OTHER_DONOR],
+            "reason": "原认领人出差",
+        }
+    ]
 
 
 # ---- fulfilment ----------------------------------------------------------------------------
@@ -505,8 +559,7 @@ async def test_overdue_claims_come_first_longest_overdue_first(county):
 
     assert [wish.id for wish in await service.overdue(now(county))] == [late.id, later.id, bought.id]
     listed = await service.by_status_overdue_first(WishFilter(collector_org_id=county.orgs[SCHOOL]))
-    assert [wish.id for wish in listed.items] == [late.id, later.id, bought.id, untouched.id, on_time.id,
-                                                  done.id]
+    assert [wish.id for wish in listed.items] == [late.id, later.id, bought.id, untouched.id, on_time.id, done.id]
     assert all(wish.is_overdue(now(county)) for wish in listed.items[:3])
     assert not listed.items[4].is_overdue(now(county))
 
@@ -578,11 +631,17 @@ async def test_search_filters_and_pages(county):
     other = county.orgs[OTHER_SCHOOL]
     categories = [WishCategory.BOOKS, WishCategory.SPORTS, WishCategory.STATIONERY]
     for index in range(25):
-        await service.add(COUNTY_ADMIN_ID, county.draft(
-            collector_org_id=county.orgs[SCHOOL] if index < 20 else other, alias=f"孩子{index}",
-            grade="三年级" if index % 2 else "五年级", text="篮球" if index == 4 else f"心愿{index}",
-            category=categories[index % 3], value_yuan=10 * (index + 1),
-        ))
+        await service.add(
+            COUNTY_ADMIN_ID,
+            county.draft(
+                collector_org_id=county.orgs[SCHOOL] if index < 20 else other,
+                alias=f"孩子{index}",
+                grade="三年级" if index % 2 else "五年级",
+                text="篮球" if index == 4 else f"心愿{index}",
+                category=categories[index % 3],
+                value_yuan=10 * (index + 1),
+            ),
+        )
 
     first = await service.find(page=1)
     assert (first.total, first.pages, first.page, len(first.items)) == (25, 3, 1, 10)

@@ -27,14 +27,22 @@ async def test_the_2026_report_by_hand(service):
     f = report.figures
     assert (f.activities, f.activities_by_category) == (2, {Category.TUTORING: 1, Category.VISIT: 1})
     assert (f.volunteers, f.person_times, f.volunteer_minutes, f.hours, f.served) == (3, 5, 435, 7.2, 35)
-    assert (f.wishes_collected, f.wishes_claimed, f.wishes_fulfilled, f.wishes_fulfilled_on_time,
-            f.wishes_overdue) == (4, 3, 2, 1, 1)
+    assert (f.wishes_collected, f.wishes_claimed, f.wishes_fulfilled, f.wishes_fulfilled_on_time, f.wishes_overdue) == (
+        4,
+        3,
+        2,
+        1,
+        1,
+    )
     assert (f.deeds_done, f.deeds_quota) == (2, 4)
     assert report.organisations == 3
     # 城关镇 30 (two stars), 教育局 25 (two stars), the school 0 (one star): see test_stats_domain.
     assert report.stars == {5: 0, 4: 0, 3: 0, 2: 2, 1: 1}
     assert [(org.name, rating.score) for org, rating in report.best] == [
-        ("城关镇团委", 30), ("县教育局团委", 25), ("县第一小学", 0)]
+        ("城关镇团委", 30),
+        ("县教育局团委", 25),
+        ("县第一小学", 0),
+    ]
     assert (report.deeds_orgs_done, report.deeds_orgs_owing) == (1, 2)  # 城关镇 met 1/1; 教育局 1/3
 
 
@@ -42,8 +50,7 @@ async def test_the_new_year_starts_at_local_midnight(service):
     # A4 (义诊) starts at 00:30 on 1 January 2027 in Shanghai, 16:30 UTC on 31 December: it is 2027's.
     report = await service.build(2027)
     f = report.figures
-    assert (f.activities_by_category, f.person_times, f.volunteer_minutes, f.served) == (
-        {Category.CLINIC: 1}, 1, 30, 8)
+    assert (f.activities_by_category, f.person_times, f.volunteer_minutes, f.served) == ({Category.CLINIC: 1}, 1, 30, 8)
     assert (f.wishes_collected, f.deeds_done) == (0, 0)
 
 

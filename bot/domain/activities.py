@@ -58,8 +58,15 @@ from storage.chats import ChatRepository
 from storage.db import Database
 
 __all__ = [
-    "Activity", "ActivityDraft", "ActivityService", "Category", "Place", "Roster", "SignupResult",
-    "WithdrawResult", "subject_keys",
+    "Activity",
+    "ActivityDraft",
+    "ActivityService",
+    "Category",
+    "Place",
+    "Roster",
+    "SignupResult",
+    "WithdrawResult",
+    "subject_keys",
 ]
 
 MAX_TITLE = 60
@@ -69,12 +76,15 @@ MAX_EXPECTED = 10000
 MIN_RADIUS, MAX_RADIUS = 50, 5000
 MAX_SPAN_DAYS = 3
 # Reminders to the organisation's group before the start: subject suffix, how long before, text key.
-REMINDERS = (("day", timedelta(days=1), "activities.reminder_day"),
-             ("hour", timedelta(hours=1), "activities.reminder_hour"))
+REMINDERS = (
+    ("day", timedelta(days=1), "activities.reminder_day"),
+    ("hour", timedelta(hours=1), "activities.reminder_hour"),
+)
 MAX_REMINDER_NAMES = 40
 MAX_REMINDER_NAMES_CHARS = 1000  # a reminder stays well inside one Telegram message
-EDITABLE = frozenset({"title", "category", "starts_at", "ends_at", "place", "slots", "expected_served",
-                      "counts_as_deed"})
+EDITABLE = frozenset(
+    {"title", "category", "starts_at", "ends_at", "place", "slots", "expected_served", "counts_as_deed"}
+)
 
 # (catalog key, params) → plain text; Services.build wires it to the configured language's catalog.
 RenderReminder = Callable[[str, dict], str]
@@ -103,7 +113,7 @@ class ActivityDraft:
 
 @dataclass(frozen=True)
 class Roster:
-    signed: tuple[int, ...]    # user ids, in the order they got their place
+    signed: tuple[int, ...]  # user ids, in the order they got their place
     waitlist: tuple[int, ...]  # user ids, first in line first
 
     @property
@@ -151,9 +161,21 @@ def _bounded(text: str | int, field: str, low: int, high: int, **shown: int) -> 
 
 
 class ActivityService:
-    def __init__(self, db: Database, repo: ActivityRepository, orgs: OrganisationService, chats: ChatRepository,
-                 reminders: ReminderService, permissions: Permissions, audit: AuditRepository, clock: Clock,
-                 zone: ZoneInfo, settings: ActivitiesConfig, *, render_reminder: RenderReminder) -> None:
+    def __init__(
+        self,
+        db: Database,
+        repo: ActivityRepository,
+        orgs: OrganisationService,
+        chats: ChatRepository,
+        reminders: ReminderService,
+        permissions: Permissions,
+        audit: AuditRepository,
+        clock: Clock,
+        zone: ZoneInfo,
+        settings: ActivitiesConfig,
+        *,
+        render_reminder: RenderReminder,
+    ) -> None:
         self.db = db
         self.repo = repo
         self.orgs = orgs
@@ -171,12 +193,20 @@ class ActivityService:
 
     # ---- validation (used by the conversation too) ----------------------------------------
     def check_title(self, text: str) -> str:
-        return one_line(text, max_length=MAX_TITLE, empty_key="activities.err_title_empty",
-                        too_long_key="activities.err_title_too_long")
+        return one_line(
+            text,
+            max_length=MAX_TITLE,
+            empty_key="activities.err_title_empty",
+            too_long_key="activities.err_title_too_long",
+        )
 
     def check_place_text(self, text: str) -> str:
-        return one_line(text, max_length=MAX_PLACE, empty_key="activities.err_place_empty",
-                        too_long_key="activities.err_place_too_long")
+        return one_line(
+            text,
+            max_length=MAX_PLACE,
+            empty_key="activities.err_place_empty",
+            too_long_key="activities.err_place_too_long",
+        )
 
     def check_place(self, place: Place) -> Place:
         text = self.check_place_text(place.text)
@@ -198,11 +228,13 @@ class ActivityService:
     def _check_times(self, starts_at: datetime, ends_at: datetime, *, new_start: bool) -> None:
         now = self.clock.now()
         if ends_at <= starts_at:
-            raise DomainError("activities.err_end_not_after_start", start=self.local_text(starts_at),
-                              end=self.local_text(ends_at))
+            raise DomainError(
+                "activities.err_end_not_after_start", start=self.local_text(starts_at), end=self.local_text(ends_at)
+            )
         if new_start and starts_at < now:
-            raise DomainError("activities.err_start_in_past", start=self.local_text(starts_at),
-                              now=self.local_text(now))
+            raise DomainError(
+                "activities.err_start_in_past", start=self.local_text(starts_at), now=self.local_text(now)
+            )
         if ends_at <= now:
             raise DomainError("activities.err_end_in_past", end=self.local_text(ends_at), now=self.local_text(now))
         if ends_at - starts_at > timedelta(days=MAX_SPAN_DAYS):
@@ -269,8 +301,7 @@ class ActivityService:
         now = self.clock.now()
         if await self.permissions.is_county_admin(user_id):
             return await self.repo.upcoming(now)
-        return await self.repo.upcoming(now, org_ids=await self.permissions.member_org_ids(user_id),
-                                        user_id=user_id)
+        return await self.repo.upcoming(now, org_ids=await self.permissions.member_org_ids(user_id), user_id=user_id)
 
     # ---- create, edit, cancel -------------------------------------------------------------
     async def create(self, actor_id: int, draft: ActivityDraft) -> Activity:
@@ -288,17 +319,32 @@ class ActivityService:
         now = self.clock.now()
         async with self.db.transaction():
             activity = await self.repo.add(
-                org_id=draft.org_id, title=title, category=category, starts_at=starts_at, ends_at=ends_at,
-                place=place, slots=slots, expected_served=expected, counts_as_deed=draft.counts_as_deed,
-                also_hub=draft.also_hub, created_by=actor_id, now=now,
+                org_id=draft.org_id,
+                title=title,
+                category=category,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                place=place,
+                slots=slots,
+                expected_served=expected,
+                counts_as_deed=draft.counts_as_deed,
+                also_hub=draft.also_hub,
+                created_by=actor_id,
+                now=now,
             )
-            await self.audit.record(now, actor_id, "activity.create", f"activity:{activity.id}",
-                                    org=draft.org_id, title=title, starts_at=self.local_text(starts_at))
+            await self.audit.record(
+                now,
+                actor_id,
+                "activity.create",
+                f"activity:{activity.id}",
+                org=draft.org_id,
+                title=title,
+                starts_at=self.local_text(starts_at),
+            )
             await self._set_reminders(activity)
         return activity
 
-    async def edit(self, actor_id: int, activity_id: int,
-                   **changes: object) -> tuple[Activity, list[str], list[int]]:
+    async def edit(self, actor_id: int, activity_id: int, **changes: object) -> tuple[Activity, list[str], list[int]]:
         """Apply the changes; returns the activity, the names of the fields that really changed and
         the volunteers promoted from the waitlist (when slots were raised)."""
         unknown = changes.keys() - EDITABLE
@@ -327,15 +373,18 @@ class ActivityService:
             ends_at = _utc(changes.get("ends_at", activity.ends_at))
             if (starts_at, ends_at) != (activity.starts_at, activity.ends_at):
                 self._check_times(starts_at, ends_at, new_start=starts_at != activity.starts_at)
-                for name, old, new in (("starts_at", activity.starts_at, starts_at),
-                                       ("ends_at", activity.ends_at, ends_at)):
+                for name, old, new in (
+                    ("starts_at", activity.starts_at, starts_at),
+                    ("ends_at", activity.ends_at, ends_at),
+                ):
                     if new != old:
                         put(name, new)
             if "place" in changes:
                 place = self.check_place(changes["place"])
                 if place != activity.place:
-                    fields.update(place=place.text, latitude=place.latitude, longitude=place.longitude,
-                                  radius_m=place.radius_m)
+                    fields.update(
+                        place=place.text, latitude=place.latitude, longitude=place.longitude, radius_m=place.radius_m
+                    )
                     changed.append("place")
             if "slots" in changes:
                 slots = self.check_slots(changes["slots"])
@@ -357,8 +406,14 @@ class ActivityService:
             await self.repo.update(activity_id, **fields)
             updated = await self.get(activity_id)
             promoted = await self._fill_from_waitlist(updated) if "slots" in changed else []
-            await self.audit.record(self.clock.now(), actor_id, "activity.edit", f"activity:{activity_id}",
-                                    changed=changed, promoted=promoted)
+            await self.audit.record(
+                self.clock.now(),
+                actor_id,
+                "activity.edit",
+                f"activity:{activity_id}",
+                changed=changed,
+                promoted=promoted,
+            )
             await self._set_reminders(updated)
         return updated, changed, promoted
 
@@ -382,8 +437,14 @@ class ActivityService:
             if activity.cancelled:
                 raise DomainError("activities.err_cancelled", title=activity.title, code=activity.code)
             await self.repo.set_served(activity_id, served)
-            await self.audit.record(self.clock.now(), actor_id, "activity.served", f"activity:{activity_id}",
-                                    old=activity.served_confirmed, new=served)
+            await self.audit.record(
+                self.clock.now(),
+                actor_id,
+                "activity.served",
+                f"activity:{activity_id}",
+                old=activity.served_confirmed,
+                new=served,
+            )
         return await self.get(activity_id)
 
     # ---- sign-up --------------------------------------------------------------------------
@@ -444,11 +505,19 @@ class ActivityService:
             for subject in subject_keys(activity.id):
                 await self.reminders.cancel_subject(subject)
             return
-        params = {"title": activity.title, "code": activity.code, "when": self._when(activity),
-                  "place": activity.place.text, "names": await self._names(activity.id)}
+        params = {
+            "title": activity.title,
+            "code": activity.code,
+            "when": self._when(activity),
+            "place": activity.place.text,
+            "names": await self._names(activity.id),
+        }
         for suffix, before, key in REMINDERS:
             await self.reminders.set_for_subject(
-                f"activity:{activity.id}:{suffix}", "chat", chat.id, self.render_reminder(key, params),
+                f"activity:{activity.id}:{suffix}",
+                "chat",
+                chat.id,
+                self.render_reminder(key, params),
                 Schedule(kind="once", at=activity.starts_at - before, time=None),
             )
 

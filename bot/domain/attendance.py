@@ -88,11 +88,11 @@ class AttendanceLine:
 
 @dataclass(frozen=True)
 class ActivitySummary:
-    volunteers: int          # people who attended (checked in, not a no-show, not removed)
-    volunteer_minutes: int   # credited minutes, all volunteers together
-    served: int              # confirmed number served, else the expected number
+    volunteers: int  # people who attended (checked in, not a no-show, not removed)
+    volunteer_minutes: int  # credited minutes, all volunteers together
+    served: int  # confirmed number served, else the expected number
     no_shows: int
-    walk_ins: int            # of the volunteers, how many had not signed up
+    walk_ins: int  # of the volunteers, how many had not signed up
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,16 @@ class MyYear:
 
 
 class AttendanceService:
-    def __init__(self, db: Database, repo: ActivityRepository, activities: ActivityService, chats: ChatRepository,
-                 audit: AuditRepository, clock: Clock, settings: ActivitiesConfig) -> None:
+    def __init__(
+        self,
+        db: Database,
+        repo: ActivityRepository,
+        activities: ActivityService,
+        chats: ChatRepository,
+        audit: AuditRepository,
+        clock: Clock,
+        settings: ActivitiesConfig,
+    ) -> None:
         self.db = db
         self.repo = repo
         self.activities = activities
@@ -142,8 +150,10 @@ class AttendanceService:
     async def _around(self, chat: ChatRecord, now: datetime) -> list[Activity]:
         """This chat's activities overlapping the day around now (enough for today's questions)."""
         return await self.repo.published_around(
-            org_id=chat.org_id if chat.binding is Binding.ORG else None, hub=chat.binding is Binding.HUB,
-            ends_after=now - timedelta(days=1), starts_before=now + timedelta(days=1),
+            org_id=chat.org_id if chat.binding is Binding.ORG else None,
+            hub=chat.binding is Binding.HUB,
+            ends_after=now - timedelta(days=1),
+            starts_before=now + timedelta(days=1),
         )
 
     async def _by_code(self, chat: ChatRecord, code: str) -> Activity | None:
@@ -165,8 +175,15 @@ class AttendanceService:
         return CheckInResult("none_open")
 
     # ---- check-in -------------------------------------------------------------------------
-    async def check_in(self, user_id: int, chat_id: int, *, code: str | None = None,
-                       location: tuple[float, float] | None = None, method: str) -> CheckInResult:
+    async def check_in(
+        self,
+        user_id: int,
+        chat_id: int,
+        *,
+        code: str | None = None,
+        location: tuple[float, float] | None = None,
+        method: str,
+    ) -> CheckInResult:
         """Idempotent: a second check-in answers "already" and changes nothing."""
         now = self.clock.now()
         chat = await self._chat(chat_id)
@@ -224,8 +241,15 @@ class AttendanceService:
             # A first check-in, or after the organiser removed the record or marked a no-show:
             # the volunteer is here now, so it counts (the organiser can still correct it).
             walk_in = await self._walk_in(activity.id, user_id)
-            await self.repo.put_attendance(activity.id, user_id, checked_in_at=now, checked_out_at=None,
-                                           walk_in=walk_in, no_show=False, method=method)
+            await self.repo.put_attendance(
+                activity.id,
+                user_id,
+                checked_in_at=now,
+                checked_out_at=None,
+                walk_in=walk_in,
+                no_show=False,
+                method=method,
+            )
         return CheckInResult("checked_in", activity, walk_in=walk_in)
 
     async def _walk_in(self, activity_id: int, user_id: int) -> bool:
@@ -270,8 +294,9 @@ class AttendanceService:
         return CheckOutResult("checked_out", activity)
 
     # ---- credit ---------------------------------------------------------------------------
-    def credited_minutes(self, activity: Activity, checked_in_at: datetime | None,
-                         checked_out_at: datetime | None) -> int:
+    def credited_minutes(
+        self, activity: Activity, checked_in_at: datetime | None, checked_out_at: datetime | None
+    ) -> int:
         if checked_in_at is None:
             return 0
         begin = max(checked_in_at, activity.starts_at)
@@ -287,10 +312,12 @@ class AttendanceService:
         return minutes - minutes % self.settings.credit_rounding_minutes
 
     def _line(self, activity: Activity, record: AttendanceRecord) -> AttendanceLine:
-        credited = 0 if not record.present else self.credited_minutes(
-            activity, record.checked_in_at, record.checked_out_at)
-        return AttendanceLine(record.user_id, record.checked_in_at, record.checked_out_at, record.walk_in,
-                              record.no_show, credited)
+        credited = (
+            0 if not record.present else self.credited_minutes(activity, record.checked_in_at, record.checked_out_at)
+        )
+        return AttendanceLine(
+            record.user_id, record.checked_in_at, record.checked_out_at, record.walk_in, record.no_show, credited
+        )
 
     # ---- organiser corrections ------------------------------------------------------------
     @staticmethod
@@ -310,8 +337,15 @@ class AttendanceService:
             raise DomainError("activities.err_cancelled", title=activity.title, code=activity.code)
         return activity
 
-    async def add_or_correct(self, actor_id: int, activity_id: int, user_id: int, checked_in_at: datetime | None,
-                             checked_out_at: datetime | None, reason: str) -> AttendanceLine:
+    async def add_or_correct(
+        self,
+        actor_id: int,
+        activity_id: int,
+        user_id: int,
+        checked_in_at: datetime | None,
+        checked_out_at: datetime | None,
+        reason: str,
+    ) -> AttendanceLine:
         """Organiser: record or correct one volunteer's times (within the check-in window)."""
         reason = self.check_reason(reason)
         activity = await self._organised(actor_id, activity_id)
@@ -337,14 +371,27 @@ class AttendanceService:
         async with self.db.transaction():
             old = await self.repo.attendance(activity_id, user_id)
             walk_in = await self._walk_in(activity_id, user_id)
-            await self.repo.put_attendance(activity_id, user_id, checked_in_at=checked_in_at,
-                                           checked_out_at=checked_out_at, walk_in=walk_in, no_show=False,
-                                           method="organiser")
+            await self.repo.put_attendance(
+                activity_id,
+                user_id,
+                checked_in_at=checked_in_at,
+                checked_out_at=checked_out_at,
+                walk_in=walk_in,
+                no_show=False,
+                method="organiser",
+            )
             action = "attendance.add" if old is None or not old.present else "attendance.correct"
             await self.audit.record(
-                now, actor_id, action, f"activity:{activity_id}", user=user_id, reason=reason,
-                old_in=_iso(old.checked_in_at) if old else None, old_out=_iso(old.checked_out_at) if old else None,
-                new_in=_iso(checked_in_at), new_out=_iso(checked_out_at),
+                now,
+                actor_id,
+                action,
+                f"activity:{activity_id}",
+                user=user_id,
+                reason=reason,
+                old_in=_iso(old.checked_in_at) if old else None,
+                old_out=_iso(old.checked_out_at) if old else None,
+                new_in=_iso(checked_in_at),
+                new_out=_iso(checked_out_at),
             )
             record = await self.repo.attendance(activity_id, user_id)
         return self._line(activity, record)
@@ -356,9 +403,17 @@ class AttendanceService:
             old = await self.repo.attendance(activity_id, user_id)
             if old is None or not await self.repo.remove_attendance(activity_id, user_id, self.clock.now()):
                 raise DomainError("checkin.err_no_record")
-            await self.audit.record(self.clock.now(), actor_id, "attendance.remove", f"activity:{activity_id}",
-                                    user=user_id, reason=reason, old_in=_iso(old.checked_in_at),
-                                    old_out=_iso(old.checked_out_at), no_show=old.no_show)
+            await self.audit.record(
+                self.clock.now(),
+                actor_id,
+                "attendance.remove",
+                f"activity:{activity_id}",
+                user=user_id,
+                reason=reason,
+                old_in=_iso(old.checked_in_at),
+                old_out=_iso(old.checked_out_at),
+                no_show=old.no_show,
+            )
 
     async def mark_no_show(self, actor_id: int, activity_id: int, user_id: int, reason: str) -> None:
         """A signed-up volunteer who never came (only once the activity has started)."""
@@ -374,10 +429,18 @@ class AttendanceService:
             record = await self.repo.attendance(activity_id, user_id)
             if record is not None and record.present:
                 raise DomainError("checkin.err_already_checked_in")
-            await self.repo.put_attendance(activity_id, user_id, checked_in_at=None, checked_out_at=None,
-                                           walk_in=False, no_show=True, method="organiser")
-            await self.audit.record(now, actor_id, "attendance.no_show", f"activity:{activity_id}",
-                                    user=user_id, reason=reason)
+            await self.repo.put_attendance(
+                activity_id,
+                user_id,
+                checked_in_at=None,
+                checked_out_at=None,
+                walk_in=False,
+                no_show=True,
+                method="organiser",
+            )
+            await self.audit.record(
+                now, actor_id, "attendance.no_show", f"activity:{activity_id}", user=user_id, reason=reason
+            )
 
     # ---- reading --------------------------------------------------------------------------
     async def attendance_of(self, activity_id: int, user_id: int) -> AttendanceLine | None:
@@ -409,8 +472,10 @@ class AttendanceService:
         starts_from = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
         starts_before = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
         attended = await self.repo.attended_by(user_id, starts_from, starts_before)
-        items = tuple((activity, self.credited_minutes(activity, record.checked_in_at, record.checked_out_at))
-                      for activity, record in attended)
+        items = tuple(
+            (activity, self.credited_minutes(activity, record.checked_in_at, record.checked_out_at))
+            for activity, record in attended
+        )
         return MyYear(items, sum(minutes for _, minutes in items), len(items))
 
 

@@ -100,8 +100,17 @@ from storage.chats import ChatRepository
 from storage.db import Database
 
 __all__ = [
-    "AuctionService", "AuctionSession", "BoardState", "ClaimOutcome", "ClaimRow", "CloseSummary", "LotFilter",
-    "LotPage", "LotSelection", "SessionDraft", "subject_keys",
+    "AuctionService",
+    "AuctionSession",
+    "BoardState",
+    "ClaimOutcome",
+    "ClaimRow",
+    "CloseSummary",
+    "LotFilter",
+    "LotPage",
+    "LotSelection",
+    "SessionDraft",
+    "subject_keys",
 ]
 
 TITLE_MAX = 60
@@ -117,12 +126,21 @@ BOARD_LATEST = 5
 BOARD_LEADERS = 5
 UNAVAILABLE_SHOWN = 10
 # Reminders to the hub before the start: subject suffix, how long before, text key.
-REMINDERS = (("1d", timedelta(days=1), "auction.reminder_1d"),
-             ("1h", timedelta(hours=1), "auction.reminder_1h"),
-             ("5m", timedelta(minutes=5), "auction.reminder_5m"))
+REMINDERS = (
+    ("1d", timedelta(days=1), "auction.reminder_1d"),
+    ("1h", timedelta(hours=1), "auction.reminder_1h"),
+    ("5m", timedelta(minutes=5), "auction.reminder_5m"),
+)
 # The claims table as a spreadsheet: its columns (headers: catalog keys auction.claims_col_*) and widths.
-CLAIMS_COLUMNS = (("code", 10), ("child", 18), ("wish", 30), ("value", 10), ("org", 24), ("claimer", 16),
-                  ("claimed_at", 18))
+CLAIMS_COLUMNS = (
+    ("code", 10),
+    ("child", 18),
+    ("wish", 30),
+    ("value", 10),
+    ("org", 24),
+    ("claimer", 16),
+    ("claimed_at", 18),
+)
 _WAVES = re.compile(r"(\d+)\s*(?:[\s,，/、xX×*]|每)\s*(\d+)\s*(?:分钟|分|min|m)?")
 
 # (catalog key, params) → plain text; Services.build wires it to the configured language's catalog.
@@ -150,8 +168,13 @@ class LotSelection:
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.collector_org_ids or self.categories or self.codes
-                    or self.min_value is not None or self.max_value is not None)
+        return bool(
+            self.collector_org_ids
+            or self.categories
+            or self.codes
+            or self.min_value is not None
+            or self.max_value is not None
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,9 +311,20 @@ def _released(session: AuctionSession, now: datetime) -> int:
 
 
 class AuctionService:
-    def __init__(self, db: Database, repo: AuctionRepository, wishes: WishService, orgs: OrganisationService,
-                 chats: ChatRepository, reminders: ReminderService, permissions: Permissions,
-                 audit: AuditRepository, clock: Clock, zone: ZoneInfo, render_reminder: RenderReminder) -> None:
+    def __init__(
+        self,
+        db: Database,
+        repo: AuctionRepository,
+        wishes: WishService,
+        orgs: OrganisationService,
+        chats: ChatRepository,
+        reminders: ReminderService,
+        permissions: Permissions,
+        audit: AuditRepository,
+        clock: Clock,
+        zone: ZoneInfo,
+        render_reminder: RenderReminder,
+    ) -> None:
         self.db = db
         self.repo = repo
         self.wishes = wishes
@@ -318,8 +352,9 @@ class AuctionService:
 
     # ---- validation (the creation conversation uses these one step at a time) ---------------
     def check_title(self, text: str) -> str:
-        return one_line(text, max_length=TITLE_MAX, empty_key="auction.err_title_empty",
-                        too_long_key="auction.err_title_too_long")
+        return one_line(
+            text, max_length=TITLE_MAX, empty_key="auction.err_title_empty", too_long_key="auction.err_title_too_long"
+        )
 
     def check_start(self, starts_at: datetime) -> datetime:
         """Not in the past (a few minutes' grace: the conversation takes time). UTC, whole seconds."""
@@ -330,8 +365,9 @@ class AuctionService:
         return start
 
     def check_duration(self, value: int | str) -> int:
-        return _whole_number(value, "auction.err_duration_not_number", DURATION_MIN, DURATION_MAX,
-                             "auction.err_duration_out_of_range")
+        return _whole_number(
+            value, "auction.err_duration_not_number", DURATION_MIN, DURATION_MAX, "auction.err_duration_out_of_range"
+        )
 
     def check_caps(self, value: int | str | None) -> int | None:
         """One cap (per organisation or per person): 1..500, or None (or "") for no cap."""
@@ -340,12 +376,19 @@ class AuctionService:
         return _whole_number(value, "auction.err_cap_not_number", CAP_MIN, CAP_MAX, "auction.err_cap_out_of_range")
 
     def check_deadline_days(self, value: int | str) -> int:
-        return _whole_number(value, "auction.err_deadline_not_number", DEADLINE_MIN, DEADLINE_MAX,
-                             "auction.err_deadline_out_of_range")
+        return _whole_number(
+            value, "auction.err_deadline_not_number", DEADLINE_MIN, DEADLINE_MAX, "auction.err_deadline_out_of_range"
+        )
 
-    def check_waves(self, value: str | int | tuple[int, int] | None, every: int | str | None = None, *,
-                    duration_minutes: int | None = None, lot_count: int | None = None) -> tuple[int, int] | None:
-        """"50 3", (50, 3) or (50, every=3): 50 lots every 3 minutes → (50, 3); None or "" → no waves.
+    def check_waves(
+        self,
+        value: str | int | tuple[int, int] | None,
+        every: int | str | None = None,
+        *,
+        duration_minutes: int | None = None,
+        lot_count: int | None = None,
+    ) -> tuple[int, int] | None:
+        """ "50 3", (50, 3) or (50, every=3): 50 lots every 3 minutes → (50, 3); None or "" → no waves.
 
         With the duration and the number of lots, also refuses a rhythm that would not release
         every lot before the end."""
@@ -360,23 +403,29 @@ class AuctionService:
             if match is None:
                 raise DomainError("auction.err_waves_format", value=_text(value)[:20])
             size, every = int(match.group(1)), int(match.group(2))
-        size = _whole_number(size, "auction.err_waves_format", WAVE_SIZE_MIN, WAVE_SIZE_MAX,
-                             "auction.err_wave_size_out_of_range")
-        every = _whole_number(every, "auction.err_waves_format", WAVE_EVERY_MIN, WAVE_EVERY_MAX,
-                              "auction.err_wave_every_out_of_range")
+        size = _whole_number(
+            size, "auction.err_waves_format", WAVE_SIZE_MIN, WAVE_SIZE_MAX, "auction.err_wave_size_out_of_range"
+        )
+        every = _whole_number(
+            every, "auction.err_waves_format", WAVE_EVERY_MIN, WAVE_EVERY_MAX, "auction.err_wave_every_out_of_range"
+        )
         if duration_minutes is not None and lot_count is not None:
             waves = 1 + (duration_minutes * 60 - 1) // (every * 60)  # the last one before the end
             if size * waves < lot_count:
-                raise DomainError("auction.err_waves_too_slow", released=size * waves, lots=lot_count,
-                                  minutes=duration_minutes)
+                raise DomainError(
+                    "auction.err_waves_too_slow", released=size * waves, lots=lot_count, minutes=duration_minutes
+                )
         return size, every
 
     def _check_selection(self, selection: LotSelection) -> dict:
         for value in (selection.min_value, selection.max_value):
             if value is not None and value < 0:
                 raise DomainError("auction.err_value_negative", value=value)
-        if selection.min_value is not None and selection.max_value is not None \
-                and selection.min_value > selection.max_value:
+        if (
+            selection.min_value is not None
+            and selection.max_value is not None
+            and selection.min_value > selection.max_value
+        ):
             raise DomainError("auction.err_value_range", min=selection.min_value, max=selection.max_value)
         ids: list[int] | None = None
         if selection.codes:
@@ -389,20 +438,28 @@ class AuctionService:
             ids = list(dict.fromkeys(ids))
         elif not selection.all_open and not selection.narrowed:
             ids = []
-        return {"collector_org_ids": tuple(selection.collector_org_ids),
-                "categories": tuple(WishCategory(category) for category in selection.categories),
-                "min_value": selection.min_value, "max_value": selection.max_value, "ids": ids}
+        return {
+            "collector_org_ids": tuple(selection.collector_org_ids),
+            "categories": tuple(WishCategory(category) for category in selection.categories),
+            "min_value": selection.min_value,
+            "max_value": selection.max_value,
+            "ids": ids,
+        }
 
     async def _select(self, selection: LotSelection) -> list[int]:
         """The lots' wish ids, by id; a code that is no open wish free of other sessions is refused."""
         where = self._check_selection(selection)
         if where["ids"]:
-            free = set(await self.repo.selectable_ids(collector_org_ids=(), categories=(), min_value=None,
-                                                      max_value=None, ids=where["ids"]))
+            free = set(
+                await self.repo.selectable_ids(
+                    collector_org_ids=(), categories=(), min_value=None, max_value=None, ids=where["ids"]
+                )
+            )
             unavailable = [wish_code(wish_id) for wish_id in where["ids"] if wish_id not in free]
             if unavailable:
-                shown = "、".join(unavailable[:UNAVAILABLE_SHOWN]) + ("…" if len(unavailable) > UNAVAILABLE_SHOWN
-                                                                    else "")
+                shown = "、".join(unavailable[:UNAVAILABLE_SHOWN]) + (
+                    "…" if len(unavailable) > UNAVAILABLE_SHOWN else ""
+                )
                 raise DomainError("auction.err_codes_unavailable", codes=shown, count=len(unavailable))
         return await self.repo.selectable_ids(**where)
 
@@ -448,15 +505,33 @@ class AuctionService:
                 raise DomainError("auction.err_no_lots")
             waves = self.check_waves(waves, duration_minutes=duration, lot_count=len(wish_ids))
             session_id = await self.repo.add(
-                title=title, starts_at=starts_at, ends_at=ends_at, cap_per_org=cap_org, cap_per_person=cap_person,
-                fulfilment_deadline=deadline, wave_size=waves[0] if waves else None,
-                wave_every_minutes=waves[1] if waves else None, created_by=actor_id, now=now, wish_ids=wish_ids,
+                title=title,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                cap_per_org=cap_org,
+                cap_per_person=cap_person,
+                fulfilment_deadline=deadline,
+                wave_size=waves[0] if waves else None,
+                wave_every_minutes=waves[1] if waves else None,
+                created_by=actor_id,
+                now=now,
+                wish_ids=wish_ids,
             )
             session = await self.repo.get(session_id)
-            await self.audit.record(now, actor_id, "auction.create", f"auction:{session_id}", title=title,
-                                    starts_at=self.local_text(starts_at), minutes=duration, lots=len(wish_ids),
-                                    cap_per_org=cap_org, cap_per_person=cap_person, deadline_days=deadline_days,
-                                    waves=list(waves) if waves else None)
+            await self.audit.record(
+                now,
+                actor_id,
+                "auction.create",
+                f"auction:{session_id}",
+                title=title,
+                starts_at=self.local_text(starts_at),
+                minutes=duration,
+                lots=len(wish_ids),
+                cap_per_org=cap_org,
+                cap_per_person=cap_person,
+                deadline_days=deadline_days,
+                waves=list(waves) if waves else None,
+            )
             await self._set_reminders(session)
         return session
 
@@ -465,8 +540,7 @@ class AuctionService:
         await self.permissions.require_county_admin(actor_id)
         async with self.db.transaction():
             session = await self._read(session_id)
-            if not await self.repo.change_state(session_id, expect=SCHEDULED, state=CANCELLED,
-                                                now=self.clock.now()):
+            if not await self.repo.change_state(session_id, expect=SCHEDULED, state=CANCELLED, now=self.clock.now()):
                 raise DomainError("auction.err_not_scheduled", title=session.title)
             await self.audit.record(self.clock.now(), actor_id, "auction.cancel", f"auction:{session_id}")
             for subject in subject_keys(session_id):
@@ -513,13 +587,27 @@ class AuctionService:
                 per_org = tuple(await self.repo.per_org(session_id))
                 unclaimed = tuple(wish_code(wish_id) for wish_id in await self.repo.open_lot_ids(session_id))
                 minutes = max(1, round((now - session.starts_at).total_seconds() / 60))
-                await self.audit.record(now, actor_id, "auction.close", f"auction:{session_id}", claimed=claimed,
-                                        total=session.lot_count, early=actor_id is not None)
+                await self.audit.record(
+                    now,
+                    actor_id,
+                    "auction.close",
+                    f"auction:{session_id}",
+                    claimed=claimed,
+                    total=session.lot_count,
+                    early=actor_id is not None,
+                )
         finally:
             self._closing.discard(session_id)
         closed = await self._read(session_id)
-        return CloseSummary(session=closed, claimed=claimed, total=closed.lot_count, minutes=minutes,
-                            per_org=per_org, unclaimed=len(unclaimed), unclaimed_codes=unclaimed)
+        return CloseSummary(
+            session=closed,
+            claimed=claimed,
+            total=closed.lot_count,
+            minutes=minutes,
+            per_org=per_org,
+            unclaimed=len(unclaimed),
+            unclaimed_codes=unclaimed,
+        )
 
     def released_count(self, session: AuctionSession, now: datetime) -> int:
         """Waves: wave_size × (1 + whole wave periods since the start), at most every lot; no waves: all."""
@@ -550,8 +638,7 @@ class AuctionService:
                 if drained is not None:
                     drained.set()
 
-    async def _claim(self, user_id: int, cached: _Cached, wish_id: int, position: int,
-                     now: datetime) -> ClaimOutcome:
+    async def _claim(self, user_id: int, cached: _Cached, wish_id: int, position: int, now: datetime) -> ClaimOutcome:
         session = cached.session
         org_id = await self.claiming_org(user_id)
         if org_id is None:
@@ -582,8 +669,9 @@ class AuctionService:
             attempt.set_result(None)
         return outcome
 
-    async def _answer_from_ledger(self, ledger: _Ledger, session: AuctionSession, wish_id: int, org_id: int,
-                                  user_id: int) -> ClaimOutcome | None:
+    async def _answer_from_ledger(
+        self, ledger: _Ledger, session: AuctionSession, wish_id: int, org_id: int, user_id: int
+    ) -> ClaimOutcome | None:
         holder = ledger.holders.get(wish_id)
         if holder is not None:
             holder_org, holder_user = holder
@@ -598,13 +686,21 @@ class AuctionService:
             return ClaimOutcome("cap_person", org_id=org_id, cap=session.cap_per_person)
         return None
 
-    async def _claim_in_database(self, user_id: int, org_id: int, session: AuctionSession, wish_id: int,
-                                 now: datetime) -> ClaimOutcome:
+    async def _claim_in_database(
+        self, user_id: int, org_id: int, session: AuctionSession, wish_id: int, now: datetime
+    ) -> ClaimOutcome:
         if not await self.permissions.is_member(user_id, org_id):  # the membership ended a moment ago
             return ClaimOutcome("not_cadre")
-        request = ClaimRequest(wish_id=wish_id, user_id=user_id, org_id=org_id, session_id=session.id,
-                               deadline=session.fulfilment_deadline, now=now, max_per_org=session.cap_per_org,
-                               max_per_user=session.cap_per_person)
+        request = ClaimRequest(
+            wish_id=wish_id,
+            user_id=user_id,
+            org_id=org_id,
+            session_id=session.id,
+            deadline=session.fulfilment_deadline,
+            now=now,
+            max_per_org=session.cap_per_org,
+            max_per_user=session.cap_per_person,
+        )
         for _attempt in range(3):
             result = await self._write_claim(request)
             if result.won:
@@ -724,8 +820,7 @@ class AuctionService:
         await self.permissions.require_county_admin(actor_id)
         return await self.wishes.release_claim(wish_id, actor_id, clean_reason(reason))
 
-    async def reassign(self, actor_id: int, wish_id: int, to_user_id: int, to_org_id: int,
-                       reason: str) -> ClaimChange:
+    async def reassign(self, actor_id: int, wish_id: int, to_user_id: int, to_org_id: int, reason: str) -> ClaimChange:
         return await self.wishes.reassign(actor_id, wish_id, to_user_id, to_org_id, reason)
 
     # ---- the board, browsing, the claims -------------------------------------------------------
@@ -733,14 +828,18 @@ class AuctionService:
         session = await self.get(session_id)
         claimed, left = await self.repo.counts(session_id)
         return BoardState(
-            session=session, claimed=claimed, left=left, released=_released(session, now),
+            session=session,
+            claimed=claimed,
+            left=left,
+            released=_released(session, now),
             latest=tuple(await self.repo.latest(session_id, BOARD_LATEST)),
             leaders=tuple(await self.repo.per_org(session_id, BOARD_LEADERS)),
             seconds_left=max(0, int((session.ends_at - now).total_seconds())) if not session.over else 0,
         )
 
-    async def browse(self, session_id: int, user_id: int, filters: LotFilter | None = None, page: int = 1,
-                     page_size: int = 8) -> LotPage:
+    async def browse(
+        self, session_id: int, user_id: int, filters: LotFilter | None = None, page: int = 1, page_size: int = 8
+    ) -> LotPage:
         """Released lots still open, in the order of release; nothing unless the session is live.
 
         Anyone with the link may look (`user_id` is not checked); claiming checks who claims."""
@@ -753,8 +852,7 @@ class AuctionService:
         total = await self.repo.count_lots(session_id, released, lot_filter)
         pages = max(1, math.ceil(total / page_size))
         page = max(1, min(page, pages))
-        items = await self.repo.lots(session_id, released, lot_filter, limit=page_size,
-                                     offset=(page - 1) * page_size)
+        items = await self.repo.lots(session_id, released, lot_filter, limit=page_size, offset=(page - 1) * page_size)
         return LotPage(items=tuple(items), total=total, page=page, pages=pages)
 
     async def claims_table(self, session_id: int) -> list[ClaimRow]:
@@ -771,8 +869,17 @@ class AuctionService:
         header = [labels(f"auction.claims_col_{name}") for name, _ in CLAIMS_COLUMNS]
         with book.sheet(labels("auction.claims_sheet"), header, [width for _, width in CLAIMS_COLUMNS]) as sheet:
             for row in rows:
-                sheet.row((row.code, row.alias_grade, row.text, row.value_yuan, row.org_name, row.user_display_name,
-                           row.claimed_at.astimezone(zone).replace(tzinfo=None)))
+                sheet.row(
+                    (
+                        row.code,
+                        row.alias_grade,
+                        row.text,
+                        row.value_yuan,
+                        row.org_name,
+                        row.user_display_name,
+                        row.claimed_at.astimezone(zone).replace(tzinfo=None),
+                    )
+                )
         return book.close()
 
     async def set_board(self, session_id: int, chat_id: int, message_id: int) -> None:
@@ -791,7 +898,10 @@ class AuctionService:
         params = {"title": session.title, "when": self.local_text(session.starts_at)}
         for suffix, before, key in REMINDERS:
             await self.reminders.set_for_subject(
-                f"auction:{session.id}:{suffix}", "hub", None, self.render_reminder(key, params),
+                f"auction:{session.id}:{suffix}",
+                "hub",
+                None,
+                self.render_reminder(key, params),
                 Schedule(kind="once", at=session.starts_at - before, time=None),
             )
 
@@ -835,4 +945,3 @@ class AuctionService:
         while self._in_flight.get(session_id):
             event = self._drained.setdefault(session_id, asyncio.Event())
             await event.wait()
-

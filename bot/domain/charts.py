@@ -56,8 +56,18 @@ CJK_FONT_FILES = (
     "/System/Library/Fonts/PingFang.ttc",
     "C:/Windows/Fonts/msyh.ttc",
 )
-_NAME_HINTS = ("wqy-microhei", "wqy-zenhei", "notosanscjk", "notoserifcjk", "sourcehansans", "sourcehanserif",
-               "droidsansfallback", "msyh", "simhei", "pingfang")
+_NAME_HINTS = (
+    "wqy-microhei",
+    "wqy-zenhei",
+    "notosanscjk",
+    "notoserifcjk",
+    "sourcehansans",
+    "sourcehanserif",
+    "droidsansfallback",
+    "msyh",
+    "simhei",
+    "pingfang",
+)
 # Characters any CJK font worth the name has: a file that lacks them is not one.
 _PROBE = "团县委志愿服务人次微心愿实事"
 # Deeds chart: beyond this many organisations only those behind (then the rest by shortfall) are drawn.
@@ -80,15 +90,15 @@ class DeedBar:
 class ChartData:
     """What the three charts show, for one period and scope (county or one organisation)."""
 
-    months: list[tuple[int, int, int]]     # (year, month, person-times), every month of the period
-    deeds: list[DeedBar]                   # organisations that owe deeds or did some (one for an org)
-    wishes_by_status: dict[str, int]       # wishes collected in the period, by their status now
-    wishes_overdue: int                    # of those, claimed or purchased and past the deadline now
+    months: list[tuple[int, int, int]]  # (year, month, person-times), every month of the period
+    deeds: list[DeedBar]  # organisations that owe deeds or did some (one for an org)
+    wishes_by_status: dict[str, int]  # wishes collected in the period, by their status now
+    wishes_overdue: int  # of those, claimed or purchased and past the deadline now
 
 
 @dataclass(frozen=True)
 class Chart:
-    name: str        # months | deeds | wishes
+    name: str  # months | deeds | wishes
     png: bytes
 
 
@@ -118,8 +128,11 @@ def _find_cjk_font() -> str | None:
     override = os.environ.get("LEAGUE_BOT_CJK_FONT")
     candidates = [override] if override else []
     candidates += list(CJK_FONT_FILES)
-    candidates += sorted(path for path in findSystemFonts()
-                         if any(hint in Path(path).name.lower().replace(" ", "") for hint in _NAME_HINTS))
+    candidates += sorted(
+        path
+        for path in findSystemFonts()
+        if any(hint in Path(path).name.lower().replace(" ", "") for hint in _NAME_HINTS)
+    )
     for path in candidates:
         if path and Path(path).is_file() and _covers(path, _PROBE):
             return path
@@ -174,8 +187,7 @@ def months_chart(months: Sequence[tuple[int, int, int]], labels: Labels) -> byte
     with _draw_lock:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()
-        ticks = [_label(path, labels("reports.chart_month_tick", year=year, month=month))
-                 for year, month, _ in months]
+        ticks = [_label(path, labels("reports.chart_month_tick", year=year, month=month)) for year, month, _ in months]
         values = [count for _, _, count in months]
         bars = axes.bar(range(len(values)), values, color=_BAR)
         axes.bar_label(bars, labels=[str(v) for v in values], fontproperties=font, fontsize=9, padding=2)
@@ -205,10 +217,15 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
         positions = list(range(len(shown)))[::-1]  # first one at the top
         names = [_name(path, bar.org_name) for bar in shown]
         axes.barh(positions, [bar.quota for bar in shown], color=_QUOTA)
-        done = axes.barh(positions, [bar.done for bar in shown], height=0.5,
-                         color=[_BEHIND if bar.behind else _DONE for bar in shown])
-        axes.bar_label(done, labels=[f"{bar.done}/{bar.quota}" for bar in shown], fontproperties=font,
-                       fontsize=9, padding=3)
+        done = axes.barh(
+            positions,
+            [bar.done for bar in shown],
+            height=0.5,
+            color=[_BEHIND if bar.behind else _DONE for bar in shown],
+        )
+        axes.bar_label(
+            done, labels=[f"{bar.done}/{bar.quota}" for bar in shown], fontproperties=font, fontsize=9, padding=3
+        )
         axes.set_yticks(positions, names, fontproperties=font)
         if len(bars) > len(shown):
             title = labels("reports.chart_deeds_title_top", shown=len(shown), total=len(bars))
@@ -218,11 +235,18 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
         axes.set_xlim(0, max([bar.quota for bar in shown] + [bar.done for bar in shown] + [1]) * 1.25)
         axes.xaxis.get_major_locator().set_params(integer=True)
         # The done bars have two colours: the legend names both, not just the first bar's.
-        axes.legend(handles=[
-            Patch(color=_QUOTA, label=_label(path, labels("reports.chart_quota"))),
-            Patch(color=_DONE, label=_label(path, labels("reports.chart_done"))),
-            Patch(color=_BEHIND, label=_label(path, labels("reports.chart_done_behind"))),
-        ], prop=font, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
+        axes.legend(
+            handles=[
+                Patch(color=_QUOTA, label=_label(path, labels("reports.chart_quota"))),
+                Patch(color=_DONE, label=_label(path, labels("reports.chart_done"))),
+                Patch(color=_BEHIND, label=_label(path, labels("reports.chart_done_behind"))),
+            ],
+            prop=font,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.08),
+            ncol=3,
+            frameon=False,
+        )
         _tidy(axes, font)
         figure.tight_layout()
         return _png(figure)
@@ -274,7 +298,9 @@ def months_of(start: date, end: date) -> list[tuple[int, int]]:
     return months
 
 
-def bucket_by_month(rows: Sequence[tuple[str, int]], start: date, end: date, zone: ZoneInfo) -> list[tuple[int, int, int]]:
+def bucket_by_month(
+    rows: Sequence[tuple[str, int]], start: date, end: date, zone: ZoneInfo
+) -> list[tuple[int, int, int]]:
     """Person-times per local month of the activity's start, for every month of [start, end]."""
     counts = {key: 0 for key in months_of(start, end)}
     for starts_at, count in rows:
@@ -289,8 +315,8 @@ class ChartSource:
     """Gathers ChartData from the repositories (async); drawing is render_all's job."""
 
     def __init__(self, details, deeds, clock, zone: ZoneInfo) -> None:
-        self.details = details      # storage.reports.DetailRepository
-        self.deeds = deeds          # bot.deeds.DeedService
+        self.details = details  # storage.reports.DetailRepository
+        self.deeds = deeds  # bot.deeds.DeedService
         self.clock = clock
         self.zone = zone
 
@@ -299,7 +325,10 @@ class ChartSource:
         rows = await self.details.person_times_by_activity(start, before, org_id)
         today = self.clock.now().astimezone(self.zone).date()
         progress = await self.deeds.progress(period.year, today)
-        bars = [DeedBar(item.org.name, item.done, item.quota, item.behind) for item in progress
-                if org_id is None or item.org.id == org_id]
+        bars = [
+            DeedBar(item.org.name, item.done, item.quota, item.behind)
+            for item in progress
+            if org_id is None or item.org.id == org_id
+        ]
         by_status, overdue = await self.details.wishes_by_status(start, before, self.clock.now(), org_id)
         return ChartData(bucket_by_month(rows, period.start, period.end, self.zone), bars, by_status, overdue)

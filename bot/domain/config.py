@@ -143,8 +143,12 @@ _SCHEMA: dict[str, dict[str, type]] = {
     },
     "storage": {"path": str, "busy_timeout_ms": int},
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
-    "activities": {"checkin_opens_before_minutes": int, "checkin_closes_after_minutes": int,
-                   "credit_rounding_minutes": int, "credit_missing_checkout": bool},
+    "activities": {
+        "checkin_opens_before_minutes": int,
+        "checkin_closes_after_minutes": int,
+        "credit_rounding_minutes": int,
+        "credit_missing_checkout": bool,
+    },
     "wishes": {"purge_after_days": int},
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
@@ -154,8 +158,14 @@ _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: 
 
 
 def _type_name(value: Any) -> str:
-    for python_type, name in ((bool, "true/false"), (int, "an integer"), (float, "a number"),
-                              (str, "a string"), (list, "a list"), (dict, "a table")):
+    for python_type, name in (
+        (bool, "true/false"),
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "a table"),
+    ):
         if isinstance(value, python_type):
             return name
     return type(value).__name__
@@ -164,8 +174,9 @@ def _type_name(value: Any) -> str:
 def _check_section(section: str, table: dict[str, Any]) -> None:
     known = _SCHEMA[section]
     prefix = f"{section}." if section else ""
-    subsections = {name[len(prefix):] for name in _SCHEMA
-                   if name and name.startswith(prefix) and "." not in name[len(prefix):]}
+    subsections = {
+        name[len(prefix) :] for name in _SCHEMA if name and name.startswith(prefix) and "." not in name[len(prefix) :]
+    }
     for key, value in table.items():
         dotted = f"{section}.{key}" if section else key
         if key in subsections:
@@ -177,9 +188,7 @@ def _check_section(section: str, table: dict[str, Any]) -> None:
             candidates = list(known) + sorted(subsections)
             close = difflib.get_close_matches(key, candidates, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(
-                f"{dotted}: unknown key{hint} Remove it, or see config.example.toml for every key"
-            )
+            raise ConfigError(f"{dotted}: unknown key{hint} Remove it, or see config.example.toml for every key")
         expected = known[key]
         # bool is a subclass of int in Python; TOML keeps them apart, and so do we.
         wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))

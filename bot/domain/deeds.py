@@ -91,8 +91,17 @@ def is_behind(quota: int, done: int, year: int, today: date) -> bool:
 
 
 class DeedService:
-    def __init__(self, db: Database, deeds: DeedRepository, activities: ActivityService, orgs: OrganisationService,
-                 permissions: Permissions, audit: AuditRepository, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        deeds: DeedRepository,
+        activities: ActivityService,
+        orgs: OrganisationService,
+        permissions: Permissions,
+        audit: AuditRepository,
+        clock: Clock,
+        zone: ZoneInfo,
+    ) -> None:
         self.db = db
         self.deeds = deeds
         self.activities = activities
@@ -147,21 +156,40 @@ class DeedService:
             raise DomainError("stats.err_deed_activity_not_deed", title=activity.title, code=activity.code)
         now = self.clock.now()
         if activity.ends_at > now:
-            raise DomainError("stats.err_deed_activity_not_ended", title=activity.title, code=activity.code,
-                              end=self.activities.local_text(activity.ends_at))
+            raise DomainError(
+                "stats.err_deed_activity_not_ended",
+                title=activity.title,
+                code=activity.code,
+                end=self.activities.local_text(activity.ends_at),
+            )
         done_on = activity.starts_at.astimezone(self.zone).date()
         async with self.db.transaction():
-            deed = await self.deeds.add(org_id=activity.org_id, title=activity.title, done_on=done_on,
-                                        activity_id=activity.id, evidence_file_id=None, note=None,
-                                        created_by=actor_id, now=now)
+            deed = await self.deeds.add(
+                org_id=activity.org_id,
+                title=activity.title,
+                done_on=done_on,
+                activity_id=activity.id,
+                evidence_file_id=None,
+                note=None,
+                created_by=actor_id,
+                now=now,
+            )
             if deed is None:  # recorded meanwhile by someone else
                 return await self.deeds.by_activity(activity_id)
-            await self.audit.record(now, actor_id, "deed.record", f"deed:{deed.id}", org=deed.org_id,
-                                    activity=activity.id)
+            await self.audit.record(
+                now, actor_id, "deed.record", f"deed:{deed.id}", org=deed.org_id, activity=activity.id
+            )
         return deed
 
-    async def record(self, actor_id: int, org_id: int, title: str, done_on: date,
-                     evidence_file_id: str | None = None, note: str | None = None) -> Deed:
+    async def record(
+        self,
+        actor_id: int,
+        org_id: int,
+        title: str,
+        done_on: date,
+        evidence_file_id: str | None = None,
+        note: str | None = None,
+    ) -> Deed:
         """A deed entered directly: by the organisation's members (cadres, admins) or county admins."""
         org = await self.orgs.get(org_id)
         if not await self.permissions.can_act_for_org(actor_id, org_id):
@@ -173,8 +201,16 @@ class DeedService:
         evidence = str(evidence_file_id).strip() if evidence_file_id else None
         now = self.clock.now()
         async with self.db.transaction():
-            deed = await self.deeds.add(org_id=org_id, title=title, done_on=done_on, activity_id=None,
-                                        evidence_file_id=evidence, note=note, created_by=actor_id, now=now)
+            deed = await self.deeds.add(
+                org_id=org_id,
+                title=title,
+                done_on=done_on,
+                activity_id=None,
+                evidence_file_id=evidence,
+                note=note,
+                created_by=actor_id,
+                now=now,
+            )
             await self.audit.record(now, actor_id, "deed.record", f"deed:{deed.id}", org=org_id)
         return deed
 
@@ -187,8 +223,9 @@ class DeedService:
         today = today or self.today()
         done = await self.deeds.counts(date(year, 1, 1), date(year, 12, 31))
         return [
-            DeedProgress(org, org.deeds_quota, done.get(org.id, 0),
-                         is_behind(org.deeds_quota, done.get(org.id, 0), year, today))
+            DeedProgress(
+                org, org.deeds_quota, done.get(org.id, 0), is_behind(org.deeds_quota, done.get(org.id, 0), year, today)
+            )
             for org in await self.orgs.list()
             if org.deeds_quota > 0 or done.get(org.id, 0) > 0
         ]
@@ -232,8 +269,15 @@ class PaceNotice:
 class PaceReminders:
     """The behind-pace reminder: kept as one system reminder; audience and words at send time."""
 
-    def __init__(self, deeds: DeedService, reminders: ReminderService, chats: ChatRepository,
-                 memberships: MembershipRepository, permissions: Permissions, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        deeds: DeedService,
+        reminders: ReminderService,
+        chats: ChatRepository,
+        memberships: MembershipRepository,
+        permissions: Permissions,
+        zone: ZoneInfo,
+    ) -> None:
         self.deeds = deeds
         self.reminders = reminders
         self.chats = chats
@@ -242,7 +286,7 @@ class PaceReminders:
         self.zone = zone
 
     async def keep(self, when: str) -> None:
-        """"" in the configuration switches the reminders off."""
+        """ "" in the configuration switches the reminders off."""
         if not when:
             await self.reminders.cancel_subject(BEHIND_SUBJECT)
             return

@@ -72,8 +72,11 @@ class ActivitySource:
         if chat.binding is None:
             return []
         found = await self.activities.published_around(
-            org_id=chat.org_id if chat.binding is Binding.ORG else None, hub=chat.binding is Binding.HUB,
-            ends_after=start, starts_before=end)
+            org_id=chat.org_id if chat.binding is Binding.ORG else None,
+            hub=chat.binding is Binding.HUB,
+            ends_after=start,
+            starts_before=end,
+        )
         return [DigestItem(a.starts_at, "activity", f"{a.code} {a.title}") for a in found if start <= a.starts_at < end]
 
 
@@ -95,8 +98,11 @@ class WishDeadlineSource:
     async def items_for(self, chat: ChatRecord, start: datetime, end: datetime) -> list[DigestItem]:
         if chat.binding is not Binding.ORG:
             return []
-        return [DigestItem(w.deadline, "wish_deadline", w.code) for w in await self.wishes.in_progress()
-                if w.claimed_by_org == chat.org_id and w.deadline is not None and start <= w.deadline < end]
+        return [
+            DigestItem(w.deadline, "wish_deadline", w.code)
+            for w in await self.wishes.in_progress()
+            if w.claimed_by_org == chat.org_id and w.deadline is not None and start <= w.deadline < end
+        ]
 
 
 class WeeklyDigest:

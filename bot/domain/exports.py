@@ -49,19 +49,79 @@ _FULFILLING = ("claimed", "purchased", "delivered")
 _IN_PROGRESS = ("claimed", "purchased")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "activities": ("code", "org", "title", "category", "starts", "ends", "place", "state", "slots",
-                   "person_times", "expected_served", "served_confirmed", "deed"),
-    "attendance": ("activity_code", "activity_title", "org", "volunteer", "user_id", "checked_in",
-                   "checked_out", "credited_minutes", "attendance_state", "walk_in"),
-    "wishes": ("wish_code", "alias", "grade", "wish", "wish_category", "value_yuan", "collector", "wish_status",
-               "claimer", "claimed_at", "deadline", "delivered_at", "confirmed_at", "overdue"),
+    "activities": (
+        "code",
+        "org",
+        "title",
+        "category",
+        "starts",
+        "ends",
+        "place",
+        "state",
+        "slots",
+        "person_times",
+        "expected_served",
+        "served_confirmed",
+        "deed",
+    ),
+    "attendance": (
+        "activity_code",
+        "activity_title",
+        "org",
+        "volunteer",
+        "user_id",
+        "checked_in",
+        "checked_out",
+        "credited_minutes",
+        "attendance_state",
+        "walk_in",
+    ),
+    "wishes": (
+        "wish_code",
+        "alias",
+        "grade",
+        "wish",
+        "wish_category",
+        "value_yuan",
+        "collector",
+        "wish_status",
+        "claimer",
+        "claimed_at",
+        "deadline",
+        "delivered_at",
+        "confirmed_at",
+        "overdue",
+    ),
     "deeds": ("done_on", "org", "deed_title", "from_activity", "evidence", "note"),
-    "orgs": ("org", "kind", "quota", "deeds_done", "activities_count", "person_times", "served",
-             "wishes_on_time", "claims", "claims_overdue", "score", "stars"),
+    "orgs": (
+        "org",
+        "kind",
+        "quota",
+        "deeds_done",
+        "activities_count",
+        "person_times",
+        "served",
+        "wishes_on_time",
+        "claims",
+        "claims_overdue",
+        "score",
+        "stars",
+    ),
 }
 PRIVATE_COLUMNS = ("real_name", "guardian_phone", "address")
-WIDTHS = {"title": 28, "activity_title": 28, "wish": 28, "deed_title": 28, "org": 22, "collector": 22,
-          "claimer": 22, "place": 20, "note": 30, "address": 30, "volunteer": 16}
+WIDTHS = {
+    "title": 28,
+    "activity_title": 28,
+    "wish": 28,
+    "deed_title": 28,
+    "org": 22,
+    "collector": 22,
+    "claimer": 22,
+    "place": 20,
+    "note": 30,
+    "address": 30,
+    "volunteer": 16,
+}
 
 
 @dataclass
@@ -71,7 +131,7 @@ class ExportData:
     zone: ZoneInfo
     now: datetime
     activities: list[ActivitySheetRow]
-    attendance: list[tuple[AttendanceSheetRow, int]]            # with the credited minutes
+    attendance: list[tuple[AttendanceSheetRow, int]]  # with the credited minutes
     wishes: list[WishSheetRow]
     deeds: list[DeedSheetRow]
     orgs: list[tuple[OrgFacts, Rating]]
@@ -90,12 +150,13 @@ def _utc(text: str | None) -> datetime | None:
 
 
 class ExportService:
-    def __init__(self, details: DetailRepository, stats, stars, wishes, attendance, permissions, audit, clock,
-                 zone: ZoneInfo) -> None:
+    def __init__(
+        self, details: DetailRepository, stats, stars, wishes, attendance, permissions, audit, clock, zone: ZoneInfo
+    ) -> None:
         self.details = details
-        self.stats = stats            # bot.stats.StatsService
-        self.stars = stars            # bot.stars.StarsService (its settings)
-        self.wishes = wishes          # bot.wishes.WishService (private reads, audited)
+        self.stats = stats  # bot.stats.StatsService
+        self.stars = stars  # bot.stars.StarsService (its settings)
+        self.wishes = wishes  # bot.wishes.WishService (private reads, audited)
         self.attendance = attendance  # bot.attendance.AttendanceService (the credit rule)
         self.permissions = permissions
         self.audit = audit
@@ -107,9 +168,17 @@ class ExportService:
         """Built from the running bot's Services."""
         from storage.audit import AuditRepository
 
-        return cls(DetailRepository(services.db), services.stats, services.stars, services.wishes,
-                   services.attendance, services.permissions, AuditRepository(services.db), services.clock,
-                   services.config.zone)
+        return cls(
+            DetailRepository(services.db),
+            services.stats,
+            services.stars,
+            services.wishes,
+            services.attendance,
+            services.permissions,
+            AuditRepository(services.db),
+            services.clock,
+            services.config.zone,
+        )
 
     async def check(self, user_id: int, org_id: int | None, include_private: bool = False) -> None:
         """Refuse before any work: the scope, then the private columns."""
@@ -121,8 +190,9 @@ class ExportService:
         if include_private and not await self.permissions.can_export_child_details(user_id, org_id):
             raise PermissionDenied("reports.err_private_refused")
 
-    async def gather(self, user_id: int, period: Period, org_id: int | None = None,
-                     include_private: bool = False) -> ExportData:
+    async def gather(
+        self, user_id: int, period: Period, org_id: int | None = None, include_private: bool = False
+    ) -> ExportData:
         await self.check(user_id, org_id, include_private)
         start, before = period.bounds(self.zone)
         now = self.clock.now()
@@ -133,19 +203,30 @@ class ExportService:
         rated = [(fact, rate_facts(fact, period, self.stars.settings)) for fact in facts.values()]
         rated.sort(key=lambda item: (-item[1].score, item[0].org.name))
         data = ExportData(
-            period=period, org_id=org_id, zone=self.zone, now=now,
+            period=period,
+            org_id=org_id,
+            zone=self.zone,
+            now=now,
             activities=await self.details.activities(start, before, org_id),
             attendance=attendance,
             wishes=await self.details.wishes(start, before, org_id),
             deeds=await self.details.deeds(period.start, period.end, org_id),
-            orgs=rated, include_private=include_private,
+            orgs=rated,
+            include_private=include_private,
         )
         if include_private:
             data.private = await self._private(user_id, data.wishes)
         subject = "report:county" if org_id is None else f"report:org:{org_id}"
-        await self.audit.record(now, user_id, "report.export", subject,
-                                start=period.start.isoformat(), end=period.end.isoformat(),
-                                private=include_private, private_wishes=len(data.private))
+        await self.audit.record(
+            now,
+            user_id,
+            "report.export",
+            subject,
+            start=period.start.isoformat(),
+            end=period.end.isoformat(),
+            private=include_private,
+            private_wishes=len(data.private),
+        )
         return data
 
     async def _private(self, user_id: int, wishes: list[WishSheetRow]) -> dict[int, PrivateDetails]:
@@ -199,22 +280,45 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
     book = XlsxWriter()
     with book.sheet(labels("reports.sheet_activities"), *headers(COLUMNS["activities"])) as sheet:
         for row in data.activities:
-            sheet.row([
-                row.code, row.org_name, row.title, word(f"activities.category.{row.category}"),
-                local(row.starts_at), local(row.ends_at), row.place, word(f"reports.activity_state_{row.state}"),
-                row.slots, row.person_times, row.expected_served, row.served_confirmed,
-                yes if row.counts_as_deed else no,
-            ])
+            sheet.row(
+                [
+                    row.code,
+                    row.org_name,
+                    row.title,
+                    word(f"activities.category.{row.category}"),
+                    local(row.starts_at),
+                    local(row.ends_at),
+                    row.place,
+                    word(f"reports.activity_state_{row.state}"),
+                    row.slots,
+                    row.person_times,
+                    row.expected_served,
+                    row.served_confirmed,
+                    yes if row.counts_as_deed else no,
+                ]
+            )
 
-    counted, no_show, removed = (word("reports.attendance_counted"), word("reports.attendance_no_show"),
-                                 word("reports.attendance_removed"))
+    counted, no_show, removed = (
+        word("reports.attendance_counted"),
+        word("reports.attendance_no_show"),
+        word("reports.attendance_removed"),
+    )
     with book.sheet(labels("reports.sheet_attendance"), *headers(COLUMNS["attendance"])) as sheet:
         for row, minutes in data.attendance:
-            sheet.row([
-                row.code, row.title, row.org_name, row.display_name, row.user_id, local(row.checked_in_at),
-                local(row.checked_out_at), minutes, removed if row.removed else no_show if row.no_show else counted,
-                yes if row.walk_in else no,
-            ])
+            sheet.row(
+                [
+                    row.code,
+                    row.title,
+                    row.org_name,
+                    row.display_name,
+                    row.user_id,
+                    local(row.checked_in_at),
+                    local(row.checked_out_at),
+                    minutes,
+                    removed if row.removed else no_show if row.no_show else counted,
+                    yes if row.walk_in else no,
+                ]
+            )
 
     wish_columns = COLUMNS["wishes"] + (PRIVATE_COLUMNS if data.include_private else ())
     now_text = data.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -222,9 +326,19 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
         for row in data.wishes:
             overdue = row.status in _IN_PROGRESS and row.deadline is not None and row.deadline < now_text
             values = [
-                f"W{row.id:04d}", row.alias, row.grade, row.text, word(f"wishes.category.{row.category}"),
-                row.value_yuan, row.collector_name, word(f"wishes.status.{row.status}"), row.claimer_name,
-                local(row.claimed_at), local(row.deadline), local(row.delivered_at), local(row.confirmed_at),
+                f"W{row.id:04d}",
+                row.alias,
+                row.grade,
+                row.text,
+                word(f"wishes.category.{row.category}"),
+                row.value_yuan,
+                row.collector_name,
+                word(f"wishes.status.{row.status}"),
+                row.claimer_name,
+                local(row.claimed_at),
+                local(row.deadline),
+                local(row.delivered_at),
+                local(row.confirmed_at),
                 yes if overdue else no,
             ]
             if data.include_private:
@@ -234,15 +348,34 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
 
     with book.sheet(labels("reports.sheet_deeds"), *headers(COLUMNS["deeds"])) as sheet:
         for row in data.deeds:
-            sheet.row([date.fromisoformat(row.done_on), row.org_name, row.title, row.activity_code,
-                       yes if row.has_evidence else no, row.note])
+            sheet.row(
+                [
+                    date.fromisoformat(row.done_on),
+                    row.org_name,
+                    row.title,
+                    row.activity_code,
+                    yes if row.has_evidence else no,
+                    row.note,
+                ]
+            )
 
     with book.sheet(labels("reports.sheet_orgs"), *headers(COLUMNS["orgs"])) as sheet:
         for facts, rating in data.orgs:
             org = facts.org
-            sheet.row([
-                org.name, word(f"orgs.kind.{org.kind.value}"), org.deeds_quota, facts.deeds_done, facts.activities,
-                facts.person_times, facts.served, facts.fulfilled_on_time, facts.claims, facts.overdue,
-                rating.score, "★" * rating.stars + "☆" * (5 - rating.stars),
-            ])
+            sheet.row(
+                [
+                    org.name,
+                    word(f"orgs.kind.{org.kind.value}"),
+                    org.deeds_quota,
+                    facts.deeds_done,
+                    facts.activities,
+                    facts.person_times,
+                    facts.served,
+                    facts.fulfilled_on_time,
+                    facts.claims,
+                    facts.overdue,
+                    rating.score,
+                    "★" * rating.stars + "☆" * (5 - rating.stars),
+                ]
+            )
     return book.close()

@@ -23,8 +23,15 @@ class BotMembershipChange:
 
 
 class GroupService:
-    def __init__(self, db: Database, chats: ChatRepository, orgs: OrganisationService,
-                 audit: AuditRepository, permissions: Permissions, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        chats: ChatRepository,
+        orgs: OrganisationService,
+        audit: AuditRepository,
+        permissions: Permissions,
+        clock: Clock,
+    ) -> None:
         self.db = db
         self.chats = chats
         self.orgs = orgs
@@ -51,8 +58,9 @@ class GroupService:
             return chat
         return await self.chats.upsert(chat_id, title, chat_type, True, self.clock.now())
 
-    async def bot_status_changed(self, chat_id: int, title: str, chat_type: str, status: str,
-                                 actor_id: int | None) -> BotMembershipChange:
+    async def bot_status_changed(
+        self, chat_id: int, title: str, chat_type: str, status: str, actor_id: int | None
+    ) -> BotMembershipChange:
         present = status in PRESENT_STATUSES
         async with self.db.transaction():
             before = await self.chats.get(chat_id)
@@ -65,8 +73,7 @@ class GroupService:
         async with self.db.transaction():
             moved = await self.chats.migrate(old_chat_id, new_chat_id, self.clock.now())
             if moved:
-                await self.audit.record(self.clock.now(), None, "chat.migrate", f"chat:{new_chat_id}",
-                                        old=old_chat_id)
+                await self.audit.record(self.clock.now(), None, "chat.migrate", f"chat:{new_chat_id}", old=old_chat_id)
         return await self.chats.get(new_chat_id)
 
     async def _usable_group(self, chat_id: int) -> ChatRecord:
@@ -86,8 +93,13 @@ class GroupService:
                 await self.chats.unbind(previous.chat_id, self.clock.now())
             await self.chats.unbind(chat_id, self.clock.now())
             await self.chats.bind(chat_id, Binding.HUB, None, actor_id, self.clock.now())
-            await self.audit.record(self.clock.now(), actor_id, "chat.bind_hub", f"chat:{chat_id}",
-                                    previous=previous.chat_id if previous else None)
+            await self.audit.record(
+                self.clock.now(),
+                actor_id,
+                "chat.bind_hub",
+                f"chat:{chat_id}",
+                previous=previous.chat_id if previous else None,
+            )
         return await self.chats.get(chat.chat_id)
 
     async def bind_org(self, actor_id: int, chat_id: int, org_id: int, *, is_chat_admin: bool) -> ChatRecord:
@@ -113,6 +125,12 @@ class GroupService:
             if not await self.permissions.can_unbind(actor_id, chat.org_id, is_chat_admin=is_chat_admin):
                 raise PermissionDenied("groups.unbind_denied")
             await self.chats.unbind(chat_id, self.clock.now())
-            await self.audit.record(self.clock.now(), actor_id, "chat.unbind", f"chat:{chat_id}",
-                                    binding=chat.binding.value, org=chat.org_id)
+            await self.audit.record(
+                self.clock.now(),
+                actor_id,
+                "chat.unbind",
+                f"chat:{chat_id}",
+                binding=chat.binding.value,
+                org=chat.org_id,
+            )
         return chat

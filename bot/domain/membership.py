@@ -22,9 +22,16 @@ class Decision:
 
 
 class MembershipService:
-    def __init__(self, db: Database, memberships: MembershipRepository, people: PeopleRepository,
-                 orgs: OrganisationService, audit: AuditRepository, permissions: Permissions,
-                 clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        memberships: MembershipRepository,
+        people: PeopleRepository,
+        orgs: OrganisationService,
+        audit: AuditRepository,
+        permissions: Permissions,
+        clock: Clock,
+    ) -> None:
         self.db = db
         self.memberships = memberships
         self.people = people
@@ -84,8 +91,13 @@ class MembershipService:
             await self.memberships.decide_request(request_id, "approved" if approve else "rejected", actor_id, now)
             if approve:
                 await self.memberships.grant(request.org_id, request.user_id, Role.CADRE, actor_id, now)
-            await self.audit.record(now, actor_id, "join.approve" if approve else "join.reject",
-                                    f"org:{request.org_id}", user=request.user_id)
+            await self.audit.record(
+                now,
+                actor_id,
+                "join.approve" if approve else "join.reject",
+                f"org:{request.org_id}",
+                user=request.user_id,
+            )
         return Decision(await self.pending_request(request_id), approve)
 
     # ---- roles --------------------------------------------------------------------------
@@ -185,21 +197,26 @@ class MembershipService:
                 # The predecessor lost the role meanwhile; a stale handover must not grant it.
                 # Cancelled here and refused after the commit (raising inside would roll it back).
                 await self.memberships.decide_handover(handover_id, "cancelled", now)
-                await self.audit.record(now, actor_id, "handover.stale", f"org:{handover.org_id}",
-                                        from_user=handover.from_user_id)
+                await self.audit.record(
+                    now, actor_id, "handover.stale", f"org:{handover.org_id}", from_user=handover.from_user_id
+                )
             else:
                 await self.memberships.decide_handover(handover_id, "accepted" if accept else "declined", now)
                 if accept:
                     incoming = await self.memberships.current(handover.org_id, actor_id)
                     if incoming is not None:
                         await self.memberships.end(incoming.id, "role_change", now)
-                    await self.memberships.grant(handover.org_id, actor_id, Role.ORG_ADMIN,
-                                                 handover.from_user_id, now)
+                    await self.memberships.grant(handover.org_id, actor_id, Role.ORG_ADMIN, handover.from_user_id, now)
                     # The predecessor leaves with the role: a cadre who changed jobs keeps no
                     # access to the organisation's (children's) data. They may join again.
                     await self.memberships.end(outgoing.id, "handover", now)
-                await self.audit.record(now, actor_id, "handover.accept" if accept else "handover.decline",
-                                        f"org:{handover.org_id}", from_user=handover.from_user_id)
+                await self.audit.record(
+                    now,
+                    actor_id,
+                    "handover.accept" if accept else "handover.decline",
+                    f"org:{handover.org_id}",
+                    from_user=handover.from_user_id,
+                )
         if stale:
             raise DomainError("handover.stale")
         return await self.get_handover(handover_id)

@@ -64,9 +64,22 @@ from bot.domain.tabular_import import (
 )
 from bot.model.organisation import OrgKind
 
-__all__ = ["HEADERS", "KIND_LABELS", "MAX_BYTES", "MAX_NAME_LENGTH", "MAX_ROWS", "QUOTA_MAX", "QUOTA_MIN",
-           "ImportResult", "OrgRow", "RowProblem", "build_template_xlsx", "default_quota", "parse_kind",
-           "parse_org_file"]
+__all__ = [
+    "HEADERS",
+    "KIND_LABELS",
+    "MAX_BYTES",
+    "MAX_NAME_LENGTH",
+    "MAX_ROWS",
+    "QUOTA_MAX",
+    "QUOTA_MIN",
+    "ImportResult",
+    "OrgRow",
+    "RowProblem",
+    "build_template_xlsx",
+    "default_quota",
+    "parse_kind",
+    "parse_org_file",
+]
 
 MAX_ROWS = 2000
 MAX_BYTES = 5 * 1024 * 1024
@@ -96,9 +109,12 @@ _DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
 _NAME, _KIND, _PARENT, _QUOTA = "name", "kind", "parent", "deeds_quota"
 # The field ids double as the accepted English headers (case-insensitive).
 _FORMAT = tabular.TableFormat(
-    fields=tabular.Fields(headers=dict(zip((_NAME, _KIND, _PARENT, _QUOTA), HEADERS, strict=True)),
-                          required=(_NAME, _KIND)),
-    keys=tabular.ProblemKeys("import."), max_rows=MAX_ROWS, max_bytes=MAX_BYTES,
+    fields=tabular.Fields(
+        headers=dict(zip((_NAME, _KIND, _PARENT, _QUOTA), HEADERS, strict=True)), required=(_NAME, _KIND)
+    ),
+    keys=tabular.ProblemKeys("import."),
+    max_rows=MAX_ROWS,
+    max_bytes=MAX_BYTES,
 )
 
 _TEMPLATE_EXAMPLES = (
@@ -178,8 +194,9 @@ def _read_name(raw: Any) -> tuple[str, Issue | None]:
 
 
 def _read_kind(raw: Any) -> tuple[OrgKind | None, Issue | None]:
-    return tabular.read_choice(cell_text(raw), parse_kind, required="import.kind_required",
-                               unknown="import.kind_unknown")
+    return tabular.read_choice(
+        cell_text(raw), parse_kind, required="import.kind_required", unknown="import.kind_unknown"
+    )
 
 
 def _read_quota(raw: Any, kind: OrgKind | None) -> tuple[int | None, Issue | None]:
@@ -248,7 +265,7 @@ def _rows_in_cycles(drafts: list[_Draft]) -> list[_Draft]:
         name: str | None = start
         while name in by_name and name not in walked:
             if name in path:
-                on_cycle.update(path[path.index(name):])
+                on_cycle.update(path[path.index(name) :])
                 break
             path.append(name)
             name = by_name[name].parent_name
@@ -276,34 +293,48 @@ def _parents_first(rows: list[OrgRow]) -> tuple[OrgRow, ...]:
 
 
 def build_template_xlsx() -> bytes:
-    return tabular.template_xlsx(tabular.Template(
-        table_format=_FORMAT, sheet="组织", examples=_TEMPLATE_EXAMPLES, widths=(30, 22, 30, 16),
-        help_sheet="说明", help_sections=_help_sections(), help_widths=(16, 28, 90),
-        checks=((_KIND, tabular.dropdown(KIND_LABELS.values())),
-                (_QUOTA, tabular.whole_numbers(QUOTA_MIN, QUOTA_MAX))),
-    ))
+    return tabular.template_xlsx(
+        tabular.Template(
+            table_format=_FORMAT,
+            sheet="组织",
+            examples=_TEMPLATE_EXAMPLES,
+            widths=(30, 22, 30, 16),
+            help_sheet="说明",
+            help_sections=_help_sections(),
+            help_widths=(16, 28, 90),
+            checks=(
+                (_KIND, tabular.dropdown(KIND_LABELS.values())),
+                (_QUOTA, tabular.whole_numbers(QUOTA_MIN, QUOTA_MAX)),
+            ),
+        )
+    )
 
 
 def _help_sections() -> list[list[tuple]]:
     """Tables of the help sheet; the first row of each is its heading."""
     kind_list = "、".join(KIND_LABELS.values())
-    defaults = "，".join(
-        f"{KIND_LABELS[kind]} {quota}" for kind, quota in _DEFAULT_QUOTAS.items()
-    )
+    defaults = "，".join(f"{KIND_LABELS[kind]} {quota}" for kind, quota in _DEFAULT_QUOTAS.items())
     limit_mb = MAX_BYTES // (1024 * 1024)
     columns = [
         ("列名", "是否必填", "说明"),
-        (HEADERS[0], "必填",
-         f"组织全称，1～{MAX_NAME_LENGTH} 个字。同一文件内不能重复，也不能与系统中已有的组织重名。"
-         f"英文列名：{_NAME}。"),
-        (HEADERS[1], "必填",
-         f"从下拉列表中选择：{kind_list}。也可以填写下表中的其他写法。英文列名：{_KIND}。"),
-        (HEADERS[2], "选填",
-         "上级组织的名称：可以是系统中已有的组织，也可以是本文件中另一行的名称（不必写在前面）。"
-         f"不能填写本行组织自己，几个组织也不能互为上级。英文列名：{_PARENT}。"),
-        (HEADERS[3], "选填",
-         f"{QUOTA_MIN}～{QUOTA_MAX} 的整数。不填时按类型取默认值：{defaults}，其他类型 0。"
-         f"英文列名：{_QUOTA}。"),
+        (
+            HEADERS[0],
+            "必填",
+            f"组织全称，1～{MAX_NAME_LENGTH} 个字。同一文件内不能重复，也不能与系统中已有的组织重名。"
+            f"英文列名：{_NAME}。",
+        ),
+        (HEADERS[1], "必填", f"从下拉列表中选择：{kind_list}。也可以填写下表中的其他写法。英文列名：{_KIND}。"),
+        (
+            HEADERS[2],
+            "选填",
+            "上级组织的名称：可以是系统中已有的组织，也可以是本文件中另一行的名称（不必写在前面）。"
+            f"不能填写本行组织自己，几个组织也不能互为上级。英文列名：{_PARENT}。",
+        ),
+        (
+            HEADERS[3],
+            "选填",
+            f"{QUOTA_MIN}～{QUOTA_MAX} 的整数。不填时按类型取默认值：{defaults}，其他类型 0。英文列名：{_QUOTA}。",
+        ),
     ]
     kinds = [("类型", "其他写法", "默认年度实事指标")] + [
         (labels[0], "、".join(labels[1:] + (kind.value,)), default_quota(kind))
@@ -312,8 +343,7 @@ def _help_sections() -> list[list[tuple]]:
     notes = [
         ("注意",),
         ("第一行为列名，列的顺序不限，不能有其他列；空行会被忽略。",),
-        (f"最多 {MAX_ROWS} 行组织，文件不超过 {limit_mb} MB。"
-         "也可以另存为 CSV（UTF-8 或 GBK 编码）上传。",),
+        (f"最多 {MAX_ROWS} 行组织，文件不超过 {limit_mb} MB。也可以另存为 CSV（UTF-8 或 GBK 编码）上传。",),
         ("只要有一行出错，整个文件都不会导入；机器人会列出每个错误所在的行和列，改正后重新上传即可。",),
     ]
     return [columns, kinds, notes]

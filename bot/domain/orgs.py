@@ -35,8 +35,9 @@ def parse_quota(text: str) -> int:
 
 
 class OrganisationService:
-    def __init__(self, db: Database, orgs: OrganisationRepository, audit: AuditRepository,
-                 permissions: Permissions, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, orgs: OrganisationRepository, audit: AuditRepository, permissions: Permissions, clock: Clock
+    ) -> None:
         self.db = db
         self.orgs = orgs
         self.audit = audit
@@ -67,8 +68,7 @@ class OrganisationService:
 
     async def _search(self, text: str, *, limit: int, include_archived: bool) -> list[Organisation]:
         needle = text.strip().lower()
-        found = [org for org in await self.orgs.list(include_archived=include_archived)
-                 if needle in org.name.lower()]
+        found = [org for org in await self.orgs.list(include_archived=include_archived) if needle in org.name.lower()]
         return found[:limit]
 
     async def names(self) -> set[str]:
@@ -82,8 +82,9 @@ class OrganisationService:
             raise DomainError("orgs.name_taken", name=name)
         return name
 
-    async def create(self, actor_id: int, name: str, kind: OrgKind, parent_id: int | None,
-                     deeds_quota: int | None = None) -> Organisation:
+    async def create(
+        self, actor_id: int, name: str, kind: OrgKind, parent_id: int | None, deeds_quota: int | None = None
+    ) -> Organisation:
         await self.permissions.require_county_admin(actor_id)
         async with self.db.transaction():
             name = await self.check_new_name(name)
@@ -91,8 +92,9 @@ class OrganisationService:
                 await self.get_active(parent_id)
             quota = default_quota(kind) if deeds_quota is None else deeds_quota
             org = await self.orgs.add(name, kind, parent_id, quota, self.clock.now())
-            await self.audit.record(self.clock.now(), actor_id, "org.create", f"org:{org.id}",
-                                    name=name, kind=kind.value, quota=quota)
+            await self.audit.record(
+                self.clock.now(), actor_id, "org.create", f"org:{org.id}", name=name, kind=kind.value, quota=quota
+            )
         return org
 
     async def rename(self, actor_id: int, org_id: int, text: str) -> Organisation:
@@ -101,8 +103,7 @@ class OrganisationService:
             org = await self.get(org_id)
             name = await self.check_new_name(text, current_id=org_id)
             await self.orgs.rename(org_id, name)
-            await self.audit.record(self.clock.now(), actor_id, "org.rename", f"org:{org_id}",
-                                    old=org.name, new=name)
+            await self.audit.record(self.clock.now(), actor_id, "org.rename", f"org:{org_id}", old=org.name, new=name)
         return await self.get(org_id)
 
     async def change_kind(self, actor_id: int, org_id: int, kind: OrgKind) -> Organisation:
@@ -110,8 +111,9 @@ class OrganisationService:
         async with self.db.transaction():
             org = await self.get(org_id)
             await self.orgs.set_kind(org_id, kind)
-            await self.audit.record(self.clock.now(), actor_id, "org.kind", f"org:{org_id}",
-                                    old=org.kind.value, new=kind.value)
+            await self.audit.record(
+                self.clock.now(), actor_id, "org.kind", f"org:{org_id}", old=org.kind.value, new=kind.value
+            )
         return await self.get(org_id)
 
     async def change_parent(self, actor_id: int, org_id: int, parent_id: int | None) -> Organisation:
@@ -136,8 +138,9 @@ class OrganisationService:
         async with self.db.transaction():
             org = await self.get(org_id)
             await self.orgs.set_quota(org_id, quota)
-            await self.audit.record(self.clock.now(), actor_id, "org.quota", f"org:{org_id}",
-                                    old=org.deeds_quota, new=quota)
+            await self.audit.record(
+                self.clock.now(), actor_id, "org.quota", f"org:{org_id}", old=org.deeds_quota, new=quota
+            )
         return await self.get(org_id)
 
     async def set_archived(self, actor_id: int, org_id: int, archived: bool) -> Organisation:
@@ -146,8 +149,9 @@ class OrganisationService:
         async with self.db.transaction():
             await self.get(org_id)
             await self.orgs.set_archived(org_id, self.clock.now() if archived else None)
-            await self.audit.record(self.clock.now(), actor_id, "org.archive" if archived else "org.restore",
-                                    f"org:{org_id}")
+            await self.audit.record(
+                self.clock.now(), actor_id, "org.archive" if archived else "org.restore", f"org:{org_id}"
+            )
         return await self.get(org_id)
 
     async def import_rows(self, actor_id: int, rows) -> list[Organisation]:

@@ -29,10 +29,12 @@ class PeopleService:
         self.clock = clock
         self.default_language = default_language
 
-    async def seen(self, user_id: int, display_name: str, username: str | None,
-                   telegram_language: str | None, *, private: bool) -> None:
-        await self.people.upsert_seen(user_id, display_name[:128], username, telegram_language,
-                                      self.clock.now(), started=private)
+    async def seen(
+        self, user_id: int, display_name: str, username: str | None, telegram_language: str | None, *, private: bool
+    ) -> None:
+        await self.people.upsert_seen(
+            user_id, display_name[:128], username, telegram_language, self.clock.now(), started=private
+        )
 
     async def get(self, user_id: int) -> Person | None:
         return await self.people.get(user_id)

@@ -17,8 +17,9 @@ ANONYMOUS_ADMIN_BOT_ID = 1087968824
 
 
 class Permissions:
-    def __init__(self, config_admins: tuple[int, ...], people: PeopleRepository,
-                 memberships: MembershipRepository) -> None:
+    def __init__(
+        self, config_admins: tuple[int, ...], people: PeopleRepository, memberships: MembershipRepository
+    ) -> None:
         self._config_admins = frozenset(config_admins)
         self._people = people
         self._memberships = memberships

@@ -86,9 +86,19 @@ class Outcome:
 
 
 class ReminderService:
-    def __init__(self, db: Database, reminders: ReminderRepository, chats: ChatRepository,
-                 permissions: Permissions, clock: Clock, zone: ZoneInfo, *, grace: timedelta,
-                 quiet: QuietHours | None, concurrency: int = 64) -> None:
+    def __init__(
+        self,
+        db: Database,
+        reminders: ReminderRepository,
+        chats: ChatRepository,
+        permissions: Permissions,
+        clock: Clock,
+        zone: ZoneInfo,
+        *,
+        grace: timedelta,
+        quiet: QuietHours | None,
+        concurrency: int = 64,
+    ) -> None:
         self.db = db
         self.reminders = reminders
         self.chats = chats
@@ -115,13 +125,24 @@ class ReminderService:
             return
         if target_kind == "chat" and target_id is not None:
             chat = await self.chats.by_id(target_id)
-            if chat is not None and chat.org_id is not None and \
-                    await self.permissions.is_org_admin(actor_id, chat.org_id):
+            if (
+                chat is not None
+                and chat.org_id is not None
+                and await self.permissions.is_org_admin(actor_id, chat.org_id)
+            ):
                 return
         raise DomainError("reminders.target_denied")
 
-    async def create(self, actor_id: int, target_kind: str, target_id: int | None, text: str,
-                     schedule: Schedule, *, urgent: bool = False) -> ReminderRecord:
+    async def create(
+        self,
+        actor_id: int,
+        target_kind: str,
+        target_id: int | None,
+        text: str,
+        schedule: Schedule,
+        *,
+        urgent: bool = False,
+    ) -> ReminderRecord:
         text = text.strip()
         if not text or len(text) > MAX_TEXT:
             raise DomainError("reminders.bad_text", max=MAX_TEXT)
@@ -130,13 +151,28 @@ class ReminderService:
         if due is None:
             raise DomainError("reminders.no_future_occurrence")
         return await self.reminders.add(
-            subject_key=None, target_kind=target_kind, target_id=target_id, text=text,
-            schedule=schedule.to_json(), urgent=urgent, next_due_at=due, created_by=actor_id, now=self.clock.now(),
+            subject_key=None,
+            target_kind=target_kind,
+            target_id=target_id,
+            text=text,
+            schedule=schedule.to_json(),
+            urgent=urgent,
+            next_due_at=due,
+            created_by=actor_id,
+            now=self.clock.now(),
         )
 
-    async def set_for_subject(self, subject_key: str, target_kind: str, target_id: int | None, text: str,
-                              schedule: Schedule, *, urgent: bool = False,
-                              content_kind: str = "text") -> ReminderRecord | None:
+    async def set_for_subject(
+        self,
+        subject_key: str,
+        target_kind: str,
+        target_id: int | None,
+        text: str,
+        schedule: Schedule,
+        *,
+        urgent: bool = False,
+        content_kind: str = "text",
+    ) -> ReminderRecord | None:
         """System reminders (activity start, auction opening…): one per subject, replaced on change."""
         due = self.first_due(schedule)
         async with self.db.transaction():
@@ -147,16 +183,32 @@ class ReminderService:
                 return None
             if existing is None:
                 return await self.reminders.add(
-                    subject_key=subject_key, target_kind=target_kind, target_id=target_id, text=text,
-                    schedule=schedule.to_json(), urgent=urgent, next_due_at=due, created_by=None,
-                    now=self.clock.now(), content_kind=content_kind,
+                    subject_key=subject_key,
+                    target_kind=target_kind,
+                    target_id=target_id,
+                    text=text,
+                    schedule=schedule.to_json(),
+                    urgent=urgent,
+                    next_due_at=due,
+                    created_by=None,
+                    now=self.clock.now(),
+                    content_kind=content_kind,
                 )
-            if existing.schedule == schedule.to_json() and existing.text == text and \
-                    (existing.target_kind, existing.target_id, existing.urgent) == (target_kind, target_id, urgent):
+            if (
+                existing.schedule == schedule.to_json()
+                and existing.text == text
+                and (existing.target_kind, existing.target_id, existing.urgent) == (target_kind, target_id, urgent)
+            ):
                 return existing  # unchanged: keep its place in the schedule
-            await self.reminders.replace_content(existing.id, target_kind=target_kind, target_id=target_id,
-                                                 text=text, schedule=schedule.to_json(), urgent=urgent,
-                                                 next_due_at=due)
+            await self.reminders.replace_content(
+                existing.id,
+                target_kind=target_kind,
+                target_id=target_id,
+                text=text,
+                schedule=schedule.to_json(),
+                urgent=urgent,
+                next_due_at=due,
+            )
             return await self.reminders.get(existing.id)
 
     async def keep_weekly_digest(self, when: str) -> None:
@@ -245,8 +297,13 @@ class ReminderService:
         lateness = now - self.send_time(reminder)
         if lateness > self.grace:
             outcome = "skipped"
-            log.warning("reminder %s occurrence %s is %s late (grace %s): skipped",
-                        reminder.id, due.isoformat(), lateness, self.grace)
+            log.warning(
+                "reminder %s occurrence %s is %s late (grace %s): skipped",
+                reminder.id,
+                due.isoformat(),
+                lateness,
+                self.grace,
+            )
         else:
             outcome = "late" if lateness > LATE_AFTER else "sent"
         occurrence_id = await self.reminders.claim_occurrence(reminder.id, due, "sending", now)
@@ -263,8 +320,9 @@ class ReminderService:
         schedule = Schedule.from_json(reminder.schedule)
         # Stored times have whole seconds; step past the stored due time's whole second so that a
         # schedule holding finer times can never yield the same occurrence again.
-        following = next_occurrence(schedule, after=reminder.next_due_at + timedelta(seconds=1) - _EPSILON,
-                                    zone=self.zone)
+        following = next_occurrence(
+            schedule, after=reminder.next_due_at + timedelta(seconds=1) - _EPSILON, zone=self.zone
+        )
         # A recurring reminder long overdue skips straight to its next future occurrence.
         while following is not None and following < self.clock.now() - self.grace:
             following = next_occurrence(schedule, after=following, zone=self.zone)
@@ -287,8 +345,9 @@ class ReminderService:
         chat = await self.chats.by_id(reminder.target_id)
         return [chat.chat_id] if chat and chat.active else []
 
-    async def _fan_out(self, reminder: ReminderRecord, occurrence_id: int, send: Sender, *,
-                       late: bool) -> dict[int, str]:
+    async def _fan_out(
+        self, reminder: ReminderRecord, occurrence_id: int, send: Sender, *, late: bool
+    ) -> dict[int, str]:
         already = await self.reminders.delivered_chats(occurrence_id)
         pending = [chat_id for chat_id in await self.targets(reminder) if chat_id not in already]
         limit = asyncio.Semaphore(self.concurrency)
@@ -300,8 +359,9 @@ class ReminderService:
         await asyncio.gather(*(one(chat_id) for chat_id in pending))
         return await self.reminders.deliveries(occurrence_id)
 
-    async def _deliver_to(self, occurrence_id: int, chat_id: int, reminder: ReminderRecord, late: bool,
-                          send: Sender) -> None:
+    async def _deliver_to(
+        self, occurrence_id: int, chat_id: int, reminder: ReminderRecord, late: bool, send: Sender
+    ) -> None:
         if not await self.reminders.start_delivery(occurrence_id, chat_id, self.clock.now()):
             return
         result = await send(chat_id, reminder, late)
@@ -310,5 +370,6 @@ class ReminderService:
             result = await send(result.new_chat_id, reminder, late)
         elif result.status == "chat_gone":
             await self.chats.set_active(chat_id, False, self.clock.now())
-        await self.reminders.finish_delivery(occurrence_id, chat_id, result.status, result.message_id,
-                                             result.detail, self.clock.now())
+        await self.reminders.finish_delivery(
+            occurrence_id, chat_id, result.status, result.message_id, result.detail, self.clock.now()
+        )

@@ -84,9 +84,9 @@ DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 KINDS = ("once", "daily", "weekly", "monthly", "cron")
 WORKDAYS = (0, 1, 2, 3, 4)
 WEEKEND = (5, 6)
-SEARCH_DAYS = 5 * 366 + 2          # how far next_occurrence looks ahead (cron may never fire)
-MAX_INPUT = 200                    # longer text is not a time
-SHOWN_TEXT = 50                    # how much of the user's text an error message repeats
+SEARCH_DAYS = 5 * 366 + 2  # how far next_occurrence looks ahead (cron may never fire)
+MAX_INPUT = 200  # longer text is not a time
+SHOWN_TEXT = 50  # how much of the user's text an error message repeats
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,12 +95,12 @@ SHOWN_TEXT = 50                    # how much of the user's text an error messag
 
 @dataclass(frozen=True)
 class Schedule:
-    kind: str                        # "once" | "daily" | "weekly" | "monthly" | "cron"
-    at: datetime | None              # for "once": the UTC moment
-    time: time | None                # local wall-clock time for daily/weekly/monthly
-    weekdays: tuple[int, ...] = ()   # 0=Monday..6=Sunday, for "weekly"
-    month_day: int | None = None     # 1..31, for "monthly"
-    cron: str | None = None          # normalised 5-field text, for "cron"
+    kind: str  # "once" | "daily" | "weekly" | "monthly" | "cron"
+    at: datetime | None  # for "once": the UTC moment
+    time: time | None  # local wall-clock time for daily/weekly/monthly
+    weekdays: tuple[int, ...] = ()  # 0=Monday..6=Sunday, for "weekly"
+    month_day: int | None = None  # 1..31, for "monthly"
+    cron: str | None = None  # normalised 5-field text, for "cron"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -232,8 +232,20 @@ def _normalise(text: str) -> str:
 # Chinese numerals up to 99 ("九", "十二", "二十三", "零五"); "一十" is not accepted so that
 # "每周一十点" reads as Monday 10:00.
 _CN_NUM = r"(?:[二两三四五六七八九]?十[一二三四五六七八九]?|[零〇]?[一二两三四五六七八九]|[零〇])"
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 _TIME_RE = re.compile(
     rf"""
@@ -323,7 +335,7 @@ def _clock(match: re.Match) -> time:
                 hour += 12
         else:  # 下午 傍晚 晚上
             if period != "下午" and hour == 12:
-                raise bad               # "晚上12点" is midnight of another day: ask for 0:00
+                raise bad  # "晚上12点" is midnight of another day: ask for 0:00
             if 1 <= hour <= 11:
                 hour += 12
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
@@ -335,29 +347,64 @@ def _clock(match: re.Match) -> time:
 class _Spec:
     """What the text says apart from the time of day."""
 
-    kind: str            # bare date monthday offset weekday_next weekday_nextweek weekday_thisweek
-                         # daily weekly monthly
+    kind: str  # bare date monthday offset weekday_next weekday_nextweek weekday_thisweek
+    # daily weekly monthly
     value: tuple = ()
 
 
 _WEEK = r"(?:周|週|星期|礼拜|禮拜)"
-_CN_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
-               "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_CN_WEEKDAY = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
 _CN_DAY_CHARS = "一二三四五六日天1-7"
 _EN_WEEKDAY = {
-    "monday": 0, "mon": 0,
-    "tuesday": 1, "tue": 1, "tues": 1,
-    "wednesday": 2, "wed": 2,
-    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3,
-    "friday": 4, "fri": 4,
-    "saturday": 5, "sat": 5,
-    "sunday": 6, "sun": 6,
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
 }
 _RELATIVE = {
-    "今天": 0, "今日": 0, "today": 0,
-    "明天": 1, "明日": 1, "tomorrow": 1, "tmr": 1, "tmrw": 1,
-    "后天": 2, "後天": 2, "day after tomorrow": 2, "the day after tomorrow": 2,
-    "大后天": 3, "大後天": 3,
+    "今天": 0,
+    "今日": 0,
+    "today": 0,
+    "明天": 1,
+    "明日": 1,
+    "tomorrow": 1,
+    "tmr": 1,
+    "tmrw": 1,
+    "后天": 2,
+    "後天": 2,
+    "day after tomorrow": 2,
+    "the day after tomorrow": 2,
+    "大后天": 3,
+    "大後天": 3,
 }
 _NUM = rf"(\d{{1,3}}|{_CN_NUM})"
 _ORDINAL = r"(\d{1,3})(?:st|nd|rd|th)?"
@@ -402,10 +449,10 @@ def _parse_spec(rest: str, shown: str) -> _Spec | None:
     if c in ("每天", "每日", "天天", "每一天") or re.fullmatch(r"(?:every|each) ?day|daily", s):
         return _Spec("daily")
     if re.fullmatch(r"(?:每个|每個|每一个|每)?工作日", c) or re.fullmatch(
-            r"(?:(?:every|each|on) )?(?:week ?days?|work ?days?|working days?)", s):
+        r"(?:(?:every|each|on) )?(?:week ?days?|work ?days?|working days?)", s
+    ):
         return _Spec("weekly", WORKDAYS)
-    if re.fullmatch(rf"每(?:个|個)?{_WEEK}末", c) or re.fullmatch(
-            r"(?:every|each) weekend|(?:on )?weekends", s):
+    if re.fullmatch(rf"每(?:个|個)?{_WEEK}末", c) or re.fullmatch(r"(?:every|each) weekend|(?:on )?weekends", s):
         return _Spec("weekly", WEEKEND)
     m = re.fullmatch(rf"每(?:个|個|一个|一個)?{_WEEK}(.+)", c)
     if m:
@@ -417,9 +464,9 @@ def _parse_spec(rest: str, shown: str) -> _Spec | None:
         return _Spec("monthly", (_month_day(m[1]),))
     if c in ("每月", "每个月", "每個月", "每一个月"):
         raise DomainError("schedule.missing_month_day", text=shown)
-    m = (re.fullmatch(rf"(?:(?:every|each) month|monthly)(?: on)?(?: the)?(?: day)? {_ORDINAL}", s)
-         or re.fullmatch(rf"(?:on )?(?:the )?(?:day )?{_ORDINAL} (?:day )?of (?:every|each|the) month",
-                         s))
+    m = re.fullmatch(rf"(?:(?:every|each) month|monthly)(?: on)?(?: the)?(?: day)? {_ORDINAL}", s) or re.fullmatch(
+        rf"(?:on )?(?:the )?(?:day )?{_ORDINAL} (?:day )?of (?:every|each|the) month", s
+    )
     if m:
         return _Spec("monthly", (_month_day(m[1]),))
     if re.fullmatch(r"(?:every|each) month|monthly", s):
@@ -436,7 +483,7 @@ def _month_day(token: str) -> int:
 
 
 def _cn_days(text: str) -> tuple[int, ...] | None:
-    """"一三五", "一、三、五", "周一,周三", "一至五" -> weekday numbers."""
+    """ "一三五", "一、三、五", "周一,周三", "一至五" -> weekday numbers."""
     token = re.compile(rf"{_WEEK}?([{_CN_DAY_CHARS}])|([、,/和与與及跟])|([至到~-])")
     days: list[int] = []
     pending_range = False
@@ -479,11 +526,18 @@ def _english_weekday(word: str) -> tuple[int, bool] | None:
 
 def _english_weekdays(s: str) -> _Spec | None:
     mode, words = "plain", s
-    for prefix, kind in (("every week on ", "every"), ("every ", "every"), ("each ", "every"),
-                         ("weekly on ", "every"), ("weekly ", "every"), ("next ", "next"),
-                         ("this ", "this"), ("on ", "plain")):
+    for prefix, kind in (
+        ("every week on ", "every"),
+        ("every ", "every"),
+        ("each ", "every"),
+        ("weekly on ", "every"),
+        ("weekly ", "every"),
+        ("next ", "next"),
+        ("this ", "this"),
+        ("on ", "plain"),
+    ):
         if s.startswith(prefix):
-            mode, words = kind, s[len(prefix):]
+            mode, words = kind, s[len(prefix) :]
             break
     words = re.sub(r" (?:to|through|thru|till|until) ", "-", words)
     tokens = [w for w in re.split(r"\s*(?:,|&|/|\band\b|\s)\s*", words) if w]
@@ -547,14 +601,14 @@ def _build(spec: _Spec, clock: time, now: datetime, zone: ZoneInfo) -> Schedule:
     if spec.kind == "monthday":
         month, day, raw = spec.value
         try:
-            date(2000, month, day)          # a leap year: is this a date at all?
+            date(2000, month, day)  # a leap year: is this a date at all?
         except ValueError:
             raise DomainError("schedule.bad_date", date=raw) from None
         for year in range(today.year, today.year + 9):
             try:
                 target = date(year, month, day)
             except ValueError:
-                continue                    # 2月29日 outside a leap year
+                continue  # 2月29日 outside a leap year
             if _to_utc(target, clock, zone) > now:
                 return once(target)
         raise DomainError("schedule.bad_date", date=raw)  # pragma: no cover - unreachable
@@ -566,29 +620,31 @@ def _build(spec: _Spec, clock: time, now: datetime, zone: ZoneInfo) -> Schedule:
         return once(monday + timedelta(days=7 + weekday))
     if spec.kind == "weekday_thisweek":
         return once(monday + timedelta(days=weekday))
-    for ahead in range(8):                  # weekday_next: today if still ahead, else next week
+    for ahead in range(8):  # weekday_next: today if still ahead, else next week
         day = today + timedelta(days=ahead)
         if day.weekday() == weekday and _to_utc(day, clock, zone) > now:
             return once(day)
-    raise AssertionError("unreachable")     # pragma: no cover
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------------------------
 # Cron
 
-_MONTH_NAMES = {name: i for i, name in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTH_NAMES = {
+    name: i
+    for i, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 _DOW_NAMES = {name: i for i, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
 _CRON_FIELDS = ((0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, _MONTH_NAMES), (0, 7, _DOW_NAMES))
 
 
 @dataclass(frozen=True)
 class _Cron:
-    times: tuple[time, ...]        # sorted wall-clock times of a matching day
+    times: tuple[time, ...]  # sorted wall-clock times of a matching day
     days: frozenset[int]
     months: frozenset[int]
-    weekdays: frozenset[int]       # cron numbering: 0 = Sunday
-    day_or_weekday: bool           # both restricted: either may match
+    weekdays: frozenset[int]  # cron numbering: 0 = Sunday
+    day_or_weekday: bool  # both restricted: either may match
 
     def matches(self, day: date) -> bool:
         if day.month not in self.months:
@@ -666,15 +722,16 @@ def _day_matcher(schedule: Schedule) -> Callable[[date], bool]:
         wanted = frozenset(schedule.weekdays)
         return lambda day: day.weekday() in wanted
     if schedule.kind == "monthly":
+
         def monthly(day: date) -> bool:
             last = calendar.monthrange(day.year, day.month)[1]
             return day.day == min(schedule.month_day, last)
+
         return monthly
     return _compile_cron(schedule.cron).matches
 
 
-def _first_on_day(day: date, times: tuple[time, ...], after: datetime,
-                  zone: ZoneInfo) -> datetime | None:
+def _first_on_day(day: date, times: tuple[time, ...], after: datetime, zone: ZoneInfo) -> datetime | None:
     """The earliest of `times` on local `day` that is strictly after `after` (UTC)."""
     offset = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
     if offset == datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).utcoffset():
@@ -687,7 +744,7 @@ def _first_on_day(day: date, times: tuple[time, ...], after: datetime,
             return None
         return (datetime.combine(day, times[index]) - offset).replace(tzinfo=UTC)
     best = None
-    for clock in times:                     # a DST change: gap times are not monotonic
+    for clock in times:  # a DST change: gap times are not monotonic
         moment = _to_utc(day, clock, zone)
         if moment > after:
             best = moment if best is None or moment < best else best
@@ -697,8 +754,7 @@ def _first_on_day(day: date, times: tuple[time, ...], after: datetime,
     return best
 
 
-def next_occurrence(schedule: Schedule, *, after: datetime,
-                    zone: ZoneInfo = DEFAULT_ZONE) -> datetime | None:
+def next_occurrence(schedule: Schedule, *, after: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> datetime | None:
     """The first occurrence strictly after `after`, in UTC; None if there is none."""
     _require_aware(after, "after")
     after = after.astimezone(UTC)
@@ -719,8 +775,7 @@ def next_occurrence(schedule: Schedule, *, after: datetime,
     return None
 
 
-def occurrences(schedule: Schedule, *, after: datetime, zone: ZoneInfo = DEFAULT_ZONE,
-                count: int) -> list[datetime]:
+def occurrences(schedule: Schedule, *, after: datetime, zone: ZoneInfo = DEFAULT_ZONE, count: int) -> list[datetime]:
     """The next `count` occurrences strictly after `after`, in UTC."""
     found: list[datetime] = []
     moment = after
@@ -740,8 +795,12 @@ def describe(schedule: Schedule, zone: ZoneInfo, t: Callable[..., str]) -> str:
     """Render a schedule through the catalog: `t(key, **params) -> str`."""
     if schedule.kind == "once":
         local = schedule.at.astimezone(zone)
-        return t("schedule.describe_once", date=f"{local:%Y-%m-%d}", time=f"{local:%H:%M}",
-                 weekday=t(f"schedule.weekday_{local.weekday()}"))
+        return t(
+            "schedule.describe_once",
+            date=f"{local:%Y-%m-%d}",
+            time=f"{local:%H:%M}",
+            weekday=t(f"schedule.weekday_{local.weekday()}"),
+        )
     if schedule.kind == "cron":
         return t("schedule.describe_cron", cron=schedule.cron)
     clock = f"{schedule.time:%H:%M}"
@@ -750,8 +809,7 @@ def describe(schedule: Schedule, zone: ZoneInfo, t: Callable[..., str]) -> str:
     if schedule.kind == "weekly":
         if schedule.weekdays == WORKDAYS:
             return t("schedule.describe_workdays", time=clock)
-        days = t("schedule.list_separator").join(
-            t(f"schedule.weekday_{day}") for day in schedule.weekdays)
+        days = t("schedule.list_separator").join(t(f"schedule.weekday_{day}") for day in schedule.weekdays)
         return t("schedule.describe_weekly", days=days, time=clock)
     key = "schedule.describe_monthly_clamped" if schedule.month_day >= 29 else "schedule.describe_monthly"
     return t(key, day=schedule.month_day, time=clock)

@@ -64,7 +64,7 @@ class Services:
     pace: PaceReminders
 
     @classmethod
-    def build(cls, config: Config, db: Database, clock: Clock) -> "Services":
+    def build(cls, config: Config, db: Database, clock: Clock) -> Services:
         people_repo = PeopleRepository(db)
         membership_repo = MembershipRepository(db)
         audit = AuditRepository(db)
@@ -76,16 +76,52 @@ class Services:
         quiet = None
         if settings.quiet_start and settings.quiet_end:
             quiet = QuietHours(parse_clock(settings.quiet_start), parse_clock(settings.quiet_end))
-        reminders = ReminderService(db, reminder_repo, chats, permissions, clock, config.zone,
-                                    grace=timedelta(minutes=settings.grace_minutes), quiet=quiet)
+        reminders = ReminderService(
+            db,
+            reminder_repo,
+            chats,
+            permissions,
+            clock,
+            config.zone,
+            grace=timedelta(minutes=settings.grace_minutes),
+            quiet=quiet,
+        )
         activity_repo = ActivityRepository(db)
-        activities = ActivityService(db, activity_repo, orgs, chats, reminders, permissions, audit, clock,
-                                     config.zone, config.activities,
-                                     render_reminder=_plain_text_renderer(config.language))
-        wishes = WishService(db, WishRepository(db), orgs, audit, permissions, clock,
-                             purge_after=timedelta(days=config.wishes.purge_after_days))
-        auction = AuctionService(db, AuctionRepository(db), wishes, orgs, chats, reminders, permissions, audit,
-                                 clock, config.zone, render_reminder=_plain_text_renderer(config.language))
+        activities = ActivityService(
+            db,
+            activity_repo,
+            orgs,
+            chats,
+            reminders,
+            permissions,
+            audit,
+            clock,
+            config.zone,
+            config.activities,
+            render_reminder=_plain_text_renderer(config.language),
+        )
+        wishes = WishService(
+            db,
+            WishRepository(db),
+            orgs,
+            audit,
+            permissions,
+            clock,
+            purge_after=timedelta(days=config.wishes.purge_after_days),
+        )
+        auction = AuctionService(
+            db,
+            AuctionRepository(db),
+            wishes,
+            orgs,
+            chats,
+            reminders,
+            permissions,
+            audit,
+            clock,
+            config.zone,
+            render_reminder=_plain_text_renderer(config.language),
+        )
         attendance = AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities)
         deed_repo = DeedRepository(db)
         deeds = DeedService(db, deed_repo, activities, orgs, permissions, audit, clock, config.zone)
@@ -103,8 +139,15 @@ class Services:
             groups=GroupService(db, chats, orgs, audit, permissions, clock),
             conversations=ConversationRepository(db),
             reminders=reminders,
-            digest=WeeklyDigest(chats, [ActivitySource(activity_repo), AuctionSource(auction.repo),
-                                        WishDeadlineSource(wishes), ReminderSource(reminder_repo, config.zone)]),
+            digest=WeeklyDigest(
+                chats,
+                [
+                    ActivitySource(activity_repo),
+                    AuctionSource(auction.repo),
+                    WishDeadlineSource(wishes),
+                    ReminderSource(reminder_repo, config.zone),
+                ],
+            ),
             activities=activities,
             wishes=wishes,
             auction=auction,

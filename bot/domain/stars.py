@@ -47,7 +47,7 @@ FACT_OVERDUE = "stats.fact_overdue"
 class Fact:
     name_key: str
     value: int
-    target: int      # for overdue claims: the claims made (the value is how many of them are overdue)
+    target: int  # for overdue claims: the claims made (the value is how many of them are overdue)
     points: float
     weight: int
 
@@ -55,7 +55,7 @@ class Fact:
 @dataclass(frozen=True)
 class Hint:
     name_key: str
-    more: int        # for overdue claims: how many fewer overdue
+    more: int  # for overdue claims: how many fewer overdue
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Rating:
     stars: int
     score: int
     facts: list[Fact]
-    next_star: list[Hint]   # empty at five stars
+    next_star: list[Hint]  # empty at five stars
 
 
 def scaled(yearly: int, period: Period) -> int:
@@ -83,23 +83,40 @@ def rate_facts(facts: OrgFacts, period: Period, settings: StarsConfig) -> Rating
     """The rating of one organisation's facts: pure, so a ranking rates hundreds in one pass."""
     found: list[Fact] = []
     if facts.org.deeds_quota > 0 and settings.weight_deeds:
-        found.append(Fact(FACT_DEEDS, facts.deeds_done, facts.org.deeds_quota,
-                          _ratio_points(settings.weight_deeds, facts.deeds_done, facts.org.deeds_quota),
-                          settings.weight_deeds))
+        found.append(
+            Fact(
+                FACT_DEEDS,
+                facts.deeds_done,
+                facts.org.deeds_quota,
+                _ratio_points(settings.weight_deeds, facts.deeds_done, facts.org.deeds_quota),
+                settings.weight_deeds,
+            )
+        )
     for key, weight, value, yearly in (
         (FACT_ACTIVITIES, settings.weight_activities, facts.activities, settings.target_activities_per_year),
         (FACT_PERSON_TIMES, settings.weight_person_times, facts.person_times, settings.target_person_times_per_year),
         (FACT_SERVED, settings.weight_served, facts.served, settings.target_served_per_year),
-        (FACT_WISHES_ON_TIME, settings.weight_wishes_on_time, facts.fulfilled_on_time,
-         settings.target_wishes_on_time_per_year),
+        (
+            FACT_WISHES_ON_TIME,
+            settings.weight_wishes_on_time,
+            facts.fulfilled_on_time,
+            settings.target_wishes_on_time_per_year,
+        ),
     ):
         if weight:
             target = scaled(yearly, period)
             found.append(Fact(key, value, target, _ratio_points(weight, value, target), weight))
     if facts.claims > 0 and settings.weight_overdue:
         share = facts.overdue / facts.claims
-        found.append(Fact(FACT_OVERDUE, facts.overdue, facts.claims, settings.weight_overdue * (1 - share),
-                          settings.weight_overdue))
+        found.append(
+            Fact(
+                FACT_OVERDUE,
+                facts.overdue,
+                facts.claims,
+                settings.weight_overdue * (1 - share),
+                settings.weight_overdue,
+            )
+        )
     total_weight = sum(fact.weight for fact in found)
     points = sum(fact.points for fact in found)
     score = round(100 * points / total_weight) if total_weight else 0
@@ -142,8 +159,10 @@ class StarsService:
 
     async def ranking(self, period: Period) -> list[tuple[Organisation, Rating]]:
         """Every active organisation, best first (score, then name)."""
-        rated = [(facts.org, rate_facts(facts, period, self.settings))
-                 for facts in (await self.stats.org_facts(period)).values()]
+        rated = [
+            (facts.org, rate_facts(facts, period, self.settings))
+            for facts in (await self.stats.org_facts(period)).values()
+        ]
         rated.sort(key=lambda item: (-item[1].score, item[0].name))
         return rated
 

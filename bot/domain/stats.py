@@ -172,8 +172,15 @@ class OrgFacts:
 
 
 class StatsService:
-    def __init__(self, reports: ReportRepository, deeds: DeedRepository, orgs: OrganisationService,
-                 attendance: AttendanceService, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        reports: ReportRepository,
+        deeds: DeedRepository,
+        orgs: OrganisationService,
+        attendance: AttendanceService,
+        clock: Clock,
+        zone: ZoneInfo,
+    ) -> None:
         self.reports = reports
         self.deeds = deeds
         self.orgs = orgs
@@ -211,7 +218,8 @@ class StatsService:
         else:
             quota = org.deeds_quota
         return Figures(
-            period=period, org_id=org_id,
+            period=period,
+            org_id=org_id,
             activities_by_category=dict(sorted(by_category.items(), key=lambda item: list(Category).index(item[0]))),
             activities=sum(by_category.values()),
             volunteers=len({row.user_id for row in rows}),

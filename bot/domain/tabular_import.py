@@ -40,8 +40,23 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 __all__ = [
-    "Columns", "Fields", "FileRefused", "ImportResult", "Issue", "Line", "ProblemKeys", "RowProblem", "Table",
-    "TableFormat", "Template", "cell_text", "dropdown", "map_columns", "read_choice", "read_table", "template_xlsx",
+    "Columns",
+    "Fields",
+    "FileRefused",
+    "ImportResult",
+    "Issue",
+    "Line",
+    "ProblemKeys",
+    "RowProblem",
+    "Table",
+    "TableFormat",
+    "Template",
+    "cell_text",
+    "dropdown",
+    "map_columns",
+    "read_choice",
+    "read_table",
+    "template_xlsx",
     "whole_numbers",
 ]
 
@@ -275,11 +290,7 @@ class Columns:
 
     def problems(self, issues_by_row: Iterable[tuple[int, Mapping[str, Issue]]]) -> list[RowProblem]:
         """Every row's issues as problems, sorted by row, then by column position in the file."""
-        found = [
-            self.problem(row, name, issue)
-            for row, issues in issues_by_row
-            for name, issue in issues.items()
-        ]
+        found = [self.problem(row, name, issue) for row, issues in issues_by_row for name, issue in issues.items()]
         return sorted(found, key=lambda problem: (problem.row, self.header.index(problem.column)))
 
 
@@ -379,13 +390,24 @@ class Template:
 
 def dropdown(choices: Iterable[str]) -> DataValidation:
     """A list to pick from; other text only warns, since importers accept aliases too."""
-    return DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                          showErrorMessage=True, errorStyle="warning")
+    return DataValidation(
+        type="list",
+        formula1='"' + ",".join(choices) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+    )
 
 
 def whole_numbers(minimum: int, maximum: int) -> DataValidation:
-    return DataValidation(type="whole", operator="between", formula1=str(minimum), formula2=str(maximum),
-                          allow_blank=True, showErrorMessage=True)
+    return DataValidation(
+        type="whole",
+        operator="between",
+        formula1=str(minimum),
+        formula2=str(maximum),
+        allow_blank=True,
+        showErrorMessage=True,
+    )
 
 
 def template_xlsx(template: Template) -> bytes:

@@ -103,16 +103,42 @@ from bot.domain.wishes import (
 )
 from bot.model.wish import PrivateDetails, WishCategory
 
-__all__ = ["HEADERS", "MAX_BYTES", "MAX_ROWS", "ImportResult", "RowProblem", "WishRow", "build_template_xlsx",
-           "parse_wish_file"]
+__all__ = [
+    "HEADERS",
+    "MAX_BYTES",
+    "MAX_ROWS",
+    "ImportResult",
+    "RowProblem",
+    "WishRow",
+    "build_template_xlsx",
+    "parse_wish_file",
+]
 
 MAX_ROWS = 2000
 MAX_BYTES = 5 * 1024 * 1024
-HEADERS = ("收集单位", "孩子称呼", "年级", "心愿内容", "类别", "估价（元）", "监护人同意（是/否）",
-           "孩子姓名", "监护人电话", "家庭住址", "备注")
+HEADERS = (
+    "收集单位",
+    "孩子称呼",
+    "年级",
+    "心愿内容",
+    "类别",
+    "估价（元）",
+    "监护人同意（是/否）",
+    "孩子姓名",
+    "监护人电话",
+    "家庭住址",
+    "备注",
+)
 
 _COLLECTOR, _ALIAS, _GRADE, _WISH, _CATEGORY, _VALUE, _CONSENT = (
-    "collector", "alias", "grade", "wish", "category", "value", "consent")
+    "collector",
+    "alias",
+    "grade",
+    "wish",
+    "category",
+    "value",
+    "consent",
+)
 _REAL_NAME, _PHONE, _ADDRESS, _NOTES = "real_name", "guardian_phone", "address", "notes"
 _FIELD_IDS = (_COLLECTOR, _ALIAS, _GRADE, _WISH, _CATEGORY, _VALUE, _CONSENT, _REAL_NAME, _PHONE, _ADDRESS, _NOTES)
 _PRIVATE_FIELDS = _FIELD_IDS[7:]
@@ -133,10 +159,32 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 
 _TEMPLATE_COLLECTOR = "县第一小学"
 _TEMPLATE_EXAMPLES = (
-    (_TEMPLATE_COLLECTOR, "小明", "三年级", "一个篮球", CATEGORY_LABELS[WishCategory.SPORTS], 80, "是",
-     "王小明", "13800000000", "城关镇幸福路 1 号", "喜欢打篮球"),
-    (_TEMPLATE_COLLECTOR, "小红", "五年级", "成语词典", CATEGORY_LABELS[WishCategory.BOOKS], 40, "否",
-     None, None, None, None),
+    (
+        _TEMPLATE_COLLECTOR,
+        "小明",
+        "三年级",
+        "一个篮球",
+        CATEGORY_LABELS[WishCategory.SPORTS],
+        80,
+        "是",
+        "王小明",
+        "13800000000",
+        "城关镇幸福路 1 号",
+        "喜欢打篮球",
+    ),
+    (
+        _TEMPLATE_COLLECTOR,
+        "小红",
+        "五年级",
+        "成语词典",
+        CATEGORY_LABELS[WishCategory.BOOKS],
+        40,
+        "否",
+        None,
+        None,
+        None,
+        None,
+    ),
 )
 _TEMPLATE_WIDTHS = (20, 12, 10, 28, 12, 12, 20, 12, 16, 30, 24)
 
@@ -147,9 +195,15 @@ def _header_text(text: str) -> str:
 
 
 _FORMAT = tabular.TableFormat(
-    fields=tabular.Fields(headers=dict(zip(_FIELD_IDS, HEADERS, strict=True)), required=_FIELD_IDS[:7],
-                          aliases=_HEADER_ALIASES, normalise=_header_text),
-    keys=tabular.ProblemKeys("wish_import."), max_rows=MAX_ROWS, max_bytes=MAX_BYTES,
+    fields=tabular.Fields(
+        headers=dict(zip(_FIELD_IDS, HEADERS, strict=True)),
+        required=_FIELD_IDS[:7],
+        aliases=_HEADER_ALIASES,
+        normalise=_header_text,
+    ),
+    keys=tabular.ProblemKeys("wish_import."),
+    max_rows=MAX_ROWS,
+    max_bytes=MAX_BYTES,
 )
 
 
@@ -159,8 +213,9 @@ class WishRow:
     draft: WishDraft
 
 
-def parse_wish_file(file_name: str, content: bytes, *, collector_names: dict[str, int],
-                    existing_keys: set[tuple[int, str, str]]) -> ImportResult[WishRow]:
+def parse_wish_file(
+    file_name: str, content: bytes, *, collector_names: dict[str, int], existing_keys: set[tuple[int, str, str]]
+) -> ImportResult[WishRow]:
     """Check every row; `collector_names` maps the organisations the uploader may collect for to
     their ids, `existing_keys` holds the (collector id, alias, wish text) of the open wishes."""
     try:
@@ -189,8 +244,13 @@ class _Draft:
         values = self.values
         private = PrivateDetails(values[_REAL_NAME], values[_PHONE], values[_ADDRESS], values[_NOTES])
         return WishDraft(
-            collector_org_id=values[_COLLECTOR], alias=values[_ALIAS], grade=values[_GRADE], text=values[_WISH],
-            category=values[_CATEGORY], value_yuan=values[_VALUE], consent=values[_CONSENT],
+            collector_org_id=values[_COLLECTOR],
+            alias=values[_ALIAS],
+            grade=values[_GRADE],
+            text=values[_WISH],
+            category=values[_CATEGORY],
+            value_yuan=values[_VALUE],
+            consent=values[_CONSENT],
             private=None if private.empty else private,
         )
 
@@ -204,8 +264,10 @@ def _read_row(line: Line, columns: Columns, collectors: dict[str, int]) -> _Draf
         if issue is not None:
             draft.issues[field] = issue
 
-    take(_COLLECTOR, lambda text, _: _read_choice(text, lambda name: collectors.get(normalise(name).casefold()),
-                                                  "collector"))
+    take(
+        _COLLECTOR,
+        lambda text, _: _read_choice(text, lambda name: collectors.get(normalise(name).casefold()), "collector"),
+    )
     take(_ALIAS, lambda text, _: _read_text(text, ALIAS_MAX, "alias"))
     take(_GRADE, lambda text, _: _read_text(text, GRADE_MAX, "grade"))
     take(_WISH, lambda text, _: _read_text(text, TEXT_MAX, "wish"))
@@ -290,13 +352,23 @@ def _check_duplicates(drafts: list[_Draft], existing: set[tuple[int, str, str]])
 
 
 def build_template_xlsx() -> bytes:
-    return tabular.template_xlsx(tabular.Template(
-        table_format=_FORMAT, sheet="心愿", examples=_TEMPLATE_EXAMPLES, widths=_TEMPLATE_WIDTHS,
-        help_sheet="说明", help_sections=_help_sections(), help_widths=(22, 12, 90),
-        checks=((_CATEGORY, tabular.dropdown(CATEGORY_LABELS.values())), (_CONSENT, tabular.dropdown(("是", "否"))),
-                (_VALUE, tabular.whole_numbers(VALUE_MIN, VALUE_MAX))),
-        text_fields=(_PHONE,),  # so that a landline keeps its leading 0
-    ))
+    return tabular.template_xlsx(
+        tabular.Template(
+            table_format=_FORMAT,
+            sheet="心愿",
+            examples=_TEMPLATE_EXAMPLES,
+            widths=_TEMPLATE_WIDTHS,
+            help_sheet="说明",
+            help_sections=_help_sections(),
+            help_widths=(22, 12, 90),
+            checks=(
+                (_CATEGORY, tabular.dropdown(CATEGORY_LABELS.values())),
+                (_CONSENT, tabular.dropdown(("是", "否"))),
+                (_VALUE, tabular.whole_numbers(VALUE_MIN, VALUE_MAX)),
+            ),
+            text_fields=(_PHONE,),  # so that a landline keeps its leading 0
+        )
+    )
 
 
 def _help_sections() -> list[list[tuple]]:
@@ -305,7 +377,11 @@ def _help_sections() -> list[list[tuple]]:
     limit_mb = MAX_BYTES // (1024 * 1024)
     columns = [
         ("列名", "是否必填", "说明"),
-        (HEADERS[0], "必填", f"收集心愿的单位（通常是学校）全称，须是系统中已有、且您可以为其录入的组织，例如：{_TEMPLATE_COLLECTOR}。"),
+        (
+            HEADERS[0],
+            "必填",
+            f"收集心愿的单位（通常是学校）全称，须是系统中已有、且您可以为其录入的组织，例如：{_TEMPLATE_COLLECTOR}。",
+        ),
         (HEADERS[1], "必填", f"孩子的称呼，会公开显示，例如：小明。1～{ALIAS_MAX} 个字；请不要填写真实姓名。"),
         (HEADERS[2], "必填", f"例如：三年级。1～{GRADE_MAX} 个字。"),
         (HEADERS[3], "必填", f"孩子想要的东西，例如：一个篮球、成语词典。1～{TEXT_MAX} 个字。"),
@@ -313,7 +389,11 @@ def _help_sections() -> list[list[tuple]]:
         (HEADERS[5], "必填", f"{VALUE_MIN}～{VALUE_MAX} 的整数（元），例如：80。"),
         (HEADERS[6], "必填", "监护人是否同意登记孩子的个人信息：填「是」或「否」。"),
         (HEADERS[7], "选填（隐私）", f"孩子的真实姓名，最多 {REAL_NAME_MAX} 个字。"),
-        (HEADERS[8], "选填（隐私）", "手机号（11 位，以 1 开头，例如 13800000000）或带区号的固定电话（例如 0571-88888888）。"),
+        (
+            HEADERS[8],
+            "选填（隐私）",
+            "手机号（11 位，以 1 开头，例如 13800000000）或带区号的固定电话（例如 0571-88888888）。",
+        ),
         (HEADERS[9], "选填（隐私）", f"最多 {ADDRESS_MAX} 个字。"),
         (HEADERS[10], "选填（隐私）", f"只给收集单位和认领人看的说明，最多 {NOTES_MAX} 个字。"),
     ]
@@ -322,11 +402,13 @@ def _help_sections() -> list[list[tuple]]:
     ]
     notes = [
         ("注意",),
-        ("隐私：孩子姓名、监护人电话、家庭住址、备注只有收集单位的团干部和认领人能看到，心愿确认收到一段时间（默认 90 天）后自动删除。",),
+        (
+            "隐私：孩子姓名、监护人电话、家庭住址、备注只有收集单位的团干部和认领人能看到，"
+            "心愿确认收到一段时间（默认 90 天）后自动删除。",
+        ),
         ("「监护人同意」为「否」的行，这四列必须留空；否则整个文件不会导入。",),
         ("第一行为列名，列的顺序不限，不能有其他列；空行会被忽略。同一单位、同一孩子称呼、同一心愿内容只能有一行。",),
         (f"最多 {MAX_ROWS} 个心愿，文件不超过 {limit_mb} MB。也可以另存为 CSV（UTF-8 或 GBK 编码）上传。",),
         ("只要有一行出错，整个文件都不会导入；机器人会列出每个错误所在的行和列，改正后重新上传即可。",),
     ]
     return [columns, categories, notes]
-

@@ -54,8 +54,18 @@ from storage.db import Database
 from storage.wishes import WishRepository
 
 __all__ = [
-    "DEADLINE_REMINDERS", "ClaimChange", "PrivateDetails", "Wish", "WishCategory", "WishDraft", "WishFilter",
-    "WishPage", "WishService", "WishStatus", "keep_deadline_reminders", "wish_code",
+    "DEADLINE_REMINDERS",
+    "ClaimChange",
+    "PrivateDetails",
+    "Wish",
+    "WishCategory",
+    "WishDraft",
+    "WishFilter",
+    "WishPage",
+    "WishService",
+    "WishStatus",
+    "keep_deadline_reminders",
+    "wish_code",
 ]
 
 ALIAS_MAX = 20
@@ -123,7 +133,7 @@ def wish_key(collector_org_id: int, alias: str, text: str) -> tuple[int, str, st
 
 
 def parse_code(text: str) -> int | None:
-    """"W0012", "w12", "#12", "12" → 12; anything else None."""
+    """ "W0012", "w12", "#12", "12" → 12; anything else None."""
     match = _CODE.fullmatch(text.strip())
     if match is None or int(match.group(1)) == 0:
         return None
@@ -224,6 +234,7 @@ def clean_category(raw: WishCategory | str) -> WishCategory:
 
 def clean_private(details: PrivateDetails) -> PrivateDetails:
     """Trimmed, lengths checked, phone tidied. Values never go into the error's parameters."""
+
     def optional(value: str | None, limit: int, key: str) -> str | None:
         text = normalise(value or "")
         if len(text) > limit:
@@ -292,9 +303,14 @@ def check_draft(draft: WishDraft) -> WishDraft:
         raise DomainError("wishes.alias_is_real_name")
     photo = normalise(draft.photo_file_id or "") or None
     return WishDraft(
-        collector_org_id=draft.collector_org_id, alias=alias, grade=clean_grade(draft.grade),
-        text=clean_text(draft.text), category=clean_category(draft.category),
-        value_yuan=clean_value(draft.value_yuan), consent=bool(draft.consent), private=private,
+        collector_org_id=draft.collector_org_id,
+        alias=alias,
+        grade=clean_grade(draft.grade),
+        text=clean_text(draft.text),
+        category=clean_category(draft.category),
+        value_yuan=clean_value(draft.value_yuan),
+        consent=bool(draft.consent),
+        private=private,
         photo_file_id=photo,
     )
 
@@ -303,10 +319,19 @@ def check_draft(draft: WishDraft) -> WishDraft:
 
 
 class WishService:
-    def __init__(self, db: Database, wishes: WishRepository, orgs: OrganisationService, audit: AuditRepository,
-                 permissions: Permissions, clock: Clock, *, purge_after: timedelta = DEFAULT_PURGE_AFTER,
-                 release_window: timedelta = DEFAULT_RELEASE_WINDOW,
-                 default_fulfilment: timedelta = DEFAULT_FULFILMENT) -> None:
+    def __init__(
+        self,
+        db: Database,
+        wishes: WishRepository,
+        orgs: OrganisationService,
+        audit: AuditRepository,
+        permissions: Permissions,
+        clock: Clock,
+        *,
+        purge_after: timedelta = DEFAULT_PURGE_AFTER,
+        release_window: timedelta = DEFAULT_RELEASE_WINDOW,
+        default_fulfilment: timedelta = DEFAULT_FULFILMENT,
+    ) -> None:
         self.db = db
         self.wishes = wishes
         self.orgs = orgs
@@ -353,7 +378,7 @@ class WishService:
         return wish
 
     async def by_code(self, code: str) -> Wish:
-        """"W0012", "w12", "#12" or "12"."""
+        """ "W0012", "w12", "#12" or "12"."""
         wish_id = parse_code(code)
         if wish_id is None:
             raise DomainError("wishes.code_invalid", value=code.strip()[:20])
@@ -362,20 +387,23 @@ class WishService:
     async def find(self, wish_filter: WishFilter | None = None, page: int = 1, page_size: int = 10) -> WishPage:
         return await self._page(wish_filter or WishFilter(), page, page_size, overdue_first_at=None)
 
-    async def by_status_overdue_first(self, wish_filter: WishFilter | None = None, page: int = 1,
-                                      page_size: int = 10) -> WishPage:
+    async def by_status_overdue_first(
+        self, wish_filter: WishFilter | None = None, page: int = 1, page_size: int = 10
+    ) -> WishPage:
         """For admins: the claims overdue now first (earliest deadline first), then the rest."""
         return await self._page(wish_filter or WishFilter(), page, page_size, overdue_first_at=self.clock.now())
 
-    async def _page(self, wish_filter: WishFilter, page: int, page_size: int,
-                    overdue_first_at: datetime | None) -> WishPage:
+    async def _page(
+        self, wish_filter: WishFilter, page: int, page_size: int, overdue_first_at: datetime | None
+    ) -> WishPage:
         page_size = max(1, min(page_size, PAGE_SIZE_MAX))
         wish_filter = self._resolve_codes(wish_filter)
         total = await self.wishes.count(wish_filter)
         pages = max(1, math.ceil(total / page_size))
         page = max(1, min(page, pages))
-        items = await self.wishes.find(wish_filter, limit=page_size, offset=(page - 1) * page_size,
-                                              overdue_first_at=overdue_first_at)
+        items = await self.wishes.find(
+            wish_filter, limit=page_size, offset=(page - 1) * page_size, overdue_first_at=overdue_first_at
+        )
         return WishPage(items=items, total=total, page=page, pages=pages)
 
     @staticmethod
@@ -440,21 +468,41 @@ class WishService:
                     raise DomainError("wishes.duplicate", alias=draft.alias, text=draft.text)
                 taken.add(key)
                 wish = await self.wishes.add(
-                    collector_org_id=draft.collector_org_id, alias=draft.alias, grade=draft.grade, text=draft.text,
-                    category=draft.category, value_yuan=draft.value_yuan, photo_file_id=draft.photo_file_id,
-                    consent=draft.consent, created_by=actor_id, now=now,
+                    collector_org_id=draft.collector_org_id,
+                    alias=draft.alias,
+                    grade=draft.grade,
+                    text=draft.text,
+                    category=draft.category,
+                    value_yuan=draft.value_yuan,
+                    photo_file_id=draft.photo_file_id,
+                    consent=draft.consent,
+                    created_by=actor_id,
+                    now=now,
                 )
                 if draft.private is not None:
                     await self.wishes.put_private(wish.id, draft.private, actor_id, now)
                 added.append(wish)
                 if action == "wish.add":
-                    await self.audit.record(now, actor_id, action, f"wish:{wish.id}", org=draft.collector_org_id,
-                                            consent=draft.consent,
-                                            private_fields=draft.private.filled_fields() if draft.private else [])
+                    await self.audit.record(
+                        now,
+                        actor_id,
+                        action,
+                        f"wish:{wish.id}",
+                        org=draft.collector_org_id,
+                        consent=draft.consent,
+                        private_fields=draft.private.filled_fields() if draft.private else [],
+                    )
             if action == "wish.import":
-                await self.audit.record(now, actor_id, action, "wishes", count=len(added),
-                                        first=added[0].code, last=added[-1].code,
-                                        with_private=sum(1 for draft in drafts if draft.private is not None))
+                await self.audit.record(
+                    now,
+                    actor_id,
+                    action,
+                    "wishes",
+                    count=len(added),
+                    first=added[0].code,
+                    last=added[-1].code,
+                    with_private=sum(1 for draft in drafts if draft.private is not None),
+                )
         return added
 
     async def edit(self, actor_id: int, wish_id: int, **changes: object) -> Wish:
@@ -462,8 +510,14 @@ class WishService:
         unknown = changes.keys() - set(EDITABLE)
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        cleaners = {"alias": clean_alias, "grade": clean_grade, "text": clean_text, "category": clean_category,
-                    "value_yuan": clean_value, "photo_file_id": lambda value: normalise(value or "") or None}
+        cleaners = {
+            "alias": clean_alias,
+            "grade": clean_grade,
+            "text": clean_text,
+            "category": clean_category,
+            "value_yuan": clean_value,
+            "photo_file_id": lambda value: normalise(value or "") or None,
+        }
         clean = {name: cleaners[name](value) for name, value in changes.items()}
         async with self.db.transaction():
             wish = await self.get(wish_id)
@@ -480,8 +534,9 @@ class WishService:
                 new_key = wish_key(wish.collector_org_id, clean.get("alias", wish.alias), clean.get("text", wish.text))
                 old_key = wish_key(wish.collector_org_id, wish.alias, wish.text)
                 if new_key != old_key and new_key in await self.open_keys():
-                    raise DomainError("wishes.duplicate", alias=clean.get("alias", wish.alias),
-                                      text=clean.get("text", wish.text))
+                    raise DomainError(
+                        "wishes.duplicate", alias=clean.get("alias", wish.alias), text=clean.get("text", wish.text)
+                    )
             now = self.clock.now()
             if not await self.wishes.change(wish_id, expect=(WishStatus.OPEN,), now=now, **clean):
                 raise DomainError("wishes.edit_not_open", code=wish.code)
@@ -510,15 +565,27 @@ class WishService:
             wish = await self.check_cancel(actor_id, wish_id)
             now = self.clock.now()
             changed = await self.wishes.change(
-                wish_id, expect=(wish.status,), now=now, status=WishStatus.CANCELLED, cancelled_at=now,
-                cancelled_by=actor_id, cancel_reason=reason,
+                wish_id,
+                expect=(wish.status,),
+                now=now,
+                status=WishStatus.CANCELLED,
+                cancelled_at=now,
+                cancelled_by=actor_id,
+                cancel_reason=reason,
                 private_purged_at=now if wish.consent and not wish.private_purged else wish.private_purged_at,
             )
             if not changed:
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
             await self.wishes.delete_private(wish_id)
-            await self.audit.record(now, actor_id, "wish.cancel", f"wish:{wish_id}", reason=reason,
-                                    was=wish.status.value, claimed_by_org=wish.claimed_by_org)
+            await self.audit.record(
+                now,
+                actor_id,
+                "wish.cancel",
+                f"wish:{wish_id}",
+                reason=reason,
+                was=wish.status.value,
+                claimed_by_org=wish.claimed_by_org,
+            )
         self._changed(wish_id)
         return await self.get(wish_id)
 
@@ -531,8 +598,14 @@ class WishService:
                 raise PermissionDenied("wishes.private_not_allowed", code=wish.code)
             details = await self.wishes.get_private(wish_id)
             role = "collector" if await self.permissions.is_member(actor_id, wish.collector_org_id) else "claimer"
-            await self.audit.record(self.clock.now(), actor_id, "wish.private_view", f"wish:{wish_id}", role=role,
-                                    fields=details.filled_fields() if details else [])
+            await self.audit.record(
+                self.clock.now(),
+                actor_id,
+                "wish.private_view",
+                f"wish:{wish_id}",
+                role=role,
+                fields=details.filled_fields() if details else [],
+            )
         return details
 
     async def set_private_details(self, actor_id: int, wish_id: int, details: PrivateDetails) -> None:
@@ -552,8 +625,9 @@ class WishService:
                 await self.wishes.delete_private(wish_id)
             else:
                 await self.wishes.put_private(wish_id, details, actor_id, now)
-            await self.audit.record(now, actor_id, "wish.private_set", f"wish:{wish_id}",
-                                    fields=details.filled_fields())
+            await self.audit.record(
+                now, actor_id, "wish.private_set", f"wish:{wish_id}", fields=details.filled_fields()
+            )
 
     async def set_consent(self, actor_id: int, wish_id: int, consent: bool) -> Wish:
         """Record that the guardian consented, or withdrew consent (which deletes the details)."""
@@ -576,9 +650,18 @@ class WishService:
         return len(purged)
 
     # ---- claims (the auction builds on these) -------------------------------------------------
-    async def claim(self, user_id: int, org_id: int, wish_id: int, now: datetime, session_id: int | None = None,
-                    deadline: datetime | None = None, *, max_per_org: int | None = None,
-                    max_per_user: int | None = None) -> bool:
+    async def claim(
+        self,
+        user_id: int,
+        org_id: int,
+        wish_id: int,
+        now: datetime,
+        session_id: int | None = None,
+        deadline: datetime | None = None,
+        *,
+        max_per_org: int | None = None,
+        max_per_user: int | None = None,
+    ) -> bool:
         """Claim an open wish for `org_id`; True for the one caller who won it.
 
         One conditional UPDATE (`… WHERE id = ? AND status = 'open'`, plus the caps: claims
@@ -589,11 +672,18 @@ class WishService:
             raise PermissionDenied("wishes.claim_not_member")
         deadline = deadline or now + self.default_fulfilment
         async with self.db.transaction():
-            won = await self.wishes.claim(wish_id, user_id=user_id, org_id=org_id, now=now, session_id=session_id,
-                                          deadline=deadline, max_per_org=max_per_org, max_per_user=max_per_user)
+            won = await self.wishes.claim(
+                wish_id,
+                user_id=user_id,
+                org_id=org_id,
+                now=now,
+                session_id=session_id,
+                deadline=deadline,
+                max_per_org=max_per_org,
+                max_per_user=max_per_user,
+            )
             if won:
-                await self.audit.record(now, user_id, "wish.claim", f"wish:{wish_id}", org=org_id,
-                                        session=session_id)
+                await self.audit.record(now, user_id, "wish.claim", f"wish:{wish_id}", org=org_id, session=session_id)
         return won
 
     async def release_claim(self, wish_id: int, by_user_id: int, reason: str | None) -> ClaimChange:
@@ -604,32 +694,53 @@ class WishService:
             if wish.status not in IN_PROGRESS:
                 raise DomainError("wishes.not_claimed", code=wish.code)
             now = self.clock.now()
-            own = by_user_id == wish.claimed_by_user and wish.status is WishStatus.CLAIMED \
+            own = (
+                by_user_id == wish.claimed_by_user
+                and wish.status is WishStatus.CLAIMED
                 and now - wish.claimed_at <= self.release_window
+            )
             if own:
                 reason = normalise(reason or "")[:REASON_MAX] or None
             elif await self.permissions.is_county_admin(by_user_id):
                 reason = clean_reason(reason)
             elif by_user_id == wish.claimed_by_user:
-                raise DomainError("wishes.release_too_late", code=wish.code,
-                                  minutes=int(self.release_window.total_seconds() // 60))
+                raise DomainError(
+                    "wishes.release_too_late", code=wish.code, minutes=int(self.release_window.total_seconds() // 60)
+                )
             else:
-                raise PermissionDenied("wishes.release_not_allowed", code=wish.code,
-                                       minutes=int(self.release_window.total_seconds() // 60))
+                raise PermissionDenied(
+                    "wishes.release_not_allowed", code=wish.code, minutes=int(self.release_window.total_seconds() // 60)
+                )
             changed = await self.wishes.change(
-                wish_id, expect=(wish.status,), now=now, guard={"claimed_by_user": wish.claimed_by_user},
-                status=WishStatus.OPEN, claimed_by_user=None, claimed_by_org=None, claimed_at=None, session_id=None,
-                deadline=None, purchased_at=None, purchased_by=None,
+                wish_id,
+                expect=(wish.status,),
+                now=now,
+                guard={"claimed_by_user": wish.claimed_by_user},
+                status=WishStatus.OPEN,
+                claimed_by_user=None,
+                claimed_by_org=None,
+                claimed_at=None,
+                session_id=None,
+                deadline=None,
+                purchased_at=None,
+                purchased_by=None,
             )
             if not changed:
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
-            await self.audit.record(now, by_user_id, "wish.release", f"wish:{wish_id}", user=wish.claimed_by_user,
-                                    org=wish.claimed_by_org, session=wish.session_id, reason=reason)
+            await self.audit.record(
+                now,
+                by_user_id,
+                "wish.release",
+                f"wish:{wish_id}",
+                user=wish.claimed_by_user,
+                org=wish.claimed_by_org,
+                session=wish.session_id,
+                reason=reason,
+            )
         self._changed(wish_id)
         return ClaimChange(await self.get(wish_id), wish.claimed_by_user, wish.claimed_by_org)
 
-    async def reassign(self, actor_id: int, wish_id: int, to_user_id: int, to_org_id: int,
-                       reason: str) -> ClaimChange:
+    async def reassign(self, actor_id: int, wish_id: int, to_user_id: int, to_org_id: int, reason: str) -> ClaimChange:
         """County admins move a claim (claimed or purchased) to another cadre and organisation."""
         await self.permissions.require_county_admin(actor_id)
         reason = clean_reason(reason)
@@ -644,14 +755,27 @@ class WishService:
                 raise DomainError("wishes.reassign_same", code=wish.code)
             now = self.clock.now()
             changed = await self.wishes.change(
-                wish_id, expect=(wish.status,), now=now, guard={"claimed_by_user": wish.claimed_by_user},
-                claimed_by_user=to_user_id, claimed_by_org=to_org_id, claimed_at=now,
+                wish_id,
+                expect=(wish.status,),
+                now=now,
+                guard={"claimed_by_user": wish.claimed_by_user},
+                claimed_by_user=to_user_id,
+                claimed_by_org=to_org_id,
+                claimed_at=now,
             )
             if not changed:
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
-            await self.audit.record(now, actor_id, "wish.reassign", f"wish:{wish_id}", from_user=wish.claimed_by_user,
-                                    from_org=wish.claimed_by_org, to_user=to_user_id, to_org=to_org_id,
-                                    reason=reason)
+            await self.audit.record(
+                now,
+                actor_id,
+                "wish.reassign",
+                f"wish:{wish_id}",
+                from_user=wish.claimed_by_user,
+                from_org=wish.claimed_by_org,
+                to_user=to_user_id,
+                to_org=to_org_id,
+                reason=reason,
+            )
         self._changed(wish_id)
         return ClaimChange(await self.get(wish_id), wish.claimed_by_user, wish.claimed_by_org)
 
@@ -666,9 +790,15 @@ class WishService:
             if wish.status is not WishStatus.CLAIMED:
                 raise DomainError("wishes.purchase_wrong_status", code=wish.code)
             now = self.clock.now()
-            if not await self.wishes.change(wish_id, expect=(WishStatus.CLAIMED,), now=now,
-                                            guard={"claimed_by_org": wish.claimed_by_org},
-                                            status=WishStatus.PURCHASED, purchased_at=now, purchased_by=actor_id):
+            if not await self.wishes.change(
+                wish_id,
+                expect=(WishStatus.CLAIMED,),
+                now=now,
+                guard={"claimed_by_org": wish.claimed_by_org},
+                status=WishStatus.PURCHASED,
+                purchased_at=now,
+                purchased_by=actor_id,
+            ):
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
             await self.audit.record(now, actor_id, "wish.purchased", f"wish:{wish_id}")
         return await self.get(wish_id)
@@ -695,10 +825,17 @@ class WishService:
             wish = await self.check_deliverable(actor_id, wish_id)
             now = self.clock.now()
             bought = {} if wish.status is WishStatus.PURCHASED else {"purchased_at": now, "purchased_by": actor_id}
-            if not await self.wishes.change(wish_id, expect=(wish.status,), now=now,
-                                            guard={"claimed_by_org": wish.claimed_by_org},
-                                            status=WishStatus.DELIVERED, delivered_at=now, delivered_by=actor_id,
-                                            delivery_proof_file_id=proof, **bought):
+            if not await self.wishes.change(
+                wish_id,
+                expect=(wish.status,),
+                now=now,
+                guard={"claimed_by_org": wish.claimed_by_org},
+                status=WishStatus.DELIVERED,
+                delivered_at=now,
+                delivered_by=actor_id,
+                delivery_proof_file_id=proof,
+                **bought,
+            ):
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
             await self.audit.record(now, actor_id, "wish.delivered", f"wish:{wish_id}")
         return await self.get(wish_id)
@@ -713,8 +850,14 @@ class WishService:
             if wish.status is not WishStatus.DELIVERED:
                 raise DomainError("wishes.confirm_wrong_status", code=wish.code)
             now = self.clock.now()
-            if not await self.wishes.change(wish_id, expect=(WishStatus.DELIVERED,), now=now,
-                                            status=WishStatus.CONFIRMED, confirmed_at=now, confirmed_by=actor_id):
+            if not await self.wishes.change(
+                wish_id,
+                expect=(WishStatus.DELIVERED,),
+                now=now,
+                status=WishStatus.CONFIRMED,
+                confirmed_at=now,
+                confirmed_by=actor_id,
+            ):
                 raise DomainError("wishes.changed_meanwhile", code=wish.code)
             await self.audit.record(now, actor_id, "wish.confirmed", f"wish:{wish_id}")
         return await self.get(wish_id)
@@ -727,8 +870,9 @@ def deadline_subject(wish_id: int, tag: str) -> str:
     return f"wish:{wish_id}:{tag}"
 
 
-async def keep_deadline_reminders(wishes: WishService, reminders: ReminderService,
-                                  text_for: Callable[[Wish, int], str]) -> int:
+async def keep_deadline_reminders(
+    wishes: WishService, reminders: ReminderService, text_for: Callable[[Wish, int], str]
+) -> int:
     """Keep one "once" reminder to the claimer per entry of `DEADLINE_REMINDERS` for every wish
     being fulfilled, and none for any other: safe to run at any time, as often as wanted.
 
@@ -739,15 +883,20 @@ async def keep_deadline_reminders(wishes: WishService, reminders: ReminderServic
     released is cancelled. `text_for(wish, days_left)` renders the (plain) text. Returns how
     many wishes are being fulfilled."""
     wanted: set[str] = set()
-    fulfilling = [wish for wish in await wishes.in_progress()
-                  if wish.deadline is not None and wish.claimed_by_user is not None]
+    fulfilling = [
+        wish for wish in await wishes.in_progress() if wish.deadline is not None and wish.claimed_by_user is not None
+    ]
     for wish in fulfilling:
         for tag, before in DEADLINE_REMINDERS:
             subject = deadline_subject(wish.id, tag)
             wanted.add(subject)
-            await reminders.set_for_subject(subject, "person", wish.claimed_by_user,
-                                            text_for(wish, before.days),
-                                            Schedule(kind="once", at=wish.deadline - before, time=None))
+            await reminders.set_for_subject(
+                subject,
+                "person",
+                wish.claimed_by_user,
+                text_for(wish, before.days),
+                Schedule(kind="once", at=wish.deadline - before, time=None),
+            )
     for reminder in await reminders.reminders.active():
         subject = reminder.subject_key or ""
         if _DEADLINE_SUBJECT.fullmatch(subject) and subject not in wanted:

@@ -47,11 +47,20 @@ class XlsxWriter:
 
     def __init__(self) -> None:
         self._buffer = io.BytesIO()
-        self._book = xlsxwriter.Workbook(self._buffer, {"constant_memory": True, "strings_to_numbers": False,
-                                                       "strings_to_formulas": False, "strings_to_urls": False})
+        self._book = xlsxwriter.Workbook(
+            self._buffer,
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
         self._header = self._book.add_format({"bold": True})
-        self._formats = {datetime: self._book.add_format({"num_format": DATETIME_FORMAT}),
-                         date: self._book.add_format({"num_format": DATE_FORMAT})}
+        self._formats = {
+            datetime: self._book.add_format({"num_format": DATETIME_FORMAT}),
+            date: self._book.add_format({"num_format": DATE_FORMAT}),
+        }
 
     @contextmanager
     def sheet(self, title: str, header: list[str], widths: list[float]):

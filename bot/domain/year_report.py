@@ -24,11 +24,11 @@ from bot.model.organisation import Organisation
 class YearReport:
     year: int
     figures: Figures
-    organisations: int                          # active organisations
-    stars: dict[int, int]                       # star level (1..5) → organisations
-    best: list[tuple[Organisation, Rating]]     # the top of the ranking (at most TOP)
-    deeds_orgs_done: int                        # organisations owing deeds that met their quota
-    deeds_orgs_owing: int                       # organisations owing deeds
+    organisations: int  # active organisations
+    stars: dict[int, int]  # star level (1..5) → organisations
+    best: list[tuple[Organisation, Rating]]  # the top of the ranking (at most TOP)
+    deeds_orgs_done: int  # organisations owing deeds that met their quota
+    deeds_orgs_owing: int  # organisations owing deeds
 
 
 TOP = 3
@@ -36,8 +36,8 @@ TOP = 3
 
 class YearReportService:
     def __init__(self, stats, stars) -> None:
-        self.stats = stats    # bot.stats.StatsService
-        self.stars = stars    # bot.stars.StarsService
+        self.stats = stats  # bot.stats.StatsService
+        self.stars = stars  # bot.stars.StarsService
 
     async def build(self, year: int) -> YearReport:
         period = Period.of_year(year)
@@ -51,7 +51,11 @@ class YearReportService:
             levels[rating.stars] += 1
         owing = [item for item in facts.values() if item.org.deeds_quota > 0]
         return YearReport(
-            year=year, figures=figures, organisations=len(ranking), stars=levels, best=ranking[:TOP],
+            year=year,
+            figures=figures,
+            organisations=len(ranking),
+            stars=levels,
+            best=ranking[:TOP],
             deeds_orgs_done=sum(1 for item in owing if item.deeds_done >= item.org.deeds_quota),
             deeds_orgs_owing=len(owing),
         )

@@ -26,11 +26,10 @@ class PresentRow:
     org_id: int
     activity_id: int
     user_id: int
-    starts_at: str       # stored UTC text; the caller parses what it needs
+    starts_at: str  # stored UTC text; the caller parses what it needs
     ends_at: str
     checked_in_at: str
     checked_out_at: str | None
-
 
 
 # ---- row-level reads behind the exports and the charts (part R) ------------------------------------
@@ -42,7 +41,7 @@ class ActivitySheetRow:
     org_name: str
     title: str
     category: str
-    starts_at: str        # stored UTC text; the caller converts to the local zone
+    starts_at: str  # stored UTC text; the caller converts to the local zone
     ends_at: str
     place: str
     state: str
@@ -50,7 +49,7 @@ class ActivitySheetRow:
     expected_served: int
     served_confirmed: int | None
     counts_as_deed: bool
-    person_times: int     # attendances that count (the `present` rule)
+    person_times: int  # attendances that count (the `present` rule)
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,6 @@ class DeedSheetRow:
     activity_code: str | None
     has_evidence: bool
     note: str | None
-
 
 
 @dataclass(frozen=True)

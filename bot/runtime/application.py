@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 4096
 
 
-def build_application(config: Config, request: BaseRequest | None = None, *,
-                      clock: Clock | None = None, rate_limit: bool | None = None) -> Application:
+def build_application(
+    config: Config, request: BaseRequest | None = None, *, clock: Clock | None = None, rate_limit: bool | None = None
+) -> Application:
     """Build the bot. `request` replaces the network (tests pass the fake Telegram's)."""
     from handlers import UNORDERED_CALLBACK_PREFIXES, register
     from handlers.context import BotContext
@@ -43,10 +44,16 @@ def build_application(config: Config, request: BaseRequest | None = None, *,
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(config.timezone),
-                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES,
-                                                     unordered_prefixes=UNORDERED_CALLBACK_PREFIXES))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=ZoneInfo(config.timezone),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(
+            PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES, unordered_prefixes=UNORDERED_CALLBACK_PREFIXES)
+        )
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -103,8 +110,13 @@ async def set_command_menus(application: Application) -> None:
 
     for telegram_language, language in ((None, "zh-Hans"), ("zh", "zh-Hans"), ("en", "en")):
         t = Translator(language)
-        for scope, in_scope in ((BotCommandScopeAllPrivateChats(), lambda c: c.private),
-                                (BotCommandScopeAllGroupChats(), lambda c: c.group)):
-            commands = [BotCommand(c.name, t(f"commands.{c.name}")) for c in COMMANDS
-                        if in_scope(c) and c.audience <= Audience.ORG_ADMIN]
+        for scope, in_scope in (
+            (BotCommandScopeAllPrivateChats(), lambda c: c.private),
+            (BotCommandScopeAllGroupChats(), lambda c: c.group),
+        ):
+            commands = [
+                BotCommand(c.name, t(f"commands.{c.name}"))
+                for c in COMMANDS
+                if in_scope(c) and c.audience <= Audience.ORG_ADMIN
+            ]
             await application.bot.set_my_commands(commands, scope=scope, language_code=telegram_language)

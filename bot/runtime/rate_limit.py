@@ -231,13 +231,19 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 if attempt >= max_retries:
                     _LOGGER.warning(
                         "Flood limit hit on %s for chat %s; giving up after %d retries",
-                        endpoint, chat, max_retries,
+                        endpoint,
+                        chat,
+                        max_retries,
                     )
                     raise
                 attempt += 1
                 _LOGGER.info(
                     "Flood limit hit on %s for chat %s; retry %d of %d in %.1f s",
-                    endpoint, chat, attempt, max_retries, pause,
+                    endpoint,
+                    chat,
+                    attempt,
+                    max_retries,
+                    pause,
                 )
                 await asyncio.sleep(pause)
 
@@ -263,8 +269,7 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
         finally:
             group.users -= 1
 
-    async def _admit_to(self, chat: int | str, overall: _SlidingWindow | None,
-                        group: _SlidingWindow | None) -> None:
+    async def _admit_to(self, chat: int | str, overall: _SlidingWindow | None, group: _SlidingWindow | None) -> None:
         while True:
             await self._wait_unblocked(chat)
             if group is not None:

@@ -49,8 +49,14 @@ async def baseline(latency: float, taps: int) -> float:
     FakeTelegram, FakeRequest = _fake_telegram()
     fake = FakeTelegram(flood_limits=True)
     request = timed_request_class(FakeRequest, HUB)(fake, latency=latency)
-    app = (ApplicationBuilder().token("1:BASELINE").request(request).get_updates_request(request)
-           .concurrent_updates(taps).build())
+    app = (
+        ApplicationBuilder()
+        .token("1:BASELINE")
+        .request(request)
+        .get_updates_request(request)
+        .concurrent_updates(taps)
+        .build()
+    )
 
     async def answer(update, context) -> None:
         await update.callback_query.answer()
@@ -99,9 +105,12 @@ async def auction(latency: float) -> dict:
     request = timed_request_class(FakeRequest, HUB)(fake, latency=latency)
     chance = random.Random(2026)
     with tempfile.TemporaryDirectory() as folder:
-        config = replace(Config(), telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
-                         storage=StorageConfig(path=str(Path(folder) / "bench.db")),
-                         county_admins=(COUNTY_ADMIN,))
+        config = replace(
+            Config(),
+            telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
+            storage=StorageConfig(path=str(Path(folder) / "bench.db")),
+            county_admins=(COUNTY_ADMIN,),
+        )
         app = build_application(config, request)
         services = app.bot_data["services"]
         await app.initialize()
@@ -127,13 +136,29 @@ async def auction(latency: float) -> dict:
                 await memberships.grant(donors[index % ORGS].id, user_id, Role.CADRE, COUNTY_ADMIN, now)
             lots = []
             for index in range(LOTS):
-                wish = await services.wishes.add(COUNTY_ADMIN, WishDraft(
-                    collector_org_id=schools[index % SCHOOLS].id, alias=f"孩子{index}", grade="三年级",
-                    text=f"心愿 {index}", category="books", value_yuan=50, consent=False))
+                wish = await services.wishes.add(
+                    COUNTY_ADMIN,
+                    WishDraft(
+                        collector_org_id=schools[index % SCHOOLS].id,
+                        alias=f"孩子{index}",
+                        grade="三年级",
+                        text=f"心愿 {index}",
+                        category="books",
+                        value_yuan=50,
+                        consent=False,
+                    ),
+                )
                 lots.append(wish.id)
-            session = await services.auction.create(COUNTY_ADMIN, SessionDraft(
-                title="bench auction", starts_at=now, duration_minutes=60, selection=LotSelection(),
-                cap_per_org=CAP_PER_ORG))
+            session = await services.auction.create(
+                COUNTY_ADMIN,
+                SessionDraft(
+                    title="bench auction",
+                    starts_at=now,
+                    duration_minutes=60,
+                    selection=LotSelection(),
+                    cap_per_org=CAP_PER_ORG,
+                ),
+            )
             await auction_tick(app)  # opens it: the board goes up in the hub
             board = fake.last_bot_message(HUB)
             # Each cadre opens a browsing page, as from the board's deep link.
@@ -185,8 +210,10 @@ async def auction(latency: float) -> dict:
             shown = fake.messages(HUB)
             board_now = next(m for m in shown if m.message_id == board.message_id)
             audit = AuditRepository(services.db)
-            claims_per_wish = [sum(1 for entry in await audit.for_subject(f"wish:{wish_id}") if entry[2] == "wish.claim")
-                               for wish_id in lots]
+            claims_per_wish = [
+                sum(1 for entry in await audit.for_subject(f"wish:{wish_id}") if entry[2] == "wish.claim")
+                for wish_id in lots
+            ]
             per_org: dict[int, int] = {}
             for wish_id in lots:
                 wish = await services.wishes.get(wish_id)
@@ -221,4 +248,3 @@ async def auction(latency: float) -> dict:
 
 def run(latency: float) -> dict:
     return asyncio.run(auction(latency))
-

@@ -38,10 +38,13 @@ async def broadcast(groups: int, latency: float) -> dict:
     FakeTelegram, FakeRequest = _fake_telegram()
     fake = FakeTelegram(flood_limits=True)
     with tempfile.TemporaryDirectory() as folder:
-        config = replace(Config(), telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
-                         storage=StorageConfig(path=str(Path(folder) / "bench.db")), county_admins=(1,))
-        config = replace(config, reminders=replace(config.reminders, quiet_start="", quiet_end="",
-                                                   weekly_digest=""))
+        config = replace(
+            Config(),
+            telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
+            storage=StorageConfig(path=str(Path(folder) / "bench.db")),
+            county_admins=(1,),
+        )
+        config = replace(config, reminders=replace(config.reminders, quiet_start="", quiet_end="", weekly_digest=""))
         app = build_application(config, FakeRequest(fake, latency=latency))
         services = app.bot_data["services"]
         await app.initialize()
@@ -59,8 +62,14 @@ async def broadcast(groups: int, latency: float) -> dict:
             due = services.clock.now()
             schedule = Schedule(kind="once", at=due, time=None)
             reminder = await services.reminders.reminders.add(
-                subject_key=None, target_kind="all_groups", target_id=None, text="bench broadcast",
-                schedule=schedule.to_json(), urgent=True, next_due_at=due, created_by=1,
+                subject_key=None,
+                target_kind="all_groups",
+                target_id=None,
+                text="bench broadcast",
+                schedule=schedule.to_json(),
+                urgent=True,
+                next_due_at=due,
+                created_by=1,
                 now=services.clock.now(),
             )
             started = time.monotonic()
@@ -72,8 +81,10 @@ async def broadcast(groups: int, latency: float) -> dict:
             await app.stop()
             await on_shutdown(app)
             await app.shutdown()
-    received = [len([m for m in fake.bot_messages(-1_000_000 - i) if "bench broadcast" in (m.text or "")])
-                for i in range(groups)]
+    received = [
+        len([m for m in fake.bot_messages(-1_000_000 - i) if "bench broadcast" in (m.text or "")])
+        for i in range(groups)
+    ]
     limit = groups / TELEGRAM_RATE
     return {
         "bench": "broadcast",
@@ -137,8 +148,12 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
     fake = FakeTelegram(flood_limits=True)
     request = timed_request_class(FakeRequest, group)(fake, latency=latency)
     with tempfile.TemporaryDirectory() as folder:
-        config = replace(Config(), telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
-                         storage=StorageConfig(path=str(Path(folder) / "bench.db")), county_admins=(organiser,))
+        config = replace(
+            Config(),
+            telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
+            storage=StorageConfig(path=str(Path(folder) / "bench.db")),
+            county_admins=(organiser,),
+        )
         app = build_application(config, request)
         services = app.bot_data["services"]
         await app.initialize()
@@ -155,10 +170,20 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
             org = await services.orgs.create(organiser, "bench township", OrgKind.TOWNSHIP, None)
             await services.groups.seen(group, "activity group", "group")
             await services.groups.bind_org(organiser, group, org.id, is_chat_admin=True)
-            activity = await services.activities.create(organiser, ActivityDraft(
-                org_id=org.id, title="bench tutoring", category=Category.TUTORING,
-                starts_at=now + timedelta(minutes=5), ends_at=now + timedelta(hours=3),
-                place=Place("village school"), slots=volunteers, expected_served=50, counts_as_deed=False))
+            activity = await services.activities.create(
+                organiser,
+                ActivityDraft(
+                    org_id=org.id,
+                    title="bench tutoring",
+                    category=Category.TUTORING,
+                    starts_at=now + timedelta(minutes=5),
+                    ends_at=now + timedelta(hours=3),
+                    place=Place("village school"),
+                    slots=volunteers,
+                    expected_served=50,
+                    counts_as_deed=False,
+                ),
+            )
             senders = users + users[::10]  # every tenth volunteer says 签到 twice
             arrived: dict[int, float] = {}
             pace = seconds / len(senders)
@@ -194,8 +219,9 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
     }
 
 
-GROUP_MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup",
-                                   "sendDocument", "sendPhoto"})
+GROUP_MESSAGE_METHODS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"}
+)
 
 
 def timed_request_class(base: type, group: int) -> type:
@@ -238,8 +264,10 @@ def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: flo
 
         figures = bench_report.run()
     else:
-        print(f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report",
-              file=sys.stderr)
+        print(
+            f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report",
+            file=sys.stderr,
+        )
         return 2
     print(json.dumps(figures))
     return 0

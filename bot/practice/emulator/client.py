@@ -1,9 +1,9 @@
 """A user-level test client, so bot tests read like user stories::
 
-    alice = UserClient(fake, 1001, deliver)
-    await alice.send("/start")
-    await alice.tap("Join")
-    assert "Welcome" in alice.last_reply().text
+alice = UserClient(fake, 1001, deliver)
+await alice.send("/start")
+await alice.tap("Join")
+assert "Welcome" in alice.last_reply().text
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ class UserClient:
     Updates delivered this way are removed from the fake's getUpdates queue.
     """
 
-    def __init__(self, fake: FakeTelegram, user_id: int, deliver: Deliver, *,
-                 first_name: str | None = None) -> None:
+    def __init__(self, fake: FakeTelegram, user_id: int, deliver: Deliver, *, first_name: str | None = None) -> None:
         self.fake = fake
         self.user_id = user_id
         self._deliver = deliver
@@ -36,33 +35,40 @@ class UserClient:
 
     # ------------------------------------------------------------------ actions
 
-    async def send(self, text: str, chat_id: int | None = None, *, as_group: bool = False,
-                   reply_to: int | None = None) -> FakeMessage:
+    async def send(
+        self, text: str, chat_id: int | None = None, *, as_group: bool = False, reply_to: int | None = None
+    ) -> FakeMessage:
         """Send a text message (private chat by default); returns the stored message."""
-        update = self.fake.user_sends(self.user_id, self._chat(chat_id), text,
-                                      as_group=as_group, reply_to_message_id=reply_to)
+        update = self.fake.user_sends(
+            self.user_id, self._chat(chat_id), text, as_group=as_group, reply_to_message_id=reply_to
+        )
         await self._run(update)
         return self._sent_message(update)
 
-    async def send_document(self, file_name: str, content: bytes,
-                            mime_type: str = "application/octet-stream",
-                            chat_id: int | None = None, *, caption: str | None = None
-                            ) -> FakeMessage:
+    async def send_document(
+        self,
+        file_name: str,
+        content: bytes,
+        mime_type: str = "application/octet-stream",
+        chat_id: int | None = None,
+        *,
+        caption: str | None = None,
+    ) -> FakeMessage:
         update = self.fake.user_sends(
-            self.user_id, self._chat(chat_id), caption,
+            self.user_id,
+            self._chat(chat_id),
+            caption,
             document={"file_name": file_name, "mime_type": mime_type, "content": content},
         )
         await self._run(update)
         return self._sent_message(update)
 
-    async def send_location(self, lat: float, lon: float, chat_id: int | None = None
-                            ) -> FakeMessage:
+    async def send_location(self, lat: float, lon: float, chat_id: int | None = None) -> FakeMessage:
         update = self.fake.user_sends(self.user_id, self._chat(chat_id), location=(lat, lon))
         await self._run(update)
         return self._sent_message(update)
 
-    async def tap(self, label: str, chat_id: int | None = None, *,
-                  message_id: int | None = None) -> None:
+    async def tap(self, label: str, chat_id: int | None = None, *, message_id: int | None = None) -> None:
         """Press the inline button labelled ``label`` on the newest bot message showing it.
 
         An exact label match wins over a substring match; without any match the error
@@ -74,8 +80,9 @@ class UserClient:
         self._query_ids.append(update["callback_query"]["id"])
         await self._run(update)
 
-    async def tap_data(self, callback_data: str, chat_id: int | None = None, *,
-                       message_id: int | None = None, forge: bool = False) -> None:
+    async def tap_data(
+        self, callback_data: str, chat_id: int | None = None, *, message_id: int | None = None, forge: bool = False
+    ) -> None:
         """Tap by raw callback_data; ``forge`` sends data that is on no button."""
         chat = self._chat(chat_id)
         if message_id is None:
@@ -83,8 +90,7 @@ class UserClient:
             if last is None:
                 raise AssertionError(f"no bot message in chat {chat} to tap")
             message_id = last.message_id
-        update = self.fake.user_taps(self.user_id, chat, message_id, callback_data,
-                                     forge=forge)
+        update = self.fake.user_taps(self.user_id, chat, message_id, callback_data, forge=forge)
         self._query_ids.append(update["callback_query"]["id"])
         await self._run(update)
 
@@ -101,15 +107,13 @@ class UserClient:
 
     def transcript(self, chat_id: int | None = None) -> list[str]:
         """What the chat shows, oldest first: texts/captions, or a placeholder for media."""
-        return [_describe(m) for m in self.fake.messages(self._chat(chat_id))
-                if m.kind != "service"]
+        return [_describe(m) for m in self.fake.messages(self._chat(chat_id)) if m.kind != "service"]
 
     @property
     def callback_answers(self) -> list[str | None]:
         """Texts of the bot's answerCallbackQuery calls for this user's taps, in order."""
         mine = set(self._query_ids)
-        return [a["text"] for a in self.fake.callback_answers
-                if a["callback_query_id"] in mine]
+        return [a["text"] for a in self.fake.callback_answers if a["callback_query_id"] in mine]
 
     # --------------------------------------------------------------- internals
 
@@ -127,8 +131,7 @@ class UserClient:
                 return message
         raise AssertionError("sent message vanished")  # pragma: no cover
 
-    def _find_button(self, chat_id: int, label: str, message_id: int | None
-                     ) -> tuple[FakeMessage, str]:
+    def _find_button(self, chat_id: int, label: str, message_id: int | None) -> tuple[FakeMessage, str]:
         candidates = list(reversed(self.fake.bot_messages(chat_id)))
         if message_id is not None:
             candidates = [m for m in candidates if m.message_id == message_id]
@@ -139,15 +142,12 @@ class UserClient:
                 hits = [(text, data) for text, data in _tappable(message) if matches(text)]
                 if len({text for text, _ in hits}) > 1:
                     raise AssertionError(
-                        f"{label!r} is ambiguous on message {message.message_id}: "
-                        f"{[text for text, _ in hits]}"
+                        f"{label!r} is ambiguous on message {message.message_id}: {[text for text, _ in hits]}"
                     )
                 if hits:
                     return message, hits[0][1]
         on_screen = {m.message_id: m.button_labels() for m in candidates if m.buttons()}
-        raise AssertionError(
-            f"no button labelled {label!r} in chat {chat_id}; buttons by message: {on_screen}"
-        )
+        raise AssertionError(f"no button labelled {label!r} in chat {chat_id}; buttons by message: {on_screen}")
 
 
 def _tappable(message: FakeMessage) -> list[tuple[str, str]]:

@@ -58,28 +58,62 @@ FLOOD_LIMITED_METHODS = frozenset(
 # Telegram leaves these out when allowed_updates is empty/unspecified.
 _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _UPDATE_KINDS = (
-    "message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
-    "my_chat_member", "chat_member", "message_reaction", "message_reaction_count",
-    "inline_query", "chosen_inline_result", "shipping_query", "pre_checkout_query", "poll",
-    "poll_answer", "chat_join_request", "chat_boost", "removed_chat_boost",
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+    "message_reaction",
+    "message_reaction_count",
+    "inline_query",
+    "chosen_inline_result",
+    "shipping_query",
+    "pre_checkout_query",
+    "poll",
+    "poll_answer",
+    "chat_join_request",
+    "chat_boost",
+    "removed_chat_boost",
 )
 _CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice",
-        "upload_voice", "upload_document", "choose_sticker", "find_location",
-        "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 _COMMAND_SCOPES = frozenset(
     {
-        "default", "all_private_chats", "all_group_chats", "all_chat_administrators",
-        "chat", "chat_administrators", "chat_member",
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
     }
 )
 _INLINE_BUTTON_ACTIONS = (
-    "callback_data", "url", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
+    "callback_data",
+    "url",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _BOT_COMMAND_ENTITY_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,32})?")
@@ -88,21 +122,44 @@ _BOT_COMMAND_ENTITY_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,32}
 # only ever delivers strings, so these are turned back into the types Telegram parses.
 _JSON_PARAMS = frozenset(
     {
-        "reply_markup", "reply_parameters", "link_preview_options", "entities",
-        "caption_entities", "allowed_updates", "commands", "scope", "reaction", "media",
+        "reply_markup",
+        "reply_parameters",
+        "link_preview_options",
+        "entities",
+        "caption_entities",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "reaction",
+        "media",
     }
 )
 _INT_PARAMS = frozenset(
     {
-        "message_id", "offset", "limit", "timeout", "user_id", "cache_time",
-        "reply_to_message_id", "message_thread_id", "from_chat_id", "max_connections",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "user_id",
+        "cache_time",
+        "reply_to_message_id",
+        "message_thread_id",
+        "from_chat_id",
+        "max_connections",
     }
 )
 _BOOL_PARAMS = frozenset(
     {
-        "disable_notification", "protect_content", "show_alert", "is_big",
-        "drop_pending_updates", "disable_web_page_preview", "allow_sending_without_reply",
-        "disable_content_type_detection", "has_spoiler", "show_caption_above_media",
+        "disable_notification",
+        "protect_content",
+        "show_alert",
+        "is_big",
+        "drop_pending_updates",
+        "disable_web_page_preview",
+        "allow_sending_without_reply",
+        "disable_content_type_detection",
+        "has_spoiler",
+        "show_caption_above_media",
         "allow_paid_broadcast",
     }
 )
@@ -158,11 +215,7 @@ class FakeMessage:
     def buttons(self) -> list[tuple[str, str | None]]:
         """Inline buttons, row by row, as ``(text, callback_data or url)``."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [
-            (button.get("text"), button.get("callback_data", button.get("url")))
-            for row in rows
-            for button in row
-        ]
+        return [(button.get("text"), button.get("callback_data", button.get("url"))) for row in rows for button in row]
 
     def button_labels(self) -> list[str]:
         return [label for label, _ in self.buttons()]
@@ -285,9 +338,7 @@ class FakeTelegram:
         self._webhook_url = ""
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._flood_global: collections.deque[float] = collections.deque()
-        self._flood_per_chat: dict[int, collections.deque[float]] = collections.defaultdict(
-            collections.deque
-        )
+        self._flood_per_chat: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
 
         self.calls: list[tuple[str, dict]] = []
         self.unknown_methods: list[str] = []
@@ -360,9 +411,7 @@ class FakeTelegram:
                 members=set(admins) | set(members),
                 admins=set(admins),
                 owner_id=owner_id if owner_id is not None else (admins[0] if admins else None),
-                bot_status=(
-                    ("administrator" if bot_is_admin else "member") if bot_member else "left"
-                ),
+                bot_status=(("administrator" if bot_is_admin else "member") if bot_member else "left"),
             )
             if chat.owner_id is not None:
                 chat.members.add(chat.owner_id)
@@ -429,17 +478,13 @@ class FakeTelegram:
                 if chat.type == "private":
                     raise AssertionError("as_group only makes sense in a group chat")
                 if user_id not in chat.admins:
-                    raise AssertionError(
-                        f"user {user_id} is not an admin of {chat_id}, so cannot post anonymously"
-                    )
+                    raise AssertionError(f"user {user_id} is not an admin of {chat_id}, so cannot post anonymously")
             if not text and document is None and location is None:
                 raise AssertionError("user_sends needs text, a document or a location")
             if reply_to_message_id is not None:
                 target = chat.messages.get(reply_to_message_id)
                 if target is None or target.deleted:
-                    raise AssertionError(
-                        f"cannot reply to message {reply_to_message_id}: not in chat {chat_id}"
-                    )
+                    raise AssertionError(f"cannot reply to message {reply_to_message_id}: not in chat {chat_id}")
             if chat.type == "private":
                 user.started = True
 
@@ -501,9 +546,7 @@ class FakeTelegram:
             message = chat.messages.get(message_id)
             if not forge:
                 if message is None or message.deleted:
-                    raise AssertionError(
-                        f"message {message_id} does not exist in chat {chat_id}; cannot tap it"
-                    )
+                    raise AssertionError(f"message {message_id} does not exist in chat {chat_id}; cannot tap it")
                 available = message.callback_data()
                 if callback_data not in available:
                     raise AssertionError(
@@ -512,8 +555,7 @@ class FakeTelegram:
                     )
             query_id = str(4_000_000_000_000_000 + next(self._callback_counter))
             if message is None or message.deleted:
-                message_json = {"chat": self._chat_json(chat), "message_id": message_id,
-                                "date": 0}
+                message_json = {"chat": self._chat_json(chat), "message_id": message_id, "date": 0}
             else:
                 message_json = self._message_json(message)
             self._callback_queries[query_id] = {
@@ -535,8 +577,7 @@ class FakeTelegram:
                 }
             )
 
-    def bot_added_to_group(self, chat_id: int, by_user_id: int, *, status: str = "member"
-                           ) -> dict:
+    def bot_added_to_group(self, chat_id: int, by_user_id: int, *, status: str = "member") -> dict:
         """Someone adds the bot; returns the my_chat_member update.
 
         The update always shows a transition from outside the group (``left``, or
@@ -553,8 +594,7 @@ class FakeTelegram:
             chat.bot_status = status
             return self._queue_my_chat_member(chat, user.as_json(), old_status, status)
 
-    def bot_removed_from_group(self, chat_id: int, by_user_id: int, *, status: str = "kicked"
-                               ) -> dict:
+    def bot_removed_from_group(self, chat_id: int, by_user_id: int, *, status: str = "kicked") -> dict:
         """Someone kicks the bot (or it is made to leave); later sends fail with 403."""
         if status not in ("kicked", "left"):
             raise AssertionError(f"status must be kicked/left, got {status!r}")
@@ -597,9 +637,7 @@ class FakeTelegram:
             self._chats[new_id] = new
             old.migrated_to = new_id
             old_service = self._add_service_message(old, actor.id, {"migrate_to_chat_id": new_id})
-            new_service = self._add_service_message(
-                new, actor.id, {"migrate_from_chat_id": chat_id}
-            )
+            new_service = self._add_service_message(new, actor.id, {"migrate_from_chat_id": chat_id})
             self._queue_update({"message": self._message_json(old_service)})
             self._queue_update({"message": self._message_json(new_service)})
             return new_id
@@ -677,9 +715,7 @@ class FakeTelegram:
     def discard_update(self, update_id: int) -> None:
         """Forget a queued update that the test delivered to the bot itself."""
         with self._lock:
-            self._pending_updates = [
-                u for u in self._pending_updates if u["update_id"] != update_id
-            ]
+            self._pending_updates = [u for u in self._pending_updates if u["update_id"] != update_id]
 
     def interrupt_long_polls(self) -> None:
         """Make getUpdates calls that are currently waiting return at once (for shutdown)."""
@@ -689,8 +725,9 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ dispatcher
 
-    def handle(self, method: str, params: dict | None = None,
-               files: dict[str, tuple[str, bytes, str]] | None = None) -> tuple[int, dict]:
+    def handle(
+        self, method: str, params: dict | None = None, files: dict[str, tuple[str, bytes, str]] | None = None
+    ) -> tuple[int, dict]:
         """Answer one Bot API call -> ``(http_status, response_json)``.
 
         ``params`` may hold real JSON values or the strings an HTTP form carries; ``files``
@@ -704,15 +741,13 @@ class FakeTelegram:
             if handler is None:
                 self.unknown_methods.append(method)
                 self.errors.append((method, 404, "Not Found: method not found"))
-                return 404, {"ok": False, "error_code": 404,
-                             "description": "Not Found: method not found"}
+                return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
             try:
                 coerced = {name: _coerce_param(name, value) for name, value in params.items()}
                 result = handler(coerced, files)
             except ApiError as exc:
                 self.errors.append((method, exc.code, exc.description))
-                body: dict[str, Any] = {"ok": False, "error_code": exc.code,
-                                        "description": exc.description}
+                body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
                 if exc.parameters:
                     body["parameters"] = exc.parameters
                 return exc.code, body
@@ -722,8 +757,7 @@ class FakeTelegram:
     def _call_record(params: dict, files: dict) -> dict:
         record = dict(params)
         for name, (filename, content, mimetype) in files.items():
-            record[f"<file:{name}>"] = {"file_name": filename, "size": len(content),
-                                        "mime_type": mimetype}
+            record[f"<file:{name}>"] = {"file_name": filename, "size": len(content), "mime_type": mimetype}
         return record
 
     # -------------------------------------------------------------- API: plumbing
@@ -740,8 +774,11 @@ class FakeTelegram:
 
     def _api_getupdates(self, params: dict, files: dict) -> list[dict]:
         if self._webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = params.get("offset")
         limit = params.get("limit", 100)
         if not isinstance(limit, int) or limit < 1:
@@ -757,9 +794,7 @@ class FakeTelegram:
             if offset < 0:
                 self._pending_updates = self._pending_updates[offset:]
             else:
-                self._pending_updates = [
-                    u for u in self._pending_updates if u["update_id"] >= offset
-                ]
+                self._pending_updates = [u for u in self._pending_updates if u["update_id"] >= offset]
         # Long-poll deadline uses the real clock: an injected fake monotonic may never move.
         deadline = time.monotonic() + float(timeout)
         epoch = self._poll_epoch
@@ -820,7 +855,7 @@ class FakeTelegram:
     def _api_setmycommands(self, params: dict, files: dict) -> bool:
         commands = params.get("commands")
         if not isinstance(commands, list):
-            raise _bad_request("parameter \"commands\" is required")
+            raise _bad_request('parameter "commands" is required')
         if len(commands) > 100:
             raise _bad_request("BOT_COMMANDS_TOO_MUCH")
         for command in commands:
@@ -832,9 +867,7 @@ class FakeTelegram:
             if not isinstance(description, str) or not 1 <= len(description.strip()) <= 256:
                 raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
         key = self._command_scope(params)
-        self._commands[key] = [
-            {"command": c["command"], "description": c["description"]} for c in commands
-        ]
+        self._commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
         return True
 
     def _api_getmycommands(self, params: dict, files: dict) -> list[dict]:
@@ -918,8 +951,16 @@ class FakeTelegram:
         return self._message_json(message)
 
     @staticmethod
-    def _fill_media(message: FakeMessage, kind: str, stored: _StoredFile, caption: str | None, entities: list,
-                    params: dict, inline: dict | None, keyboard: dict | None) -> None:
+    def _fill_media(
+        message: FakeMessage,
+        kind: str,
+        stored: _StoredFile,
+        caption: str | None,
+        entities: list,
+        params: dict,
+        inline: dict | None,
+        keyboard: dict | None,
+    ) -> None:
         message.kind = kind
         message.file_id = stored.file_id
         message.text = caption or None
@@ -999,11 +1040,7 @@ class FakeTelegram:
         message = chat.messages.get(message_id)
         if message is None or message.deleted:
             raise _bad_request("message to delete not found")
-        may_delete = (
-            message.from_bot
-            or chat.type == "private"
-            or chat.bot_status == "administrator"
-        )
+        may_delete = message.from_bot or chat.type == "private" or chat.bot_status == "administrator"
         if not may_delete:
             raise _bad_request("message can't be deleted")
         message.deleted = True
@@ -1014,9 +1051,7 @@ class FakeTelegram:
         query_id = str(params.get("callback_query_id", ""))
         query = self._callback_queries.get(query_id)
         if query is None or query["answered"]:
-            raise _bad_request(
-                "query is too old and response timeout expired or query ID is invalid"
-            )
+            raise _bad_request("query is too old and response timeout expired or query ID is invalid")
         text = params.get("text")
         if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
             raise _bad_request("MESSAGE_TOO_LONG")
@@ -1047,8 +1082,11 @@ class FakeTelegram:
         allowed = {emoji.value for emoji in ReactionEmoji}
         emojis = []
         for reaction in reactions:
-            if (not isinstance(reaction, dict) or reaction.get("type") != "emoji"
-                    or reaction.get("emoji") not in allowed):
+            if (
+                not isinstance(reaction, dict)
+                or reaction.get("type") != "emoji"
+                or reaction.get("emoji") not in allowed
+            ):
                 raise _bad_request("REACTION_INVALID")
             emojis.append(reaction["emoji"])
         message.reactions = emojis
@@ -1073,7 +1111,7 @@ class FakeTelegram:
         value = params.get(kind)
         part = None
         if isinstance(value, str) and value.startswith("attach://"):
-            part = files.get(value[len("attach://"):])
+            part = files.get(value[len("attach://") :])
             if part is None:
                 raise _bad_request(f"file {value} not found in the request")
         elif value is None and kind in files:
@@ -1083,10 +1121,7 @@ class FakeTelegram:
             if existing is None:
                 raise _bad_request("wrong file identifier/HTTP URL specified")
             if existing.kind != kind:
-                raise _bad_request(
-                    f"can't use file of type {existing.kind.capitalize()} as "
-                    f"{kind.capitalize()}"
-                )
+                raise _bad_request(f"can't use file of type {existing.kind.capitalize()} as {kind.capitalize()}")
             return existing
         else:
             raise _bad_request(f"there is no {kind} in the request")
@@ -1096,14 +1131,12 @@ class FakeTelegram:
         if len(content) > (MAX_PHOTO_BYTES if kind == "photo" else MAX_UPLOAD_BYTES):
             raise ApiError(413, "Request Entity Too Large")
         if kind == "photo" and not (
-            content.startswith(_IMAGE_SIGNATURES)
-            or (content[:4] == b"RIFF" and content[8:12] == b"WEBP")
+            content.startswith(_IMAGE_SIGNATURES) or (content[:4] == b"RIFF" and content[8:12] == b"WEBP")
         ):
             raise _bad_request("IMAGE_PROCESS_FAILED")
         return self._make_file(kind, bytes(content), filename, mimetype)
 
-    def _make_file(self, kind: str, content: bytes, file_name: str | None,
-                   mime_type: str | None) -> _StoredFile:
+    def _make_file(self, kind: str, content: bytes, file_name: str | None, mime_type: str | None) -> _StoredFile:
         number = next(self._file_counter)
         prefix = "AgACAgIAAxkBAAI" if kind == "photo" else "BQACAgIAAxkBAAI"
         token = base64.urlsafe_b64encode(number.to_bytes(6, "big")).decode().rstrip("=")
@@ -1120,8 +1153,7 @@ class FakeTelegram:
         self._files[stored.file_id] = stored
         self._files_by_path[stored.file_path] = stored
 
-    def _store_file(self, kind: str, content: bytes, file_name: str | None,
-                    mime_type: str | None) -> _StoredFile:
+    def _store_file(self, kind: str, content: bytes, file_name: str | None, mime_type: str | None) -> _StoredFile:
         stored = self._make_file(kind, content, file_name, mime_type)
         self._register_file(stored)
         return stored
@@ -1252,8 +1284,11 @@ class FakeTelegram:
         if chat is None:
             raise _bad_request("chat not found")
         if chat.migrated_to is not None:
-            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                           {"migrate_to_chat_id": chat.migrated_to})
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         kind = "supergroup chat" if chat.type == "supergroup" else "group chat"
         if chat.bot_status == "kicked":
             raise ApiError(403, f"Forbidden: bot was kicked from the {kind}")
@@ -1267,11 +1302,9 @@ class FakeTelegram:
         # none; users never can be.
         raise _bad_request("chat not found")
 
-    def _render(self, raw: Any, params: dict, *, caption: bool = False
-                ) -> tuple[str, list[dict]]:
+    def _render(self, raw: Any, params: dict, *, caption: bool = False) -> tuple[str, list[dict]]:
         if not isinstance(raw, str):
-            raise _bad_request("message text is empty" if not caption else
-                               "can't parse caption")
+            raise _bad_request("message text is empty" if not caption else "can't parse caption")
         parse_mode = params.get("parse_mode")
         explicit = params.get("caption_entities" if caption else "entities")
         try:
@@ -1332,32 +1365,23 @@ class FakeTelegram:
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                    raise _bad_request(
-                        "can't parse inline keyboard button: Field \"text\" must be of type String"
-                    )
+                    raise _bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
                 if not button["text"].strip():
                     raise _bad_request("can't parse inline keyboard button: Text must be non-empty")
                 actions = [name for name in _INLINE_BUTTON_ACTIONS if name in button]
                 if not actions:
                     raise _bad_request(
-                        "can't parse inline keyboard button: Text buttons are unallowed in the "
-                        "inline keyboard"
+                        "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
                     )
                 if len(actions) > 1:
-                    raise _bad_request(
-                        f"can't parse inline keyboard button: exactly one of {actions} "
-                        f"must be used"
-                    )
+                    raise _bad_request(f"can't parse inline keyboard button: exactly one of {actions} must be used")
                 if "callback_data" in button:
                     data = button["callback_data"]
-                    if (not isinstance(data, str) or not data
-                            or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES):
+                    if not isinstance(data, str) or not data or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
                         raise _bad_request("BUTTON_DATA_INVALID")
                 if "url" in button:
                     url = button["url"]
-                    if not isinstance(url, str) or not re.match(
-                        r"^(https?://[^/\s]+\.[^/\s]+|tg://\S+)", url
-                    ):
+                    if not isinstance(url, str) or not re.match(r"^(https?://[^/\s]+\.[^/\s]+|tg://\S+)", url):
                         raise _bad_request("BUTTON_URL_INVALID")
         if not any(rows):
             return None
@@ -1420,8 +1444,7 @@ class FakeTelegram:
             retry_after = max(1, math.ceil(wait))
             self.http_429 += 1
             self.flood_events.append((method, chat_id, retry_after))
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}",
-                           {"retry_after": retry_after})
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
         global_window.append(now)
         if chat_window is not None:
             chat_window.append(now)
@@ -1514,9 +1537,7 @@ class FakeTelegram:
     def _chat_for_user(self, user: _User, chat_id: int) -> _Chat:
         if chat_id > 0:
             if chat_id != user.id:
-                raise AssertionError(
-                    f"user {user.id} cannot write in the private chat of {chat_id}"
-                )
+                raise AssertionError(f"user {user.id} cannot write in the private chat of {chat_id}")
             return self._private_chat(user)
         chat = self._require_group(chat_id)
         if chat.migrated_to is not None:
@@ -1524,9 +1545,7 @@ class FakeTelegram:
         if user.id not in chat.members:
             raise AssertionError(f"user {user.id} is not a member of group {chat_id}")
         if chat.bot_status in ("left", "kicked"):
-            raise AssertionError(
-                f"the bot is not in group {chat_id} ({chat.bot_status}), it would not see this"
-            )
+            raise AssertionError(f"the bot is not in group {chat_id} ({chat.bot_status}), it would not see this")
         return chat
 
     # ---------------------------------------------------------------- JSON views
@@ -1556,11 +1575,19 @@ class FakeTelegram:
             member["is_anonymous"] = False
         elif status == "administrator":
             member.update(
-                can_be_edited=False, is_anonymous=False, can_manage_chat=True,
-                can_delete_messages=True, can_manage_video_chats=True,
-                can_restrict_members=True, can_promote_members=False, can_change_info=True,
-                can_invite_users=True, can_post_stories=False, can_edit_stories=False,
-                can_delete_stories=False, can_pin_messages=True,
+                can_be_edited=False,
+                is_anonymous=False,
+                can_manage_chat=True,
+                can_delete_messages=True,
+                can_manage_video_chats=True,
+                can_restrict_members=True,
+                can_promote_members=False,
+                can_change_info=True,
+                can_invite_users=True,
+                can_post_stories=False,
+                can_edit_stories=False,
+                can_delete_stories=False,
+                can_pin_messages=True,
             )
         elif status == "kicked":
             member["until_date"] = 0
@@ -1587,23 +1614,30 @@ class FakeTelegram:
         if message.kind == "service":
             data.update(message.service or {})
         elif message.kind == "location":
-            data["location"] = {"latitude": message.location[0],
-                                "longitude": message.location[1]}
+            data["location"] = {"latitude": message.location[0], "longitude": message.location[1]}
         elif message.kind in ("document", "photo"):
             stored = self._files[message.file_id]
             if message.kind == "document":
-                document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                            "file_size": len(stored.content)}
+                document = {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "file_size": len(stored.content),
+                }
                 if stored.file_name:
                     document["file_name"] = stored.file_name
                 if stored.mime_type:
                     document["mime_type"] = stored.mime_type
                 data["document"] = document
             else:
-                data["photo"] = [{"file_id": stored.file_id,
-                                  "file_unique_id": stored.file_unique_id,
-                                  "file_size": len(stored.content), "width": 320,
-                                  "height": 320}]
+                data["photo"] = [
+                    {
+                        "file_id": stored.file_id,
+                        "file_unique_id": stored.file_unique_id,
+                        "file_size": len(stored.content),
+                        "width": 320,
+                        "height": 320,
+                    }
+                ]
             if message.text:
                 data["caption"] = message.text
                 if message.entities:

@@ -66,16 +66,36 @@ def parse_text(text: str, parse_mode: str | None) -> tuple[str, list[dict]]:
 
 _HTML_TAGS = frozenset(
     {
-        "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins",
-        "tg-spoiler", "tg-emoji", "span", "pre", "code", "blockquote",
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
     }
 )
 _SIMPLE_TAG_ENTITY = {
-    "b": "bold", "strong": "bold",
-    "i": "italic", "em": "italic",
-    "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACES = " \t\r\n"
@@ -171,7 +191,7 @@ def _normalize_url(url: str) -> str | None:
         if rest == host:
             rest += "/"
         elif rest[len(host)] in "?#":
-            rest = host + "/" + rest[len(host):]
+            rest = host + "/" + rest[len(host) :]
     return f"{scheme}://{rest}"
 
 
@@ -179,8 +199,7 @@ def _link_entity(url: str | None, inner_text: str) -> dict | None:
     target = url if url is not None else inner_text
     user = re.match(r"^tg://user\?id=(\d+)$", target.strip())
     if user:
-        return {"type": "text_mention", "user": {"id": int(user.group(1)), "is_bot": False,
-                                                 "first_name": ""}}
+        return {"type": "text_mention", "user": {"id": int(user.group(1)), "is_bot": False, "first_name": ""}}
     normalized = _normalize_url(target)
     if normalized is None:
         # TDLib silently drops links it cannot parse; the text stays.
@@ -239,7 +258,7 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
             open_tag = stack.pop()
             if end_name and end_name != open_tag.name:
                 raise EntityParseError(
-                    f'Unmatched end tag at byte offset {tag_offset}, expected '
+                    f"Unmatched end tag at byte offset {tag_offset}, expected "
                     f'"</{open_tag.name}>", found "</{end_name}>"'
                 )
             _close_html_tag(open_tag, out, stack, entities)
@@ -252,17 +271,13 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
             raise EntityParseError(f"Unclosed start tag at byte offset {tag_offset}")
         tag_name = src[name_start:i].lower()
         if tag_name not in _HTML_TAGS:
-            raise EntityParseError(
-                f'Unsupported start tag "{tag_name}" at byte offset {tag_offset}'
-            )
+            raise EntityParseError(f'Unsupported start tag "{tag_name}" at byte offset {tag_offset}')
         attributes: dict[str, str] = {}
         while True:
             while i < n and src[i] in _SPACES:
                 i += 1
             if i >= n:
-                raise EntityParseError(
-                    f'Unclosed start tag "{tag_name}" at byte offset {tag_offset}'
-                )
+                raise EntityParseError(f'Unclosed start tag "{tag_name}" at byte offset {tag_offset}')
             if src[i] == ">":
                 i += 1
                 break
@@ -271,15 +286,11 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
                 i += 1
             attr_name = src[attr_start:i].lower()
             if not attr_name:
-                raise EntityParseError(
-                    f'Empty attribute name in the tag "{tag_name}" at byte offset {tag_offset}'
-                )
+                raise EntityParseError(f'Empty attribute name in the tag "{tag_name}" at byte offset {tag_offset}')
             while i < n and src[i] in _SPACES:
                 i += 1
             if i >= n:
-                raise EntityParseError(
-                    f'Unclosed start tag "{tag_name}" at byte offset {tag_offset}'
-                )
+                raise EntityParseError(f'Unclosed start tag "{tag_name}" at byte offset {tag_offset}')
             if src[i] != "=":
                 attributes[attr_name] = ""
                 continue
@@ -287,15 +298,13 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
             while i < n and src[i] in _SPACES:
                 i += 1
             if i >= n:
-                raise EntityParseError(
-                    f'Unclosed start tag "{tag_name}" at byte offset {tag_offset}'
-                )
+                raise EntityParseError(f'Unclosed start tag "{tag_name}" at byte offset {tag_offset}')
             if src[i] in "\"'":
                 quote = src[i]
                 close = src.find(quote, i + 1)
                 if close < 0:
                     raise EntityParseError(f"Unclosed start tag at byte offset {tag_offset}")
-                attributes[attr_name] = _decode_attribute_value(src[i + 1:close])
+                attributes[attr_name] = _decode_attribute_value(src[i + 1 : close])
                 i = close + 1
             else:
                 token_start = i
@@ -303,30 +312,21 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
                     i += 1
                 if i >= n or (src[i] not in _SPACES and src[i] != ">"):
                     raise EntityParseError(
-                        f"Unexpected end of name token at byte offset "
-                        f"{_byte_offset(src, token_start)}"
+                        f"Unexpected end of name token at byte offset {_byte_offset(src, token_start)}"
                     )
                 attributes[attr_name] = src[token_start:i]
         if tag_name == "span" and attributes.get("class") != "tg-spoiler":
-            raise EntityParseError(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {tag_offset}'
-            )
+            raise EntityParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {tag_offset}')
         if tag_name == "tg-emoji" and not re.fullmatch(r"\d+", attributes.get("emoji-id", "")):
-            raise EntityParseError(
-                f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {tag_offset}'
-            )
+            raise EntityParseError(f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {tag_offset}')
         stack.append(_OpenTag(tag_name, out.utf16, len(out.text()), attributes))
 
     if stack:
-        raise EntityParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"'
-        )
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
     return out.text(), _sorted_entities(entities)
 
 
-def _close_html_tag(
-    tag: _OpenTag, out: _TextBuilder, stack: list[_OpenTag], entities: list[dict]
-) -> None:
+def _close_html_tag(tag: _OpenTag, out: _TextBuilder, stack: list[_OpenTag], entities: list[dict]) -> None:
     length = out.utf16 - tag.utf16_offset
     if length <= 0:
         return
@@ -334,7 +334,7 @@ def _close_html_tag(
     if tag.name in _SIMPLE_TAG_ENTITY:
         entity = {"type": _SIMPLE_TAG_ENTITY[tag.name]}
     elif tag.name == "a":
-        entity = _link_entity(tag.attributes.get("href"), out.text()[tag.text_index:])
+        entity = _link_entity(tag.attributes.get("href"), out.text()[tag.text_index :])
     elif tag.name == "tg-emoji":
         entity = {"type": "custom_emoji", "custom_emoji_id": tag.attributes["emoji-id"]}
     elif tag.name == "blockquote":
@@ -359,7 +359,7 @@ def _close_html_tag(
         inside_pre = bool(stack) and stack[-1].name == "pre"
         if inside_pre and language.startswith("language-") and len(language) > 9:
             # Resolved into the pre's "language" when the enclosing <pre> closes.
-            entity["_language"] = language[len("language-"):]
+            entity["_language"] = language[len("language-") :]
     else:  # pragma: no cover - every supported tag is handled above
         entity = None
     if entity is None:
@@ -381,8 +381,13 @@ def _sorted_entities(entities: list[dict]) -> list[dict]:
 
 _MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
 _MDV2_NAMES = {
-    "bold": "Bold", "italic": "Italic", "underline": "Underline",
-    "strikethrough": "Strikethrough", "spoiler": "Spoiler", "code": "Code", "pre": "Pre",
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
     "text_link": "TextUrl",
 }
 
@@ -432,9 +437,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict]]:
                 j += 1
             if j >= n:
                 name = "Pre" if is_pre else "Code"
-                raise EntityParseError(
-                    f"Can't find end of {name} entity at byte offset {marker_offset}"
-                )
+                raise EntityParseError(f"Can't find end of {name} entity at byte offset {marker_offset}")
             start = out.utf16
             out.append("".join(body))
             entity_type = "pre" if is_pre else "code"
@@ -483,9 +486,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict]]:
                     chars.append(src[j])
                     j += 1
                 if j >= n:
-                    raise EntityParseError(
-                        f"Can't find end of a URL at byte offset {url_offset}"
-                    )
+                    raise EntityParseError(f"Can't find end of a URL at byte offset {url_offset}")
                 url = "".join(chars)
                 i = j + 1
             link = _link_entity(url, out.text()[text_index:])
@@ -494,23 +495,18 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict]]:
                 entities.append(link)
             continue
         if ch in _MDV2_RESERVED:
-            raise EntityParseError(
-                f"Character '{ch}' is reserved and must be escaped with the preceding '\\'"
-            )
+            raise EntityParseError(f"Character '{ch}' is reserved and must be escaped with the preceding '\\'")
         out.append(ch)
         i += 1
     if stack:
         entity_type, _, marker_offset, _ = stack[-1]
-        raise EntityParseError(
-            f"Can't find end of {_MDV2_NAMES[entity_type]} entity at byte offset {marker_offset}"
-        )
+        raise EntityParseError(f"Can't find end of {_MDV2_NAMES[entity_type]} entity at byte offset {marker_offset}")
     if quote_start is not None:
         _add_entity(entities, "blockquote", quote_start, out.utf16 - quote_start)
     return out.text(), _sorted_entities(entities)
 
 
-def _add_entity(entities: list[dict], entity_type: str, offset: int, length: int,
-                **extra: object) -> None:
+def _add_entity(entities: list[dict], entity_type: str, offset: int, length: int, **extra: object) -> None:
     if length > 0:
         entities.append({"type": entity_type, "offset": offset, "length": length, **extra})
 
@@ -535,25 +531,21 @@ def parse_markdown_legacy(src: str) -> tuple[str, list[dict]]:
             if src.startswith("```", i):
                 close = src.find("```", i + 3)
                 if close < 0:
-                    raise EntityParseError(
-                        f"Can't find end of the entity starting at byte offset {begin}"
-                    )
+                    raise EntityParseError(f"Can't find end of the entity starting at byte offset {begin}")
                 start = out.utf16
-                out.append(src[i + 3:close])
+                out.append(src[i + 3 : close])
                 _add_entity(entities, "pre", start, out.utf16 - start)
                 i = close + 3
                 continue
             if ch == "[":
                 close = src.find("]", i + 1)
                 if close < 0 or not src.startswith("(", close + 1) or src.find(")", close) < 0:
-                    raise EntityParseError(
-                        f"Can't find end of the entity starting at byte offset {begin}"
-                    )
+                    raise EntityParseError(f"Can't find end of the entity starting at byte offset {begin}")
                 url_end = src.find(")", close)
                 start = out.utf16
-                label = src[i + 1:close]
+                label = src[i + 1 : close]
                 out.append(label)
-                link = _link_entity(src[close + 2:url_end], label)
+                link = _link_entity(src[close + 2 : url_end], label)
                 if link is not None and out.utf16 > start:
                     link["offset"], link["length"] = start, out.utf16 - start
                     entities.append(link)
@@ -561,11 +553,9 @@ def parse_markdown_legacy(src: str) -> tuple[str, list[dict]]:
                 continue
             close = src.find(ch, i + 1)
             if close < 0:
-                raise EntityParseError(
-                    f"Can't find end of the entity starting at byte offset {begin}"
-                )
+                raise EntityParseError(f"Can't find end of the entity starting at byte offset {begin}")
             start = out.utf16
-            out.append(src[i + 1:close])
+            out.append(src[i + 1 : close])
             _add_entity(entities, _LEGACY_MARKERS[ch], start, out.utf16 - start)
             i = close + 1
             continue

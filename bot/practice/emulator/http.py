@@ -38,8 +38,16 @@ _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 # World-building calls the control endpoint may make; everything else stays private.
 _CONTROL_ACTIONS = frozenset(
     {
-        "add_user", "add_group", "add_member", "set_admin", "block_bot", "user_sends",
-        "user_taps", "bot_added_to_group", "bot_removed_from_group", "migrate_to_supergroup",
+        "add_user",
+        "add_group",
+        "add_member",
+        "set_admin",
+        "block_bot",
+        "user_sends",
+        "user_taps",
+        "bot_added_to_group",
+        "bot_removed_from_group",
+        "migrate_to_supergroup",
     }
 )
 
@@ -47,8 +55,7 @@ _CONTROL_ACTIONS = frozenset(
 class FakeServer:
     """A running HTTP front end for a ``FakeTelegram``; ``close()`` stops it."""
 
-    def __init__(self, fake: FakeTelegram, httpd: ThreadingHTTPServer,
-                 thread: threading.Thread) -> None:
+    def __init__(self, fake: FakeTelegram, httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
         self.fake = fake
         self._httpd = httpd
         self._thread = thread
@@ -79,8 +86,9 @@ def serve(fake: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> FakeSer
     httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
     httpd.daemon_threads = True
     # A short poll interval keeps close() (which waits for the serve loop) snappy.
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="fake-telegram-http", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-telegram-http", daemon=True
+    )
     thread.start()
     return FakeServer(fake, httpd, thread)
 
@@ -107,27 +115,24 @@ class _Handler(BaseHTTPRequestHandler):
             if match := _FILE_PATH.match(path):
                 content = self.fake.file_bytes_by_path(match["path"])
                 if content is None or not _TOKEN.match(match["token"]):
-                    self._send_json(404, {"ok": False, "error_code": 404,
-                                          "description": "Not Found"})
+                    self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 else:
                     self._send(200, content, "application/octet-stream")
                 return
             if match := _BOT_PATH.match(path):
                 if not _TOKEN.match(match["token"]):
-                    self._send_json(404, {"ok": False, "error_code": 404,
-                                          "description": "Not Found"})
+                    self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                     return
                 params, files = self._parse_params(split.query, body)
                 status, response = self.fake.handle(match["method"], params, files)
                 self._send_json(status, response)
                 return
             if path.startswith("/_fake/"):
-                self._control(path[len("/_fake/"):], split.query, body)
+                self._control(path[len("/_fake/") :], split.query, body)
                 return
             self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
         except Exception as exc:  # a fake bug must not hang the client
-            self._send_json(500, {"ok": False, "error_code": 500,
-                                  "description": f"Internal fake error: {exc!r}"})
+            self._send_json(500, {"ok": False, "error_code": 500, "description": f"Internal fake error: {exc!r}"})
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -201,8 +206,7 @@ def _message_view(message: object) -> dict:
     if view.get("photo") is not None:
         view["photo"] = base64.b64encode(view["photo"]).decode()
     if view.get("document"):
-        view["document"] = {**view["document"],
-                            "content": base64.b64encode(view["document"]["content"]).decode()}
+        view["document"] = {**view["document"], "content": base64.b64encode(view["document"]["content"]).decode()}
     return view
 
 

@@ -28,8 +28,7 @@ class FakeRequest(BaseRequest):
 
     __slots__ = ("_fake", "_latency", "_read_timeout")
 
-    def __init__(self, fake: FakeTelegram, *, latency: float = 0.0,
-                 read_timeout: float | None = 5.0) -> None:
+    def __init__(self, fake: FakeTelegram, *, latency: float = 0.0, read_timeout: float | None = 5.0) -> None:
         self._fake = fake
         self._latency = latency
         self._read_timeout = read_timeout

@@ -22,10 +22,18 @@ DEFAULT_PORT = 8765
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"the page's port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free port)")
-    parser.add_argument("--data", metavar="DIR", default="sandbox-data",
-                        help="folder for the sandbox's own database (default ./sandbox-data); begins afresh each start")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"the page's port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        default="sandbox-data",
+        help="folder for the sandbox's own database (default ./sandbox-data); begins afresh each start",
+    )
     parser.add_argument("--empty", action="store_true", help="start with no demo county")
 
 
@@ -59,8 +67,9 @@ async def run(data: Path, port: int, empty: bool, config_path: Path | None) -> i
         return EXIT_REFUSED
     except OSError as error:  # the page's port is taken
         await sandbox.stop()
-        print(f"league-bot sandbox: cannot listen on 127.0.0.1:{port} ({error.strerror}); try --port 0",
-              file=sys.stderr)
+        print(
+            f"league-bot sandbox: cannot listen on 127.0.0.1:{port} ({error.strerror}); try --port 0", file=sys.stderr
+        )
         return EXIT_PORT
     except BaseException:
         await sandbox.stop()

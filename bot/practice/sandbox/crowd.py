@@ -121,8 +121,12 @@ class Crowds:
     def _auction_cadres(self, size: int) -> list[Cadre]:
         """One cadre per organisation, not of the organisations the personas stand for."""
         world = self.sandbox.world
-        busy = {uid for crowd in self.crowds.values() if not crowd.finished and crowd.kind == "auction"
-                 for uid in crowd.user_ids}
+        busy = {
+            uid
+            for crowd in self.crowds.values()
+            if not crowd.finished and crowd.kind == "auction"
+            for uid in crowd.user_ids
+        }
         chosen, orgs = [], {world.org_group_org_id}
         # Non-admin cadres first (the admins are the "cadre" personas a person may pick).
         for cadre in sorted(world.cadres, key=lambda c: (c.admin, c.user_id)):
@@ -219,9 +223,17 @@ class Crowds:
             messages = [m for m in fake.messages(self.sandbox.world.org_chat_id) if m.message_id in wanted]
             answered = sum(1 for m in messages if m.reactions)
             won = answered
-        return {"id": crowd.id, "kind": crowd.kind, "size": crowd.size, "per_minute": crowd.per_minute,
-                "sent": crowd.sent, "answered": answered, "succeeded": won, "running": not crowd.finished,
-                "stop_reason": crowd.stop_reason}
+        return {
+            "id": crowd.id,
+            "kind": crowd.kind,
+            "size": crowd.size,
+            "per_minute": crowd.per_minute,
+            "sent": crowd.sent,
+            "answered": answered,
+            "succeeded": won,
+            "running": not crowd.finished,
+            "stop_reason": crowd.stop_reason,
+        }
 
     def views(self) -> list[dict]:
         return [self.view(crowd) for crowd in self.crowds.values()]

@@ -57,11 +57,15 @@ def check_database(path: Path, config_path: Path | None = None) -> None:
     path = path.resolve()
     real = configured_database(config_path)
     if real is not None and real == path:
-        raise SandboxRefused(f"{path} is the real bot's database (storage.path in {config_path});"
-                             " give the sandbox its own folder with --data")
+        raise SandboxRefused(
+            f"{path} is the real bot's database (storage.path in {config_path});"
+            " give the sandbox its own folder with --data"
+        )
     if path.exists() and not is_sandbox_database(path):
-        raise SandboxRefused(f"{path} exists and is not a sandbox database; the sandbox never touches"
-                             " other data: choose an empty folder with --data")
+        raise SandboxRefused(
+            f"{path} exists and is not a sandbox database; the sandbox never touches"
+            " other data: choose an empty folder with --data"
+        )
 
 
 def configured_database(config_path: Path | None) -> Path | None:
@@ -97,8 +101,9 @@ def sandbox_config(db_path: Path, base_url: str, base_file_url: str, admin_id: i
 class Sandbox:
     """`await start()` … `await stop()`; `page_url` once started."""
 
-    def __init__(self, data_dir: str | Path, *, port: int = 8765, empty: bool = False,
-                 config_path: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: str | Path, *, port: int = 8765, empty: bool = False, config_path: Path | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.db_path = self.data_dir / DB_NAME
         self.port = port
@@ -136,18 +141,21 @@ class Sandbox:
             raise SandboxRefused(str(error)) from None
         create_sandbox_database(self.db_path)
         self.loop = asyncio.get_running_loop()
-        self.fake = FakeTelegram(bot_username=BOT_USERNAME, bot_first_name=BOT_NAME, flood_limits=True,
-                                 wall_clock=self.clock.timestamp)
+        self.fake = FakeTelegram(
+            bot_username=BOT_USERNAME, bot_first_name=BOT_NAME, flood_limits=True, wall_clock=self.clock.timestamp
+        )
         self.world = base_world(self.fake)
         self._emulator = serve(self.fake, host=HOST)
-        config = sandbox_config(self.db_path, self._emulator.base_url, self._emulator.base_file_url,
-                                self.world.admin.user_id)
+        config = sandbox_config(
+            self.db_path, self._emulator.base_url, self._emulator.base_file_url, self.world.admin.user_id
+        )
         self.application = build_application(config, clock=self.clock)
         await self.application.initialize()
         await on_startup(self.application)
         published = await seed_records(self.services, self.fake, self.world, empty=self.empty)
-        await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
-                                                     poll_interval=0.0, timeout=10)
+        await self.application.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, poll_interval=0.0, timeout=10
+        )
         await self.application.start()
         await self._publish(published)
         self.crowds = Crowds(self)
@@ -174,8 +182,10 @@ class Sandbox:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
-            raise SandboxRefused(f"another sandbox is running with the folder {self.data_dir}; stop it first,"
-                                 " or give this one its own folder with --data") from None
+            raise SandboxRefused(
+                f"another sandbox is running with the folder {self.data_dir}; stop it first,"
+                " or give this one its own folder with --data"
+            ) from None
         self._lock = lock
 
     async def stop(self) -> None:
@@ -228,8 +238,13 @@ class Sandbox:
             elif session.state == "live":
                 events.append((session.ends_at, "auction_end", session.title))
         for reminder in await services.reminders.reminders.active():
-            events.append((services.reminders.send_time(reminder), "reminder",
-                           reminder.text if reminder.content_kind != "weekly_digest" else ""))
+            events.append(
+                (
+                    services.reminders.send_time(reminder),
+                    "reminder",
+                    reminder.text if reminder.content_kind != "weekly_digest" else "",
+                )
+            )
         for activity in await services.activities.repo.upcoming(now):
             if activity.starts_at > now:
                 events.append((activity.starts_at, "activity_start", activity.title))
@@ -241,8 +256,15 @@ class Sandbox:
             events.append((activity.ends_at + window, "activity_summary", activity.title))
         events = sorted((e for e in events if e[0] > now), key=lambda e: e[0])[:limit]
         zone = services.config.zone
-        return [{"at": at.isoformat(), "local": at.astimezone(zone).strftime("%m-%d %H:%M"), "kind": kind,
-                 "title": title[:60]} for at, kind, title in events]
+        return [
+            {
+                "at": at.isoformat(),
+                "local": at.astimezone(zone).strftime("%m-%d %H:%M"),
+                "kind": kind,
+                "title": title[:60],
+            }
+            for at, kind, title in events
+        ]
 
     async def jump(self, at: str | None = None) -> dict:
         """Move the clock to the next event (or to the listed event at `at`) and let the bot act.

@@ -45,8 +45,12 @@ MESSAGES_SHOWN = 200
 TAP_ANSWER_WAIT = 5.0
 MAX_BODY = 25 * 1024 * 1024
 _STATIC = re.compile(r"^[a-z0-9_-]+\.(html|js|css|svg)$")
-_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
-                  "css": "text/css; charset=utf-8", "svg": "image/svg+xml"}
+_CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "svg": "image/svg+xml",
+}
 _DEEP_LINK = re.compile(r"^https://t\.me/(?P<bot>[A-Za-z0-9_]+)\?start=(?P<payload>[A-Za-z0-9_-]{1,64})$")
 
 
@@ -76,8 +80,9 @@ def serve_page(sandbox, host: str, port: int) -> PageServer:  # noqa: ANN001 - r
     handler = type("SandboxPageHandler", (_Handler,), {"sandbox": sandbox, "api": _Api(sandbox)})
     httpd = ThreadingHTTPServer((host, port), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                              name="sandbox-page", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-page", daemon=True
+    )
     thread.start()
     return PageServer(httpd, thread)
 
@@ -102,14 +107,22 @@ class _Api:
         return {
             "ok": True,
             "bot": {"username": self.fake.bot_username, "name": self.fake.bot_first_name},
-            "personas": {"admin": world.admin.as_json(), "volunteer": world.volunteer.as_json(),
-                         "cadres": [p.as_json() for p in world.cadre_personas()]},
-            "chats": {"hub": {"id": world.hub_chat_id, "title": _title(self.fake, world.hub_chat_id)},
-                      "org": {"id": world.org_chat_id, "title": _title(self.fake, world.org_chat_id)}},
+            "personas": {
+                "admin": world.admin.as_json(),
+                "volunteer": world.volunteer.as_json(),
+                "cadres": [p.as_json() for p in world.cadre_personas()],
+            },
+            "chats": {
+                "hub": {"id": world.hub_chat_id, "title": _title(self.fake, world.hub_chat_id)},
+                "org": {"id": world.org_chat_id, "title": _title(self.fake, world.org_chat_id)},
+            },
             "clock": {"now": sandbox.local_now(), "offset_seconds": round(sandbox.clock.offset.total_seconds())},
             "events": events,
-            "rate": {"limit": 20, "hub": self.fake.sends_in_last(world.hub_chat_id, 60.0),
-                     "org": self.fake.sends_in_last(world.org_chat_id, 60.0)},
+            "rate": {
+                "limit": 20,
+                "hub": self.fake.sends_in_last(world.hub_chat_id, 60.0),
+                "org": self.fake.sends_in_last(world.org_chat_id, 60.0),
+            },
             "crowds": sandbox.crowds.views(),
             "locations": locations,
         }
@@ -117,10 +130,11 @@ class _Api:
     async def _events_and_locations(self) -> tuple[list[dict], list[dict]]:
         services = self.sandbox.services
         events = await self.sandbox.upcoming_events()
-        locations = [{"code": a.code, "title": a.title, "latitude": a.place.latitude,
-                      "longitude": a.place.longitude}
-                     for a in await services.activities.repo.upcoming(services.clock.now())
-                     if a.place.latitude is not None]
+        locations = [
+            {"code": a.code, "title": a.title, "latitude": a.place.latitude, "longitude": a.place.longitude}
+            for a in await services.activities.repo.upcoming(services.clock.now())
+            if a.place.latitude is not None
+        ]
         return events, locations
 
     def messages(self, query: dict) -> dict:
@@ -129,8 +143,12 @@ class _Api:
         zone = self.sandbox.services.config.zone
         shown = [m for m in self.fake.messages(chat_id) if m.kind != "service"][-MESSAGES_SHOWN:]
         by_id = {m.message_id: m for m in shown}
-        return {"ok": True, "chat_id": chat_id, "pinned": _pinned_id(self.fake, chat_id),
-                "messages": [_message_view(m, names, by_id, zone, self.fake) for m in shown]}
+        return {
+            "ok": True,
+            "chat_id": chat_id,
+            "pinned": _pinned_id(self.fake, chat_id),
+            "messages": [_message_view(m, names, by_id, zone, self.fake) for m in shown],
+        }
 
     def file(self, query: dict) -> tuple[bytes, str, str]:
         chat_id, message_id = _int(query, "chat_id"), _int(query, "message_id")
@@ -140,8 +158,11 @@ class _Api:
                 if message.kind == "photo":
                     return content, _image_type(content), f"photo-{message_id}"
                 document = message.document or {}
-                return (content, document.get("mime_type") or "application/octet-stream",
-                        document.get("file_name") or f"file-{message_id}")
+                return (
+                    content,
+                    document.get("mime_type") or "application/octet-stream",
+                    document.get("file_name") or f"file-{message_id}",
+                )
         raise ApiError("no_such_file", 404)
 
     # ---- acting ------------------------------------------------------------------------------
@@ -158,16 +179,22 @@ class _Api:
         if not isinstance(text, str) or not text.strip():
             raise ApiError("empty_text")
         reply_to = body.get("reply_to")
-        update = self._world(self.fake.user_sends, _int(body, "user_id"), _int(body, "chat_id"), text,
-                             reply_to_message_id=int(reply_to) if reply_to else None)
+        update = self._world(
+            self.fake.user_sends,
+            _int(body, "user_id"),
+            _int(body, "chat_id"),
+            text,
+            reply_to_message_id=int(reply_to) if reply_to else None,
+        )
         return {"ok": True, "message_id": update["message"]["message_id"]}
 
     def tap(self, body: dict) -> dict:
         data = body.get("data")
         if not isinstance(data, str):
             raise ApiError("no_data")
-        update = self._world(self.fake.user_taps, _int(body, "user_id"), _int(body, "chat_id"),
-                             _int(body, "message_id"), data)
+        update = self._world(
+            self.fake.user_taps, _int(body, "user_id"), _int(body, "chat_id"), _int(body, "message_id"), data
+        )
         query_id = update["callback_query"]["id"]
         deadline = time.monotonic() + TAP_ANSWER_WAIT
         while time.monotonic() < deadline:
@@ -197,9 +224,17 @@ class _Api:
         if not content:
             raise ApiError("empty_file")
         caption = body.get("caption") or None
-        update = self._world(self.fake.user_sends, _int(body, "user_id"), _int(body, "chat_id"), caption,
-                             document={"file_name": name[:200], "content": content,
-                                       "mime_type": body.get("mime_type") or "application/octet-stream"})
+        update = self._world(
+            self.fake.user_sends,
+            _int(body, "user_id"),
+            _int(body, "chat_id"),
+            caption,
+            document={
+                "file_name": name[:200],
+                "content": content,
+                "mime_type": body.get("mime_type") or "application/octet-stream",
+            },
+        )
         return {"ok": True, "message_id": update["message"]["message_id"]}
 
     def location(self, body: dict) -> dict:
@@ -209,8 +244,9 @@ class _Api:
             raise ApiError("bad_location") from None
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise ApiError("bad_location")
-        update = self._world(self.fake.user_sends, _int(body, "user_id"), _int(body, "chat_id"),
-                             location=(latitude, longitude))
+        update = self._world(
+            self.fake.user_sends, _int(body, "user_id"), _int(body, "chat_id"), location=(latitude, longitude)
+        )
         return {"ok": True, "message_id": update["message"]["message_id"]}
 
     def jump(self, body: dict) -> dict:
@@ -220,8 +256,9 @@ class _Api:
 
     def crowd(self, body: dict) -> dict:
         try:
-            crowd = self._on_loop(self.sandbox.crowds.start(str(body.get("kind")), _int(body, "size"),
-                                                            _int(body, "per_minute")))
+            crowd = self._on_loop(
+                self.sandbox.crowds.start(str(body.get("kind")), _int(body, "size"), _int(body, "per_minute"))
+            )
         except CrowdError as error:
             raise ApiError(error.code) from None
         return {"ok": True, "crowd": self.sandbox.crowds.view(crowd)}
@@ -240,9 +277,17 @@ class _Api:
 
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 _GET = {"/api/state": "state", "/api/messages": "messages"}
-_POST = {"/api/persona": "persona", "/api/send": "send", "/api/tap": "tap", "/api/open_url": "open_url",
-         "/api/document": "document", "/api/location": "location", "/api/clock/jump": "jump",
-         "/api/crowd": "crowd", "/api/crowd/stop": "crowd_stop"}
+_POST = {
+    "/api/persona": "persona",
+    "/api/send": "send",
+    "/api/tap": "tap",
+    "/api/open_url": "open_url",
+    "/api/document": "document",
+    "/api/location": "location",
+    "/api/clock/jump": "jump",
+    "/api/crowd": "crowd",
+    "/api/crowd/stop": "crowd_stop",
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -275,12 +320,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             self._static("index.html")
         elif path.startswith("/static/"):
-            self._static(path[len("/static/"):])
+            self._static(path[len("/static/") :])
         elif path == "/api/file":
             self._guarded(lambda: self._file(query))
         elif path in _GET:
-            self._guarded(lambda: self._json(200, getattr(self.api, _GET[path])(*([query] if path != "/api/state"
-                                                                                     else []))))
+            self._guarded(
+                lambda: self._json(200, getattr(self.api, _GET[path])(*([query] if path != "/api/state" else [])))
+            )
         else:
             self._json(404, {"ok": False, "error": "not_found"})
 
@@ -316,8 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _file(self, query: dict) -> None:
         content, content_type, name = self.api.file(query)
-        self._send(200, content, content_type,
-                   {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+        self._send(200, content, content_type, {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     def _static(self, name: str) -> None:
         match = _STATIC.match(name)
@@ -332,8 +377,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, content, _CONTENT_TYPES[match.group(1)], {"Cache-Control": "no-cache"})
 
     def _json(self, status: int, payload: dict) -> None:
-        self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                   "application/json; charset=utf-8", {"Cache-Control": "no-store"})
+        self._send(
+            status,
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            "application/json; charset=utf-8",
+            {"Cache-Control": "no-store"},
+        )
 
     def _send(self, status: int, content: bytes, content_type: str, headers: dict | None = None) -> None:
         self.send_response(status)
@@ -376,8 +425,7 @@ def _image_type(content: bytes) -> str:
 def _message_view(message, names: dict, by_id: dict, zone, fake) -> dict:  # noqa: ANN001
     """One message for the page: text with its entities (the page renders them as DOM nodes,
     never as HTML), buttons, reactions, media links, the reply it answers."""
-    sender = fake.bot_first_name if message.from_bot else names.get(message.from_user_id,
-                                                                    str(message.from_user_id))
+    sender = fake.bot_first_name if message.from_bot else names.get(message.from_user_id, str(message.from_user_id))
     if message.sender_chat_id is not None:
         sender = _title(fake, message.sender_chat_id)
     rows = (message.reply_markup or {}).get("inline_keyboard", [])
@@ -389,8 +437,10 @@ def _message_view(message, names: dict, by_id: dict, zone, fake) -> dict:  # noq
         "kind": message.kind,
         "text": message.text,
         "entities": [e for e in message.entities if isinstance(e, dict)],
-        "buttons": [[{"text": b.get("text", ""), "data": b.get("callback_data"), "url": b.get("url")}
-                     for b in row] for row in rows],
+        "buttons": [
+            [{"text": b.get("text", ""), "data": b.get("callback_data"), "url": b.get("url")} for b in row]
+            for row in rows
+        ],
         "reactions": list(message.reactions),
         "pinned": message.pinned,
         "edited": message.edited,
@@ -399,11 +449,13 @@ def _message_view(message, names: dict, by_id: dict, zone, fake) -> dict:  # noq
     }
     if message.reply_to_message_id is not None:
         target = by_id.get(message.reply_to_message_id)
-        view["reply_to"] = {"id": message.reply_to_message_id,
-                            "text": ((target.text or "") if target else "")[:80]}
+        view["reply_to"] = {"id": message.reply_to_message_id, "text": ((target.text or "") if target else "")[:80]}
     if message.kind == "document" and message.document:
-        view["file"] = {"name": message.document.get("file_name"), "size": len(message.document.get("content") or b""),
-                        "url": f"/api/file?chat_id={message.chat_id}&message_id={message.message_id}"}
+        view["file"] = {
+            "name": message.document.get("file_name"),
+            "size": len(message.document.get("content") or b""),
+            "url": f"/api/file?chat_id={message.chat_id}&message_id={message.message_id}",
+        }
     elif message.kind == "photo":
         view["photo_url"] = f"/api/file?chat_id={message.chat_id}&message_id={message.message_id}"
     elif message.kind == "location" and message.location:

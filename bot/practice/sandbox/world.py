@@ -42,21 +42,26 @@ HUB_TITLE = DEMO["hub_title"]
 ORG_GROUP_ORG = DEMO["org_group_org"]
 ORG_GROUP_TITLE = DEMO["org_group_title"]
 WISHES_TOTAL = 800
-AUCTION_SCHOOLS = 9          # the session's lots: the wishes of this many schools (~300)
+AUCTION_SCHOOLS = 9  # the session's lots: the wishes of this many schools (~300)
 AUCTION_STARTS_IN = timedelta(minutes=10)
 
 
 @dataclass
 class Persona:
-    key: str          # admin | cadre | volunteer
+    key: str  # admin | cadre | volunteer
     user_id: int
     name: str
     org_id: int | None = None
     org_name: str | None = None
 
     def as_json(self) -> dict:
-        return {"key": self.key, "user_id": self.user_id, "name": self.name, "org_id": self.org_id,
-                "org_name": self.org_name}
+        return {
+            "key": self.key,
+            "user_id": self.user_id,
+            "name": self.name,
+            "org_id": self.org_id,
+            "org_name": self.org_name,
+        }
 
 
 @dataclass
@@ -105,8 +110,11 @@ def county_level_names() -> list[str]:
 def _towns() -> list[tuple[str, str]]:
     """(the town's two characters, its committee's name), 172 of them."""
     kinds = DEMO["town_kinds"]
-    towns = [(first + second, DEMO["township"].format(first=first, second=second, kind=kinds[bool((i + j) % 3)]))
-             for i, first in enumerate(DEMO["town_first"]) for j, second in enumerate(DEMO["town_second"])]
+    towns = [
+        (first + second, DEMO["township"].format(first=first, second=second, kind=kinds[bool((i + j) % 3)]))
+        for i, first in enumerate(DEMO["town_first"])
+        for j, second in enumerate(DEMO["town_second"])
+    ]
     return towns[:172]
 
 
@@ -116,7 +124,7 @@ def township_names() -> list[str]:
 
 def school_names() -> list[str]:
     county = DEMO["county_schools"]
-    return [*county, *(DEMO["town_school"].format(town=town) for town, _ in _towns()[:24 - len(county)])]
+    return [*county, *(DEMO["town_school"].format(town=town) for town, _ in _towns()[: 24 - len(county)])]
 
 
 def person_names(count: int, seed: int = 2026) -> list[str]:
@@ -136,10 +144,10 @@ def base_world(fake: FakeTelegram) -> World:
     fake.add_user(admin.user_id, admin.name, username="county_admin_demo")
     fake.add_user(volunteer.user_id, volunteer.name, username="volunteer_demo")
     people = (admin.user_id, volunteer.user_id)
-    fake.add_group(HUB_CHAT_ID, HUB_TITLE, supergroup=True, admins=(admin.user_id,), members=people,
-                   bot_is_admin=True)
-    fake.add_group(ORG_GROUP_CHAT_ID, ORG_GROUP_TITLE, supergroup=True, admins=(admin.user_id,), members=people,
-                   bot_is_admin=True)
+    fake.add_group(HUB_CHAT_ID, HUB_TITLE, supergroup=True, admins=(admin.user_id,), members=people, bot_is_admin=True)
+    fake.add_group(
+        ORG_GROUP_CHAT_ID, ORG_GROUP_TITLE, supergroup=True, admins=(admin.user_id,), members=people, bot_is_admin=True
+    )
     return World(admin=admin, volunteer=volunteer)
 
 
@@ -161,8 +169,11 @@ async def seed_records(services: Services, fake: FakeTelegram, world: World, *, 
         schools = [await orgs.add(name, OrgKind.SCHOOL, None, 0, now) for name in school_names()]
         # Cadres: two for each county-level organisation (its admin and a cadre), one admin for
         # each township committee and school.
-        seats = [(org, True) for org in county] + [(org, False) for org in county] \
+        seats = (
+            [(org, True) for org in county]
+            + [(org, False) for org in county]
             + [(org, True) for org in (*towns, *schools)]
+        )
         names = person_names(len(seats))
         for index, ((org, is_admin), name) in enumerate(zip(seats, names, strict=True)):
             user_id = FIRST_CADRE_ID + index
@@ -183,23 +194,50 @@ async def seed_records(services: Services, fake: FakeTelegram, world: World, *, 
     for index in range(WISHES_TOTAL):
         school, k = index % len(schools), index // len(schools)
         text, category, value = wishes[(k + (k // len(aliases)) * 5 + school) % len(wishes)]
-        drafts.append(WishDraft(collector_org_id=schools[school].id, alias=aliases[k % len(aliases)],
-                                grade=grades[(k + school) % len(grades)], text=text, category=WishCategory(category),
-                                value_yuan=value, consent=False))
+        drafts.append(
+            WishDraft(
+                collector_org_id=schools[school].id,
+                alias=aliases[k % len(aliases)],
+                grade=grades[(k + school) % len(grades)],
+                text=text,
+                category=WishCategory(category),
+                value_yuan=value,
+                consent=False,
+            )
+        )
     await services.wishes.import_rows(admin, drafts)
-    session = await services.auction.create(admin, SessionDraft(
-        title=DEMO["auction_title"], starts_at=now + AUCTION_STARTS_IN, duration_minutes=30,
-        selection=LotSelection(all_open=False, collector_org_ids=tuple(s.id for s in schools[:AUCTION_SCHOOLS])),
-        cap_per_org=15))
+    session = await services.auction.create(
+        admin,
+        SessionDraft(
+            title=DEMO["auction_title"],
+            starts_at=now + AUCTION_STARTS_IN,
+            duration_minutes=30,
+            selection=LotSelection(all_open=False, collector_org_ids=tuple(s.id for s in schools[:AUCTION_SCHOOLS])),
+            cap_per_org=15,
+        ),
+    )
     # Activities this week: one today (check-in already open: it opens 30 minutes before the
     # start), two later, all by the shown organisation so their posts land in its group.
     activities = []
     for spec in DEMO["activities"]:
-        starts_at = ((now + timedelta(minutes=spec["starts_in_minutes"])).replace(second=0, microsecond=0)
-                     + timedelta(minutes=1))
+        starts_at = (now + timedelta(minutes=spec["starts_in_minutes"])).replace(second=0, microsecond=0) + timedelta(
+            minutes=1
+        )
         place = Place(spec["place"], spec.get("latitude"), spec.get("longitude"), spec.get("radius_m"))
-        activities.append(await services.activities.create(org_admin.user_id, ActivityDraft(
-            org_id=org_group_org.id, title=spec["title"], category=Category(spec["category"]), starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=spec["hours"]), place=place, slots=30, expected_served=40,
-            counts_as_deed=False)))
+        activities.append(
+            await services.activities.create(
+                org_admin.user_id,
+                ActivityDraft(
+                    org_id=org_group_org.id,
+                    title=spec["title"],
+                    category=Category(spec["category"]),
+                    starts_at=starts_at,
+                    ends_at=starts_at + timedelta(hours=spec["hours"]),
+                    place=place,
+                    slots=30,
+                    expected_served=40,
+                    counts_as_deed=False,
+                ),
+            )
+        )
     return {"session": session, "activities": activities}
