@@ -34,7 +34,7 @@ from handlers import (
     stars,
     wishes,
 )
-from handlers.flow import CONVERSATION_BUTTON, FlowRegistry
+from handlers.flow import ConversationButton, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -80,7 +80,7 @@ PRIVATE_ONLY_COMMANDS = (
 
 # Button taps that may run side by side with the same person's other updates (all others run
 # one at a time per person, see bot/updates.py): auction claims, which the domain arbitrates.
-UNORDERED_CALLBACK_PREFIXES = (auction.CLAIM.prefix,)
+UNORDERED_CALLBACK_PREFIXES = (auction.ClaimTap.prefix,)
 
 
 def register(application: Application) -> None:
@@ -124,7 +124,7 @@ def register(application: Application) -> None:
             0: [
                 # The live auction's claim taps first: in a rush they are most of the traffic, and no
                 # other handler could take a callback query anyway.
-                CallbackQueryHandler(auction.claim_button, pattern=auction.CLAIM.pattern),
+                CallbackQueryHandler(auction.claim_button, pattern=auction.ClaimTap.pattern()),
                 # The bot itself added to or removed from a group.
                 ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
                 # Everyone.
@@ -189,25 +189,25 @@ def register(application: Application) -> None:
                 # A private-only command typed in a group: a button to the private chat.
                 CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
                 # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
-                CallbackQueryHandler(common.conversation_button, pattern=CONVERSATION_BUTTON.pattern),
-                CallbackQueryHandler(common.language_chosen, pattern=common.LANGUAGE_BUTTON.pattern),
-                CallbackQueryHandler(join.join_decision, pattern=join.JOIN_DECISION.pattern),
-                CallbackQueryHandler(members.handover_answer, pattern=members.HANDOVER_ANSWER.pattern),
-                CallbackQueryHandler(reminders.reminder_action, pattern=reminders.REMINDER_ACTION.pattern),
-                CallbackQueryHandler(activities.signup_button, pattern=activities.SIGNUP.pattern),
-                CallbackQueryHandler(activities.organiser_action, pattern=activities.ORGANISER.pattern),
-                CallbackQueryHandler(activities.served_button, pattern=activities.SERVED.pattern),
+                CallbackQueryHandler(common.conversation_button, pattern=ConversationButton.pattern()),
+                CallbackQueryHandler(common.language_chosen, pattern=common.LanguageButton.pattern()),
+                CallbackQueryHandler(join.join_decision, pattern=join.JoinDecision.pattern()),
+                CallbackQueryHandler(members.handover_answer, pattern=members.HandoverAnswer.pattern()),
+                CallbackQueryHandler(reminders.reminder_action, pattern=reminders.ReminderAction.pattern()),
+                CallbackQueryHandler(activities.signup_button, pattern=activities.SignupTap.pattern()),
+                CallbackQueryHandler(activities.organiser_action, pattern=activities.OrganiserAction.pattern()),
+                CallbackQueryHandler(activities.served_button, pattern=activities.ServedAnswer.pattern()),
                 # The auction: a claim tap (board or private page), the winner's release, browsing.
-                CallbackQueryHandler(auction.release_button, pattern=auction.RELEASE.pattern),
-                CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BROWSE.pattern),
+                CallbackQueryHandler(auction.release_button, pattern=auction.ReleaseTap.pattern()),
+                CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BrowseTap.pattern()),
                 # A wish card's buttons (edit, cancel, bought, delivered, confirm receipt, photos).
-                CallbackQueryHandler(wishes.wish_action, pattern=wishes.WISH_ACTION.pattern),
+                CallbackQueryHandler(wishes.wish_action, pattern=wishes.WishAction.pattern()),
                 # The county's deeds list, paged (county admins, re-checked).
-                CallbackQueryHandler(deeds.deeds_page, pattern=deeds.DEEDS_PAGE.pattern),
+                CallbackQueryHandler(deeds.deeds_page, pattern=deeds.DeedsPage.pattern()),
                 # Under /stats figures: charts, the XLSX, pick an organisation (all re-checked).
-                CallbackQueryHandler(reports.charts_button, pattern=reports.CHARTS.pattern),
-                CallbackQueryHandler(reports.export_button, pattern=reports.EXPORT.pattern),
-                CallbackQueryHandler(reports.pick_org_button, pattern=reports.PICK_ORG.pattern),
+                CallbackQueryHandler(reports.charts_button, pattern=reports.ChartsButton.pattern()),
+                CallbackQueryHandler(reports.export_button, pattern=reports.ExportButton.pattern()),
+                CallbackQueryHandler(reports.pick_org_button, pattern=reports.PickOrgButton.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

@@ -26,7 +26,7 @@ from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.schedule_grammar import parse_schedule
 from bot.domain.services import Services
 from bot.model.activity import Activity, Category, Place
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.common import flows, private_input
 from handlers.context import (
     BotContext,
@@ -45,9 +45,30 @@ from handlers.typed_time import parse_start
 
 log = logging.getLogger(__name__)
 
-SIGNUP = CallbackSpec("as", (("activity", int), ("action", str)))  # in | out
-ORGANISER = CallbackSpec("ao", (("activity", int), ("action", str), ("user", int)))
-SERVED = CallbackSpec("sv", (("activity", int), ("action", str)))  # ok | other
+
+@dataclass(frozen=True)
+class SignupTap(CallbackData, prefix="as"):
+    """in | out"""
+
+    activity: int
+    action: str
+
+
+@dataclass(frozen=True)
+class OrganiserAction(CallbackData, prefix="ao"):
+    activity: int
+    action: str
+    user: int
+
+
+@dataclass(frozen=True)
+class ServedAnswer(CallbackData, prefix="sv"):
+    """ok | other"""
+
+    activity: int
+    action: str
+
+
 _ORGANISER_ACTIONS = ("sheet", "ns", "fix", "rm", "edit", "cancel", "post")
 SUMMARY_JOB = "activities:summaries"
 LIST_SHOWN = 20
@@ -176,10 +197,10 @@ async def post_view(
             [
                 InlineKeyboardButton(
                     t("activities.button_signup", signed=len(roster.signed), slots=activity.slots),
-                    callback_data=SIGNUP.pack(activity=activity.id, action="in"),
+                    callback_data=SignupTap(activity=activity.id, action="in").pack(),
                 ),
                 InlineKeyboardButton(
-                    t("activities.button_withdraw"), callback_data=SIGNUP.pack(activity=activity.id, action="out")
+                    t("activities.button_withdraw"), callback_data=SignupTap(activity=activity.id, action="out").pack()
                 ),
             ]
         ]
@@ -283,8 +304,8 @@ async def notify_promoted(application: Application, activity: Activity, user_ids
 # ---- sign-up and withdrawal ---------------------------------------------------------------------
 async def signup_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    values = SIGNUP.unpack(update.callback_query.data)
-    action, activity_id = values["action"], values["activity"]
+    values = SignupTap.unpack(update.callback_query.data)
+    action, activity_id = values.action, values.activity
     if action not in ("in", "out"):
         await ui.answer("common.button_expired", alert=True)
         return
@@ -948,7 +969,7 @@ def organiser_button(
 ) -> InlineKeyboardButton:
     return InlineKeyboardButton(
         ui.t(f"activities.button_{action}", code=activity.code, **params),
-        callback_data=ORGANISER.pack(activity=activity.id, action=action, user=user_id),
+        callback_data=OrganiserAction(activity=activity.id, action=action, user=user_id).pack(),
     )
 
 
@@ -1096,16 +1117,16 @@ class AttendanceFlow(Flow):
 async def organiser_action(update: Update, context: BotContext) -> None:
     """Buttons on /activities and the sheet; the domain re-checks that the tapper organises it."""
     ui = Ui(update, context)
-    values = ORGANISER.unpack(update.callback_query.data)
-    action = values["action"]
+    values = OrganiserAction.unpack(update.callback_query.data)
+    action = values.action
     if action not in _ORGANISER_ACTIONS:
         await ui.answer("common.button_expired", alert=True)
         return
     try:
-        activity = await activity_for_organiser(ui, values["activity"])
+        activity = await activity_for_organiser(ui, values.activity)
         if action == "ns":
             await ui.services.attendance.mark_no_show(
-                ui.user_id, activity.id, values["user"], ui.t("activities.no_show_reason")
+                ui.user_id, activity.id, values.user, ui.t("activities.no_show_reason")
             )
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
@@ -1140,19 +1161,19 @@ def served_markup(activity: Activity) -> MarkupFor:
                 [
                     InlineKeyboardButton(
                         t("activities.button_served_ok", count=activity.expected_served),
-                        callback_data=SERVED.pack(activity=activity.id, action="ok"),
+                        callback_data=ServedAnswer(activity=activity.id, action="ok").pack(),
                     )
                 ],
                 [
                     InlineKeyboardButton(
                         t("activities.button_served_other"),
-                        callback_data=SERVED.pack(activity=activity.id, action="other"),
+                        callback_data=ServedAnswer(activity=activity.id, action="other").pack(),
                     )
                 ],
                 [
                     InlineKeyboardButton(
                         t("activities.button_sheet", code=activity.code),
-                        callback_data=ORGANISER.pack(activity=activity.id, action="sheet", user=0),
+                        callback_data=OrganiserAction(activity=activity.id, action="sheet", user=0).pack(),
                     )
                 ],
             ]
@@ -1242,19 +1263,19 @@ class ServedFlow(Flow):
 
 async def served_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    values = SERVED.unpack(update.callback_query.data)
-    if values["action"] not in ("ok", "other"):
+    values = ServedAnswer.unpack(update.callback_query.data)
+    if values.action not in ("ok", "other"):
         await ui.answer("common.button_expired", alert=True)
         return
     try:
-        activity = await activity_for_organiser(ui, values["activity"])
-        if values["action"] == "ok":
+        activity = await activity_for_organiser(ui, values.activity)
+        if values.action == "ok":
             await ui.services.activities.confirm_served(ui.user_id, activity.id, activity.expected_served)
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
         return
     await ui.answer()
-    if values["action"] == "other":
+    if values.action == "other":
         await flows(context)["sd"].start(ui, activity_id=activity.id)
         return
     await ui.edit(

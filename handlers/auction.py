@@ -47,7 +47,7 @@ from bot.domain.errors import DomainError
 from bot.domain.services import Services
 from bot.model.auction import AuctionSession, LotFilter
 from bot.model.wish import Wish, WishCategory, wish_code
-from handlers.callback_data import CallbackDataError, CallbackSpec
+from handlers.callback_data import CallbackData, CallbackDataError
 from handlers.context import (
     BotContext,
     Ui,
@@ -66,12 +66,30 @@ from handlers.typed_time import parse_start
 
 log = logging.getLogger(__name__)
 
-CLAIM = CallbackSpec("ac", (("session", int), ("wish", int)))
-RELEASE = CallbackSpec("ar", (("wish", int),))
-# Private browsing: view l (the list) / r (the list again: the page's own 🔄 button, from which a
+
+@dataclass(frozen=True)
+class ClaimTap(CallbackData, prefix="ac"):
+    session: int
+    wish: int
+
+
+@dataclass(frozen=True)
+class ReleaseTap(CallbackData, prefix="ar"):
+    """Private browsing: view l (the list) / r (the list again: the page's own 🔄 button, from which a"""
+
+    wish: int
+
+
 # claim tap also reads the page back) / c, o, g, v (the category, collector, grade, value
 # pickers); the active filters as one token; the page (0-based).
-BROWSE = CallbackSpec("ab", (("session", int), ("view", str), ("filters", str), ("page", int)))
+@dataclass(frozen=True)
+class BrowseTap(CallbackData, prefix="ab"):
+    session: int
+    view: str
+    filters: str
+    page: int
+
+
 _VIEWS = ("l", "r", "c", "o", "g", "v")
 
 TICK_JOB = "auction:tick"
@@ -243,7 +261,7 @@ async def board_view(application: Application, session_id: int) -> tuple[str, In
     if session.lot_count <= BOARD_BUTTON_LOTS:
         page = await services.auction.browse(session_id, 0, LotFilter(), 1, BOARD_BUTTON_LOTS)
         rows.extend(
-            [InlineKeyboardButton(lot_label(t, wish), callback_data=CLAIM.pack(session=session_id, wish=wish.id))]
+            [InlineKeyboardButton(lot_label(t, wish), callback_data=ClaimTap(session=session_id, wish=wish.id).pack())]
             for wish in page.items
         )
     return text, InlineKeyboardMarkup(rows)
@@ -403,8 +421,8 @@ _OUTCOME_ALERT = {"cap_org", "cap_person", "not_cadre", "not_live", "closed", "n
 async def claim_button(update: Update, context: BotContext) -> None:
     """The hot path: claim, answer at once, then everything else without making the tap wait."""
     ui = Ui(update, context)
-    values = CLAIM.unpack(update.callback_query.data)
-    session_id, wish_id = values["session"], values["wish"]
+    values = ClaimTap.unpack(update.callback_query.data)
+    session_id, wish_id = values.session, values.wish
     if is_anonymous_admin(update):
         await ui.answer("auction.toast_anonymous", alert=True)
         return
@@ -503,7 +521,7 @@ async def has_started(services: Services, user_id: int) -> bool:
 def release_markup(wish_id: int):
     def build(t: Translator) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t("auction.button_release"), callback_data=RELEASE.pack(wish=wish_id))]]
+            [[InlineKeyboardButton(t("auction.button_release"), callback_data=ReleaseTap(wish=wish_id).pack())]]
         )
 
     return build
@@ -535,7 +553,7 @@ async def send_won(application: Application, user_id: int, wish: Wish, org_id: i
 
 async def release_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    wish_id = RELEASE.unpack(update.callback_query.data)["wish"]
+    wish_id = ReleaseTap.unpack(update.callback_query.data).wish
     try:
         change = await ui.services.auction.release(ui.user_id, wish_id)
     except DomainError as error:
@@ -605,7 +623,7 @@ class Filters:
 
 def browse_button(label: str, session_id: int, view: str, filters: Filters, page: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        label, callback_data=BROWSE.pack(session=session_id, view=view, filters=filters.token(), page=page)
+        label, callback_data=BrowseTap(session=session_id, view=view, filters=filters.token(), page=page).pack()
     )
 
 
@@ -659,7 +677,7 @@ async def page_view(
         lines=Raw("\n".join(lines) if lines else t("auction.browse_empty")),
     )
     rows = [
-        [InlineKeyboardButton(lot_label(t, wish), callback_data=CLAIM.pack(session=session_id, wish=wish.id))]
+        [InlineKeyboardButton(lot_label(t, wish), callback_data=ClaimTap(session=session_id, wish=wish.id).pack())]
         for wish in lots.items
     ]
     navigation = []
@@ -793,17 +811,17 @@ async def auction_command(update: Update, context: BotContext) -> None:
 
 async def browse_button_tapped(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    values = BROWSE.unpack(update.callback_query.data)
-    view, session_id = values["view"], values["session"]
-    if view not in _VIEWS or values["page"] < 0:
+    values = BrowseTap.unpack(update.callback_query.data)
+    view, session_id = values.view, values.session
+    if view not in _VIEWS or values.page < 0:
         await ui.answer("common.button_expired", alert=True)
         return
     try:
-        filters = Filters.parse(values["filters"])
+        filters = Filters.parse(values.filters)
         if view in ("l", "r"):
-            text, markup = await page_view(ui.services, ui.t, session_id, filters, values["page"], ui.user_id)
+            text, markup = await page_view(ui.services, ui.t, session_id, filters, values.page, ui.user_id)
         else:
-            text, markup = await picker_view(context.application, ui.t, session_id, view, filters, values["page"])
+            text, markup = await picker_view(context.application, ui.t, session_id, view, filters, values.page)
     except DomainError as error:
         await answer_refusal(ui, error)
         return
@@ -833,9 +851,9 @@ def _page_state(message: Message | None) -> tuple[Filters, int]:
             data = button.callback_data
             if isinstance(data, str) and data.startswith("ab:"):
                 try:
-                    values = BROWSE.unpack(data)
-                    if values["view"] == "r":
-                        return Filters.parse(values["filters"]), values["page"]
+                    values = BrowseTap.unpack(data)
+                    if values.view == "r":
+                        return Filters.parse(values.filters), values.page
                 except (CallbackDataError, DomainError):
                     continue
     return Filters(), 0

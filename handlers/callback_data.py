@@ -1,66 +1,102 @@
-"""The one callback-data codec: `prefix:field:field`, at most 64 bytes, checked both ways.
+"""The one callback-data codec: typed payloads packed as `prefix:field:field`, at most 64 bytes.
 
-Callback data comes back from the client and can be forged, so unpacking checks the prefix,
-the field count and each field's type; handlers still re-check role and state on the server.
+A payload is a frozen dataclass that names its prefix::
+
+    @dataclass(frozen=True)
+    class Claim(CallbackData, prefix="ac"):
+        session: int
+        wish: int
+
+    Claim(session=3, wish=12).pack()      # "ac:3:12"
+    Claim.unpack("ac:3:12")               # Claim(session=3, wish=12)
+    CallbackQueryHandler(claim_tapped, pattern=Claim.pattern())
+
+Callback data comes back from the client and can be forged, so unpacking checks the prefix, the
+field count and each field's type, and bounds every integer (|n| < 2^53, Telegram's own bound for
+ids); handlers still re-check role and state on the server through the domain.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
+from typing import Any, ClassVar, Self, get_type_hints
 
 MAX_BYTES = 64
 SEPARATOR = ":"
+MAX_INT = 2**53  # exclusive: Telegram's ids fit in 53 bits; a larger number is forged
+_INT = re.compile(r"-?\d{1,16}")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]{1,40}")
+_PREFIX = re.compile(r"[a-z][a-z0-9_]{0,11}")
 
 
 class CallbackDataError(ValueError):
     """Data that does not fit or does not parse: never shown to users, logged as forged."""
 
 
-@dataclass(frozen=True)
-class CallbackSpec:
-    prefix: str
-    fields: tuple[tuple[str, type], ...] = ()
+class CallbackData:
+    """Base of every button payload; see the module docstring."""
 
-    def __post_init__(self) -> None:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,11}", self.prefix):
-            raise ValueError(f"bad callback prefix {self.prefix!r}")
+    prefix: ClassVar[str]
+    _fields: ClassVar[tuple[tuple[str, type], ...] | None] = None
 
-    @property
-    def pattern(self) -> str:
+    def __init_subclass__(cls, prefix: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not _PREFIX.fullmatch(prefix):
+            raise ValueError(f"bad callback prefix {prefix!r}")
+        cls.prefix = prefix
+        cls._fields = None  # read on first use: the dataclass decorator runs after this hook
+
+    @classmethod
+    def fields(cls) -> tuple[tuple[str, type], ...]:
+        if cls._fields is None:
+            hints = get_type_hints(cls)
+            found = tuple((field.name, hints[field.name]) for field in dataclasses.fields(cls))  # type: ignore[arg-type]
+            for name, kind in found:
+                if kind not in (int, str):
+                    raise TypeError(f"{cls.__name__}.{name}: callback fields are int or str, not {kind}")
+            cls._fields = found
+        return cls._fields
+
+    @classmethod
+    def pattern(cls) -> str:
         """Anchored, for CallbackQueryHandler: 'jp' never matches 'jpx:…'."""
-        return rf"^{re.escape(self.prefix)}(:|$)"
+        return rf"^{re.escape(cls.prefix)}(:|$)"
 
-    def pack(self, **values: object) -> str:
-        if set(values) != {name for name, _ in self.fields}:
-            raise CallbackDataError(f"{self.prefix}: fields {sorted(values)} != {[n for n, _ in self.fields]}")
+    def pack(self) -> str:
         parts = [self.prefix]
-        for name, kind in self.fields:
-            text = str(values[name])
+        for name, kind in self.fields():
+            value = getattr(self, name)
             if kind is int:
-                int(text)  # refuses a non-integer early
-            if SEPARATOR in text or not text:
-                raise CallbackDataError(f"{self.prefix}.{name}: empty or contains '{SEPARATOR}'")
+                if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= MAX_INT:
+                    raise CallbackDataError(f"{self.prefix}.{name}: {value!r} is not a bounded integer")
+                text = str(value)
+            else:
+                text = str(value)
+                if not _TOKEN.fullmatch(text):
+                    raise CallbackDataError(f"{self.prefix}.{name}: {text!r} is empty or not a token")
             parts.append(text)
         data = SEPARATOR.join(parts)
         if len(data.encode("utf-8")) > MAX_BYTES:
             raise CallbackDataError(f"{self.prefix}: {len(data.encode())} bytes > {MAX_BYTES}")
         return data
 
-    def unpack(self, data: str | None) -> dict[str, object]:
-        if not data or len(data.encode("utf-8")) > MAX_BYTES:
+    @classmethod
+    def unpack(cls, data: str | object | None) -> Self:
+        if not isinstance(data, str) or not data or len(data.encode("utf-8")) > MAX_BYTES:
             raise CallbackDataError("missing or oversized callback data")
         prefix, *parts = data.split(SEPARATOR)
-        if prefix != self.prefix or len(parts) != len(self.fields):
-            raise CallbackDataError(f"{data!r} does not match {self.prefix}")
+        fields = cls.fields()
+        if prefix != cls.prefix or len(parts) != len(fields):
+            raise CallbackDataError(f"{data!r} does not match {cls.prefix}")
         values: dict[str, object] = {}
-        for (name, kind), text in zip(self.fields, parts, strict=True):
+        for (name, kind), text in zip(fields, parts, strict=True):
             if kind is int:
-                if not re.fullmatch(r"-?\d{1,19}", text):
-                    raise CallbackDataError(f"{self.prefix}.{name}: {text!r} is not an integer")
-                values[name] = int(text)
+                if not _INT.fullmatch(text) or abs(number := int(text)) >= MAX_INT:
+                    raise CallbackDataError(f"{cls.prefix}.{name}: {text!r} is not a bounded integer")
+                values[name] = number
             else:
-                if not re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", text):
-                    raise CallbackDataError(f"{self.prefix}.{name}: {text!r} is not a token")
+                if not _TOKEN.fullmatch(text):
+                    raise CallbackDataError(f"{cls.prefix}.{name}: {text!r} is not a token")
                 values[name] = text
-        return values
+        return cls(**values)

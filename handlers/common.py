@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import auction
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.commands import COMMANDS, Audience
 from handlers.context import BotContext, Ui
 from handlers.flow import FlowRegistry
 from handlers.i18n import LANGUAGES
 
-LANGUAGE_BUTTON = CallbackSpec("lang", (("code", str),))
+
+@dataclass(frozen=True)
+class LanguageButton(CallbackData, prefix="lang"):
+    code: str
+
+
 _LANGUAGE_TOKENS = {"zh-Hans": "zh", "en": "en"}
 
 
@@ -80,7 +87,7 @@ async def language_command(update: Update, context: BotContext) -> None:
         [
             InlineKeyboardButton(
                 ui.t(f"lang.name_{_LANGUAGE_TOKENS[code]}"),
-                callback_data=LANGUAGE_BUTTON.pack(code=_LANGUAGE_TOKENS[code]),
+                callback_data=LanguageButton(code=_LANGUAGE_TOKENS[code]).pack(),
             )
         ]
         for code in LANGUAGES
@@ -90,7 +97,7 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 async def language_chosen(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    token = LANGUAGE_BUTTON.unpack(update.callback_query.data)["code"]
+    token = LanguageButton.unpack(update.callback_query.data).code
     codes = {value: key for key, value in _LANGUAGE_TOKENS.items()}
     if token not in codes:
         await ui.answer("common.button_expired", alert=True)

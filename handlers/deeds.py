@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from telegram import Document, InlineKeyboardMarkup, Update
@@ -19,13 +20,19 @@ from bot.domain.errors import DomainError
 from bot.domain.services import Services
 from bot.model.organisation import Organisation
 from bot.model.reminder import ReminderRecord
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.common import flows
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Translator
 
-DEEDS_PAGE = CallbackSpec("dpg", (("year", int), ("page", int)))
+
+@dataclass(frozen=True)
+class DeedsPage(CallbackData, prefix="dpg"):
+    year: int
+    page: int
+
+
 LIST_PAGE_SIZE = 15
 _TODAY = {"今天", "今日", "today"}
 _YESTERDAY = {"昨天", "昨日", "yesterday"}
@@ -343,18 +350,18 @@ async def county_page(ui: Ui, year: int, page: int) -> tuple[str, InlineKeyboard
 def _page_button(ui: Ui, year: int, page: int, key: str):
     from telegram import InlineKeyboardButton
 
-    return InlineKeyboardButton(ui.t(key), callback_data=DEEDS_PAGE.pack(year=year, page=page))
+    return InlineKeyboardButton(ui.t(key), callback_data=DeedsPage(year=year, page=page).pack())
 
 
 async def deeds_page(update: Update, context: BotContext) -> None:
     """◀ ▶ on the county list: re-checked, county admins only."""
     ui = Ui(update, context)
-    values = DEEDS_PAGE.unpack(update.callback_query.data)
-    if not await ui.services.permissions.is_county_admin(ui.user_id) or not 2000 <= values["year"] <= 2100:
+    values = DeedsPage.unpack(update.callback_query.data)
+    if not await ui.services.permissions.is_county_admin(ui.user_id) or not 2000 <= values.year <= 2100:
         await ui.answer("errors.county_admin_only", alert=True)
         return
     await ui.answer()
-    text, markup = await county_page(ui, values["year"], max(0, values["page"]))
+    text, markup = await county_page(ui, values.year, max(0, values.page))
     await ui.edit_text(text, markup)
 
 

@@ -13,16 +13,24 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import DomainError
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.context import Ui
 
 log = logging.getLogger(__name__)
 
-CONVERSATION_BUTTON = CallbackSpec("cv", (("flow", str), ("step", str), ("value", str)))
+
+@dataclass(frozen=True)
+class ConversationButton(CallbackData, prefix="cv"):
+    flow: str
+    step: str
+    value: str
+
+
 PAGE_SIZE = 8
 
 
@@ -34,7 +42,7 @@ class Flow(ABC):
 
     def button(self, ui: Ui, step: str, value: object, label: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            label, callback_data=CONVERSATION_BUTTON.pack(flow=self.name, step=step, value=value)
+            label, callback_data=ConversationButton(flow=self.name, step=step, value=value).pack()
         )
 
     def choice(self, ui: Ui, step: str, value: object, key: str, **params: object) -> InlineKeyboardButton:
@@ -129,9 +137,9 @@ class FlowRegistry:
         return True
 
     async def on_button(self, ui: Ui, data: str) -> None:
-        values = CONVERSATION_BUTTON.unpack(data)
+        values = ConversationButton.unpack(data)
         state = await ui.services.conversations.get(ui.user_id)
-        flow_name, step, value = values["flow"], values["step"], values["value"]
+        flow_name, step, value = values.flow, values.step, values.value
         if step == "any" and value == "cancel" and state is not None and state.flow == flow_name:
             await ui.answer()
             await ui.services.conversations.clear(ui.user_id)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.common import private_link_markup
 from handlers.context import BotContext, MarkupFor, Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.keyboards import verdict_markup
 
-JOIN_DECISION = CallbackSpec("jd", (("request", int), ("verdict", str)))
+
+@dataclass(frozen=True)
+class JoinDecision(CallbackData, prefix="jd"):
+    request: int
+    verdict: str
 
 
 async def org_choices(ui: Ui, search: str | None = None) -> list[tuple[int, str]]:
@@ -77,7 +83,8 @@ class JoinFlow(Flow):
 
 def decision_markup(request_id: int) -> MarkupFor:
     return verdict_markup(
-        JOIN_DECISION, {"request": request_id}, "verdict", (("a", "join.button_approve"), ("r", "join.button_reject"))
+        lambda verdict: JoinDecision(request=request_id, verdict=verdict),
+        (("a", "join.button_approve"), ("r", "join.button_reject")),
     )
 
 
@@ -93,12 +100,12 @@ async def join_command(update: Update, context: BotContext) -> None:
 
 async def join_decision(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    values = JOIN_DECISION.unpack(update.callback_query.data)
-    if values["verdict"] not in ("a", "r"):
+    values = JoinDecision.unpack(update.callback_query.data)
+    if values.verdict not in ("a", "r"):
         await ui.answer("common.button_expired", alert=True)
         return
     try:
-        decision = await ui.services.membership.decide(ui.user_id, values["request"], values["verdict"] == "a")
+        decision = await ui.services.membership.decide(ui.user_id, values.request, values.verdict == "a")
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
         return

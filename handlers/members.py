@@ -6,20 +6,27 @@ bot/membership.py and bot/permissions.py; these handlers pick, confirm, call and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError
 from bot.model.organisation import Organisation, Person, Role
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.common import flows
 from handlers.context import BotContext, MarkupFor, Ui
 from handlers.flow import PAGE_SIZE, Flow, choice_id, page_number
 from handlers.join import decision_markup
 from handlers.keyboards import verdict_markup
 
-HANDOVER_ANSWER = CallbackSpec("ha", (("handover", int), ("answer", str)))
+
+@dataclass(frozen=True)
+class HandoverAnswer(CallbackData, prefix="ha"):
+    handover: int
+    answer: str
+
+
 _ANSWERS = {"a": True, "d": False}
 _ROLE_ACTIONS = {"admin": Role.ORG_ADMIN, "cadre": Role.CADRE}
 
@@ -439,9 +446,7 @@ class HandoverFlow(Flow):
 def answer_markup(handover_id: int) -> MarkupFor:
     """Accept / Decline, labelled in the successor's language."""
     return verdict_markup(
-        HANDOVER_ANSWER,
-        {"handover": handover_id},
-        "answer",
+        lambda answer: HandoverAnswer(handover=handover_id, answer=answer),
         (("a", "handover.button_accept"), ("d", "handover.button_decline")),
     )
 
@@ -453,13 +458,13 @@ async def handover_command(update: Update, context: BotContext) -> None:
 async def handover_answer(update: Update, context: BotContext) -> None:
     """The successor's Accept/Decline; the service re-checks who taps and that it is still pending."""
     ui = Ui(update, context)
-    values = HANDOVER_ANSWER.unpack(update.callback_query.data)
-    if values["answer"] not in _ANSWERS:
+    values = HandoverAnswer.unpack(update.callback_query.data)
+    if values.answer not in _ANSWERS:
         await ui.answer("common.button_expired", alert=True)
         return
-    accept = _ANSWERS[values["answer"]]
+    accept = _ANSWERS[values.answer]
     try:
-        handover = await ui.services.membership.answer_handover(ui.user_id, values["handover"], accept)
+        handover = await ui.services.membership.answer_handover(ui.user_id, values.handover, accept)
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
         if error.key in ("handover.stale", "handover.already_answered"):

@@ -8,6 +8,7 @@ database after every change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,13 +18,19 @@ from bot.domain.reminders import MAX_TEXT
 from bot.domain.schedule_grammar import Schedule, describe, occurrences, parse_schedule
 from bot.model.organisation import Binding, ChatRecord
 from bot.model.reminder import ReminderRecord
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, page_number
 from handlers.i18n import Raw
 from handlers.scheduling import schedule_wake
 
-REMINDER_ACTION = CallbackSpec("rm", (("reminder", int), ("action", str)))
+
+@dataclass(frozen=True)
+class ReminderAction(CallbackData, prefix="rm"):
+    reminder: int
+    action: str
+
+
 _ACTIONS = ("pause", "resume", "del", "delok", "keep")
 UPCOMING_SHOWN = 3
 LIST_SHOWN = 20  # /reminders sends one message per reminder: the soonest ones
@@ -300,7 +307,7 @@ async def item_text(ui: Ui, reminder: ReminderRecord) -> str:
 
 
 def _action_button(ui: Ui, reminder_id: int, action: str, key: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(ui.t(key), callback_data=REMINDER_ACTION.pack(reminder=reminder_id, action=action))
+    return InlineKeyboardButton(ui.t(key), callback_data=ReminderAction(reminder=reminder_id, action=action).pack())
 
 
 def item_markup(ui: Ui, reminder: ReminderRecord) -> InlineKeyboardMarkup:
@@ -342,8 +349,8 @@ async def reminders_command(update: Update, context: BotContext) -> None:
 async def reminder_action(update: Update, context: BotContext) -> None:
     """Pause / resume / delete (asked twice) one reminder; the service re-checks who may."""
     ui = Ui(update, context)
-    values = REMINDER_ACTION.unpack(update.callback_query.data)
-    action, reminder_id = values["action"], values["reminder"]
+    values = ReminderAction.unpack(update.callback_query.data)
+    action, reminder_id = values.action, values.reminder
     if action not in _ACTIONS:
         await ui.answer("common.button_expired", alert=True)
         return

@@ -16,6 +16,7 @@ so the bot keeps answering everyone else meanwhile. Every button is re-checked o
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
@@ -26,16 +27,35 @@ from bot.domain.errors import DomainError
 from bot.domain.exports import ExportService, build_workbook
 from bot.domain.stats import Figures, Period
 from bot.domain.year_report import YearReport, YearReportService
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, page_number
 from handlers.i18n import Raw, Translator
 from storage.reports import DetailRepository
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
-CHARTS = CallbackSpec("rpc", (("org", int), ("start", str), ("end", str)))
-EXPORT = CallbackSpec("rpx", (("org", int), ("start", str), ("end", str)))
-PICK_ORG = CallbackSpec("rpo", (("start", str), ("end", str)))
+
+
+@dataclass(frozen=True)
+class ChartsButton(CallbackData, prefix="rpc"):
+    org: int
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class ExportButton(CallbackData, prefix="rpx"):
+    org: int
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class PickOrgButton(CallbackData, prefix="rpo"):
+    start: str
+    end: str
+
+
 PRIVATE_WORDS = frozenset({"含隐私", "隐私", "私密", "private"})
 
 
@@ -44,9 +64,9 @@ def _token(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def _period_of(values: dict) -> Period:
+def _period_of(values: ChartsButton | ExportButton | PickOrgButton) -> Period:
     try:
-        start, end = (date(int(text[:4]), int(text[4:6]), int(text[6:8])) for text in (values["start"], values["end"]))
+        start, end = (date(int(text[:4]), int(text[4:6]), int(text[6:8])) for text in (values.start, values.end))
     except (ValueError, TypeError):
         raise DomainError("common.button_expired") from None
     if end < start:
@@ -142,11 +162,15 @@ def report_text(t: Translator, report: YearReport) -> str:
 
 
 def scope_buttons(ui: Ui, org_id: int | None, period: Period) -> list[list[InlineKeyboardButton]]:
-    values = {"org": org_id or COUNTY, "start": _token(period.start), "end": _token(period.end)}
+    org, start, end = org_id or COUNTY, _token(period.start), _token(period.end)
     return [
         [
-            InlineKeyboardButton(ui.t("reports.button_charts"), callback_data=CHARTS.pack(**values)),
-            InlineKeyboardButton(ui.t("reports.button_export"), callback_data=EXPORT.pack(**values)),
+            InlineKeyboardButton(
+                ui.t("reports.button_charts"), callback_data=ChartsButton(org=org, start=start, end=end).pack()
+            ),
+            InlineKeyboardButton(
+                ui.t("reports.button_export"), callback_data=ExportButton(org=org, start=start, end=end).pack()
+            ),
         ]
     ]
 
@@ -172,7 +196,8 @@ async def show_figures(ui: Ui, org_id: int | None, period: Period, *, edit: bool
 
 def flow_button(ui: Ui, period: Period) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        ui.t("reports.button_pick_org"), callback_data=PICK_ORG.pack(start=_token(period.start), end=_token(period.end))
+        ui.t("reports.button_pick_org"),
+        callback_data=PickOrgButton(start=_token(period.start), end=_token(period.end)).pack(),
     )
 
 
@@ -328,19 +353,21 @@ async def report_command(update: Update, context: BotContext) -> None:
 
 
 async def charts_button(update: Update, context: BotContext) -> None:
-    await _under_figures(update, context, CHARTS, "reports.charts_drawing", send_charts)
+    await _under_figures(update, context, ChartsButton, "reports.charts_drawing", send_charts)
 
 
 async def export_button(update: Update, context: BotContext) -> None:
-    await _under_figures(update, context, EXPORT, "reports.export_writing", send_export)
+    await _under_figures(update, context, ExportButton, "reports.export_writing", send_export)
 
 
-async def _under_figures(update: Update, context: BotContext, spec: CallbackSpec, answer_key: str, send) -> None:
+async def _under_figures(
+    update: Update, context: BotContext, spec: type[ChartsButton] | type[ExportButton], answer_key: str, send
+) -> None:
     """A button under the figures: the scope and period it carries are re-checked (callback data
     can be forged), the tap is answered, then the work is sent."""
     ui = Ui(update, context)
     values = spec.unpack(update.callback_query.data)
-    org_id = values["org"] or None
+    org_id = values.org or None
     await ExportService.of(ui.services).check(ui.user_id, org_id)
     await ui.answer(answer_key)
     await send(ui, org_id, _period_of(values))
@@ -349,7 +376,7 @@ async def _under_figures(update: Update, context: BotContext, spec: CallbackSpec
 async def pick_org_button(update: Update, context: BotContext) -> None:
     """The county figures' "by organisation" button: county admins pick any organisation."""
     ui = Ui(update, context)
-    period = _period_of(PICK_ORG.unpack(update.callback_query.data))
+    period = _period_of(PickOrgButton.unpack(update.callback_query.data))
     await ui.services.permissions.require_county_admin(ui.user_id)
     await ui.answer()
     await context.application.bot_data["flows"][ScopeFlow.name].start(ui, period)

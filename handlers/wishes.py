@@ -27,6 +27,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -69,7 +70,7 @@ from bot.model.wish import (
     WishFilter,
     WishStatus,
 )
-from handlers.callback_data import CallbackSpec
+from handlers.callback_data import CallbackData
 from handlers.common import flows, private_input
 from handlers.context import BotContext, Ui, services_of
 from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow, shorten
@@ -79,7 +80,13 @@ from handlers.scheduling import schedule_wake
 
 log = logging.getLogger(__name__)
 
-WISH_ACTION = CallbackSpec("wsh", (("wish", int), ("action", str)))
+
+@dataclass(frozen=True)
+class WishAction(CallbackData, prefix="wsh"):
+    wish: int
+    action: str
+
+
 _ACTIONS = ("edit", "cancel", "buy", "deliver", "confirm", "photo", "proof")
 DEADLINE_JOB = "wishes:deadlines"
 DEADLINE_EVERY = timedelta(minutes=10)
@@ -206,7 +213,7 @@ async def private_block(ui: Ui, wish: Wish) -> str:
 
 
 def action_button(t: Translator, wish: Wish, action: str, key: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t(key), callback_data=WISH_ACTION.pack(wish=wish.id, action=action))
+    return InlineKeyboardButton(t(key), callback_data=WishAction(wish=wish.id, action=action).pack())
 
 
 async def card_markup(ui: Ui, wish: Wish) -> InlineKeyboardMarkup | None:
@@ -265,13 +272,13 @@ async def wish_command(update: Update, context: BotContext) -> None:
 async def wish_action(update: Update, context: BotContext) -> None:
     """A button under a card. Re-checked by the service; a refusal is answered by the error handler."""
     ui = Ui(update, context)
-    values = WISH_ACTION.unpack(update.callback_query.data)
-    action = values["action"]
+    values = WishAction.unpack(update.callback_query.data)
+    action = values.action
     if action not in _ACTIONS or not ui.is_private:
         await ui.answer("common.button_expired", alert=True)
         return
     services = ui.services
-    wish = await services.wishes.get(values["wish"])
+    wish = await services.wishes.get(values.wish)
     if action in ("edit", "cancel", "deliver"):
         flow = {"edit": EditWishFlow.name, "cancel": CancelWishFlow.name, "deliver": DeliverFlow.name}[action]
         await flows(context)[flow].start(ui, wish_id=wish.id)

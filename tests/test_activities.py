@@ -10,7 +10,7 @@ import pytest
 from bot.domain.activities import ActivityDraft
 from bot.model.activity import Category, Place
 from bot.model.organisation import OrgKind
-from handlers.activities import SIGNUP, publish, send_due_summaries, start_activity_jobs
+from handlers.activities import SignupTap, publish, send_due_summaries, start_activity_jobs
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
 
@@ -75,7 +75,7 @@ async def arranged(
 
 def post_of(harness, activity, chat_id: int = GROUP):
     for message in harness.fake.bot_messages(chat_id):
-        if any(data == SIGNUP.pack(activity=activity.id, action="in") for _, data in message.buttons()) or (
+        if any(data == SignupTap(activity=activity.id, action="in").pack() for _, data in message.buttons()) or (
             message.text and f"编号 {activity.code}" in message.text and "志愿服务活动" in (message.text or "")
         ):
             return message
@@ -87,7 +87,7 @@ def post_of(harness, activity, chat_id: int = GROUP):
 
 async def sign_up(client, harness, activity, chat_id: int = GROUP):
     post = post_of(harness, activity, chat_id)
-    await client.tap_data(SIGNUP.pack(activity=activity.id, action="in"), chat_id, message_id=post.message_id)
+    await client.tap_data(SignupTap(activity=activity.id, action="in").pack(), chat_id, message_id=post.message_id)
 
 
 async def withdraw(client, harness, activity, chat_id: int = GROUP):
@@ -347,12 +347,12 @@ async def test_sign_up_is_refused_after_cancellation_and_forged_buttons_are_refu
     org, _li = await township(harness)
     activity = await arranged(harness, org)
     wang = volunteer(harness, 400001, "小王")
-    await wang.tap_data(SIGNUP.pack(activity=999, action="in"), GROUP, forge=True)
+    await wang.tap_data(SignupTap(activity=999, action="in").pack(), GROUP, forge=True)
     assert "找不到这个活动" in wang.callback_answers[-1]
     await wang.tap_data(f"as:{activity.id}:xx", GROUP, forge=True)
     assert "已过期" in wang.callback_answers[-1]
     await harness.services.activities.cancel(LI, activity.id)
-    await wang.tap_data(SIGNUP.pack(activity=activity.id, action="in"), GROUP, forge=True)
+    await wang.tap_data(SignupTap(activity=activity.id, action="in").pack(), GROUP, forge=True)
     assert "已取消" in wang.callback_answers[-1]
     assert (await harness.services.activities.roster(activity.id)).signed == ()
 

@@ -17,7 +17,7 @@ from bot.domain.auction import LotSelection, SessionDraft
 from bot.domain.wishes import WishDraft
 from bot.model.organisation import OrgKind, Role
 from bot.model.wish import PrivateDetails, WishCategory, WishStatus
-from handlers.auction import CLAIM, auction_tick, settle
+from handlers.auction import ClaimTap, auction_tick, settle
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
 
@@ -303,7 +303,7 @@ async def test_forty_quick_claims_make_few_board_edits_within_the_group_limit(wo
     clients = [world.clients[DONOR], world.clients[DONOR_MATE], world.clients[OTHER]]
     for index, wish in enumerate(wishes):  # as fast as taps come; the board shows no lots to tap
         await clients[index % 3].tap_data(
-            CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=board.message_id, forge=True
+            ClaimTap(session=session.id, wish=wish.id).pack(), chat_id=HUB, message_id=board.message_id, forge=True
         )
     answers = [answer for client in clients for answer in client.callback_answers]
     assert len(answers) == 40 and all(answer.startswith("🎉 认领成功") for answer in answers)
@@ -344,7 +344,9 @@ async def test_caps_outsiders_waves_and_double_taps_get_clear_answers(world):
     board = world.board(session)
 
     async def tap(client, wish):
-        await client.tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=board.message_id)
+        await client.tap_data(
+            ClaimTap(session=session.id, wish=wish.id).pack(), chat_id=HUB, message_id=board.message_id
+        )
         return client.callback_answers[-1]
 
     assert (await tap(donor, wishes[0])).startswith("🎉 认领成功")
@@ -366,7 +368,7 @@ async def test_waves_release_lots_in_turn(world):
     assert len(board.buttons()) == 1 + 2
     donor = world.clients[DONOR]
     await donor.tap_data(
-        CLAIM.pack(session=session.id, wish=wishes[3].id), chat_id=HUB, message_id=board.message_id, forge=True
+        ClaimTap(session=session.id, wish=wishes[3].id).pack(), chat_id=HUB, message_id=board.message_id, forge=True
     )
     assert donor.callback_answers[-1] == f"{wishes[3].code} 还没有放出，请等下一批放出后再认领。"
     harness.clock.advance(minutes=5)
@@ -389,9 +391,9 @@ async def test_forged_late_and_foreign_taps_change_nothing(world):
 
     await donor.tap_data("ac:999:1", forge=True)
     assert "不是本场认领会的心愿" in donor.callback_answers[-1]
-    await donor.tap_data(CLAIM.pack(session=session.id, wish=second[0].id), forge=True)
+    await donor.tap_data(ClaimTap(session=session.id, wish=second[0].id).pack(), forge=True)
     assert f"{second[0].code} 不是本场认领会的心愿" in donor.callback_answers[-1]
-    await donor.tap_data(CLAIM.pack(session=other_session.id, wish=second[0].id), forge=True)
+    await donor.tap_data(ClaimTap(session=other_session.id, wish=second[0].id).pack(), forge=True)
     assert "还没开始" in donor.callback_answers[-1]
     await donor.tap_data("ac:x:1", forge=True)
     assert "按钮已过期或无效" in donor.callback_answers[-1]
@@ -478,7 +480,7 @@ async def test_county_admins_release_and_reassign_with_a_reason(world):
     donor, other = world.clients[DONOR], world.clients[OTHER]
     for wish in wishes:
         await donor.tap_data(
-            CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=world.board(session).message_id
+            ClaimTap(session=session.id, wish=wish.id).pack(), chat_id=HUB, message_id=world.board(session).message_id
         )
 
     await donor.send(f"/release {wishes[0].code} 不想要了")
@@ -515,7 +517,9 @@ async def test_the_close_leaves_a_final_board_a_summary_and_an_xlsx_and_nothing_
     donor, other = world.clients[DONOR], world.clients[OTHER]
     board = world.board(session)
     for client, wish in ((donor, wishes[0]), (donor, wishes[1]), (other, wishes[2])):
-        await client.tap_data(CLAIM.pack(session=session.id, wish=wish.id), chat_id=HUB, message_id=board.message_id)
+        await client.tap_data(
+            ClaimTap(session=session.id, wish=wish.id).pack(), chat_id=HUB, message_id=board.message_id
+        )
     harness.clock.advance(minutes=20)
     await auction_tick(harness.app)
     await flush_refreshes(harness.app)
@@ -577,7 +581,7 @@ async def test_a_stale_private_page_is_refreshed_for_the_tapper_with_its_filters
     page = donor.last_reply()
     assert "可认领 2 个" in page.text
     await other.tap_data(
-        CLAIM.pack(session=session.id, wish=books[0].id),
+        ClaimTap(session=session.id, wish=books[0].id).pack(),
         chat_id=HUB,
         message_id=world.board(session).message_id,
         forge=True,

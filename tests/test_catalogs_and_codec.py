@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
-from handlers.callback_data import CallbackDataError, CallbackSpec
+from handlers.callback_data import MAX_INT, CallbackData, CallbackDataError
 from handlers.commands import COMMANDS
 from handlers.i18n import MissingTranslation, Raw, catalog, placeholders, translate
 
@@ -34,16 +36,19 @@ def test_parameters_are_escaped_unless_raw():
     assert "<i>x</i>" in translate("en", "join.already_member", org=Raw("<i>x</i>"))
 
 
-SPEC = CallbackSpec("jd", (("request", int), ("verdict", str)))
+@dataclass(frozen=True)
+class Decision(CallbackData, prefix="jd"):
+    request: int
+    verdict: str
 
 
 def test_codec_round_trip_and_anchored_pattern():
-    data = SPEC.pack(request=42, verdict="a")
+    data = Decision(request=42, verdict="a").pack()
     assert data == "jd:42:a"
-    assert SPEC.unpack(data) == {"request": 42, "verdict": "a"}
+    assert Decision.unpack(data) == Decision(request=42, verdict="a")
     import re
 
-    assert re.match(SPEC.pattern, "jd:1:a") and not re.match(SPEC.pattern, "jdx:1:a")
+    assert re.match(Decision.pattern(), "jd:1:a") and not re.match(Decision.pattern(), "jdx:1:a")
 
 
 @pytest.mark.parametrize(
@@ -52,15 +57,23 @@ def test_codec_round_trip_and_anchored_pattern():
         {"request": 1, "verdict": "a:b"},
         {"request": 1, "verdict": "x" * 70},
         {"request": "one", "verdict": "a"},
-        {"request": 1},
+        {"request": MAX_INT, "verdict": "a"},
     ],
 )
 def test_codec_refuses_bad_packing(values):
     with pytest.raises((CallbackDataError, ValueError)):
-        SPEC.pack(**values)
+        Decision(**values).pack()
 
 
-@pytest.mark.parametrize("data", ["jd:1", "jd:1:a:b", "xx:1:a", "jd:abc:a", "jd:1:<script>", "", "jd:" + "9" * 70])
+def test_codec_needs_every_field():
+    with pytest.raises(TypeError):
+        Decision(request=1)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["jd:1", "jd:1:a:b", "xx:1:a", "jd:abc:a", "jd:1:<script>", "", "jd:" + "9" * 70, f"jd:{2**53}:a", "jd:²:a"],
+)
 def test_codec_refuses_forged_data(data):
     with pytest.raises(CallbackDataError):
-        SPEC.unpack(data)
+        Decision.unpack(data)

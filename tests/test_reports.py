@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from bot.domain import charts
-from handlers.reports import CHARTS, EXPORT
+from handlers.reports import ChartsButton, ExportButton
 from tests.harness import COUNTY_ADMIN_ID
 from tests.test_stats_domain import DONOR, LI, OUTSIDER, County, arrange_year
 
@@ -150,8 +150,8 @@ async def test_a_cadre_cannot_see_another_organisation_or_the_county(harness, co
     town = county.ids["城关镇团委"]
     await donor.send("/stats 2026")  # their own: 县教育局团委
     assert "县教育局团委 · 2026 年 统计" in donor.last_reply().text
-    for spec, org in ((CHARTS, town), (EXPORT, town), (CHARTS, 0), (EXPORT, 0)):
-        await donor.tap_data(spec.pack(org=org, start="20260101", end="20261231"), forge=True)
+    for spec, org in ((ChartsButton, town), (ExportButton, town), (ChartsButton, 0), (ExportButton, 0)):
+        await donor.tap_data(spec(org=org, start="20260101", end="20261231").pack(), forge=True)
     answers = donor.callback_answers
     assert len(answers) == 4
     assert all("城关镇团委" in answer for answer in answers[:2])
@@ -227,6 +227,6 @@ async def test_in_a_group_the_commands_point_to_the_private_chat(harness, county
 
 
 def test_period_tokens_round_trip():
-    from handlers.reports import _period_of, _token
+    from handlers.reports import PickOrgButton, _period_of, _token
 
-    assert _period_of({"start": _token(date(2026, 1, 1)), "end": _token(date(2026, 12, 31))}).days == 365
+    assert _period_of(PickOrgButton(start=_token(date(2026, 1, 1)), end=_token(date(2026, 12, 31)))).days == 365
