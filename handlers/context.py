@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.services import Services
@@ -31,6 +32,20 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 
 def is_not_modified(error: BadRequest) -> bool:
     return "message is not modified" in error.message.lower()
+
+
+T = TypeVar("T")
+
+
+async def best_effort(call: Awaitable[T], what: str, *args: object) -> T | None:
+    """Await a Telegram call that may fail for reasons outside the bot's control (removed from the
+    group, the group upgraded, the person blocked the bot): one log line naming `what` (a
+    %-format with `args`) and None instead of an error. Any other error still propagates."""
+    try:
+        return await call
+    except (BadRequest, ChatMigrated, Forbidden) as error:
+        log.warning(what + ": %s", *args, error)
+        return None
 
 
 class Ui:

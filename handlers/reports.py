@@ -25,6 +25,7 @@ from telegram.constants import ChatAction
 from bot.domain.charts import ChartSource, render_all
 from bot.domain.errors import DomainError
 from bot.domain.exports import ExportService, build_workbook
+from bot.domain.formatting import period_label
 from bot.domain.stats import Figures, Period
 from bot.domain.year_report import YearReport, YearReportService
 from handlers.callback_data import CallbackData
@@ -72,14 +73,6 @@ def _period_of(values: ChartsButton | ExportButton | PickOrgButton) -> Period:
     if end < start:
         raise DomainError("common.button_expired")
     return Period(start, end)
-
-
-def period_label(t: Translator, period: Period) -> str:
-    if period == Period.of_year(period.start.year):
-        return t("reports.period_year", year=period.start.year)
-    if period == Period.of_month(period.start.year, period.start.month):
-        return t("reports.period_month", year=period.start.year, month=period.start.month)
-    return t("reports.period_range", start=period.start.isoformat(), end=period.end.isoformat())
 
 
 def split_args(args: list[str]) -> tuple[str, bool]:

@@ -14,6 +14,7 @@ from datetime import date
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError
+from bot.domain.formatting import period_label
 from bot.domain.services import Services
 from bot.domain.stars import FACT_OVERDUE, Rating, month_before, star_counts
 from bot.domain.stats import Period
@@ -31,14 +32,6 @@ def star_bar(stars: int) -> str:
 
 def _number(points: float) -> str:
     return f"{points:g}"
-
-
-def period_label(t: Translator, period: Period) -> str:
-    if period == Period.of_year(period.start.year):
-        return t("stars.period_year", year=period.start.year)
-    if period == Period.of_month(period.start.year, period.start.month):
-        return t("stars.period_month", year=period.start.year, month=period.start.month)
-    return t("stars.period_range", start=period.start.isoformat(), end=period.end.isoformat())
 
 
 def rating_text(t: Translator, org: Organisation, period: Period, rating: Rating) -> str:

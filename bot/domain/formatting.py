@@ -1,0 +1,28 @@
+"""Dates, times and periods as people read them: in the configured zone, one format everywhere.
+
+Stored times are UTC; everything shown goes through here, so a change of format is one edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.stats import Period
+
+DATE_TIME = "%Y-%m-%d %H:%M"
+
+
+def local_text(moment: datetime | None, zone: ZoneInfo, pattern: str = DATE_TIME) -> str:
+    """`moment` (aware, any zone) in `zone`; "" for None."""
+    return "" if moment is None else moment.astimezone(zone).strftime(pattern)
+
+
+def period_label(t: Callable[..., str], period: Period) -> str:
+    """ "2026 年", "2026 年 3 月" or "2026-01-01 至 2026-06-30", in the reader's language (`t`)."""
+    if period == Period.of_year(period.start.year):
+        return t("common.period_year", year=period.start.year)
+    if period == Period.of_month(period.start.year, period.start.month):
+        return t("common.period_month", year=period.start.year, month=period.start.month)
+    return t("common.period_range", start=period.start.isoformat(), end=period.end.isoformat())
