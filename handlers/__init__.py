@@ -32,50 +32,16 @@ from handlers import (
     reports,
     scheduling,
     stars,
+    start,
     wishes,
 )
-from handlers.flow import ConversationButton, FlowRegistry
+from handlers.commands import COMMANDS
+from handlers.flow import FLOWS, ConversationButton, FlowRegistry
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
-PRIVATE_ONLY_COMMANDS = (
-    "start",
-    "lang",
-    "cancel",
-    "members",
-    "handover",
-    "promote",
-    "orgs",
-    "neworg",
-    "editorg",
-    "importorgs",
-    "orgtemplate",
-    "groups",
-    "remind",
-    "reminders",
-    "newactivity",
-    "editactivity",
-    "cancelactivity",
-    "attendance",
-    "activities",
-    "me",
-    "newauction",
-    "auction",
-    "release",
-    "reassign",
-    "newwish",
-    "importwishes",
-    "wishtemplate",
-    "wishes",
-    "wish",
-    "profile",
-    "deed",
-    "deeds",
-    "stars",
-    "stats",
-    "export",
-    "report",
-)
+# Commands that work only in the private chat: typed in a group, they get a button to it.
+PRIVATE_ONLY_COMMANDS = tuple(command.name for command in COMMANDS if command.private and not command.group)
 
 
 # Button taps that may run side by side with the same person's other updates (all others run
@@ -88,7 +54,7 @@ def register(application: Application) -> None:
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,
     }
-    application.bot_data["flows"] = FlowRegistry(
+    application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),
             groups.BindFlow(),
@@ -128,7 +94,7 @@ def register(application: Application) -> None:
                 # The bot itself added to or removed from a group.
                 ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
                 # Everyone.
-                CommandHandler("start", common.start, PRIVATE),
+                CommandHandler("start", start.start, PRIVATE),
                 CommandHandler("help", common.help_command),
                 CommandHandler("lang", common.language_command, PRIVATE),
                 CommandHandler("cancel", common.cancel, PRIVATE),
@@ -211,8 +177,6 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
-                MessageHandler(PRIVATE & filters.LOCATION, activities.private_location),
-                MessageHandler(PRIVATE & filters.PHOTO, wishes.private_photo),
                 MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, common.private_input),
             ],
         }

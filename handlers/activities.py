@@ -27,7 +27,6 @@ from bot.domain.schedule_grammar import parse_schedule
 from bot.domain.services import Services
 from bot.model.activity import Activity, Category, Place
 from handlers.callback_data import CallbackData
-from handlers.common import flows, private_input
 from handlers.context import (
     BotContext,
     MarkupFor,
@@ -37,7 +36,7 @@ from handlers.context import (
     notify_user,
     services_of,
 )
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
 from handlers.live_message import request_refresh
@@ -335,21 +334,6 @@ async def signup_button(update: Update, context: BotContext) -> None:
     if action == "out" and result.promoted_user_id is not None:
         activity = await service.get(activity_id)
         await notify_promoted(context.application, activity, [result.promoted_user_id])
-
-
-# ---- a private conversation's location input (the flow engine only routes text and files) -----
-async def private_location(update: Update, context: BotContext) -> None:
-    ui = Ui(update, context)
-    state = await ui.services.conversations.get(ui.user_id)
-    flow = flows(context).flows.get(state.flow) if state is not None else None
-    handler = getattr(flow, f"location_{state.step}", None) if flow is not None else None
-    if handler is None:
-        await private_input(update, context)
-        return
-    try:
-        await handler(ui, state.data, update.effective_message.location)
-    except DomainError as error:
-        await ui.reply(error.key, **error.params)
 
 
 # ---- times typed in a conversation --------------------------------------------------------------
@@ -675,7 +659,7 @@ class NewActivityFlow(ActivitySteps):
 
 
 async def newactivity_command(update: Update, context: BotContext) -> None:
-    await flows(context)["na"].start(Ui(update, context))
+    await flow_of(context, NewActivityFlow).start(Ui(update, context))
 
 
 # ---- /editactivity A12 --------------------------------------------------------------------------
@@ -847,7 +831,7 @@ async def editactivity_command(update: Update, context: BotContext) -> None:
     if not context.args:
         await ui.reply("activities.edit_usage")
         return
-    await flows(context)["ea"].start(ui, code=context.args[0])
+    await flow_of(context, EditActivityFlow).start(ui, code=context.args[0])
 
 
 # ---- /cancelactivity A12 ------------------------------------------------------------------------
@@ -900,7 +884,7 @@ async def cancelactivity_command(update: Update, context: BotContext) -> None:
     if not context.args:
         await ui.reply("activities.cancel_usage")
         return
-    await flows(context)["ca"].start(ui, code=context.args[0])
+    await flow_of(context, CancelActivityFlow).start(ui, code=context.args[0])
 
 
 # ---- /activities --------------------------------------------------------------------------------
@@ -1131,7 +1115,6 @@ async def organiser_action(update: Update, context: BotContext) -> None:
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
         return
-    registry = flows(context)
     if action == "ns":
         await ui.answer("activities.toast_no_show")
         text, markup = await sheet_view(ui, activity)
@@ -1142,11 +1125,13 @@ async def organiser_action(update: Update, context: BotContext) -> None:
         text, markup = await sheet_view(ui, activity)
         await ui.send_text(text, markup)
     elif action in ("fix", "rm"):
-        await registry["at"].start(ui, activity_id=activity.id, mode="fix" if action == "fix" else "remove")
+        await flow_of(context, AttendanceFlow).start(
+            ui, activity_id=activity.id, mode="fix" if action == "fix" else "remove"
+        )
     elif action == "edit":
-        await registry["ea"].start(ui, activity_id=activity.id)
+        await flow_of(context, EditActivityFlow).start(ui, activity_id=activity.id)
     elif action == "cancel":
-        await registry["ca"].start(ui, activity_id=activity.id)
+        await flow_of(context, CancelActivityFlow).start(ui, activity_id=activity.id)
     elif action == "post":
         org = await ui.services.orgs.get(activity.org_id)
         published = await publish(context.application, activity)
@@ -1276,7 +1261,7 @@ async def served_button(update: Update, context: BotContext) -> None:
         return
     await ui.answer()
     if values.action == "other":
-        await flows(context)["sd"].start(ui, activity_id=activity.id)
+        await flow_of(context, ServedFlow).start(ui, activity_id=activity.id)
         return
     await ui.edit(
         "activities.served_confirmed", title=activity.title, code=activity.code, count=activity.expected_served

@@ -57,7 +57,7 @@ from handlers.context import (
     notify_user,
     services_of,
 )
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
 from handlers.live_message import request_refresh
@@ -1358,4 +1358,4 @@ def selection_from_json(data: dict) -> LotSelection:
 
 
 async def newauction_command(update: Update, context: BotContext) -> None:
-    await context.application.bot_data["flows"]["au"].start(Ui(update, context))
+    await flow_of(context, NewAuctionFlow).start(Ui(update, context))

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import auction
 from handlers.callback_data import CallbackData
 from handlers.commands import COMMANDS, Audience
 from handlers.context import BotContext, Ui
-from handlers.flow import FlowRegistry
+from handlers.flow import registry_of
 from handlers.i18n import LANGUAGES
 
 
@@ -22,10 +21,6 @@ class LanguageButton(CallbackData, prefix="lang"):
 _LANGUAGE_TOKENS = {"zh-Hans": "zh", "en": "en"}
 
 
-def flows(context: BotContext) -> FlowRegistry:
-    return context.application.bot_data["flows"]
-
-
 async def audience_of(ui: Ui) -> Audience:
     permissions = ui.services.permissions
     if await permissions.is_county_admin(ui.user_id):
@@ -35,23 +30,6 @@ async def audience_of(ui: Ui) -> Audience:
     if await ui.services.membership.memberships_of(ui.user_id):
         return Audience.CADRE
     return Audience.EVERYONE
-
-
-async def start(update: Update, context: BotContext) -> None:
-    ui = Ui(update, context)
-    payload = context.args[0] if context.args else ""
-    if payload.startswith("join_") and payload[5:].isdigit():
-        await flows(context)["jn"].start(ui, org_id=int(payload[5:]))
-        return
-    if payload.startswith("bind_") and payload[5:].lstrip("-").isdigit():
-        await flows(context)["bd"].start(ui, chat_id=int(payload[5:]))
-        return
-    if payload.startswith("auc_") and payload[4:].isdigit():
-        await auction.start_browsing(ui, int(payload[4:]))
-        return
-    await ui.services.conversations.clear(ui.user_id)
-    await ui.reply("start.welcome", name=update.effective_user.first_name, user_id=ui.user_id)
-    await ui.reply("start.roles_" + (await audience_of(ui)).name.lower())
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -116,12 +94,12 @@ async def cancel(update: Update, context: BotContext) -> None:
 
 async def private_input(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    if not await flows(context).on_message(ui, update.effective_message):
+    if not await registry_of(context).on_message(ui, update.effective_message):
         await ui.reply("common.unexpected_message")
 
 
 async def conversation_button(update: Update, context: BotContext) -> None:
-    await flows(context).on_button(Ui(update, context), update.callback_query.data)
+    await registry_of(context).on_button(Ui(update, context), update.callback_query.data)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -21,9 +21,8 @@ from bot.domain.services import Services
 from bot.model.organisation import Organisation
 from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackData
-from handlers.common import flows
 from handlers.context import BotContext, Ui
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Translator
 
 
@@ -248,7 +247,7 @@ def _year_label(t: Translator, year: int, today: date) -> str:
 
 
 async def deed_command(update: Update, context: BotContext) -> None:
-    await flows(context)["dd"].start(Ui(update, context))
+    await flow_of(context, DeedFlow).start(Ui(update, context))
 
 
 # ---- /deeds ----------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Private-chat conversations, kept in the database so that a restart loses no step.
 
 A `Flow` is a small state machine: its steps are methods named `text_<step>` (typed input),
-`document_<step>` (a file) and `choice_<step>` (a tapped button). Buttons of a conversation
+`document_<step>` (a file), `photo_<step>` (a photo's file_id), `location_<step>` (a shared
+location) and `choice_<step>` (a tapped button). Handlers find a flow by its class:
+`flow_of(context, NewWishFlow).start(ui)`; its short `name` is what the database and the buttons
+store. Buttons of a conversation
 carry `cv:<flow>:<step>:<value>`; a tap is honoured only while the person is still at that very
 step of that flow, so an old or forged button cannot skip a step. Bad input raises
 `DomainError`: the person gets the message (what was wrong, what to send instead) and stays at
@@ -14,12 +17,13 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import DomainError
 from handlers.callback_data import CallbackData
-from handlers.context import Ui
+from handlers.context import BotContext, Ui
 
 log = logging.getLogger(__name__)
 
@@ -102,36 +106,64 @@ def choice_id(value: str) -> int:
     return int(value)
 
 
+FLOWS = "flows"  # the registry's key in bot_data
+F = TypeVar("F", bound=Flow)
+
+
+def flow_of(context: BotContext, kind: type[F]) -> F:
+    """The registered conversation of that class."""
+    registry: FlowRegistry = context.application.bot_data[FLOWS]
+    return registry.get(kind)
+
+
+def registry_of(context: BotContext) -> FlowRegistry:
+    registry: FlowRegistry = context.application.bot_data[FLOWS]
+    return registry
+
+
+def _input_of(message: Message) -> tuple[str, object]:
+    """The kind of private input (the step method's prefix) and its payload."""
+    if message.document is not None:
+        return "document", message.document
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    if message.location is not None:
+        return "location", message.location
+    if message.text is None:
+        return "other", None
+    return "text", message.text.strip()
+
+
 class FlowRegistry:
     def __init__(self, flows: Sequence[Flow]) -> None:
         self.flows = {flow.name: flow for flow in flows}
+        self.by_kind = {type(flow): flow for flow in flows}
+        if len(self.flows) != len(flows):
+            raise ValueError("two conversations share a name")
 
-    def __getitem__(self, name: str) -> Flow:
-        return self.flows[name]
+    def get(self, kind: type[F]) -> F:
+        return cast(F, self.by_kind[kind])
+
+    async def current(self, ui: Ui) -> tuple[Flow, str, dict[str, object]] | None:
+        """The person's conversation, its step and its data; None when there is none."""
+        state = await ui.services.conversations.get(ui.user_id)
+        if state is None or state.flow not in self.flows:
+            return None
+        return self.flows[state.flow], state.step, state.data
 
     async def on_message(self, ui: Ui, message: Message) -> bool:
         """Route private input to the person's conversation; False when there is none."""
-        state = await ui.services.conversations.get(ui.user_id)
-        if state is None or state.flow not in self.flows:
+        current = await self.current(ui)
+        if current is None:
             return False
-        flow = self.flows[state.flow]
-        if message.document is not None:
-            handler = getattr(flow, f"document_{state.step}", None)
-            wrong_kind_key = "common.expected_text"
-            payload: object = message.document
-        else:
-            handler = getattr(flow, f"text_{state.step}", None)
-            wrong_kind_key = (
-                "common.expected_file" if hasattr(flow, f"document_{state.step}") else "common.expected_button"
-            )
-            payload = (message.text or "").strip()
-            if message.text is None and hasattr(flow, f"text_{state.step}"):
-                handler, wrong_kind_key = None, "common.expected_text"
+        flow, step, data = current
+        kind, payload = _input_of(message)
+        handler = getattr(flow, f"{kind}_{step}", None)
         if handler is None:
-            await ui.reply(wrong_kind_key)
+            await ui.reply(_expected(flow, step))
             return True
         try:
-            await handler(ui, state.data, payload)
+            await handler(ui, data, payload)
         except DomainError as error:
             await ui.reply(error.key, **error.params)
         return True
@@ -157,3 +189,16 @@ class FlowRegistry:
             await handler(ui, state.data, value)
         except DomainError as error:
             await ui.reply(error.key, **error.params)
+
+
+def _expected(flow: Flow, step: str) -> str:
+    """What to tell someone who sent the wrong kind of input at this step."""
+    for kind, key in (
+        ("text", "common.expected_text"),
+        ("document", "common.expected_file"),
+        ("location", "common.expected_location"),
+        ("photo", "common.expected_photo"),
+    ):
+        if hasattr(flow, f"{kind}_{step}"):
+            return key
+    return "common.expected_button"

@@ -10,7 +10,7 @@ from bot.domain.errors import DomainError
 from handlers.callback_data import CallbackData
 from handlers.common import private_link_markup
 from handlers.context import BotContext, MarkupFor, Ui
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.keyboards import verdict_markup
 
 
@@ -91,7 +91,7 @@ def decision_markup(request_id: int) -> MarkupFor:
 async def join_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     if ui.is_private:
-        await context.application.bot_data["flows"]["jn"].start(ui)
+        await flow_of(context, JoinFlow).start(ui)
         return
     chat = await ui.services.groups.get(ui.chat_id)
     payload = f"join_{chat.org_id}" if chat is not None and chat.org_id else "join"

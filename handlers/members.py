@@ -14,9 +14,8 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.domain.errors import DomainError
 from bot.model.organisation import Organisation, Person, Role
 from handlers.callback_data import CallbackData
-from handlers.common import flows
 from handlers.context import BotContext, MarkupFor, Ui
-from handlers.flow import PAGE_SIZE, Flow, choice_id, page_number
+from handlers.flow import PAGE_SIZE, Flow, choice_id, flow_of, page_number
 from handlers.join import decision_markup
 from handlers.keyboards import verdict_markup
 
@@ -328,7 +327,7 @@ async def tell_new_admin(ui: Ui, user_id: int, org_name: str) -> bool:
 
 
 async def members_command(update: Update, context: BotContext) -> None:
-    await flows(context)["mb"].start(Ui(update, context))
+    await flow_of(context, MembersFlow).start(Ui(update, context))
 
 
 # ---- /handover ------------------------------------------------------------------------------
@@ -452,7 +451,7 @@ def answer_markup(handover_id: int) -> MarkupFor:
 
 
 async def handover_command(update: Update, context: BotContext) -> None:
-    await flows(context)["ho"].start(Ui(update, context))
+    await flow_of(context, HandoverFlow).start(Ui(update, context))
 
 
 async def handover_answer(update: Update, context: BotContext) -> None:

@@ -25,10 +25,9 @@ from bot.domain.org_import import (
 )
 from bot.domain.orgs import MAX_QUOTA, default_quota, parse_quota
 from bot.model.organisation import Organisation, OrgKind
-from handlers.common import flows
 from handlers.context import BotContext, Ui
 from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw
 
 # Characters of HTML per message; Telegram's limit is 4096 after parsing, which only shortens it.
@@ -239,7 +238,7 @@ def list_messages(ui: Ui, title: str, sections: Sequence[tuple[str, int, list[st
 
 # ---- /neworg -------------------------------------------------------------------------------
 async def neworg_command(update: Update, context: BotContext) -> None:
-    await flows(context)[NewOrgFlow.name].start(Ui(update, context))
+    await flow_of(context, NewOrgFlow).start(Ui(update, context))
 
 
 class NewOrgFlow(OrgSteps):
@@ -321,7 +320,7 @@ class NewOrgFlow(OrgSteps):
 
 # ---- /editorg ------------------------------------------------------------------------------
 async def editorg_command(update: Update, context: BotContext) -> None:
-    await flows(context)[EditOrgFlow.name].start(Ui(update, context))
+    await flow_of(context, EditOrgFlow).start(Ui(update, context))
 
 
 class EditOrgFlow(OrgSteps):
@@ -458,7 +457,7 @@ class EditOrgFlow(OrgSteps):
 
 # ---- /importorgs and /orgtemplate ----------------------------------------------------------
 async def import_command(update: Update, context: BotContext) -> None:
-    await flows(context)[ImportFlow.name].start(Ui(update, context))
+    await flow_of(context, ImportFlow).start(Ui(update, context))
 
 
 async def template_command(update: Update, context: BotContext) -> None:

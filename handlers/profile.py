@@ -5,9 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError
-from handlers.common import flows
 from handlers.context import BotContext, Ui
-from handlers.flow import Flow
+from handlers.flow import Flow, flow_of
 
 
 class ProfileFlow(Flow):
@@ -60,4 +59,4 @@ class ProfileFlow(Flow):
 
 
 async def profile_command(update: Update, context: BotContext) -> None:
-    await flows(context)[ProfileFlow.name].start(Ui(update, context))
+    await flow_of(context, ProfileFlow).start(Ui(update, context))

@@ -20,7 +20,7 @@ from bot.model.organisation import Binding, ChatRecord
 from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui
-from handlers.flow import Flow, page_number
+from handlers.flow import Flow, flow_of, page_number
 from handlers.i18n import Raw
 from handlers.scheduling import schedule_wake
 
@@ -285,7 +285,7 @@ class ReminderFlow(Flow):
 
 
 async def remind_command(update: Update, context: BotContext) -> None:
-    await context.application.bot_data["flows"]["rd"].start(Ui(update, context))
+    await flow_of(context, ReminderFlow).start(Ui(update, context))
 
 
 # ---- /reminders -----------------------------------------------------------------------------

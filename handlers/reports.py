@@ -30,7 +30,7 @@ from bot.domain.stats import Figures, Period
 from bot.domain.year_report import YearReport, YearReportService
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw, Translator
 from storage.reports import DetailRepository
 
@@ -307,7 +307,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
     elif len(orgs) == 1:
         await show_figures(ui, orgs[0][0], period)
     else:
-        await context.application.bot_data["flows"][ScopeFlow.name].start(ui, period)
+        await flow_of(context, ScopeFlow).start(ui, period)
 
 
 async def export_command(update: Update, context: BotContext) -> None:
@@ -328,7 +328,7 @@ async def export_command(update: Update, context: BotContext) -> None:
         await ui.reply("reports.export_preparing", org=orgs[0][1])
         await send_export(ui, orgs[0][0], period, private)
         return
-    await context.application.bot_data["flows"][ScopeFlow.name].start(ui, period, "export", private)
+    await flow_of(context, ScopeFlow).start(ui, period, "export", private)
 
 
 async def report_command(update: Update, context: BotContext) -> None:
@@ -372,4 +372,4 @@ async def pick_org_button(update: Update, context: BotContext) -> None:
     period = _period_of(PickOrgButton.unpack(update.callback_query.data))
     await ui.services.permissions.require_county_admin(ui.user_id)
     await ui.answer()
-    await context.application.bot_data["flows"][ScopeFlow.name].start(ui, period)
+    await flow_of(context, ScopeFlow).start(ui, period)

@@ -20,9 +20,8 @@ from bot.domain.stars import FACT_OVERDUE, Rating, month_before, star_counts
 from bot.domain.stats import Period
 from bot.model.organisation import Organisation
 from bot.model.reminder import ReminderRecord
-from handlers.common import flows
 from handlers.context import BotContext, Ui
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw, Translator
 
 
@@ -149,7 +148,7 @@ async def stars_command(update: Update, context: BotContext) -> None:
     services = ui.services
     period = _period(ui, " ".join(context.args or ()))
     if await services.permissions.is_county_admin(ui.user_id):
-        await flows(context)["sr"].start(ui, period=period)
+        await flow_of(context, StarsFlow).start(ui, period=period)
         return
     org_ids = await services.permissions.member_org_ids(ui.user_id)
     orgs = [org for org in [await services.orgs.get(org_id) for org_id in org_ids] if org.active]

@@ -71,10 +71,9 @@ from bot.model.wish import (
     WishStatus,
 )
 from handlers.callback_data import CallbackData
-from handlers.common import flows, private_input
 from handlers.context import BotContext, Ui, services_of
 from handlers.file_import import ImportKeys, Parser, SpreadsheetImportFlow, shorten
-from handlers.flow import Flow, choice_id, page_number
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw, Translator
 from handlers.scheduling import schedule_wake
 
@@ -280,8 +279,8 @@ async def wish_action(update: Update, context: BotContext) -> None:
     services = ui.services
     wish = await services.wishes.get(values.wish)
     if action in ("edit", "cancel", "deliver"):
-        flow = {"edit": EditWishFlow.name, "cancel": CancelWishFlow.name, "deliver": DeliverFlow.name}[action]
-        await flows(context)[flow].start(ui, wish_id=wish.id)
+        kind = {"edit": EditWishFlow, "cancel": CancelWishFlow, "deliver": DeliverFlow}[action]
+        await flow_of(context, kind).start(ui, wish_id=wish.id)
         await ui.answer()
     elif action == "buy":
         wish = await services.wishes.mark_purchased(ui.user_id, wish.id)
@@ -328,22 +327,7 @@ async def refresh_card(ui: Ui, wish: Wish) -> None:
     await send_card(ui, wish)
 
 
-# ---- photos (a photo message, or an image sent as a file) -----------------------------------
-async def private_photo(update: Update, context: BotContext) -> None:
-    """A photo in the private chat goes to the conversation's `photo_<step>`, if it has one."""
-    ui = Ui(update, context)
-    state = await ui.services.conversations.get(ui.user_id)
-    flow = flows(context).flows.get(state.flow) if state is not None else None
-    handler = getattr(flow, f"photo_{state.step}", None) if flow is not None else None
-    if handler is None:
-        await private_input(update, context)
-        return
-    try:
-        await handler(ui, state.data, update.effective_message.photo[-1].file_id)
-    except DomainError as error:
-        await ui.reply(error.key, **error.params)
-
-
+# ---- photos sent as files ---------------------------------------------------------------------
 async def photo_from_document(ui: Ui, document: Document) -> str:
     """An image sent as a file, re-sent by the bot as a photo: that photo's file_id."""
     name = shorten(document.file_name or "")
@@ -394,7 +378,7 @@ class WishSteps(Flow):
 
 # ---- /newwish -----------------------------------------------------------------------------------
 async def newwish_command(update: Update, context: BotContext) -> None:
-    await flows(context)[NewWishFlow.name].start(Ui(update, context))
+    await flow_of(context, NewWishFlow).start(Ui(update, context))
 
 
 class NewWishFlow(WishSteps):
@@ -810,7 +794,7 @@ async def notify_collector_delivered(application: Application, wish: Wish) -> No
 # ---- /wishes: the list ------------------------------------------------------------------------
 async def wishes_command(update: Update, context: BotContext) -> None:
     search = normalise(" ".join(context.args or ()))[:SEARCH_MAX]
-    await flows(context)[WishListFlow.name].start(Ui(update, context), search=search)
+    await flow_of(context, WishListFlow).start(Ui(update, context), search=search)
 
 
 class WishListFlow(Flow):
@@ -1017,7 +1001,7 @@ async def template_command(update: Update, context: BotContext) -> None:
 
 
 async def import_command(update: Update, context: BotContext) -> None:
-    await flows(context)[ImportWishesFlow.name].start(Ui(update, context))
+    await flow_of(context, ImportWishesFlow).start(Ui(update, context))
 
 
 class ImportWishesFlow(SpreadsheetImportFlow[WishRow]):
