@@ -66,10 +66,34 @@ class OrganisationService:
         """Like `search`, archived organisations included (to edit or restore them)."""
         return await self._search(text, limit=limit, include_archived=True)
 
+    # ---- scope: the one rule for which organisations a person sees and manages ----------------
+    async def visible_to(self, user_id: int, search: str | None = None, *, limit: int = 40) -> list[Organisation]:
+        """The active organisations a person may see and act for: every one for a county admin,
+        otherwise those they are a member of (any role). `search` narrows by name."""
+        if await self.permissions.is_county_admin(user_id):
+            return await (self.search(search, limit=limit) if search else self.list())
+        return self._narrow(await self._of(await self.permissions.member_org_ids(user_id)), search)
+
+    async def managed_by(self, user_id: int, search: str | None = None, *, limit: int = 40) -> list[Organisation]:
+        """The active organisations a person may manage: every one for a county admin, otherwise
+        those they administer. `search` narrows by name."""
+        if await self.permissions.is_county_admin(user_id):
+            return await (self.search(search, limit=limit) if search else self.list())
+        return self._narrow(await self._of(await self.permissions.managed_org_ids(user_id)), search)
+
+    async def _of(self, org_ids: list[int]) -> list[Organisation]:
+        wanted = set(org_ids)
+        return [org for org in await self.orgs.list() if org.id in wanted]
+
+    @staticmethod
+    def _narrow(orgs: list[Organisation], search: str | None) -> list[Organisation]:
+        if not search:
+            return orgs
+        needle = search.strip().lower()
+        return [org for org in orgs if needle in org.name.lower()]
+
     async def _search(self, text: str, *, limit: int, include_archived: bool) -> list[Organisation]:
-        needle = text.strip().lower()
-        found = [org for org in await self.orgs.list(include_archived=include_archived) if needle in org.name.lower()]
-        return found[:limit]
+        return self._narrow(await self.orgs.list(include_archived=include_archived), text)[:limit]
 
     async def names(self) -> set[str]:
         """Every organisation's name, archived ones included: an import may reuse none of them."""
