@@ -19,6 +19,9 @@ COUNTY_ADMIN_ID = 100001
 TOKEN = "123456:TEST-TOKEN"
 
 
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class FakeClock:
     def __init__(self, start: datetime | None = None) -> None:
         self.moment = start or datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -26,8 +29,15 @@ class FakeClock:
     def now(self) -> datetime:
         return self.moment
 
+    def monotonic(self) -> float:
+        """Moves with `advance`, never backwards."""
+        return (self.moment - _EPOCH).total_seconds()
+
     def advance(self, **delta: float) -> None:
-        self.moment += timedelta(**delta)
+        step = timedelta(**delta)
+        if step < timedelta():
+            raise ValueError("the test clock only moves forward")
+        self.moment += step
 
 
 def test_config(tmp_path: Path, **overrides) -> Config:

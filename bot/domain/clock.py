@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -10,7 +11,14 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current moment, timezone-aware, in UTC."""
 
+    def monotonic(self) -> float:
+        """Seconds that only ever increase: for throttles and caches (a moved wall clock must not
+        stretch or skip them). Tests move it together with `now`."""
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()

@@ -33,6 +33,9 @@ class _FixedClock:
     def now(self) -> datetime:
         return self.moment
 
+    def monotonic(self) -> float:
+        return self.moment.timestamp()
+
 
 async def _bench(scale: float) -> dict:
     from bot.domain.charts import ChartSource, render_all

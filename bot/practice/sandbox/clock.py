@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dtm
 import threading
+import time
 
 
 class SandboxClock:
@@ -24,6 +25,10 @@ class SandboxClock:
 
     def timestamp(self) -> float:
         return self.now().timestamp()
+
+    def monotonic(self) -> float:
+        """Real monotonic time plus the jumps: a jump ends throttles as the real time would."""
+        return time.monotonic() + self.offset.total_seconds()
 
     @property
     def offset(self) -> dtm.timedelta:
