@@ -674,7 +674,7 @@ async def test_search_filters_and_pages(county):
 
 # ---- messages ------------------------------------------------------------------------------
 def test_every_refusal_the_service_raises_has_a_message_in_both_languages():
-    source = Path("bot/domain/wishes.py").read_text(encoding="utf-8")
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(Path("bot/domain/wishes").glob("*.py")))
     keys = set(re.findall(r'"(wishes\.[a-z_]+)"', source))
     assert len(keys) > 30
     for status in WishStatus:
