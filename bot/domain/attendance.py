@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.activities import ActivityService
@@ -44,7 +45,15 @@ from storage.db import Database
 
 MAX_REASON = 200
 EARTH_RADIUS_M = 6_371_000.0
-METHODS = ("text", "command", "location", "organiser")
+
+
+class CheckInMethod(StrEnum):
+    """How an attendance record came about (stored with it)."""
+
+    TEXT = "text"  # `签到` typed in the group
+    COMMAND = "command"  # /checkin, for groups where privacy mode hides plain messages
+    LOCATION = "location"  # a location shared in the group
+    ORGANISER = "organiser"  # added or corrected by an organiser
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -56,24 +65,57 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+class CheckInOutcome(StrEnum):
+    """What a check-in came to; the value names the group's answer (catalog `checkin.<value>`)."""
+
+    CHECKED_IN = "checked_in"
+    ALREADY = "already"  # checked in before: nothing changed
+    NOT_OPEN = "not_open"  # the window opens later (`opens_at`)
+    CLOSED = "closed"
+    AMBIGUOUS = "ambiguous"  # several open: a code is needed (`codes`)
+    NONE_OPEN = "none_open"
+    OUTSIDE_RADIUS = "outside_radius"  # the shared location is `distance_m` away
+    UNKNOWN_CODE = "unknown_code"  # no such activity in this chat (`codes`: the open ones)
+    NO_LOCATION = "no_location"  # a location shared for an activity without a place on the map
+
+
+class CheckOutOutcome(StrEnum):
+    """What a check-out came to; the value names the group's answer (catalog `checkin.<value>`)."""
+
+    CHECKED_OUT = "checked_out"
+    ALREADY = "already"  # checked out before: nothing changed
+    NOT_CHECKED_IN = "not_checked_in"
+    CLOSED = "closed"
+    AMBIGUOUS = "ambiguous"  # checked in to several still open: a code is needed (`codes`)
+    NONE_OPEN = "none_open"
+    UNKNOWN_CODE = "unknown_code"  # no such activity in this chat (`codes`: the open ones)
+
+
 @dataclass(frozen=True)
 class CheckInResult:
-    # "checked_in" | "already" | "not_open" | "closed" | "ambiguous" | "none_open" | "outside_radius"
-    # | "unknown_code" | "no_location"
-    outcome: str
+    outcome: CheckInOutcome
     activity: Activity | None = None
     walk_in: bool = False
     opens_at: datetime | None = None
     codes: tuple[str, ...] = ()
     distance_m: int | None = None
 
+    @property
+    def done(self) -> bool:
+        """The volunteer is checked in now (just now, or before)."""
+        return self.outcome in (CheckInOutcome.CHECKED_IN, CheckInOutcome.ALREADY)
+
 
 @dataclass(frozen=True)
 class CheckOutResult:
-    # "checked_out" | "already" | "not_checked_in" | "closed" | "ambiguous" | "none_open" | "unknown_code"
-    outcome: str
+    outcome: CheckOutOutcome
     activity: Activity | None = None
     codes: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        """The volunteer is checked out now (just now, or before)."""
+        return self.outcome in (CheckOutOutcome.CHECKED_OUT, CheckOutOutcome.ALREADY)
 
 
 @dataclass(frozen=True)
@@ -168,11 +210,11 @@ class AttendanceService:
         later = [a for a in around if now < self.opens_at(a) and self._today(a.starts_at, now)]
         if later:
             first = min(later, key=lambda a: (self.opens_at(a), a.id))
-            return CheckInResult("not_open", first, opens_at=self.opens_at(first))
+            return CheckInResult(CheckInOutcome.NOT_OPEN, first, opens_at=self.opens_at(first))
         closed = [a for a in around if self.closes_at(a) < now and self._today(self.closes_at(a), now)]
         if closed:
-            return CheckInResult("closed", max(closed, key=lambda a: (self.closes_at(a), a.id)))
-        return CheckInResult("none_open")
+            return CheckInResult(CheckInOutcome.CLOSED, max(closed, key=lambda a: (self.closes_at(a), a.id)))
+        return CheckInResult(CheckInOutcome.NONE_OPEN)
 
     # ---- check-in -------------------------------------------------------------------------
     async def check_in(
@@ -182,24 +224,24 @@ class AttendanceService:
         *,
         code: str | None = None,
         location: tuple[float, float] | None = None,
-        method: str,
+        method: CheckInMethod,
     ) -> CheckInResult:
         """Idempotent: a second check-in answers "already" and changes nothing."""
         now = self.clock.now()
         chat = await self._chat(chat_id)
         if chat is None:
-            return CheckInResult("none_open")
+            return CheckInResult(CheckInOutcome.NONE_OPEN)
         around = await self._around(chat, now)
         open_now = [a for a in around if self.is_open(a, now)]
         codes = tuple(a.code for a in open_now)
         if code is not None:
             activity = await self._by_code(chat, code)
             if activity is None:
-                return CheckInResult("unknown_code", codes=codes)
+                return CheckInResult(CheckInOutcome.UNKNOWN_CODE, codes=codes)
             if now < self.opens_at(activity):
-                return CheckInResult("not_open", activity, opens_at=self.opens_at(activity))
+                return CheckInResult(CheckInOutcome.NOT_OPEN, activity, opens_at=self.opens_at(activity))
             if now > self.closes_at(activity):
-                return CheckInResult("closed", activity)
+                return CheckInResult(CheckInOutcome.CLOSED, activity)
         elif not open_now:
             return self._not_open_yet_or_closed(around, now)
         elif len(open_now) == 1:
@@ -207,37 +249,43 @@ class AttendanceService:
         else:
             activity = self._located(open_now, location)
             if activity is None:
-                return CheckInResult("ambiguous", codes=codes)
+                return CheckInResult(CheckInOutcome.AMBIGUOUS, codes=codes)
             # With a location outside every circle, `activity` is the nearest: reported below.
         if location is not None:
-            if activity.place.radius_m is None:
-                return CheckInResult("no_location", activity)
-            distance = self._distance(activity, location)
-            if distance > activity.place.radius_m:
-                return CheckInResult("outside_radius", activity, distance_m=round(distance))
+            circle = _circle(activity)
+            if circle is None:
+                return CheckInResult(CheckInOutcome.NO_LOCATION, activity)
+            distance = distance_m(circle[0], circle[1], *location)
+            if distance > circle[2]:
+                return CheckInResult(CheckInOutcome.OUTSIDE_RADIUS, activity, distance_m=round(distance))
         return await self._record_check_in(user_id, activity, method, now)
 
-    def _distance(self, activity: Activity, location: tuple[float, float]) -> float:
-        return distance_m(activity.place.latitude, activity.place.longitude, location[0], location[1])
-
-    def _located(self, open_now: list[Activity], location: tuple[float, float] | None) -> Activity | None:
+    @staticmethod
+    def _located(open_now: list[Activity], location: tuple[float, float] | None) -> Activity | None:
         """Several open: a shared location picks the activity whose circle it falls in, or (outside
         them all) the nearest one with a circle; None when that does not single one out."""
         if location is None:
             return None
-        circled = sorted((self._distance(a, location), a.id, a) for a in open_now if a.place.radius_m is not None)
-        inside = [a for distance, _, a in circled if distance <= a.place.radius_m]
+        circled: list[tuple[float, int, int, Activity]] = []  # (distance, id, radius, activity)
+        for activity in open_now:
+            circle = _circle(activity)
+            if circle is not None:
+                circled.append((distance_m(circle[0], circle[1], *location), activity.id, circle[2], activity))
+        circled.sort(key=lambda item: (item[0], item[1]))
+        inside = [activity for distance, _, radius, activity in circled if distance <= radius]
         if len(inside) == 1:
             return inside[0]
         if not inside and circled:
-            return circled[0][2]
+            return circled[0][3]
         return None
 
-    async def _record_check_in(self, user_id: int, activity: Activity, method: str, now: datetime) -> CheckInResult:
+    async def _record_check_in(
+        self, user_id: int, activity: Activity, method: CheckInMethod, now: datetime
+    ) -> CheckInResult:
         async with self.db.transaction():
             record = await self.repo.attendance(activity.id, user_id)
             if record is not None and record.present:
-                return CheckInResult("already", activity, walk_in=record.walk_in)
+                return CheckInResult(CheckInOutcome.ALREADY, activity, walk_in=record.walk_in)
             # A first check-in, or after the organiser removed the record or marked a no-show:
             # the volunteer is here now, so it counts (the organiser can still correct it).
             walk_in = await self._walk_in(activity.id, user_id)
@@ -250,48 +298,57 @@ class AttendanceService:
                 no_show=False,
                 method=method,
             )
-        return CheckInResult("checked_in", activity, walk_in=walk_in)
+        return CheckInResult(CheckInOutcome.CHECKED_IN, activity, walk_in=walk_in)
 
     async def _walk_in(self, activity_id: int, user_id: int) -> bool:
         signup = await self.repo.signup(activity_id, user_id)
         return signup is None or signup.status != "signed"
 
     # ---- check-out ------------------------------------------------------------------------
-    async def check_out(self, user_id: int, chat_id: int, *, code: str | None = None, method: str) -> CheckOutResult:
+    async def check_out(
+        self, user_id: int, chat_id: int, *, code: str | None = None, method: CheckInMethod
+    ) -> CheckOutResult:
         now = self.clock.now()
         chat = await self._chat(chat_id)
         if chat is None:
-            return CheckOutResult("none_open")
+            return CheckOutResult(CheckOutOutcome.NONE_OPEN)
         around = await self._around(chat, now)
         open_now = [a for a in around if self.is_open(a, now)]
         if code is not None:
             activity = await self._by_code(chat, code)
             if activity is None:
-                return CheckOutResult("unknown_code", codes=tuple(a.code for a in open_now))
+                return CheckOutResult(CheckOutOutcome.UNKNOWN_CODE, codes=tuple(a.code for a in open_now))
             if now > self.closes_at(activity):
-                return CheckOutResult("closed", activity)
+                return CheckOutResult(CheckOutOutcome.CLOSED, activity)
         else:
-            mine = [(a, await self.repo.attendance(a.id, user_id)) for a in open_now]
-            mine = [(a, record) for a, record in mine if record is not None and record.present]
+            mine: list[tuple[Activity, AttendanceRecord]] = []
+            for each in open_now:
+                record = await self.repo.attendance(each.id, user_id)
+                if record is not None and record.present:
+                    mine.append((each, record))
             if not mine:
                 if open_now:
-                    return CheckOutResult("not_checked_in", open_now[0] if len(open_now) == 1 else None)
+                    return CheckOutResult(CheckOutOutcome.NOT_CHECKED_IN, open_now[0] if len(open_now) == 1 else None)
                 closed = [a for a in around if self.closes_at(a) < now and self._today(self.closes_at(a), now)]
-                return CheckOutResult("closed", closed[-1]) if closed else CheckOutResult("none_open")
+                return (
+                    CheckOutResult(CheckOutOutcome.CLOSED, closed[-1])
+                    if closed
+                    else CheckOutResult(CheckOutOutcome.NONE_OPEN)
+                )
             pending = [a for a, record in mine if record.checked_out_at is None]
             if len(pending) > 1:
-                return CheckOutResult("ambiguous", codes=tuple(a.code for a in pending))
+                return CheckOutResult(CheckOutOutcome.AMBIGUOUS, codes=tuple(a.code for a in pending))
             if not pending:
-                return CheckOutResult("already", mine[0][0] if len(mine) == 1 else None)
+                return CheckOutResult(CheckOutOutcome.ALREADY, mine[0][0] if len(mine) == 1 else None)
             activity = pending[0]
         async with self.db.transaction():
             record = await self.repo.attendance(activity.id, user_id)
             if record is None or not record.present:
-                return CheckOutResult("not_checked_in", activity)
+                return CheckOutResult(CheckOutOutcome.NOT_CHECKED_IN, activity)
             if record.checked_out_at is not None:
-                return CheckOutResult("already", activity)
+                return CheckOutResult(CheckOutOutcome.ALREADY, activity)
             await self.repo.check_out(activity.id, user_id, now)
-        return CheckOutResult("checked_out", activity)
+        return CheckOutResult(CheckOutOutcome.CHECKED_OUT, activity)
 
     # ---- credit ---------------------------------------------------------------------------
     def credited_minutes(
@@ -378,7 +435,7 @@ class AttendanceService:
                 checked_out_at=checked_out_at,
                 walk_in=walk_in,
                 no_show=False,
-                method="organiser",
+                method=CheckInMethod.ORGANISER,
             )
             action = "attendance.add" if old is None or not old.present else "attendance.correct"
             await self.audit.record(
@@ -394,6 +451,8 @@ class AttendanceService:
                 new_out=_iso(checked_out_at),
             )
             record = await self.repo.attendance(activity_id, user_id)
+        if record is None:  # just written in the same transaction
+            raise RuntimeError(f"attendance of {user_id} at activity {activity_id} not stored")
         return self._line(activity, record)
 
     async def remove(self, actor_id: int, activity_id: int, user_id: int, reason: str) -> None:
@@ -436,7 +495,7 @@ class AttendanceService:
                 checked_out_at=None,
                 walk_in=False,
                 no_show=True,
-                method="organiser",
+                method=CheckInMethod.ORGANISER,
             )
             await self.audit.record(
                 now, actor_id, "attendance.no_show", f"activity:{activity_id}", user=user_id, reason=reason
@@ -477,6 +536,14 @@ class AttendanceService:
             for activity, record in attended
         )
         return MyYear(items, sum(minutes for _, minutes in items), len(items))
+
+
+def _circle(activity: Activity) -> tuple[float, float, int] | None:
+    """The activity's check-in circle (latitude, longitude, radius in metres), if it has one."""
+    place = activity.place
+    if place.latitude is None or place.longitude is None or place.radius_m is None:
+        return None
+    return place.latitude, place.longitude, place.radius_m
 
 
 def _iso(moment: datetime | None) -> str | None:
