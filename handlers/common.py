@@ -11,6 +11,7 @@ from handlers.commands import COMMANDS, Audience
 from handlers.context import BotContext, Ui
 from handlers.flow import registry_of
 from handlers.i18n import LANGUAGES
+from handlers.intents import answer_plain_text
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,12 @@ async def cancel(update: Update, context: BotContext) -> None:
 
 async def private_input(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    if not await registry_of(context).on_message(ui, update.effective_message):
-        await ui.reply("common.unexpected_message")
+    message = update.effective_message
+    if not await registry_of(context).on_message(ui, message):
+        if message.text:
+            await answer_plain_text(ui, message.text, await audience_of(ui))
+        else:
+            await ui.reply("common.unexpected_message")
 
 
 async def conversation_button(update: Update, context: BotContext) -> None:
