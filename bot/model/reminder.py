@@ -14,7 +14,7 @@ class ReminderRecord:
     target_id: int | None
     text: str
     content_kind: str
-    schedule: dict
+    schedule: dict[str, object]  # the JSON form of a Schedule (bot.domain.schedule_grammar)
     urgent: bool
     state: str
     next_due_at: datetime | None
