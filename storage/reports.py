@@ -53,13 +53,36 @@ class DeedRepository:
         org_id: int,
         title: str,
         done_on: date,
+        evidence_file_id: str | None,
+        note: str | None,
+        created_by: int,
+        now: datetime,
+    ) -> Deed:
+        """A deed entered directly, of no activity."""
+        deed = await self._insert(org_id, title, done_on, None, evidence_file_id, note, created_by, now)
+        return written(deed, "the new deed")
+
+    async def add_of_activity(
+        self, *, org_id: int, title: str, done_on: date, activity_id: int, created_by: int, now: datetime
+    ) -> tuple[Deed, bool]:
+        """An activity's deed, and whether this call made it: when the activity has its deed
+        already (the UNIQUE activity_id), that one, and False."""
+        deed = await self._insert(org_id, title, done_on, activity_id, None, None, created_by, now)
+        if deed is not None:
+            return deed, True
+        return written(await self.by_activity(activity_id), f"the deed of activity {activity_id}"), False
+
+    async def _insert(
+        self,
+        org_id: int,
+        title: str,
+        done_on: date,
         activity_id: int | None,
         evidence_file_id: str | None,
         note: str | None,
         created_by: int,
         now: datetime,
     ) -> Deed | None:
-        """Insert; None when the activity already has its deed (the UNIQUE activity_id)."""
         changed = await self.db.changes(
             "INSERT INTO deeds (org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING",
