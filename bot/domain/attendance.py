@@ -294,9 +294,7 @@ class AttendanceService:
         return CheckOutResult("checked_out", activity)
 
     # ---- credit ---------------------------------------------------------------------------
-    def credited_minutes(
-        self, activity: Timed, checked_in_at: datetime | None, checked_out_at: datetime | None
-    ) -> int:
+    def credited_minutes(self, activity: Timed, checked_in_at: datetime | None, checked_out_at: datetime | None) -> int:
         if checked_in_at is None:
             return 0
         begin = max(checked_in_at, activity.starts_at)
