@@ -32,7 +32,6 @@ from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw, Translator
-from storage.reports import DetailRepository
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
 
@@ -197,7 +196,7 @@ def flow_button(ui: Ui, period: Period) -> InlineKeyboardButton:
 async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
     services = ui.services
     await ExportService.of(services).check(ui.user_id, org_id)
-    source = ChartSource(DetailRepository(services.db), services.deeds, services.clock, services.config.zone)
+    source = ChartSource.of(services)
     data = await source.data(period, org_id)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_PHOTO)
     charts = await asyncio.to_thread(render_all, data, ui.t)
