@@ -75,7 +75,7 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 async def language_chosen(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    token = LanguageButton.unpack(update.callback_query.data).code
+    token = LanguageButton.unpack(ui.callback_data).code
     codes = {value: key for key, value in _LANGUAGE_TOKENS.items()}
     if token not in codes:
         await ui.answer("common.button_expired", alert=True)
@@ -94,12 +94,13 @@ async def cancel(update: Update, context: BotContext) -> None:
 
 async def private_input(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    if not await registry_of(context).on_message(ui, update.effective_message):
+    if not await registry_of(context).on_message(ui, ui.message):
         await ui.reply("common.unexpected_message")
 
 
 async def conversation_button(update: Update, context: BotContext) -> None:
-    await registry_of(context).on_button(Ui(update, context), update.callback_query.data)
+    ui = Ui(update, context)
+    await registry_of(context).on_button(ui, ui.callback_data)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

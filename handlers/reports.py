@@ -358,7 +358,7 @@ async def _under_figures(
     """A button under the figures: the scope and period it carries are re-checked (callback data
     can be forged), the tap is answered, then the work is sent."""
     ui = Ui(update, context)
-    values = spec.unpack(update.callback_query.data)
+    values = spec.unpack(ui.callback_data)
     org_id = values.org or None
     await ExportService.of(ui.services).check(ui.user_id, org_id)
     await ui.answer(answer_key)
@@ -368,7 +368,7 @@ async def _under_figures(
 async def pick_org_button(update: Update, context: BotContext) -> None:
     """The county figures' "by organisation" button: county admins pick any organisation."""
     ui = Ui(update, context)
-    period = _period_of(PickOrgButton.unpack(update.callback_query.data))
+    period = _period_of(PickOrgButton.unpack(ui.callback_data))
     await ui.services.permissions.require_county_admin(ui.user_id)
     await ui.answer()
     await flow_of(context, ScopeFlow).start(ui, period)
