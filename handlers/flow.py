@@ -62,9 +62,10 @@ class Flow(ABC):
         await ui.services.conversations.clear(ui.user_id)
 
     @abstractmethod
-    async def start(self, ui: Ui, **kwargs: Any) -> None:
-        """Begin the conversation: save the first step and ask its question. Each conversation
-        names the keyword arguments it takes (`wish_id=…`), so they are `Any` here."""
+    async def start(self, ui: Ui, *args: Any, **kwargs: Any) -> None:
+        """Begin the conversation: save the first step and ask its question. Each flow takes its
+        own parameters (an id, a search): `*args: Any, **kwargs: Any` is how mypy spells "any
+        signature", so every subclass's own one is a valid override."""
 
     # ---- pickers ------------------------------------------------------------------------
     def paged(

@@ -29,18 +29,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import matplotlib
 
 matplotlib.use("Agg")  # before anything could import pyplot: no GUI backend, ever
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findSystemFonts
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
+from bot.domain.clock import Clock
+from bot.domain.deeds import DeedService
 from bot.domain.errors import DomainError
+from bot.domain.stats import Period
+from storage.reports import DetailRepository
+
+if TYPE_CHECKING:  # Services builds every service; this module only reads it
+    from bot.domain.services import Services
 
 Labels = Callable[..., str]
 
@@ -233,7 +243,9 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
             title = labels("reports.chart_deeds_title")
         axes.set_title(_label(path, title), fontproperties=font, fontsize=14)
         axes.set_xlim(0, max([bar.quota for bar in shown] + [bar.done for bar in shown] + [1]) * 1.25)
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        locator = axes.xaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # the default (AutoLocator) is one: whole numbers only
+            locator.set_params(integer=True)
         # The done bars have two colours: the legend names both, not just the first bar's.
         axes.legend(
             handles=[
@@ -272,7 +284,7 @@ def wishes_chart(by_status: dict[str, int], overdue: int, labels: Labels) -> byt
         return _png(figure)
 
 
-def _tidy(axes, font: FontProperties) -> None:
+def _tidy(axes: Axes, font: FontProperties) -> None:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     for tick in axes.get_xticklabels() + axes.get_yticklabels():
@@ -291,7 +303,8 @@ def render_all(data: ChartData, labels: Labels) -> list[Chart]:
 
 # ---- the data -----------------------------------------------------------------------------------
 def months_of(start: date, end: date) -> list[tuple[int, int]]:
-    months, year, month = [], start.year, start.month
+    months: list[tuple[int, int]] = []
+    year, month = start.year, start.month
     while (year, month) <= (end.year, end.month):
         months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -314,13 +327,18 @@ def bucket_by_month(
 class ChartSource:
     """Gathers ChartData from the repositories (async); drawing is render_all's job."""
 
-    def __init__(self, details, deeds, clock, zone: ZoneInfo) -> None:
-        self.details = details  # storage.reports.DetailRepository
-        self.deeds = deeds  # bot.deeds.DeedService
+    def __init__(self, details: DetailRepository, deeds: DeedService, clock: Clock, zone: ZoneInfo) -> None:
+        self.details = details
+        self.deeds = deeds
         self.clock = clock
         self.zone = zone
 
-    async def data(self, period, org_id: int | None = None) -> ChartData:
+    @classmethod
+    def of(cls, services: Services) -> ChartSource:
+        """Built from the running bot's Services."""
+        return cls(DetailRepository(services.db), services.deeds, services.clock, services.config.zone)
+
+    async def data(self, period: Period, org_id: int | None = None) -> ChartData:
         start, before = period.bounds(self.zone)
         rows = await self.details.person_times_by_activity(start, before, org_id)
         today = self.clock.now().astimezone(self.zone).date()

@@ -101,4 +101,4 @@ class Conversation:
     user_id: int
     flow: str
     step: str
-    data: dict
+    data: dict[str, object]  # JSON: what the conversation has collected so far
