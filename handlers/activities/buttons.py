@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton
 
@@ -36,6 +37,18 @@ class ServedChoice(StrEnum):
 
     OK = "ok"
     OTHER = "other"
+
+
+Choice = TypeVar("Choice", SignupChoice, OrganiserChoice, ServedChoice)
+
+
+async def tapped_choice(ui: Ui, kind: type[Choice], value: str) -> Choice | None:
+    """The tapped button's action; None, the tap answered as expired, when it is not one of `kind`."""
+    try:
+        return kind(value)
+    except ValueError:
+        await ui.answer("common.button_expired", alert=True)
+        return None
 
 
 @dataclass(frozen=True)

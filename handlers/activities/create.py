@@ -12,7 +12,7 @@ from bot.domain.formatting import local_text
 from bot.model.activity import Category, Place
 from handlers.activities.post import publish, publish_report
 from handlers.activities.render import category_label, place_text, show, when_text, yes_no
-from handlers.activities.steps import ActivitySteps, parse_end
+from handlers.activities.steps import ActivitySteps, parse_end, typed_count
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import choice_id, flow_of, page_number
 from handlers.i18n import Raw
@@ -147,12 +147,12 @@ class NewActivityFlow(ActivitySteps):
         await show(ui, ui.t("activities.ask_slots"), self.cancel_markup(ui))
 
     async def text_slots(self, ui: Ui, data: dict, text: str) -> None:
-        slots = ui.services.activities.check_slots(clean(text).removesuffix("人").strip())
+        slots = ui.services.activities.check_slots(typed_count(text))
         await self.go(ui, "expected", {**data, "slots": slots})
         await ui.reply("activities.ask_expected", self.cancel_markup(ui))
 
     async def text_expected(self, ui: Ui, data: dict, text: str) -> None:
-        expected = ui.services.activities.check_expected(clean(text).removesuffix("人").strip())
+        expected = ui.services.activities.check_expected(typed_count(text))
         await self.go(ui, "deed", {**data, "expected": expected})
         await ui.reply(
             "activities.ask_deed",

@@ -12,7 +12,7 @@ from bot.domain.errors import DomainError
 from bot.model.activity import Activity, Place
 from handlers.activities.post import announce, notify_promoted, refresh_posts
 from handlers.activities.render import category_label, show, when_text, yes_no
-from handlers.activities.steps import ActivitySteps, activity_for_organiser, parse_end
+from handlers.activities.steps import ActivitySteps, activity_for_organiser, parse_end, typed_count
 from handlers.context import BotContext, Ui, clean, group_t
 from handlers.flow import flow_of
 from handlers.i18n import Raw, Translator
@@ -104,10 +104,10 @@ class EditActivityFlow(ActivitySteps):
         await self._apply(ui, data, place=Place(place, old.latitude, old.longitude, old.radius_m))
 
     async def text_slots(self, ui: Ui, data: dict, text: str) -> None:
-        await self._apply(ui, data, slots=ui.services.activities.check_slots(clean(text).removesuffix("人").strip()))
+        await self._apply(ui, data, slots=ui.services.activities.check_slots(typed_count(text)))
 
     async def text_expected(self, ui: Ui, data: dict, text: str) -> None:
-        expected = ui.services.activities.check_expected(clean(text).removesuffix("人").strip())
+        expected = ui.services.activities.check_expected(typed_count(text))
         await self._apply(ui, data, expected_served=expected)
 
     async def choice_deed(self, ui: Ui, data: dict, value: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain.errors import DomainError
-from handlers.activities.buttons import OrganiserAction, OrganiserChoice
+from handlers.activities.buttons import OrganiserAction, OrganiserChoice, tapped_choice
 from handlers.activities.cancel import CancelActivityFlow
 from handlers.activities.edit import EditActivityFlow
 from handlers.activities.post import publish, publish_report
@@ -18,12 +18,9 @@ from handlers.flow import flow_of
 async def organiser_action(update: Update, context: BotContext) -> None:
     """Buttons on /activities and the sheet; the domain re-checks that the tapper organises it."""
     ui = Ui(update, context)
-    query = update.callback_query
-    values = OrganiserAction.unpack(query.data if query is not None else None)
-    try:
-        action = OrganiserChoice(values.action)
-    except ValueError:
-        await ui.answer("common.button_expired", alert=True)
+    values = OrganiserAction.unpack(ui.callback_data)
+    action = await tapped_choice(ui, OrganiserChoice, values.action)
+    if action is None:
         return
     try:
         activity = await activity_for_organiser(ui, values.activity)

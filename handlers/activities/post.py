@@ -15,7 +15,7 @@ from bot.domain.activities import Roster
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
 from bot.model.activity import Activity
-from handlers.activities.buttons import SignupChoice, SignupTap
+from handlers.activities.buttons import SignupChoice, SignupTap, tapped_choice
 from handlers.activities.render import category_label, place_text, when_text
 from handlers.context import BotContext, Ui, best_effort, group_t, notify_user, services_of
 from handlers.gate import is_anonymous_admin
@@ -174,13 +174,10 @@ async def notify_promoted(application: Application, activity: Activity, user_ids
 # ---- sign-up and withdrawal ---------------------------------------------------------------------
 async def signup_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    query = update.callback_query
-    values = SignupTap.unpack(query.data if query is not None else None)
+    values = SignupTap.unpack(ui.callback_data)
     activity_id = values.activity
-    try:
-        choice = SignupChoice(values.action)
-    except ValueError:
-        await ui.answer("common.button_expired", alert=True)
+    choice = await tapped_choice(ui, SignupChoice, values.action)
+    if choice is None:
         return
     if is_anonymous_admin(update):
         await ui.answer("activities.signup_anonymous", alert=True)

@@ -84,6 +84,11 @@ class ActivitySteps(Flow):
         return _YES_NO[value]
 
 
+def typed_count(text: str) -> str:
+    """A typed number of people: `20人` and `20` alike."""
+    return clean(text).removesuffix("人").strip()
+
+
 # ---- times typed in a conversation --------------------------------------------------------------
 def parse_duration(text: str) -> timedelta | None:
     compact = clean(text).lower().replace(" ", "")

@@ -9,11 +9,11 @@ from telegram.ext import Application
 
 from bot.domain.errors import DomainError
 from bot.model.activity import Activity
-from handlers.activities.buttons import OrganiserAction, OrganiserChoice, ServedAnswer, ServedChoice
+from handlers.activities.buttons import OrganiserAction, OrganiserChoice, ServedAnswer, ServedChoice, tapped_choice
 from handlers.activities.post import announce, refresh_posts
 from handlers.activities.render import duration_text
-from handlers.activities.steps import activity_for_organiser
-from handlers.context import BotContext, MarkupFor, Ui, clean, group_t, notify_user, services_of
+from handlers.activities.steps import activity_for_organiser, typed_count
+from handlers.context import BotContext, MarkupFor, Ui, group_t, notify_user, services_of
 from handlers.flow import Flow, flow_of
 from handlers.i18n import Translator
 
@@ -106,7 +106,7 @@ class ServedFlow(Flow):
         )
 
     async def text_number(self, ui: Ui, data: dict, text: str) -> None:
-        number = ui.services.activities.check_served(clean(text).removesuffix("人").strip())
+        number = ui.services.activities.check_served(typed_count(text))
         activity = await activity_for_organiser(ui, data["activity_id"])
         await ui.services.activities.confirm_served(ui.user_id, activity.id, number)
         await self.finish(ui)
@@ -115,12 +115,9 @@ class ServedFlow(Flow):
 
 async def served_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    query = update.callback_query
-    values = ServedAnswer.unpack(query.data if query is not None else None)
-    try:
-        choice = ServedChoice(values.action)
-    except ValueError:
-        await ui.answer("common.button_expired", alert=True)
+    values = ServedAnswer.unpack(ui.callback_data)
+    choice = await tapped_choice(ui, ServedChoice, values.action)
+    if choice is None:
         return
     try:
         activity = await activity_for_organiser(ui, values.activity)

@@ -121,8 +121,7 @@ async def send_card(ui: Ui, wish: Wish) -> None:
 
 async def refresh_card(ui: Ui, wish: Wish) -> None:
     """The tapped message is a card (text) or a delivery notice (photo): edit the one, resend the other."""
-    query = ui.update.callback_query
-    message = query.message if query is not None else None
+    message = ui.query.message
     if isinstance(message, Message) and message.text is not None:
         await ui.edit_text(await card_text(ui, wish), await card_markup(ui, wish))
         return

@@ -18,8 +18,7 @@ from handlers.wishes.render import wish_params
 
 async def wish_action(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    query = update.callback_query
-    values = WishAction.unpack(query.data if query is not None else None)
+    values = WishAction.unpack(ui.callback_data)
     try:
         action = WishChoice(values.action)
     except ValueError:
@@ -49,7 +48,7 @@ async def wish_action(update: Update, context: BotContext) -> None:
         if wish.claimed_by_user is not None:
             collector = await services.orgs.get(wish.collector_org_id)
             await ui.notify(
-                wish.claimed_by_user, "wishes.ui_confirmed_notice", None, collector=collector.name, **wish_params(wish)
+                wish.claimed_by_user, "wishes.ui_confirmed_notice", collector=collector.name, **wish_params(wish)
             )
     elif action is WishChoice.PHOTO:
         if not wish.photo_file_id:

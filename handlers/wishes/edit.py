@@ -115,6 +115,6 @@ class CancelWishFlow(WishSteps):
         await ui.reply("wishes.ui_cancelled", code=wish.code)
         if wish.claimed_by_user is not None:
             told = await ui.notify(
-                wish.claimed_by_user, "wishes.ui_cancelled_notice", None, reason=wish.cancel_reason, **wish_params(wish)
+                wish.claimed_by_user, "wishes.ui_cancelled_notice", reason=wish.cancel_reason, **wish_params(wish)
             )
             await ui.reply("wishes.ui_claimer_told" if told else "wishes.ui_claimer_not_told")

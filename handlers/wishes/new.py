@@ -287,7 +287,7 @@ class NewWishFlow(WishSteps):
                 raise
             # Another open wish of this collector has the same alias and text: ask for another alias.
             await self.go(ui, "realias", {**data, "then": "confirm"})
-            await ui.reply(error.key, None, **error.params)
+            await ui.reply(error.key, **error.params)
             await ui.reply("wishes.ui_ask_new_alias", self.cancel_markup(ui), alias=data["alias"])
             return
         await self.finish(ui)
