@@ -4,7 +4,7 @@ The group must not be flooded: success (and a repeated check-in) is a 👍 react
 volunteer's own message; only a problem gets a short reply, quoting the message, in the group's
 language. When a wave of volunteers hits the same problem (several activities open, not open
 yet), the answer is written once per `REPEAT_WINDOW`; the others get a 👀 ("see just above").
-Windows, radius, walk-ins and idempotency are decided in bot/domain/attendance.py.
+Windows, radius, walk-ins and idempotency are decided in bot/domain/attendance/.
 """
 
 from __future__ import annotations

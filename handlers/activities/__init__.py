@@ -3,7 +3,7 @@
 /newactivity (a private conversation) creates an activity; it is posted into the organisation's
 group (and the hub when asked) with a sign-up button that shows `报名 12/20`. Organisers use
 /activities, /attendance A12, /editactivity A12 and /cancelactivity A12; every action is
-re-checked by the domain (bot/domain/activities.py, bot/domain/attendance.py). One repeating job
+re-checked by the domain (bot/domain/activities.py, bot/domain/attendance/). One repeating job
 sends each ended activity's summary to its group and asks the organiser to confirm the number of
 people served. Group check-in is handlers/checkin.py.
 

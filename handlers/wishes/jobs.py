@@ -3,7 +3,6 @@ persistent scheduler, and the overdue list sent to the county admins once a day.
 
 from __future__ import annotations
 
-import html
 from datetime import time, timedelta
 
 from telegram.ext import Application, CallbackContext
@@ -14,7 +13,7 @@ from bot.domain.wishes import keep_deadline_reminders
 from bot.model.wish import Wish
 from handlers.context import best_effort, services_of
 from handlers.file_import import shorten
-from handlers.i18n import Translator
+from handlers.i18n import Translator, plain_text_renderer
 from handlers.scheduling import schedule_wake
 from handlers.wishes.render import days_overdue, wish_params
 
@@ -26,14 +25,9 @@ DIGEST_LINES = 30
 
 def deadline_text(services: Services, wish: Wish, days: int) -> str:
     """Plain text: the reminder sender escapes it itself."""
-    t = Translator(services.config.language)
-    return html.unescape(
-        t(
-            "wishes.ui_deadline_reminder",
-            days=days,
-            deadline=local_text(wish.deadline, services.config.zone),
-            **wish_params(wish),
-        )
+    return plain_text_renderer(services.config.language)(
+        "wishes.ui_deadline_reminder",
+        {"days": days, "deadline": local_text(wish.deadline, services.config.zone), **wish_params(wish)},
     )
 
 
