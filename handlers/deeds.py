@@ -329,7 +329,7 @@ async def county_page(ui: Ui, year: int, page: int) -> tuple[str, InlineKeyboard
                     org=item.org.name,
                     done=item.done,
                     quota=item.quota,
-                    owed=expected - item.done,
+                    expected=expected,
                 )
             )
         else:
@@ -406,7 +406,7 @@ def pace_text(t: Translator, notice: PaceNotice) -> str:
                     org=item.org.name,
                     done=item.done,
                     quota=item.quota,
-                    owed=expected - item.done,
+                    expected=expected,
                 )
             )
         if len(notice.county) > 50:

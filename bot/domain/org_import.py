@@ -63,7 +63,7 @@ from bot.domain.tabular_import import (
     RowProblem,
     cell_text,
 )
-from bot.model.organisation import OrgKind
+from bot.model.organisation import OrgKind, OrgRow
 
 __all__ = [
     "HEADERS",
@@ -119,15 +119,6 @@ _TEMPLATE_EXAMPLES = (
     ("县教育局团委", KIND_LABELS[OrgKind.COUNTY_LEVEL], None, 3),
     ("城关镇团委", KIND_LABELS[OrgKind.TOWNSHIP], None, 1),
 )
-
-
-@dataclass(frozen=True)
-class OrgRow:
-    row: int  # as the spreadsheet numbers it: the header is row 1
-    name: str
-    kind: OrgKind
-    parent_name: str | None
-    deeds_quota: int
 
 
 def parse_kind(text: str) -> OrgKind | None:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, one_line
 from bot.domain.permissions import Permissions
-from bot.model.organisation import Organisation, OrgKind
+from bot.model.organisation import Organisation, OrgKind, OrgRow
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.organisations import OrganisationRepository
-
-if TYPE_CHECKING:  # org_import reads this module's rules (name length, quotas)
-    from bot.domain.org_import import OrgRow
 
 MAX_NAME_LENGTH = 60
 MAX_QUOTA = 50
