@@ -1,19 +1,37 @@
-"""The claimer's deadline reminders, kept in step with the claims."""
+"""The claimer's deadline reminders, kept in step with the claims.
+
+The reminder service comes in as a port (`SubjectReminders`), so this package does not import
+bot/domain/reminders.py: the weekly digest there reads the wishes, and the imports stay one way.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
-from bot.domain.reminders import ReminderService
 from bot.domain.schedule_grammar import Schedule
 from bot.domain.wishes.registry import WishRegistry
 from bot.model.wish import Wish
+from storage.reminders import ReminderRepository
 
 # The claimer is reminded this long before the fulfilment deadline: (subject tag, how long).
 DEADLINE_REMINDERS: tuple[tuple[str, timedelta], ...] = (("3d", timedelta(days=3)), ("1d", timedelta(days=1)))
 _DEADLINE_SUBJECT = re.compile(r"wish:(\d+):(3d|1d)")
+
+
+class SubjectReminders(Protocol):
+    """What keeping the reminders needs of the reminder service (bot/domain/reminders.ReminderService)."""
+
+    @property
+    def reminders(self) -> ReminderRepository: ...
+
+    async def set_for_subject(
+        self, subject_key: str, target_kind: str, target_id: int | None, text: str, schedule: Schedule
+    ) -> object: ...
+
+    async def cancel_subject(self, subject_key: str) -> bool: ...
 
 
 def deadline_subject(wish_id: int, tag: str) -> str:
@@ -21,7 +39,7 @@ def deadline_subject(wish_id: int, tag: str) -> str:
 
 
 async def keep_deadline_reminders(
-    wishes: WishRegistry, reminders: ReminderService, text_for: Callable[[Wish, int], str]
+    wishes: WishRegistry, reminders: SubjectReminders, text_for: Callable[[Wish, int], str]
 ) -> int:
     """Keep one "once" reminder to the claimer per entry of `DEADLINE_REMINDERS` for every wish
     being fulfilled, and none for any other: safe to run at any time, as often as wanted.
