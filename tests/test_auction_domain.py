@@ -819,7 +819,7 @@ async def test_a_close_waits_for_the_claims_under_way_and_refuses_new_ones(count
     early = [tap(index) for index in range(10)]
     await asyncio.sleep(0)  # these taps are under way
     closing = asyncio.ensure_future(auction.close(COUNTY_ADMIN_ID, session.id))
-    while session.id not in auction._closing:  # the close has begun
+    while session.id not in auction.claims.closing:  # the close has begun
         await asyncio.sleep(0)
     late = [tap(index) for index in range(10, 20)]
     summary, *outcomes = await asyncio.gather(closing, *early, *late)
@@ -831,7 +831,7 @@ async def test_a_close_waits_for_the_claims_under_way_and_refuses_new_ones(count
 
 # ---- messages ------------------------------------------------------------------------------------
 def test_every_refusal_and_reminder_has_a_message_in_both_languages():
-    source = Path("bot/domain/auction.py").read_text(encoding="utf-8")
+    source = "".join(path.read_text(encoding="utf-8") for path in sorted(Path("bot/domain/auction").glob("*.py")))
     raised = set(re.findall(r'(?:DomainError|PermissionDenied)\(\s*"(auction\.[a-z_0-9]+)"', source))
     assert len(raised) > 10
     keys = set(re.findall(r'"(auction\.(?:err|reminder)_[a-z_0-9]+)"', source))
