@@ -13,7 +13,7 @@ from telegram.ext import Application
 
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
-from bot.model.auction import LotFacets, LotFilter
+from bot.model.auction import SCHEDULED, LotFacets, LotFilter
 from bot.model.wish import WishCategory
 from handlers.callback_data import CallbackDataError
 from handlers.context import BotContext, Ui, services_of
@@ -108,7 +108,7 @@ async def page_view(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of released, still open lots with claim buttons, filters and ◀ ▶."""
     session = await services.auction.get(session_id)
-    if session.state == "scheduled":
+    if session.state == SCHEDULED:
         return t("auction.browse_not_started", title=session.title, when=Raw(when_text(t, services, session))), None
     if not session.live:
         return t("auction.browse_closed", title=session.title), None

@@ -26,7 +26,7 @@ PageKey = tuple[int, int]  # (chat id, message id) of a private browsing page
 class PrivateLane:
     """The auction's private messages go out a few at a time, winners' messages first.
 
-    The bot's ~30 messages a second are admitted first come, first served (bot/rate_limit.py).
+    The bot's ~30 messages a second are admitted first come, first served (bot/runtime/rate_limit.py).
     Queued all at once, a burst of 400 winners' messages would hold the board's next edit back
     for a quarter of a minute; a few at a time, the board waits behind at most `width` of them.
     Page refreshes wait while winners' messages are pending."""
