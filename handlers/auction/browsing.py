@@ -19,7 +19,7 @@ from handlers.callback_data import CallbackDataError
 from handlers.context import BotContext, Ui, services_of
 from handlers.i18n import Raw, Translator
 
-from .buttons import VIEWS, BrowseTap, ClaimTap, data_of, query_of
+from .buttons import VIEWS, BrowseTap, ClaimTap
 from .state import auction_state
 from .texts import VALUE_BANDS, answer_refusal, band_label, category_label, fingerprint, lot_label, shows, when_text
 
@@ -251,7 +251,7 @@ async def auction_command(update: Update, context: BotContext) -> None:
 
 async def browse_button_tapped(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    values = BrowseTap.unpack(data_of(update))
+    values = BrowseTap.unpack(ui.callback_data)
     view, session_id = values.view, values.session
     if view not in VIEWS or values.page < 0:
         await ui.answer("common.button_expired", alert=True)
@@ -265,7 +265,7 @@ async def browse_button_tapped(update: Update, context: BotContext) -> None:
     except DomainError as error:
         await answer_refusal(ui, error)
         return
-    message = query_of(update).message
+    message = ui.query.message
     if not ui.is_private or not isinstance(message, Message):
         # A page button is only ever on a private page; elsewhere, start a fresh page.
         await ui.answer()

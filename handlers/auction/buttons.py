@@ -1,12 +1,10 @@
-"""The auction's buttons: typed callback payloads, and reading the tap back."""
+"""The auction's buttons: typed callback payloads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, Update
-
-from handlers.callback_data import CallbackData, CallbackDataError
+from handlers.callback_data import CallbackData
 
 
 @dataclass(frozen=True)
@@ -37,18 +35,3 @@ class BrowseTap(CallbackData, prefix="ab"):
 
 
 VIEWS = ("l", "r", "c", "o", "g", "v")
-
-
-def query_of(update: Update) -> CallbackQuery:
-    """The tap behind an update (the handlers here are registered for button taps only)."""
-    query = update.callback_query
-    if query is None:
-        raise CallbackDataError("not a button tap")
-    return query
-
-
-def data_of(update: Update) -> str:
-    data = query_of(update).data
-    if data is None:
-        raise CallbackDataError("a tap without data")
-    return data

@@ -24,7 +24,7 @@ from handlers.context import BotContext, Ui, notify_user, services_of
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Translator
 
-from .buttons import ClaimTap, ReleaseTap, data_of
+from .buttons import ClaimTap, ReleaseTap
 from .hub import refresh_board, refresh_live_boards
 from .page_refresh import schedule_page_refresh
 from .state import auction_state, background
@@ -47,7 +47,7 @@ _PAGE_CHANGED = {Outcome.WON, Outcome.TAKEN, Outcome.ALREADY_YOURS, Outcome.CLOS
 async def claim_button(update: Update, context: BotContext) -> None:
     """The hot path: claim, answer at once, then everything else without making the tap wait."""
     ui = Ui(update, context)
-    values = ClaimTap.unpack(data_of(update))
+    values = ClaimTap.unpack(ui.callback_data)
     session_id, wish_id = values.session, values.wish
     if is_anonymous_admin(update):
         await ui.answer("auction.toast_anonymous", alert=True)
@@ -119,7 +119,7 @@ async def send_won(application: Application, user_id: int, wish: Wish, org_id: i
 
 async def release_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    wish_id = ReleaseTap.unpack(data_of(update)).wish
+    wish_id = ReleaseTap.unpack(ui.callback_data).wish
     try:
         change = await ui.services.auction.release(ui.user_id, wish_id)
     except DomainError as error:

@@ -18,7 +18,7 @@ from handlers.callback_data import CallbackDataError
 from handlers.context import Ui, best_effort, services_of
 
 from .browsing import Filters, page_view
-from .buttons import BrowseTap, query_of
+from .buttons import BrowseTap
 from .state import PAGES_REMEMBERED, PageKey, PendingPage, auction_state, background
 from .texts import fingerprint, shows
 
@@ -45,7 +45,7 @@ def page_state(message: Message | None) -> tuple[Filters, int]:
 
 def schedule_page_refresh(application: Application, ui: Ui, session_id: int) -> None:
     """Refresh the tapper's own page in the background."""
-    message = query_of(ui.update).message
+    message = ui.query.message
     if not isinstance(message, Message):
         return
     refresher = auction_state(application).page_refresh

@@ -22,8 +22,6 @@ from bot.model.wish import Wish, WishCategory
 from handlers.context import Ui
 from handlers.i18n import Translator
 
-from .buttons import query_of
-
 LABEL_TEXT = 12  # characters of the wish text on a claim button
 VALUE_BANDS: tuple[tuple[int | None, int | None], ...] = ((None, 50), (51, 100), (101, 200), (201, None))
 DATE = "%Y-%m-%d"
@@ -103,4 +101,4 @@ def shows(message: Message | None, text: str, markup: InlineKeyboardMarkup | Non
 
 async def answer_refusal(ui: Ui, error: DomainError) -> None:
     """A refusal as the tap's answer (an alert holds at most 200 characters)."""
-    await query_of(ui.update).answer(ui.t(error.key, **error.params)[:200], show_alert=True)
+    await ui.query.answer(ui.t(error.key, **error.params)[:200], show_alert=True)
