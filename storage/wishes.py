@@ -13,7 +13,7 @@ reports whether it changed the row, so two concurrent callers can never both app
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.model.wish import (
@@ -25,7 +25,7 @@ from bot.model.wish import (
     WishFilter,
     WishStatus,
 )
-from storage.db import Database, Row, from_db_time, to_db_time
+from storage.db import Database, Row, db_time, from_db_time, int_value, time_value, to_db_time, written
 
 _HELD_SQL = ", ".join(f"'{status.value}'" for status in HELD)
 # The claims a cap counts: held in one session by one organisation / by one person. Fill
@@ -78,31 +78,31 @@ _COLUMNS = (
     " w.cancel_reason, w.created_by, w.created_at"
 )
 # Columns a state change may set, with how a value is stored.
-_SETTABLE = {
+_SETTABLE: dict[str, Callable[[object], object]] = {
     "alias": str,
     "grade": str,
     "text": str,
     "category": str,
-    "value_yuan": int,
+    "value_yuan": int_value,
     "photo_file_id": str,
     "status": str,
-    "claimed_by_user": int,
-    "claimed_by_org": int,
-    "claimed_at": to_db_time,
-    "session_id": int,
-    "deadline": to_db_time,
-    "purchased_at": to_db_time,
-    "purchased_by": int,
-    "delivered_at": to_db_time,
-    "delivered_by": int,
+    "claimed_by_user": int_value,
+    "claimed_by_org": int_value,
+    "claimed_at": time_value,
+    "session_id": int_value,
+    "deadline": time_value,
+    "purchased_at": time_value,
+    "purchased_by": int_value,
+    "delivered_at": time_value,
+    "delivered_by": int_value,
     "delivery_proof_file_id": str,
-    "confirmed_at": to_db_time,
-    "confirmed_by": int,
-    "cancelled_at": to_db_time,
-    "cancelled_by": int,
+    "confirmed_at": time_value,
+    "confirmed_by": int_value,
+    "cancelled_at": time_value,
+    "cancelled_by": int_value,
     "cancel_reason": str,
-    "private_purged_at": to_db_time,
-    "collector_org_id": int,
+    "private_purged_at": time_value,
+    "collector_org_id": int_value,
 }
 # Columns a guard may compare, beside the status.
 _GUARDABLE = {"claimed_by_user", "claimed_by_org", "collector_org_id"}
@@ -120,7 +120,7 @@ def _wish(row: Row) -> Wish:
         photo_file_id=row["photo_file_id"],
         status=WishStatus(row["status"]),
         consent=bool(row["consent"]),
-        consent_recorded_at=from_db_time(row["consent_recorded_at"]),
+        consent_recorded_at=db_time(row["consent_recorded_at"]),
         consent_recorded_by=row["consent_recorded_by"],
         private_purged_at=from_db_time(row["private_purged_at"]),
         claimed_by_user=row["claimed_by_user"],
@@ -136,7 +136,7 @@ def _wish(row: Row) -> Wish:
         cancelled_at=from_db_time(row["cancelled_at"]),
         cancel_reason=row["cancel_reason"],
         created_by=row["created_by"],
-        created_at=from_db_time(row["created_at"]),
+        created_at=db_time(row["created_at"]),
     )
 
 
@@ -189,7 +189,7 @@ class WishRepository:
                 moment,
             ),
         )
-        return await self.get(new_id)
+        return written(await self.get(new_id), f"wish {new_id}")
 
     async def get(self, wish_id: int) -> Wish | None:
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM wishes w WHERE w.id = ?", (wish_id,))
