@@ -15,7 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.reminders import MAX_TEXT
-from bot.domain.schedule_grammar import Schedule, describe, occurrences, parse_schedule
+from bot.domain.schedule import Schedule, occurrences
+from bot.domain.schedule_grammar import describe, parse_schedule
 from bot.model.organisation import Binding, ChatRecord
 from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackData

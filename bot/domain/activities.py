@@ -49,7 +49,7 @@ from bot.domain.errors import DomainError, PermissionDenied, one_line
 from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
-from bot.domain.schedule_grammar import Schedule
+from bot.domain.schedule import Schedule
 from bot.model.activity import Activity, Category, Place
 from bot.model.organisation import Organisation
 from storage.activities import ActivityRepository

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.domain.schedule_grammar import Schedule, next_occurrence
+from bot.domain.schedule import Schedule, next_occurrence
 from bot.domain.wishes import WishService
 from bot.model.organisation import Binding, ChatRecord
 from bot.model.reminder import ReminderRecord

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.stats import Period
+if TYPE_CHECKING:  # stats imports the services that format times: a run-time import would be a cycle
+    from bot.domain.stats import Period
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 
@@ -21,8 +23,9 @@ def local_text(moment: datetime | None, zone: ZoneInfo, pattern: str = DATE_TIME
 
 def period_label(t: Callable[..., str], period: Period) -> str:
     """ "2026 年", "2026 年 3 月" or "2026-01-01 至 2026-06-30", in the reader's language (`t`)."""
-    if period == Period.of_year(period.start.year):
+    kind = type(period)
+    if period == kind.of_year(period.start.year):
         return t("common.period_year", year=period.start.year)
-    if period == Period.of_month(period.start.year, period.start.month):
+    if period == kind.of_month(period.start.year, period.start.month):
         return t("common.period_month", year=period.start.year, month=period.start.month)
     return t("common.period_range", start=period.start.isoformat(), end=period.end.isoformat())

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.permissions import Permissions
-from bot.domain.schedule_grammar import Schedule, next_occurrence, parse_schedule
+from bot.domain.schedule import Schedule, next_occurrence
+from bot.domain.schedule_grammar import parse_schedule
 from bot.model.organisation import ChatRecord
 from bot.model.reminder import ReminderRecord
 from storage.chats import ChatRepository
