@@ -18,6 +18,7 @@ from handlers.context import (
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Translator
+from handlers.scheduling import schedule_wake
 
 CHAT_ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
@@ -86,6 +87,7 @@ async def unbind_command(update: Update, context: BotContext) -> None:
     chat = await ui.services.groups.unbind(
         ui.user_id, ui.chat_id, is_chat_admin=await is_chat_admin(context, ui.chat_id, ui.user_id)
     )
+    await schedule_wake(context.application)  # the organisation's activity reminders were withdrawn
     await ui.reply("groups.unbound", was=await binding_label(context, chat.binding, chat.org_id, ui.t))
 
 
@@ -173,6 +175,7 @@ class BindFlow(Flow):
             await self.finish(ui)
             raise
         await self.finish(ui)
+        await schedule_wake(ui.context.application)  # activity reminders now go to this group
         label = await binding_label(ui.context, chat.binding, chat.org_id, ui.t)
         await ui.edit("groups.bound_private", title=chat.title, bound_to=label)
         in_group = group_translator(ui.context)

@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.clock import Clock
 from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
+from bot.domain.formatting import DATE_TIME, local_text
 from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
@@ -189,7 +190,8 @@ class ActivityService:
         self.render_reminder = render_reminder
 
     def local_text(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        """ "2026-11-28 09:00" in the configured zone (attendance and deeds word times with it)."""
+        return local_text(moment, self.zone)
 
     # ---- validation (used by the conversation too) ----------------------------------------
     def check_title(self, text: str) -> str:
@@ -521,15 +523,19 @@ class ActivityService:
                 Schedule(kind="once", at=activity.starts_at - before, time=None),
             )
 
-    async def refresh_reminders(self, activity_id: int) -> None:
-        """Re-render the reminders (e.g. after the org's group was bound or changed)."""
-        await self._set_reminders(await self.get(activity_id))
+    async def follow_group(self, org_id: int) -> None:
+        """The organisation's group was bound, replaced or released: its coming activities'
+        reminders go to the group it has now, or nowhere."""
+        for activity in await self.repo.upcoming(self.clock.now(), org_ids=[org_id]):
+            await self._set_reminders(activity)
 
     def _when(self, activity: Activity) -> str:
-        start = activity.starts_at.astimezone(self.zone)
-        end = activity.ends_at.astimezone(self.zone)
-        end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
-        return f"{start:%Y-%m-%d %H:%M}–{end_text}"
+        """ "2026-11-28 09:00–11:30", the end's date shown only when it is another day."""
+        same_day = local_text(activity.starts_at, self.zone, "%Y-%m-%d") == local_text(
+            activity.ends_at, self.zone, "%Y-%m-%d"
+        )
+        end = local_text(activity.ends_at, self.zone, "%H:%M" if same_day else DATE_TIME)
+        return f"{self.local_text(activity.starts_at)}–{end}"
 
     async def _names(self, activity_id: int) -> str:
         names = await self.repo.signed_names(activity_id)
