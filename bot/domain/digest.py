@@ -22,7 +22,6 @@ from storage.chats import ChatRepository
 from storage.reminders import ReminderRepository
 
 WEEK = timedelta(days=7)
-SUBJECT = "digest:weekly"
 
 
 @dataclass(frozen=True)

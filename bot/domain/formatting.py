@@ -6,12 +6,9 @@ Stored times are UTC; everything shown goes through here, so a change of format 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import Protocol, Self
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:  # stats imports the services that format times: a run-time import would be a cycle
-    from bot.domain.stats import Period
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 
@@ -19,6 +16,23 @@ DATE_TIME = "%Y-%m-%d %H:%M"
 def local_text(moment: datetime | None, zone: ZoneInfo, pattern: str = DATE_TIME) -> str:
     """`moment` (aware, any zone) in `zone`; "" for None."""
     return "" if moment is None else moment.astimezone(zone).strftime(pattern)
+
+
+class Period(Protocol):
+    """What a label needs of bot.domain.stats.Period. Named here, not imported: stats depends on
+    services that format times, so importing it would make a circle."""
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
+    @classmethod
+    def of_year(cls, year: int) -> Self: ...
+
+    @classmethod
+    def of_month(cls, year: int, month: int) -> Self: ...
 
 
 def period_label(t: Callable[..., str], period: Period) -> str:

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 TARGETS = ("chat", "hub", "all_groups", "person")
 MAX_TEXT = 3500
 LATE_AFTER = timedelta(minutes=2)
+WEEKLY_DIGEST = "digest:weekly"  # the subject of the weekly digest (bot/domain/digest.py words it)
 _EPSILON = timedelta(microseconds=1)
 
 
@@ -214,13 +215,11 @@ class ReminderService:
 
     async def keep_weekly_digest(self, when: str) -> None:
         """The digest is a system reminder to all groups; "" in the configuration switches it off."""
-        from bot.domain.digest import SUBJECT
-
         if not when:
-            await self.cancel_subject(SUBJECT)
+            await self.cancel_subject(WEEKLY_DIGEST)
             return
         schedule = parse_schedule(when, now=self.clock.now(), zone=self.zone)
-        await self.set_for_subject(SUBJECT, "all_groups", None, "", schedule, content_kind="weekly_digest")
+        await self.set_for_subject(WEEKLY_DIGEST, "all_groups", None, "", schedule, content_kind="weekly_digest")
 
     async def cancel_subject(self, subject_key: str) -> bool:
         existing = await self.reminders.by_subject(subject_key)
