@@ -44,7 +44,6 @@ from storage.db import Database
 
 MAX_REASON = 200
 EARTH_RADIUS_M = 6_371_000.0
-METHODS = ("text", "command", "location", "organiser")
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -44,7 +44,6 @@ from storage.reports import DetailRepository
 
 Labels = Callable[..., str]
 
-SHEETS = ("activities", "attendance", "wishes", "deeds", "orgs")
 _FULFILLING = ("claimed", "purchased", "delivered")
 _IN_PROGRESS = ("claimed", "purchased")
 
