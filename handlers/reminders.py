@@ -14,6 +14,7 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.formatting import local_text
 from bot.domain.reminders import MAX_TEXT
 from bot.domain.schedule import Schedule, occurrences
 from bot.domain.schedule_grammar import describe, parse_schedule
@@ -43,12 +44,12 @@ _FIXED_TARGETS = {"hub": ("hub", None), "all": ("all_groups", None)}
 # ---- small renderings ---------------------------------------------------------------------
 def local_when(ui: Ui, moment: datetime) -> Raw:
     """'2026-11-30 周一 09:00' in the configured zone."""
-    local = moment.astimezone(ui.services.config.zone)
+    zone = ui.services.config.zone
     return ui.t.raw(
         "reminders.when",
-        date=f"{local:%Y-%m-%d}",
-        time=f"{local:%H:%M}",
-        weekday=ui.t(f"schedule.weekday_{local.weekday()}"),
+        date=local_text(moment, zone, "%Y-%m-%d"),
+        time=local_text(moment, zone, "%H:%M"),
+        weekday=ui.t(f"schedule.weekday_{moment.astimezone(zone).weekday()}"),
     )
 
 
