@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import html
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from string import Formatter
+
+from bot.domain.formatting import RenderText
 
 LANGUAGES = ("zh-Hans", "en")
 DEFAULT_LANGUAGE = "zh-Hans"
@@ -67,6 +70,16 @@ def translate(language: str, key: str, **params: object) -> str:
         for name, value in params.items()
     }
     return template.format_map(safe)
+
+
+def plain_text_renderer(language: str) -> RenderText:
+    """Catalog text as plain text, for the texts the domain stores (system reminders): the
+    reminder sender escapes it itself when it sends it."""
+
+    def render(key: str, params: Mapping[str, object]) -> str:
+        return html.unescape(translate(language, key, **params))
+
+    return render
 
 
 class Translator:

@@ -35,7 +35,7 @@ from bot.domain.activities import ActivityService
 from bot.domain.clock import Clock
 from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied
-from bot.model.activity import Activity, AttendanceRecord
+from bot.model.activity import Activity, AttendanceRecord, Timed
 from bot.model.organisation import Binding, ChatRecord
 from storage.activities import ActivityRepository
 from storage.audit import AuditRepository
@@ -293,9 +293,7 @@ class AttendanceService:
         return CheckOutResult("checked_out", activity)
 
     # ---- credit ---------------------------------------------------------------------------
-    def credited_minutes(
-        self, activity: Activity, checked_in_at: datetime | None, checked_out_at: datetime | None
-    ) -> int:
+    def credited_minutes(self, activity: Timed, checked_in_at: datetime | None, checked_out_at: datetime | None) -> int:
         if checked_in_at is None:
             return 0
         begin = max(checked_in_at, activity.starts_at)
