@@ -102,7 +102,7 @@ async def target_label(ui: Ui, kind: str, target_id: int | None) -> Raw:
     if kind == "person":
         if target_id == ui.user_id:
             return ui.t.raw("reminders.target_me")
-        person = await services.people.get(target_id)
+        person = None if target_id is None else await services.people.get(target_id)
         return ui.t.raw("reminders.target_person", name=person.display_name if person else str(target_id))
     return await chat_label(ui, await services.reminders.target_chat(target_id))
 
@@ -153,11 +153,11 @@ class ReminderFlow(Flow):
         missing = []
         for org_id in managed:
             org = await services.orgs.get(org_id)
-            chat = await services.groups.of_org(org_id)
-            if chat is None or not chat.active or not org.active:
+            group = await services.groups.of_org(org_id)
+            if group is None or not group.active or not org.active:
                 missing.append(org.name)
                 continue
-            items.append((chat.id, ui.t("reminders.button_chat", org=org.name, title=chat.title)))
+            items.append((group.id, ui.t("reminders.button_chat", org=org.name, title=group.title)))
         if missing:
             note = ui.t.raw("reminders.note_no_group_org", orgs=ui.t("reminders.name_separator").join(missing))
         return items, note
@@ -180,6 +180,7 @@ class ReminderFlow(Flow):
         if page is not None:
             await ui.edit("reminders.pick_target", self._target_markup(ui, items, page), note=note)
             return
+        target: int | None
         if value == "me":
             kind, target = "person", ui.user_id
         elif value not in {str(item) for item, _ in items}:
@@ -351,7 +352,7 @@ async def reminders_command(update: Update, context: BotContext) -> None:
 async def reminder_action(update: Update, context: BotContext) -> None:
     """Pause / resume / delete (asked twice) one reminder; the service re-checks who may."""
     ui = Ui(update, context)
-    values = ReminderAction.unpack(update.callback_query.data)
+    values = ReminderAction.unpack(ui.callback_data)
     action, reminder_id = values.action, values.reminder
     if action not in _ACTIONS:
         await ui.answer("common.button_expired", alert=True)

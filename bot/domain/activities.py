@@ -38,15 +38,16 @@ Catalog keys (handlers/locales/<lang>/activities_errors.toml, table [activities]
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
 from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
-from bot.domain.formatting import DATE_TIME, local_text
+from bot.domain.formatting import DATE_TIME, RenderText, local_text
 from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
@@ -87,8 +88,7 @@ EDITABLE = frozenset(
     {"title", "category", "starts_at", "ends_at", "place", "slots", "expected_served", "counts_as_deed"}
 )
 
-# (catalog key, params) → plain text; Services.build wires it to the configured language's catalog.
-RenderReminder = Callable[[str, dict], str]
+T = TypeVar("T")
 
 
 def subject_keys(activity_id: int) -> tuple[str, ...]:
@@ -142,6 +142,22 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
+def _change(changes: Mapping[str, object], name: str, kind: type[T], default: T | None = None) -> T:
+    """One of `edit`'s changes, which must be of its field's type (or `default` when not given)."""
+    value = changes.get(name, default)
+    if not isinstance(value, kind):
+        raise TypeError(f"activity {name} must be {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _count_change(changes: Mapping[str, object], name: str) -> str | int:
+    """A number of people in `edit`'s changes: as typed (checked by the caller) or already a number."""
+    value = changes[name]
+    if not isinstance(value, str | int):
+        raise TypeError(f"activity {name} must be a number or its text, not {type(value).__name__}")
+    return value
+
+
 def _number(text: str | int, not_number_key: str) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         return text
@@ -175,7 +191,7 @@ class ActivityService:
         zone: ZoneInfo,
         settings: ActivitiesConfig,
         *,
-        render_reminder: RenderReminder,
+        render_reminder: RenderText,
     ) -> None:
         self.db = db
         self.repo = repo
@@ -215,7 +231,7 @@ class ActivityService:
         latitude, longitude, radius = place.latitude, place.longitude, place.radius_m
         if (latitude is None) != (longitude is None):
             raise DomainError("activities.err_bad_location")
-        if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        if latitude is not None and longitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise DomainError("activities.err_bad_location")
         if radius is not None:
             if latitude is None:
@@ -364,15 +380,15 @@ class ActivityService:
                 changed.append(name)
 
             if "title" in changes:
-                title = self.check_title(changes["title"])
+                title = self.check_title(_change(changes, "title", str))
                 if title != activity.title:
                     put("title", title)
             if "category" in changes:
-                category = Category(changes["category"])
+                category = Category(_change(changes, "category", str))
                 if category != activity.category:
                     put("category", category.value)
-            starts_at = _utc(changes.get("starts_at", activity.starts_at))
-            ends_at = _utc(changes.get("ends_at", activity.ends_at))
+            starts_at = _utc(_change(changes, "starts_at", datetime, activity.starts_at))
+            ends_at = _utc(_change(changes, "ends_at", datetime, activity.ends_at))
             if (starts_at, ends_at) != (activity.starts_at, activity.ends_at):
                 self._check_times(starts_at, ends_at, new_start=starts_at != activity.starts_at)
                 for name, old, new in (
@@ -382,21 +398,21 @@ class ActivityService:
                     if new != old:
                         put(name, new)
             if "place" in changes:
-                place = self.check_place(changes["place"])
+                place = self.check_place(_change(changes, "place", Place))
                 if place != activity.place:
                     fields.update(
                         place=place.text, latitude=place.latitude, longitude=place.longitude, radius_m=place.radius_m
                     )
                     changed.append("place")
             if "slots" in changes:
-                slots = self.check_slots(changes["slots"])
+                slots = self.check_slots(_count_change(changes, "slots"))
                 signed = await self.repo.signed_count(activity_id)
                 if slots < signed:
                     raise DomainError("activities.err_slots_below_signed", slots=slots, signed=signed)
                 if slots != activity.slots:
                     put("slots", slots)
             if "expected_served" in changes:
-                expected = self.check_expected(changes["expected_served"])
+                expected = self.check_expected(_count_change(changes, "expected_served"))
                 if expected != activity.expected_served:
                     put("expected_served", expected)
             if "counts_as_deed" in changes:

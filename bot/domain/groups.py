@@ -12,7 +12,7 @@ from bot.domain.permissions import Permissions
 from bot.model.organisation import Binding, ChatRecord, Organisation
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
-from storage.db import Database
+from storage.db import Database, written
 
 PRESENT_STATUSES = frozenset({"member", "administrator", "creator", "restricted"})
 
@@ -105,7 +105,7 @@ class GroupService:
             )
             if chat.org_id is not None:  # it was an organisation's group: that one has none now
                 await self.activities.follow_group(chat.org_id)
-        return await self._current(chat.chat_id)
+        return written(await self.chats.get(chat.chat_id), f"chat {chat.chat_id}")
 
     async def bind_org(self, actor_id: int, chat_id: int, org_id: int, *, is_chat_admin: bool) -> ChatRecord:
         """Bind a group to an organisation; the org's previous group, if any, is released."""
@@ -120,10 +120,12 @@ class GroupService:
             await self.chats.unbind(chat_id, self.clock.now())
             await self.chats.bind(chat_id, Binding.ORG, org_id, actor_id, self.clock.now())
             await self.audit.record(self.clock.now(), actor_id, "chat.bind_org", f"chat:{chat_id}", org=org_id)
-            # Reminders already set went to the previous group, or nowhere: they follow the binding.
-            for changed in {org_id, chat.org_id} - {None}:
-                await self.activities.follow_group(changed)
-        return await self._current(chat.chat_id)
+            # Reminders already set went to the previous group, or nowhere: they follow the binding,
+            # as do those of the organisation this group was bound to until now.
+            await self.activities.follow_group(org_id)
+            if chat.org_id is not None and chat.org_id != org_id:
+                await self.activities.follow_group(chat.org_id)
+        return written(await self.chats.get(chat.chat_id), f"chat {chat.chat_id}")
 
     async def unbind(self, actor_id: int, chat_id: int, *, is_chat_admin: bool) -> ChatRecord:
         async with self.db.transaction():
@@ -143,11 +145,4 @@ class GroupService:
             )
             if chat.org_id is not None:
                 await self.activities.follow_group(chat.org_id)
-        return chat
-
-    async def _current(self, chat_id: int) -> ChatRecord:
-        """The record of a chat just written in this call: it exists."""
-        chat = await self.chats.get(chat_id)
-        if chat is None:
-            raise LookupError(f"chat {chat_id} vanished while being bound")
         return chat
