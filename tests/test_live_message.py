@@ -24,6 +24,15 @@ async def posted(harness) -> int:
     return message.message_id
 
 
+def counter(message_id: int, state: dict):
+    """A render showing the count in `state` as it is when the refresh is made."""
+
+    async def render():
+        return GROUP, message_id, "学业辅导", counter_markup(state["count"])
+
+    return render
+
+
 def edits(harness) -> int:
     return harness.fake.count_calls("editMessageText")
 
@@ -39,8 +48,7 @@ async def test_a_burst_of_refreshes_becomes_one_edit_showing_the_last_state(harn
     live = LiveMessages(harness.app, harness.clock, delay=1.0, min_interval=6.0)
     state = {"count": 0}
 
-    async def render():
-        return GROUP, message_id, "学业辅导", counter_markup(state["count"])
+    render = counter(message_id, state)
 
     for count in range(1, 31):
         state["count"] = count
@@ -72,8 +80,7 @@ async def test_edits_in_one_chat_keep_their_distance(harness):
     live = LiveMessages(harness.app, harness.clock, delay=1.0, min_interval=6.0)
     state = {"count": 0}
 
-    async def render():
-        return GROUP, message_id, "学业辅导", counter_markup(state["count"])
+    render = counter(message_id, state)
 
     stamps = []
     for count in (1, 2, 3):
@@ -92,8 +99,7 @@ async def test_a_request_while_waiting_is_served_and_shows_the_newest_state(harn
     live = LiveMessages(harness.app, harness.clock, delay=1.0, min_interval=6.0)
     state = {"count": 1}
 
-    async def render():
-        return GROUP, message_id, "学业辅导", counter_markup(state["count"])
+    render = counter(message_id, state)
 
     live.request("activity:1", render)
     await later(harness, live, 1.0)  # the first edit is done; the chat now waits 6 s before the next
@@ -136,8 +142,7 @@ async def test_the_wake_up_job_is_set_on_the_bots_clock_and_serves_the_refresh(h
     live = live_messages(harness.app)
     state = {"count": 1}
 
-    async def render():
-        return GROUP, message_id, "学业辅导", counter_markup(state["count"])
+    render = counter(message_id, state)
 
     live.request("activity:1", render)
     [job] = harness.app.job_queue.get_jobs_by_name(WAKE_JOB)
