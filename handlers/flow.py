@@ -45,7 +45,7 @@ class Flow(ABC):
 
     def button(self, ui: Ui, step: str, value: object, label: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            label, callback_data=ConversationButton(flow=self.name, step=step, value=value).pack()
+            label, callback_data=ConversationButton(flow=self.name, step=step, value=str(value)).pack()
         )
 
     def choice(self, ui: Ui, step: str, value: object, key: str, **params: object) -> InlineKeyboardButton:
