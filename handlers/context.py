@@ -55,7 +55,7 @@ class Ui:
         self.update = update
         self.context = context
         self.services = context.services
-        self.t = Translator(context.language or context.services.config.language)
+        self.t = translator(context.services, context.language or context.services.config.language)
 
     @property
     def user_id(self) -> int:
@@ -109,7 +109,7 @@ async def notify_user(
     """`markup` builds the keyboard in the recipient's language."""
     services: Services = application.bot_data["services"]
     person = await services.people.get(user_id)
-    t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    t = translator(services, services.people.language_of(person, person.telegram_language if person else None))
     try:
         await application.bot.send_message(user_id, t(key, **params), reply_markup=markup(t) if markup else None)
     except Forbidden:
@@ -118,13 +118,18 @@ async def notify_user(
     return True
 
 
+def translator(services: Services, language: str) -> Translator:
+    """`language`, with the services' clock and configured zone for the catalog's examples."""
+    return Translator(language, services.clock, services.config.zone)
+
+
 def translator_for(context: BotContext) -> Translator:
-    return Translator(context.language or context.services.config.language)
+    return translator(context.services, context.language or context.services.config.language)
 
 
 def group_translator(context: BotContext) -> Translator:
     """Groups are shared by many readers: they get the configured language."""
-    return Translator(context.services.config.language)
+    return translator(context.services, context.services.config.language)
 
 
 def services_of(application: Application) -> Services:
@@ -134,7 +139,7 @@ def services_of(application: Application) -> Services:
 
 def group_t(services: Services) -> Translator:
     """Groups (and the hub) are read by many people: they get the configured language."""
-    return Translator(services.config.language)
+    return translator(services, services.config.language)
 
 
 def clean(text: str) -> str:

@@ -203,7 +203,7 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
     page.send("private", "/start")
     page.shows("private", "团县委的工作助手")
     page.send("private", "/join")
-    page.shows("private", "你要加入哪个组织")
+    page.shows("private", "您要加入哪个组织")
     page.send("private", "卫健")
     page.tap("private", "县卫健局团委")
     page.tap("private", "✅ 提交申请")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bot.domain.clock import Clock
+from bot.domain.config import SUPPORTED_LANGUAGES
 from bot.domain.errors import DomainError
 from bot.model.organisation import Person
 from storage.people import PeopleRepository
 
-LANGUAGES = ("zh-Hans", "en")
+LANGUAGES = SUPPORTED_LANGUAGES
 REAL_NAME_MAX = 20
 
 
