@@ -25,8 +25,9 @@ from handlers.i18n import Raw, Translator
 
 log = logging.getLogger(__name__)
 
-# `签到`, `签到 A12`, `签退Ａ１２` … (spaces, full-width spaces and full-width letters/digits allowed).
-CHECK_TEXT = re.compile(r"^[\s\u3000]*(签到|签退)[\s\u3000]*([AaＡａ][0-9０-９]{1,9})?[\s\u3000]*$")
+# `签到`, `签到 A12`, `签退Ａ１２` … (spaces, full-width spaces and full-width letters/digits allowed;
+# 簽到 / 簽退 as the zh-Hant catalog writes them).
+CHECK_TEXT = re.compile(r"^[\s\u3000]*([签簽]到|[签簽]退)[\s\u3000]*([AaＡａ][0-9０-９]{1,9})?[\s\u3000]*$")
 SUCCESS = ReactionEmoji.THUMBS_UP
 SEE_ABOVE = ReactionEmoji.EYES
 REPEAT_WINDOW = timedelta(minutes=2)
@@ -38,7 +39,7 @@ async def text_check(update: Update, context: BotContext) -> None:
     if match is None:
         return
     verb, code = match.group(1), normalise_code(match.group(2))
-    if verb == "签到":
+    if verb.endswith("到"):
         await check_in(update, context, code=code, method="text")
     else:
         await check_out(update, context, code=code, method="text")
