@@ -97,6 +97,21 @@ def test_refuses_a_database_that_is_not_its_own_and_leaves_it_untouched(tmp_path
     assert real.read_bytes() == before
 
 
+def test_a_taken_port_is_one_line_before_the_bot_starts(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("--port", str(port), "--data", str(tmp_path / "data"), cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        f"league-bot sandbox: cannot listen on 127.0.0.1:{port} (Address already in use); try --port 0 (any free port)"
+    ]
+    assert result.stdout == ""
+
+
 def test_refuses_a_file_that_is_no_database_and_the_configured_real_database(tmp_path):
     junk = tmp_path / "junk"
     junk.mkdir()

@@ -52,6 +52,14 @@ class SandboxRefused(Exception):
     """The sandbox must not start (a database that is not its own); the message says why."""
 
 
+class PortUnavailable(Exception):
+    """The page's port cannot be had (taken, or not ours to take)."""
+
+    def __init__(self, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {HOST}:{port} ({reason})")
+        self.port = port
+
+
 def check_database(path: Path, config_path: Path | None = None) -> None:
     """Refuse a file that is not the sandbox's, and the configured real database."""
     path = path.resolve()
@@ -130,11 +138,16 @@ class Sandbox:
         from telegram import Update
 
         from bot.practice.sandbox.crowd import Crowds
-        from bot.practice.sandbox.server import serve_page
+        from bot.practice.sandbox.server import bind_page
         from bot.runtime.application import build_application, on_startup
 
         check_database(self.db_path, self.config_path)
         self._hold_folder()
+        # The port first: a taken one stops the start before the bot polls (no shutdown noise).
+        try:
+            self._page = bind_page(self, HOST, self.port)
+        except OSError as error:
+            raise PortUnavailable(self.port, error.strerror or str(error)) from None
         try:
             remove_sandbox_database(self.db_path)
         except NotSandboxDatabase as error:  # replaced between the check and now
@@ -159,7 +172,7 @@ class Sandbox:
         await self.application.start()
         await self._publish(published)
         self.crowds = Crowds(self)
-        self._page = serve_page(self, HOST, self.port)
+        self._page.start()
         self.page_url = f"http://{HOST}:{self._page.port}/"
         self.started_at = self.clock.now()
 
