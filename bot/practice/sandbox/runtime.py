@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bot.domain.config import Config, RemindersConfig, StorageConfig, TelegramConfig
 from bot.practice.emulator import FakeTelegram, serve
-from bot.practice.sandbox.clock import SandboxClock
+from bot.practice.sandbox.clock import SandboxClock, daytime
 from bot.practice.sandbox.world import (
     BOT_NAME,
     BOT_USERNAME,
@@ -162,6 +162,7 @@ class Sandbox:
         config = sandbox_config(
             self.db_path, self._emulator.base_url, self._emulator.base_file_url, self.world.admin.user_id
         )
+        self.clock.jump_to(daytime(self.clock.now(), config.zone))
         self.application = build_application(config, clock=self.clock)
         await self.application.initialize()
         await on_startup(self.application)
