@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import textwrap
 from pathlib import Path
@@ -19,24 +18,11 @@ from bot.domain.config import (
     require_token,
     resolve_config_path,
 )
+from bot.runtime.logs import setup_logging
 from storage.db import Database, StorageError
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and a Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # aiosqlite logs every statement with its parameters at DEBUG: children's details and
-    # phone numbers must never reach a log.
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
-    # At DEBUG, PTB logs each Bot API call's parameters: private-chat text, which may hold a
-    # child's details. Its INFO and above are safe.
-    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 # Each subcommand's --help: what it does (description) and an example (epilog).

@@ -4,7 +4,7 @@ The group must not be flooded: success (and a repeated check-in) is a 👍 react
 volunteer's own message; only a problem gets a short reply, quoting the message, in the group's
 language. When a wave of volunteers hits the same problem (several activities open, not open
 yet), the answer is written once per `REPEAT_WINDOW`; the others get a 👀 ("see just above").
-Windows, radius, walk-ins and idempotency are decided in bot/attendance.py.
+Windows, radius, walk-ins and idempotency are decided in bot/domain/attendance/.
 """
 
 from __future__ import annotations
@@ -12,14 +12,21 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import ReactionTypeEmoji, ReplyParameters, Update
 from telegram.constants import ReactionEmoji
-from telegram.error import BadRequest, Forbidden
 
-from bot.domain.attendance import CheckInResult, CheckOutResult
-from handlers.activities import normalise_code
-from handlers.context import BotContext, group_translator
+from bot.domain.attendance import (
+    CheckInMethod,
+    CheckInOutcome,
+    CheckInResult,
+    CheckOutOutcome,
+    CheckOutResult,
+)
+from bot.domain.formatting import local_text
+from handlers.activities.render import normalise_code
+from handlers.context import BotContext, best_effort, group_translator
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
 
@@ -27,53 +34,62 @@ log = logging.getLogger(__name__)
 
 # `签到`, `签到 A12`, `签退Ａ１２` … (spaces, full-width spaces and full-width letters/digits allowed;
 # 簽到 / 簽退 as the zh-Hant catalog writes them).
-CHECK_TEXT = re.compile(r"^[\s\u3000]*([签簽]到|[签簽]退)[\s\u3000]*([AaＡａ][0-9０-９]{1,9})?[\s\u3000]*$")
+CHECK_TEXT = re.compile(
+    r"^[\s\u3000]*(?:(?P<check_in>[签簽]到)|[签簽]退)[\s\u3000]*(?P<code>[AaＡａ][0-9０-９]{1,9})?[\s\u3000]*$"
+)
 SUCCESS = ReactionEmoji.THUMBS_UP
 SEE_ABOVE = ReactionEmoji.EYES
 REPEAT_WINDOW = timedelta(minutes=2)
-_SUCCESS_OUTCOMES = ("checked_in", "checked_out", "already")
 
 
 async def text_check(update: Update, context: BotContext) -> None:
-    match = CHECK_TEXT.match(update.effective_message.text or "")
+    message = update.effective_message
+    match = CHECK_TEXT.match(message.text or "") if message is not None else None
     if match is None:
         return
-    verb, code = match.group(1), normalise_code(match.group(2))
-    if verb.endswith("到"):
-        await check_in(update, context, code=code, method="text")
+    code = normalise_code(match.group("code"))
+    if match.group("check_in"):
+        await check_in(update, context, code=code, method=CheckInMethod.TEXT)
     else:
-        await check_out(update, context, code=code, method="text")
+        await check_out(update, context, code=code, method=CheckInMethod.TEXT)
 
 
 async def checkin_command(update: Update, context: BotContext) -> None:
-    await check_in(update, context, code=normalise_code(" ".join(context.args or ())), method="command")
+    code = normalise_code(" ".join(context.args or ()))
+    await check_in(update, context, code=code, method=CheckInMethod.COMMAND)
 
 
 async def checkout_command(update: Update, context: BotContext) -> None:
-    await check_out(update, context, code=normalise_code(" ".join(context.args or ())), method="command")
+    code = normalise_code(" ".join(context.args or ()))
+    await check_out(update, context, code=code, method=CheckInMethod.COMMAND)
 
 
 async def location_check(update: Update, context: BotContext) -> None:
-    location = update.effective_message.location
-    await check_in(update, context, location=(location.latitude, location.longitude), method="location")
+    message = update.effective_message
+    location = message.location if message is not None else None
+    if location is None:
+        return
+    await check_in(update, context, location=(location.latitude, location.longitude), method=CheckInMethod.LOCATION)
 
 
 async def private_hint(update: Update, context: BotContext) -> None:
     """/checkin in the private chat: check-in happens in the activity's group."""
+    chat = update.effective_chat
+    if chat is None:
+        return
     await context.bot.send_message(
-        update.effective_chat.id,
-        Translator(context.language or context.services.config.language)("checkin.private_hint"),
+        chat.id, Translator(context.language or context.services.config.language)("checkin.private_hint")
     )
 
 
-def unidentified(update: Update) -> bool:
-    """Posted "as the group" or as a channel: nobody to credit."""
-    return (
-        is_anonymous_admin(update)
-        or update.effective_message.sender_chat is not None
-        or update.effective_user is None
-        or update.effective_user.is_bot
-    )
+def volunteer_id(update: Update) -> int | None:
+    """Who to credit; None when posted "as the group" or as a channel, or by a bot."""
+    user, message = update.effective_user, update.effective_message
+    if is_anonymous_admin(update) or user is None or user.is_bot:
+        return None
+    if message is not None and message.sender_chat is not None:
+        return None
+    return user.id
 
 
 async def check_in(
@@ -82,30 +98,32 @@ async def check_in(
     *,
     code: str | None = None,
     location: tuple[float, float] | None = None,
-    method: str,
+    method: CheckInMethod,
 ) -> None:
-    if unidentified(update):
+    user_id, chat = volunteer_id(update), update.effective_chat
+    if chat is None:
+        return
+    if user_id is None:
         await reply(update, context, "checkin.anonymous")
         return
-    result = await context.services.attendance.check_in(
-        update.effective_user.id, update.effective_chat.id, code=code, location=location, method=method
-    )
-    if result.outcome in _SUCCESS_OUTCOMES:
+    result = await context.services.attendance.check_in(user_id, chat.id, code=code, location=location, method=method)
+    if result.done:
         await react(update, context)
         return
-    if location is not None and result.outcome == "none_open":
+    if location is not None and result.outcome is CheckInOutcome.NONE_OPEN:
         return  # a location shared for some other reason: no open activity, nothing to say
     await reply_problem(update, context, "checkin", result, code)
 
 
-async def check_out(update: Update, context: BotContext, *, code: str | None = None, method: str) -> None:
-    if unidentified(update):
+async def check_out(update: Update, context: BotContext, *, code: str | None = None, method: CheckInMethod) -> None:
+    user_id, chat = volunteer_id(update), update.effective_chat
+    if chat is None:
+        return
+    if user_id is None:
         await reply(update, context, "checkin.anonymous")
         return
-    result = await context.services.attendance.check_out(
-        update.effective_user.id, update.effective_chat.id, code=code, method=method
-    )
-    if result.outcome in _SUCCESS_OUTCOMES:
+    result = await context.services.attendance.check_out(user_id, chat.id, code=code, method=method)
+    if result.done:
         await react(update, context)
         return
     await reply_problem(update, context, "checkout", result, code)
@@ -114,6 +132,7 @@ async def check_out(update: Update, context: BotContext, *, code: str | None = N
 async def reply_problem(
     update: Update, context: BotContext, verb: str, result: CheckInResult | CheckOutResult, code: str | None
 ) -> None:
+    """The group's answer to a check-in or check-out that did not happen: catalog `checkin.<outcome>`."""
     services = context.services
     zone = services.config.zone
     t = group_translator(context)
@@ -126,24 +145,26 @@ async def reply_problem(
     }
     if activity is not None:
         params.update(title=activity.title, code=activity.code)
-    if result.outcome == "ambiguous":
+    outcome = result.outcome
+    if outcome in (CheckInOutcome.AMBIGUOUS, CheckOutOutcome.AMBIGUOUS):
         lines = [
             t("checkin.ambiguous_line", code=each, title=(await services.activities.by_code(each)).title)
             for each in result.codes
         ]
         examples = [t("checkin.example", verb=params["verb"], code=each) for each in result.codes[:2]]
         params.update(lines=Raw("\n".join(lines)), example=Raw(t("checkin.or").join(examples)))
-    elif result.outcome == "not_open":
+    elif isinstance(result, CheckInResult) and outcome is CheckInOutcome.NOT_OPEN:
         params["opens"] = when(t, zone, result.opens_at, services.clock.now())
-    elif result.outcome == "outside_radius":
+    elif isinstance(result, CheckInResult) and outcome is CheckInOutcome.OUTSIDE_RADIUS:
         params.update(
             distance=result.distance_m or 0,
             radius=activity.place.radius_m if activity is not None and activity.place.radius_m else 0,
         )
-    elif result.outcome == "unknown_code":
+    elif outcome in (CheckInOutcome.UNKNOWN_CODE, CheckOutOutcome.UNKNOWN_CODE):
         params["code"] = code or ""
-    text = t(f"checkin.{result.outcome}", **params)
-    if repeated(context, update.effective_chat.id, text):
+    text = t(f"checkin.{outcome}", **params)
+    chat = update.effective_chat
+    if chat is not None and repeated(context, chat.id, text):
         await react(update, context, SEE_ABOVE)
         return
     await send_reply(update, context, text)
@@ -161,23 +182,26 @@ def repeated(context: BotContext, chat_id: int, text: str) -> bool:
     return False
 
 
-def when(t: Translator, zone, moment: datetime | None, now: datetime) -> str:
+def when(t: Translator, zone: ZoneInfo, moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return ""
-    local = moment.astimezone(zone)
-    if local.date() == now.astimezone(zone).date():
-        return t("checkin.today_at", time=f"{local:%H:%M}")
-    return t("checkin.day_at", date=f"{local:%m-%d}", time=f"{local:%H:%M}")
+    time = local_text(moment, zone, "%H:%M")
+    if moment.astimezone(zone).date() == now.astimezone(zone).date():
+        return t("checkin.today_at", time=time)
+    return t("checkin.day_at", date=local_text(moment, zone, "%m-%d"), time=time)
 
 
-async def react(update: Update, context: BotContext, emoji: str = SUCCESS) -> None:
+async def react(update: Update, context: BotContext, emoji: ReactionEmoji = SUCCESS) -> None:
     message = update.effective_message
-    try:
-        await context.bot.set_message_reaction(message.chat_id, message.message_id, ReactionTypeEmoji(emoji))
-    except BadRequest as error:  # reactions switched off in this group
-        log.info("no reaction in chat %s (%s)", message.chat_id, error.message)
-        if emoji == SUCCESS:  # the volunteer must still learn it worked: a one-word reply
-            await reply(update, context, "checkin.done")
+    if message is None:
+        return
+    reacted = await best_effort(
+        context.bot.set_message_reaction(message.chat_id, message.message_id, ReactionTypeEmoji(emoji)),
+        "no reaction in chat %s",
+        message.chat_id,
+    )
+    if reacted is None and emoji == SUCCESS:  # reactions off here: the volunteer must still learn it worked
+        await reply(update, context, "checkin.done")
 
 
 async def reply(update: Update, context: BotContext, key: str, **params: object) -> None:
@@ -186,11 +210,14 @@ async def reply(update: Update, context: BotContext, key: str, **params: object)
 
 async def send_reply(update: Update, context: BotContext, text: str) -> None:
     message = update.effective_message
-    try:
-        await context.bot.send_message(
+    if message is None:
+        return
+    await best_effort(
+        context.bot.send_message(
             message.chat_id,
             text,
             reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
-        )
-    except Forbidden as error:
-        log.warning("check-in reply not sent to chat %s: %s", message.chat_id, error.message)
+        ),
+        "check-in reply not sent to chat %s",
+        message.chat_id,
+    )

@@ -11,6 +11,7 @@ from handlers.commands import COMMANDS, Audience
 from handlers.context import BotContext, Ui
 from handlers.flow import registry_of
 from handlers.i18n import LANGUAGES
+from handlers.intents import answer_plain_text
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 async def language_chosen(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    token = LanguageButton.unpack(update.callback_query.data).code
+    token = LanguageButton.unpack(ui.callback_data).code
     codes = {value: key for key, value in _LANGUAGE_TOKENS.items()}
     if token not in codes:
         await ui.answer("common.button_expired", alert=True)
@@ -94,12 +95,17 @@ async def cancel(update: Update, context: BotContext) -> None:
 
 async def private_input(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    if not await registry_of(context).on_message(ui, update.effective_message):
-        await ui.reply("common.unexpected_message")
+    message = ui.message
+    if not await registry_of(context).on_message(ui, message):
+        if message.text:
+            await answer_plain_text(ui, message.text, await audience_of(ui))
+        else:
+            await ui.reply("common.unexpected_message")
 
 
 async def conversation_button(update: Update, context: BotContext) -> None:
-    await registry_of(context).on_button(Ui(update, context), update.callback_query.data)
+    ui = Ui(update, context)
+    await registry_of(context).on_button(ui, ui.callback_data)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -3,6 +3,11 @@
 `BotContext` is the Application's context type; the gatekeeper (handlers/gate.py) fills in the
 reader's language once per update, so every handler speaks to the right person in the right
 language without looking anything up itself.
+
+PTB types every part of an update as optional (`effective_user`, `callback_query`, its `data`…),
+though each handler's filters guarantee the parts it reads. `Ui`'s accessors (`user`, `chat`,
+`query`, `callback_data`, `message`) return them typed, and raise `MissingUpdatePart` (a wiring
+mistake, never user input) when a handler was registered for updates that lack one.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -48,6 +53,16 @@ async def best_effort(call: Awaitable[T], what: str, *args: object) -> T | None:
         return None
 
 
+class MissingUpdatePart(RuntimeError):
+    """A handler read a part of the update that its filters should have guaranteed."""
+
+
+def _present(value: T | None, what: str) -> T:
+    if value is None:
+        raise MissingUpdatePart(f"this update has no {what}: the handler is registered for the wrong updates")
+    return value
+
+
 class Ui:
     """Replies, edits and notices for the person behind one update."""
 
@@ -58,35 +73,60 @@ class Ui:
         self.t = translator(context.services, context.language or context.services.config.language)
 
     @property
+    def user(self) -> User:
+        return _present(self.update.effective_user, "sender")
+
+    @property
     def user_id(self) -> int:
-        return self.update.effective_user.id
+        return self.user.id
+
+    @property
+    def chat(self) -> Chat:
+        return _present(self.update.effective_chat, "chat")
 
     @property
     def chat_id(self) -> int:
-        return self.update.effective_chat.id
+        return self.chat.id
 
     @property
     def is_private(self) -> bool:
-        return self.update.effective_chat.type == "private"
+        return self.chat.type == "private"
 
-    async def reply(self, key: str, markup: InlineKeyboardMarkup | None = None, **params: object) -> Message:
+    @property
+    def query(self) -> CallbackQuery:
+        """The tapped button's callback query (handlers registered as CallbackQueryHandler)."""
+        return _present(self.update.callback_query, "callback query")
+
+    @property
+    def callback_data(self) -> str:
+        """The tapped button's payload, for `SomeButton.unpack(ui.callback_data)`."""
+        return _present(self.query.data, "callback data")
+
+    @property
+    def message(self) -> Message:
+        """The message the update carries (handlers registered as MessageHandler)."""
+        return _present(self.update.effective_message, "message")
+
+    # `key` and `markup` are positional-only, so that any name is free for a catalog parameter
+    # and a DomainError's params (`**error.params`) can be passed on as they are.
+    async def reply(self, key: str, markup: InlineKeyboardMarkup | None = None, /, **params: object) -> Message:
         return await self.send_text(self.t(key, **params), markup)
 
     async def send_text(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
         return await self.context.bot.send_message(self.chat_id, text, reply_markup=markup)
 
-    async def answer(self, key: str | None = None, *, alert: bool = False, **params: object) -> None:
+    async def answer(self, key: str | None = None, /, *, alert: bool = False, **params: object) -> None:
         """Answer the callback query (always, and first): a toast, or just stop the spinner."""
         query = self.update.callback_query
         if query is not None:
             await query.answer(self.t(key, **params) if key else None, show_alert=alert)
 
-    async def edit(self, key: str, markup: InlineKeyboardMarkup | None = None, **params: object) -> None:
+    async def edit(self, key: str, markup: InlineKeyboardMarkup | None = None, /, **params: object) -> None:
         await self.edit_text(self.t(key, **params), markup)
 
     async def edit_text(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Edit the message the tapped button sits on; an identical edit is not an error for us."""
-        message = self.update.callback_query.message
+        message = _present(self.query.message, "message under the tapped button")
         try:
             await self.context.bot.edit_message_text(
                 text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
@@ -95,7 +135,7 @@ class Ui:
             if not is_not_modified(error):
                 raise
 
-    async def notify(self, user_id: int, key: str, markup: MarkupFor | None = None, **params: object) -> bool:
+    async def notify(self, user_id: int, key: str, markup: MarkupFor | None = None, /, **params: object) -> bool:
         """Message another person privately, in their language; False if they never started the bot."""
         return await notify_user(self.context.application, user_id, key, markup, **params)
 
@@ -104,7 +144,7 @@ MarkupFor = Callable[[Translator], InlineKeyboardMarkup]
 
 
 async def notify_user(
-    application: Application, user_id: int, key: str, markup: MarkupFor | None = None, **params: object
+    application: Application, user_id: int, key: str, markup: MarkupFor | None = None, /, **params: object
 ) -> bool:
     """`markup` builds the keyboard in the recipient's language."""
     services: Services = application.bot_data["services"]

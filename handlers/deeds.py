@@ -329,7 +329,7 @@ async def county_page(ui: Ui, year: int, page: int) -> tuple[str, InlineKeyboard
                     org=item.org.name,
                     done=item.done,
                     quota=item.quota,
-                    owed=expected - item.done,
+                    expected=expected,
                 )
             )
         else:
@@ -355,7 +355,7 @@ def _page_button(ui: Ui, year: int, page: int, key: str):
 async def deeds_page(update: Update, context: BotContext) -> None:
     """◀ ▶ on the county list: re-checked, county admins only."""
     ui = Ui(update, context)
-    values = DeedsPage.unpack(update.callback_query.data)
+    values = DeedsPage.unpack(ui.callback_data)
     if not await ui.services.permissions.is_county_admin(ui.user_id) or not 2000 <= values.year <= 2100:
         await ui.answer("errors.county_admin_only", alert=True)
         return
@@ -406,7 +406,7 @@ def pace_text(t: Translator, notice: PaceNotice) -> str:
                     org=item.org.name,
                     done=item.done,
                     quota=item.quota,
-                    owed=expected - item.done,
+                    expected=expected,
                 )
             )
         if len(notice.county) > 50:

@@ -98,11 +98,12 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
         raise DomainError(self.keys.expected_file)
 
     async def document_file(self, ui: Ui, data: dict, document: Document) -> None:
-        file = {"file_name": document.file_name or "", "file_id": document.file_id, "file_size": document.file_size}
+        file_name = document.file_name or ""
+        file = {"file_name": file_name, "file_id": document.file_id, "file_size": document.file_size}
         result = await self._parse(ui, file)
         if not result.ok:
             await self.go(ui, "file", {})
-            await ui.send_text(problem_report(ui, self.keys, file["file_name"], result.problems))
+            await ui.send_text(problem_report(ui, self.keys, file_name, result.problems))
             return
         await self.go(ui, "confirm", file)
         count = len(result.rows)
@@ -112,7 +113,7 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
         await ui.reply(
             self.keys.confirm,
             markup,
-            file=shorten(file["file_name"]),
+            file=shorten(file_name),
             count=count,
             **await self.confirm_params(ui, result.rows),
         )

@@ -17,7 +17,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -62,8 +62,10 @@ class Flow(ABC):
         await ui.services.conversations.clear(ui.user_id)
 
     @abstractmethod
-    async def start(self, ui: Ui, **kwargs: object) -> None:
-        """Begin the conversation: save the first step and ask its question."""
+    async def start(self, ui: Ui, *args: Any, **kwargs: Any) -> None:
+        """Begin the conversation: save the first step and ask its question. Each flow takes its
+        own parameters (an id, a search): `*args: Any, **kwargs: Any` is how mypy spells "any
+        signature", so every subclass's own one is a valid override."""
 
     # ---- pickers ------------------------------------------------------------------------
     def paged(

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
-from bot.domain.formatting import zone_label
+from bot.domain.formatting import RenderText, zone_label
 from bot.domain.people import LANGUAGES
 
 DEFAULT_LANGUAGE = "zh-Hans"
@@ -161,6 +161,16 @@ def _render(language: str, key: str, params: Mapping[str, object], standard: _St
 def translate(language: str, key: str, **params: object) -> str:
     """One message, outside any reader's view (examples as `Translator` without a clock)."""
     return Translator(language)(key, **params)
+
+
+def plain_text_renderer(language: str) -> RenderText:
+    """Catalog text as plain text, for the texts the domain stores (system reminders): the
+    reminder sender escapes it itself when it sends it."""
+
+    def render(key: str, params: Mapping[str, object]) -> str:
+        return html.unescape(translate(language, key, **params))
+
+    return render
 
 
 class Translator:

@@ -69,7 +69,7 @@ class JoinFlow(Flow):
         request = await ui.services.membership.request_join(ui.user_id, data["org_id"])
         org = await ui.services.orgs.get(request.org_id)
         await ui.edit("join.submitted", org=org.name)
-        person = await ui.services.people.get(ui.user_id)
+        person = await ui.services.people.known(ui.user_id)
         for approver in await ui.services.membership.approvers(request.org_id):
             await ui.notify(
                 approver,
@@ -100,7 +100,7 @@ async def join_command(update: Update, context: BotContext) -> None:
 
 async def join_decision(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    values = JoinDecision.unpack(update.callback_query.data)
+    values = JoinDecision.unpack(ui.callback_data)
     if values.verdict not in ("a", "r"):
         await ui.answer("common.button_expired", alert=True)
         return
@@ -112,7 +112,7 @@ async def join_decision(update: Update, context: BotContext) -> None:
     await ui.answer()
     request = decision.request
     org = await ui.services.orgs.get(request.org_id)
-    applicant = await ui.services.people.get(request.user_id)
+    applicant = await ui.services.people.known(request.user_id)
     verdict = "approved" if decision.approved else "rejected"
     await ui.edit(f"join.decided_{verdict}", name=applicant.display_name, org=org.name)
     await ui.notify(request.user_id, f"join.you_were_{verdict}", org=org.name)

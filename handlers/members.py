@@ -457,7 +457,7 @@ async def handover_command(update: Update, context: BotContext) -> None:
 async def handover_answer(update: Update, context: BotContext) -> None:
     """The successor's Accept/Decline; the service re-checks who taps and that it is still pending."""
     ui = Ui(update, context)
-    values = HandoverAnswer.unpack(update.callback_query.data)
+    values = HandoverAnswer.unpack(ui.callback_data)
     if values.answer not in _ANSWERS:
         await ui.answer("common.button_expired", alert=True)
         return

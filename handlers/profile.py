@@ -26,7 +26,7 @@ class ProfileFlow(Flow):
         )
 
     async def start(self, ui: Ui, **kwargs: object) -> None:
-        person = await ui.services.people.get(ui.user_id)
+        person = await ui.services.people.known(ui.user_id)
         await self.go(ui, "name", {"name": person.real_name, "phone": person.phone})
         await ui.reply("profile.ask_name", self._markup(ui, "name"), current=person.real_name or ui.t("profile.none"))
 

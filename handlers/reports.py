@@ -32,7 +32,6 @@ from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw, Translator
-from storage.reports import DetailRepository
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
 
@@ -197,7 +196,7 @@ def flow_button(ui: Ui, period: Period) -> InlineKeyboardButton:
 async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
     services = ui.services
     await ExportService.of(services).check(ui.user_id, org_id)
-    source = ChartSource(DetailRepository(services.db), services.deeds, services.clock, services.config.zone)
+    source = ChartSource.of(services)
     data = await source.data(period, org_id)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_PHOTO)
     charts = await asyncio.to_thread(render_all, data, ui.t)
@@ -359,7 +358,7 @@ async def _under_figures(
     """A button under the figures: the scope and period it carries are re-checked (callback data
     can be forged), the tap is answered, then the work is sent."""
     ui = Ui(update, context)
-    values = spec.unpack(update.callback_query.data)
+    values = spec.unpack(ui.callback_data)
     org_id = values.org or None
     await ExportService.of(ui.services).check(ui.user_id, org_id)
     await ui.answer(answer_key)
@@ -369,7 +368,7 @@ async def _under_figures(
 async def pick_org_button(update: Update, context: BotContext) -> None:
     """The county figures' "by organisation" button: county admins pick any organisation."""
     ui = Ui(update, context)
-    period = _period_of(PickOrgButton.unpack(update.callback_query.data))
+    period = _period_of(PickOrgButton.unpack(ui.callback_data))
     await ui.services.permissions.require_county_admin(ui.user_id)
     await ui.answer()
     await flow_of(context, ScopeFlow).start(ui, period)

@@ -161,7 +161,7 @@ async def stars_command(update: Update, context: BotContext) -> None:
 
 async def render_monthly_ranking(services: Services, chat_id: int, reminder: ReminderRecord) -> str | None:
     """The previous month's ranking, for the hub; None when there is no organisation to rank."""
-    period = month_before(reminder.next_due_at.astimezone(services.config.zone).date())
+    period = month_before(reminder.due_at.astimezone(services.config.zone).date())
     ranking = await services.stars.ranking(period)
     if not ranking:
         return None

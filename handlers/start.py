@@ -25,5 +25,5 @@ async def start(update: Update, context: BotContext) -> None:
         await auction.start_browsing(ui, int(payload[4:]))
         return
     await ui.services.conversations.clear(ui.user_id)
-    await ui.reply("start.welcome", name=update.effective_user.first_name, user_id=ui.user_id)
+    await ui.reply("start.welcome", name=ui.user.first_name, user_id=ui.user_id)
     await ui.reply("start.roles_" + (await audience_of(ui)).name.lower())

@@ -20,9 +20,10 @@ def parse_start(ui: Ui, text: str, feature: str) -> datetime:
         if error.key == "schedule.in_past":
             raise DomainError(f"{feature}.start_in_past", when=error.params.get("when", "")) from None
         raise DomainError(f"{feature}.start_unrecognised", text=text[:40]) from None
-    if schedule.kind != "once":
+    at = schedule.at
+    if at is None:  # only a one-off ("once") schedule has a moment
         raise DomainError(f"{feature}.start_recurring", text=text[:40])
-    if schedule.at <= now:
-        when = schedule.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if at <= now:
+        when = at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         raise DomainError(f"{feature}.start_in_past", when=when)
-    return schedule.at
+    return at

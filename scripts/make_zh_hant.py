@@ -43,7 +43,7 @@ FIXES: list[tuple[str, str, str]] = [
     ("用簡體中文和您交流", "用繁體中文和您交流", "the /lang confirmation names this catalog's script"),
     ('name_zh = "簡體中文"', 'name_zh = "简体中文"', "each language is named in its own script"),
     # The activity's duration parser reads 小时/分钟 and h/分, not yet 小時/分鐘
-    # (handlers/activities.py _DURATION_RE): show forms it reads.
+    # (handlers/activities/steps.py _DURATION_RE): show forms it reads.
     ("<code>3小時</code> 或 <code>90分鐘</code>", "<code>3h</code> 或 <code>90分</code>", "valid input"),
     ("活動時長（如 3小時、90分鐘）", "活動時長（如 3h、90分）", "valid input"),
 ]

@@ -6,11 +6,11 @@ storage.models, and bot/activities.py re-exports them for the rest of the bot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.model.activity import Activity, AttendanceRecord, Category, Place, SignupRecord
-from storage.db import Database, Row, from_db_time, to_db_time
+from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
 
 _ACTIVITY = (
     "a.id, a.code, a.org_id, a.title, a.category, a.starts_at, a.ends_at, a.place, a.latitude,"
@@ -19,19 +19,37 @@ _ACTIVITY = (
 )
 _SIGNUP = "id, activity_id, user_id, status, created_at, updated_at"
 _ATTENDANCE = "id, activity_id, user_id, checked_in_at, checked_out_at, walk_in, no_show, method, removed_at"
+
+
+def _time_value(value: object) -> str:
+    if not isinstance(value, datetime):
+        raise TypeError(f"a time column takes a datetime, not {value!r}")
+    return to_db_time(value)
+
+
+def _int_value(value: object) -> int:
+    if not isinstance(value, int):  # a bool is an int: counts_as_deed is stored as 0 or 1
+        raise TypeError(f"an integer column takes an int, not {value!r}")
+    return int(value)
+
+
+def _as_given(value: object) -> object:
+    return value
+
+
 # Columns an edit may change, with how a value is stored.
-_EDITABLE = {
+_EDITABLE: dict[str, Callable[[object], object]] = {
     "title": str,
     "category": str,
-    "starts_at": to_db_time,
-    "ends_at": to_db_time,
+    "starts_at": _time_value,
+    "ends_at": _time_value,
     "place": str,
-    "latitude": lambda v: v,
-    "longitude": lambda v: v,
-    "radius_m": lambda v: v,
-    "slots": int,
-    "expected_served": int,
-    "counts_as_deed": int,
+    "latitude": _as_given,
+    "longitude": _as_given,
+    "radius_m": _as_given,
+    "slots": _int_value,
+    "expected_served": _int_value,
+    "counts_as_deed": _int_value,
 }
 
 
@@ -42,8 +60,8 @@ def _activity(row: Row) -> Activity:
         org_id=row["org_id"],
         title=row["title"],
         category=Category(row["category"]),
-        starts_at=from_db_time(row["starts_at"]),
-        ends_at=from_db_time(row["ends_at"]),
+        starts_at=db_time(row["starts_at"]),
+        ends_at=db_time(row["ends_at"]),
         place=Place(row["place"], row["latitude"], row["longitude"], row["radius_m"]),
         slots=row["slots"],
         expected_served=row["expected_served"],
@@ -62,8 +80,8 @@ def _signup(row: Row) -> SignupRecord:
         activity_id=row["activity_id"],
         user_id=row["user_id"],
         status=row["status"],
-        created_at=from_db_time(row["created_at"]),
-        updated_at=from_db_time(row["updated_at"]),
+        created_at=db_time(row["created_at"]),
+        updated_at=db_time(row["updated_at"]),
     )
 
 
@@ -126,7 +144,7 @@ class ActivityRepository:
             ),
         )
         await self.db.execute("UPDATE activities SET code = ? WHERE id = ?", (f"A{new_id}", new_id))
-        return await self.get(new_id)
+        return written(await self.get(new_id), f"activity {new_id}")
 
     async def get(self, activity_id: int) -> Activity | None:
         row = await self.db.fetch_one(f"SELECT {_ACTIVITY} FROM activities a WHERE a.id = ?", (activity_id,))
@@ -156,7 +174,8 @@ class ActivityRepository:
         self, *, org_id: int | None, hub: bool, ends_after: datetime, starts_before: datetime
     ) -> list[Activity]:
         """Not cancelled, overlapping (ends_after, starts_before), of one org and/or shown in the hub."""
-        scope, params = [], []
+        scope: list[str] = []
+        params: list[object] = []
         if org_id is not None:
             scope.append("a.org_id = ?")
             params.append(org_id)
@@ -175,7 +194,8 @@ class ActivityRepository:
         self, now: datetime, *, org_ids: Sequence[int] | None = None, user_id: int | None = None
     ) -> list[Activity]:
         """Not cancelled and not yet ended: all, or those of some orgs and/or this person's sign-ups."""
-        scope, params = [], []
+        scope: list[str] = []
+        params: list[object] = []
         if org_ids:
             scope.append(f"a.org_id IN ({', '.join('?' for _ in org_ids)})")
             params.extend(org_ids)

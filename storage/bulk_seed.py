@@ -36,6 +36,8 @@ WISH_STATUSES = (
     ("cancelled", 5),
 )
 ADMIN = 1
+# One row of parameters for executemany.
+Params = tuple[object, ...]
 
 
 def _t(moment: datetime) -> str:
@@ -87,7 +89,8 @@ def seed_county_year(
         # The attendance rows shared out over the activities held: exactly the target in all.
         per_activity, extra = divmod(n(50000, 50), held)
         first_day = date(year, 1, 1)
-        activities, attendance = [], []
+        activities: list[Params] = []
+        attendance: list[Params] = []
         held_index = 0
         for activity_id in range(1, activity_count + 1):
             day = first_day + timedelta(days=rng.randrange(365))
@@ -151,14 +154,19 @@ def seed_county_year(
 
         # Wishes, collected by the schools through the year.
         statuses = [status for status, weight in WISH_STATUSES for _ in range(weight)]
-        wishes = []
+        wishes: list[Params] = []
         for wish_id in range(1, n(8000, 20) + 1):
             collected = datetime(year, 1, 1, 8, tzinfo=zone) + timedelta(minutes=rng.randrange(300 * 24 * 60))
             status = rng.choice(statuses)
-            claim = claimed_at = deadline = delivered = confirmed = proof = None
-            cancelled = None
+            claim: tuple[int, int] | None = None
+            claimed_at: datetime | None = None
+            deadline: datetime | None = None
+            delivered: datetime | None = None
+            confirmed: datetime | None = None
+            proof: str | None = None
+            cancelled_at: str | None = None
             if status == "cancelled":
-                cancelled = _t(collected + timedelta(days=3))
+                cancelled_at = _t(collected + timedelta(days=3))
             elif status != "open":
                 claimed_at = collected + timedelta(days=rng.randrange(1, 20))
                 deadline = claimed_at + timedelta(days=14)
@@ -166,8 +174,8 @@ def seed_county_year(
                 if status in ("delivered", "confirmed"):
                     delivered = claimed_at + timedelta(days=rng.randrange(1, 20))  # some after the deadline
                     proof = f"proof-{wish_id}"
-                if status == "confirmed":
-                    confirmed = delivered + timedelta(days=rng.randrange(0, 5))
+                    if status == "confirmed":
+                        confirmed = delivered + timedelta(days=rng.randrange(0, 5))
             wishes.append(
                 (
                     wish_id,
@@ -188,7 +196,7 @@ def seed_county_year(
                     _t(delivered) if delivered else None,
                     proof,
                     _t(confirmed) if confirmed else None,
-                    cancelled,
+                    cancelled_at,
                     ADMIN,
                     _t(collected),
                     _t(collected),
@@ -203,7 +211,7 @@ def seed_county_year(
         )
 
         # Deeds: most organisations meet their quota, some are behind.
-        deeds = []
+        deeds: list[Params] = []
         for org_id, _, quota in orgs:
             if quota == 0:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.model.organisation import Binding, ChatRecord
-from storage.db import Database, Row, to_db_time
+from storage.db import Database, Row, to_db_time, written
 
 _COLUMNS = "id, chat_id, title, type, active, binding, org_id"
 
@@ -39,7 +39,7 @@ class ChatRepository:
             " active = excluded.active, updated_at = excluded.updated_at",
             (chat_id, title, chat_type, int(active), to_db_time(now)),
         )
-        return await self.get(chat_id)
+        return written(await self.get(chat_id), f"chat {chat_id}")
 
     async def get(self, chat_id: int) -> ChatRecord | None:
         if chat_id in self._by_chat_id:

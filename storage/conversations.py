@@ -21,7 +21,7 @@ class ConversationRepository:
             return None
         return Conversation(user_id=row["user_id"], flow=row["flow"], step=row["step"], data=json.loads(row["data"]))
 
-    async def save(self, user_id: int, flow: str, step: str, data: dict, now: datetime) -> None:
+    async def save(self, user_id: int, flow: str, step: str, data: dict[str, object], now: datetime) -> None:
         await self.db.execute(
             "INSERT INTO conversations (user_id, flow, step, data, updated_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step,"

@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import aiosqlite
 
@@ -39,6 +39,12 @@ def utc_now_text() -> str:
     return to_db_time(datetime.now(UTC))
 
 
+@overload
+def to_db_time(moment: datetime) -> str: ...
+@overload
+def to_db_time(moment: None) -> None: ...
+@overload
+def to_db_time(moment: datetime | None) -> str | None: ...
 def to_db_time(moment: datetime | None) -> str | None:
     """UTC, second precision, ISO 8601 with a Z: sorts correctly as text, portable to PostgreSQL."""
     if moment is None:
@@ -49,11 +55,22 @@ def to_db_time(moment: datetime | None) -> str | None:
 
 
 def from_db_time(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+    """A nullable time column."""
+    return None if text is None else db_time(text)
+
+
+def db_time(text: str) -> datetime:
+    """A NOT NULL time column."""
     if len(text) == 20 and text[10] == "T" and text[19] == "Z":  # what to_db_time writes: the fast way
         return datetime.fromisoformat(text)
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def written(value: T | None, what: str) -> T:
+    """A row read back right after this connection wrote it: absent only if the database is broken."""
+    if value is None:
+        raise StorageError(f"{what} is missing right after it was written")
+    return value
 
 
 class Database:

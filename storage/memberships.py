@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.model.organisation import Handover, JoinRequest, Membership, Role
-from storage.db import Database, Row, from_db_time, to_db_time
+from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
 
 _MEMBERSHIP = "id, org_id, user_id, role, started_at, ended_at, end_reason"
 _REQUEST = "id, org_id, user_id, status, created_at, decided_by"
@@ -18,7 +18,7 @@ def _membership(row: Row) -> Membership:
         org_id=row["org_id"],
         user_id=row["user_id"],
         role=Role(row["role"]),
-        started_at=from_db_time(row["started_at"]),
+        started_at=db_time(row["started_at"]),
         ended_at=from_db_time(row["ended_at"]),
         end_reason=row["end_reason"],
     )
@@ -30,7 +30,7 @@ def _request(row: Row) -> JoinRequest:
         org_id=row["org_id"],
         user_id=row["user_id"],
         status=row["status"],
-        created_at=from_db_time(row["created_at"]),
+        created_at=db_time(row["created_at"]),
         decided_by=row["decided_by"],
     )
 
@@ -42,7 +42,7 @@ def _handover(row: Row) -> Handover:
         from_user_id=row["from_user_id"],
         to_user_id=row["to_user_id"],
         status=row["status"],
-        created_at=from_db_time(row["created_at"]),
+        created_at=db_time(row["created_at"]),
     )
 
 
@@ -70,7 +70,7 @@ class MembershipRepository:
 
     async def of_org(self, org_id: int, role: Role | None = None) -> list[Membership]:
         sql = f"SELECT {_MEMBERSHIP} FROM memberships WHERE org_id = ? AND ended_at IS NULL"
-        params: list = [org_id]
+        params: list[object] = [org_id]
         if role is not None:
             sql += " AND role = ?"
             params.append(role.value)
@@ -103,7 +103,7 @@ class MembershipRepository:
             "INSERT INTO join_requests (org_id, user_id, status, created_at) VALUES (?, ?, 'pending', ?)",
             (org_id, user_id, to_db_time(now)),
         )
-        return await self.request(new_id)
+        return written(await self.request(new_id), f"join request {new_id}")
 
     async def request(self, request_id: int) -> JoinRequest | None:
         row = await self.db.fetch_one(f"SELECT {_REQUEST} FROM join_requests WHERE id = ?", (request_id,))
@@ -143,7 +143,7 @@ class MembershipRepository:
             " VALUES (?, ?, ?, 'pending', ?)",
             (org_id, from_user_id, to_user_id, to_db_time(now)),
         )
-        return await self.handover(new_id)
+        return written(await self.handover(new_id), f"handover {new_id}")
 
     async def handover(self, handover_id: int) -> Handover | None:
         row = await self.db.fetch_one(f"SELECT {_HANDOVER} FROM handovers WHERE id = ?", (handover_id,))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.model.organisation import Organisation, OrgKind
-from storage.db import Database, Row, from_db_time, to_db_time
+from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
 
 _COLUMNS = "id, name, kind, parent_id, deeds_quota, archived_at, created_at"
 
@@ -18,7 +18,7 @@ def _organisation(row: Row) -> Organisation:
         parent_id=row["parent_id"],
         deeds_quota=row["deeds_quota"],
         archived_at=from_db_time(row["archived_at"]),
-        created_at=from_db_time(row["created_at"]),
+        created_at=db_time(row["created_at"]),
     )
 
 
@@ -38,7 +38,7 @@ class OrganisationRepository:
             "INSERT INTO organisations (name, kind, parent_id, deeds_quota, created_at) VALUES (?, ?, ?, ?, ?)",
             (name, kind.value, parent_id, deeds_quota, to_db_time(now)),
         )
-        return await self.get(new_id)
+        return written(await self.get(new_id), f"organisation {new_id}")
 
     async def get(self, org_id: int) -> Organisation | None:
         if org_id in self._by_id:

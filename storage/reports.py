@@ -18,7 +18,7 @@ from bot.model.report import (
     PresentRow,
     WishSheetRow,
 )
-from storage.db import Database, Row, from_db_time, to_db_time
+from storage.db import Database, Row, db_time, to_db_time, written
 
 _DEED = "id, org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at"
 # A claim still being fulfilled (claimed or purchased): past its deadline it is overdue.
@@ -35,11 +35,11 @@ def _deed(row: Row) -> Deed:
         evidence_file_id=row["evidence_file_id"],
         note=row["note"],
         created_by=row["created_by"],
-        created_at=from_db_time(row["created_at"]),
+        created_at=db_time(row["created_at"]),
     )
 
 
-def _org_clause(column: str, org_id: int | None) -> tuple[str, tuple]:
+def _org_clause(column: str, org_id: int | None) -> tuple[str, tuple[int, ...]]:
     return ("", ()) if org_id is None else (f" AND {column} = ?", (org_id,))
 
 
@@ -53,13 +53,36 @@ class DeedRepository:
         org_id: int,
         title: str,
         done_on: date,
+        evidence_file_id: str | None,
+        note: str | None,
+        created_by: int,
+        now: datetime,
+    ) -> Deed:
+        """A deed entered directly, of no activity."""
+        deed = await self._insert(org_id, title, done_on, None, evidence_file_id, note, created_by, now)
+        return written(deed, "the new deed")
+
+    async def add_of_activity(
+        self, *, org_id: int, title: str, done_on: date, activity_id: int, created_by: int, now: datetime
+    ) -> tuple[Deed, bool]:
+        """An activity's deed, and whether this call made it: when the activity has its deed
+        already (the UNIQUE activity_id), that one, and False."""
+        deed = await self._insert(org_id, title, done_on, activity_id, None, None, created_by, now)
+        if deed is not None:
+            return deed, True
+        return written(await self.by_activity(activity_id), f"the deed of activity {activity_id}"), False
+
+    async def _insert(
+        self,
+        org_id: int,
+        title: str,
+        done_on: date,
         activity_id: int | None,
         evidence_file_id: str | None,
         note: str | None,
         created_by: int,
         now: datetime,
     ) -> Deed | None:
-        """Insert; None when the activity already has its deed (the UNIQUE activity_id)."""
         changed = await self.db.changes(
             "INSERT INTO deeds (org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING",
@@ -68,7 +91,7 @@ class DeedRepository:
         if changed == 0:
             return None
         row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE id = last_insert_rowid()")
-        return _deed(row)
+        return _deed(written(row, "the new deed"))
 
     async def get(self, deed_id: int) -> Deed | None:
         row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE id = ?", (deed_id,))
@@ -199,7 +222,26 @@ class DetailRepository:
             " WHERE a.starts_at >= ? AND a.starts_at < ?" + where + " ORDER BY a.starts_at, a.id",
             (to_db_time(start), to_db_time(before), *params),
         )
-        return [ActivitySheetRow(*row[:13], bool(row[13]), row[14]) for row in map(tuple, rows)]
+        return [
+            ActivitySheetRow(
+                id=row[0],
+                code=row[1],
+                org_id=row[2],
+                org_name=row[3],
+                title=row[4],
+                category=row[5],
+                starts_at=row[6],
+                ends_at=row[7],
+                place=row[8],
+                state=row[9],
+                slots=row[10],
+                expected_served=row[11],
+                served_confirmed=row[12],
+                counts_as_deed=bool(row[13]),
+                person_times=row[14],
+            )
+            for row in rows
+        ]
 
     async def attendance(
         self, start: datetime, before: datetime, org_id: int | None = None
@@ -218,8 +260,23 @@ class DetailRepository:
             (to_db_time(start), to_db_time(before), *params),
         )
         return [
-            AttendanceSheetRow(*row[:10], bool(row[10]), bool(row[11]), bool(row[12]), row[13])
-            for row in map(tuple, rows)
+            AttendanceSheetRow(
+                activity_id=row[0],
+                code=row[1],
+                title=row[2],
+                org_name=row[3],
+                starts_at=row[4],
+                ends_at=row[5],
+                user_id=row[6],
+                display_name=row[7],
+                checked_in_at=row[8],
+                checked_out_at=row[9],
+                walk_in=bool(row[10]),
+                no_show=bool(row[11]),
+                removed=bool(row[12]),
+                method=row[13],
+            )
+            for row in rows
         ]
 
     async def wishes(self, start: datetime, before: datetime, org_id: int | None = None) -> list[WishSheetRow]:
@@ -239,7 +296,29 @@ class DetailRepository:
             " OR (w.confirmed_at >= ? AND w.confirmed_at < ?))" + where + " ORDER BY w.id",
             (*bounds, *bounds, *bounds, *params),
         )
-        return [WishSheetRow(*row[:7], bool(row[7]), *row[8:]) for row in map(tuple, rows)]
+        return [
+            WishSheetRow(
+                id=row[0],
+                alias=row[1],
+                grade=row[2],
+                text=row[3],
+                category=row[4],
+                value_yuan=row[5],
+                status=row[6],
+                consent=bool(row[7]),
+                collector_org_id=row[8],
+                collector_name=row[9],
+                claimed_by_org=row[10],
+                claimer_name=row[11],
+                claimed_by_user=row[12],
+                created_at=row[13],
+                claimed_at=row[14],
+                deadline=row[15],
+                delivered_at=row[16],
+                confirmed_at=row[17],
+            )
+            for row in rows
+        ]
 
     async def deeds(self, first: date, last: date, org_id: int | None = None) -> list[DeedSheetRow]:
         """Deeds done in [first, last] (local dates), by date."""
@@ -250,7 +329,18 @@ class DetailRepository:
             " WHERE d.done_on BETWEEN ? AND ?" + where + " ORDER BY d.done_on, d.id",
             (first.isoformat(), last.isoformat(), *params),
         )
-        return [DeedSheetRow(*row[:5], bool(row[5]), row[6]) for row in map(tuple, rows)]
+        return [
+            DeedSheetRow(
+                id=row[0],
+                org_name=row[1],
+                title=row[2],
+                done_on=row[3],
+                activity_code=row[4],
+                has_evidence=bool(row[5]),
+                note=row[6],
+            )
+            for row in rows
+        ]
 
     async def person_times_by_activity(
         self, start: datetime, before: datetime, org_id: int | None = None
@@ -297,4 +387,4 @@ class DeedCandidateRepository:
             " AND d.id IS NULL ORDER BY a.starts_at DESC, a.id DESC",
             (org_id, to_db_time(ended_by)),
         )
-        return [DeedCandidate(row["id"], row["code"], row["title"], from_db_time(row["starts_at"])) for row in rows]
+        return [DeedCandidate(row["id"], row["code"], row["title"], db_time(row["starts_at"])) for row in rows]

@@ -135,3 +135,19 @@ async def test_chart_data_of_the_fixed_year(harness):
     town = await source.data(YEAR, county.ids["城关镇团委"])
     assert [bar.org_name for bar in town.deeds] == ["城关镇团委"]
     assert town.wishes_by_status == {}  # it collected none
+
+
+def test_an_organisation_with_nothing_done_still_shows_behind():
+    """A bar of zero has no colour to show: the red pace mark stands where the pace is."""
+    from matplotlib.collections import PathCollection
+
+    bars = [DeedBar("县中医院团委", 0, 3, True, expected=2), DeedBar("城关镇团委", 1, 1, False)]
+    with charts._draw_lock:
+        figure = charts.deeds_figure(bars, Translator("zh-Hans"))
+    axes = figure.axes[0]
+    marks = [collection for collection in axes.collections if isinstance(collection, PathCollection)]
+    assert len(marks) == 1
+    (x, y), *rest = marks[0].get_offsets().tolist()
+    assert rest == [] and x == 2 and y == 1  # the behind organisation is drawn first, at the top
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert "按进度应完成" in legend

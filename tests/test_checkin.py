@@ -196,3 +196,25 @@ async def test_replies_in_the_group_never_show_real_names_or_phones(harness):
     assert len(replies) == 2  # the ambiguous 签到 and the 签退 before any 签到
     for text in replies:
         assert "王小明" not in text and "13800000000" not in text
+
+
+def test_every_outcome_that_is_not_a_success_has_the_groups_answer_in_both_languages():
+    """The group's reply is the catalog entry named by the outcome (`checkin.<outcome>`)."""
+    from bot.domain.attendance import CheckInOutcome, CheckInResult, CheckOutOutcome, CheckOutResult
+    from handlers.i18n import catalog
+
+    problems = [outcome for outcome in CheckInOutcome if not CheckInResult(outcome).done]
+    problems += [outcome for outcome in CheckOutOutcome if not CheckOutResult(outcome).done]
+    assert {str(outcome) for outcome in problems} == {
+        "not_open",
+        "closed",
+        "ambiguous",
+        "none_open",
+        "outside_radius",
+        "unknown_code",
+        "no_location",
+        "not_checked_in",
+    }
+    for language in ("zh-Hans", "en"):
+        for outcome in problems:
+            assert catalog(language)[f"checkin.{outcome}"]

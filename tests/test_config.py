@@ -75,7 +75,7 @@ def test_debug_logging_keeps_message_contents_out_of_the_log():
     """aiosqlite (statement parameters) and PTB (API call parameters) stay above DEBUG."""
     import logging
 
-    from bot.cli import setup_logging
+    from bot.runtime.logs import setup_logging
 
     setup_logging("DEBUG")
     assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.WARNING

@@ -244,7 +244,7 @@ async def test_the_county_sees_totals_and_who_is_behind_first(county):
     lines = admin.last_reply().text.splitlines()
     assert lines[0] == "📋 2026 年全县实事：已完成 1/4 件（2 个组织有实事任务），落后于进度的组织 1 个。"
     assert lines[1].startswith("进度规则：到某天应完成的件数 = 全年任务 × 已过天数 ÷ 全年天数（向下取整）")
-    assert lines[2:] == ["⚠️ 县教育局团委 0/3，还差 2 件", "✅ 城关镇团委 1/1"]
+    assert lines[2:] == ["⚠️ 县教育局团委：全年 3 件，已完成 0 件，按进度应完成 2 件", "✅ 城关镇团委 1/1"]
     await admin.send("/deeds 2025")
     assert admin.last_reply().text.splitlines()[0].startswith("📋 2025 年全县实事：已完成 0/4 件")
     await admin.send("/deeds 明年")
@@ -259,7 +259,7 @@ async def test_the_county_list_is_paged(county):
     await admin.send("/deeds")
     first = admin.last_reply()
     assert "第 1/2 页" in first.text and first.button_labels() == ["下一页 ▶"]
-    assert "⚠️ 县教育局团委 0/3，还差 2 件" in first.text  # the most behind first
+    assert "⚠️ 县教育局团委：全年 3 件，已完成 0 件，按进度应完成 2 件" in first.text  # the most behind first
     await admin.tap("下一页 ▶")
     assert "第 2/2 页" in admin.last_reply().text
     # Someone who is not a county admin tapping a forwarded button gets nothing.
@@ -314,7 +314,10 @@ async def test_behind_pace_reminders_go_once_to_the_right_chats(summer):
     )
     admin = harness.fake.last_bot_message(COUNTY_ADMIN_ID).text.splitlines()
     assert admin[0] == "⏰ 2026-07-01 实事进度：2 个组织落后于进度"
-    assert set(admin[1:3]) == {"⚠️ 县教育局团委 0/3，还差 1 件", "⚠️ 城关镇团委 0/1，还差 1 件"}
+    assert set(admin[1:3]) == {
+        "⚠️ 县教育局团委：全年 3 件，已完成 0 件，按进度应完成 1 件",
+        "⚠️ 城关镇团委：全年 1 件，已完成 0 件，按进度应完成 1 件",
+    }
     assert len(harness.fake.messages(school_group)) == before[school_group]  # on pace: nothing
 
     counts = {chat: len(harness.fake.messages(chat)) for chat in before}

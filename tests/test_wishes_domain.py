@@ -672,9 +672,42 @@ async def test_search_filters_and_pages(county):
     assert (nothing.total, nothing.pages, nothing.page, nothing.items) == (0, 1, 1, [])
 
 
+# ---- who may use which button -------------------------------------------------------------------
+async def test_the_service_says_who_may_use_each_of_a_cards_buttons(county):
+    service = county.service
+    wish = await county.wish()
+    assert await service.can_edit(TEACHER, wish) and await service.can_cancel(TEACHER, wish)
+    assert not await service.can_edit(DONOR, wish) and not await service.can_cancel(DONOR, wish)
+
+    await service.claim(DONOR, county.orgs[DONOR_ORG], wish.id, now(county))
+    wish = await service.get(wish.id)
+    assert not await service.can_edit(TEACHER, wish) and not await service.can_edit(COUNTY_ADMIN_ID, wish)
+    assert not await service.can_cancel(TEACHER, wish) and await service.can_cancel(COUNTY_ADMIN_ID, wish)
+    assert not await service.can_confirm(TEACHER, wish)
+
+    wish = await service.mark_delivered(DONOR_MATE, wish.id, "proof-file-id")
+    assert await service.can_confirm(TEACHER, wish) and not await service.can_confirm(DONOR, wish)
+    for who, sees in ((TEACHER, True), (DONOR_MATE, True), (COUNTY_ADMIN_ID, True), (OTHER_TEACHER, False)):
+        assert await service.can_see_proof(who, wish) is sees
+        assert await service.delivery_proof(who, wish.id) == ("proof-file-id" if sees else None)
+    assert await service.delivery_proof(OUTSIDER, wish.id) is None
+
+
+async def test_where_each_person_collects_and_whose_list_puts_overdue_claims_first(county):
+    service = county.service
+    assert [org.id for org in await service.collector_orgs(TEACHER)] == [county.orgs[SCHOOL]]
+    assert await service.collector_orgs(OUTSIDER) == []
+    assert {org.id for org in await service.collector_orgs(COUNTY_ADMIN_ID)} == set(county.orgs.values())
+    assert await service.scope_org_ids(DONOR) == [county.orgs[DONOR_ORG]]
+    await county.wish()
+    assert (await service.listing(COUNTY_ADMIN_ID, WishFilter(), 1, 10)).overdue_first
+    assert not (await service.listing(TEACHER, WishFilter(), 1, 10)).overdue_first
+    assert await service.digest_recipients() == [COUNTY_ADMIN_ID]
+
+
 # ---- messages ------------------------------------------------------------------------------
 def test_every_refusal_the_service_raises_has_a_message_in_both_languages():
-    source = Path("bot/domain/wishes.py").read_text(encoding="utf-8")
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(Path("bot/domain/wishes").glob("*.py")))
     keys = set(re.findall(r'"(wishes\.[a-z_]+)"', source))
     assert len(keys) > 30
     for status in WishStatus:

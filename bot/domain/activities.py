@@ -267,6 +267,10 @@ class ActivityService:
     async def can_organise(self, user_id: int, activity: Activity) -> bool:
         return await self.permissions.can_organise_activity(user_id, activity.org_id, activity.created_by)
 
+    async def may_post_in_hub(self, user_id: int) -> bool:
+        """Whether /newactivity offers (and accepts) posting in the county's hub group too."""
+        return await self.permissions.is_county_admin(user_id)
+
     async def _require_organiser(self, user_id: int, activity: Activity) -> None:
         if not await self.can_organise(user_id, activity):
             raise PermissionDenied("activities.err_not_organiser", title=activity.title)

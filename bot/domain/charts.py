@@ -29,18 +29,29 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import matplotlib
 
 matplotlib.use("Agg")  # before anything could import pyplot: no GUI backend, ever
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findSystemFonts
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
+from bot.domain.clock import Clock
+from bot.domain.deeds import DeedService, expected_by
 from bot.domain.errors import DomainError
+from bot.domain.stats import Period
+from storage.reports import DetailRepository
+
+if TYPE_CHECKING:  # Services builds every service; this module only reads it
+    from bot.domain.services import Services
 
 Labels = Callable[..., str]
 
@@ -84,6 +95,7 @@ class DeedBar:
     done: int
     quota: int
     behind: bool
+    expected: int = 0  # when behind: what the pace asks for by today (a red mark is drawn there)
 
 
 @dataclass(frozen=True)
@@ -208,48 +220,71 @@ def pick_deeds(bars: Sequence[DeedBar], top: int = DEEDS_TOP) -> list[DeedBar]:
 
 def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -> bytes:
     """Horizontal bars per organisation: the quota (light) with the deeds done over it (green, red
-    when behind its pace); the organisations behind come first, at most `top` of them."""
+    when behind its pace) and a red mark where the pace stands for those behind, so that an
+    organisation with nothing done still shows as behind; those behind first, at most `top`."""
+    with _draw_lock:
+        return _png(deeds_figure(bars, labels, top))
+
+
+def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -> Figure:
+    """The figure of `deeds_chart`, unrendered (callers hold `_draw_lock`)."""
     path, font = _font()
     shown = pick_deeds(bars, top)
-    with _draw_lock:
-        figure = Figure(figsize=(WIDTH_IN, max(3.0, 1.6 + 0.36 * max(1, len(shown)))))
-        axes = figure.add_subplot()
-        positions = list(range(len(shown)))[::-1]  # first one at the top
-        names = [_name(path, bar.org_name) for bar in shown]
-        axes.barh(positions, [bar.quota for bar in shown], color=_QUOTA)
-        done = axes.barh(
-            positions,
-            [bar.done for bar in shown],
-            height=0.5,
-            color=[_BEHIND if bar.behind else _DONE for bar in shown],
+    figure = Figure(figsize=(WIDTH_IN, max(3.0, 1.6 + 0.36 * max(1, len(shown)))))
+    axes = figure.add_subplot()
+    positions = list(range(len(shown)))[::-1]  # first one at the top
+    names = [_name(path, bar.org_name) for bar in shown]
+    axes.barh(positions, [bar.quota for bar in shown], color=_QUOTA)
+    done = axes.barh(
+        positions,
+        [bar.done for bar in shown],
+        height=0.5,
+        color=[_BEHIND if bar.behind else _DONE for bar in shown],
+    )
+    behind = [(bar.expected, position) for bar, position in zip(shown, positions, strict=True) if bar.behind]
+    if behind:
+        axes.scatter(
+            [x for x, _ in behind], [y for _, y in behind], marker="|", s=260, linewidths=3, color=_BEHIND, zorder=3
         )
-        axes.bar_label(
-            done, labels=[f"{bar.done}/{bar.quota}" for bar in shown], fontproperties=font, fontsize=9, padding=3
-        )
-        axes.set_yticks(positions, names, fontproperties=font)
-        if len(bars) > len(shown):
-            title = labels("reports.chart_deeds_title_top", shown=len(shown), total=len(bars))
-        else:
-            title = labels("reports.chart_deeds_title")
-        axes.set_title(_label(path, title), fontproperties=font, fontsize=14)
-        axes.set_xlim(0, max([bar.quota for bar in shown] + [bar.done for bar in shown] + [1]) * 1.25)
-        axes.xaxis.get_major_locator().set_params(integer=True)
-        # The done bars have two colours: the legend names both, not just the first bar's.
-        axes.legend(
-            handles=[
-                Patch(color=_QUOTA, label=_label(path, labels("reports.chart_quota"))),
-                Patch(color=_DONE, label=_label(path, labels("reports.chart_done"))),
-                Patch(color=_BEHIND, label=_label(path, labels("reports.chart_done_behind"))),
-            ],
-            prop=font,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.08),
-            ncol=3,
-            frameon=False,
-        )
-        _tidy(axes, font)
-        figure.tight_layout()
-        return _png(figure)
+    axes.bar_label(
+        done, labels=[f"{bar.done}/{bar.quota}" for bar in shown], fontproperties=font, fontsize=9, padding=3
+    )
+    axes.set_yticks(positions, names, fontproperties=font)
+    if len(bars) > len(shown):
+        title = labels("reports.chart_deeds_title_top", shown=len(shown), total=len(bars))
+    else:
+        title = labels("reports.chart_deeds_title")
+    axes.set_title(_label(path, title), fontproperties=font, fontsize=14)
+    axes.set_xlim(0, max([bar.quota for bar in shown] + [bar.done for bar in shown] + [1]) * 1.25)
+    locator = axes.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default (AutoLocator) is one: whole numbers only
+        locator.set_params(integer=True)
+    # The done bars have two colours: the legend names both, not just the first bar's.
+    axes.legend(
+        handles=[
+            Patch(color=_QUOTA, label=_label(path, labels("reports.chart_quota"))),
+            Patch(color=_DONE, label=_label(path, labels("reports.chart_done"))),
+            Patch(color=_BEHIND, label=_label(path, labels("reports.chart_done_behind"))),
+            Line2D(
+                [],
+                [],
+                color=_BEHIND,
+                marker="|",
+                linestyle="",
+                markersize=14,
+                markeredgewidth=3,
+                label=_label(path, labels("reports.chart_pace")),
+            ),
+        ],
+        prop=font,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        ncol=4,
+        frameon=False,
+    )
+    _tidy(axes, font)
+    figure.tight_layout()
+    return figure
 
 
 def wishes_chart(by_status: dict[str, int], overdue: int, labels: Labels) -> bytes:
@@ -272,7 +307,7 @@ def wishes_chart(by_status: dict[str, int], overdue: int, labels: Labels) -> byt
         return _png(figure)
 
 
-def _tidy(axes, font: FontProperties) -> None:
+def _tidy(axes: Axes, font: FontProperties) -> None:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     for tick in axes.get_xticklabels() + axes.get_yticklabels():
@@ -291,7 +326,8 @@ def render_all(data: ChartData, labels: Labels) -> list[Chart]:
 
 # ---- the data -----------------------------------------------------------------------------------
 def months_of(start: date, end: date) -> list[tuple[int, int]]:
-    months, year, month = [], start.year, start.month
+    months: list[tuple[int, int]] = []
+    year, month = start.year, start.month
     while (year, month) <= (end.year, end.month):
         months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -314,19 +350,30 @@ def bucket_by_month(
 class ChartSource:
     """Gathers ChartData from the repositories (async); drawing is render_all's job."""
 
-    def __init__(self, details, deeds, clock, zone: ZoneInfo) -> None:
-        self.details = details  # storage.reports.DetailRepository
-        self.deeds = deeds  # bot.deeds.DeedService
+    def __init__(self, details: DetailRepository, deeds: DeedService, clock: Clock, zone: ZoneInfo) -> None:
+        self.details = details
+        self.deeds = deeds
         self.clock = clock
         self.zone = zone
 
-    async def data(self, period, org_id: int | None = None) -> ChartData:
+    @classmethod
+    def of(cls, services: Services) -> ChartSource:
+        """Built from the running bot's Services."""
+        return cls(DetailRepository(services.db), services.deeds, services.clock, services.config.zone)
+
+    async def data(self, period: Period, org_id: int | None = None) -> ChartData:
         start, before = period.bounds(self.zone)
         rows = await self.details.person_times_by_activity(start, before, org_id)
         today = self.clock.now().astimezone(self.zone).date()
         progress = await self.deeds.progress(period.year, today)
         bars = [
-            DeedBar(item.org.name, item.done, item.quota, item.behind)
+            DeedBar(
+                item.org.name,
+                item.done,
+                item.quota,
+                item.behind,
+                expected_by(item.quota, item.done, period.year, today),
+            )
             for item in progress
             if org_id is None or item.org.id == org_id
         ]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -157,7 +157,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
 
 
-def _type_name(value: Any) -> str:
+def _type_name(value: object) -> str:
     for python_type, name in (
         (bool, "true/false"),
         (int, "an integer"),
@@ -171,7 +171,7 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _check_section(section: str, table: dict[str, Any]) -> None:
+def _check_section(section: str, table: Mapping[str, object]) -> None:
     known = _SCHEMA[section]
     prefix = f"{section}." if section else ""
     subsections = {
@@ -203,9 +203,9 @@ def _example(expected: type) -> str:
     return {str: '"text"', int: "5000", bool: "true", list: "[123456789]"}[expected]
 
 
-def parse_config(text: str, *, source: str = "config", environ: dict[str, str] | None = None) -> Config:
+def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str] | None = None) -> Config:
     """Parse and check configuration text; the token from the environment wins."""
-    environ = os.environ if environ is None else environ
+    env = os.environ if environ is None else environ
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -214,7 +214,7 @@ def parse_config(text: str, *, source: str = "config", environ: dict[str, str] |
 
     telegram_raw = dict(raw.get("telegram", {}))
     webhook = WebhookConfig(**telegram_raw.pop("webhook", {}))
-    token = environ.get(TOKEN_ENV) or telegram_raw.pop("token", "")
+    token = env.get(TOKEN_ENV) or telegram_raw.pop("token", "")
     telegram_raw.pop("token", None)
     telegram = TelegramConfig(token=token.strip(), webhook=webhook, **telegram_raw)
     storage = StorageConfig(**raw.get("storage", {}))
@@ -377,12 +377,12 @@ def require_token(config: Config) -> None:
         )
 
 
-def resolve_config_path(cli_path: str | None, environ: dict[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(cli_path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+def resolve_config_path(cli_path: str | None, environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(cli_path or env.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
 
 
-def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

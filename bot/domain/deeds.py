@@ -164,18 +164,16 @@ class DeedService:
             )
         done_on = activity.starts_at.astimezone(self.zone).date()
         async with self.db.transaction():
-            deed = await self.deeds.add(
+            deed, made = await self.deeds.add_of_activity(
                 org_id=activity.org_id,
                 title=activity.title,
                 done_on=done_on,
                 activity_id=activity.id,
-                evidence_file_id=None,
-                note=None,
                 created_by=actor_id,
                 now=now,
             )
-            if deed is None:  # recorded meanwhile by someone else
-                return await self.deeds.by_activity(activity_id)
+            if not made:  # recorded meanwhile by someone else
+                return deed
             await self.audit.record(
                 now, actor_id, "deed.record", f"deed:{deed.id}", org=deed.org_id, activity=activity.id
             )
@@ -205,7 +203,6 @@ class DeedService:
                 org_id=org_id,
                 title=title,
                 done_on=done_on,
-                activity_id=None,
                 evidence_file_id=evidence,
                 note=note,
                 created_by=actor_id,
@@ -295,7 +292,7 @@ class PaceReminders:
 
     def day_of(self, reminder: ReminderRecord) -> date:
         """The local day the occurrence is due: a late send still speaks of that day."""
-        return reminder.next_due_at.astimezone(self.zone).date()
+        return reminder.due_at.astimezone(self.zone).date()
 
     async def _reach(self, item: DeedProgress) -> tuple[int | None, list[int]]:
         """The organisation's active bound group, else its admins."""

@@ -27,12 +27,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.domain.attendance import AttendanceService
+from bot.domain.clock import Clock
 from bot.domain.errors import PermissionDenied
-from bot.domain.stars import Rating, rate_facts
-from bot.domain.stats import OrgFacts, Period
-from bot.domain.xlsx import XlsxWriter
+from bot.domain.permissions import Permissions
+from bot.domain.stars import Rating, StarsService, rate_facts
+from bot.domain.stats import OrgFacts, Period, StatsService
+from bot.domain.wishes import WishService
+from bot.domain.xlsx import Cell, XlsxWriter
+from bot.model.activity import Span
 from bot.model.report import (
     ActivitySheetRow,
     AttendanceSheetRow,
@@ -40,7 +46,11 @@ from bot.model.report import (
     WishSheetRow,
 )
 from bot.model.wish import PrivateDetails
+from storage.audit import AuditRepository
 from storage.reports import DetailRepository
+
+if TYPE_CHECKING:  # Services builds every service; this module only reads it
+    from bot.domain.services import Services
 
 Labels = Callable[..., str]
 
@@ -139,35 +149,37 @@ class ExportData:
     private: dict[int, PrivateDetails] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Span:
-    starts_at: datetime
-    ends_at: datetime
-
-
-def _utc(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+def _utc(text: str) -> datetime:
+    """Stored UTC text → an aware datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 class ExportService:
     def __init__(
-        self, details: DetailRepository, stats, stars, wishes, attendance, permissions, audit, clock, zone: ZoneInfo
+        self,
+        details: DetailRepository,
+        stats: StatsService,
+        stars: StarsService,  # its settings
+        wishes: WishService,  # private reads, audited
+        attendance: AttendanceService,  # the credit rule
+        permissions: Permissions,
+        audit: AuditRepository,
+        clock: Clock,
+        zone: ZoneInfo,
     ) -> None:
         self.details = details
-        self.stats = stats  # bot.stats.StatsService
-        self.stars = stars  # bot.stars.StarsService (its settings)
-        self.wishes = wishes  # bot.wishes.WishService (private reads, audited)
-        self.attendance = attendance  # bot.attendance.AttendanceService (the credit rule)
+        self.stats = stats
+        self.stars = stars
+        self.wishes = wishes
+        self.attendance = attendance
         self.permissions = permissions
         self.audit = audit
         self.clock = clock
         self.zone = zone
 
     @classmethod
-    def of(cls, services) -> ExportService:
+    def of(cls, services: Services) -> ExportService:
         """Built from the running bot's Services."""
-        from storage.audit import AuditRepository
-
         return cls(
             DetailRepository(services.db),
             services.stats,
@@ -246,8 +258,9 @@ class ExportService:
     def _credited(self, row: AttendanceSheetRow) -> int:
         if row.no_show or row.removed or row.checked_in_at is None:
             return 0
-        span = _Span(_utc(row.starts_at), _utc(row.ends_at))
-        return self.attendance.credited_minutes(span, _utc(row.checked_in_at), _utc(row.checked_out_at))
+        span = Span(_utc(row.starts_at), _utc(row.ends_at))
+        checked_out = None if row.checked_out_at is None else _utc(row.checked_out_at)
+        return self.attendance.credited_minutes(span, _utc(row.checked_in_at), checked_out)
 
 
 # ---- the workbook (CPU only) ----------------------------------------------------------------------
@@ -279,22 +292,22 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
 
     book = XlsxWriter()
     with book.sheet(labels("reports.sheet_activities"), *headers(COLUMNS["activities"])) as sheet:
-        for row in data.activities:
+        for activity in data.activities:
             sheet.row(
                 [
-                    row.code,
-                    row.org_name,
-                    row.title,
-                    word(f"activities.category.{row.category}"),
-                    local(row.starts_at),
-                    local(row.ends_at),
-                    row.place,
-                    word(f"reports.activity_state_{row.state}"),
-                    row.slots,
-                    row.person_times,
-                    row.expected_served,
-                    row.served_confirmed,
-                    yes if row.counts_as_deed else no,
+                    activity.code,
+                    activity.org_name,
+                    activity.title,
+                    word(f"activities.category.{activity.category}"),
+                    local(activity.starts_at),
+                    local(activity.ends_at),
+                    activity.place,
+                    word(f"reports.activity_state_{activity.state}"),
+                    activity.slots,
+                    activity.person_times,
+                    activity.expected_served,
+                    activity.served_confirmed,
+                    yes if activity.counts_as_deed else no,
                 ]
             )
 
@@ -304,58 +317,58 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
         word("reports.attendance_removed"),
     )
     with book.sheet(labels("reports.sheet_attendance"), *headers(COLUMNS["attendance"])) as sheet:
-        for row, minutes in data.attendance:
+        for present, minutes in data.attendance:
             sheet.row(
                 [
-                    row.code,
-                    row.title,
-                    row.org_name,
-                    row.display_name,
-                    row.user_id,
-                    local(row.checked_in_at),
-                    local(row.checked_out_at),
+                    present.code,
+                    present.title,
+                    present.org_name,
+                    present.display_name,
+                    present.user_id,
+                    local(present.checked_in_at),
+                    local(present.checked_out_at),
                     minutes,
-                    removed if row.removed else no_show if row.no_show else counted,
-                    yes if row.walk_in else no,
+                    removed if present.removed else no_show if present.no_show else counted,
+                    yes if present.walk_in else no,
                 ]
             )
 
     wish_columns = COLUMNS["wishes"] + (PRIVATE_COLUMNS if data.include_private else ())
     now_text = data.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with book.sheet(labels("reports.sheet_wishes"), *headers(wish_columns)) as sheet:
-        for row in data.wishes:
-            overdue = row.status in _IN_PROGRESS and row.deadline is not None and row.deadline < now_text
-            values = [
-                f"W{row.id:04d}",
-                row.alias,
-                row.grade,
-                row.text,
-                word(f"wishes.category.{row.category}"),
-                row.value_yuan,
-                row.collector_name,
-                word(f"wishes.status.{row.status}"),
-                row.claimer_name,
-                local(row.claimed_at),
-                local(row.deadline),
-                local(row.delivered_at),
-                local(row.confirmed_at),
+        for wish in data.wishes:
+            overdue = wish.status in _IN_PROGRESS and wish.deadline is not None and wish.deadline < now_text
+            values: list[Cell] = [
+                f"W{wish.id:04d}",
+                wish.alias,
+                wish.grade,
+                wish.text,
+                word(f"wishes.category.{wish.category}"),
+                wish.value_yuan,
+                wish.collector_name,
+                word(f"wishes.status.{wish.status}"),
+                wish.claimer_name,
+                local(wish.claimed_at),
+                local(wish.deadline),
+                local(wish.delivered_at),
+                local(wish.confirmed_at),
                 yes if overdue else no,
             ]
             if data.include_private:
-                details = data.private.get(row.id)
+                details = data.private.get(wish.id)
                 values += [details.real_name, details.guardian_phone, details.address] if details else []
             sheet.row(values)
 
     with book.sheet(labels("reports.sheet_deeds"), *headers(COLUMNS["deeds"])) as sheet:
-        for row in data.deeds:
+        for deed in data.deeds:
             sheet.row(
                 [
-                    date.fromisoformat(row.done_on),
-                    row.org_name,
-                    row.title,
-                    row.activity_code,
-                    yes if row.has_evidence else no,
-                    row.note,
+                    date.fromisoformat(deed.done_on),
+                    deed.org_name,
+                    deed.title,
+                    deed.activity_code,
+                    yes if deed.has_evidence else no,
+                    deed.note,
                 ]
             )
 

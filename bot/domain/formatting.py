@@ -1,17 +1,22 @@
 """Dates, times and periods as people read them: in the configured zone, one format everywhere.
 
 Stored times are UTC; everything shown goes through here, so a change of format is one edit.
+Text the domain itself stores (reminder texts) comes from the catalogs through a `RenderText`
+the runtime passes in: the domain never imports the catalogs, which belong to the handlers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.stats import Period
 
 DATE_TIME = "%Y-%m-%d %H:%M"
+
+# (catalog key, params) → plain text in the configured language (handlers.i18n.plain_text_renderer).
+RenderText = Callable[[str, Mapping[str, object]], str]
 
 
 def local_text(moment: datetime | None, zone: ZoneInfo, pattern: str = DATE_TIME) -> str:

@@ -202,7 +202,7 @@ class MembershipService:
                 )
             else:
                 await self.memberships.decide_handover(handover_id, "accepted" if accept else "declined", now)
-                if accept:
+                if accept and outgoing is not None:  # not stale: the predecessor still holds the role
                     incoming = await self.memberships.current(handover.org_id, actor_id)
                     if incoming is not None:
                         await self.memberships.end(incoming.id, "role_change", now)

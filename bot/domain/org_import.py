@@ -49,11 +49,12 @@ event loop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from bot.domain import tabular_import as tabular
+from bot.domain.orgs import DEFAULT_QUOTAS, MAX_NAME_LENGTH, MAX_QUOTA, default_quota
 from bot.domain.tabular_import import (
     Columns,
     ImportResult,
@@ -62,7 +63,7 @@ from bot.domain.tabular_import import (
     RowProblem,
     cell_text,
 )
-from bot.model.organisation import OrgKind
+from bot.model.organisation import OrgKind, OrgRow
 
 __all__ = [
     "HEADERS",
@@ -83,9 +84,8 @@ __all__ = [
 
 MAX_ROWS = 2000
 MAX_BYTES = 5 * 1024 * 1024
-MAX_NAME_LENGTH = 60
 QUOTA_MIN = 0
-QUOTA_MAX = 50
+QUOTA_MAX = MAX_QUOTA
 HEADERS = ("名称", "类型", "上级组织", "年度实事指标")
 
 # The first label of each kind is the canonical one (template dropdown, display hints).
@@ -104,8 +104,6 @@ _KIND_BY_TEXT: dict[str, OrgKind] = {
     **{kind.value.casefold(): kind for kind in OrgKind},
 }
 
-_DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
-
 _NAME, _KIND, _PARENT, _QUOTA = "name", "kind", "parent", "deeds_quota"
 # The field ids double as the accepted English headers (case-insensitive).
 _FORMAT = tabular.TableFormat(
@@ -121,19 +119,6 @@ _TEMPLATE_EXAMPLES = (
     ("县教育局团委", KIND_LABELS[OrgKind.COUNTY_LEVEL], None, 3),
     ("城关镇团委", KIND_LABELS[OrgKind.TOWNSHIP], None, 1),
 )
-
-
-@dataclass(frozen=True)
-class OrgRow:
-    row: int  # as the spreadsheet numbers it: the header is row 1
-    name: str
-    kind: OrgKind
-    parent_name: str | None
-    deeds_quota: int
-
-
-def default_quota(kind: OrgKind) -> int:
-    return _DEFAULT_QUOTAS.get(kind, 0)
 
 
 def parse_kind(text: str) -> OrgKind | None:
@@ -184,7 +169,7 @@ def _read_row(line: Line, columns: Columns) -> _Draft:
     return _Draft(line.row, name, kind, parent_name, quota, found)
 
 
-def _read_name(raw: Any) -> tuple[str, Issue | None]:
+def _read_name(raw: object) -> tuple[str, Issue | None]:
     name = cell_text(raw)
     if not name:
         return name, ("import.name_required", {})
@@ -193,13 +178,13 @@ def _read_name(raw: Any) -> tuple[str, Issue | None]:
     return name, None
 
 
-def _read_kind(raw: Any) -> tuple[OrgKind | None, Issue | None]:
+def _read_kind(raw: object) -> tuple[OrgKind | None, Issue | None]:
     return tabular.read_choice(
         cell_text(raw), parse_kind, required="import.kind_required", unknown="import.kind_unknown"
     )
 
 
-def _read_quota(raw: Any, kind: OrgKind | None) -> tuple[int | None, Issue | None]:
+def _read_quota(raw: object, kind: OrgKind | None) -> tuple[int | None, Issue | None]:
     text = cell_text(raw)
     if not text:
         return (default_quota(kind) if kind is not None else None), None
@@ -212,7 +197,7 @@ def _read_quota(raw: Any, kind: OrgKind | None) -> tuple[int | None, Issue | Non
     return int(number), None
 
 
-def _whole_number(raw: Any) -> Decimal | None:
+def _whole_number(raw: object) -> Decimal | None:
     """The cell as a whole number (3, 3.0, "3", " 3.0 "), or None for 3.5, "abc", True…"""
     if isinstance(raw, bool):
         return None
@@ -310,10 +295,10 @@ def build_template_xlsx() -> bytes:
     )
 
 
-def _help_sections() -> list[list[tuple]]:
+def _help_sections() -> list[Sequence[tuple[object, ...]]]:
     """Tables of the help sheet; the first row of each is its heading."""
     kind_list = "、".join(KIND_LABELS.values())
-    defaults = "，".join(f"{KIND_LABELS[kind]} {quota}" for kind, quota in _DEFAULT_QUOTAS.items())
+    defaults = "，".join(f"{KIND_LABELS[kind]} {quota}" for kind, quota in DEFAULT_QUOTAS.items())
     limit_mb = MAX_BYTES // (1024 * 1024)
     columns = [
         ("列名", "是否必填", "说明"),

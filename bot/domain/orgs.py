@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, one_line
 from bot.domain.permissions import Permissions
-from bot.model.organisation import Organisation, OrgKind
+from bot.model.organisation import Organisation, OrgKind, OrgRow
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.organisations import OrganisationRepository
 
 MAX_NAME_LENGTH = 60
 MAX_QUOTA = 50
-_DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
+DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
 
 
 def default_quota(kind: OrgKind) -> int:
     """Yearly deeds (实事): 3 for a county-level organisation, 1 for a township committee."""
-    return _DEFAULT_QUOTAS.get(kind, 0)
+    return DEFAULT_QUOTAS.get(kind, 0)
 
 
 def clean_name(text: str) -> str:
@@ -55,9 +57,6 @@ class OrganisationService:
         if not org.active:
             raise DomainError("orgs.archived", name=org.name)
         return org
-
-    async def list(self, *, include_archived: bool = False) -> list[Organisation]:
-        return await self.orgs.list(include_archived=include_archived)
 
     async def search(self, text: str, *, limit: int = 20) -> list[Organisation]:
         return await self._search(text, limit=limit, include_archived=False)
@@ -178,16 +177,16 @@ class OrganisationService:
             )
         return await self.get(org_id)
 
-    async def import_rows(self, actor_id: int, rows) -> list[Organisation]:
+    async def import_rows(self, actor_id: int, rows: Iterable[OrgRow]) -> list[Organisation]:
         """Insert validated import rows in one transaction, parents before children."""
         await self.permissions.require_county_admin(actor_id)
         created: dict[str, Organisation] = {}
         async with self.db.transaction():
             pending = list(rows)
             while pending:
-                progressed = []
+                progressed: list[OrgRow] = []
                 for row in pending:
-                    parent_id = None
+                    parent_id: int | None = None
                     if row.parent_name:
                         parent = created.get(row.parent_name) or await self.orgs.by_name(row.parent_name)
                         if parent is None:
@@ -202,3 +201,7 @@ class OrganisationService:
                 pending = [row for row in pending if row not in progressed]
             await self.audit.record(self.clock.now(), actor_id, "org.import", "orgs", count=len(created))
         return list(created.values())
+
+    # Last in the class: below this definition, `list` in an annotation would name this method.
+    async def list(self, *, include_archived: bool = False) -> list[Organisation]:
+        return await self.orgs.list(include_archived=include_archived)

@@ -46,6 +46,14 @@ class PeopleService:
     async def get(self, user_id: int) -> Person | None:
         return await self.people.get(user_id)
 
+    async def known(self, user_id: int) -> Person:
+        """Someone the bot has seen: the sender of an update (the gatekeeper records everyone who
+        writes before any handler runs), or someone who applied or was named earlier."""
+        person = await self.people.get(user_id)
+        if person is None:
+            raise DomainError("people.unknown", value=str(user_id))
+        return person
+
     async def many(self, user_ids: list[int]) -> dict[int, Person]:
         return await self.people.many(user_ids)
 

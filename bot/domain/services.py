@@ -18,6 +18,7 @@ from bot.domain.digest import (
     WeeklyDigest,
     WishDeadlineSource,
 )
+from bot.domain.formatting import RenderText
 from bot.domain.groups import GroupService
 from bot.domain.membership import MembershipService
 from bot.domain.orgs import OrganisationService
@@ -64,7 +65,9 @@ class Services:
     pace: PaceReminders
 
     @classmethod
-    def build(cls, config: Config, db: Database, clock: Clock) -> Services:
+    def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
+        """Every service over one database. `render` gives the catalog texts the domain stores
+        (reminder texts), in the configured language."""
         people_repo = PeopleRepository(db)
         membership_repo = MembershipRepository(db)
         audit = AuditRepository(db)
@@ -74,8 +77,10 @@ class Services:
         reminder_repo = ReminderRepository(db)
         settings = config.reminders
         quiet = None
-        if settings.quiet_start and settings.quiet_end:
-            quiet = QuietHours(parse_clock(settings.quiet_start), parse_clock(settings.quiet_end))
+        # The config check lets both through or neither ("" turns quiet hours off).
+        quiet_start, quiet_end = parse_clock(settings.quiet_start), parse_clock(settings.quiet_end)
+        if quiet_start is not None and quiet_end is not None:
+            quiet = QuietHours(quiet_start, quiet_end)
         reminders = ReminderService(
             db,
             reminder_repo,
@@ -98,7 +103,7 @@ class Services:
             clock,
             config.zone,
             config.activities,
-            render_reminder=_plain_text_renderer(config.language),
+            render_reminder=render,
         )
         wishes = WishService(
             db,
@@ -120,7 +125,7 @@ class Services:
             audit,
             clock,
             config.zone,
-            render_reminder=_plain_text_renderer(config.language),
+            render_reminder=render,
         )
         attendance = AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities)
         deed_repo = DeedRepository(db)
@@ -166,15 +171,3 @@ class Services:
 
     async def close(self) -> None:
         await self.db.close()
-
-
-def _plain_text_renderer(language: str):
-    """Catalog text for system reminders, as plain text: the reminder sender escapes it itself."""
-    import html
-
-    from handlers.i18n import translate
-
-    def render(key: str, params: dict) -> str:
-        return html.unescape(translate(language, key, **params))
-
-    return render

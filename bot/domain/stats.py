@@ -41,8 +41,9 @@ from bot.domain.attendance import AttendanceService
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.orgs import OrganisationService
-from bot.model.activity import Category
+from bot.model.activity import Category, Span
 from bot.model.organisation import Organisation
+from bot.model.report import PresentRow
 from storage.reports import DeedRepository, ReportRepository
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -200,7 +201,7 @@ class StatsService:
         start, before = period.bounds(self.zone)
         now = self.clock.now()
 
-        def pick(counts: dict) -> int:
+        def pick(counts: dict[int, int]) -> int:
             return sum(counts.values()) if org_id is None else counts.get(org_id, 0)
 
         by_category: dict[Category, int] = {}
@@ -235,16 +236,16 @@ class StatsService:
             deeds_quota=quota,
         )
 
-    def _credited(self, rows) -> int:
+    def _credited(self, rows: list[PresentRow]) -> int:
         """Sum of credited minutes, with the attendance service's rule; times parsed once per activity."""
-        spans: dict[int, _Span] = {}
+        spans: dict[int, Span] = {}
         total = 0
         credited = self.attendance.credited_minutes
         parse = datetime.fromisoformat
         for row in rows:
             span = spans.get(row.activity_id)
             if span is None:
-                span = spans[row.activity_id] = _Span(parse(row.starts_at), parse(row.ends_at))
+                span = spans[row.activity_id] = Span(parse(row.starts_at), parse(row.ends_at))
             checked_out = None if row.checked_out_at is None else parse(row.checked_out_at)
             total += credited(span, parse(row.checked_in_at), checked_out)
         return total
@@ -275,11 +276,3 @@ class StatsService:
             if owner in facts:
                 facts[owner].deeds_done = done
         return facts
-
-
-@dataclass(frozen=True)
-class _Span:
-    """What the credit rule reads of an activity: its start and end."""
-
-    starts_at: datetime
-    ends_at: datetime

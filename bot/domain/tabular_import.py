@@ -32,12 +32,13 @@ import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import openpyxl
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "Columns",
@@ -65,7 +66,9 @@ _CSV_DELIMITERS = ",;\t"
 _CSV_SNIFF_CHARS = 16 * 1024
 
 # A catalog key and its params, before it is tied to a row and column.
-Issue = tuple[str, dict]
+Issue = tuple[str, dict[str, object]]
+# A row as read: cell values (None, text, numbers, dates) as openpyxl or the CSV reader gives them.
+Cells = tuple[object, ...]
 RowT = TypeVar("RowT")
 T = TypeVar("T")
 
@@ -75,7 +78,7 @@ class RowProblem:
     row: int  # 1 for header and file-level problems
     column: str | None  # header text as written, canonical header if missing, None for the file
     key: str  # message-catalog key
-    params: dict
+    params: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ class FileRefused(Exception):
         self.problems = tuple(problems)
 
     @classmethod
-    def because(cls, key: str, **params: Any) -> FileRefused:
+    def because(cls, key: str, **params: object) -> FileRefused:
         return cls([RowProblem(row=1, column=None, key=key, params=params)])
 
 
@@ -122,7 +125,7 @@ class FileRefused(Exception):
 @dataclass(frozen=True)
 class Line:
     row: int  # as the spreadsheet numbers it: the header is row 1
-    values: tuple
+    values: Cells
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def read_table(file_name: str, content: bytes, *, keys: ProblemKeys, max_rows: i
         raise FileRefused.because(keys.of("unreadable")) from error.__cause__
 
 
-def _collect_table(rows: Iterable[tuple], *, keys: ProblemKeys, max_rows: int) -> Table:
+def _collect_table(rows: Iterable[Cells], *, keys: ProblemKeys, max_rows: int) -> Table:
     header: tuple[str, ...] = ()
     data: list[Line] = []
     for row_number, values in enumerate(rows, start=1):
@@ -167,7 +170,7 @@ def _collect_table(rows: Iterable[tuple], *, keys: ProblemKeys, max_rows: int) -
     return Table(header=header, data=tuple(data))
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple]:
+def _xlsx_rows(content: bytes) -> Iterator[Cells]:
     # openpyxl reports malformed files through many unrelated exception types (zip, XML, KeyError…).
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -187,7 +190,7 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple]:
         workbook.close()
 
 
-def _csv_rows(content: bytes) -> Iterator[tuple]:
+def _csv_rows(content: bytes) -> Iterator[Cells]:
     text = _decode_csv(content)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
@@ -223,11 +226,11 @@ def _sniff_delimiter(text: str) -> str:
     return best if header.count(best) else ","
 
 
-def _is_blank(values: Iterable) -> bool:
+def _is_blank(values: Iterable[object]) -> bool:
     return all(cell_text(value) == "" for value in values)
 
 
-def cell_text(value: Any) -> str:
+def cell_text(value: object) -> str:
     """A cell as trimmed text: "" for an empty cell, "3" for the number 3.0."""
     if value is None:
         return ""
@@ -268,7 +271,8 @@ class Fields:
 
     def letter(self, name: str) -> str:
         """The field's column letter in the template."""
-        return get_column_letter(list(self.headers).index(name) + 1)
+        letter: str = get_column_letter(list(self.headers).index(name) + 1)  # openpyxl has no types
+        return letter
 
 
 @dataclass(frozen=True)
@@ -278,7 +282,7 @@ class Columns:
     position: dict[str, int]
     header: tuple[str, ...]
 
-    def cell(self, line: Line, name: str) -> Any:
+    def cell(self, line: Line, name: str) -> object:
         index = self.position.get(name)
         if index is None or index >= len(line.values):
             return None
@@ -379,10 +383,10 @@ class Template:
 
     table_format: TableFormat  # headers from its fields; input checks cover its max_rows
     sheet: str
-    examples: Sequence[tuple]
+    examples: Sequence[Cells]
     widths: Sequence[int]
     help_sheet: str
-    help_sections: Sequence[Sequence[tuple]]  # tables; the first row of each is its heading
+    help_sections: Sequence[Sequence[Cells]]  # tables; the first row of each is its heading
     help_widths: tuple[int, int, int]
     checks: Sequence[tuple[str, DataValidation]] = ()  # (field, check), in this order
     text_fields: Sequence[str] = ()  # stored as text, so that a leading 0 stays
@@ -419,7 +423,7 @@ def template_xlsx(template: Template) -> bytes:
     return buffer.getvalue()
 
 
-def _fill_data_sheet(sheet, template: Template) -> None:
+def _fill_data_sheet(sheet: Worksheet, template: Template) -> None:
     fields, max_rows = template.table_format.fields, template.table_format.max_rows
     sheet.title = template.sheet
     sheet.append(tuple(fields.headers.values()))
@@ -439,7 +443,7 @@ def _fill_data_sheet(sheet, template: Template) -> None:
         sheet.add_data_validation(check)
 
 
-def _fill_help_sheet(sheet, template: Template) -> None:
+def _fill_help_sheet(sheet: Worksheet, template: Template) -> None:
     for section in template.help_sections:
         if sheet.max_row > 1:
             sheet.append(())

@@ -68,7 +68,7 @@ holds the wish rules. Parsing is synchronous and CPU-bound (up to 5 MB); call it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,6 +234,10 @@ def parse_wish_file(
 # --- the rows ---------------------------------------------------------------------------------
 
 
+# A cell's reader: (its text, its raw value) -> (the value, the problem if any).
+_Reader = Callable[[str, Any], tuple[Any, Issue | None]]
+
+
 @dataclass
 class _Draft:
     row: int
@@ -258,7 +262,7 @@ class _Draft:
 def _read_row(line: Line, columns: Columns, collectors: dict[str, int]) -> _Draft:
     draft = _Draft(line.row, {}, {})
 
-    def take(field: str, reader) -> None:
+    def take(field: str, reader: _Reader) -> None:
         value, issue = reader(cell_text(columns.cell(line, field)), columns.cell(line, field))
         draft.values[field] = value
         if issue is not None:
@@ -371,7 +375,7 @@ def build_template_xlsx() -> bytes:
     )
 
 
-def _help_sections() -> list[list[tuple]]:
+def _help_sections() -> list[Sequence[tuple[object, ...]]]:
     """Tables of the help sheet (a Chinese document, like the headers); the first row of each is its heading."""
     category_list = "、".join(CATEGORY_LABELS.values())
     limit_mb = MAX_BYTES // (1024 * 1024)

@@ -8,24 +8,29 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+# What a cell may hold: None and "" leave it empty.
+Cell = str | int | float | date | None
 
 
 class _Sheet:
-    def __init__(self, worksheet, formats: dict[type, object]) -> None:
+    def __init__(self, worksheet: Worksheet, formats: dict[type, Format]) -> None:
         self._worksheet = worksheet
         self._datetime = formats[datetime]
         self._date = formats[date]
         self._number = 0
 
-    def row(self, values) -> None:
+    def row(self, values: Iterable[Cell]) -> None:
         self._number += 1
         write, number = self._worksheet, self._number
         for column, value in enumerate(values):
@@ -57,13 +62,13 @@ class XlsxWriter:
             },
         )
         self._header = self._book.add_format({"bold": True})
-        self._formats = {
+        self._formats: dict[type, Format] = {
             datetime: self._book.add_format({"num_format": DATETIME_FORMAT}),
             date: self._book.add_format({"num_format": DATE_FORMAT}),
         }
 
     @contextmanager
-    def sheet(self, title: str, header: list[str], widths: list[float]):
+    def sheet(self, title: str, header: list[str], widths: list[float]) -> Iterator[_Sheet]:
         worksheet = self._book.add_worksheet(_SHEET_NAME_BAD.sub(" ", title)[:31] or None)
         for column, width in enumerate(widths):
             worksheet.set_column(column, column, width)

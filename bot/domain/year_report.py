@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.stars import Rating, rate_facts
-from bot.domain.stats import Figures, Period
+from bot.domain.stars import Rating, StarsService, rate_facts
+from bot.domain.stats import Figures, Period, StatsService
 from bot.model.organisation import Organisation
 
 
@@ -35,9 +35,9 @@ TOP = 3
 
 
 class YearReportService:
-    def __init__(self, stats, stars) -> None:
-        self.stats = stats  # bot.stats.StatsService
-        self.stars = stars  # bot.stars.StarsService
+    def __init__(self, stats: StatsService, stars: StarsService) -> None:
+        self.stats = stats
+        self.stars = stars  # its settings
 
     async def build(self, year: int) -> YearReport:
         period = Period.of_year(year)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class Category(StrEnum):
@@ -48,6 +49,24 @@ class Activity:
     @property
     def cancelled(self) -> bool:
         return self.state == "cancelled"
+
+
+class Timed(Protocol):
+    """What the volunteer-time credit rule reads of an activity: when it starts and ends."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Span:
+    """An activity's start and end alone, as the report rows carry them: a `Timed`."""
+
+    starts_at: datetime
+    ends_at: datetime
 
 
 @dataclass(frozen=True)

@@ -101,4 +101,15 @@ class Conversation:
     user_id: int
     flow: str
     step: str
-    data: dict
+    data: dict[str, object]  # JSON: what the conversation has collected so far
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    """One valid row of an organisations import file."""
+
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    name: str
+    kind: OrgKind
+    parent_name: str | None
+    deeds_quota: int

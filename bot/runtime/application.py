@@ -37,6 +37,7 @@ def build_application(
     """Build the bot. `request` replaces the network (tests pass the fake Telegram's)."""
     from handlers import UNORDERED_CALLBACK_PREFIXES, register
     from handlers.context import BotContext
+    from handlers.i18n import plain_text_renderer
 
     builder = (
         ApplicationBuilder()
@@ -66,7 +67,8 @@ def build_application(
         builder = builder.rate_limiter(FairRateLimiter(max_retries=3))
     application = builder.build()
     db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
-    application.bot_data["services"] = Services.build(config, db, clock or SystemClock())
+    services = Services.build(config, db, clock or SystemClock(), render=plain_text_renderer(config.language))
+    application.bot_data["services"] = services
     register(application)
     return application
 

@@ -44,7 +44,7 @@ async def _bench(scale: float) -> dict:
     from bot.domain.services import Services
     from bot.domain.stats import Period
     from bot.domain.year_report import YearReportService
-    from handlers.i18n import Translator
+    from handlers.i18n import Translator, plain_text_renderer
     from handlers.reports import report_text
     from storage.bulk_seed import ADMIN, seed_county_year
     from storage.db import Database
@@ -59,7 +59,7 @@ async def _bench(scale: float) -> dict:
             counts = await db.run_sync(lambda conn: seed_county_year(conn, YEAR, config.zone, scale))
             # Early in the next year: the whole year is past, its late claims are overdue.
             clock = _FixedClock(datetime(YEAR + 1, 1, 10, 2, tzinfo=UTC))
-            services = Services.build(config, db, clock)
+            services = Services.build(config, db, clock, render=plain_text_renderer(config.language))
             period = Period.of_year(YEAR)
 
             started = time.perf_counter()

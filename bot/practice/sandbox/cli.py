@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bot.cli import setup_logging
+    from bot.runtime.logs import setup_logging
 
     setup_logging("WARNING")
     if not 0 <= args.port <= 65535:
