@@ -55,6 +55,7 @@ from handlers.context import (
     group_t,
     is_not_modified,
     notify_user,
+    reader_translator,
     services_of,
 )
 from handlers.flow import Flow, choice_id, flow_of, page_number
@@ -361,7 +362,7 @@ async def close_session(application: Application, session_id: int, actor_id: int
 async def send_claims_file(application: Application, session: AuctionSession) -> None:
     services = services_of(application)
     person = await services.people.get(session.created_by)
-    t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    t = reader_translator(services, person)
     content = await services.auction.claims_xlsx(session.id, t, services.config.zone)
     try:
         await application.bot.send_document(
@@ -534,7 +535,7 @@ async def send_won(application: Application, user_id: int, wish: Wish, org_id: i
     claimer = await services.orgs.get(org_id) if org_id is not None else None
     deadline = wish.deadline
     person = await services.people.get(user_id)
-    t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    t = reader_translator(services, person)
     await notify_user(
         application,
         user_id,

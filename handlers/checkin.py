@@ -26,7 +26,7 @@ from bot.domain.attendance import (
 )
 from bot.domain.formatting import local_text
 from handlers.activities.render import normalise_code
-from handlers.context import BotContext, best_effort, group_translator
+from handlers.context import BotContext, best_effort, group_translator, translator_for
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
 
@@ -77,9 +77,7 @@ async def private_hint(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(
-        chat.id, Translator(context.language or context.services.config.language)("checkin.private_hint")
-    )
+    await context.bot.send_message(chat.id, translator_for(context)("checkin.private_hint"))
 
 
 def volunteer_id(update: Update) -> int | None:

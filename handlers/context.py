@@ -22,6 +22,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.services import Services
+from bot.model.organisation import Person
 from handlers.i18n import Translator
 
 log = logging.getLogger(__name__)
@@ -148,8 +149,7 @@ async def notify_user(
 ) -> bool:
     """`markup` builds the keyboard in the recipient's language."""
     services: Services = application.bot_data["services"]
-    person = await services.people.get(user_id)
-    t = translator(services, services.people.language_of(person, person.telegram_language if person else None))
+    t = reader_translator(services, await services.people.get(user_id))
     try:
         await application.bot.send_message(user_id, t(key, **params), reply_markup=markup(t) if markup else None)
     except Forbidden:
@@ -161,6 +161,12 @@ async def notify_user(
 def translator(services: Services, language: str) -> Translator:
     """`language`, with the services' clock and configured zone for the catalog's examples."""
     return Translator(language, services.clock, services.config.zone)
+
+
+def reader_translator(services: Services, person: Person | None) -> Translator:
+    """For one person outside an update of theirs (a notice, a job): the language they chose,
+    else their Telegram app's, else the configured one."""
+    return translator(services, services.people.language_of(person, person.telegram_language if person else None))
 
 
 def translator_for(context: BotContext) -> Translator:
