@@ -50,6 +50,8 @@ UNORDERED_CALLBACK_PREFIXES = (auction.ClaimTap.prefix,)
 
 
 def register(application: Application) -> None:
+    # The live auction's state (boards shown, background sends, page refreshes): one typed object.
+    application.bot_data[auction.AUCTION_STATE] = auction.AuctionState()
     application.bot_data[scheduling.COMPUTED_TEXTS] = {
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,

@@ -42,7 +42,6 @@ class Flow(ABC):
     """Base class; subclasses set `name` (a short token) and define step methods."""
 
     name = ""
-    first_step = ""
 
     def button(self, ui: Ui, step: str, value: object, label: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(

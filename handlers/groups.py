@@ -6,10 +6,11 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 
 from bot.domain.errors import DomainError, PermissionDenied
-from bot.model.organisation import Binding
+from bot.model.organisation import Binding, ChatRecord
 from handlers.common import private_link_markup
 from handlers.context import (
     BotContext,
+    MissingUpdatePart,
     Ui,
     group_translator,
     notify_user,
@@ -18,6 +19,7 @@ from handlers.context import (
 from handlers.flow import Flow, choice_id, page_number
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Translator
+from handlers.scheduling import schedule_wake
 
 CHAT_ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
@@ -30,6 +32,8 @@ async def is_chat_admin(context: BotContext, chat_id: int, user_id: int) -> bool
 
 async def bot_membership_changed(update: Update, context: BotContext) -> None:
     change = update.my_chat_member
+    if change is None:
+        raise MissingUpdatePart("this update has no my_chat_member: the handler is registered for the wrong updates")
     chat = change.chat
     if chat.type not in ("group", "supergroup"):
         return
@@ -86,6 +90,7 @@ async def unbind_command(update: Update, context: BotContext) -> None:
     chat = await ui.services.groups.unbind(
         ui.user_id, ui.chat_id, is_chat_admin=await is_chat_admin(context, ui.chat_id, ui.user_id)
     )
+    await schedule_wake(context.application)  # the organisation's activity reminders were withdrawn
     await ui.reply("groups.unbound", was=await binding_label(context, chat.binding, chat.org_id, ui.t))
 
 
@@ -126,9 +131,15 @@ class BindFlow(Flow):
             extra.append([self.choice(ui, "target", "hub", "groups.button_hub")])
         return self.paged(ui, "target", await self._targets(ui, search), page, extra)
 
-    async def start(self, ui: Ui, chat_id: int) -> None:
+    async def _group(self, ui: Ui, chat_id: int) -> ChatRecord:
         chat = await ui.services.groups.get(chat_id)
-        if chat is None or not chat.active:
+        if chat is None:
+            raise DomainError("groups.unknown_group")
+        return chat
+
+    async def start(self, ui: Ui, chat_id: int) -> None:
+        chat = await self._group(ui, chat_id)
+        if not chat.active:
             raise DomainError("groups.unknown_group")
         await self.go(ui, "target", {"chat_id": chat_id})
         await ui.reply("groups.bind_pick", await self._markup(ui, 0), title=chat.title)
@@ -136,15 +147,16 @@ class BindFlow(Flow):
     async def text_target(self, ui: Ui, data: dict, text: str) -> None:
         if not await self._targets(ui, text):
             raise DomainError("groups.search_nothing", text=text[:30])
-        chat = await ui.services.groups.get(data["chat_id"])
+        chat = await self._group(ui, data["chat_id"])
         await ui.reply("groups.bind_pick", await self._markup(ui, 0, text), title=chat.title)
 
     async def choice_target(self, ui: Ui, data: dict, value: str) -> None:
         page = page_number(value)
-        chat = await ui.services.groups.get(data["chat_id"])
+        chat = await self._group(ui, data["chat_id"])
         if page is not None:
             await ui.edit("groups.bind_pick", await self._markup(ui, page), title=chat.title)
             return
+        target: int | str
         if value == "hub":
             await ui.services.permissions.require_county_admin(ui.user_id)
             target, label = "hub", ui.t("groups.binding_hub")
@@ -173,6 +185,7 @@ class BindFlow(Flow):
             await self.finish(ui)
             raise
         await self.finish(ui)
+        await schedule_wake(ui.context.application)  # activity reminders now go to this group
         label = await binding_label(ui.context, chat.binding, chat.org_id, ui.t)
         await ui.edit("groups.bound_private", title=chat.title, bound_to=label)
         in_group = group_translator(ui.context)

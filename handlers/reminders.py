@@ -14,8 +14,10 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.formatting import local_text
 from bot.domain.reminders import MAX_TEXT
-from bot.domain.schedule_grammar import Schedule, describe, occurrences, parse_schedule
+from bot.domain.schedule import Schedule, occurrences
+from bot.domain.schedule_grammar import describe, parse_schedule
 from bot.model.organisation import Binding, ChatRecord
 from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackData
@@ -42,12 +44,12 @@ _FIXED_TARGETS = {"hub": ("hub", None), "all": ("all_groups", None)}
 # ---- small renderings ---------------------------------------------------------------------
 def local_when(ui: Ui, moment: datetime) -> Raw:
     """'2026-11-30 周一 09:00' in the configured zone."""
-    local = moment.astimezone(ui.services.config.zone)
+    zone = ui.services.config.zone
     return ui.t.raw(
         "reminders.when",
-        date=f"{local:%Y-%m-%d}",
-        time=f"{local:%H:%M}",
-        weekday=ui.t(f"schedule.weekday_{local.weekday()}"),
+        date=local_text(moment, zone, "%Y-%m-%d"),
+        time=local_text(moment, zone, "%H:%M"),
+        weekday=ui.t(f"schedule.weekday_{moment.astimezone(zone).weekday()}"),
     )
 
 
@@ -100,7 +102,7 @@ async def target_label(ui: Ui, kind: str, target_id: int | None) -> Raw:
     if kind == "person":
         if target_id == ui.user_id:
             return ui.t.raw("reminders.target_me")
-        person = await services.people.get(target_id)
+        person = None if target_id is None else await services.people.get(target_id)
         return ui.t.raw("reminders.target_person", name=person.display_name if person else str(target_id))
     return await chat_label(ui, await services.reminders.target_chat(target_id))
 
@@ -151,11 +153,11 @@ class ReminderFlow(Flow):
         missing = []
         for org_id in managed:
             org = await services.orgs.get(org_id)
-            chat = await services.groups.of_org(org_id)
-            if chat is None or not chat.active or not org.active:
+            group = await services.groups.of_org(org_id)
+            if group is None or not group.active or not org.active:
                 missing.append(org.name)
                 continue
-            items.append((chat.id, ui.t("reminders.button_chat", org=org.name, title=chat.title)))
+            items.append((group.id, ui.t("reminders.button_chat", org=org.name, title=group.title)))
         if missing:
             note = ui.t.raw("reminders.note_no_group_org", orgs=ui.t("reminders.name_separator").join(missing))
         return items, note
@@ -178,6 +180,7 @@ class ReminderFlow(Flow):
         if page is not None:
             await ui.edit("reminders.pick_target", self._target_markup(ui, items, page), note=note)
             return
+        target: int | None
         if value == "me":
             kind, target = "person", ui.user_id
         elif value not in {str(item) for item, _ in items}:
@@ -348,7 +351,7 @@ async def reminders_command(update: Update, context: BotContext) -> None:
 async def reminder_action(update: Update, context: BotContext) -> None:
     """Pause / resume / delete (asked twice) one reminder; the service re-checks who may."""
     ui = Ui(update, context)
-    values = ReminderAction.unpack(update.callback_query.data)
+    values = ReminderAction.unpack(ui.callback_data)
     action, reminder_id = values.action, values.reminder
     if action not in _ACTIONS:
         await ui.answer("common.button_expired", alert=True)

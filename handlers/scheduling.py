@@ -23,6 +23,7 @@ from telegram.error import (
 from telegram.ext import Application, CallbackContext
 
 from bot.domain.digest import DigestItem
+from bot.domain.formatting import local_text
 from bot.domain.reminders import Sender, SendResult
 from bot.domain.services import Services
 from bot.model.reminder import ReminderRecord
@@ -82,13 +83,12 @@ def telegram_sender(application: Application) -> Sender:
 def render_digest(t: Translator, items: list[DigestItem], zone: ZoneInfo) -> str:
     lines = [t("digest.title", count=len(items))]
     for item in items[:DIGEST_ITEMS]:
-        local = item.when.astimezone(zone)
         lines.append(
             t(
                 "digest.line",
-                weekday=t(f"schedule.weekday_{local.weekday()}"),
-                date=local.strftime("%m-%d"),
-                time=local.strftime("%H:%M"),
+                weekday=t(f"schedule.weekday_{item.when.astimezone(zone).weekday()}"),
+                date=local_text(item.when, zone, "%m-%d"),
+                time=local_text(item.when, zone, "%H:%M"),
                 text=t.raw(f"digest.item_{item.kind}", text=item.text[:120]),
             )
         )

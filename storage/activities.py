@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.model.activity import Activity, AttendanceRecord, Category, Place, SignupRecord
-from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
+from storage.db import Database, Row, db_time, from_db_time, int_value, time_value, to_db_time, written
 
 _ACTIVITY = (
     "a.id, a.code, a.org_id, a.title, a.category, a.starts_at, a.ends_at, a.place, a.latitude,"
@@ -21,18 +21,6 @@ _SIGNUP = "id, activity_id, user_id, status, created_at, updated_at"
 _ATTENDANCE = "id, activity_id, user_id, checked_in_at, checked_out_at, walk_in, no_show, method, removed_at"
 
 
-def _time_value(value: object) -> str:
-    if not isinstance(value, datetime):
-        raise TypeError(f"a time column takes a datetime, not {value!r}")
-    return to_db_time(value)
-
-
-def _int_value(value: object) -> int:
-    if not isinstance(value, int):  # a bool is an int: counts_as_deed is stored as 0 or 1
-        raise TypeError(f"an integer column takes an int, not {value!r}")
-    return int(value)
-
-
 def _as_given(value: object) -> object:
     return value
 
@@ -41,15 +29,15 @@ def _as_given(value: object) -> object:
 _EDITABLE: dict[str, Callable[[object], object]] = {
     "title": str,
     "category": str,
-    "starts_at": _time_value,
-    "ends_at": _time_value,
+    "starts_at": time_value,
+    "ends_at": time_value,
     "place": str,
     "latitude": _as_given,
     "longitude": _as_given,
     "radius_m": _as_given,
-    "slots": _int_value,
-    "expected_served": _int_value,
-    "counts_as_deed": _int_value,
+    "slots": int_value,
+    "expected_served": int_value,
+    "counts_as_deed": int_value,
 }
 
 

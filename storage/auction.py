@@ -1,14 +1,15 @@
 """The live wish auction (认领会): sessions, their lots, and the read models of a session: SQL only.
 
-The records (`AuctionSession`, `LotFilter`, `ClaimRow`, `ClaimExplanation`) live here, like
-`Wish` lives in storage.wishes, and bot/auction.py re-exports them.
+The records (`AuctionSession`, `LotFilter`, `LotFacets`, `ClaimRow`, `ClaimExplanation`) are
+the model's (bot/model/auction.py).
 
-Claims themselves are rows of `wishes` (status, claimed_by_*, session_id), changed through a
-conditional UPDATE: storage.wishes' `claim` for a claim outside a live session, and `claim_many`
-here for the live auction's taps, which makes a whole batch of claims with the same UPDATE (in a
-temporary trigger) in one transaction of a few statements (in a rush, the database thread's
-statements were the slowest part of a tap). This module also reads them for the board, the
-browsing pages, the close summary and the claims table. Every query is public: none reads
+Claims themselves are rows of `wishes` (status, claimed_by_*, session_id), changed through one
+conditional UPDATE with its audit entry (storage.wishes' CLAIM_UPDATE and CLAIM_AUDIT):
+storage.wishes' `claim` for a claim outside a live session, and `claim_many` here for the live
+auction's taps, which makes a whole batch of claims with the same two statements (in a temporary
+trigger) in one transaction of a few statements (in a rush, the database thread's statements were
+the slowest part of a tap). This module also reads them for the board, the browsing pages and
+their filters, the close summary and the claims table. Every query is public: none reads
 `wish_private`.
 """
 
@@ -19,6 +20,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
+from typing import Any, cast
 
 from bot.model.auction import (
     CANCELLED,
@@ -29,12 +31,13 @@ from bot.model.auction import (
     ClaimRequest,
     ClaimResult,
     ClaimRow,
+    LotFacets,
     LotFilter,
 )
 from bot.model.wish import HELD, Wish, WishCategory, wish_code
 from storage.db import Database, Row, from_db_time, to_db_time
 from storage.wishes import _COLUMNS as WISH_COLUMNS
-from storage.wishes import CLAIM_UPDATE
+from storage.wishes import CLAIM_AUDIT, CLAIM_UPDATE, HELD_BY_ORG, HELD_BY_USER
 from storage.wishes import _wish as wish_from_row
 
 _HELD = ", ".join(f"'{status.value}'" for status in HELD)
@@ -49,16 +52,24 @@ _SESSION = (
 )
 
 
+def _moment(row: Row, column: str) -> datetime:
+    """A time the schema requires (NOT NULL)."""
+    moment = from_db_time(row[column])
+    if moment is None:
+        raise ValueError(f"{column} is empty")
+    return moment
+
+
 def _session(row: Row) -> AuctionSession:
     return AuctionSession(
         id=row["id"],
         title=row["title"],
-        starts_at=from_db_time(row["starts_at"]),
-        ends_at=from_db_time(row["ends_at"]),
+        starts_at=_moment(row, "starts_at"),
+        ends_at=_moment(row, "ends_at"),
         state=row["state"],
         cap_per_org=row["cap_per_org"],
         cap_per_person=row["cap_per_person"],
-        fulfilment_deadline=from_db_time(row["fulfilment_deadline"]),
+        fulfilment_deadline=_moment(row, "fulfilment_deadline"),
         wave_size=row["wave_size"],
         wave_every_minutes=row["wave_every_minutes"],
         created_by=row["created_by"],
@@ -67,7 +78,7 @@ def _session(row: Row) -> AuctionSession:
     )
 
 
-def _marks(values: Sequence) -> str:
+def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
@@ -120,12 +131,12 @@ class AuctionRepository:
         self.db = db
 
     # ---- choosing the lots ----------------------------------------------------------------
-    async def count_selectable(self, **selection) -> int:
+    async def count_selectable(self, **selection: Any) -> int:
         """Open wishes matching the selection that are no lot of a session not yet over."""
         where, params = _selection_where(**selection)
         return int(await self.db.fetch_value(f"SELECT COUNT(*) FROM wishes w{where}", params))
 
-    async def selectable_ids(self, **selection) -> list[int]:
+    async def selectable_ids(self, **selection: Any) -> list[int]:
         where, params = _selection_where(**selection)
         rows = await self.db.fetch_all(f"SELECT w.id FROM wishes w{where} ORDER BY w.id", params)
         return [row[0] for row in rows]
@@ -254,13 +265,13 @@ class AuctionRepository:
         interpreter each time SQLite hands it back: the batch is a handful of statements whatever
         its size. The requests go into a temporary table in one INSERT, whose trigger makes each
         claim in turn (`_CLAIM_TRIGGER`); one SELECT reads every outcome back as one JSON text."""
-        rows: list = []
+        rows: list[object] = []
         for seq, request in enumerate(requests):
             rows.extend(_request_row(seq, request))
-        outcomes = json.loads(await self.db.run_sync(partial(_claim_many, len(requests), rows)))
+        outcomes: list[dict[str, Any]] = json.loads(await self.db.run_sync(partial(_claim_many, len(requests), rows)))
         outcomes.sort(key=lambda outcome: outcome["seq"])
         return [
-            ClaimResult(True, wish=wish_from_row(outcome))
+            ClaimResult(True, wish=wish_from_row(cast(Row, outcome)))
             if outcome["won"]
             else ClaimResult(False, why=_explanation(outcome if outcome["id"] is not None else None))
             for outcome in outcomes
@@ -275,7 +286,7 @@ class AuctionRepository:
             " FROM auction_lots l JOIN wishes w ON w.id = l.wish_id WHERE l.session_id = ?",
             (session_id,),
         )
-        return int(row[0]), int(row[1])
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     async def latest(self, session_id: int, limit: int) -> list[tuple[str, str]]:
         """(code, organisation) of the newest claims still held, newest first."""
@@ -327,6 +338,18 @@ class AuctionRepository:
         )
         return [wish_from_row(row) for row in rows]
 
+    async def facets(self, session_id: int, released: int) -> LotFacets:
+        """The collecting organisations and grades among the released lots still open: one
+        aggregating query (a row per organisation and grade present)."""
+        where, params = _lot_where(session_id, released, LotFilter())
+        rows = await self.db.fetch_all(
+            "SELECT w.collector_org_id, o.name, w.grade FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
+            f" JOIN organisations o ON o.id = w.collector_org_id{where} GROUP BY w.collector_org_id, w.grade",
+            params,
+        )
+        collectors = sorted({(row[0], row[1]) for row in rows}, key=lambda item: (item[1], item[0]))
+        return LotFacets(collectors=tuple(collectors), grades=tuple(sorted({row[2] for row in rows})))
+
     async def claims(self, session_id: int) -> list[ClaimRow]:
         """The claims made in the session and still held, in the order they were made."""
         rows = await self.db.fetch_all(
@@ -347,7 +370,7 @@ class AuctionRepository:
                 value_yuan=row["value_yuan"],
                 org_name=row["org_name"],
                 user_display_name=row["display_name"],
-                claimed_at=from_db_time(row["claimed_at"]),
+                claimed_at=_moment(row, "claimed_at"),
             )
             for row in rows
         ]
@@ -364,58 +387,53 @@ _REQUEST_COLUMNS = (
     "deadline",
     "max_per_org",
     "max_per_user",
-    "details",
 )
 _REQUESTS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS auction_claim_requests (seq INTEGER PRIMARY KEY, wish_id INTEGER NOT NULL,"
     " user_id INTEGER NOT NULL, org_id INTEGER NOT NULL, session_id INTEGER NOT NULL, at TEXT NOT NULL,"
-    " deadline TEXT NOT NULL, max_per_org INTEGER, max_per_user INTEGER, details TEXT NOT NULL,"
-    " won INTEGER NOT NULL DEFAULT 0)"
+    " deadline TEXT NOT NULL, max_per_org INTEGER, max_per_user INTEGER, won INTEGER NOT NULL DEFAULT 0)"
 )
-# Runs once per request row, in the order of the rows, each seeing the claims before it. The
-# UPDATE is storage.wishes' CLAIM_UPDATE, the one rule WishRepository.claim uses too; `changes()`
-# is the rows that UPDATE changed; the audit entry is storage.audit's AuditRepository.record of WishService.claim.
+# Runs once per request row, in the order of the rows, each seeing the claims before it: the one
+# claim rule and its audit entry (storage.wishes' CLAIM_UPDATE and CLAIM_AUDIT, which
+# WishRepository.claim runs too); `changes()` is the rows that UPDATE changed.
+_NEW = {
+    "wish": "NEW.wish_id",
+    "user": "NEW.user_id",
+    "org": "NEW.org_id",
+    "at": "NEW.at",
+    "session": "NEW.session_id",
+    "deadline": "NEW.deadline",
+    "max_per_org": "NEW.max_per_org",
+    "max_per_user": "NEW.max_per_user",
+}
 _CLAIM_TRIGGER = (
     "CREATE TEMP TRIGGER IF NOT EXISTS auction_claim_request AFTER INSERT ON auction_claim_requests BEGIN "
-    + CLAIM_UPDATE.format(
-        wish="NEW.wish_id",
-        user="NEW.user_id",
-        org="NEW.org_id",
-        at="NEW.at",
-        session="NEW.session_id",
-        deadline="NEW.deadline",
-        max_per_org="NEW.max_per_org",
-        max_per_user="NEW.max_per_user",
-    )
-    + ";"
-    " UPDATE auction_claim_requests SET won = 1 WHERE seq = NEW.seq AND changes() = 1;"
-    " INSERT INTO audit_log (at, actor_id, action, subject, details)"
-    "  SELECT NEW.at, NEW.user_id, 'wish.claim', 'wish:' || NEW.wish_id, NEW.details"
-    "  WHERE (SELECT won FROM auction_claim_requests WHERE seq = NEW.seq) = 1;"
-    " END"
+    + CLAIM_UPDATE.format(**_NEW)
+    + "; UPDATE auction_claim_requests SET won = 1 WHERE seq = NEW.seq AND changes() = 1; "
+    + CLAIM_AUDIT.format(**_NEW, won="(SELECT won FROM auction_claim_requests WHERE seq = NEW.seq) = 1")
+    + "; END"
 )
 _WISH_FIELDS = ", ".join(f"'{column.strip()[2:]}', {column.strip()}" for column in WISH_COLUMNS.split(","))
 # Every outcome: the wish as the batch left it, and for a claim that failed, who holds it and the
-# claims its organisation and person hold in the session.
+# claims its organisation and person hold in the session, counted as CLAIM_UPDATE counts them.
+_REQUEST = {"session": "r.session_id", "org": "r.org_id", "user": "r.user_id"}
 _OUTCOMES = (
     f"SELECT json_group_array(json_object('seq', r.seq, 'won', r.won, {_WISH_FIELDS}, 'holder_name', o.name,"
-    f" 'org_held', CASE WHEN r.won THEN 0 ELSE (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD})"
-    "   AND h.session_id = r.session_id AND h.claimed_by_org = r.org_id) END,"
-    f" 'user_held', CASE WHEN r.won THEN 0 ELSE (SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD})"
-    "   AND h.session_id = r.session_id AND h.claimed_by_user = r.user_id) END))"
+    f" 'org_held', CASE WHEN r.won THEN 0 ELSE {HELD_BY_ORG.format(**_REQUEST)} END,"
+    f" 'user_held', CASE WHEN r.won THEN 0 ELSE {HELD_BY_USER.format(**_REQUEST)} END))"
     " FROM auction_claim_requests r LEFT JOIN wishes w ON w.id = r.wish_id"
     " LEFT JOIN organisations o ON o.id = w.claimed_by_org"
 )
 
 
-def _explanation(row: Row | dict | None) -> ClaimExplanation:
+def _explanation(row: dict[str, Any] | None) -> ClaimExplanation:
     if row is None:
         return ClaimExplanation(None, None, 0, 0)
-    return ClaimExplanation(wish_from_row(row), row["holder_name"], row["org_held"], row["user_held"])
+    # An outcome read back as JSON has the wish's columns under their names, as a Row has.
+    return ClaimExplanation(wish_from_row(cast(Row, row)), row["holder_name"], row["org_held"], row["user_held"])
 
 
-def _request_row(seq: int, request: ClaimRequest) -> tuple:
-    details = json.dumps({"org": request.org_id, "session": request.session_id}, ensure_ascii=False)
+def _request_row(seq: int, request: ClaimRequest) -> tuple[object, ...]:
     return (
         seq,
         request.wish_id,
@@ -426,11 +444,10 @@ def _request_row(seq: int, request: ClaimRequest) -> tuple:
         to_db_time(request.deadline),
         request.max_per_org,
         request.max_per_user,
-        details,
     )
 
 
-def _claim_many(count: int, rows: list, conn: sqlite3.Connection) -> str:
+def _claim_many(count: int, rows: list[object], conn: sqlite3.Connection) -> str:
     """On the database thread: the batch's few statements; the outcomes as one JSON array."""
     marks = "(" + ", ".join("?" for _ in _REQUEST_COLUMNS) + ")"
     insert = f"INSERT INTO auction_claim_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES " + ", ".join([marks] * count)

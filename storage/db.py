@@ -66,6 +66,20 @@ def db_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+def time_value(value: object) -> str:
+    """A datetime for a time column (a state change's settable value), checked at run time."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"a time column takes a datetime, not {value!r}")
+    return to_db_time(value)
+
+
+def int_value(value: object) -> int:
+    """An int for an integer column, checked at run time (a bool is an int: stored as 0 or 1)."""
+    if not isinstance(value, int):
+        raise TypeError(f"an integer column takes an int, not {value!r}")
+    return int(value)
+
+
 def written(value: T | None, what: str) -> T:
     """A row read back right after this connection wrote it: absent only if the database is broken."""
     if value is None:

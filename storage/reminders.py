@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 
 from bot.model.reminder import ReminderRecord
-from storage.db import Database, Row, from_db_time, to_db_time
+from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
 
 _COLUMNS = (
     "id, subject_key, target_kind, target_id, text, content_kind, schedule, urgent, state, next_due_at, created_by"
@@ -64,7 +64,7 @@ class ReminderRepository:
                 to_db_time(now),
             ),
         )
-        return await self.get(new_id)
+        return written(await self.get(new_id), f"reminder {new_id}")
 
     async def get(self, reminder_id: int) -> ReminderRecord | None:
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,))
@@ -141,7 +141,7 @@ class ReminderRepository:
         rows = await self.db.fetch_all(
             "SELECT id, reminder_id, due_at FROM reminder_occurrences WHERE finished_at IS NULL ORDER BY id"
         )
-        return [(row["id"], row["reminder_id"], from_db_time(row["due_at"])) for row in rows]
+        return [(row["id"], row["reminder_id"], db_time(row["due_at"])) for row in rows]
 
     async def delivered_chats(self, occurrence_id: int) -> set[int]:
         """Chats with any delivery record: those are never sent this occurrence again."""

@@ -13,7 +13,7 @@ reports whether it changed the row, so two concurrent callers can never both app
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.model.wish import (
@@ -25,23 +25,50 @@ from bot.model.wish import (
     WishFilter,
     WishStatus,
 )
-from storage.db import Database, Row, from_db_time, to_db_time
+from storage.db import Database, Row, db_time, from_db_time, int_value, time_value, to_db_time, written
 
 _HELD_SQL = ", ".join(f"'{status.value}'" for status in HELD)
-# Open → claimed, in one statement, if the caps allow: a cap (NULL = none) counts the claims held
-# in the same session by the organisation / the person. The one rule for a claim, used as is by
-# `WishRepository.claim` (placeholders) and by the auction's batch trigger (NEW.column): fill every
-# {name} with an SQL expression. Placeholders in order: user, org, at, session, deadline, at, wish,
-# max_per_org, session, org, max_per_org, max_per_user, session, user, max_per_user.
+# The claims a cap counts: held in one session by one organisation / by one person. Fill
+# {session} and {org} / {user} with SQL expressions.
+HELD_BY_ORG = (
+    f"(SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD_SQL})"
+    " AND h.session_id IS {session} AND h.claimed_by_org = {org})"
+)
+HELD_BY_USER = (
+    f"(SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD_SQL})"
+    " AND h.session_id IS {session} AND h.claimed_by_user = {user})"
+)
+# Open → claimed, in one statement, if the caps allow. THE claim rule, caps included: a cap
+# (NULL = none) is kept while the claims it counts (HELD_BY_ORG / HELD_BY_USER) are fewer. Used
+# as is by `WishRepository.claim` and by the auction's batch trigger (storage/auction.py); the
+# auction's in-memory ledger and its explanation of a refusal only foresee or explain this
+# answer, with the same comparison (bot/model/auction.py, `Caps.refusal`). Fill every {name}
+# with an SQL expression.
 CLAIM_UPDATE = (
     "UPDATE wishes SET status = 'claimed', claimed_by_user = {user}, claimed_by_org = {org}, claimed_at = {at},"
     " session_id = {session}, deadline = {deadline}, updated_at = {at}"
     " WHERE id = {wish} AND status = 'open'"
-    f" AND ({{max_per_org}} IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD_SQL})"
-    "  AND session_id IS {session} AND claimed_by_org = {org}) < {max_per_org})"
-    f" AND ({{max_per_user}} IS NULL OR (SELECT COUNT(*) FROM wishes WHERE status IN ({_HELD_SQL})"
-    "  AND session_id IS {session} AND claimed_by_user = {user}) < {max_per_user})"
+    f" AND ({{max_per_org}} IS NULL OR {HELD_BY_ORG} < {{max_per_org}})"
+    f" AND ({{max_per_user}} IS NULL OR {HELD_BY_USER} < {{max_per_user}})"
 )
+# The audit entry of a won claim, written only here: after CLAIM_UPDATE, by the same two callers,
+# in the claim's own transaction. {won}: an SQL condition that holds when the claim was won.
+CLAIM_AUDIT = (
+    "INSERT INTO audit_log (at, actor_id, action, subject, details)"
+    " SELECT {at}, {user}, 'wish.claim', 'wish:' || {wish}, json_object('org', {org}, 'session', {session})"
+    " WHERE {won}"
+)
+# `WishRepository.claim`'s numbered parameters, in the order of its values.
+_CLAIM_PARAMS = {
+    "wish": "?1",
+    "user": "?2",
+    "org": "?3",
+    "at": "?4",
+    "session": "?5",
+    "deadline": "?6",
+    "max_per_org": "?7",
+    "max_per_user": "?8",
+}
 
 _COLUMNS = (
     "w.id, w.collector_org_id, w.alias, w.grade, w.text, w.category, w.value_yuan, w.photo_file_id,"
@@ -51,31 +78,31 @@ _COLUMNS = (
     " w.cancel_reason, w.created_by, w.created_at"
 )
 # Columns a state change may set, with how a value is stored.
-_SETTABLE = {
+_SETTABLE: dict[str, Callable[[object], object]] = {
     "alias": str,
     "grade": str,
     "text": str,
     "category": str,
-    "value_yuan": int,
+    "value_yuan": int_value,
     "photo_file_id": str,
     "status": str,
-    "claimed_by_user": int,
-    "claimed_by_org": int,
-    "claimed_at": to_db_time,
-    "session_id": int,
-    "deadline": to_db_time,
-    "purchased_at": to_db_time,
-    "purchased_by": int,
-    "delivered_at": to_db_time,
-    "delivered_by": int,
+    "claimed_by_user": int_value,
+    "claimed_by_org": int_value,
+    "claimed_at": time_value,
+    "session_id": int_value,
+    "deadline": time_value,
+    "purchased_at": time_value,
+    "purchased_by": int_value,
+    "delivered_at": time_value,
+    "delivered_by": int_value,
     "delivery_proof_file_id": str,
-    "confirmed_at": to_db_time,
-    "confirmed_by": int,
-    "cancelled_at": to_db_time,
-    "cancelled_by": int,
+    "confirmed_at": time_value,
+    "confirmed_by": int_value,
+    "cancelled_at": time_value,
+    "cancelled_by": int_value,
     "cancel_reason": str,
-    "private_purged_at": to_db_time,
-    "collector_org_id": int,
+    "private_purged_at": time_value,
+    "collector_org_id": int_value,
 }
 # Columns a guard may compare, beside the status.
 _GUARDABLE = {"claimed_by_user", "claimed_by_org", "collector_org_id"}
@@ -93,7 +120,7 @@ def _wish(row: Row) -> Wish:
         photo_file_id=row["photo_file_id"],
         status=WishStatus(row["status"]),
         consent=bool(row["consent"]),
-        consent_recorded_at=from_db_time(row["consent_recorded_at"]),
+        consent_recorded_at=db_time(row["consent_recorded_at"]),
         consent_recorded_by=row["consent_recorded_by"],
         private_purged_at=from_db_time(row["private_purged_at"]),
         claimed_by_user=row["claimed_by_user"],
@@ -109,7 +136,7 @@ def _wish(row: Row) -> Wish:
         cancelled_at=from_db_time(row["cancelled_at"]),
         cancel_reason=row["cancel_reason"],
         created_by=row["created_by"],
-        created_at=from_db_time(row["created_at"]),
+        created_at=db_time(row["created_at"]),
     )
 
 
@@ -162,7 +189,7 @@ class WishRepository:
                 moment,
             ),
         )
-        return await self.get(new_id)
+        return written(await self.get(new_id), f"wish {new_id}")
 
     async def get(self, wish_id: int) -> Wish | None:
         row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM wishes w WHERE w.id = ?", (wish_id,))
@@ -299,38 +326,23 @@ class WishRepository:
         max_per_org: int | None = None,
         max_per_user: int | None = None,
     ) -> bool:
-        """Open → claimed in one statement; the caps count the claims held in the same session."""
-        moment = to_db_time(now)
-        changed = await self.db.changes(
-            CLAIM_UPDATE.format(
-                wish="?",
-                user="?",
-                org="?",
-                at="?",
-                session="?",
-                deadline="?",
-                max_per_org="?",
-                max_per_user="?",
-            ),
-            (
-                user_id,
-                org_id,
-                moment,
-                session_id,
-                to_db_time(deadline),
-                moment,
-                wish_id,
-                max_per_org,
-                session_id,
-                org_id,
-                max_per_org,
-                max_per_user,
-                session_id,
-                user_id,
-                max_per_user,
-            ),
+        """Open → claimed in one statement (CLAIM_UPDATE), with its audit entry when won; the caps
+        count the claims held in the same session. Call it inside a transaction, so that the
+        claim and its audit entry are committed together."""
+        values = (
+            wish_id,
+            user_id,
+            org_id,
+            to_db_time(now),
+            session_id,
+            to_db_time(deadline),
+            max_per_org,
+            max_per_user,
         )
-        return changed == 1
+        won = await self.db.changes(CLAIM_UPDATE.format(**_CLAIM_PARAMS), values) == 1
+        if won:
+            await self.db.execute(CLAIM_AUDIT.format(**_CLAIM_PARAMS, won="1"), values[:5])
+        return won
 
     async def set_consent(self, wish_id: int, consent: bool, actor_id: int, now: datetime) -> bool:
         changed = await self.db.changes(

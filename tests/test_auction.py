@@ -4,7 +4,6 @@ releases and reassignments, the close (summary, XLSX) and privacy in the group."
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from dataclasses import replace
@@ -18,6 +17,7 @@ from bot.domain.wishes import WishDraft
 from bot.model.organisation import OrgKind, Role
 from bot.model.wish import PrivateDetails, WishCategory, WishStatus
 from handlers.auction import ClaimTap, auction_tick, settle
+from handlers.auction.page_refresh import PAGE_REFRESH_DELAY, PAGE_REFRESH_SECONDS
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
 
@@ -133,16 +133,14 @@ async def world(harness) -> World:
     await world.cadre(OTHER, "刘干事", OTHER_ORG, username="liu")
     await world.cadre(OUTSIDER, "路人", None)
     yield world
+    harness.clock.advance(seconds=PAGE_REFRESH_SECONDS)  # the page refreshes still waiting come due
     await settle(harness.app)
 
 
-async def until(condition, seconds: float = 3.0) -> None:
-    """Background sends (the winner's message, a page refresh) finish on their own: wait for them."""
-    for _ in range(int(seconds / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the expected background work did not happen")
+async def page_refreshes(harness) -> None:
+    """The clock moves past a page refresh's delay, and the background work is done."""
+    harness.clock.advance(seconds=PAGE_REFRESH_DELAY)
+    await settle(harness.app)
 
 
 def no_not_modified(harness) -> bool:
@@ -267,7 +265,7 @@ async def test_the_live_auction_from_board_to_claims_and_refresh(world):
     assert "可认领 3 个" in page.text and wishes[0].code in page.text and "小0 · 三年级" in page.text
     await donor.tap(f"认领 {wishes[0].code}")
     assert donor.callback_answers[-1].startswith(f"🎉 认领成功 {wishes[0].code}")
-    await until(lambda: any("您为「县教育局团委」认领了心愿" in (m.text or "") for m in donor.replies()))
+    await settle(harness.app)  # the winner's message goes out in the background
     won = next(m for m in donor.replies() if "您为「县教育局团委」认领了心愿" in (m.text or ""))
     assert "心愿0号" in won.text and "/wish W0001" in won.text and "↩️ 释放（2 分钟内）" in won.button_labels()
     assert not any(value in won.text for value in PRIVATE_VALUES)
@@ -276,7 +274,8 @@ async def test_the_live_auction_from_board_to_claims_and_refresh(world):
     await other.tap(f"认领 {wishes[0].code}")
     assert other.callback_answers[-1] == f"来晚了一步：{wishes[0].code} 已被「县教育局团委」认领。请挑选其他心愿。"
     # The tapper's own page is refreshed: the lot gone from it.
-    await until(lambda: wishes[0].code not in (other.last_reply().text or ""))
+    await page_refreshes(harness)
+    assert wishes[0].code not in other.last_reply().text
     assert "可认领 2 个" in other.last_reply().text
 
     await flush_refreshes(harness.app)
@@ -332,7 +331,8 @@ async def test_a_winner_who_never_started_the_bot_is_told_and_the_claim_stands(w
     donor = world.clients[DONOR]
     await donor.tap(f"认领 {wishes[0].code}", chat_id=HUB, message_id=board.message_id)
     assert donor.callback_answers[-1].startswith(f"🎉 认领成功 {wishes[0].code}")
-    await until(lambda: any("认领了心愿" in (m.text or "") for m in donor.replies()))
+    await settle(harness.app)
+    assert any("认领了心愿" in (m.text or "") for m in donor.replies())
 
 
 async def test_caps_outsiders_waves_and_double_taps_get_clear_answers(world):
@@ -451,7 +451,8 @@ async def test_the_winner_releases_within_two_minutes_but_not_after(world):
     donor = world.clients[DONOR]
     await donor.send(f"/start auc_{session.id}")
     await donor.tap(f"认领 {wishes[0].code}")
-    await until(lambda: any("↩️ 释放（2 分钟内）" in m.button_labels() for m in donor.replies()))
+    await settle(harness.app)
+    assert any("↩️ 释放（2 分钟内）" in m.button_labels() for m in donor.replies())
     await donor.tap("↩️ 释放（2 分钟内）")
     assert donor.callback_answers[-1] == f"已释放 {wishes[0].code}。"
     assert "您已释放心愿" in donor.last_reply().text
@@ -459,10 +460,9 @@ async def test_the_winner_releases_within_two_minutes_but_not_after(world):
 
     await donor.send(f"/start auc_{session.id}")
     await donor.tap(f"认领 {wishes[1].code}")
-    await until(
-        lambda: any(
-            wishes[1].code in (m.text or "") and m.button_labels() == ["↩️ 释放（2 分钟内）"] for m in donor.replies()
-        )
+    await settle(harness.app)
+    assert any(
+        wishes[1].code in (m.text or "") and m.button_labels() == ["↩️ 释放（2 分钟内）"] for m in donor.replies()
     )
     harness.clock.advance(minutes=3)
     await donor.tap("↩️ 释放（2 分钟内）")
@@ -589,7 +589,8 @@ async def test_a_stale_private_page_is_refreshed_for_the_tapper_with_its_filters
     assert "可认领 2 个" in donor.last_reply().text  # nobody's page is pushed
     await donor.tap(f"认领 {books[0].code}")
     assert donor.callback_answers[-1].startswith(f"来晚了一步：{books[0].code} 已被「县财政局团委」认领")
-    await until(lambda: "可认领 1 个" in (donor.last_reply().text or ""))
+    await page_refreshes(harness)
+    assert "可认领 1 个" in donor.last_reply().text
     assert "筛选：图书" in donor.last_reply().text and books[0].code not in donor.last_reply().text
     assert donor.last_reply().message_id == page.message_id
     assert no_not_modified(harness)
@@ -606,3 +607,39 @@ async def test_auction_command_says_when_the_next_one_starts(world):
     await world.open(session)
     await donor.send("/auction")
     assert "可认领 1 个" in donor.last_reply().text
+
+
+async def test_a_page_is_refreshed_a_moment_after_the_tap_and_at_most_once_in_ten_seconds(world):
+    harness = world.harness
+    wishes = await world.wishes(3)
+    session = await world.session()
+    await world.open(session)
+    donor, other = world.clients[DONOR], world.clients[OTHER]
+    await other.send(f"/start auc_{session.id}")
+    page_id = other.last_reply().message_id
+
+    async def taken_by_donor_then_tapped(wish) -> None:
+        board = world.board(session)
+        await donor.tap_data(
+            ClaimTap(session=session.id, wish=wish.id).pack(), chat_id=HUB, message_id=board.message_id
+        )
+        await other.tap(f"认领 {wish.code}", message_id=page_id)
+        assert other.callback_answers[-1].startswith(f"来晚了一步：{wish.code}")
+
+    def page():
+        return next(m for m in other.replies() if m.message_id == page_id)
+
+    await taken_by_donor_then_tapped(wishes[0])
+    await settle(harness.app)
+    assert wishes[0].code in page().text and page().edited == 0  # the refresh waits a moment first
+    await page_refreshes(harness)
+    assert wishes[0].code not in page().text and page().edited == 1
+
+    await taken_by_donor_then_tapped(wishes[1])
+    await page_refreshes(harness)
+    assert wishes[1].code in page().text and page().edited == 1  # edited a moment ago: it waits
+    harness.clock.advance(seconds=PAGE_REFRESH_SECONDS - PAGE_REFRESH_DELAY)  # ten seconds after the edit
+    await settle(harness.app)
+    assert wishes[1].code not in page().text and page().edited == 2
+    assert "可认领 1 个" in page().text
+    assert no_not_modified(harness)

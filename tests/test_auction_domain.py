@@ -689,6 +689,28 @@ async def test_a_county_admin_reassigns_a_claim_with_a_reason(county):
     ]
 
 
+async def test_reassign_to_a_person_moves_the_claim_to_the_organisation_they_claim_for(county):
+    (lot,) = await county.add_wishes(1)
+    session = await county.live()
+    auction = county.auction
+    await auction.claim(DONOR, session.id, lot.id)
+    people = county.harness.services.people
+    outsider, other = await people.get(OUTSIDER), await people.get(OTHER_DONOR_CADRE)
+
+    with refused("errors.county_admin_only", PermissionDenied):
+        await auction.reassign_to(DONOR_MATE, lot.id, other, "换人")
+    with refused("auction.err_reassign_not_cadre") as shown:
+        await auction.reassign_to(COUNTY_ADMIN_ID, lot.id, outsider, "换人")
+    assert "路人" in shown[0]
+    moved = await auction.reassign_to(COUNTY_ADMIN_ID, lot.id, other, "原认领人出差")
+
+    assert (moved.org.name, moved.change.previous_user) == (OTHER_DONOR, DONOR)
+    assert (moved.change.wish.claimed_by_user, moved.change.wish.claimed_by_org) == (
+        OTHER_DONOR_CADRE,
+        county.orgs[OTHER_DONOR],
+    )
+
+
 # ---- the board and browsing ----------------------------------------------------------------------
 async def test_the_board_counts_shows_the_latest_claims_and_the_leading_organisations(county):
     lots = await county.add_wishes(8)
@@ -747,6 +769,25 @@ async def test_browsing_pages_and_filters_show_only_released_open_lots(county):
 
     await auction.close(COUNTY_ADMIN_ID, session.id)
     assert (await auction.browse(session.id, DONOR)).total == 0
+
+
+async def test_the_filters_choices_are_the_collectors_and_grades_of_the_released_open_lots(county):
+    await county.add_wishes(2, grade="五年级")  # W0001-W0002: school 1
+    await county.add_wishes(1, collector_org_id=county.orgs[OTHER_SCHOOL], grade="二年级")  # W0003
+    await county.add_wishes(1, grade="一年级")  # W0004: claimed below
+    await county.add_wishes(1, collector_org_id=county.orgs[OTHER_SCHOOL], grade="六年级")  # W0005: a later wave
+    scheduled = await county.session(title="下一场")
+    assert (await county.auction.facets(scheduled.id)).collectors == ()  # not live: nothing to browse
+    await county.auction.cancel(COUNTY_ADMIN_ID, scheduled.id)
+    session = await county.live(wave_size=4, wave_every_minutes=5)
+    await county.auction.claim(DONOR, session.id, 4)
+
+    facets = await county.auction.facets(session.id)
+
+    assert facets.collectors == ((county.orgs[SCHOOL], SCHOOL), (county.orgs[OTHER_SCHOOL], OTHER_SCHOOL))
+    assert facets.grades == ("二年级", "五年级")
+    county.clock.advance(minutes=5)
+    assert (await county.auction.facets(session.id)).grades == ("二年级", "五年级", "六年级")
 
 
 # ---- the claims table, the spreadsheet and the close ---------------------------------------------
@@ -819,7 +860,7 @@ async def test_a_close_waits_for_the_claims_under_way_and_refuses_new_ones(count
     early = [tap(index) for index in range(10)]
     await asyncio.sleep(0)  # these taps are under way
     closing = asyncio.ensure_future(auction.close(COUNTY_ADMIN_ID, session.id))
-    while session.id not in auction._closing:  # the close has begun
+    while session.id not in auction.claims.closing:  # the close has begun
         await asyncio.sleep(0)
     late = [tap(index) for index in range(10, 20)]
     summary, *outcomes = await asyncio.gather(closing, *early, *late)
@@ -831,7 +872,7 @@ async def test_a_close_waits_for_the_claims_under_way_and_refuses_new_ones(count
 
 # ---- messages ------------------------------------------------------------------------------------
 def test_every_refusal_and_reminder_has_a_message_in_both_languages():
-    source = Path("bot/domain/auction.py").read_text(encoding="utf-8")
+    source = "".join(path.read_text(encoding="utf-8") for path in sorted(Path("bot/domain/auction").glob("*.py")))
     raised = set(re.findall(r'(?:DomainError|PermissionDenied)\(\s*"(auction\.[a-z_0-9]+)"', source))
     assert len(raised) > 10
     keys = set(re.findall(r'"(auction\.(?:err|reminder)_[a-z_0-9]+)"', source))

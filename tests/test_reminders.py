@@ -227,7 +227,7 @@ async def test_a_one_off_with_sub_second_time_is_sent_once_and_finishes(harness)
     """Stored times have whole seconds; a finer schedule time must not make the occurrence repeat."""
     from datetime import timedelta
 
-    from bot.domain.schedule_grammar import Schedule
+    from bot.domain.schedule import Schedule
 
     await county_with_groups(harness)
     due = harness.clock.now() + timedelta(seconds=30, microseconds=500_000)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time as wallclock
 import tomllib
 from datetime import UTC, datetime, time, timedelta
@@ -13,13 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.errors import DomainError
-from bot.domain.schedule_grammar import (
-    Schedule,
-    describe,
-    next_occurrence,
-    occurrences,
-    parse_schedule,
-)
+from bot.domain.schedule import Schedule, next_occurrence, occurrences
+from bot.domain.schedule_grammar import describe, parse_schedule
 from handlers.i18n import translate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -354,6 +351,28 @@ def test_once_is_not_repeated():
     assert next_occurrence(once, after=once.at, zone=SHANGHAI) is None
     assert next_occurrence(once, after=once.at - timedelta(seconds=1), zone=SHANGHAI) == once.at
     assert occurrences(once, after=NOW, zone=SHANGHAI, count=3) == [once.at]
+
+
+def test_occurrences_come_from_apscheduler_without_telegram():
+    """The domain computes occurrences with APScheduler alone: PTB (telegram) is not loaded."""
+    probe = (
+        "import sys, bot.domain.schedule_grammar; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'apscheduler', 'telegram'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "['apscheduler']"
+
+
+def test_a_time_in_the_first_hour_after_the_spring_change_is_not_skipped():
+    """APScheduler 3's own zone arithmetic skips 2026-03-30 here (agronholm/apscheduler#529)."""
+    now = datetime(2026, 3, 28, 12, 0, tzinfo=BERLIN)
+    assert next_three("每天 0:30", now=now, zone=BERLIN) == [
+        utc(2026, 3, 28, 23, 30),
+        utc(2026, 3, 29, 22, 30),
+        utc(2026, 3, 30, 22, 30),
+    ]
+    hourly = parse_schedule("cron 0 * * * 1", now=now, zone=BERLIN)  # Mondays, every hour
+    assert occurrences(hourly, after=now, zone=BERLIN, count=2) == [utc(2026, 3, 29, 22, 0), utc(2026, 3, 29, 23, 0)]
 
 
 def test_next_occurrence_is_strictly_after():

@@ -1,4 +1,5 @@
-"""Activities: create, edit, cancel; sign-up with a waitlist; the two reminders before the start.
+"""Activities: create, edit, cancel; sign-up with a waitlist. The two reminders before the start
+are bot/domain/activity_reminders.py, kept in step here.
 
 Catalog keys (handlers/locales/<lang>/activities_errors.toml, table [activities]):
 
@@ -28,28 +29,24 @@ Catalog keys (handlers/locales/<lang>/activities_errors.toml, table [activities]
         activities.err_cancelled                 title, code
         activities.err_ended                     title, code
         activities.err_group_unknown             -
-    reminder texts (rendered through `render_reminder`, stored as plain text)
-        activities.reminder_day / activities.reminder_hour    title, code, when, place, names
-        activities.reminder_nobody               -
-        activities.reminder_name_separator       -
-        activities.reminder_names_more           count
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.activity_reminders import ActivityReminders
+from bot.domain.activity_values import bounded, count_change, typed_change, utc_second
 from bot.domain.clock import Clock
 from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
+from bot.domain.formatting import RenderText, local_text
 from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
-from bot.domain.schedule_grammar import Schedule
 from bot.model.activity import Activity, Category, Place
 from bot.model.organisation import Organisation
 from storage.activities import ActivityRepository
@@ -66,7 +63,6 @@ __all__ = [
     "Roster",
     "SignupResult",
     "WithdrawResult",
-    "subject_keys",
 ]
 
 MAX_TITLE = 60
@@ -75,24 +71,9 @@ MAX_SLOTS = 500
 MAX_EXPECTED = 10000
 MIN_RADIUS, MAX_RADIUS = 50, 5000
 MAX_SPAN_DAYS = 3
-# Reminders to the organisation's group before the start: subject suffix, how long before, text key.
-REMINDERS = (
-    ("day", timedelta(days=1), "activities.reminder_day"),
-    ("hour", timedelta(hours=1), "activities.reminder_hour"),
-)
-MAX_REMINDER_NAMES = 40
-MAX_REMINDER_NAMES_CHARS = 1000  # a reminder stays well inside one Telegram message
 EDITABLE = frozenset(
     {"title", "category", "starts_at", "ends_at", "place", "slots", "expected_served", "counts_as_deed"}
 )
-
-# (catalog key, params) → plain text; Services.build wires it to the configured language's catalog.
-RenderReminder = Callable[[str, dict], str]
-
-
-def subject_keys(activity_id: int) -> tuple[str, ...]:
-    """The persistent reminders' subject keys of one activity."""
-    return tuple(f"activity:{activity_id}:{suffix}" for suffix, _, _ in REMINDERS)
 
 
 @dataclass(frozen=True)
@@ -134,32 +115,6 @@ class WithdrawResult:
     roster: Roster
 
 
-def _utc(moment: datetime) -> datetime:
-    """Aware UTC at second precision, as the database keeps it, so comparisons are exact."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the activities service; pass an aware datetime")
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def _number(text: str | int, not_number_key: str) -> int:
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    cleaned = unicodedata.normalize("NFKC", str(text)).strip()
-    try:
-        return int(cleaned)
-    except ValueError:
-        raise DomainError(not_number_key, value=cleaned[:20]) from None
-
-
-def _bounded(text: str | int, field: str, low: int, high: int, **shown: int) -> int:
-    """A whole number from low to high; the errors are activities.err_<field>_not_number and
-    activities.err_<field>_out_of_range (value, max, and any `shown`)."""
-    number = _number(text, f"activities.err_{field}_not_number")
-    if not low <= number <= high:
-        raise DomainError(f"activities.err_{field}_out_of_range", value=number, max=high, **shown)
-    return number
-
-
 class ActivityService:
     def __init__(
         self,
@@ -174,22 +129,22 @@ class ActivityService:
         zone: ZoneInfo,
         settings: ActivitiesConfig,
         *,
-        render_reminder: RenderReminder,
+        render_reminder: RenderText,
     ) -> None:
         self.db = db
         self.repo = repo
         self.orgs = orgs
         self.chats = chats
-        self.reminders = reminders
         self.permissions = permissions
         self.audit = audit
         self.clock = clock
         self.zone = zone
         self.settings = settings
-        self.render_reminder = render_reminder
+        self.announcer = ActivityReminders(repo, chats, reminders, zone, render_reminder)
 
     def local_text(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        """ "2026-11-28 09:00" in the configured zone (attendance and deeds word times with it)."""
+        return local_text(moment, self.zone)
 
     # ---- validation (used by the conversation too) ----------------------------------------
     def check_title(self, text: str) -> str:
@@ -213,7 +168,7 @@ class ActivityService:
         latitude, longitude, radius = place.latitude, place.longitude, place.radius_m
         if (latitude is None) != (longitude is None):
             raise DomainError("activities.err_bad_location")
-        if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        if latitude is not None and longitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise DomainError("activities.err_bad_location")
         if radius is not None:
             if latitude is None:
@@ -223,7 +178,7 @@ class ActivityService:
 
     def check_times(self, starts_at: datetime, ends_at: datetime) -> None:
         """End after start; start not in the past; at most three days long."""
-        self._check_times(_utc(starts_at), _utc(ends_at), new_start=True)
+        self._check_times(utc_second(starts_at), utc_second(ends_at), new_start=True)
 
     def _check_times(self, starts_at: datetime, ends_at: datetime, *, new_start: bool) -> None:
         now = self.clock.now()
@@ -241,16 +196,16 @@ class ActivityService:
             raise DomainError("activities.err_span_too_long", days=MAX_SPAN_DAYS)
 
     def check_slots(self, text: str | int) -> int:
-        return _bounded(text, "slots", 1, MAX_SLOTS)
+        return bounded(text, "slots", 1, MAX_SLOTS)
 
     def check_expected(self, text: str | int) -> int:
-        return _bounded(text, "expected", 0, MAX_EXPECTED)
+        return bounded(text, "expected", 0, MAX_EXPECTED)
 
     def check_served(self, text: str | int) -> int:
-        return _bounded(text, "served", 0, MAX_EXPECTED)
+        return bounded(text, "served", 0, MAX_EXPECTED)
 
     def check_radius(self, text: str | int) -> int:
-        return _bounded(text, "radius", MIN_RADIUS, MAX_RADIUS, min=MIN_RADIUS)
+        return bounded(text, "radius", MIN_RADIUS, MAX_RADIUS, min=MIN_RADIUS)
 
     # ---- who ------------------------------------------------------------------------------
     async def organisations_for(self, user_id: int) -> list[Organisation]:
@@ -314,7 +269,7 @@ class ActivityService:
             raise PermissionDenied("activities.err_not_member", org=org.name)
         await self.orgs.get_active(draft.org_id)
         title = self.check_title(draft.title)
-        starts_at, ends_at = _utc(draft.starts_at), _utc(draft.ends_at)
+        starts_at, ends_at = utc_second(draft.starts_at), utc_second(draft.ends_at)
         self._check_times(starts_at, ends_at, new_start=True)
         place = self.check_place(draft.place)
         slots = self.check_slots(draft.slots)
@@ -345,7 +300,7 @@ class ActivityService:
                 title=title,
                 starts_at=self.local_text(starts_at),
             )
-            await self._set_reminders(activity)
+            await self.announcer.keep(activity)
         return activity
 
     async def edit(self, actor_id: int, activity_id: int, **changes: object) -> tuple[Activity, list[str], list[int]]:
@@ -366,15 +321,15 @@ class ActivityService:
                 changed.append(name)
 
             if "title" in changes:
-                title = self.check_title(changes["title"])
+                title = self.check_title(typed_change(changes, "title", str))
                 if title != activity.title:
                     put("title", title)
             if "category" in changes:
-                category = Category(changes["category"])
+                category = Category(typed_change(changes, "category", str))
                 if category != activity.category:
                     put("category", category.value)
-            starts_at = _utc(changes.get("starts_at", activity.starts_at))
-            ends_at = _utc(changes.get("ends_at", activity.ends_at))
+            starts_at = utc_second(typed_change(changes, "starts_at", datetime, activity.starts_at))
+            ends_at = utc_second(typed_change(changes, "ends_at", datetime, activity.ends_at))
             if (starts_at, ends_at) != (activity.starts_at, activity.ends_at):
                 self._check_times(starts_at, ends_at, new_start=starts_at != activity.starts_at)
                 for name, old, new in (
@@ -384,21 +339,21 @@ class ActivityService:
                     if new != old:
                         put(name, new)
             if "place" in changes:
-                place = self.check_place(changes["place"])
+                place = self.check_place(typed_change(changes, "place", Place))
                 if place != activity.place:
                     fields.update(
                         place=place.text, latitude=place.latitude, longitude=place.longitude, radius_m=place.radius_m
                     )
                     changed.append("place")
             if "slots" in changes:
-                slots = self.check_slots(changes["slots"])
+                slots = self.check_slots(count_change(changes, "slots"))
                 signed = await self.repo.signed_count(activity_id)
                 if slots < signed:
                     raise DomainError("activities.err_slots_below_signed", slots=slots, signed=signed)
                 if slots != activity.slots:
                     put("slots", slots)
             if "expected_served" in changes:
-                expected = self.check_expected(changes["expected_served"])
+                expected = self.check_expected(count_change(changes, "expected_served"))
                 if expected != activity.expected_served:
                     put("expected_served", expected)
             if "counts_as_deed" in changes:
@@ -418,7 +373,7 @@ class ActivityService:
                 changed=changed,
                 promoted=promoted,
             )
-            await self._set_reminders(updated)
+            await self.announcer.keep(updated)
         return updated, changed, promoted
 
     async def cancel(self, actor_id: int, activity_id: int) -> Activity:
@@ -428,8 +383,7 @@ class ActivityService:
             self._require_running(activity)
             await self.repo.set_state(activity_id, "cancelled")
             await self.audit.record(self.clock.now(), actor_id, "activity.cancel", f"activity:{activity_id}")
-            for subject in subject_keys(activity_id):
-                await self.reminders.cancel_subject(subject)
+            await self.announcer.cancel(activity_id)
         return await self.get(activity_id)
 
     async def confirm_served(self, actor_id: int, activity_id: int, n: int | str) -> Activity:
@@ -471,7 +425,7 @@ class ActivityService:
                 status = "waitlisted" if full else "signed"
                 await self.repo.add_signup(activity_id, user_id, status, self.clock.now())
                 if status == "signed":
-                    await self._set_reminders(activity)
+                    await self.announcer.keep(activity)
             roster = await self.roster(activity_id)
         return SignupResult(status, roster)
 
@@ -488,7 +442,7 @@ class ActivityService:
             if existing.status == "signed":
                 moved = await self._fill_from_waitlist(activity)
                 promoted = moved[0] if moved else None
-                await self._set_reminders(activity)
+                await self.announcer.keep(activity)
             roster = await self.roster(activity_id)
         return WithdrawResult(True, promoted, roster)
 
@@ -502,53 +456,10 @@ class ActivityService:
         return moved
 
     # ---- reminders ------------------------------------------------------------------------
-    async def _set_reminders(self, activity: Activity) -> None:
-        """(Re)set the day and hour reminders to the org's group; a passed one is simply dropped."""
-        chat = await self.chats.of_org(activity.org_id)
-        if chat is None or activity.cancelled:
-            for subject in subject_keys(activity.id):
-                await self.reminders.cancel_subject(subject)
-            return
-        params = {
-            "title": activity.title,
-            "code": activity.code,
-            "when": self._when(activity),
-            "place": activity.place.text,
-            "names": await self._names(activity.id),
-        }
-        for suffix, before, key in REMINDERS:
-            await self.reminders.set_for_subject(
-                f"activity:{activity.id}:{suffix}",
-                "chat",
-                chat.id,
-                self.render_reminder(key, params),
-                Schedule(kind="once", at=activity.starts_at - before, time=None),
-            )
-
-    async def refresh_reminders(self, activity_id: int) -> None:
-        """Re-render the reminders (e.g. after the org's group was bound or changed)."""
-        await self._set_reminders(await self.get(activity_id))
-
-    def _when(self, activity: Activity) -> str:
-        start = activity.starts_at.astimezone(self.zone)
-        end = activity.ends_at.astimezone(self.zone)
-        end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
-        return f"{start:%Y-%m-%d %H:%M}–{end_text}"
-
-    async def _names(self, activity_id: int) -> str:
-        names = await self.repo.signed_names(activity_id)
-        if not names:
-            return self.render_reminder("activities.reminder_nobody", {})
-        separator = self.render_reminder("activities.reminder_name_separator", {})
-        shown: list[str] = []
-        for name in names:
-            if len(shown) == MAX_REMINDER_NAMES or len(separator.join([*shown, name])) > MAX_REMINDER_NAMES_CHARS:
-                break
-            shown.append(name)
-        text = separator.join(shown)
-        if len(shown) < len(names):
-            text += self.render_reminder("activities.reminder_names_more", {"count": len(names) - len(shown)})
-        return text
+    async def follow_group(self, org_id: int) -> None:
+        """The organisation's group was bound, replaced or released: its coming activities'
+        reminders go to the group it has now, or nowhere."""
+        await self.announcer.follow_group(org_id, self.clock.now())
 
     # ---- posts and summaries --------------------------------------------------------------
     async def record_post(self, activity_id: int, chat_id: int, message_id: int) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.domain.schedule_grammar import Schedule, next_occurrence
+from bot.domain.schedule import Schedule, next_occurrence
 from bot.domain.wishes import WishService
 from bot.model.organisation import Binding, ChatRecord
 from bot.model.reminder import ReminderRecord
@@ -22,7 +22,6 @@ from storage.chats import ChatRepository
 from storage.reminders import ReminderRepository
 
 WEEK = timedelta(days=7)
-SUBJECT = "digest:weekly"
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,6 @@ if TYPE_CHECKING:  # Services builds every service; this module only reads it
 
 Labels = Callable[..., str]
 
-SHEETS = ("activities", "attendance", "wishes", "deeds", "orgs")
 _FULFILLING = ("claimed", "purchased", "delivered")
 _IN_PROGRESS = ("claimed", "purchased")
 

@@ -8,10 +8,9 @@ the runtime passes in: the domain never imports the catalogs, which belong to th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
+from typing import Protocol, Self
 from zoneinfo import ZoneInfo
-
-from bot.domain.stats import Period
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 
@@ -22,6 +21,23 @@ RenderText = Callable[[str, Mapping[str, object]], str]
 def local_text(moment: datetime | None, zone: ZoneInfo, pattern: str = DATE_TIME) -> str:
     """`moment` (aware, any zone) in `zone`; "" for None."""
     return "" if moment is None else moment.astimezone(zone).strftime(pattern)
+
+
+class Period(Protocol):
+    """What a label needs of bot.domain.stats.Period. Named here, not imported: stats depends on
+    services that format times, so importing it would make a circle."""
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
+    @classmethod
+    def of_year(cls, year: int) -> Self: ...
+
+    @classmethod
+    def of_month(cls, year: int, month: int) -> Self: ...
 
 
 # Zones as the people who live in them name them, for the zones of China, Hong Kong, Macau and
@@ -53,8 +69,9 @@ def zone_label(t: Callable[[str], str], zone: ZoneInfo) -> str:
 
 def period_label(t: Callable[..., str], period: Period) -> str:
     """ "2026 年", "2026 年 3 月" or "2026-01-01 至 2026-06-30", in the reader's language (`t`)."""
-    if period == Period.of_year(period.start.year):
+    kind = type(period)
+    if period == kind.of_year(period.start.year):
         return t("common.period_year", year=period.start.year)
-    if period == Period.of_month(period.start.year, period.start.month):
+    if period == kind.of_month(period.start.year, period.start.month):
         return t("common.period_month", year=period.start.year, month=period.start.month)
     return t("common.period_range", start=period.start.isoformat(), end=period.end.isoformat())

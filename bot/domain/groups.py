@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.activities import ActivityService
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
@@ -11,7 +12,7 @@ from bot.domain.permissions import Permissions
 from bot.model.organisation import Binding, ChatRecord, Organisation
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
-from storage.db import Database
+from storage.db import Database, written
 
 PRESENT_STATUSES = frozenset({"member", "administrator", "creator", "restricted"})
 
@@ -31,6 +32,7 @@ class GroupService:
         audit: AuditRepository,
         permissions: Permissions,
         clock: Clock,
+        activities: ActivityService,
     ) -> None:
         self.db = db
         self.chats = chats
@@ -38,6 +40,7 @@ class GroupService:
         self.audit = audit
         self.permissions = permissions
         self.clock = clock
+        self.activities = activities
 
     async def get(self, chat_id: int) -> ChatRecord | None:
         return await self.chats.get(chat_id)
@@ -100,7 +103,9 @@ class GroupService:
                 f"chat:{chat_id}",
                 previous=previous.chat_id if previous else None,
             )
-        return await self.chats.get(chat.chat_id)
+            if chat.org_id is not None:  # it was an organisation's group: that one has none now
+                await self.activities.follow_group(chat.org_id)
+        return written(await self.chats.get(chat.chat_id), f"chat {chat.chat_id}")
 
     async def bind_org(self, actor_id: int, chat_id: int, org_id: int, *, is_chat_admin: bool) -> ChatRecord:
         """Bind a group to an organisation; the org's previous group, if any, is released."""
@@ -115,7 +120,12 @@ class GroupService:
             await self.chats.unbind(chat_id, self.clock.now())
             await self.chats.bind(chat_id, Binding.ORG, org_id, actor_id, self.clock.now())
             await self.audit.record(self.clock.now(), actor_id, "chat.bind_org", f"chat:{chat_id}", org=org_id)
-        return await self.chats.get(chat.chat_id)
+            # Reminders already set went to the previous group, or nowhere: they follow the binding,
+            # as do those of the organisation this group was bound to until now.
+            await self.activities.follow_group(org_id)
+            if chat.org_id is not None and chat.org_id != org_id:
+                await self.activities.follow_group(chat.org_id)
+        return written(await self.chats.get(chat.chat_id), f"chat {chat.chat_id}")
 
     async def unbind(self, actor_id: int, chat_id: int, *, is_chat_admin: bool) -> ChatRecord:
         async with self.db.transaction():
@@ -133,4 +143,6 @@ class GroupService:
                 binding=chat.binding.value,
                 org=chat.org_id,
             )
+            if chat.org_id is not None:
+                await self.activities.follow_group(chat.org_id)
         return chat

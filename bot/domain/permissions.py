@@ -24,9 +24,6 @@ class Permissions:
         self._people = people
         self._memberships = memberships
 
-    def is_configured_admin(self, user_id: int) -> bool:
-        return user_id in self._config_admins
-
     async def is_county_admin(self, user_id: int) -> bool:
         if user_id in self._config_admins:
             return True

@@ -26,11 +26,12 @@ from zoneinfo import ZoneInfo
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.permissions import Permissions
-from bot.domain.schedule_grammar import Schedule, next_occurrence, parse_schedule
+from bot.domain.schedule import Schedule, next_occurrence
+from bot.domain.schedule_grammar import parse_schedule
 from bot.model.organisation import ChatRecord
 from bot.model.reminder import ReminderRecord
 from storage.chats import ChatRepository
-from storage.db import Database
+from storage.db import Database, written
 from storage.reminders import ReminderRepository
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 TARGETS = ("chat", "hub", "all_groups", "person")
 MAX_TEXT = 3500
 LATE_AFTER = timedelta(minutes=2)
+WEEKLY_DIGEST = "digest:weekly"  # the subject of the weekly digest (bot/domain/digest.py words it)
 _EPSILON = timedelta(microseconds=1)
 
 
@@ -209,17 +211,15 @@ class ReminderService:
                 urgent=urgent,
                 next_due_at=due,
             )
-            return await self.reminders.get(existing.id)
+            return written(await self.reminders.get(existing.id), f"reminder {existing.id}")
 
     async def keep_weekly_digest(self, when: str) -> None:
         """The digest is a system reminder to all groups; "" in the configuration switches it off."""
-        from bot.domain.digest import SUBJECT
-
         if not when:
-            await self.cancel_subject(SUBJECT)
+            await self.cancel_subject(WEEKLY_DIGEST)
             return
         schedule = parse_schedule(when, now=self.clock.now(), zone=self.zone)
-        await self.set_for_subject(SUBJECT, "all_groups", None, "", schedule, content_kind="weekly_digest")
+        await self.set_for_subject(WEEKLY_DIGEST, "all_groups", None, "", schedule, content_kind="weekly_digest")
 
     async def cancel_subject(self, subject_key: str) -> bool:
         existing = await self.reminders.by_subject(subject_key)
@@ -239,14 +239,14 @@ class ReminderService:
     async def pause(self, actor_id: int, reminder_id: int) -> ReminderRecord:
         reminder = await self._owned(actor_id, reminder_id)
         await self.reminders.set_state(reminder.id, "paused", reminder.next_due_at)
-        return await self.reminders.get(reminder.id)
+        return written(await self.reminders.get(reminder.id), f"reminder {reminder.id}")
 
     async def resume(self, actor_id: int, reminder_id: int) -> ReminderRecord:
         """Occurrences that fell in the pause are not sent: the next one from now on is."""
         reminder = await self._owned(actor_id, reminder_id)
         due = next_occurrence(Schedule.from_json(reminder.schedule), after=self.clock.now(), zone=self.zone)
         await self.reminders.set_state(reminder.id, "active" if due else "finished", due)
-        return await self.reminders.get(reminder.id)
+        return written(await self.reminders.get(reminder.id), f"reminder {reminder.id}")
 
     async def delete(self, actor_id: int, reminder_id: int) -> None:
         reminder = await self._owned(actor_id, reminder_id)
@@ -267,7 +267,7 @@ class ReminderService:
 
     # ---- when -----------------------------------------------------------------------------
     def send_time(self, reminder: ReminderRecord) -> datetime:
-        due = reminder.next_due_at
+        due = reminder.due_at
         if self.quiet is None or reminder.urgent:
             return due
         return self.quiet.release(due, self.zone)
@@ -293,7 +293,7 @@ class ReminderService:
         return outcomes
 
     async def _deliver_occurrence(self, reminder: ReminderRecord, send: Sender, now: datetime) -> Outcome:
-        due = reminder.next_due_at
+        due = reminder.due_at
         lateness = now - self.send_time(reminder)
         if lateness > self.grace:
             outcome = "skipped"
@@ -308,7 +308,9 @@ class ReminderService:
             outcome = "late" if lateness > LATE_AFTER else "sent"
         occurrence_id = await self.reminders.claim_occurrence(reminder.id, due, "sending", now)
         if occurrence_id is None:  # claimed before a crash: resume it, never repeat a chat
-            occurrence_id = await self.reminders.occurrence_id(reminder.id, due)
+            occurrence_id = written(
+                await self.reminders.occurrence_id(reminder.id, due), f"occurrence {due} of reminder {reminder.id}"
+            )
         deliveries: dict[int, str] = {}
         if outcome != "skipped":
             deliveries = await self._fan_out(reminder, occurrence_id, send, late=outcome == "late")
@@ -320,9 +322,7 @@ class ReminderService:
         schedule = Schedule.from_json(reminder.schedule)
         # Stored times have whole seconds; step past the stored due time's whole second so that a
         # schedule holding finer times can never yield the same occurrence again.
-        following = next_occurrence(
-            schedule, after=reminder.next_due_at + timedelta(seconds=1) - _EPSILON, zone=self.zone
-        )
+        following = next_occurrence(schedule, after=reminder.due_at + timedelta(seconds=1) - _EPSILON, zone=self.zone)
         # A recurring reminder long overdue skips straight to its next future occurrence.
         while following is not None and following < self.clock.now() - self.grace:
             following = next_occurrence(schedule, after=following, zone=self.zone)
@@ -336,7 +336,7 @@ class ReminderService:
         if audience is not None:
             return await audience(reminder)
         if reminder.target_kind == "person":
-            return [reminder.target_id]
+            return [] if reminder.target_id is None else [reminder.target_id]
         if reminder.target_kind == "hub":
             hub = await self.chats.hub()
             return [hub.chat_id] if hub and hub.active else []

@@ -1,10 +1,10 @@
-"""Reminder times typed by admins, in Chinese or English, parsed into a `Schedule`.
+"""Reminder times typed by admins, in Chinese or English: read into a `Schedule`, described back.
 
-Pure Python, no clock: "now" and the local zone are always passed in. Every datetime that goes in
-must be timezone-aware; every datetime that comes out is an aware UTC datetime. Wall-clock times
-are computed in the local zone and then converted to UTC; a wall-clock time that does not exist
-(DST gap) is read with fold=0 and normalised, i.e. lands just after the gap; an ambiguous one
-(DST fold) is the first of the two.
+Only the language lives here; the stored `Schedule` and when it fires (APScheduler's triggers)
+are in bot/domain/schedule.py. No clock: "now" and the local zone are always passed in, and
+must be timezone-aware. A one-off's wall-clock time is computed in the local zone and converted
+to UTC; a time that does not exist (DST gap) lands just after the gap, an ambiguous one (DST
+fold) is the first of the two.
 
 Grammar (whitespace-tolerant, case-insensitive, full-width digits and "：" accepted)
 
@@ -23,13 +23,8 @@ Grammar (whitespace-tolerant, case-insensitive, full-width digits and "：" acce
                   每周末 10:00, weekends / every weekend 10:00              (Sat, Sun)
                   每月1日/每月1号 9:00, every month on the 1st 9:00, monthly 1 9:00
                   (day 29-31 in a shorter month: the month's last day)
-                  cron 0 9 * * 1   (standard 5 fields, evaluated in the local zone)
+                  cron 0 9 * * 1   (standard 5 fields in the local zone: see bot/domain/schedule.py)
     The time may come first ("9:00 tomorrow"); English "at" and Chinese "的" are ignored.
-
-Cron: minute hour day-of-month month day-of-week; `*`, lists `a,b`, ranges `a-b`, steps `*/n`,
-`a-b/n` and `a/n` (= a-max/n); month names jan..dec and day names sun..sat; day-of-week 0-7 with
-0 and 7 = Sunday. When both day-of-month and day-of-week are restricted (neither is exactly `*`)
-a day matches if EITHER matches, as in cron; otherwise both must match.
 
 Catalog keys (handlers/locales/<lang>/schedule.toml, table [schedule]):
 
@@ -58,123 +53,25 @@ Catalog keys (handlers/locales/<lang>/schedule.toml, table [schedule]):
 
 from __future__ import annotations
 
-import calendar
 import re
 import unicodedata
-from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import DomainError
+from bot.domain.formatting import local_text
+from bot.domain.schedule import DEFAULT_ZONE, Schedule, check_cron, next_occurrence
+from bot.domain.time_words import CN_NUM, number, time_candidates, time_of_day
 
-__all__ = [
-    "DEFAULT_ZONE",
-    "KINDS",
-    "Schedule",
-    "describe",
-    "next_occurrence",
-    "occurrences",
-    "parse_schedule",
-]
+__all__ = ["WORKDAYS", "Schedule", "describe", "parse_schedule"]
 
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
-KINDS = ("once", "daily", "weekly", "monthly", "cron")
 WORKDAYS = (0, 1, 2, 3, 4)
 WEEKEND = (5, 6)
-SEARCH_DAYS = 5 * 366 + 2  # how far next_occurrence looks ahead (cron may never fire)
 MAX_INPUT = 200  # longer text is not a time
 SHOWN_TEXT = 50  # how much of the user's text an error message repeats
-
-
-# --------------------------------------------------------------------------------------------
-# Schedule
-
-
-@dataclass(frozen=True)
-class Schedule:
-    kind: str  # "once" | "daily" | "weekly" | "monthly" | "cron"
-    at: datetime | None  # for "once": the UTC moment
-    time: time | None  # local wall-clock time for daily/weekly/monthly
-    weekdays: tuple[int, ...] = ()  # 0=Monday..6=Sunday, for "weekly"
-    month_day: int | None = None  # 1..31, for "monthly"
-    cron: str | None = None  # normalised 5-field text, for "cron"
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown schedule kind {self.kind!r}")
-        if self.kind == "once":
-            if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
-                raise ValueError("a 'once' schedule needs an aware datetime `at`")
-            object.__setattr__(self, "at", self.at.astimezone(UTC))
-        elif self.at is not None:
-            raise ValueError(f"a {self.kind!r} schedule has no `at`")
-        if self.kind in ("daily", "weekly", "monthly"):
-            if not isinstance(self.time, time) or self.time.tzinfo is not None:
-                raise ValueError(f"a {self.kind!r} schedule needs a naive local `time`")
-        elif self.time is not None:
-            raise ValueError(f"a {self.kind!r} schedule has no `time`")
-        days = tuple(sorted(set(self.weekdays)))
-        if self.kind == "weekly":
-            if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-                raise ValueError("a 'weekly' schedule needs weekdays in 0..6")
-        elif days:
-            raise ValueError(f"a {self.kind!r} schedule has no weekdays")
-        object.__setattr__(self, "weekdays", days)
-        if self.kind == "monthly":
-            if not isinstance(self.month_day, int) or not 1 <= self.month_day <= 31:
-                raise ValueError("a 'monthly' schedule needs month_day in 1..31")
-        elif self.month_day is not None:
-            raise ValueError(f"a {self.kind!r} schedule has no month_day")
-        if self.kind == "cron":
-            if not isinstance(self.cron, str):
-                raise ValueError("a 'cron' schedule needs cron text")
-            text = " ".join(self.cron.lower().split())
-            try:
-                _compile_cron(text)
-            except DomainError:
-                raise ValueError(f"invalid cron text {self.cron!r}") from None
-            object.__setattr__(self, "cron", text)
-        elif self.cron is not None:
-            raise ValueError(f"a {self.kind!r} schedule has no cron text")
-
-    @property
-    def recurring(self) -> bool:
-        return self.kind != "once"
-
-    def to_json(self) -> dict:
-        clock = None
-        if self.time is not None:
-            spec = "minutes" if not (self.time.second or self.time.microsecond) else "auto"
-            clock = self.time.isoformat(timespec=spec)
-        return {
-            "kind": self.kind,
-            "at": self.at.isoformat() if self.at is not None else None,
-            "time": clock,
-            "weekdays": list(self.weekdays),
-            "month_day": self.month_day,
-            "cron": self.cron,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> Schedule:
-        if not isinstance(data, dict):
-            raise ValueError("a stored schedule must be a JSON object")
-        at = data.get("at")
-        clock = data.get("time")
-        try:
-            return cls(
-                kind=data.get("kind"),
-                at=datetime.fromisoformat(at) if at is not None else None,
-                time=time.fromisoformat(clock) if clock is not None else None,
-                weekdays=tuple(data.get("weekdays") or ()),
-                month_day=data.get("month_day"),
-                cron=data.get("cron"),
-            )
-        except TypeError as error:
-            raise ValueError(f"malformed stored schedule: {error}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,17 +93,17 @@ def parse_schedule(text: str, *, now: datetime, zone: ZoneInfo = DEFAULT_ZONE) -
     cron = re.fullmatch(r"cron\s*:?\s*(.*)", s)
     if cron:
         fields = " ".join(cron.group(1).split())
-        _compile_cron(fields)
+        check_cron(fields)
         schedule = Schedule("cron", None, None, cron=fields)
         if next_occurrence(schedule, after=now, zone=zone) is None:
             raise DomainError("schedule.cron_never", text=fields)
         return schedule
 
-    for clock_match, rest in _time_candidates(s):
+    for clock_match, rest in time_candidates(s):
         spec = _parse_spec(rest, shown)
         if spec is None:
             continue
-        return _build(spec, _clock(clock_match), now, zone)
+        return _build(spec, time_of_day(clock_match), now, zone)
     if _parse_spec(s, shown) is not None:
         raise DomainError("schedule.missing_time", text=shown)
     raise DomainError("schedule.unrecognised", text=shown)
@@ -229,127 +126,13 @@ def _normalise(text: str) -> str:
     return s.rstrip(".。!?;； ").strip()
 
 
-# Chinese numerals up to 99 ("九", "十二", "二十三", "零五"); "一十" is not accepted so that
-# "每周一十点" reads as Monday 10:00.
-_CN_NUM = r"(?:[二两三四五六七八九]?十[一二三四五六七八九]?|[零〇]?[一二两三四五六七八九]|[零〇])"
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-_TIME_RE = re.compile(
-    rf"""
-    (?:(?P<period>凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)\s*)?
-    (?:
-        (?P<h1>\d{{1,3}})\s*:\s*(?P<m1>\d{{1,3}})(?:\s*(?P<ap1>[ap])\.?\s*m\.?)?
-      | (?P<h2>\d{{1,3}}|{_CN_NUM})\s*[点點时時]\s*
-        (?:钟|鐘|(?P<half>半)|(?P<quarter>[一三])刻|(?P<m2>\d{{1,3}}|{_CN_NUM})\s*分?)?
-      | (?P<h3>\d{{1,3}})\s*(?P<ap3>[ap])\.?\s*m\.?
-    )
-    """,
-    re.VERBOSE,
-)
-
-
-def _number(token: str) -> int | None:
-    if token.isdigit():
-        return int(token)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        high = _CN_DIGITS.get(tens, None) if tens else 1
-        low = _CN_DIGITS.get(ones, None) if ones else 0
-        if high is None or low is None:
-            return None
-        return high * 10 + low
-    token = token.lstrip("零〇") or "零"
-    return _CN_DIGITS.get(token) if len(token) == 1 else None
-
-
-def _time_candidates(s: str) -> Iterator[tuple[re.Match, str]]:
-    """Ways to split the text into (time of day, the rest): time last first, then time first."""
-    n = len(s)
-    for i in range(n):
-        if i and s[i].isdigit() and s[i - 1].isdigit():
-            continue
-        match = _TIME_RE.fullmatch(s, i)
-        if match:
-            yield match, s[:i]
-    for j in range(n, 0, -1):
-        if j < n and s[j].isdigit() and s[j - 1].isdigit():
-            continue
-        match = _TIME_RE.fullmatch(s, 0, j)
-        if match:
-            yield match, s[j:]
-
-
-def _clock(match: re.Match) -> time:
-    bad = DomainError("schedule.bad_time", time=match.group(0).strip())
-    meridiem = None
-    if match["h1"] is not None:
-        if len(match["h1"]) > 2 or len(match["m1"]) != 2:
-            raise bad
-        hour, minute, meridiem = int(match["h1"]), int(match["m1"]), match["ap1"]
-    elif match["h2"] is not None:
-        hour = _number(match["h2"])
-        if match["half"]:
-            minute = 30
-        elif match["quarter"]:
-            minute = 15 if match["quarter"] == "一" else 45
-        elif match["m2"]:
-            if match["m2"].isdigit() and len(match["m2"]) > 2:
-                raise bad
-            minute = _number(match["m2"])
-        else:
-            minute = 0
-        if match["h2"].isdigit() and len(match["h2"]) > 2:
-            raise bad
-    else:
-        if len(match["h3"]) > 2:
-            raise bad
-        hour, minute, meridiem = int(match["h3"]), 0, match["ap3"]
-    if hour is None or minute is None:
-        raise bad
-    if meridiem:
-        if not 1 <= hour <= 12:
-            raise bad
-        hour = hour % 12 + (12 if meridiem == "p" else 0)
-    elif match["period"]:
-        period = match["period"]
-        if period in ("凌晨", "早上", "早晨", "上午"):
-            if hour > 12:
-                raise bad
-            if period == "凌晨" and hour == 12:
-                hour = 0
-        elif period == "中午":
-            if hour < 11:
-                hour += 12
-        else:  # 下午 傍晚 晚上
-            if period != "下午" and hour == 12:
-                raise bad  # "晚上12点" is midnight of another day: ask for 0:00
-            if 1 <= hour <= 11:
-                hour += 12
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise bad
-    return time(hour, minute)
-
-
 @dataclass(frozen=True)
 class _Spec:
     """What the text says apart from the time of day."""
 
     kind: str  # bare date monthday offset weekday_next weekday_nextweek weekday_thisweek
     # daily weekly monthly
-    value: tuple = ()
+    value: tuple[Any, ...] = ()  # what the kind needs: (year, month, day, text), (weekday,)…
 
 
 _WEEK = r"(?:周|週|星期|礼拜|禮拜)"
@@ -406,7 +189,7 @@ _RELATIVE = {
     "大后天": 3,
     "大後天": 3,
 }
-_NUM = rf"(\d{{1,3}}|{_CN_NUM})"
+_NUM = rf"(\d{{1,3}}|{CN_NUM})"
 _ORDINAL = r"(\d{1,3})(?:st|nd|rd|th)?"
 
 
@@ -429,7 +212,7 @@ def _parse_spec(rest: str, shown: str) -> _Spec | None:
         return _Spec("date", (int(m[1]), int(m[2]), int(m[3]), s))
     m = re.fullmatch(rf"{_NUM}[-/.月]{_NUM}[日号號]?", c)
     if m:
-        month, day = _number(m[1]), _number(m[2])
+        month, day = number(m[1]), number(m[2])
         if month is None or day is None:
             return None
         return _Spec("monthday", (month, day, s))
@@ -476,7 +259,7 @@ def _parse_spec(rest: str, shown: str) -> _Spec | None:
 
 
 def _month_day(token: str) -> int:
-    day = _number(token)
+    day = number(token)
     if day is None or not 1 <= day <= 31:
         raise DomainError("schedule.bad_month_day", day=token)
     return day
@@ -549,10 +332,10 @@ def _english_weekdays(s: str) -> _Spec | None:
         ends = token.split("-")
         if len(ends) > 2:
             return None
-        read = [_english_weekday(end.strip()) for end in ends]
-        if any(r is None for r in read):
+        read = [day for day in map(_english_weekday, map(str.strip, ends)) if day is not None]
+        if len(read) < len(ends):
             return None
-        plurals.extend(r[1] for r in read)
+        plurals.extend(plural for _, plural in read)
         if len(read) == 2:
             days.extend(_day_range(read[0][0], read[1][0]))
         else:
@@ -627,164 +410,9 @@ def _build(spec: _Spec, clock: time, now: datetime, zone: ZoneInfo) -> Schedule:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# --------------------------------------------------------------------------------------------
-# Cron
-
-_MONTH_NAMES = {
-    name: i
-    for i, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
-}
-_DOW_NAMES = {name: i for i, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
-_CRON_FIELDS = ((0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, _MONTH_NAMES), (0, 7, _DOW_NAMES))
-
-
-@dataclass(frozen=True)
-class _Cron:
-    times: tuple[time, ...]  # sorted wall-clock times of a matching day
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]  # cron numbering: 0 = Sunday
-    day_or_weekday: bool  # both restricted: either may match
-
-    def matches(self, day: date) -> bool:
-        if day.month not in self.months:
-            return False
-        by_day = day.day in self.days
-        by_weekday = (day.weekday() + 1) % 7 in self.weekdays
-        return (by_day or by_weekday) if self.day_or_weekday else (by_day and by_weekday)
-
-
-@lru_cache(maxsize=512)
-def _compile_cron(text: str) -> _Cron:
-    bad = DomainError("schedule.bad_cron", text=text)
-    fields = text.split()
-    if len(fields) != 5:
-        raise bad
-    values = []
-    for raw, (low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        parsed = _cron_field(raw, low, high, names)
-        if parsed is None:
-            raise bad
-        values.append(parsed)
-    minutes, hours, days, months, weekdays = values
-    weekdays = {0 if d == 7 else d for d in weekdays}
-    return _Cron(
-        times=tuple(time(h, m) for h in sorted(hours) for m in sorted(minutes)),
-        days=frozenset(days),
-        months=frozenset(months),
-        weekdays=frozenset(weekdays),
-        day_or_weekday=fields[2] != "*" and fields[4] != "*",
-    )
-
-
-def _cron_field(raw: str, low: int, high: int, names: dict[str, int]) -> set[int] | None:
-    def value(token: str) -> int | None:
-        number = int(token) if token.isdigit() else names.get(token)
-        return number if number is not None and low <= number <= high else None
-
-    result: set[int] = set()
-    for part in raw.split(","):
-        base, slash, step_text = part.partition("/")
-        step = 1
-        if slash:
-            if not step_text.isdigit() or int(step_text) == 0:
-                return None
-            step = int(step_text)
-        if base == "*":
-            first, last = low, high
-        elif "-" in base:
-            start, _, end = base.partition("-")
-            first, last = value(start), value(end)
-            if first is None or last is None or first > last:
-                return None
-        else:
-            first = value(base)
-            if first is None:
-                return None
-            last = high if slash else first
-        result.update(range(first, last + 1, step))
-    return result
-
-
-# --------------------------------------------------------------------------------------------
-# Occurrences
-
-
 def _to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
     """Wall-clock time in `zone` -> UTC. A gap time moves past the gap; a fold time is the first."""
     return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-
-
-def _day_matcher(schedule: Schedule) -> Callable[[date], bool]:
-    if schedule.kind == "daily":
-        return lambda day: True
-    if schedule.kind == "weekly":
-        wanted = frozenset(schedule.weekdays)
-        return lambda day: day.weekday() in wanted
-    if schedule.kind == "monthly":
-
-        def monthly(day: date) -> bool:
-            last = calendar.monthrange(day.year, day.month)[1]
-            return day.day == min(schedule.month_day, last)
-
-        return monthly
-    return _compile_cron(schedule.cron).matches
-
-
-def _first_on_day(day: date, times: tuple[time, ...], after: datetime, zone: ZoneInfo) -> datetime | None:
-    """The earliest of `times` on local `day` that is strictly after `after` (UTC)."""
-    offset = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
-    if offset == datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).utcoffset():
-        # No offset change during the day: wall clock = UTC + offset, so bisect.
-        threshold = (after + offset).replace(tzinfo=None)
-        if threshold.date() > day:
-            return None
-        index = 0 if threshold.date() < day else bisect_right(times, threshold.time())
-        if index == len(times):
-            return None
-        return (datetime.combine(day, times[index]) - offset).replace(tzinfo=UTC)
-    best = None
-    for clock in times:  # a DST change: gap times are not monotonic
-        moment = _to_utc(day, clock, zone)
-        if moment > after:
-            best = moment if best is None or moment < best else best
-            regular = moment.astimezone(zone).replace(tzinfo=None) == datetime.combine(day, clock)
-            if regular:
-                break
-    return best
-
-
-def next_occurrence(schedule: Schedule, *, after: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> datetime | None:
-    """The first occurrence strictly after `after`, in UTC; None if there is none."""
-    _require_aware(after, "after")
-    after = after.astimezone(UTC)
-    if schedule.kind == "once":
-        return schedule.at if schedule.at > after else None
-    times = _compile_cron(schedule.cron).times if schedule.kind == "cron" else (schedule.time,)
-    matches = _day_matcher(schedule)
-    start = after.astimezone(zone).date() - timedelta(days=1)
-    for ahead in range(SEARCH_DAYS):
-        try:
-            day = start + timedelta(days=ahead)
-        except OverflowError:
-            return None
-        if matches(day):
-            found = _first_on_day(day, times, after, zone)
-            if found is not None:
-                return found
-    return None
-
-
-def occurrences(schedule: Schedule, *, after: datetime, zone: ZoneInfo = DEFAULT_ZONE, count: int) -> list[datetime]:
-    """The next `count` occurrences strictly after `after`, in UTC."""
-    found: list[datetime] = []
-    moment = after
-    while len(found) < count:
-        moment = next_occurrence(schedule, after=moment, zone=zone)
-        if moment is None:
-            break
-        found.append(moment)
-    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -793,15 +421,14 @@ def occurrences(schedule: Schedule, *, after: datetime, zone: ZoneInfo = DEFAULT
 
 def describe(schedule: Schedule, zone: ZoneInfo, t: Callable[..., str]) -> str:
     """Render a schedule through the catalog: `t(key, **params) -> str`."""
-    if schedule.kind == "once":
-        local = schedule.at.astimezone(zone)
+    if schedule.at is not None:  # once
         return t(
             "schedule.describe_once",
-            date=f"{local:%Y-%m-%d}",
-            time=f"{local:%H:%M}",
-            weekday=t(f"schedule.weekday_{local.weekday()}"),
+            date=local_text(schedule.at, zone, "%Y-%m-%d"),
+            time=local_text(schedule.at, zone, "%H:%M"),
+            weekday=t(f"schedule.weekday_{schedule.at.astimezone(zone).weekday()}"),
         )
-    if schedule.kind == "cron":
+    if schedule.cron is not None:
         return t("schedule.describe_cron", cron=schedule.cron)
     clock = f"{schedule.time:%H:%M}"
     if schedule.kind == "daily":
@@ -811,5 +438,6 @@ def describe(schedule: Schedule, zone: ZoneInfo, t: Callable[..., str]) -> str:
             return t("schedule.describe_workdays", time=clock)
         days = t("schedule.list_separator").join(t(f"schedule.weekday_{day}") for day in schedule.weekdays)
         return t("schedule.describe_weekly", days=days, time=clock)
+    assert schedule.month_day is not None  # a monthly schedule always has one
     key = "schedule.describe_monthly_clamped" if schedule.month_day >= 29 else "schedule.describe_monthly"
     return t(key, day=schedule.month_day, time=clock)

@@ -141,7 +141,7 @@ class Services:
             people=PeopleService(people_repo, clock, config.language),
             orgs=orgs,
             membership=MembershipService(db, membership_repo, people_repo, orgs, audit, permissions, clock),
-            groups=GroupService(db, chats, orgs, audit, permissions, clock),
+            groups=GroupService(db, chats, orgs, audit, permissions, clock, activities),
             conversations=ConversationRepository(db),
             reminders=reminders,
             digest=WeeklyDigest(

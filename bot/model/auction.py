@@ -1,13 +1,54 @@
-"""Auction sessions and the records of their claims."""
+"""Auction sessions, the records of their claims, and what a claim tap can come to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.model.wish import Wish, WishCategory
 
 SCHEDULED, LIVE, CLOSED, CANCELLED = "scheduled", "live", "closed", "cancelled"
+
+
+class Outcome(StrEnum):
+    """What a claim tap did (`ClaimOutcome.outcome`); each has its toast `auction.toast_<value>`."""
+
+    WON = "won"
+    TAKEN = "taken"  # another organisation holds the lot
+    ALREADY_YOURS = "already_yours"  # a double tap: the tapper holds it
+    CAP_ORG = "cap_org"  # the organisation holds the session's cap per organisation
+    CAP_PERSON = "cap_person"  # the person holds the session's cap per person
+    NOT_CADRE = "not_cadre"  # the tapper holds no role in an active organisation
+    NOT_LIVE = "not_live"  # the session has not started
+    CLOSED = "closed"  # the session is over (or closing)
+    NOT_RELEASED = "not_released"  # a later wave's lot
+    NOT_A_LOT = "not_a_lot"  # no lot of this session (forged, or withdrawn by its collector)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """A session's caps on the claims held in it: per organisation and per person (None: no cap).
+
+    Where the cap rule lives: storage/wishes.py's CLAIM_UPDATE applies it in the database, and
+    that conditional UPDATE is the authority (a claim is won there or not at all). `refusal` is
+    the same comparison for the two places that must explain or foresee the database's answer
+    without another query: the auction's in-memory ledger (its counts of held and pending
+    claims) and the explanation of a refused claim (the counts read in the claim's own
+    transaction, by the same SQL the UPDATE counts with)."""
+
+    per_org: int | None = None
+    per_person: int | None = None
+
+    def refusal(self, org_held: int, user_held: int) -> tuple[Outcome, int] | None:
+        """The cap a claim would break, with the counts of claims held (organisation, person)
+        before it: (CAP_ORG or CAP_PERSON, the cap), the organisation's checked first; None when
+        both allow it. CLAIM_UPDATE's condition: held < cap, or no cap."""
+        if self.per_org is not None and org_held >= self.per_org:
+            return Outcome.CAP_ORG, self.per_org
+        if self.per_person is not None and user_held >= self.per_person:
+            return Outcome.CAP_PERSON, self.per_person
+        return None
 
 
 @dataclass(frozen=True)
@@ -42,6 +83,10 @@ class AuctionSession:
     def has_waves(self) -> bool:
         return bool(self.wave_size and self.wave_every_minutes)
 
+    @property
+    def caps(self) -> Caps:
+        return Caps(self.cap_per_org, self.cap_per_person)
+
 
 @dataclass(frozen=True)
 class LotFilter:
@@ -52,6 +97,15 @@ class LotFilter:
     grade: str | None = None
     min_value: int | None = None
     max_value: int | None = None
+
+
+@dataclass(frozen=True)
+class LotFacets:
+    """What the browsing filters can choose among the released lots still open: the collecting
+    organisations (id, name), by name, and the grades, sorted."""
+
+    collectors: tuple[tuple[int, str], ...] = ()
+    grades: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

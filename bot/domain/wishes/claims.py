@@ -46,8 +46,8 @@ class WishClaims(WishCore):
         if not await self.permissions.is_member(user_id, org_id):
             raise PermissionDenied("wishes.claim_not_member")
         deadline = deadline or now + self.default_fulfilment
-        async with self.db.transaction():
-            won = await self.wishes.claim(
+        async with self.db.transaction():  # the claim and its audit entry (written by the repository)
+            return await self.wishes.claim(
                 wish_id,
                 user_id=user_id,
                 org_id=org_id,
@@ -57,9 +57,6 @@ class WishClaims(WishCore):
                 max_per_org=max_per_org,
                 max_per_user=max_per_user,
             )
-            if won:
-                await self.audit.record(now, user_id, "wish.claim", f"wish:{wish_id}", org=org_id, session=session_id)
-        return won
 
     async def _held(self, wish_id: int) -> tuple[Wish, int, int]:
         """A wish whose claim is being fulfilled, with its claimer and their organisation."""
