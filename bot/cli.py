@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import textwrap
 from pathlib import Path
 
 from bot.domain.config import (
@@ -24,6 +25,61 @@ EXIT_CONFIG = 2
 EXIT_STORAGE = 3
 
 
+# Each subcommand's --help: what it does (description) and an example (epilog).
+_HELP = {
+    "run": (
+        "Run the bot until stopped (Ctrl-C or SIGTERM): long polling, or a webhook when"
+        " [telegram.webhook] is enabled in the config. The token from @BotFather comes from the"
+        " environment variable TELEGRAM_BOT_TOKEN (or telegram.token in the config file). Updates"
+        " sent while the bot was down are processed, never dropped. The database is migrated on start.",
+        "example:\n  TELEGRAM_BOT_TOKEN=123456:ABC-your-token league-bot run --config /etc/league-bot/config.toml",
+    ),
+    "migrate": (
+        "Apply the database's pending migrations (storage.path in the config), print which, and exit."
+        " Safe to run again: an up-to-date database is left as it is. No token needed.",
+        "example:\n  league-bot migrate --config /etc/league-bot/config.toml",
+    ),
+    "backup": (
+        "Copy the database to PATH consistently, even while the bot is running (SQLite's online"
+        " backup), and exit. No token needed.",
+        "example:\n  league-bot backup /var/backups/league-bot-$(date +%F).sqlite3",
+    ),
+    "check-config": (
+        "Read the config file and the environment, check every setting (including that"
+        " TELEGRAM_BOT_TOKEN or telegram.token is set), print a one-line summary and exit: 0 when"
+        " it is usable, 2 with the key and the fix when it is not.",
+        "example:\n  TELEGRAM_BOT_TOKEN=123456:ABC-your-token league-bot check-config --config config.toml",
+    ),
+    "bench": (
+        "Measure the bot against the fake Telegram (no network, no token): the production"
+        " Application, a fake network latency per call, and a scenario; prints one JSON line.",
+        "examples:\n  league-bot bench broadcast --groups 1000\n"
+        "  league-bot bench checkin --volunteers 300 --seconds 60",
+    ),
+    "sandbox": (
+        "Practise offline: the bot, a Telegram emulator and a web page on 127.0.0.1 with a seeded"
+        " demo county (a county admin, organisations, groups, an activity, wishes). No token, no"
+        " network; the sandbox keeps its own database in --data, begun afresh at each start.",
+        "examples:\n  league-bot sandbox                    # then open the address it prints\n"
+        "  league-bot sandbox --port 0 --empty   # any free port, no demo county",
+    ),
+}
+
+
+def _subcommand(
+    commands: argparse._SubParsersAction, name: str, summary: str, parents: list[argparse.ArgumentParser]
+) -> argparse.ArgumentParser:
+    description, example = _HELP[name]
+    return commands.add_parser(
+        name,
+        parents=parents,
+        help=summary,
+        description=textwrap.fill(description, 100),
+        epilog=example,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -33,15 +89,18 @@ def parser() -> argparse.ArgumentParser:
         help="config file (default: $LEAGUE_BOT_CONFIG, else ./config.toml)",
     )
     main = argparse.ArgumentParser(
-        prog="league-bot", parents=[common], description="Telegram bot for a county Youth League committee."
+        prog="league-bot",
+        parents=[common],
+        description="Telegram bot for a county Youth League committee. Run `league-bot COMMAND --help`"
+        " for what a command does, its options and an example.",
     )
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", parents=[common], help="run the bot (long polling, or webhook if configured)")
-    commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
-    backup = commands.add_parser("backup", parents=[common], help="copy the database consistently, even while running")
-    backup.add_argument("path", metavar="PATH", help="the new backup file")
-    commands.add_parser("check-config", parents=[common], help="check the configuration and exit")
-    bench = commands.add_parser("bench", help="run a benchmark against the fake Telegram; prints one JSON line")
+    _subcommand(commands, "run", "run the bot (long polling, or webhook if configured)", [common])
+    _subcommand(commands, "migrate", "apply database migrations and exit", [common])
+    backup = _subcommand(commands, "backup", "copy the database consistently, even while running", [common])
+    backup.add_argument("path", metavar="PATH", help="the new backup file (must not exist yet)")
+    _subcommand(commands, "check-config", "check the configuration and exit", [common])
+    bench = _subcommand(commands, "bench", "run a benchmark against the fake Telegram; prints one JSON line", [])
     bench.add_argument(
         "kind",
         choices=["broadcast", "checkin", "auction", "report"],
@@ -55,10 +114,12 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     from bot.practice.sandbox import cli as sandbox_cli
 
-    sandbox = commands.add_parser(
+    sandbox = _subcommand(
+        commands,
         "sandbox",
-        help="practice offline: the bot, a Telegram emulator and a web page"
-        " on 127.0.0.1, with a seeded demo county; no token needed",
+        "practice offline: the bot, a Telegram emulator and a web page on 127.0.0.1, with a seeded demo county;"
+        " no token needed",
+        [],
     )
     sandbox_cli.add_arguments(sandbox)
     return main

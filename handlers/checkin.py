@@ -26,15 +26,16 @@ from bot.domain.attendance import (
 )
 from bot.domain.formatting import local_text
 from handlers.activities.render import normalise_code
-from handlers.context import BotContext, best_effort, group_translator
+from handlers.context import BotContext, best_effort, group_translator, translator_for
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw, Translator
 
 log = logging.getLogger(__name__)
 
-# `签到`, `签到 A12`, `签退Ａ１２` … (spaces, full-width spaces and full-width letters/digits allowed).
+# `签到`, `签到 A12`, `签退Ａ１２` … (spaces, full-width spaces and full-width letters/digits allowed;
+# 簽到 / 簽退 as the zh-Hant catalog writes them).
 CHECK_TEXT = re.compile(
-    r"^[\s\u3000]*(?:(?P<check_in>签到)|签退)[\s\u3000]*(?P<code>[AaＡａ][0-9０-９]{1,9})?[\s\u3000]*$"
+    r"^[\s\u3000]*(?:(?P<check_in>[签簽]到)|[签簽]退)[\s\u3000]*(?P<code>[AaＡａ][0-9０-９]{1,9})?[\s\u3000]*$"
 )
 SUCCESS = ReactionEmoji.THUMBS_UP
 SEE_ABOVE = ReactionEmoji.EYES
@@ -76,9 +77,7 @@ async def private_hint(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(
-        chat.id, Translator(context.language or context.services.config.language)("checkin.private_hint")
-    )
+    await context.bot.send_message(chat.id, translator_for(context)("checkin.private_hint"))
 
 
 def volunteer_id(update: Update) -> int | None:

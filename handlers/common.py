@@ -19,7 +19,7 @@ class LanguageButton(CallbackData, prefix="lang"):
     code: str
 
 
-_LANGUAGE_TOKENS = {"zh-Hans": "zh", "en": "en"}
+_LANGUAGE_TOKENS = {"zh-Hans": "zh", "zh-Hant": "zht", "en": "en"}
 
 
 async def audience_of(ui: Ui) -> Audience:

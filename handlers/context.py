@@ -22,6 +22,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.services import Services
+from bot.model.organisation import Person
 from handlers.i18n import Translator
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class Ui:
         self.update = update
         self.context = context
         self.services = context.services
-        self.t = Translator(context.language or context.services.config.language)
+        self.t = translator(context.services, context.language or context.services.config.language)
 
     @property
     def user(self) -> User:
@@ -148,8 +149,7 @@ async def notify_user(
 ) -> bool:
     """`markup` builds the keyboard in the recipient's language."""
     services: Services = application.bot_data["services"]
-    person = await services.people.get(user_id)
-    t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    t = reader_translator(services, await services.people.get(user_id))
     try:
         await application.bot.send_message(user_id, t(key, **params), reply_markup=markup(t) if markup else None)
     except Forbidden:
@@ -158,13 +158,24 @@ async def notify_user(
     return True
 
 
+def translator(services: Services, language: str) -> Translator:
+    """`language`, with the services' clock and configured zone for the catalog's examples."""
+    return Translator(language, services.clock, services.config.zone)
+
+
+def reader_translator(services: Services, person: Person | None) -> Translator:
+    """For one person outside an update of theirs (a notice, a job): the language they chose,
+    else their Telegram app's, else the configured one."""
+    return translator(services, services.people.language_of(person, person.telegram_language if person else None))
+
+
 def translator_for(context: BotContext) -> Translator:
-    return Translator(context.language or context.services.config.language)
+    return translator(context.services, context.language or context.services.config.language)
 
 
 def group_translator(context: BotContext) -> Translator:
     """Groups are shared by many readers: they get the configured language."""
-    return Translator(context.services.config.language)
+    return translator(context.services, context.services.config.language)
 
 
 def services_of(application: Application) -> Services:
@@ -174,7 +185,7 @@ def services_of(application: Application) -> Services:
 
 def group_t(services: Services) -> Translator:
     """Groups (and the hub) are read by many people: they get the configured language."""
-    return Translator(services.config.language)
+    return translator(services, services.config.language)
 
 
 def clean(text: str) -> str:

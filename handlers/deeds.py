@@ -21,7 +21,7 @@ from bot.domain.services import Services
 from bot.model.organisation import Organisation
 from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackData
-from handlers.context import BotContext, Ui
+from handlers.context import BotContext, Ui, group_t, reader_translator
 from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Translator
 
@@ -372,10 +372,10 @@ async def render_pace_notice(services: Services, chat_id: int, reminder: Reminde
     if notice.empty:
         return None
     if chat_id < 0:
-        t = Translator(services.config.language)  # groups are read by many: the configured language
+        t = group_t(services)  # groups are read by many: the configured language
     else:
         person = await services.people.get(chat_id)
-        t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+        t = reader_translator(services, person)
     return pace_text(t, notice)
 
 

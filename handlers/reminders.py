@@ -195,7 +195,6 @@ class ReminderFlow(Flow):
             "reminders.ask_when",
             self._cancel_markup(ui),
             target=await target_label(ui, kind, target),
-            zone=ui.services.config.timezone,
         )
 
     async def text_when(self, ui: Ui, data: dict, text: str) -> None:

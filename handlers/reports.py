@@ -56,7 +56,7 @@ class PickOrgButton(CallbackData, prefix="rpo"):
     end: str
 
 
-PRIVATE_WORDS = frozenset({"含隐私", "隐私", "私密", "private"})
+PRIVATE_WORDS = frozenset({"含隐私", "隐私", "私密", "含隱私", "隱私", "private"})
 
 
 # ---- helpers ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from bot.domain.formatting import local_text
 from bot.domain.reminders import Sender, SendResult
 from bot.domain.services import Services
 from bot.model.reminder import ReminderRecord
+from handlers.context import group_t
 from handlers.i18n import Raw, Translator
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def telegram_sender(application: Application) -> Sender:
     computed_texts = application.bot_data.get(COMPUTED_TEXTS, {})
 
     async def send(chat_id: int, reminder: ReminderRecord, late: bool) -> SendResult:
-        t = Translator(services.config.language)
+        t = group_t(services)
         if reminder.content_kind == "weekly_digest":
             items = await services.digest.items_for(chat_id, services.clock.now())
             if not items:

@@ -20,7 +20,7 @@ from bot.domain.stars import FACT_OVERDUE, Rating, month_before, star_counts
 from bot.domain.stats import Period
 from bot.model.organisation import Organisation
 from bot.model.reminder import ReminderRecord
-from handlers.context import BotContext, Ui
+from handlers.context import BotContext, Ui, group_t
 from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw, Translator
 
@@ -165,5 +165,5 @@ async def render_monthly_ranking(services: Services, chat_id: int, reminder: Rem
     ranking = await services.stars.ranking(period)
     if not ranking:
         return None
-    t = Translator(services.config.language)
+    t = group_t(services)
     return ranking_text(t, period, ranking, services.stars.settings.ranking_top)

@@ -128,7 +128,7 @@ async def test_an_org_admin_creates_an_activity_and_it_is_posted_with_a_sign_up_
     await li.send("30")
     await li.tap("✅ 算作实事")
     confirm = li.last_reply().text
-    assert "请确认活动信息" in confirm and "志愿者名额：20 人" in confirm and "发到枢纽群：否" in confirm
+    assert "请确认活动信息" in confirm and "志愿者名额：20 人" in confirm and "发到全县团干部群：否" in confirm
     await li.tap("✅ 确认发布")
 
     created = li.last_reply().text
@@ -242,8 +242,8 @@ async def test_county_admin_picks_the_organisation_and_also_posts_in_the_hub(har
     await admin.send("8")
     await admin.send("50")
     await admin.tap("✅ 算作实事")
-    assert "也发布到枢纽群「县团干部群」吗" in admin.last_reply().text
-    await admin.tap("📣 同时发到枢纽群")
+    assert "也发布到全县团干部群「县团干部群」吗" in admin.last_reply().text
+    await admin.tap("📣 同时发到全县团干部群")
     await admin.tap("✅ 确认发布")
     assert "已发布到：城关镇志愿者群、县团干部群" in admin.last_reply().text
     activity = await harness.services.activities.by_code("A1")
@@ -300,7 +300,7 @@ async def test_sign_up_fills_then_waitlist_and_withdrawal_promotes_with_a_privat
     await sign_up(wang, harness, activity)
     assert wang.callback_answers[-1].startswith("报名成功")
     await sign_up(wang, harness, activity)
-    assert "你已经报名了" in wang.callback_answers[-1]
+    assert "您已经报名了" in wang.callback_answers[-1]
     await sign_up(zhang, harness, activity)
     await sign_up(zhao, harness, activity)
     assert "候补第 1 位" in zhao.callback_answers[-1]
@@ -367,10 +367,10 @@ async def test_activities_lists_upcoming_with_the_volunteers_own_status(harness)
     await sign_up(zhang, harness, activity)
     await wang.send("/activities")
     listing = wang.last_reply()
-    assert "周六学业辅导" in listing.text and "A1" in listing.text and "你已报名" in listing.text
+    assert "周六学业辅导" in listing.text and "A1" in listing.text and "您已报名" in listing.text
     assert listing.buttons() == []  # not an organiser: no organiser buttons
     await zhang.send("/activities")
-    assert "你在候补第 1 位" in zhang.last_reply().text
+    assert "您在候补第 1 位" in zhang.last_reply().text
     await li.send("/activities")
     assert li.last_reply().button_labels() == ["📋 A1 签到表", "✏️ 修改 A1", "❌ 取消 A1"]
     await flush_refreshes(harness.app)

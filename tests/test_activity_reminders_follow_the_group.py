@@ -98,7 +98,7 @@ async def test_a_group_taken_over_as_the_hub_stops_getting_the_organisations_rem
     admin, _, _ = await an_activity_of_an_org_without_group(harness)
     await harness.group_with_bot(ORG_GROUP, "城东村团员群", admins=(COUNTY_ADMIN_ID,))
     await bind_via_private(admin, ORG_GROUP, ORG_NAME, "✅ 确认绑定")
-    await bind_via_private(admin, ORG_GROUP, "🏛 团县委枢纽群", "✅ 确认绑定")
+    await bind_via_private(admin, ORG_GROUP, "🏛 全县团干部群", "✅ 确认绑定")
 
     at(harness, local(11, 27, 9))
     await harness.tick()

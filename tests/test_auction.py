@@ -209,7 +209,7 @@ async def test_newauction_conversation_keeps_each_step_on_bad_input_and_announce
 
     await admin.tap("✅ 确认创建")
     created = next(m.text for m in reversed(admin.replies()) if "认领会已创建" in (m.text or ""))
-    assert "已在枢纽群发布公告" in created
+    assert "已在全县团干部群发布公告" in created
     announcement = harness.fake.last_bot_message(HUB).text
     assert "微心愿认领会：冬季微心愿认领会" in announcement
     assert "待认领心愿 3 个" in announcement and "每个单位最多认领 2 个" in announcement
@@ -234,7 +234,7 @@ async def test_only_county_admins_create_and_a_hub_is_needed(world):
     assert "只有团县委管理员" in donor.last_reply().text
     await world.services.groups.unbind(COUNTY_ADMIN_ID, HUB, is_chat_admin=True)
     await world.admin.send("/newauction")
-    assert "还没有绑定枢纽群" in world.admin.last_reply().text
+    assert "还没有绑定全县团干部群" in world.admin.last_reply().text
 
 
 async def test_the_live_auction_from_board_to_claims_and_refresh(world):

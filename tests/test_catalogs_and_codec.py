@@ -1,4 +1,4 @@
-"""Message catalogs are complete in both languages; the callback codec refuses what Telegram would."""
+"""Message catalogs are complete in every language; the callback codec refuses what Telegram would."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ import pytest
 
 from handlers.callback_data import MAX_INT, CallbackData, CallbackDataError
 from handlers.commands import COMMANDS
-from handlers.i18n import MissingTranslation, Raw, catalog, placeholders, translate
+from handlers.i18n import LANGUAGES, MissingTranslation, Raw, catalog, placeholders, translate
 
 
-def test_both_languages_have_the_same_keys_and_placeholders():
-    zh, en = catalog("zh-Hans"), catalog("en")
-    assert sorted(zh.keys() - en.keys()) == [], "keys missing in en"
-    assert sorted(en.keys() - zh.keys()) == [], "keys missing in zh-Hans"
+def test_the_languages_are_the_three_catalogs():
+    assert LANGUAGES == ("zh-Hans", "zh-Hant", "en")
+
+
+@pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "zh-Hans"])
+def test_every_language_has_the_keys_and_placeholders_of_zh_hans(language):
+    zh, other = catalog("zh-Hans"), catalog(language)
+    assert sorted(zh.keys() - other.keys()) == [], f"keys missing in {language}"
+    assert sorted(other.keys() - zh.keys()) == [], "keys missing in zh-Hans"
     for key in zh:
-        assert placeholders(zh[key]) == placeholders(en[key]), key
+        assert placeholders(zh[key]) == placeholders(other[key]), key
 
 
 def test_every_command_has_a_description_and_an_example():
-    for language in ("zh-Hans", "en"):
+    for language in LANGUAGES:
         for command in COMMANDS:
             assert translate(language, f"commands.{command.name}")
             assert translate(language, f"help.example.{command.name}")

@@ -89,7 +89,8 @@ def test_without_a_cjk_font_drawing_is_refused_with_what_to_run(monkeypatch):
     with pytest.raises(DomainError) as caught:
         render_all(SAMPLE, Translator("zh-Hans"))
     assert caught.value.key == "reports.no_cjk_font"
-    assert "scripts/os-packages font" in Translator("zh-Hans")(caught.value.key)
+    assert "scripts/os-packages font" in Translator("en")(caught.value.key)
+    assert "中文字体" in Translator("zh-Hans")(caught.value.key)
     assert missing_glyphs("团委") == {"团", "委"}
 
 

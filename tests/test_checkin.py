@@ -76,7 +76,7 @@ async def test_checkout_without_checkin_is_explained(harness):
     message = await wang.send("签退", GROUP)
     reply = harness.fake.last_bot_message(GROUP)
     assert reply.reply_to_message_id == message.message_id
-    assert "你还没有签到，不能签退" in reply.text
+    assert "您还没有签到，不能签退" in reply.text
 
 
 async def test_two_open_activities_need_a_code_and_the_reply_lists_both(harness):

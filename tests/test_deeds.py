@@ -139,7 +139,7 @@ async def test_bad_inputs_keep_the_person_at_the_step(county):
     await zhang.send("送医下乡")
     await zhang.send("下周")
     assert zhang.last_reply().text == (
-        "看不懂日期「下周」。请发送实事完成的日期，例如：今天、昨天、2026-11-26、2026年11月20日 或 11-20。"
+        "看不懂日期「下周」。请发送实事完成的日期，例如：今天、昨天、2026-11-26、2026年11月1日 或 11-01。"
     )
     assert await step_of(harness, ZHANG) == "dd:date"
     await zhang.send("2026-12-01")

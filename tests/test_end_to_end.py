@@ -74,7 +74,7 @@ def test_run_answers_start_binds_a_group_and_stops_on_sigterm(tmp_path, served_f
         before = len(fake.bot_messages(ADMIN))
         fake.user_sends(ADMIN, ADMIN, f"/start bind_{HUB}")
         picker = wait_for(lambda: fake.bot_messages(ADMIN)[before:], "the binding picker")[0]
-        hub_button = next(data for label, data in picker.buttons() if "枢纽群" in label)
+        hub_button = next(data for label, data in picker.buttons() if "全县团干部群" in label)
         fake.user_taps(ADMIN, ADMIN, picker.message_id, hub_button)
         wait_for(
             lambda: any("确认绑定" in label for label in fake.last_bot_message(ADMIN).button_labels()),
@@ -85,7 +85,10 @@ def test_run_answers_start_binds_a_group_and_stops_on_sigterm(tmp_path, served_f
             ADMIN, ADMIN, confirm.message_id, next(data for label, data in confirm.buttons() if "确认绑定" in label)
         )
         wait_for(
-            lambda: any("本群已绑定为 <b>枢纽群</b>" in t or "本群已绑定为 枢纽群" in t for t in bot_texts(fake, HUB)),
+            lambda: any(
+                "本群已绑定为 <b>全县团干部群</b>" in t or "本群已绑定为 全县团干部群" in t
+                for t in bot_texts(fake, HUB)
+            ),
             "the binding notice in the group",
         )
         assert fake.commands(scope={"type": "all_private_chats"}, language_code="zh")

@@ -22,13 +22,13 @@ async def test_county_admin_binds_the_hub(harness):
     admin = harness.admin()
     await harness.group_with_bot(HUB, "县团干部群", admins=(COUNTY_ADMIN_ID,))
     assert "/bind" in harness.fake.last_bot_message(HUB).text  # the bot introduced itself
-    await bind_via_private(admin, HUB, "🏛 团县委枢纽群", "✅ 确认绑定")
-    assert "已绑定为 <b>枢纽群</b>" in admin.last_reply().text or "已绑定为" in admin.last_reply().text
-    assert "本群已绑定为 枢纽群" in harness.fake.last_bot_message(HUB).text
+    await bind_via_private(admin, HUB, "🏛 全县团干部群", "✅ 确认绑定")
+    assert "已绑定为 <b>全县团干部群</b>" in admin.last_reply().text or "已绑定为" in admin.last_reply().text
+    assert "本群已绑定为 全县团干部群" in harness.fake.last_bot_message(HUB).text
     hub = await harness.services.groups.hub()
     assert hub.chat_id == HUB and hub.binding is Binding.HUB
     await admin.send("/groups")
-    assert "县团干部群 — 枢纽群（正常）" in admin.last_reply().text
+    assert "县团干部群 — 全县团干部群（正常）" in admin.last_reply().text
 
 
 async def test_group_admin_binds_their_organisation_and_unbinds(harness):
@@ -50,7 +50,7 @@ async def test_group_admin_binds_their_organisation_and_unbinds(harness):
 async def test_plain_member_cannot_bind_or_unbind(harness):
     admin = harness.admin()
     await harness.group_with_bot(HUB, "县团干部群", admins=(COUNTY_ADMIN_ID,))
-    await bind_via_private(admin, HUB, "🏛 团县委枢纽群", "✅ 确认绑定")
+    await bind_via_private(admin, HUB, "🏛 全县团干部群", "✅ 确认绑定")
     wang = harness.user(300002, "小王")
     harness.fake.add_member(HUB, wang.user_id)
     await wang.send("/bind", HUB)
@@ -96,7 +96,7 @@ async def test_forged_bind_confirmation_is_refused(harness):
 async def test_binding_follows_supergroup_migration(harness):
     admin = harness.admin()
     await harness.group_with_bot(HUB, "县团干部群", admins=(COUNTY_ADMIN_ID,))
-    await bind_via_private(admin, HUB, "🏛 团县委枢纽群", "✅ 确认绑定")
+    await bind_via_private(admin, HUB, "🏛 全县团干部群", "✅ 确认绑定")
     new_id = harness.fake.migrate_to_supergroup(HUB, by_user_id=COUNTY_ADMIN_ID)
     for update in harness.fake.pop_updates():
         await harness.deliver(update)
@@ -105,17 +105,17 @@ async def test_binding_follows_supergroup_migration(harness):
     assert await harness.services.groups.get(HUB) is None
     # The group keeps working under its new id.
     await admin.send("/unbind", new_id)
-    assert "已解除本群的绑定（原为：枢纽群）" in harness.fake.last_bot_message(new_id).text
+    assert "已解除本群的绑定（原为：全县团干部群）" in harness.fake.last_bot_message(new_id).text
 
 
 async def test_kicked_from_bound_group_marks_inactive_and_tells_county_admins(harness):
     admin = harness.admin()
     await admin.send("/start")
     await harness.group_with_bot(HUB, "县团干部群", admins=(COUNTY_ADMIN_ID,))
-    await bind_via_private(admin, HUB, "🏛 团县委枢纽群", "✅ 确认绑定")
+    await bind_via_private(admin, HUB, "🏛 全县团干部群", "✅ 确认绑定")
     await harness.deliver(harness.fake.bot_removed_from_group(HUB, COUNTY_ADMIN_ID))
     chat = await harness.services.groups.get(HUB)
     assert not chat.active
-    assert "我被移出了群「县团干部群」（枢纽群）" in admin.last_reply().text
+    assert "我被移出了群「县团干部群」（全县团干部群）" in admin.last_reply().text
     await admin.send("/groups")
     assert "我已不在群中" in admin.last_reply().text

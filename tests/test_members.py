@@ -68,7 +68,7 @@ async def test_join_approved_by_the_org_admin_grants_the_cadre_role(harness):
     await zhang.tap("✅ 批准")
     assert "已批准 Alice 加入 县教育局团委" in zhang.last_reply().text
     assert zhang.last_reply().buttons() == []
-    assert "你加入 县教育局团委 的申请已被批准" in alice.last_reply().text
+    assert "您加入 县教育局团委 的申请已被批准" in alice.last_reply().text
     assert await role_of(harness, org, LIU) is Role.CADRE
 
     await zhang.send("/members")
@@ -86,7 +86,7 @@ async def test_join_rejected_tells_the_applicant_and_grants_nothing(harness):
     await apply_to_join(alice)
     await zhang.tap("❌ 拒绝")
     assert "已拒绝 Alice 加入 县教育局团委 的申请" in zhang.last_reply().text
-    assert "你加入 县教育局团委 的申请未被批准" in alice.last_reply().text
+    assert "您加入 县教育局团委 的申请未被批准" in alice.last_reply().text
     assert await role_of(harness, org, LIU) is None
     await zhang.send("/members")
     assert "Alice" not in zhang.last_reply().text
@@ -104,7 +104,7 @@ async def test_second_approver_is_told_the_request_was_already_decided(harness):
     await chen.tap("❌ 拒绝")
     assert "这条申请已经处理过了" in chen.callback_answers[-1]
     assert await role_of(harness, org, LIU) is Role.CADRE
-    assert "你加入 县教育局团委 的申请已被批准" in alice.last_reply().text
+    assert "您加入 县教育局团委 的申请已被批准" in alice.last_reply().text
     assert not any("未被批准" in text for text in alice.transcript())
 
 
@@ -145,11 +145,11 @@ async def start_handover_to_bai(harness):
     await zhang.tap("小白 @bai")
     confirm = zhang.last_reply().text
     assert "交接给 小白 @bai" in confirm
-    assert "你将离开 县教育局团委" in confirm and "记录" in confirm
+    assert "您将离开 县教育局团委" in confirm and "记录" in confirm
     await zhang.tap("✅ 确认交接")
     assert "已请 小白 确认接任 县教育局团委 的管理员" in zhang.last_reply().text
     request = bai.last_reply()
-    assert "张书记 @zhang 想把 县教育局团委 的组织管理员工作交接给你" in request.text
+    assert "张书记 @zhang 想把 县教育局团委 的组织管理员工作交接给您" in request.text
     assert request.button_labels() == ["✅ 接受", "❌ 拒绝"]
     return org, zhang, bai
 
@@ -159,13 +159,13 @@ async def test_handover_accepted_moves_the_role_and_the_predecessor_leaves(harne
     await bai.tap("✅ 接受")
 
     texts = bai.transcript()
-    assert any("你已接任 县教育局团委 的组织管理员（由 张书记 交接）" in text for text in texts)
+    assert any("您已接任 县教育局团委 的组织管理员（由 张书记 交接）" in text for text in texts)
     guide = bai.last_reply().text
     assert "组织管理员要做的事" in guide
     for command in ("/members", "/bind", "/handover"):
         assert command in guide
     assert bai.replies()[-2].buttons() == []  # the request no longer offers buttons
-    assert "小白 已接受，现在是 县教育局团委 的组织管理员。你已离开该组织" in zhang.last_reply().text
+    assert "小白 已接受，现在是 县教育局团委 的组织管理员。您已离开该组织" in zhang.last_reply().text
 
     assert await role_of(harness, org, BAI) is Role.ORG_ADMIN
     assert await role_of(harness, org, ZHANG) is None
@@ -179,7 +179,7 @@ async def test_handover_accepted_moves_the_role_and_the_predecessor_leaves(harne
 
     # The predecessor keeps no access; the successor now manages the members.
     await zhang.send("/members")
-    assert "你目前不是任何组织的管理员" in zhang.last_reply().text
+    assert "您目前不是任何组织的管理员" in zhang.last_reply().text
     await bai.send("/members")
     assert "小白 @bai — 组织管理员" in bai.last_reply().text
     # Tapping the old buttons again changes nothing.
@@ -191,9 +191,9 @@ async def test_handover_accepted_moves_the_role_and_the_predecessor_leaves(harne
 async def test_handover_declined_changes_nothing(harness):
     org, zhang, bai = await start_handover_to_bai(harness)
     await bai.tap("❌ 拒绝")
-    assert "你已拒绝接任 县教育局团委 的管理员" in bai.last_reply().text
+    assert "您已拒绝接任 县教育局团委 的管理员" in bai.last_reply().text
     assert bai.last_reply().buttons() == []
-    assert "小白 拒绝接任 县教育局团委 的管理员。你仍是管理员" in zhang.last_reply().text
+    assert "小白 拒绝接任 县教育局团委 的管理员。您仍是管理员" in zhang.last_reply().text
     assert await role_of(harness, org, ZHANG) is Role.ORG_ADMIN
     assert await role_of(harness, org, BAI) is Role.CADRE
 
@@ -223,7 +223,7 @@ async def test_forged_handover_answers_are_refused(harness):
     await bai.tap_data("ha:1:x", forge=True)
     assert "这个按钮已过期或无效" in bai.callback_answers[-1]
     await chen.tap_data("ha:1:a", forge=True)  # someone else than the successor
-    assert "这个交接请求不是发给你的" in chen.callback_answers[-1]
+    assert "这个交接请求不是发给您的" in chen.callback_answers[-1]
 
     assert (await harness.services.membership.get_handover(1)).status == "pending"
     assert await role_of(harness, org, ZHANG) is Role.ORG_ADMIN
@@ -241,7 +241,7 @@ async def test_successor_who_never_started_the_bot_and_other_bad_input_keep_the_
     for typed, expected in (
         ("@nobody", "找不到 @nobody"),
         ("zhangsan", "「zhangsan」不是有效的用户"),
-        ("@zhang", "不能交接给你自己"),
+        ("@zhang", "不能交接给您自己"),
         ("@chen", "对方还没有私聊我发送过 /start"),
     ):
         await zhang.send(typed)
@@ -285,7 +285,7 @@ async def test_handover_refuses_an_admin_successor_and_explains_itself_to_non_ad
     bai = await add_cadre(harness, org, BAI, "小白", "bai")
     await bai.send("/handover")
     assert "/handover 用于组织管理员" in bai.last_reply().text
-    assert "在 /members 中把你移出" in bai.last_reply().text
+    assert "在 /members 中把您移出" in bai.last_reply().text
     assert await step_of(harness, BAI) is None
 
 
@@ -315,13 +315,13 @@ async def test_members_changes_roles_removes_and_keeps_the_last_admin(harness):
     await zhang.tap("⬆️ 设为组织管理员")
     assert "已把 小白 设为组织管理员。我已私聊通知对方。" in zhang.last_reply().text
     assert await role_of(harness, org, BAI) is Role.ORG_ADMIN
-    assert any("你已成为 县教育局团委 的组织管理员" in text for text in bai.transcript())
+    assert any("您已成为 县教育局团委 的组织管理员" in text for text in bai.transcript())
     assert "组织管理员要做的事" in bai.last_reply().text
 
     await zhang.tap("小白 · 组织管理员")
     await zhang.tap("⬇️ 改为团干部")
     assert await role_of(harness, org, BAI) is Role.CADRE
-    assert "你在 县教育局团委 的身份已改为团干部" in bai.last_reply().text
+    assert "您在 县教育局团委 的身份已改为团干部" in bai.last_reply().text
 
     # The last admin can be neither demoted nor removed; the person stays where they were.
     await zhang.tap("张书记 · 组织管理员")
@@ -342,7 +342,7 @@ async def test_members_changes_roles_removes_and_keeps_the_last_admin(harness):
     await zhang.tap("✅ 确认移出")
     assert "已把 小白 移出本组织" in panel(zhang).text
     assert "县教育局团委 的成员（1 人）" in panel(zhang).text
-    assert "你已被移出 县教育局团委" in bai.last_reply().text
+    assert "您已被移出 县教育局团委" in bai.last_reply().text
     assert await role_of(harness, org, BAI) is None
     ended = [m for m in await harness.services.membership.history(org.id) if m.user_id == BAI]
     assert [m.end_reason for m in ended] == ["role_change", "role_change", "removed"]
@@ -380,7 +380,7 @@ async def test_admin_of_two_organisations_picks_one_and_cannot_forge_a_third(har
     await zhang.send("/members")
     assert zhang.last_reply().button_labels() == [ORG, "城关镇团委", "✖️ 取消"]
     await zhang.send("水利")
-    assert "没有名称包含「水利」的、你可以管理的组织" in zhang.last_reply().text
+    assert "没有名称包含「水利」的、您可以管理的组织" in zhang.last_reply().text
     await zhang.tap_data(f"cv:mb:org:{third.id}", forge=True)
     assert "只有该组织的管理员" in zhang.last_reply().text
     assert await step_of(harness, ZHANG) == ("mb", "org")
@@ -396,7 +396,7 @@ async def test_non_admin_is_told_what_members_is_for(harness):
     bai = await add_cadre(harness, org, BAI, "小白", "bai")
     await bai.send("/members")
     text = bai.last_reply().text
-    assert "你目前不是任何组织的管理员" in text and "/join" in text and "/handover" in text
+    assert "您目前不是任何组织的管理员" in text and "/join" in text and "/handover" in text
 
 
 async def test_county_admin_searches_an_organisation_and_appoints_its_first_admin(harness):
@@ -431,7 +431,7 @@ async def test_county_admin_searches_an_organisation_and_appoints_its_first_admi
     assert "已任命 赵老师 为 城关镇团委 的组织管理员" in admin.last_reply().text
     assert "赵老师 @zhao — 组织管理员" in admin.last_reply().text
     assert await role_of(harness, org, LIU) is Role.ORG_ADMIN
-    assert any("你已成为 城关镇团委 的组织管理员" in text for text in zhao.transcript())
+    assert any("您已成为 城关镇团委 的组织管理员" in text for text in zhao.transcript())
     assert "组织管理员要做的事" in zhao.last_reply().text
 
 
@@ -452,7 +452,7 @@ async def test_promote_needs_an_argument_a_known_person_and_a_county_admin(harne
 
     await admin.send("/promote @wu")
     assert "已任命 吴干事 @wu 为团县委管理员" in admin.last_reply().text
-    assert "你已被任命为团县委管理员" in wu.last_reply().text
+    assert "您已被任命为团县委管理员" in wu.last_reply().text
     assert await harness.services.permissions.is_county_admin(LIU)
     await admin.send(f"/promote {LIU}")
     assert "吴干事 已经是团县委管理员了" in admin.last_reply().text

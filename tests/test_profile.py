@@ -9,7 +9,7 @@ from tests.harness import COUNTY_ADMIN_ID
 async def test_profile_keeps_name_and_phone_privately_with_bad_input_explained(harness):
     wang = harness.user(500001, "小王")
     await wang.send("/profile")
-    assert "只有你自己能看到" in wang.last_reply().text
+    assert "只有您自己能看到" in wang.last_reply().text
     await wang.send("张" * 21)
     assert "1 到 20 个字" in wang.last_reply().text  # still at the name step
     await wang.send("王小明")

@@ -42,7 +42,7 @@ def message(user, message_id: int):
     return next(m for m in user.replies() if m.message_id == message_id)
 
 
-async def start_to_when(user, target: str = "🏛 枢纽群") -> None:
+async def start_to_when(user, target: str = "🏛 全县团干部群") -> None:
     await user.send("/remind")
     await user.tap(target)
     assert "第 2 步" in user.last_reply().text
@@ -54,24 +54,23 @@ async def test_county_admin_creates_a_weekly_reminder_to_the_hub_and_it_arrives_
     admin = people["admin"]
     await admin.send("/remind")
     labels = admin.last_reply().button_labels()
-    assert labels[:2] == ["🏛 枢纽群", "📣 全部组织群"]
+    assert labels[:2] == ["🏛 全县团干部群", "📣 全部组织群"]
     assert "👥 县教育局团委（教育局团委群）" in labels and "👥 城关镇团委（城关镇团委群）" in labels
     assert "🙋 只提醒我自己" in labels
-    await admin.tap("🏛 枢纽群")
+    await admin.tap("🏛 全县团干部群")
     prompt = admin.last_reply().text
-    assert "发到：枢纽群「县团干部群」" in prompt
+    assert "发到：全县团干部群「县团干部群」" in prompt
     for example in (
-        "2026-12-01 09:00",
-        "12-01 9:00",
+        "2026-12-03 09:00",  # a week after the clock's 2026-11-26
+        "12-03 9:00",
         "明天 9:00",
         "下周一 14:30",
         "每天 8:30",
         "每周一 9:00",
         "每月1日 9:00",
-        "tomorrow 9:00",
-        "every monday 9:00",
     ):
         assert example in prompt
+    assert "tomorrow" not in prompt and "按北京时间" in prompt
     await admin.send("每周一 9:00")
     assert "时间：每周一 09:00" in admin.last_reply().text
     await admin.send("周一例会材料请提前准备")
@@ -208,7 +207,7 @@ async def test_org_admin_without_a_bound_group_is_told_how_to_bind_and_can_remin
     assert "城关镇团委 还没有绑定组织群" in li.last_reply().text and "/bind" in li.last_reply().text
     assert li.last_reply().button_labels() == ["🙋 只提醒我自己", "✖️ 取消"]
     await li.tap("🙋 只提醒我自己")
-    assert "发到：你自己（私聊）" in li.last_reply().text
+    assert "发到：您自己（私聊）" in li.last_reply().text
     await li.send("今天 11:00")
     await li.send("给县里回电话")
     await li.tap("✅ 保存")
@@ -228,7 +227,7 @@ async def test_a_plain_cadre_is_refused(harness):
     assert "只有该组织的管理员（或团县委管理员）可以这样做" in wang.last_reply().text
     assert await harness.services.conversations.get(WANG) is None
     await wang.send("/reminders")
-    assert "你还没有可管理的提醒" in wang.last_reply().text and "/remind" in wang.last_reply().text
+    assert "您还没有可管理的提醒" in wang.last_reply().text and "/remind" in wang.last_reply().text
 
 
 async def test_cancel_leaves_nothing_behind(harness):
@@ -240,7 +239,7 @@ async def test_cancel_leaves_nothing_behind(harness):
     assert "已取消" in admin.last_reply().text
     assert await harness.services.reminders.visible_to(COUNTY_ADMIN_ID) == []
     await admin.send("/reminders")
-    assert "你还没有可管理的提醒" in admin.last_reply().text
+    assert "您还没有可管理的提醒" in admin.last_reply().text
 
 
 # ---- /reminders --------------------------------------------------------------------------------
@@ -256,7 +255,7 @@ async def test_list_pause_resume_and_delete(harness):
     await admin.send("/reminders")
     header, item = admin.replies()[-2:]
     assert "提醒（共 1 条）" in header.text
-    assert "发到：枢纽群「县团干部群」" in item.text and "时间：每天 09:00" in item.text
+    assert "发到：全县团干部群「县团干部群」" in item.text and "时间：每天 09:00" in item.text
     assert "下次发送：2026-11-27 周五 09:00" in item.text and "内容：每日早读打卡" in item.text
     assert item.button_labels() == ["⏸ 暂停", "🗑 删除"]
 

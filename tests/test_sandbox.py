@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,6 +97,21 @@ def test_refuses_a_database_that_is_not_its_own_and_leaves_it_untouched(tmp_path
     assert real.read_bytes() == before
 
 
+def test_a_taken_port_is_one_line_before_the_bot_starts(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("--port", str(port), "--data", str(tmp_path / "data"), cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        f"league-bot sandbox: cannot listen on 127.0.0.1:{port} (Address already in use); try --port 0 (any free port)"
+    ]
+    assert result.stdout == ""
+
+
 def test_refuses_a_file_that_is_no_database_and_the_configured_real_database(tmp_path):
     junk = tmp_path / "junk"
     junk.mkdir()
@@ -158,13 +173,14 @@ async def test_requests_another_web_site_makes_the_browser_send_are_refused(sand
             return error.code
 
     port = sandbox.page_url.rsplit(":", 1)[1].rstrip("/")
+    offset = sandbox.clock.offset
     assert await asyncio.to_thread(status, "/api/state", {"Host": f"localhost:{port}"}) == 200
     # DNS rebinding: the browser names the attacker's host.
     assert await asyncio.to_thread(status, "/api/state", {"Host": f"evil.example:{port}"}) == 403
     # A cross-site form post (no preflight) cannot send JSON.
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     assert await asyncio.to_thread(status, "/api/clock/jump", form, b"at=x") == 415
-    assert sandbox.clock.offset.total_seconds() == 0
+    assert sandbox.clock.offset == offset
 
 
 # ---- the seed ----------------------------------------------------------------------------------------------
@@ -194,6 +210,15 @@ async def test_seeded_county_has_the_source_documents_sizes_and_no_private_detai
     assert activities[0].starts_at - services.clock.now() < timedelta(minutes=30)
     posts = [m for m in await chat(sandbox, world.org_chat_id) if "志愿服务活动" in (m["text"] or "")]
     assert len(posts) == 3 and posts[0]["buttons"][0][0]["text"] == "报名 0/30"
+    # In the sandbox's working day, each named after its real day (no 周六 on a Tuesday).
+    zone = services.config.zone
+    for activity in activities:
+        assert 8 <= activity.starts_at.astimezone(zone).hour < 18, activity
+    tutoring = next(a for a in activities if a.category.value == "tutoring")
+    weekday = "一二三四五六日"[tutoring.starts_at.astimezone(zone).weekday()]
+    assert tutoring.title.startswith(f"周{weekday}") and weekday == "六"
+    visit = next(a for a in activities if a.category.value == "elder_care")
+    assert visit.title.startswith(f"{visit.starts_at.astimezone(zone).month}月") and "新春" not in visit.title
     assert (await services.groups.hub()).chat_id == world.hub_chat_id
     assert (await services.groups.of_org(world.org_group_org_id)).chat_id == world.org_chat_id
 
@@ -343,6 +368,27 @@ async def _any_text(sandbox: Sandbox, chat_id: int, needle: str) -> bool:
 
 
 # ---- the clock ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("local", "starts"),
+    [
+        ("2026-12-08 01:59", "2026-12-08 09:00"),
+        ("2026-12-08 07:59", "2026-12-08 09:00"),
+        ("2026-12-08 08:00", "2026-12-08 08:00"),
+        ("2026-12-08 16:59", "2026-12-08 16:59"),
+        ("2026-12-08 17:00", "2026-12-09 09:00"),
+        ("2026-12-31 23:30", "2027-01-01 09:00"),
+    ],
+)
+def test_the_sandbox_starts_in_its_working_day(local, starts):
+    from zoneinfo import ZoneInfo
+
+    from bot.practice.sandbox.clock import daytime
+
+    zone = ZoneInfo("Asia/Shanghai")
+    moment = datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+    assert daytime(moment, zone).astimezone(zone).strftime("%Y-%m-%d %H:%M") == starts
+
+
 def test_the_clock_only_moves_forward():
     from datetime import UTC, datetime
 

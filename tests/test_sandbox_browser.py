@@ -2,8 +2,8 @@
 
 `league-bot sandbox` runs as its own process; Selenium drives the page with the OS packages'
 Chromium and ChromeDriver (installed by `scripts/os-packages test`, which `make test` runs):
-Selenium Manager is never asked to download anything. The auction board's screenshot is kept
-in test-artifacts/auction-board.png.
+Selenium Manager is never asked to download anything. Screenshots are kept in test-artifacts/:
+the auction board, and the page at a phone's 390×844 and a laptop's 1280×800.
 """
 
 from __future__ import annotations
@@ -114,6 +114,25 @@ class Page:
     def panel(self, chat: str):  # noqa: ANN201
         return self.driver.find_element(self.By.CSS_SELECTOR, f'[data-chat="{chat}"]')
 
+    def phone(self) -> bool:
+        """At phone width the chats are tabs and the controls fold into one bar."""
+        return self.driver.find_element(self.By.CSS_SELECTOR, ".tabs").is_displayed()
+
+    def show(self, chat: str) -> None:
+        if self.phone() and not self.panel(chat).is_displayed():
+            self.driver.find_element(self.By.CSS_SELECTOR, f'.tabs [data-tab="{chat}"]').click()
+            self.wait(lambda: self.panel(chat).is_displayed(), f"the {chat} tab")
+
+    def controls(self, open_: bool) -> None:
+        bar = self.driver.find_element(self.By.ID, "controls")
+        if (bar.get_attribute("open") is not None) != open_:
+            bar.find_element(self.By.CSS_SELECTOR, "summary").click()
+
+    def horizontal_overflow(self) -> int:
+        return self.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+
     def text(self, chat: str) -> str:
         try:
             return self.panel(chat).find_element(self.By.CSS_SELECTOR, ".messages").text
@@ -121,6 +140,7 @@ class Page:
             return ""
 
     def shows(self, chat: str, needle: str, timeout: float = WAIT) -> None:
+        self.show(chat)
         self.wait(lambda: needle in self.text(chat), f"{needle!r} in the {chat} chat", timeout)
 
     def act(self, action, what: str) -> None:  # noqa: ANN001
@@ -133,6 +153,8 @@ class Page:
         self.wait(attempt, what)
 
     def send(self, chat: str, text: str) -> None:
+        self.show(chat)
+
         def type_and_send() -> None:
             field = self.panel(chat).find_element(self.By.CSS_SELECTOR, ".composer input[type=text]")
             field.clear()
@@ -144,6 +166,7 @@ class Page:
     def tap(self, chat: str, label: str, *, exact: bool = True) -> None:
         """Press the newest button showing `label` in that chat (the page re-renders: retry)."""
         test = f"normalize-space()='{label}'" if exact else f"contains(normalize-space(), '{label}')"
+        self.show(chat)
 
         def press() -> bool:
             buttons = self.panel(chat).find_elements(self.By.XPATH, f".//button[contains(@class, 'kb') and {test}]")
@@ -155,14 +178,24 @@ class Page:
         self.wait(press, f"a button {label!r} in the {chat} chat")
 
     def persona(self, kind: str, org: str | None = None) -> None:
+        folded = self.phone()
+        self.controls(True)
         self.driver.find_element(self.By.CSS_SELECTOR, f'input[name="persona"][value="{kind}"]').click()
         if org is not None:
-            from selenium.webdriver.support.ui import Select
-
-            select = Select(self.driver.find_element(self.By.ID, "cadre-org"))
-            value = next(o.get_attribute("value") for o in select.options if o.text.startswith(org + " · "))
-            select.select_by_value(value)
+            self.pick_org(org)
         self.wait(lambda: "当前" in self.driver.find_element(self.By.ID, "persona-now").text, "the persona")
+        if folded:
+            self.controls(False)
+
+    def pick_org(self, org: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        select = Select(self.driver.find_element(self.By.ID, "cadre-org"))
+        value = next(o.get_attribute("value") for o in select.options if o.text.startswith(org + " · "))
+        select.select_by_value(value)
+
+    def persona_now(self) -> str:
+        return self.driver.find_element(self.By.ID, "persona-now").get_attribute("textContent")
 
     def board_text(self) -> str:
         try:
@@ -203,7 +236,7 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
     page.send("private", "/start")
     page.shows("private", "团县委的工作助手")
     page.send("private", "/join")
-    page.shows("private", "你要加入哪个组织")
+    page.shows("private", "您要加入哪个组织")
     page.send("private", "卫健")
     page.tap("private", "县卫健局团委")
     page.tap("private", "✅ 提交申请")
@@ -270,3 +303,123 @@ def test_a_newcomer_practises_join_auction_crowd_and_check_in(sandbox_url, brows
         "the 👍 on the check-in",
     )
     print(f"browser story took {time.monotonic() - started:.1f} s")
+
+
+def sized(browser, width: int, height: int) -> None:
+    """The viewport of a phone (390×844, touch, its viewport meta honoured) or of a laptop."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500},
+    )
+
+
+def loaded(page: Page, browser, url: str) -> None:
+    browser.get(url)
+    page.wait(
+        lambda: len(browser.find_elements(page.By.CSS_SELECTOR, "#cadre-org option")) > 200,
+        "the page to load the personas",
+    )
+
+
+def shoot(page: Page, browser, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.act(lambda: browser.save_screenshot(str(path)), f"the screenshot {name}")
+    print(f"screenshot: {path}")
+    return path
+
+
+def test_at_phone_width_the_controls_fold_and_the_chats_are_tabs(sandbox_url, browser):
+    page = Page(browser)
+    sized(browser, 390, 844)
+    loaded(page, browser, sandbox_url)
+    assert page.phone() and page.horizontal_overflow() == 0
+    assert browser.find_element(page.By.ID, "controls").get_attribute("open") is None
+    shown = [chat for chat in ("hub", "org", "private") if page.panel(chat).is_displayed()]
+    assert shown == ["private"]
+    # The folded bar still says who and when; opened, every control fits the width.
+    assert "县团委管理员" in browser.find_element(page.By.ID, "controls-now").text
+    page.controls(True)
+    assert browser.find_element(page.By.ID, "jump-next").is_displayed() and page.horizontal_overflow() == 0
+    page.controls(False)
+
+    # The private chat: /newactivity up to its location step, answered with the private 📍 form.
+    page.persona("cadre", "县卫健局团委")
+    page.send("private", "/newactivity")
+    page.shows("private", "请发送活动名称")
+    page.send("private", "手机上练习的义诊")
+    page.tap("private", "义诊")
+    page.shows("private", "活动什么时候开始？")
+    assert "按北京时间" in page.text("private")
+    page.send("private", "明天 14:00")
+    page.shows("private", "活动什么时候结束？")
+    page.send("private", "17:00")
+    page.shows("private", "活动地点在哪里？")
+    page.send("private", "城关镇卫生院门口")
+    page.shows("private", "要用位置签到吗？")
+    form = page.panel("private").find_element(page.By.CSS_SELECTOR, ".location-form")
+    assert not form.is_displayed()
+    page.panel("private").find_element(page.By.CSS_SELECTOR, ".loc").click()
+    assert form.is_displayed() and page.horizontal_overflow() == 0
+    from selenium.webdriver.support.ui import Select
+
+    page.act(lambda: Select(form.find_element(page.By.CSS_SELECTOR, ".loc-activity")).select_by_index(1), "a place")
+    form.find_element(page.By.CSS_SELECTOR, ".loc-send").click()
+    page.shows("private", "已记下位置")
+    assert not form.is_displayed()
+    shoot(page, browser, "sandbox-390x844.png")
+
+    # The organisation's group: its 📍 form is hidden until asked for; 签到 gets a 👍.
+    page.show("org")
+    assert page.panel("org").find_element(page.By.CSS_SELECTOR, ".location-form").is_displayed() is False
+    page.send("org", "签到")
+    page.wait(
+        lambda: any(
+            e.text == "👍" for e in page.panel("org").find_elements(page.By.CSS_SELECTOR, ".msg.mine .reactions span")
+        ),
+        "the 👍 on the check-in",
+    )
+    # The county cadres' group: a message arrives, and the others' tabs do not show.
+    page.send("hub", "手机上发的消息")
+    page.shows("hub", "手机上发的消息")
+    assert [chat for chat in ("hub", "org", "private") if page.panel(chat).is_displayed()] == ["hub"]
+    assert page.horizontal_overflow() == 0
+
+
+def test_at_laptop_width_three_chats_side_by_side_and_the_persona_follows_the_organisation(sandbox_url, browser):
+    page = Page(browser)
+    sized(browser, 1280, 800)
+    loaded(page, browser, sandbox_url)
+    assert not page.phone() and page.horizontal_overflow() == 0
+    assert browser.find_element(page.By.ID, "controls").get_attribute("open") is not None
+    panels = [page.panel(chat) for chat in ("hub", "org", "private")]
+    assert all(panel.is_displayed() for panel in panels)
+    lefts = [panel.location["x"] for panel in panels]
+    assert lefts == sorted(lefts) and len({panel.location["y"] for panel in panels}) == 1
+    bottom = max(panel.location["y"] + panel.size["height"] for panel in panels)
+    assert bottom <= browser.execute_script("return window.innerHeight")  # every composer on screen
+
+    # Choosing the organisation already shown, while another persona is on, switches to its cadre.
+    page.persona("cadre", "县卫健局团委")
+    cadre = page.persona_now()
+    page.persona("volunteer")
+    assert "新志愿者" in page.persona_now()
+    page.pick_org("县卫健局团委")
+    page.wait(lambda: page.persona_now() == cadre, "the organisation's cadre as the persona")
+    assert browser.find_element(page.By.CSS_SELECTOR, 'input[name="persona"][value="cadre"]').is_selected()
+
+    # Each chat is usable: the private chat answers, the group reacts, the hub shows the message.
+    page.send("private", "/start")
+    page.shows("private", "团县委的工作助手")
+    assert not page.panel("org").find_element(page.By.CSS_SELECTOR, ".location-form").is_displayed()
+    page.send("org", "签到")
+    page.wait(
+        lambda: any(
+            e.text == "👍" for e in page.panel("org").find_elements(page.By.CSS_SELECTOR, ".msg.mine .reactions span")
+        ),
+        "the 👍 on the check-in",
+    )
+    page.send("hub", "电脑上发的消息")
+    page.shows("hub", "电脑上发的消息")
+    assert page.horizontal_overflow() == 0
+    shoot(page, browser, "sandbox-1280x800.png")

@@ -17,6 +17,7 @@ import pytest
 from bot.domain.errors import DomainError
 from bot.domain.schedule import Schedule, next_occurrence, occurrences
 from bot.domain.schedule_grammar import describe, parse_schedule
+from handlers.i18n import translate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -430,7 +431,7 @@ def test_every_error_key_the_parser_raises_is_in_the_catalog():
             parse_schedule(text, now=NOW, zone=SHANGHAI)
         assert refused.value.key == key
         assert refused.value.key in zh
-        assert zh[refused.value.key].format(**refused.value.params)
+        assert translate("zh-Hans", refused.value.key, **refused.value.params)
     assert (
         zh["schedule.missing_time"].format(text="每周一")
         == "「每周一」缺少具体时间。请加上几点几分，例如：每周一 9:00。"
@@ -451,7 +452,7 @@ def test_every_error_key_the_parser_raises_is_in_the_catalog():
             "every month on day 31 at 09:00 (the last day in shorter months)",
         ),
         ("明天 9:00", "2026-11-27（周五）09:00，仅一次", "once, on Fri 2026-11-27 at 09:00"),
-        ("cron 0 9 * * 1", "按 cron 表达式「0 9 * * 1」", 'on the cron schedule "0 9 * * 1"'),
+        ("cron 0 9 * * 1", "按定时表达式「0 9 * * 1」", 'on the cron schedule "0 9 * * 1"'),
     ],
 )
 def test_describe(text, zh, en):

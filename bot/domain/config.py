@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 CONFIG_ENV = "LEAGUE_BOT_CONFIG"
 DEFAULT_CONFIG_PATH = "config.toml"
-SUPPORTED_LANGUAGES = ("zh-Hans", "en")
+SUPPORTED_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

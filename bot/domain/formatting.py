@@ -40,6 +40,33 @@ class Period(Protocol):
     def of_month(cls, year: int, month: int) -> Self: ...
 
 
+# Zones as the people who live in them name them, for the zones of China, Hong Kong, Macau and
+# Taiwan (and tzdata's old aliases of them); the names are catalog entries `zone.<name>`.
+# Asia/Urumqi is UTC+6 in tzdata ("Xinjiang time"), not Beijing time.
+_ZONE_NAMES = {
+    "Asia/Shanghai": "beijing",
+    "Asia/Chongqing": "beijing",
+    "Asia/Chungking": "beijing",
+    "Asia/Harbin": "beijing",
+    "PRC": "beijing",
+    "Asia/Urumqi": "xinjiang",
+    "Asia/Kashgar": "xinjiang",
+    "Asia/Hong_Kong": "hong_kong",
+    "Hongkong": "hong_kong",
+    "Asia/Macau": "macau",
+    "Asia/Macao": "macau",
+    "Asia/Taipei": "taiwan",
+    "ROC": "taiwan",
+}
+
+
+def zone_label(t: Callable[[str], str], zone: ZoneInfo) -> str:
+    """ "北京时间" / "Beijing time" for Asia/Shanghai, in the reader's language (`t`); a zone with
+    no everyday name here is shown by its id."""
+    name = _ZONE_NAMES.get(zone.key)
+    return t(f"zone.{name}") if name else zone.key
+
+
 def period_label(t: Callable[..., str], period: Period) -> str:
     """ "2026 年", "2026 年 3 月" or "2026-01-01 至 2026-06-30", in the reader's language (`t`)."""
     kind = type(period)

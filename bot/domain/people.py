@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from bot.domain.clock import Clock
+from bot.domain.config import SUPPORTED_LANGUAGES
 from bot.domain.errors import DomainError
 from bot.model.organisation import Person
 from storage.people import PeopleRepository
 
-LANGUAGES = ("zh-Hans", "en")
+LANGUAGES = SUPPORTED_LANGUAGES
 REAL_NAME_MAX = 20
 
 
+# Telegram's language_code for Traditional Chinese: the script, or the places that write it.
+_TRADITIONAL = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
 def language_from_telegram(code: str | None) -> str | None:
-    """Telegram's language_code ('zh-hans', 'zh-CN', 'en-GB', …) to one we speak, else None."""
+    """Telegram's language_code ('zh-hans', 'zh-CN', 'zh-TW', 'en-GB', …) to one we speak, else None."""
     if not code:
         return None
-    code = code.lower()
+    code = code.lower().replace("_", "-")
+    if code.startswith(_TRADITIONAL):
+        return "zh-Hant"
     if code.startswith("zh"):
         return "zh-Hans"
     if code.startswith("en"):

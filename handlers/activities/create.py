@@ -83,7 +83,7 @@ class NewActivityFlow(ActivitySteps):
         await self.go(ui, "start", {**data, "category": category.value})
         await show(
             ui,
-            ui.t("activities.ask_start", category=category_label(ui.t, category), zone=ui.services.config.timezone),
+            ui.t("activities.ask_start", category=category_label(ui.t, category)),
             self.cancel_markup(ui),
         )
 

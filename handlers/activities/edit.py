@@ -73,9 +73,7 @@ class EditActivityFlow(ActivitySteps):
             "expected": str(activity.expected_served),
         }[step]
         await self.go(ui, step, data)
-        await ui.edit(
-            f"activities.edit_ask_{step}", self.cancel_markup(ui), current=current, zone=ui.services.config.timezone
-        )
+        await ui.edit(f"activities.edit_ask_{step}", self.cancel_markup(ui), current=current)
 
     async def text_title(self, ui: Ui, data: dict, text: str) -> None:
         await self._apply(ui, data, title=ui.services.activities.check_title(text))

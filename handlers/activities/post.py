@@ -17,9 +17,9 @@ from bot.domain.services import Services
 from bot.model.activity import Activity
 from handlers.activities.buttons import SignupChoice, SignupTap, tapped_choice
 from handlers.activities.render import category_label, place_text, when_text
-from handlers.context import BotContext, Ui, best_effort, group_t, notify_user, services_of
+from handlers.context import BotContext, Ui, best_effort, group_t, notify_user, reader_translator, services_of
 from handlers.gate import is_anonymous_admin
-from handlers.i18n import Raw, Translator
+from handlers.i18n import Raw
 from handlers.live_message import request_refresh
 
 
@@ -159,7 +159,7 @@ async def notify_promoted(application: Application, activity: Activity, user_ids
     zone = services.config.zone
     for user_id in user_ids:
         person = await services.people.get(user_id)
-        t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+        t = reader_translator(services, person)
         await notify_user(
             application,
             user_id,

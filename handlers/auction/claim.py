@@ -20,7 +20,7 @@ from bot.domain.formatting import local_text
 from bot.domain.services import Services
 from bot.model.auction import Outcome
 from bot.model.wish import Wish, wish_code
-from handlers.context import BotContext, Ui, notify_user, services_of
+from handlers.context import BotContext, Ui, notify_user, reader_translator, services_of
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Translator
 
@@ -100,7 +100,7 @@ async def send_won(application: Application, user_id: int, wish: Wish, org_id: i
     collector = await services.orgs.get(wish.collector_org_id)
     claimer = await services.orgs.get(org_id) if org_id is not None else None
     person = await services.people.get(user_id)
-    t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    t = reader_translator(services, person)
     await notify_user(
         application,
         user_id,

@@ -21,8 +21,8 @@ from bot.domain.errors import DomainError
 from bot.domain.formatting import local_text
 from bot.domain.services import Services
 from bot.model.auction import AuctionSession, LotFilter
-from handlers.context import best_effort, group_t, notify_user, services_of
-from handlers.i18n import Raw, Translator
+from handlers.context import best_effort, group_t, notify_user, reader_translator, services_of
+from handlers.i18n import Raw
 from handlers.live_message import View, request_refresh
 
 from .buttons import ClaimTap
@@ -201,7 +201,7 @@ async def close_session(application: Application, session_id: int, actor_id: int
 async def send_claims_file(application: Application, session: AuctionSession) -> None:
     services = services_of(application)
     person = await services.people.get(session.created_by)
-    t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+    t = reader_translator(services, person)
     content = await services.auction.claims_xlsx(session.id, t, services.config.zone)
     await best_effort(
         application.bot.send_document(

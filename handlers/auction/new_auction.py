@@ -59,7 +59,7 @@ class NewAuctionFlow(Flow):
     async def text_title(self, ui: Ui, data: dict, text: str) -> None:
         title = ui.services.auction.check_title(clean(text))
         await self.go(ui, "start", {"title": title})
-        await ui.reply("auction.ask_start", self.cancel_markup(ui), title=title, zone=ui.services.config.timezone)
+        await ui.reply("auction.ask_start", self.cancel_markup(ui), title=title)
 
     async def text_start(self, ui: Ui, data: dict, text: str) -> None:
         starts_at = parse_start(ui, text, "auction")

@@ -7,8 +7,7 @@ from telegram.ext import Application
 
 from bot.domain.errors import DomainError
 from bot.model.wish import Wish
-from handlers.context import Ui, best_effort, services_of
-from handlers.i18n import Translator
+from handlers.context import Ui, best_effort, reader_translator, services_of
 from handlers.wishes.buttons import WishChoice, action_button
 from handlers.wishes.photos import photo_from_document
 from handlers.wishes.render import wish_params
@@ -58,7 +57,7 @@ async def notify_collector_delivered(application: Application, wish: Wish) -> No
     members = await services.membership.members(wish.collector_org_id)
     for membership in members[:NOTIFY_MEMBERS_MAX]:
         person = await services.people.get(membership.user_id)
-        t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+        t = reader_translator(services, person)
         markup = InlineKeyboardMarkup([[action_button(t, wish, WishChoice.CONFIRM, "wishes.ui_button_confirm")]])
         caption = t("wishes.ui_delivered_notice", org=claimer.name if claimer else "?", **wish_params(wish))
         await best_effort(

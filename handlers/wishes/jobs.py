@@ -11,9 +11,9 @@ from bot.domain.formatting import local_text
 from bot.domain.services import Services
 from bot.domain.wishes import keep_deadline_reminders
 from bot.model.wish import Wish
-from handlers.context import best_effort, services_of
+from handlers.context import best_effort, reader_translator, services_of
 from handlers.file_import import shorten
-from handlers.i18n import Translator, plain_text_renderer
+from handlers.i18n import plain_text_renderer
 from handlers.scheduling import schedule_wake
 from handlers.wishes.render import days_overdue, wish_params
 
@@ -58,7 +58,7 @@ async def send_overdue_digest(application: Application) -> int:
     sent = 0
     for admin_id in await services.wishes.digest_recipients():
         person = await services.people.get(admin_id)
-        t = Translator(services.people.language_of(person, person.telegram_language if person else None))
+        t = reader_translator(services, person)
         lines = [t("wishes.ui_overdue_title", count=len(overdue), now=local_text(now, services.config.zone)), ""]
         for wish in overdue[:DIGEST_LINES]:
             claimer = people.get(wish.claimed_by_user) if wish.claimed_by_user is not None else None

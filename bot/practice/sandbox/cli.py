@@ -52,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def run(data: Path, port: int, empty: bool, config_path: Path | None) -> int:
-    from bot.practice.sandbox.runtime import Sandbox, SandboxRefused
+    from bot.practice.sandbox.runtime import PortUnavailable, Sandbox, SandboxRefused
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -65,11 +65,9 @@ async def run(data: Path, port: int, empty: bool, config_path: Path | None) -> i
         await sandbox.stop()
         print(f"league-bot sandbox: refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
-    except OSError as error:  # the page's port is taken
+    except PortUnavailable as error:  # taken before the bot started anything: one line, no traceback
         await sandbox.stop()
-        print(
-            f"league-bot sandbox: cannot listen on 127.0.0.1:{port} ({error.strerror}); try --port 0", file=sys.stderr
-        )
+        print(f"league-bot sandbox: {error}; try --port 0 (any free port)", file=sys.stderr)
         return EXIT_PORT
     except BaseException:
         await sandbox.stop()

@@ -13,6 +13,24 @@ from __future__ import annotations
 import datetime as dtm
 import threading
 import time
+from zoneinfo import ZoneInfo
+
+# The sandbox's working day, local time: started outside it, the sandbox clock begins at the
+# next MORNING, so the demo's events (the first activity 20 minutes after the start, 3 hours
+# long) land in office hours, not at 01:59.
+DAY_STARTS = dtm.time(8, 0)
+DAY_ENDS = dtm.time(17, 0)
+MORNING = dtm.time(9, 0)
+
+
+def daytime(moment: dtm.datetime, zone: ZoneInfo) -> dtm.datetime:
+    """`moment` itself within the working day; else 09:00 local of the same day (before 08:00)
+    or of the next day (from 17:00); in UTC."""
+    local = moment.astimezone(zone)
+    if DAY_STARTS <= local.time() < DAY_ENDS:
+        return moment.astimezone(dtm.UTC)
+    day = local.date() if local.time() < DAY_STARTS else local.date() + dtm.timedelta(days=1)
+    return dtm.datetime.combine(day, MORNING, zone).astimezone(dtm.UTC)
 
 
 class SandboxClock:

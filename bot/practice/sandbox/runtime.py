@@ -21,10 +21,11 @@ import tomllib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from bot.domain.config import Config, RemindersConfig, StorageConfig, TelegramConfig
 from bot.practice.emulator import FakeTelegram, serve
-from bot.practice.sandbox.clock import SandboxClock
+from bot.practice.sandbox.clock import SandboxClock, daytime
 from bot.practice.sandbox.world import (
     BOT_NAME,
     BOT_USERNAME,
@@ -39,6 +40,14 @@ from storage.demo_seed import (
     remove_sandbox_database,
 )
 
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.domain.services import Services
+    from bot.practice.emulator.http import FakeServer
+    from bot.practice.sandbox.crowd import Crowds
+    from bot.practice.sandbox.server import PageServer
+
 log = logging.getLogger(__name__)
 
 DB_NAME = "sandbox.db"
@@ -50,6 +59,14 @@ HOST = "127.0.0.1"
 
 class SandboxRefused(Exception):
     """The sandbox must not start (a database that is not its own); the message says why."""
+
+
+class PortUnavailable(Exception):
+    """The page's port cannot be had (taken, or not ours to take)."""
+
+    def __init__(self, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {HOST}:{port} ({reason})")
+        self.port = port
 
 
 def check_database(path: Path, config_path: Path | None = None) -> None:
@@ -111,56 +128,68 @@ class Sandbox:
         self.config_path = config_path
         self.clock = SandboxClock()
         self.fake: FakeTelegram | None = None
-        self.application = None
+        self.application: Application | None = None
         self.world: World | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.crowds = None
-        self._emulator = None
-        self._page = None
+        self.crowds: Crowds | None = None
+        self._emulator: FakeServer | None = None
+        self._page: PageServer | None = None
         self.page_url = ""
         self.started_at: datetime | None = None
         self._jumping = asyncio.Lock()
-        self._lock = None
+        self._lock: TextIO | None = None
 
     @property
-    def services(self):
-        return self.application.bot_data["services"]
+    def app(self) -> Application:
+        if self.application is None:
+            raise RuntimeError("the sandbox is not running")
+        return self.application
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]
 
     async def start(self) -> None:
         from telegram import Update
 
         from bot.practice.sandbox.crowd import Crowds
-        from bot.practice.sandbox.server import serve_page
+        from bot.practice.sandbox.server import bind_page
         from bot.runtime.application import build_application, on_startup
 
         check_database(self.db_path, self.config_path)
         self._hold_folder()
+        # The port first: a taken one stops the start before the bot polls (no shutdown noise).
+        try:
+            self._page = page = bind_page(self, HOST, self.port)
+        except OSError as error:
+            raise PortUnavailable(self.port, error.strerror or str(error)) from None
         try:
             remove_sandbox_database(self.db_path)
         except NotSandboxDatabase as error:  # replaced between the check and now
             raise SandboxRefused(str(error)) from None
         create_sandbox_database(self.db_path)
         self.loop = asyncio.get_running_loop()
-        self.fake = FakeTelegram(
+        self.fake = fake = FakeTelegram(
             bot_username=BOT_USERNAME, bot_first_name=BOT_NAME, flood_limits=True, wall_clock=self.clock.timestamp
         )
-        self.world = base_world(self.fake)
-        self._emulator = serve(self.fake, host=HOST)
-        config = sandbox_config(
-            self.db_path, self._emulator.base_url, self._emulator.base_file_url, self.world.admin.user_id
-        )
-        self.application = build_application(config, clock=self.clock)
-        await self.application.initialize()
-        await on_startup(self.application)
-        published = await seed_records(self.services, self.fake, self.world, empty=self.empty)
-        await self.application.updater.start_polling(
+        self.world = world = base_world(fake)
+        self._emulator = emulator = serve(fake, host=HOST)
+        config = sandbox_config(self.db_path, emulator.base_url, emulator.base_file_url, world.admin.user_id)
+        self.clock.jump_to(daytime(self.clock.now(), config.zone))
+        self.application = application = build_application(config, clock=self.clock)
+        await application.initialize()
+        await on_startup(application)
+        published = await seed_records(self.services, fake, world, empty=self.empty)
+        if application.updater is None:
+            raise RuntimeError("the sandbox's bot needs PTB's updater (long polling)")
+        await application.updater.start_polling(
             allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, poll_interval=0.0, timeout=10
         )
-        await self.application.start()
+        await application.start()
         await self._publish(published)
         self.crowds = Crowds(self)
-        self._page = serve_page(self, HOST, self.port)
-        self.page_url = f"http://{HOST}:{self._page.port}/"
+        page.start()
+        self.page_url = f"http://{HOST}:{page.port}/"
         self.started_at = self.clock.now()
 
     async def _publish(self, published: dict) -> None:
@@ -169,9 +198,9 @@ class Sandbox:
         from handlers.auction import announce
 
         if published.get("session") is not None:
-            await announce(self.application, published["session"])
+            await announce(self.app, published["session"])
         for activity in published.get("activities", ()):
-            await publish(self.application, activity)
+            await publish(self.app, activity)
 
     def _hold_folder(self) -> None:
         """One sandbox per folder: each start begins afresh, which would pull the database out from
@@ -199,7 +228,8 @@ class Sandbox:
         application = self.application
         if application is not None:
             if application.updater is not None and application.updater.running:
-                self.fake.interrupt_long_polls()
+                if self.fake is not None:
+                    self.fake.interrupt_long_polls()
                 await application.updater.stop()
             if application.running:
                 await application.stop()
@@ -287,10 +317,10 @@ class Sandbox:
                 if event["at"] > target["at"]:
                     break
                 moved += self.clock.jump_to(datetime.fromisoformat(event["at"])).total_seconds()
-                await self.services.reminders.deliver_due(telegram_sender(self.application))
-                await auction_tick(self.application)
-                await send_due_summaries(self.application)
-            await schedule_wake(self.application, now=True)
+                await self.services.reminders.deliver_due(telegram_sender(self.app))
+                await auction_tick(self.app)
+                await send_due_summaries(self.app)
+            await schedule_wake(self.app, now=True)
         return {"moved_seconds": round(moved), "event": target}
 
     def local_now(self) -> str:

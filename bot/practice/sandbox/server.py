@@ -63,28 +63,41 @@ class ApiError(Exception):
 
 
 class PageServer:
-    def __init__(self, httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    """Bound (the port is ours) from the start; answering once `start()` is called."""
+
+    def __init__(self, httpd: ThreadingHTTPServer) -> None:
         self._httpd = httpd
-        self._thread = thread
+        self._thread: threading.Thread | None = None
         self.host, self.port = httpd.server_address[:2]
 
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-page", daemon=True
+        )
+        self._thread.start()
+
     def close(self) -> None:
-        self._httpd.shutdown()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
         self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
-def serve_page(sandbox, host: str, port: int) -> PageServer:  # noqa: ANN001 - runtime.Sandbox
+def bind_page(sandbox, host: str, port: int) -> PageServer:  # noqa: ANN001 - runtime.Sandbox
+    """Take the page's port (OSError if it is taken; port 0: any free one), answering nothing yet:
+    the sandbox binds first, so a taken port stops it before the bot has started anything."""
     if host != "127.0.0.1":
         raise ValueError("the sandbox page only binds to 127.0.0.1")
     handler = type("SandboxPageHandler", (_Handler,), {"sandbox": sandbox, "api": _Api(sandbox)})
     httpd = ThreadingHTTPServer((host, port), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-page", daemon=True
-    )
-    thread.start()
-    return PageServer(httpd, thread)
+    return PageServer(httpd)
+
+
+def serve_page(sandbox, host: str, port: int) -> PageServer:  # noqa: ANN001 - runtime.Sandbox
+    page = bind_page(sandbox, host, port)
+    page.start()
+    return page
 
 
 class _Api:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import random
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from bot.domain.activities import ActivityDraft
 from bot.domain.auction import LotSelection, SessionDraft
@@ -137,6 +138,27 @@ def crowd_volunteer_name(number: int) -> str:
     return DEMO["crowd_volunteer_name"].format(number=number)
 
 
+def activity_start(spec: dict, now: datetime, zone: ZoneInfo) -> datetime:
+    """When a demo activity starts (demo_county.toml): minutes after `now`, or a local time on
+    the next given weekday or some days on."""
+    if "starts_in_minutes" in spec:
+        start = now + timedelta(minutes=spec["starts_in_minutes"])
+        return start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    today = now.astimezone(zone).date()
+    if "weekday" in spec:
+        ahead = (spec["weekday"] - today.isoweekday()) % 7 or 7  # never today
+    else:
+        ahead = spec["days_ahead"]
+    hour, minute = (int(part) for part in spec["at"].split(":"))
+    return datetime.combine(today + timedelta(days=ahead), time(hour, minute), zone).astimezone(UTC)
+
+
+def activity_title(spec: dict, starts_at: datetime, zone: ZoneInfo) -> str:
+    """The title named after its real day: no 周六 on a Tuesday."""
+    local = starts_at.astimezone(zone)
+    return spec["title"].format(weekday=DEMO["weekdays"][local.weekday()], month=local.month)
+
+
 def base_world(fake: FakeTelegram) -> World:
     """The personas and the two groups in the emulator (no database needed)."""
     admin = Persona("admin", COUNTY_ADMIN_ID, DEMO["admin_name"])
@@ -216,20 +238,19 @@ async def seed_records(services: Services, fake: FakeTelegram, world: World, *, 
             cap_per_org=15,
         ),
     )
-    # Activities this week: one today (check-in already open: it opens 30 minutes before the
-    # start), two later, all by the shown organisation so their posts land in its group.
+    # Activities in the coming week: one today (check-in already open: it opens 30 minutes before
+    # the start), two later, all by the shown organisation so their posts land in its group.
     activities = []
+    zone = services.config.zone
     for spec in DEMO["activities"]:
-        starts_at = (now + timedelta(minutes=spec["starts_in_minutes"])).replace(second=0, microsecond=0) + timedelta(
-            minutes=1
-        )
+        starts_at = activity_start(spec, now, zone)
         place = Place(spec["place"], spec.get("latitude"), spec.get("longitude"), spec.get("radius_m"))
         activities.append(
             await services.activities.create(
                 org_admin.user_id,
                 ActivityDraft(
                     org_id=org_group_org.id,
-                    title=spec["title"],
+                    title=activity_title(spec, starts_at, zone),
                     category=Category(spec["category"]),
                     starts_at=starts_at,
                     ends_at=starts_at + timedelta(hours=spec["hours"]),

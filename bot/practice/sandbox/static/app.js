@@ -3,7 +3,7 @@
 // formatting comes as Telegram entities and becomes <b>, <i>, <code>... elements here.
 "use strict";
 
-const state = { info: null, persona: null, shown: {}, busy: false };
+const state = { info: null, persona: null, shown: {}, busy: false, lastCadre: null };
 const $ = (selector, root = document) => root.querySelector(selector);
 const panels = { hub: $('[data-chat="hub"]'), org: $('[data-chat="org"]'), private: $('[data-chat="private"]') };
 
@@ -78,6 +78,26 @@ function renderText(text, entities) {
   }
   return fragment;
 }
+
+// ---- layout: one collapsible control bar and chat tabs on a phone --------------------------------
+const phone = window.matchMedia("(max-width: 760px)");
+function fitLayout() {
+  $("#controls").open = !phone.matches;  // a wide screen shows every control; a phone starts folded
+}
+phone.addEventListener("change", fitLayout);
+fitLayout();
+
+function showChat(kind) {
+  $(".chats").dataset.active = kind;
+  for (const tab of document.querySelectorAll(".tabs [data-tab]")) {
+    tab.setAttribute("aria-selected", String(tab.dataset.tab === kind));
+    if (tab.dataset.tab === kind) tab.classList.remove("unread");
+  }
+}
+for (const tab of document.querySelectorAll(".tabs [data-tab]")) {
+  tab.addEventListener("click", () => showChat(tab.dataset.tab));
+}
+showChat($(".chats").dataset.active);
 
 // ---- chats -------------------------------------------------------------------------------------
 function chatId(kind) {
@@ -172,7 +192,9 @@ async function refreshChat(kind) {
   const data = await api("/api/messages?chat_id=" + encodeURIComponent(id));
   const signature = id + "|" + JSON.stringify(data.messages.map((m) => [m.id, m.version, m.text, m.buttons.length]));
   if (state.shown[kind] === signature) return;
+  const changed = state.shown[kind] !== undefined;
   state.shown[kind] = signature;
+  if (changed && $(".chats").dataset.active !== kind) $('.tabs [data-tab="' + kind + '"]').classList.add("unread");
   const list = $(".messages", panel);
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.replaceChildren(...data.messages.map((m) => messageNode(kind, m)));
@@ -194,7 +216,11 @@ async function press(kind, messageId, button) {
   if (!state.persona) return;
   if (button.url) {
     const result = await api("/api/open_url", { user_id: state.persona.user_id, url: button.url });
-    if (result.opened) { toast("已打开与机器人的私聊 / opened the private chat"); panels.private.scrollIntoView(); }
+    if (result.opened) {
+      toast("已打开与机器人的私聊 / opened the private chat");
+      showChat("private");
+      panels.private.scrollIntoView();
+    }
     else toast("外部链接，沙盒不打开 / external link, not opened in the sandbox: " + button.url);
     setTimeout(refreshAll, 300);
     return;
@@ -234,37 +260,52 @@ $(".file", panels.private).addEventListener("change", (event) => {
   reader.readAsDataURL(file);
 });
 
-$(".loc", panels.org).addEventListener("click", () => {
-  const form = $(".location-form", panels.org);
-  form.hidden = !form.hidden;
-});
-$(".loc-activity", panels.org).addEventListener("change", (event) => {
-  const option = event.target.selectedOptions[0];
-  if (option && option.dataset.lat) {
-    $(".lat", panels.org).value = option.dataset.lat;
-    $(".lon", panels.org).value = option.dataset.lon;
-  }
-});
-$(".loc-send", panels.org).addEventListener("click", async () => {
-  if (!state.persona) return;
-  await api("/api/location", { user_id: state.persona.user_id, chat_id: chatId("org"),
-                               latitude: $(".lat", panels.org).value, longitude: $(".lon", panels.org).value });
-  setTimeout(refreshAll, 300);
-});
+// 📍 opens the location form (a group's check-in by location; in private, the place /newactivity asks for).
+for (const kind of ["org", "private"]) {
+  const panel = panels[kind];
+  const form = $(".location-form", panel);
+  $(".loc", panel).addEventListener("click", (event) => {
+    form.hidden = !form.hidden;
+    event.currentTarget.setAttribute("aria-expanded", String(!form.hidden));
+  });
+  $(".loc-activity", panel).addEventListener("change", (event) => {
+    const option = event.target.selectedOptions[0];
+    if (option && option.dataset.lat) {
+      $(".lat", panel).value = option.dataset.lat;
+      $(".lon", panel).value = option.dataset.lon;
+    }
+  });
+  $(".loc-send", panel).addEventListener("click", async () => {
+    if (!state.persona) return;
+    await api("/api/location", { user_id: state.persona.user_id, chat_id: chatId(kind),
+                                 latitude: $(".lat", panel).value, longitude: $(".lon", panel).value });
+    form.hidden = true;
+    $(".loc", panel).setAttribute("aria-expanded", "false");
+    setTimeout(refreshAll, 300);
+  });
+}
 
 // ---- persona -----------------------------------------------------------------------------------
+// The organisation list shows an organisation only while its cadre is the persona; otherwise it
+// shows "choose…", so that picking any organisation (even the one picked before) is a change.
 function choosePersona() {
   if (!state.info) return;
   const kind = document.querySelector('input[name="persona"]:checked').value;
+  const select = $("#cadre-org");
   let persona = state.info.personas[kind];
   if (kind === "cadre") {
-    const userId = Number($("#cadre-org").value);
+    if (!select.value) select.value = String(state.lastCadre || state.info.personas.cadres[0].user_id);
+    const userId = Number(select.value);
     persona = state.info.personas.cadres.find((p) => p.user_id === userId);
+    state.lastCadre = userId;
+  } else {
+    select.value = "";
   }
   if (!persona) return;
   state.persona = persona;
   localStorage.setItem("sandbox-persona", JSON.stringify({ kind, user_id: persona.user_id }));
   $("#persona-now").textContent = "当前 / now: " + persona.name + (persona.org_name ? " · " + persona.org_name : "");
+  updateSummary();
   $(".title", panels.private).textContent = persona.name + " 与机器人私聊";
   state.shown = {};
   api("/api/persona", { user_id: persona.user_id }).then(refreshAll);
@@ -295,8 +336,17 @@ $("#crowd-start").addEventListener("click", async () => {
   refreshState();
 });
 
+// The folded bar still says who you are and what time it is in the sandbox.
+function updateSummary() {
+  const persona = state.persona;
+  const who = persona ? persona.name + (persona.org_name ? " · " + persona.org_name : "") : "";
+  const when = state.info ? state.info.clock.now.slice(5, 16) : "";
+  $("#controls-now").textContent = [who, when].filter(Boolean).join(" · ");
+}
+
 function renderState(info) {
   $("#clock-now").textContent = info.clock.now;
+  updateSummary();
   $("#clock-offset").textContent = info.clock.offset_seconds ? "(+" + Math.round(info.clock.offset_seconds / 60) + " 分钟 min)" : "";
   const events = $("#events");
   events.replaceChildren(...info.events.map((event) => {
@@ -334,9 +384,10 @@ function renderState(info) {
     }
     return item;
   }));
-  const select = $(".loc-activity", panels.org);
   const signature = JSON.stringify(info.locations);
-  if (select.dataset.signature !== signature) {
+  for (const kind of ["org", "private"]) {
+    const select = $(".loc-activity", panels[kind]);
+    if (select.dataset.signature === signature) continue;
     select.dataset.signature = signature;
     const options = [new Option("活动地点 / activity's place…", "")];
     for (const place of info.locations) {
@@ -355,7 +406,9 @@ async function refreshState() {
   state.info = info;
   if (first) {
     const select = $("#cadre-org");
-    select.replaceChildren(...info.personas.cadres.map((p) => new Option(p.org_name + " · " + p.name, p.user_id)));
+    const choose = new Option("选择组织… / choose an organisation…", "");
+    choose.disabled = true;
+    select.replaceChildren(choose, ...info.personas.cadres.map((p) => new Option(p.org_name + " · " + p.name, p.user_id)));
     const saved = JSON.parse(localStorage.getItem("sandbox-persona") || "null");
     if (saved) {
       const radio = document.querySelector('input[name="persona"][value="' + saved.kind + '"]');
