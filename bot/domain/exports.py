@@ -38,7 +38,9 @@ from bot.domain.stars import Rating, StarsService, rate_facts
 from bot.domain.stats import OrgFacts, Period, StatsService
 from bot.domain.wishes import WishService
 from bot.domain.xlsx import Cell, XlsxWriter
+from bot.domain.year_report import YearReport, YearReportService
 from bot.model.activity import Span
+from bot.model.organisation import Organisation
 from bot.model.report import (
     ActivitySheetRow,
     AttendanceSheetRow,
@@ -261,6 +263,27 @@ class ExportService:
         span = Span(_utc(row.starts_at), _utc(row.ends_at))
         checked_out = None if row.checked_out_at is None else _utc(row.checked_out_at)
         return self.attendance.credited_minutes(span, _utc(row.checked_in_at), checked_out)
+
+    # ---- whose figures: what /stats, /export and /report offer -------------------------------
+    async def sees_county(self, user_id: int) -> bool:
+        """Whether the county's own figures and export are this person's to see."""
+        return await self.permissions.can_see_stats(user_id, None)
+
+    async def export_orgs(self, user_id: int, include_private: bool = False) -> list[Organisation]:
+        """The organisations whose export this person may have; with the children's details, only
+        those whose details they may export."""
+        orgs = await self.stats.orgs.visible_to(user_id)
+        if not include_private:
+            return orgs
+        return [org for org in orgs if await self.permissions.can_export_child_details(user_id, org.id)]
+
+    async def check_county_reports(self, user_id: int) -> None:
+        """The year-end report and the picker of any organisation's figures: county admins only."""
+        await self.permissions.require_county_admin(user_id)
+
+    async def year_report(self, user_id: int, year: int) -> YearReport:
+        await self.check_county_reports(user_id)
+        return await YearReportService(self.stats, self.stars).build(year)
 
 
 # ---- the workbook (CPU only) ----------------------------------------------------------------------
