@@ -19,7 +19,8 @@ Who gets what (bot/permissions.py):
   the claimer while fulfilling). Every such read goes through WishService.private_details,
   which audits it ("wish.private_view"); the export itself is audited too ("report.export").
 
-Catalog keys raised: reports.err_county_only, reports.err_not_member, reports.err_private_refused.
+Catalog keys raised: reports.err_county_only, reports.err_not_member, reports.err_private_refused;
+errors.county_admin_only (the year-end report and the county's organisation picker).
 """
 
 from __future__ import annotations

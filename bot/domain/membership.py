@@ -245,7 +245,7 @@ class MembershipService:
         """The active organisation `actor_id` may hand over: one they administer."""
         org = await self.orgs.get_active(org_id)
         if not await self.permissions.is_org_admin(actor_id, org_id):
-            raise DomainError("handover.not_admin", org=org.name)
+            raise PermissionDenied("handover.not_admin", org=org.name)
         return org
 
     async def check_successor(self, actor_id: int, org_id: int, successor_id: int) -> Person:
