@@ -1,4 +1,8 @@
-"""Joining an organisation, roles, and handing a role over when a cadre moves on."""
+"""Joining an organisation, roles, and handing a role over when a cadre moves on.
+
+Every action checks who may take it (the rules are bot/domain/permissions.py's) and refuses with
+PermissionDenied; the `check_*` methods ask the same before a conversation asks for more, so a
+refusal comes first, and the action asks again when it runs."""
 
 from __future__ import annotations
 
