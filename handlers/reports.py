@@ -305,14 +305,13 @@ async def export_command(update: Update, context: BotContext) -> None:
     text, private = split_args(context.args or [])
     period = _period(ui, text)
     exporter = ExportService.of(ui.services)
-    county = await exporter.sees_county(ui.user_id)
-    if county and not private:
+    if not private and await exporter.sees_county(ui.user_id):
         await ui.reply("reports.export_preparing", org=ui.t("reports.scope_county"))
         await send_export(ui, None, period)
         return
     orgs = await exporter.export_orgs(ui.user_id, private)
     if not orgs:
-        await ui.reply("reports.err_private_refused" if county else "reports.stats_who")
+        await ui.reply("reports.stats_who")
         return
     if len(orgs) == 1:
         await exporter.check(ui.user_id, orgs[0].id, private)

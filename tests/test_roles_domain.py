@@ -223,8 +223,10 @@ async def test_the_county_figures_are_county_admins_and_members_get_their_orgs(h
 async def test_an_export_with_childrens_details_is_offered_only_where_one_is_a_member(harness, county):
     exports = ExportService.of(harness.services)
     assert [o.id for o in await exports.export_orgs(WANG, include_private=True)] == [county.org]
+    assert await exports.export_orgs(OUTSIDER, include_private=True) == []  # belongs nowhere: nothing to offer
     # A county admin sees every organisation's figures, but no child's details outside their own.
-    assert await exports.export_orgs(COUNTY_ADMIN_ID, include_private=True) == []
+    text = await refused(exports.export_orgs(COUNTY_ADMIN_ID, include_private=True), "reports.err_private_refused")
+    assert "/export" in text
     await harness.services.membership.memberships.grant(
         county.other, COUNTY_ADMIN_ID, Role.CADRE, COUNTY_ADMIN_ID, harness.clock.now()
     )

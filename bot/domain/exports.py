@@ -271,12 +271,16 @@ class ExportService:
         return await self.permissions.can_see_stats(user_id, None)
 
     async def export_orgs(self, user_id: int, include_private: bool = False) -> list[Organisation]:
-        """The organisations whose export this person may have; with the children's details, only
-        those whose details they may export."""
+        """The organisations whose export this person may have (none: they belong nowhere). With
+        the children's details, only those whose details they may export; refused when that
+        leaves none to someone who sees some (or the county)."""
         orgs = await self.stats.orgs.visible_to(user_id)
         if not include_private:
             return orgs
-        return [org for org in orgs if await self.permissions.can_export_child_details(user_id, org.id)]
+        allowed = [org for org in orgs if await self.permissions.can_export_child_details(user_id, org.id)]
+        if not allowed and (orgs or await self.sees_county(user_id)):
+            raise PermissionDenied("reports.err_private_refused")
+        return allowed
 
     async def check_county_reports(self, user_id: int) -> None:
         """The year-end report and the picker of any organisation's figures: county admins only."""
