@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.domain.membership import Standing
 from handlers.callback_data import CallbackData
 from handlers.commands import COMMANDS, Audience
 from handlers.context import BotContext, Ui
@@ -20,17 +21,17 @@ class LanguageButton(CallbackData, prefix="lang"):
 
 
 _LANGUAGE_TOKENS = {"zh-Hans": "zh", "zh-Hant": "zht", "en": "en"}
+# Which commands /help and /start show: the person's highest role decides.
+_AUDIENCES = {
+    Standing.EVERYONE: Audience.EVERYONE,
+    Standing.CADRE: Audience.CADRE,
+    Standing.ORG_ADMIN: Audience.ORG_ADMIN,
+    Standing.COUNTY_ADMIN: Audience.COUNTY_ADMIN,
+}
 
 
 async def audience_of(ui: Ui) -> Audience:
-    permissions = ui.services.permissions
-    if await permissions.is_county_admin(ui.user_id):
-        return Audience.COUNTY_ADMIN
-    if await permissions.managed_org_ids(ui.user_id):
-        return Audience.ORG_ADMIN
-    if await ui.services.membership.memberships_of(ui.user_id):
-        return Audience.CADRE
-    return Audience.EVERYONE
+    return _AUDIENCES[await ui.services.membership.standing(ui.user_id)]
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -265,11 +265,11 @@ async def deeds_command(update: Update, context: BotContext) -> None:
     services = ui.services
     today = services.deeds.today()
     year = _parse_year(" ".join(context.args or ()), today)
-    if await services.permissions.is_county_admin(ui.user_id):
+    if await services.deeds.oversees_county(ui.user_id):
         text, markup = await county_page(ui, year, 0)
         await ui.send_text(text, markup)
         return
-    org_ids = await services.permissions.member_org_ids(ui.user_id)
+    org_ids = await services.deeds.own_org_ids(ui.user_id)
     if not org_ids:
         await ui.reply("deeds.not_a_cadre")
         return
@@ -303,7 +303,7 @@ async def county_page(ui: Ui, year: int, page: int) -> tuple[str, InlineKeyboard
     """The county's totals, the pace rule, and every organisation owing deeds: behind first."""
     deeds = ui.services.deeds
     today = deeds.today()
-    progress = await deeds.progress(year, today)
+    progress = await deeds.county_progress(ui.user_id, year, today)
     behind = [item for item in progress if item.behind]
     rest = [item for item in progress if not item.behind]
     ordered = sorted(behind, key=lambda i: (i.done - i.quota, i.org.name)) + sorted(rest, key=lambda i: i.org.name)
@@ -356,7 +356,7 @@ async def deeds_page(update: Update, context: BotContext) -> None:
     """◀ ▶ on the county list: re-checked, county admins only."""
     ui = Ui(update, context)
     values = DeedsPage.unpack(ui.callback_data)
-    if not await ui.services.permissions.is_county_admin(ui.user_id) or not 2000 <= values.year <= 2100:
+    if not await ui.services.deeds.oversees_county(ui.user_id) or not 2000 <= values.year <= 2100:
         await ui.answer("errors.county_admin_only", alert=True)
         return
     await ui.answer()

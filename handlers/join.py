@@ -54,10 +54,12 @@ class JoinFlow(Flow):
         await ui.reply("join.search_results", self.paged(ui, "org", choices, 0), count=len(choices))
 
     async def _confirm(self, ui: Ui, org_id: int) -> None:
-        org = await ui.services.orgs.get_active(org_id)
-        if await ui.services.permissions.role_in(ui.user_id, org_id) is not None:
-            await self.finish(ui)
-            raise DomainError("join.already_member", org=org.name)
+        await ui.services.orgs.get_active(org_id)  # archived: said, and the picker stays
+        try:
+            org = await ui.services.membership.check_join(ui.user_id, org_id)
+        except DomainError:
+            await self.finish(ui)  # a member already: nothing left to ask
+            raise
         await self.go(ui, "confirm", {"org_id": org_id})
         markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "yes", "join.button_apply")], self.cancel_row(ui)])
         await ui.reply("join.confirm", markup, org=org.name)
@@ -132,11 +134,6 @@ async def invite_command(update: Update, context: BotContext) -> None:
     if org_id is None:
         await ui.reply("join.invite_which")
         return
-    if await ui.services.permissions.role_in(
-        ui.user_id, org_id
-    ) is None and not await ui.services.permissions.is_county_admin(ui.user_id):
-        await ui.reply("errors.member_only")
-        return
-    org = await ui.services.orgs.get_active(org_id)
+    org = await ui.services.membership.check_inviter(ui.user_id, org_id)
     link = f"https://t.me/{context.bot.username}?start=join_{org_id}"
     await ui.reply("join.invite", org=org.name, link=link)

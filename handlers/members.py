@@ -1,7 +1,8 @@
 """Members, roles and handover: /members, /handover, /promote, and the successor's answer.
 
-Every rule (who may change a role, the last admin, who may succeed whom) lives in
-bot/membership.py and bot/permissions.py; these handlers pick, confirm, call and tell.
+Every rule (who may manage whom, change a role, appoint, promote, the last admin, who may succeed
+whom) lives in bot/domain/membership.py (over bot/domain/permissions.py); these handlers pick,
+confirm, call and tell.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, PermissionDenied
 from bot.model.organisation import Organisation, Person, Role
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, MarkupFor, Ui
@@ -66,17 +67,10 @@ class MembersFlow(Flow):
 
     async def _orgs(self, ui: Ui, search: str | None = None) -> list[Organisation]:
         """Organisations this person may manage: all for a county admin, else the ones they run."""
-        services = ui.services
-        if await services.permissions.is_county_admin(ui.user_id):
-            return await (services.orgs.search(search, limit=40) if search else services.orgs.list())
-        managed = set(await services.permissions.managed_org_ids(ui.user_id))
-        orgs = [org for org in await services.orgs.list() if org.id in managed]
-        if search:
-            orgs = [org for org in orgs if search.lower() in org.name.lower()]
-        return orgs
+        return await ui.services.orgs.managed_by(ui.user_id, search)
 
     async def start(self, ui: Ui, **kwargs: object) -> None:
-        county = await ui.services.permissions.is_county_admin(ui.user_id)
+        county = await ui.services.membership.may_appoint(ui.user_id)
         orgs = await self._orgs(ui)
         if not orgs:
             await self.finish(ui)
@@ -104,30 +98,28 @@ class MembersFlow(Flow):
     async def choice_org(self, ui: Ui, data: dict, value: str) -> None:
         page = page_number(value)
         if page is not None:
-            county = await ui.services.permissions.is_county_admin(ui.user_id)
+            county = await ui.services.membership.may_appoint(ui.user_id)
             orgs = await self._orgs(ui, data.get("search"))
             await ui.edit("members.pick_org", self._org_markup(ui, orgs, page), hint=self._search_hint(ui, county))
             return
         org_id = choice_id(value)
-        await ui.services.orgs.get_active(org_id)
-        await ui.services.permissions.require_org_manager(ui.user_id, org_id)
+        await ui.services.membership.check_manager(ui.user_id, org_id)
         await self._show_list(ui, {"org_id": org_id, "many": True}, edit=True)
 
     # ---- the member list ----------------------------------------------------------------
     async def _show_list(self, ui: Ui, data: dict, *, edit: bool, page: int = 0, note: str = "") -> None:
         org_id = data["org_id"]
-        if not await ui.services.permissions.can_manage_org(ui.user_id, org_id):
+        try:
+            roster = await ui.services.membership.roster(ui.user_id, org_id)
+        except PermissionDenied:
             # E.g. they just made themselves a cadre: nothing more to manage here.
             await self.finish(ui)
             text = "\n\n".join(part for part in (note, ui.t("members.no_longer_manager")) if part)
             await (ui.edit_text(text) if edit else ui.send_text(text))
             return
         org = await ui.services.orgs.get_active(org_id)
-        county = await ui.services.permissions.is_county_admin(ui.user_id)
-        members = sorted(
-            await ui.services.membership.members(org_id),
-            key=lambda m: (m.role is not Role.ORG_ADMIN, m.started_at, m.id),
-        )
+        county = await ui.services.membership.may_appoint(ui.user_id)
+        members = sorted(roster, key=lambda m: (m.role is not Role.ORG_ADMIN, m.started_at, m.id))
         people = await ui.services.people.many([m.user_id for m in members])
         shown, page = _page_slice(members, page)
 
@@ -183,14 +175,13 @@ class MembersFlow(Flow):
             return
         if value == "orgs":
             await self.go(ui, "org", {})
-            county = await ui.services.permissions.is_county_admin(ui.user_id)
+            county = await ui.services.membership.may_appoint(ui.user_id)
             await ui.edit(
                 "members.pick_org", self._org_markup(ui, await self._orgs(ui), 0), hint=self._search_hint(ui, county)
             )
             return
         if value == "appoint":
-            await ui.services.permissions.require_county_admin(ui.user_id)
-            org = await ui.services.orgs.get_active(data["org_id"])
+            org = await ui.services.membership.check_appointing(ui.user_id, data["org_id"])
             await self.go(ui, "appoint", data)
             await ui.edit("members.appoint_ask", InlineKeyboardMarkup([self.cancel_row(ui)]), org=org.name)
             return
@@ -214,10 +205,7 @@ class MembersFlow(Flow):
             await ui.reply("members.pending_more", count=len(requests) - PENDING_SHOWN)
 
     async def _show_member(self, ui: Ui, data: dict, user_id: int) -> None:
-        await ui.services.permissions.require_org_manager(ui.user_id, data["org_id"])
-        membership = await ui.services.membership.current(data["org_id"], user_id)
-        if membership is None:
-            raise DomainError("roles.not_member")
+        membership = await ui.services.membership.managed_member(ui.user_id, data["org_id"], user_id)
         org = await ui.services.orgs.get_active(data["org_id"])
         person = await ui.services.people.get(user_id)
         await self.go(ui, "action", {**data, "user_id": user_id})
@@ -246,9 +234,8 @@ class MembersFlow(Flow):
             await self._show_list(ui, data, edit=True)
             return
         if value == "remove":
-            await ui.services.permissions.require_org_manager(ui.user_id, org_id)
+            org = await ui.services.membership.check_manager(ui.user_id, org_id)
             person = await ui.services.people.get(user_id)
-            org = await ui.services.orgs.get_active(org_id)
             await self.go(ui, "remove", data)
             markup = InlineKeyboardMarkup(
                 [
@@ -287,11 +274,8 @@ class MembersFlow(Flow):
 
     # ---- a county admin appoints an admin -----------------------------------------------
     async def text_appoint(self, ui: Ui, data: dict, text: str) -> None:
-        person = await ui.services.people.find(text)
-        if not person.started:
-            raise DomainError("members.appointee_not_started", name=person.display_name)
-        if await ui.services.permissions.is_org_admin(person.user_id, data["org_id"]):
-            raise DomainError("members.already_admin", name=person.display_name)
+        found = await ui.services.people.find(text)
+        person = await ui.services.membership.check_appointee(ui.user_id, data["org_id"], found.user_id)
         org = await ui.services.orgs.get_active(data["org_id"])
         await self.go(ui, "appoint_confirm", {**data, "user_id": person.user_id})
         markup = InlineKeyboardMarkup(
@@ -337,14 +321,13 @@ class HandoverFlow(Flow):
     name = "ho"
 
     async def _managed(self, ui: Ui) -> list[Organisation]:
-        managed = set(await ui.services.permissions.managed_org_ids(ui.user_id))
-        return [org for org in await ui.services.orgs.list() if org.id in managed]
+        return await ui.services.membership.handover_orgs(ui.user_id)
 
     async def start(self, ui: Ui, **kwargs: object) -> None:
         orgs = await self._managed(ui)
         if not orgs:
             await self.finish(ui)
-            county = await ui.services.permissions.is_county_admin(ui.user_id)
+            county = await ui.services.membership.may_appoint(ui.user_id)
             await ui.reply("handover.only_admins_county" if county else "handover.only_admins")
             return
         if len(orgs) == 1:
@@ -360,9 +343,7 @@ class HandoverFlow(Flow):
             await ui.edit("handover.pick_org", self.paged(ui, "org", [(org.id, org.name) for org in orgs], page))
             return
         org_id = choice_id(value)
-        org = await ui.services.orgs.get_active(org_id)
-        if not await ui.services.permissions.is_org_admin(ui.user_id, org_id):
-            raise DomainError("handover.not_admin", org=org.name)
+        await ui.services.membership.check_handover_org(ui.user_id, org_id)
         await self._ask_successor(ui, org_id, edit=True)
 
     async def _candidates(self, ui: Ui, org_id: int) -> list[tuple[int, str]]:
@@ -491,14 +472,11 @@ async def handover_answer(update: Update, context: BotContext) -> None:
 async def promote_command(update: Update, context: BotContext) -> None:
     """/promote @username or /promote 123456789: a county admin makes another county admin."""
     ui = Ui(update, context)
-    await ui.services.permissions.require_county_admin(ui.user_id)
+    await ui.services.membership.check_promoter(ui.user_id)
     if not context.args:
         await ui.reply("promote.usage")
         return
     person = await ui.services.people.find(" ".join(context.args))
-    if await ui.services.permissions.is_county_admin(person.user_id):
-        await ui.reply("promote.already", name=person.display_name)
-        return
     await ui.services.membership.promote_county_admin(ui.user_id, person.user_id)
     told = await ui.notify(person.user_id, "promote.you_were_promoted")
     await ui.reply(

@@ -37,7 +37,7 @@ SEARCH_LIMIT = 60
 
 # ---- shared pieces -------------------------------------------------------------------------
 async def require_admin(ui: Ui) -> None:
-    await ui.services.permissions.require_county_admin(ui.user_id)
+    await ui.services.orgs.check_editor(ui.user_id)
 
 
 def kind_label(ui: Ui, kind: OrgKind) -> str:

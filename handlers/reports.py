@@ -10,7 +10,8 @@
 
 Drawing charts and writing the workbook are CPU work: they run in a thread (asyncio.to_thread)
 so the bot keeps answering everyone else meanwhile. Every button is re-checked on the server
-(bot/permissions.py via ExportService.check).
+(bot/domain/exports.py: ExportService.check, the county reports' check; the rules themselves are
+bot/domain/permissions.py's).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.domain.errors import DomainError
 from bot.domain.exports import ExportService, build_workbook
 from bot.domain.formatting import period_label
 from bot.domain.stats import Figures, Period
-from bot.domain.year_report import YearReport, YearReportService
+from bot.domain.year_report import YearReport
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
@@ -167,11 +168,6 @@ def scope_buttons(ui: Ui, org_id: int | None, period: Period) -> list[list[Inlin
     ]
 
 
-async def member_orgs(ui: Ui) -> list[tuple[int, str]]:
-    ids = set(await ui.services.permissions.member_org_ids(ui.user_id))
-    return [(org.id, org.name) for org in await ui.services.orgs.list() if org.id in ids]
-
-
 async def show_figures(ui: Ui, org_id: int | None, period: Period, *, edit: bool = False) -> None:
     await ExportService.of(ui.services).check(ui.user_id, org_id)
     figures = await ui.services.stats.figures(period, org_id)
@@ -240,12 +236,7 @@ class ScopeFlow(Flow):
     name = "rs"
 
     async def _choices(self, ui: Ui, search: str | None = None) -> list[tuple[int, str]]:
-        services = ui.services
-        if await services.permissions.is_county_admin(ui.user_id):
-            orgs = await (services.orgs.search(search, limit=40) if search else services.orgs.list())
-            return [(org.id, org.name) for org in orgs]
-        choices = await member_orgs(ui)
-        return [item for item in choices if not search or search.lower() in item[1].lower()]
+        return [(org.id, org.name) for org in await ui.services.orgs.visible_to(ui.user_id, search)]
 
     async def start(
         self, ui: Ui, period: Period, purpose: str = "stats", private: bool = False, edit: bool = False
@@ -297,14 +288,14 @@ async def stats_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     text, _ = split_args(context.args or [])
     period = _period(ui, text)
-    if await ui.services.permissions.is_county_admin(ui.user_id):
+    if await ExportService.of(ui.services).sees_county(ui.user_id):
         await show_figures(ui, None, period)
         return
-    orgs = await member_orgs(ui)
+    orgs = await ui.services.orgs.visible_to(ui.user_id)
     if not orgs:
         await ui.reply("reports.stats_who")
     elif len(orgs) == 1:
-        await show_figures(ui, orgs[0][0], period)
+        await show_figures(ui, orgs[0].id, period)
     else:
         await flow_of(context, ScopeFlow).start(ui, period)
 
@@ -313,32 +304,33 @@ async def export_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     text, private = split_args(context.args or [])
     period = _period(ui, text)
-    county_admin = await ui.services.permissions.is_county_admin(ui.user_id)
-    orgs = await member_orgs(ui)
-    if county_admin and not private:
+    exporter = ExportService.of(ui.services)
+    if not private and await exporter.sees_county(ui.user_id):
         await ui.reply("reports.export_preparing", org=ui.t("reports.scope_county"))
         await send_export(ui, None, period)
         return
+    orgs = await exporter.export_orgs(ui.user_id, private)
     if not orgs:
-        await ui.reply("reports.err_private_refused" if county_admin else "reports.stats_who")
+        await ui.reply("reports.stats_who")
         return
     if len(orgs) == 1:
-        await ExportService.of(ui.services).check(ui.user_id, orgs[0][0], private)
-        await ui.reply("reports.export_preparing", org=orgs[0][1])
-        await send_export(ui, orgs[0][0], period, private)
+        await exporter.check(ui.user_id, orgs[0].id, private)
+        await ui.reply("reports.export_preparing", org=orgs[0].name)
+        await send_export(ui, orgs[0].id, period, private)
         return
     await flow_of(context, ScopeFlow).start(ui, period, "export", private)
 
 
 async def report_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    await ui.services.permissions.require_county_admin(ui.user_id)
+    exporter = ExportService.of(ui.services)
+    await exporter.check_county_reports(ui.user_id)
     text, _ = split_args(context.args or [])
     period = _period(ui, text)
     if period != Period.of_year(period.start.year):
         raise DomainError("reports.report_needs_year", text=text[:40])
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.TYPING)
-    report = await YearReportService(ui.services.stats, ui.services.stars).build(period.year)
+    report = await exporter.year_report(ui.user_id, period.year)
     await ui.send_text(report_text(ui.t, report))
     await send_charts(ui, None, period)
     await send_export(ui, None, period)
@@ -369,6 +361,6 @@ async def pick_org_button(update: Update, context: BotContext) -> None:
     """The county figures' "by organisation" button: county admins pick any organisation."""
     ui = Ui(update, context)
     period = _period_of(PickOrgButton.unpack(ui.callback_data))
-    await ui.services.permissions.require_county_admin(ui.user_id)
+    await ExportService.of(ui.services).check_county_reports(ui.user_id)
     await ui.answer()
     await flow_of(context, ScopeFlow).start(ui, period)

@@ -101,7 +101,7 @@ class StarsFlow(Flow):
     async def start(self, ui: Ui, period: Period | None = None, **kwargs: object) -> None:
         period = period or Period.of_year(ui.services.stats.today().year)
         data = {"start": period.start.isoformat(), "end": period.end.isoformat()}
-        orgs = await ui.services.orgs.list()
+        orgs = await ui.services.orgs.visible_to(ui.user_id)
         await self.go(ui, "org", data)
         await ui.reply("stars.pick_org", self._markup(ui, orgs, 0), period=period_label(ui.t, period), count=len(orgs))
 
@@ -118,23 +118,22 @@ class StarsFlow(Flow):
         period = Period(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
         page = page_number(value)
         if page is not None:
-            orgs = await ui.services.orgs.list()
+            orgs = await ui.services.orgs.visible_to(ui.user_id)
             await ui.edit(
                 "stars.pick_org", self._markup(ui, orgs, page), period=period_label(ui.t, period), count=len(orgs)
             )
             return
-        await ui.services.permissions.require_county_admin(ui.user_id)
         if value == "rank":
-            ranking = await ui.services.stars.ranking(period)
+            ranking = await ui.services.stars.county_ranking(ui.user_id, period)
             await self.finish(ui)
             await ui.edit_text(ranking_text(ui.t, period, ranking, ui.services.stars.settings.ranking_top))
             return
-        org = await ui.services.orgs.get_active(choice_id(value))
+        org, rating = await ui.services.stars.county_rating(ui.user_id, choice_id(value), period)
         await self.finish(ui)
-        await ui.edit_text(rating_text(ui.t, org, period, await ui.services.stars.rate(org.id, period)))
+        await ui.edit_text(rating_text(ui.t, org, period, rating))
 
     async def text_org(self, ui: Ui, data: dict, text: str) -> None:
-        found = await ui.services.orgs.search(text, limit=40)
+        found = await ui.services.orgs.visible_to(ui.user_id, text)
         if not found:
             raise DomainError("stars.search_nothing", text=text[:30])
         period = Period(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
@@ -147,16 +146,15 @@ async def stars_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     services = ui.services
     period = _period(ui, " ".join(context.args or ()))
-    if await services.permissions.is_county_admin(ui.user_id):
+    if await services.stars.ranks_county(ui.user_id):
         await flow_of(context, StarsFlow).start(ui, period=period)
         return
-    org_ids = await services.permissions.member_org_ids(ui.user_id)
-    orgs = [org for org in [await services.orgs.get(org_id) for org_id in org_ids] if org.active]
-    if not orgs:
+    ratings = await services.stars.ratings_for(ui.user_id, period)
+    if not ratings:
         await ui.reply("stars.not_a_cadre")
         return
-    for org in orgs:
-        await ui.send_text(rating_text(ui.t, org, period, await services.stars.rate(org.id, period)))
+    for org, rating in ratings:
+        await ui.send_text(rating_text(ui.t, org, period, rating))
 
 
 async def render_monthly_ranking(services: Services, chat_id: int, reminder: ReminderRecord) -> str | None:

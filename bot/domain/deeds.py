@@ -227,6 +227,11 @@ class DeedService:
             if org.deeds_quota > 0 or done.get(org.id, 0) > 0
         ]
 
+    async def county_progress(self, actor_id: int, year: int, today: date | None = None) -> list[DeedProgress]:
+        """`progress`, asked by a person: the county's list is for county admins."""
+        await self.permissions.require_county_admin(actor_id)
+        return await self.progress(year, today)
+
     async def behind(self, year: int, today: date) -> list[DeedProgress]:
         return [item for item in await self.progress(year, today) if item.behind]
 
@@ -237,6 +242,15 @@ class DeedService:
         return DeedProgress(org, org.deeds_quota, done, is_behind(org.deeds_quota, done, year, today))
 
     # ---- who ------------------------------------------------------------------------------------
+    async def oversees_county(self, user_id: int) -> bool:
+        """Whether /deeds shows this person the county's list (county admins) rather than their own."""
+        return await self.permissions.is_county_admin(user_id)
+
+    async def own_org_ids(self, user_id: int) -> list[int]:
+        """The organisations whose deeds /deeds shows this person: each they are a member of,
+        archived ones too (what was done stays readable), by id."""
+        return await self.permissions.member_org_ids(user_id)
+
     async def orgs_for(self, user_id: int) -> list[Organisation]:
         """Organisations this person may record deeds for (county admins: every active one)."""
         return await self.activities.organisations_for(user_id)

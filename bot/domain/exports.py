@@ -19,7 +19,8 @@ Who gets what (bot/permissions.py):
   the claimer while fulfilling). Every such read goes through WishService.private_details,
   which audits it ("wish.private_view"); the export itself is audited too ("report.export").
 
-Catalog keys raised: reports.err_county_only, reports.err_not_member, reports.err_private_refused.
+Catalog keys raised: reports.err_county_only, reports.err_not_member, reports.err_private_refused;
+errors.county_admin_only (the year-end report and the county's organisation picker).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from bot.domain.stars import Rating, StarsService, rate_facts
 from bot.domain.stats import OrgFacts, Period, StatsService
 from bot.domain.wishes import WishService
 from bot.domain.xlsx import Cell, XlsxWriter
+from bot.domain.year_report import YearReport, YearReportService
 from bot.model.activity import Span
+from bot.model.organisation import Organisation
 from bot.model.report import (
     ActivitySheetRow,
     AttendanceSheetRow,
@@ -260,6 +263,31 @@ class ExportService:
         span = Span(_utc(row.starts_at), _utc(row.ends_at))
         checked_out = None if row.checked_out_at is None else _utc(row.checked_out_at)
         return self.attendance.credited_minutes(span, _utc(row.checked_in_at), checked_out)
+
+    # ---- whose figures: what /stats, /export and /report offer -------------------------------
+    async def sees_county(self, user_id: int) -> bool:
+        """Whether the county's own figures and export are this person's to see."""
+        return await self.permissions.can_see_stats(user_id, None)
+
+    async def export_orgs(self, user_id: int, include_private: bool = False) -> list[Organisation]:
+        """The organisations whose export this person may have (none: they belong nowhere). With
+        the children's details, only those whose details they may export; refused when that
+        leaves none to someone who sees some (or the county)."""
+        orgs = await self.stats.orgs.visible_to(user_id)
+        if not include_private:
+            return orgs
+        allowed = [org for org in orgs if await self.permissions.can_export_child_details(user_id, org.id)]
+        if not allowed and (orgs or await self.sees_county(user_id)):
+            raise PermissionDenied("reports.err_private_refused")
+        return allowed
+
+    async def check_county_reports(self, user_id: int) -> None:
+        """The year-end report and the picker of any organisation's figures: county admins only."""
+        await self.permissions.require_county_admin(user_id)
+
+    async def year_report(self, user_id: int, year: int) -> YearReport:
+        await self.check_county_reports(user_id)
+        return await YearReportService(self.stats, self.stars).build(year)
 
 
 # ---- the workbook (CPU only) ----------------------------------------------------------------------

@@ -1,18 +1,32 @@
-"""Joining an organisation, roles, and handing a role over when a cadre moves on."""
+"""Joining an organisation, roles, and handing a role over when a cadre moves on.
+
+Every action checks who may take it (the rules are bot/domain/permissions.py's) and refuses with
+PermissionDenied; the `check_*` methods ask the same before a conversation asks for more, so a
+refusal comes first, and the action asks again when it runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 from bot.domain.clock import Clock
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions
-from bot.model.organisation import Handover, JoinRequest, Membership, Person, Role
+from bot.model.organisation import Handover, JoinRequest, Membership, Organisation, Person, Role
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.memberships import MembershipRepository
 from storage.people import PeopleRepository
+
+
+class Standing(IntEnum):
+    """A person's highest role, ordered: a county admin also holds what an org admin holds, and so on."""
+
+    EVERYONE = 0
+    CADRE = 1
+    ORG_ADMIN = 2
+    COUNTY_ADMIN = 3
 
 
 @dataclass(frozen=True)
@@ -53,17 +67,61 @@ class MembershipService:
         """The person's membership of the organisation now, or None."""
         return await self.memberships.current(org_id, user_id)
 
+    async def standing(self, user_id: int) -> Standing:
+        """The person's highest role anywhere (what /start and /help show them)."""
+        if await self.permissions.is_county_admin(user_id):
+            return Standing.COUNTY_ADMIN
+        roles = {m.role for m in await self.memberships.of_user(user_id)}
+        if Role.ORG_ADMIN in roles:
+            return Standing.ORG_ADMIN
+        return Standing.CADRE if roles else Standing.EVERYONE
+
+    # ---- managing an organisation's members -------------------------------------------------
+    async def may_appoint(self, user_id: int) -> bool:
+        """County admins appoint organisations' admins (and manage every organisation's members)."""
+        return await self.permissions.is_county_admin(user_id)
+
+    async def check_manager(self, actor_id: int, org_id: int) -> Organisation:
+        """The active organisation whose members `actor_id` may manage: its admins, county admins."""
+        org = await self.orgs.get_active(org_id)
+        await self.permissions.require_org_manager(actor_id, org_id)
+        return org
+
+    async def roster(self, actor_id: int, org_id: int) -> list[Membership]:
+        """The organisation's members now, for those who manage them."""
+        await self.permissions.require_org_manager(actor_id, org_id)
+        return await self.memberships.of_org(org_id)
+
+    async def managed_member(self, actor_id: int, org_id: int, user_id: int) -> Membership:
+        """One member's membership, for those who manage the organisation."""
+        await self.permissions.require_org_manager(actor_id, org_id)
+        membership = await self.memberships.current(org_id, user_id)
+        if membership is None:
+            raise DomainError("roles.not_member")
+        return membership
+
     # ---- joining ------------------------------------------------------------------------
+    async def check_join(self, user_id: int, org_id: int) -> Organisation:
+        """The active organisation `user_id` may apply to: not one they are a member of already."""
+        org = await self.orgs.get_active(org_id)
+        if await self.memberships.current(org_id, user_id) is not None:
+            raise DomainError("join.already_member", org=org.name)
+        return org
+
     async def request_join(self, user_id: int, org_id: int) -> JoinRequest:
         async with self.db.transaction():
-            org = await self.orgs.get_active(org_id)
-            if await self.memberships.current(org_id, user_id) is not None:
-                raise DomainError("join.already_member", org=org.name)
+            org = await self.check_join(user_id, org_id)
             if await self.memberships.pending_request(org_id, user_id) is not None:
                 raise DomainError("join.already_pending", org=org.name)
             request = await self.memberships.open_request(org_id, user_id, self.clock.now())
             await self.audit.record(self.clock.now(), user_id, "join.request", f"org:{org_id}")
         return request
+
+    async def check_inviter(self, actor_id: int, org_id: int) -> Organisation:
+        """The active organisation `actor_id` may hand out a join link for: its members, county admins."""
+        if not await self.permissions.can_act_for_org(actor_id, org_id):
+            raise PermissionDenied("errors.member_only")
+        return await self.orgs.get_active(org_id)
 
     async def approvers(self, org_id: int) -> list[int]:
         """Who is asked to decide: the org's admins, or the county admins when it has none."""
@@ -127,6 +185,25 @@ class MembershipService:
             await self.memberships.end(current.id, "removed", self.clock.now())
             await self.audit.record(self.clock.now(), actor_id, "role.remove", f"org:{org_id}", user=user_id)
 
+    async def check_appointing(self, actor_id: int, org_id: int) -> Organisation:
+        """The active organisation `actor_id` may appoint an admin of: county admins only."""
+        await self.permissions.require_county_admin(actor_id)
+        return await self.orgs.get_active(org_id)
+
+    async def check_appointee(self, actor_id: int, org_id: int, user_id: int) -> Person:
+        """Asked before confirming an appointment: the person must have started the bot (to be
+        told) and not be one of the organisation's admins already."""
+        await self.permissions.require_county_admin(actor_id)
+        person = await self.people.get(user_id)
+        if person is None:
+            raise DomainError("roles.unknown_person")
+        if not person.started:
+            raise DomainError("members.appointee_not_started", name=person.display_name)
+        if await self.permissions.is_org_admin(user_id, org_id):
+            raise DomainError("members.already_admin", name=person.display_name)
+        await self.orgs.get_active(org_id)
+        return person
+
     async def appoint_admin(self, actor_id: int, org_id: int, user_id: int) -> None:
         """County admins appoint an organisation's first admin (the person must have started the bot)."""
         await self.permissions.require_county_admin(actor_id)
@@ -147,19 +224,37 @@ class MembershipService:
         admins = await self.memberships.of_org(org_id, Role.ORG_ADMIN)
         return [m.user_id for m in admins] == [user_id]
 
-    async def promote_county_admin(self, actor_id: int, user_id: int) -> None:
+    async def check_promoter(self, actor_id: int) -> None:
+        """Making county admins is for county admins; asked before anything else of /promote."""
         await self.permissions.require_county_admin(actor_id)
-        if await self.people.get(user_id) is None:
+
+    async def promote_county_admin(self, actor_id: int, user_id: int) -> None:
+        await self.check_promoter(actor_id)
+        person = await self.people.get(user_id)
+        if person is None:
             raise DomainError("roles.unknown_person")
+        if await self.permissions.is_county_admin(user_id):
+            raise DomainError("promote.already", name=person.display_name)
         await self.people.set_promoted_admin(user_id, True)
         await self.audit.record(self.clock.now(), actor_id, "county_admin.promote", f"user:{user_id}")
 
     # ---- handover -----------------------------------------------------------------------
-    async def check_successor(self, actor_id: int, org_id: int, successor_id: int) -> Person:
-        """May `actor_id` hand `org_id` over to `successor_id`? Asked before confirming, and again on start."""
+    async def handover_orgs(self, user_id: int) -> list[Organisation]:
+        """The active organisations `user_id` administers, hence may hand over (county admins'
+        own standing is not handed over: it is not an organisation's)."""
+        administered = set(await self.permissions.managed_org_ids(user_id))
+        return [org for org in await self.orgs.list() if org.id in administered]
+
+    async def check_handover_org(self, actor_id: int, org_id: int) -> Organisation:
+        """The active organisation `actor_id` may hand over: one they administer."""
         org = await self.orgs.get_active(org_id)
         if not await self.permissions.is_org_admin(actor_id, org_id):
-            raise DomainError("handover.not_admin", org=org.name)
+            raise PermissionDenied("handover.not_admin", org=org.name)
+        return org
+
+    async def check_successor(self, actor_id: int, org_id: int, successor_id: int) -> Person:
+        """May `actor_id` hand `org_id` over to `successor_id`? Asked before confirming, and again on start."""
+        await self.check_handover_org(actor_id, org_id)
         if successor_id == actor_id:
             raise DomainError("handover.self")
         successor = await self.people.get(successor_id)

@@ -46,6 +46,11 @@ class OrganisationService:
         self.permissions = permissions
         self.clock = clock
 
+    async def check_editor(self, actor_id: int) -> None:
+        """Creating, editing, archiving and importing organisations is for county admins; asked
+        before a form or a file is asked for (each change checks again)."""
+        await self.permissions.require_county_admin(actor_id)
+
     async def get(self, org_id: int) -> Organisation:
         org = await self.orgs.get(org_id)
         if org is None:

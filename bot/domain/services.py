@@ -159,7 +159,7 @@ class Services:
             attendance=attendance,
             deeds=deeds,
             stats=stats,
-            stars=StarsService(stats, config.stars),
+            stars=StarsService(stats, config.stars, permissions),
             pace=pace,
         )
 

@@ -15,6 +15,9 @@ claims: how many of them to deliver).
 
 Fact names are catalog keys (stats.fact_*), for the handlers to render.
 
+Who sees what: an organisation's members see its rating; county admins pick any organisation's,
+or the county's ranking (`county_rating`, `county_ranking`: refused to anyone else).
+
 The monthly ranking: one recurring system reminder to the hub (subject `stars:ranking`, schedule
 `[stars] ranking`, default "每月1日 9:00", "" switches it off) whose text is computed when it is
 due: the previous month's ranking (`ranking_top` best, and how many organisations have each star
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.domain.config import StarsConfig
+from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
 from bot.domain.schedule_grammar import parse_schedule
 from bot.domain.stats import OrgFacts, Period, StatsService
@@ -148,9 +152,10 @@ def _hints(facts: list[Fact], points: float, total_weight: int, stars: int, sett
 
 
 class StarsService:
-    def __init__(self, stats: StatsService, settings: StarsConfig) -> None:
+    def __init__(self, stats: StatsService, settings: StarsConfig, permissions: Permissions) -> None:
         self.stats = stats
         self.settings = settings
+        self.permissions = permissions
 
     async def rate(self, org_id: int, period: Period) -> Rating:
         org = await self.stats.orgs.get(org_id)
@@ -165,6 +170,29 @@ class StarsService:
         ]
         rated.sort(key=lambda item: (-item[1].score, item[0].name))
         return rated
+
+    # ---- asked by a person ----------------------------------------------------------------------
+    async def ranks_county(self, user_id: int) -> bool:
+        """Whether /stars offers this person every organisation and the ranking (county admins)."""
+        return await self.permissions.is_county_admin(user_id)
+
+    async def county_ranking(self, actor_id: int, period: Period) -> list[tuple[Organisation, Rating]]:
+        await self.permissions.require_county_admin(actor_id)
+        return await self.ranking(period)
+
+    async def county_rating(self, actor_id: int, org_id: int, period: Period) -> tuple[Organisation, Rating]:
+        """Any active organisation's rating, for a county admin."""
+        await self.permissions.require_county_admin(actor_id)
+        org = await self.stats.orgs.get_active(org_id)
+        return org, await self.rate(org.id, period)
+
+    async def ratings_for(self, user_id: int, period: Period) -> list[tuple[Organisation, Rating]]:
+        """The rating of each active organisation this person may see (a cadre: their own), by id."""
+        orgs = await self.stats.orgs.visible_to(user_id)
+        if not orgs:
+            return []
+        facts = await self.stats.org_facts(period)
+        return [(org, rate_facts(facts.get(org.id, OrgFacts(org)), period, self.settings)) for org in orgs]
 
 
 def month_before(day: date) -> Period:
