@@ -44,7 +44,7 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
     )
     if result.lost_bound_group:
         bound_to = await binding_label(context, result.chat.binding, result.chat.org_id, group_translator(context))
-        for admin_id in await services.permissions.county_admin_ids():
+        for admin_id in await services.groups.told_when_removed():
             await notify_user(
                 context.application, admin_id, "groups.bot_removed_admins", title=chat.title, bound_to=bound_to
             )
@@ -69,16 +69,7 @@ async def bind_command(update: Update, context: BotContext) -> None:
     if is_anonymous_admin(update):
         await ui.reply("groups.anonymous_admin")
         return
-    services = ui.services
-    if not (
-        await services.permissions.is_county_admin(ui.user_id)
-        or (
-            await is_chat_admin(context, ui.chat_id, ui.user_id)
-            and await services.permissions.managed_org_ids(ui.user_id)
-        )
-    ):
-        await ui.reply("groups.bind_who")
-        return
+    await ui.services.groups.check_may_bind(ui.user_id, lambda: is_chat_admin(context, ui.chat_id, ui.user_id))
     await ui.reply("groups.bind_go_private", private_link_markup(ui, f"bind_{ui.chat_id}", "groups.button_bind_here"))
 
 
@@ -96,8 +87,7 @@ async def unbind_command(update: Update, context: BotContext) -> None:
 
 async def groups_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    await ui.services.permissions.require_county_admin(ui.user_id)
-    chats = await ui.services.groups.bound_groups()
+    chats = await ui.services.groups.overview(ui.user_id)
     if not chats:
         await ui.reply("groups.none_bound")
         return
@@ -115,19 +105,11 @@ class BindFlow(Flow):
     name = "bd"
 
     async def _targets(self, ui: Ui, search: str | None = None) -> list[tuple[int, str]]:
-        services = ui.services
-        if await services.permissions.is_county_admin(ui.user_id):
-            orgs = await (services.orgs.search(search, limit=40) if search else services.orgs.list())
-        else:
-            managed = set(await services.permissions.managed_org_ids(ui.user_id))
-            orgs = [org for org in await services.orgs.list() if org.id in managed]
-            if search:
-                orgs = [org for org in orgs if search.lower() in org.name.lower()]
-        return [(org.id, org.name) for org in orgs]
+        return [(org.id, org.name) for org in await ui.services.groups.bindable_orgs(ui.user_id, search)]
 
     async def _markup(self, ui: Ui, page: int, search: str | None = None) -> InlineKeyboardMarkup:
         extra = []
-        if await ui.services.permissions.is_county_admin(ui.user_id):
+        if await ui.services.groups.may_bind_hub(ui.user_id):
             extra.append([self.choice(ui, "target", "hub", "groups.button_hub")])
         return self.paged(ui, "target", await self._targets(ui, search), page, extra)
 
@@ -158,7 +140,7 @@ class BindFlow(Flow):
             return
         target: int | str
         if value == "hub":
-            await ui.services.permissions.require_county_admin(ui.user_id)
+            await ui.services.groups.check_may_bind_hub(ui.user_id)
             target, label = "hub", ui.t("groups.binding_hub")
         else:
             org = await ui.services.orgs.get_active(choice_id(value))

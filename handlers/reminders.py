@@ -13,7 +13,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.errors import DomainError
 from bot.domain.formatting import local_text
 from bot.domain.reminders import MAX_TEXT
 from bot.domain.schedule import Schedule, occurrences
@@ -130,36 +130,21 @@ class ReminderFlow(Flow):
 
         Refuses anyone who is neither a county admin nor an organisation admin.
         """
-        services = ui.services
+        targets = await ui.services.reminders.targets_for(ui.user_id)
         note = Raw("")
         items: list[tuple[object, str]] = []
-        if await services.permissions.is_county_admin(ui.user_id):
-            chats = [chat for chat in await services.groups.bound_groups() if chat.active]
-            hub = await services.groups.hub()
-            if hub is not None and hub.active:
-                items.append(("hub", ui.t("reminders.button_hub")))
-            if chats:
+        if targets.hub is not None:
+            items.append(("hub", ui.t("reminders.button_hub")))
+        if targets.county:
+            if targets.any_group:
                 items.append(("all", ui.t("reminders.button_all_groups")))
             else:
                 note = ui.t.raw("reminders.note_no_groups_county")
-            for chat in chats:
-                if chat.binding is Binding.ORG and chat.org_id is not None:
-                    org = await services.orgs.get(chat.org_id)
-                    items.append((chat.id, ui.t("reminders.button_chat", org=org.name, title=chat.title)))
-            return items, note
-        managed = await services.permissions.managed_org_ids(ui.user_id)
-        if not managed:
-            raise PermissionDenied("errors.org_admin_only")
-        missing = []
-        for org_id in managed:
-            org = await services.orgs.get(org_id)
-            group = await services.groups.of_org(org_id)
-            if group is None or not group.active or not org.active:
-                missing.append(org.name)
-                continue
+        for org, group in targets.org_groups:
             items.append((group.id, ui.t("reminders.button_chat", org=org.name, title=group.title)))
-        if missing:
-            note = ui.t.raw("reminders.note_no_group_org", orgs=ui.t("reminders.name_separator").join(missing))
+        if targets.without_group:
+            names = ui.t("reminders.name_separator").join(org.name for org in targets.without_group)
+            note = ui.t.raw("reminders.note_no_group_org", orgs=names)
         return items, note
 
     def _target_markup(self, ui: Ui, items: list[tuple[object, str]], page: int) -> InlineKeyboardMarkup:

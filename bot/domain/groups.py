@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.activities import ActivityService
@@ -54,6 +55,35 @@ class GroupService:
     async def bound_groups(self) -> list[ChatRecord]:
         return await self.chats.bound()
 
+    # ---- who may bind: the handlers ask here before they offer anything ------------------------
+    async def check_may_bind(self, actor_id: int, is_chat_admin: Callable[[], Awaitable[bool]]) -> None:
+        """/bind in a group: county admins, or a group admin who administers some organisation.
+        `is_chat_admin` asks Telegram, so it is asked only when the answer matters."""
+        if await self.permissions.is_county_admin(actor_id):
+            return
+        if await self.permissions.managed_org_ids(actor_id) and await is_chat_admin():
+            return
+        raise PermissionDenied("groups.bind_who")
+
+    async def may_bind_hub(self, actor_id: int) -> bool:
+        return await self.permissions.is_county_admin(actor_id)
+
+    async def check_may_bind_hub(self, actor_id: int) -> None:
+        await self.permissions.require_county_admin(actor_id)
+
+    async def bindable_orgs(self, actor_id: int, search: str | None = None) -> list[Organisation]:
+        """The organisations whose group this person may bind (checked again when binding)."""
+        return await self.orgs.managed_by(actor_id, search)
+
+    async def overview(self, actor_id: int) -> list[ChatRecord]:
+        """/groups: every bound group and whether the bot is still in it; county admins only."""
+        await self.permissions.require_county_admin(actor_id)
+        return await self.bound_groups()
+
+    async def told_when_removed(self) -> list[int]:
+        """Who hears that the bot was removed from a bound group: the county admins."""
+        return await self.permissions.county_admin_ids()
+
     async def seen(self, chat_id: int, title: str, chat_type: str) -> ChatRecord:
         """Any group message: make sure the chat is known (the bot may predate the records)."""
         chat = await self.chats.get(chat_id)
@@ -88,7 +118,7 @@ class GroupService:
         return chat
 
     async def bind_hub(self, actor_id: int, chat_id: int) -> ChatRecord:
-        await self.permissions.require_county_admin(actor_id)
+        await self.check_may_bind_hub(actor_id)
         async with self.db.transaction():
             chat = await self._usable_group(chat_id)
             previous = await self.chats.hub()

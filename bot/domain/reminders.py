@@ -24,11 +24,12 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions
 from bot.domain.schedule import Schedule, next_occurrence
 from bot.domain.schedule_grammar import parse_schedule
-from bot.model.organisation import ChatRecord
+from bot.model.organisation import Binding, ChatRecord, Organisation
 from bot.model.reminder import ReminderRecord
 from storage.chats import ChatRepository
 from storage.db import Database, written
@@ -87,6 +88,17 @@ class Outcome:
     deliveries: dict[int, str]
 
 
+@dataclass(frozen=True)
+class ReminderTargets:
+    """Where a person may send reminders, besides to themselves."""
+
+    county: bool  # a county admin: the hub and "all groups" too
+    hub: ChatRecord | None  # the county hub, when it is bound and the bot is in it (county admins)
+    any_group: bool  # some bound group is active ("all groups" makes sense)
+    org_groups: tuple[tuple[Organisation, ChatRecord], ...]  # organisations' active groups
+    without_group: tuple[Organisation, ...]  # the person's organisations with no usable group
+
+
 class ReminderService:
     def __init__(
         self,
@@ -99,9 +111,11 @@ class ReminderService:
         *,
         grace: timedelta,
         quiet: QuietHours | None,
+        orgs: OrganisationService,
         concurrency: int = 64,
     ) -> None:
         self.db = db
+        self.orgs = orgs
         self.reminders = reminders
         self.chats = chats
         self.permissions = permissions
@@ -115,6 +129,31 @@ class ReminderService:
         self.audiences: dict[str, Callable[[ReminderRecord], Awaitable[list[int]]]] = {}
 
     # ---- creating and changing ----------------------------------------------------------
+    async def targets_for(self, actor_id: int) -> ReminderTargets:
+        """County admins: the hub, all groups, every organisation's group; organisation admins:
+        their organisations' groups (and which of them have none). Anyone else is refused."""
+        if await self.permissions.is_county_admin(actor_id):
+            chats = [chat for chat in await self.chats.bound() if chat.active]
+            hub = await self.chats.hub()
+            org_groups = [
+                (await self.orgs.get(chat.org_id), chat)
+                for chat in chats
+                if chat.binding is Binding.ORG and chat.org_id is not None
+            ]
+            return ReminderTargets(True, hub if hub and hub.active else None, bool(chats), tuple(org_groups), ())
+        managed = await self.permissions.managed_org_ids(actor_id)
+        if not managed:
+            raise PermissionDenied("errors.org_admin_only")
+        usable, missing = [], []
+        for org_id in managed:
+            org = await self.orgs.get(org_id)
+            group = await self.chats.of_org(org_id)
+            if group is None or not group.active or not org.active:
+                missing.append(org)
+            else:
+                usable.append((org, group))
+        return ReminderTargets(False, None, bool(usable), tuple(usable), tuple(missing))
+
     def first_due(self, schedule: Schedule) -> datetime | None:
         return next_occurrence(schedule, after=self.clock.now() - timedelta(seconds=1), zone=self.zone)
 

@@ -90,6 +90,7 @@ class Services:
             config.zone,
             grace=timedelta(minutes=settings.grace_minutes),
             quiet=quiet,
+            orgs=orgs,
         )
         activity_repo = ActivityRepository(db)
         activities = ActivityService(
