@@ -45,7 +45,7 @@ PRIVATE_ONLY_COMMANDS = tuple(command.name for command in COMMANDS if command.pr
 
 
 # Button taps that may run side by side with the same person's other updates (all others run
-# one at a time per person, see bot/updates.py): auction claims, which the domain arbitrates.
+# one at a time per person, see bot/runtime/updates.py): auction claims, which the domain arbitrates.
 UNORDERED_CALLBACK_PREFIXES = (auction.ClaimTap.prefix,)
 
 

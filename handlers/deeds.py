@@ -1,5 +1,5 @@
 """Practical deeds (实事): /deed records one, /deeds shows the year's progress against the quotas,
-and the behind-pace reminder's words (sent by the reminder scheduler, see bot/deeds.py).
+and the behind-pace reminder's words (sent by the reminder scheduler, see bot/domain/deeds.py).
 
 /deed: organisation (skipped when there is one) → an ended activity marked as a deed (one tap
 records it) or a deed entered directly: title → date → evidence (a photo, or a note) → done, with

@@ -149,7 +149,7 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
 
 def problem_report(ui: Ui, keys: ImportKeys, file_name: str, problems: Sequence[RowProblem]) -> str:
     """Every problem as "row N · column X: why", as many as fit in one message. Wish problems never
-    carry a private value (bot/wish_import.py), only where it is and why it is refused."""
+    carry a private value (bot/domain/wish_import.py), only where it is and why it is refused."""
     head = ui.t(keys.problems_title, file=shorten(file_name), count=len(problems))
     foot = ui.t(keys.problems_footer)
     budget = MESSAGE_BUDGET - len(head) - len(foot)

@@ -1,7 +1,7 @@
 """Gatekeepers that run before every feature handler (negative groups in handlers.register).
 
 They record who wrote, pick the language to answer in, and follow a group's upgrade to a
-supergroup. Nothing here decides permissions: that is bot/permissions.py.
+supergroup. Nothing here decides permissions: that is bot/domain/permissions.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Admins' reminders: /remind (where, when, what, confirm) and /reminders (pause, resume, delete).
 
-Who may remind whom, and who may change a reminder, is decided in bot/permissions.py and
-bot/reminders.py (ReminderService re-checks both on every create and every change); these
+Who may remind whom, and who may change a reminder, is decided in bot/domain/permissions.py and
+bot/domain/reminders.py (ReminderService re-checks both on every create and every change); these
 handlers offer the choices, render the schedule and keep the wake-up job in step with the
 database after every change.
 """

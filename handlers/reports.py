@@ -4,7 +4,7 @@
   organisation's cadres get theirs (several organisations: a picker). Buttons under the figures:
   📊 charts (photos) and 📄 the XLSX.
 - `/export [period] [含隐私]`: the XLSX; the private wish columns only for the collecting
-  organisation's members (bot/exports.py says who).
+  organisation's members (bot/domain/exports.py says who).
 - `/report [year]` (county admins): the summary in the style of the county's work summary, then
   the charts, then the XLSX of the year.
 

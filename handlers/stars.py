@@ -3,7 +3,7 @@
 A cadre sees each of their organisations' stars, score, the facts behind them and what would
 earn the next star; a county admin picks an organisation (paged, or by typing part of a name) or
 the ranking. The period is this year unless given in parse_period's grammar (本月, 2026-11,
-2026-01-01..2026-06-30…). The monthly ranking is a system reminder (bot/stars.py) whose text is
+2026-01-01..2026-06-30…). The monthly ranking is a system reminder (bot/domain/stars.py) whose text is
 computed here when it is due.
 """
 

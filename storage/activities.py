@@ -1,7 +1,7 @@
 """Activities, their group posts, volunteer sign-ups and attendance: SQL only.
 
 The activity records (`Activity`, `Place`, `Category`) live here, like `Organisation` lives in
-storage.models, and bot/activities.py re-exports them for the rest of the bot.
+bot.model.organisation, and bot/domain/activities.py re-exports them for the rest of the bot.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Micro-wishes and their private details: SQL only.
 
 The wish records (`Wish`, `WishStatus`, `WishCategory`, `PrivateDetails`, `WishFilter`) live
-here, like `Organisation` lives in storage.models, and bot/wishes.py re-exports them.
+here, like `Organisation` lives in bot.model.organisation, and bot/domain/wishes/ re-exports them.
 
 Two tables, kept apart on purpose: `wishes` (public: alias, grade, wish text, status, claim)
 and `wish_private` (the child's real name, guardian's phone, address, notes). Only the

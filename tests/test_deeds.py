@@ -1,7 +1,7 @@
 """Deeds (实事) end to end: /deed (from an activity marked as a deed, or entered directly), /deeds
 for a cadre and for the county, and the behind-pace reminders sent by the reminder scheduler.
 
-The default harness clock is 2026-11-26 10:00 in Shanghai (day 330 of 365). Pace (bot/deeds.py):
+The default harness clock is 2026-11-26 10:00 in Shanghai (day 330 of 365). Pace (bot/domain/deeds.py):
 due = ⌊quota × elapsed days / 365⌋, and from 1 July none done at all is behind too.
 On 26 November a quota of 3 is due ⌊3 × 330/365⌋ = 2; a quota of 1 is due ⌊330/365⌋ = 0.
 On 1 July (day 182) a quota of 3 is due ⌊546/365⌋ = 1, a quota of 1 is due 0 (but none done is behind).

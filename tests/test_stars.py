@@ -1,7 +1,7 @@
 """Star ratings end to end: /stars for a cadre and a county admin, the next-star hint, a settings
 change applying on the next computation, and the monthly ranking posted to the hub once.
 
-Scores by hand (bot/stars.py): each fact earns weight × min(1, value / target); the score is
+Scores by hand (bot/domain/stars.py): each fact earns weight × min(1, value / target); the score is
 100 × points / the weights that apply, rounded; stars 1, then 2/3/4/5 from 20/40/60/80.
 """
 

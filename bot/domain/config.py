@@ -74,7 +74,7 @@ class WishesConfig:
 
 @dataclass(frozen=True)
 class StarsConfig:
-    """Star ratings (bot/stars.py): weights of the facts (points out of their sum), yearly targets
+    """Star ratings (bot/domain/stars.py): weights of the facts (points out of their sum), yearly targets
     (scaled to the period's length), and the score (0..100) each star from the second needs."""
 
     weight_deeds: int = 25
@@ -102,7 +102,7 @@ _STARS_NUMBERS = tuple(name for name in StarsConfig.__dataclass_fields__ if name
 
 @dataclass(frozen=True)
 class DeedsConfig:
-    """Behind-pace reminders (bot/deeds.py): when organisations behind their yearly deeds pace are
+    """Behind-pace reminders (bot/domain/deeds.py): when organisations behind their yearly deeds pace are
     told, as a recurring time in the reminder grammar (default: 09:00 on 1 July and 1 October);
     "" switches them off."""
 

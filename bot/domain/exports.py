@@ -6,10 +6,10 @@ Two halves, so the bot keeps answering while a big workbook is written:
   reports.py DetailRepository), the star ratings, and — only when asked for and allowed —
   the children's private details, each read audited;
 - `build_workbook(data, labels)` (CPU, for asyncio.to_thread): the workbook streamed row by row
-  (bot/xlsx.py), headers and words from the `labels` translator, times as local-zone dates and
+  (bot/domain/xlsx.py), headers and words from the `labels` translator, times as local-zone dates and
   times (the configured zone; real Excel dates, not text), bytes out.
 
-Who gets what (bot/permissions.py):
+Who gets what (bot/domain/permissions.py):
 - the county (org_id None): county admins; one organisation: its members and county admins.
   An organisation's export holds only its rows: its activities and their attendance, the wishes
   it collected or claimed, its deeds, its own star rating.

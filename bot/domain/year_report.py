@@ -1,7 +1,7 @@
 """The year-end report (年度工作总结) of the county: the figures a work summary quotes, for one
 calendar year in the configured zone.
 
-Every figure is StatsService.figures over the year (bot/stats.py says where each comes from):
+Every figure is StatsService.figures over the year (bot/domain/stats.py says where each comes from):
 activities held (not cancelled, by category), volunteers (distinct people) and volunteer
 person-times (attendances that count), hours (the credit rule), people served (confirmed, else
 expected, of ended activities), wishes collected / claimed / fulfilled (on time) / overdue, deeds

@@ -2,7 +2,7 @@
 
 Privacy: the board, the announcement and the summary show only the wish code, "alias · grade",
 the wish text and organisation names; the child's private details are reachable only through
-`/wish W0012` (handlers/wishes.py), which checks who asks.
+`/wish W0012` (handlers/wishes/), which checks who asks.
 """
 
 from __future__ import annotations

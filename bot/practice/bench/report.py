@@ -8,7 +8,7 @@ document's scale (storage/bulk_seed.py: 440 organisations, 8,000 wishes, 3,000 a
 - chart_s: the three charts (data gathered, PNGs drawn);
 - peak_rss_mb: the process's peak resident memory (ru_maxrss) at the end.
 
-Targets: report_s ≤ 2, export_s ≤ 5, peak_rss_mb ≤ 300. `run` prints nothing; bot/bench.py
+Targets: report_s ≤ 2, export_s ≤ 5, peak_rss_mb ≤ 300. `run` prints nothing; bot/practice/bench/common.py
 prints the dict as one JSON line.
 """
 

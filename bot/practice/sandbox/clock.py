@@ -1,6 +1,6 @@
 """The sandbox's controllable clock: system time plus an offset that only ever grows.
 
-`SandboxClock` is the bot's clock (bot/clock.py protocol) and the emulator's wall clock, so
+`SandboxClock` is the bot's clock (bot/domain/clock.py protocol) and the emulator's wall clock, so
 message dates, the board's minutes left and every domain rule see the same "now". Jumping to
 the next scheduled event moves the offset forward.
 
