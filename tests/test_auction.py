@@ -105,6 +105,13 @@ class World:
         await auction_tick(self.harness.app)
         return await self.services.auction.get(session.id)
 
+    async def live(self, lots: int):
+        """`lots` new wishes in a session that is live now: (the wishes, the session)."""
+        wishes = await self.wishes(lots)
+        session = await self.session()
+        await self.open(session)
+        return wishes, session
+
     def board(self, session):
         for message in self.harness.fake.bot_messages(HUB):
             if (
@@ -143,6 +150,11 @@ async def page_refreshes(harness) -> None:
     """The clock moves past a page refresh's delay, and the background work is done."""
     harness.clock.advance(seconds=PAGE_REFRESH_DELAY)
     await settle(harness.app)
+
+
+def shown(client, message_id: int):
+    """The private message `message_id` as it shows now (edits change it in place)."""
+    return next(m for m in client.replies() if m.message_id == message_id)
 
 
 def no_not_modified(harness) -> bool:
@@ -615,15 +627,13 @@ async def test_auction_command_says_when_the_next_one_starts(world):
 
 async def test_a_page_is_refreshed_a_moment_after_a_win_and_at_most_once_in_ten_seconds(world):
     harness = world.harness
-    wishes = await world.wishes(3)
-    session = await world.session()
-    await world.open(session)
+    wishes, session = await world.live(3)
     other = world.clients[OTHER]
     await other.send(f"/start auc_{session.id}")
     page_id = other.last_reply().message_id
 
     def page():
-        return next(m for m in other.replies() if m.message_id == page_id)
+        return shown(other, page_id)
 
     await other.tap(f"认领 {wishes[0].code}", message_id=page_id)
     assert other.callback_answers[-1].startswith("🎉 认领成功")
@@ -644,15 +654,13 @@ async def test_a_page_is_refreshed_a_moment_after_a_win_and_at_most_once_in_ten_
 
 async def test_a_lost_claim_refreshes_the_losers_page_at_once_even_just_after_an_edit(world):
     harness = world.harness
-    wishes = await world.wishes(3)
-    session = await world.session()
-    await world.open(session)
+    wishes, session = await world.live(3)
     donor, other = world.clients[DONOR], world.clients[OTHER]
     await other.send(f"/start auc_{session.id}")
     page_id = other.last_reply().message_id
 
     def page():
-        return next(m for m in other.replies() if m.message_id == page_id)
+        return shown(other, page_id)
 
     await other.tap(f"认领 {wishes[0].code}", message_id=page_id)
     await page_refreshes(harness)
@@ -671,9 +679,7 @@ async def test_a_lost_claim_refreshes_the_losers_page_at_once_even_just_after_an
 
 async def test_a_claim_lost_on_the_board_refreshes_the_losers_private_page(world):
     harness = world.harness
-    wishes = await world.wishes(3)
-    session = await world.session()
-    await world.open(session)
+    wishes, session = await world.live(3)
     donor, other = world.clients[DONOR], world.clients[OTHER]
     await other.send(f"/start auc_{session.id}")
     page = other.last_reply()
@@ -685,16 +691,14 @@ async def test_a_claim_lost_on_the_board_refreshes_the_losers_private_page(world
     await other.tap(f"认领 {wishes[0].code}", chat_id=HUB, message_id=board.message_id)
     assert other.callback_answers[-1].startswith(f"来晚了一步：{wishes[0].code}")
     await page_refreshes(harness)
-    page = next(m for m in other.replies() if m.message_id == page.message_id)
+    page = shown(other, page.message_id)
     assert wishes[0].code not in page.text and "可认领 2 个" in page.text
     assert no_not_modified(harness)
 
 
 async def test_a_release_updates_the_count_on_open_pages(world):
     harness, admin = world.harness, world.admin
-    wishes = await world.wishes(3)
-    session = await world.session()
-    await world.open(session)
+    wishes, session = await world.live(3)
     donor, other = world.clients[DONOR], world.clients[OTHER]
     await donor.send(f"/start auc_{session.id}")
     donor_page = donor.last_reply().message_id
@@ -705,10 +709,7 @@ async def test_a_release_updates_the_count_on_open_pages(world):
     harness.clock.advance(seconds=PAGE_REFRESH_SECONDS)
     await settle(harness.app)
 
-    def page(client, message_id):
-        return next(m for m in client.replies() if m.message_id == message_id)
-
-    assert "可认领 1 个" in page(donor, donor_page).text and "可认领 1 个" in page(other, other_page).text
+    assert "可认领 1 个" in shown(donor, donor_page).text and "可认领 1 个" in shown(other, other_page).text
 
     # The winner releases: both open pages follow, though neither was tapped.
     won = next(m for m in donor.replies() if wishes[0].code in (m.text or "") and m.buttons())
@@ -716,21 +717,19 @@ async def test_a_release_updates_the_count_on_open_pages(world):
     assert donor.callback_answers[-1] == f"已释放 {wishes[0].code}。"
     await page_refreshes(harness)
     for client, message_id in ((donor, donor_page), (other, other_page)):
-        assert "可认领 2 个" in page(client, message_id).text and wishes[0].code in page(client, message_id).text
+        assert "可认领 2 个" in shown(client, message_id).text and wishes[0].code in shown(client, message_id).text
 
     # A county admin's release too.
     await admin.send(f"/release {wishes[1].code} 孩子已转学")
     await page_refreshes(harness)
     for client, message_id in ((donor, donor_page), (other, other_page)):
-        assert "可认领 3 个" in page(client, message_id).text
+        assert "可认领 3 个" in shown(client, message_id).text
     assert no_not_modified(harness)
 
 
 async def test_a_page_turned_to_a_filter_picker_is_not_refreshed_back_into_a_list(world):
     harness = world.harness
-    wishes = await world.wishes(2)
-    session = await world.session()
-    await world.open(session)
+    wishes, session = await world.live(2)
     donor, other = world.clients[DONOR], world.clients[OTHER]
     await other.send("/auction")
     await other.tap("🏷 类别")
@@ -746,9 +745,7 @@ async def test_a_page_turned_to_a_filter_picker_is_not_refreshed_back_into_a_lis
 
 async def test_the_release_button_goes_when_its_window_ends_and_the_deadline_is_a_date(world):
     harness = world.harness
-    wishes = await world.wishes(1)
-    session = await world.session()
-    await world.open(session)
+    wishes, session = await world.live(1)
     donor = world.clients[DONOR]
     await donor.send(f"/start auc_{session.id}")
     await donor.tap(f"认领 {wishes[0].code}")
@@ -764,12 +761,12 @@ async def test_the_release_button_goes_when_its_window_ends_and_the_deadline_is_
     harness.clock.advance(minutes=1, seconds=59)
     await auction_tick(harness.app)
     await settle(harness.app)
-    won = next(m for m in donor.replies() if m.message_id == won.message_id)
+    won = shown(donor, won.message_id)
     assert won.button_labels() == ["↩️ 释放（2 分钟内）"]
     harness.clock.advance(seconds=TICK_SECONDS)
     await auction_tick(harness.app)
     await settle(harness.app)
-    won = next(m for m in donor.replies() if m.message_id == won.message_id)
+    won = shown(donor, won.message_id)
     assert won.buttons() == [] and "点错了？" not in won.text
     assert f"认领了心愿 {wishes[0].code}" in won.text and f"{day}（含当天）" in won.text
     # A tap from before (a stale client) is still answered clearly.
