@@ -26,7 +26,7 @@ from telegram.constants import ChatAction
 from bot.domain.charts import ChartSource, render_all
 from bot.domain.errors import DomainError
 from bot.domain.exports import ExportService, build_workbook
-from bot.domain.formatting import period_label
+from bot.domain.formatting import hours_text, period_label
 from bot.domain.stats import Figures, Period
 from bot.domain.year_report import YearReport
 from handlers.callback_data import CallbackData
@@ -105,7 +105,7 @@ def figures_text(t: Translator, figures: Figures, scope: str) -> str:
         categories=Raw(categories_text(t, figures)),
         volunteers=figures.volunteers,
         person_times=figures.person_times,
-        hours=figures.hours,
+        hours=hours_text(figures.volunteer_minutes, t),
         served=figures.served,
         collected=figures.wishes_collected,
         claimed=figures.wishes_claimed,
@@ -133,7 +133,7 @@ def report_text(t: Translator, report: YearReport) -> str:
         categories=Raw(categories_text(t, f)),
         volunteers=f.volunteers,
         person_times=f.person_times,
-        hours=f.hours,
+        hours=hours_text(f.volunteer_minutes, t),
         served=f.served,
         collected=f.wishes_collected,
         claimed=f.wishes_claimed,

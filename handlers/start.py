@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers import auction
+from handlers.commands import Audience
 from handlers.common import audience_of
 from handlers.context import BotContext, Ui
 from handlers.flow import flow_of
@@ -25,5 +26,10 @@ async def start(update: Update, context: BotContext) -> None:
         await auction.start_browsing(ui, int(payload[4:]))
         return
     await ui.services.conversations.clear(ui.user_id)
-    await ui.reply("start.welcome", name=ui.user.first_name, user_id=ui.user_id)
-    await ui.reply("start.roles_" + (await audience_of(ui)).name.lower())
+    audience = await audience_of(ui)
+    welcome = ui.t("start.welcome", name=ui.user.first_name)
+    if audience is Audience.COUNTY_ADMIN or not await ui.services.permissions.county_admin_ids():
+        # Only county admins (and, on a fresh install, whoever is about to become one) need the id.
+        welcome += ui.t("start.your_id", user_id=ui.user_id)
+    await ui.send_text(welcome)
+    await ui.reply("start.roles_" + audience.name.lower())

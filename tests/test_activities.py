@@ -3,6 +3,7 @@ organisers' sheet and corrections, edit and cancel, the summary after the end, a
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -128,7 +129,9 @@ async def test_an_org_admin_creates_an_activity_and_it_is_posted_with_a_sign_up_
     await li.send("30")
     await li.tap("✅ 算作实事")
     confirm = li.last_reply().text
-    assert "请确认活动信息" in confirm and "志愿者名额：20 人" in confirm and "发到全县团干部群：否" in confirm
+    assert "请确认活动信息" in confirm and "志愿者名额：20 人" in confirm and "预计服务：30 人" in confirm
+    # Not a county admin: never asked whether to post in the county cadres' group, so not shown it.
+    assert "团干部群" not in confirm and "枢纽群" not in confirm
     await li.tap("✅ 确认发布")
 
     created = li.last_reply().text
@@ -190,6 +193,32 @@ async def test_bad_input_at_every_step_explains_and_stays(harness):
     assert activity.place.latitude == pytest.approx(25.0435) and not activity.counts_as_deed
 
 
+async def test_an_approximate_number_of_people_is_quoted_back_with_its_unit_and_kept(harness):
+    org, li = await township(harness)
+    await li.send("/newactivity")
+    for text in ("走访留守儿童", "走访", "明天 15:00", "2小时", "第二村"):
+        await li.send(text)
+    await li.tap("⏭ 跳过")
+    await li.send("5人")
+    await li.send("约30人")
+    assert "已记下：预计服务 约 30 人。" in li.last_reply().text and "实事" in li.last_reply().text
+    await li.tap("不算")
+    assert "预计服务：约 30 人" in latest(li, "请确认活动信息")
+    await li.tap("✅ 确认发布")
+    activity = await harness.services.activities.by_code("A1")
+    assert (activity.slots, activity.expected_served) == (5, 30)
+
+    for typed, number in (("~40", 40), ("约 25 人", 25), ("35人左右", 35), ("20人", 20)):
+        await li.send("/editactivity A1")
+        await li.tap("预计服务人数")
+        await li.send(typed)
+        assert (await harness.services.activities.get(activity.id)).expected_served == number
+    await li.send("/editactivity A1")
+    await li.tap("预计服务人数")
+    await li.send("很多人")
+    assert "「很多人」不是数字" in li.last_reply().text
+
+
 async def test_default_radius_button_and_duration_in_hours(harness):
     _org, li = await township(harness)
     await li.send("/newactivity")
@@ -244,6 +273,7 @@ async def test_county_admin_picks_the_organisation_and_also_posts_in_the_hub(har
     await admin.tap("✅ 算作实事")
     assert "也发布到全县团干部群「县团干部群」吗" in admin.last_reply().text
     await admin.tap("📣 同时发到全县团干部群")
+    assert "发到全县团干部群：是" in latest(admin, "请确认活动信息")  # asked, so shown back
     await admin.tap("✅ 确认发布")
     assert "已发布到：城关镇志愿者群、县团干部群" in admin.last_reply().text
     activity = await harness.services.activities.by_code("A1")
@@ -510,6 +540,51 @@ async def test_organiser_corrects_marks_no_show_and_removes_with_reasons(harness
     await flush_refreshes(harness.app)
 
 
+async def test_a_long_sheet_says_how_to_see_the_rest_and_turns_its_pages(harness, monkeypatch):
+    monkeypatch.setattr("handlers.activities.sheet.SHEET_BUDGET", 90)  # two lines a page
+    org, li = await township(harness)
+    activity = await arranged(harness, org, starts_in=timedelta(minutes=20), slots=5)
+    for index in range(5):
+        await volunteer(harness, 400001 + index, f"志愿者{index}").send("签到", GROUP)
+    harness.clock.advance(hours=1)
+
+    await li.send(f"/attendance {activity.code}")
+    sheet = li.last_reply()
+    assert "1. 志愿者0" in sheet.text and "2. 志愿者1" in sheet.text and "3. 志愿者2" not in sheet.text
+    assert "第 1/3 页，后面还有 3 条：点「下一页 ▶」翻页查看，或发送 /export 导出含全部记录的表格。" in sheet.text
+    assert "下一页 ▶" in sheet.button_labels() and "◀ 上一页" not in sheet.button_labels()
+    await li.tap("下一页 ▶")
+    sheet = li.last_reply()
+    assert "3. 志愿者2" in sheet.text and "1. 志愿者0" not in sheet.text and "第 2/3 页，后面还有 1 条" in sheet.text
+    assert sheet.button_labels()[:2] == ["◀ 上一页", "下一页 ▶"]
+    await li.tap("下一页 ▶")
+    sheet = li.last_reply()
+    assert "5. 志愿者4" in sheet.text and "第 3/3 页，是最后一页" in sheet.text
+    assert "下一页 ▶" not in sheet.button_labels()
+    await li.tap("◀ 上一页")
+    assert "3. 志愿者2" in li.last_reply().text
+    assert not_modified_errors(harness) == []
+
+
+async def test_hours_read_the_same_in_the_summary_and_in_stats(harness):
+    org, li = await township(harness)
+    activity = await arranged(harness, org, starts_in=timedelta(minutes=20), hours=2)
+    wang = volunteer(harness, 400001, "小王")
+    harness.clock.advance(minutes=20)
+    await wang.send("签到", GROUP)
+    harness.clock.advance(hours=1, minutes=15)
+    await wang.send("签退", GROUP)
+    harness.clock.advance(hours=2)
+    assert await send_due_summaries(harness.app) == 1
+    summary = harness.fake.last_bot_message(GROUP).text
+    assert "服务时长共 1 小时 15 分" in summary
+    await li.send("/stats")
+    stats = li.last_reply().text
+    assert "服务时长 1 小时 15 分" in stats and not re.search(r"\d\.\d+ 小时", stats)  # not "1.2 小时"
+    await li.send(f"/attendance {activity.code}")
+    assert "合计 1 小时 15 分" in li.last_reply().text
+
+
 # ---- after the end ------------------------------------------------------------------------------
 async def test_summary_goes_to_the_group_once_and_the_organiser_confirms_the_number_served(harness):
     org, li = await township(harness)
@@ -538,7 +613,7 @@ async def test_summary_goes_to_the_group_once_and_the_organiser_confirms_the_num
     await li.tap("✏️ 输入其他人数")
     await li.send("很多")
     assert "不是数字" in li.last_reply().text
-    await li.send("28")
+    await li.send("约28人")
     assert "服务 28 人" in li.last_reply().text
     assert (await harness.services.activities.get(activity.id)).served_confirmed == 28
     await li.tap("✅ 确认 30 人")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from bot.domain.wishes import WishDraft
 from bot.model.organisation import OrgKind, Role
 from bot.model.wish import PrivateDetails, WishCategory, WishStatus
 from handlers.auction import ClaimTap, auction_tick, settle
+from handlers.auction.hub import TICK_SECONDS
 from handlers.auction.page_refresh import PAGE_REFRESH_DELAY, PAGE_REFRESH_SECONDS
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
@@ -103,6 +105,13 @@ class World:
         await auction_tick(self.harness.app)
         return await self.services.auction.get(session.id)
 
+    async def live(self, lots: int):
+        """`lots` new wishes in a session that is live now: (the wishes, the session)."""
+        wishes = await self.wishes(lots)
+        session = await self.session()
+        await self.open(session)
+        return wishes, session
+
     def board(self, session):
         for message in self.harness.fake.bot_messages(HUB):
             if (
@@ -141,6 +150,11 @@ async def page_refreshes(harness) -> None:
     """The clock moves past a page refresh's delay, and the background work is done."""
     harness.clock.advance(seconds=PAGE_REFRESH_DELAY)
     await settle(harness.app)
+
+
+def shown(client, message_id: int):
+    """The private message `message_id` as it shows now (edits change it in place)."""
+    return next(m for m in client.replies() if m.message_id == message_id)
 
 
 def no_not_modified(harness) -> bool:
@@ -465,8 +479,10 @@ async def test_the_winner_releases_within_two_minutes_but_not_after(world):
         wishes[1].code in (m.text or "") and m.button_labels() == ["↩️ 释放（2 分钟内）"] for m in donor.replies()
     )
     harness.clock.advance(minutes=3)
-    await donor.tap("↩️ 释放（2 分钟内）")
+    await donor.tap("↩️ 释放（2 分钟内）")  # before the job took the button off
     assert "超过 2 分钟" in donor.callback_answers[-1]
+    won = next(m for m in donor.replies() if f"认领了心愿 {wishes[1].code}" in (m.text or ""))
+    assert won.buttons() == [] and "点错了？" not in won.text  # taken off
     assert (await harness.services.wishes.get(wishes[1].id)).claimed_by_user == DONOR
     await flush_refreshes(harness.app)
     assert "已认领 1 · 剩余 1" in world.board(session).text
@@ -609,37 +625,152 @@ async def test_auction_command_says_when_the_next_one_starts(world):
     assert "可认领 1 个" in donor.last_reply().text
 
 
-async def test_a_page_is_refreshed_a_moment_after_the_tap_and_at_most_once_in_ten_seconds(world):
+async def test_a_page_is_refreshed_a_moment_after_a_win_and_at_most_once_in_ten_seconds(world):
     harness = world.harness
-    wishes = await world.wishes(3)
-    session = await world.session()
-    await world.open(session)
-    donor, other = world.clients[DONOR], world.clients[OTHER]
+    wishes, session = await world.live(3)
+    other = world.clients[OTHER]
     await other.send(f"/start auc_{session.id}")
     page_id = other.last_reply().message_id
 
-    async def taken_by_donor_then_tapped(wish) -> None:
-        board = world.board(session)
-        await donor.tap_data(
-            ClaimTap(session=session.id, wish=wish.id).pack(), chat_id=HUB, message_id=board.message_id
-        )
-        await other.tap(f"认领 {wish.code}", message_id=page_id)
-        assert other.callback_answers[-1].startswith(f"来晚了一步：{wish.code}")
-
     def page():
-        return next(m for m in other.replies() if m.message_id == page_id)
+        return shown(other, page_id)
 
-    await taken_by_donor_then_tapped(wishes[0])
+    await other.tap(f"认领 {wishes[0].code}", message_id=page_id)
+    assert other.callback_answers[-1].startswith("🎉 认领成功")
     await settle(harness.app)
     assert wishes[0].code in page().text and page().edited == 0  # the refresh waits a moment first
     await page_refreshes(harness)
     assert wishes[0].code not in page().text and page().edited == 1
 
-    await taken_by_donor_then_tapped(wishes[1])
+    await other.tap(f"认领 {wishes[1].code}", message_id=page_id)
     await page_refreshes(harness)
     assert wishes[1].code in page().text and page().edited == 1  # edited a moment ago: it waits
     harness.clock.advance(seconds=PAGE_REFRESH_SECONDS - PAGE_REFRESH_DELAY)  # ten seconds after the edit
     await settle(harness.app)
     assert wishes[1].code not in page().text and page().edited == 2
     assert "可认领 1 个" in page().text
+    assert no_not_modified(harness)
+
+
+async def test_a_lost_claim_refreshes_the_losers_page_at_once_even_just_after_an_edit(world):
+    harness = world.harness
+    wishes, session = await world.live(3)
+    donor, other = world.clients[DONOR], world.clients[OTHER]
+    await other.send(f"/start auc_{session.id}")
+    page_id = other.last_reply().message_id
+
+    def page():
+        return shown(other, page_id)
+
+    await other.tap(f"认领 {wishes[0].code}", message_id=page_id)
+    await page_refreshes(harness)
+    assert page().edited == 1 and "可认领 2 个" in page().text
+    # A moment later the lot they tap next is taken: the page drops it without waiting ten seconds.
+    await donor.tap_data(
+        ClaimTap(session=session.id, wish=wishes[1].id).pack(), chat_id=HUB, message_id=world.board(session).message_id
+    )
+    await other.tap(f"认领 {wishes[1].code}", message_id=page_id)
+    assert other.callback_answers[-1].startswith(f"来晚了一步：{wishes[1].code}")
+    await page_refreshes(harness)
+    assert page().edited == 2
+    assert wishes[1].code not in page().text and "可认领 1 个" in page().text
+    assert no_not_modified(harness)
+
+
+async def test_a_claim_lost_on_the_board_refreshes_the_losers_private_page(world):
+    harness = world.harness
+    wishes, session = await world.live(3)
+    donor, other = world.clients[DONOR], world.clients[OTHER]
+    await other.send(f"/start auc_{session.id}")
+    page = other.last_reply()
+    assert wishes[0].code in page.text and "可认领 3 个" in page.text
+    board = world.board(session)
+    await donor.tap(f"认领 {wishes[0].code}", chat_id=HUB, message_id=board.message_id)
+    await settle(harness.app)
+    assert "可认领 3 个" in other.fake.bot_messages(OTHER)[-1].text  # nobody's page is pushed at a claim
+    await other.tap(f"认领 {wishes[0].code}", chat_id=HUB, message_id=board.message_id)
+    assert other.callback_answers[-1].startswith(f"来晚了一步：{wishes[0].code}")
+    await page_refreshes(harness)
+    page = shown(other, page.message_id)
+    assert wishes[0].code not in page.text and "可认领 2 个" in page.text
+    assert no_not_modified(harness)
+
+
+async def test_a_release_updates_the_count_on_open_pages(world):
+    harness, admin = world.harness, world.admin
+    wishes, session = await world.live(3)
+    donor, other = world.clients[DONOR], world.clients[OTHER]
+    await donor.send(f"/start auc_{session.id}")
+    donor_page = donor.last_reply().message_id
+    await donor.tap(f"认领 {wishes[0].code}", message_id=donor_page)
+    await donor.tap(f"认领 {wishes[1].code}", message_id=donor_page)
+    await other.send("/auction")
+    other_page = other.last_reply().message_id
+    harness.clock.advance(seconds=PAGE_REFRESH_SECONDS)
+    await settle(harness.app)
+
+    assert "可认领 1 个" in shown(donor, donor_page).text and "可认领 1 个" in shown(other, other_page).text
+
+    # The winner releases: both open pages follow, though neither was tapped.
+    won = next(m for m in donor.replies() if wishes[0].code in (m.text or "") and m.buttons())
+    await donor.tap("↩️ 释放（2 分钟内）", message_id=won.message_id)
+    assert donor.callback_answers[-1] == f"已释放 {wishes[0].code}。"
+    await page_refreshes(harness)
+    for client, message_id in ((donor, donor_page), (other, other_page)):
+        assert "可认领 2 个" in shown(client, message_id).text and wishes[0].code in shown(client, message_id).text
+
+    # A county admin's release too.
+    await admin.send(f"/release {wishes[1].code} 孩子已转学")
+    await page_refreshes(harness)
+    for client, message_id in ((donor, donor_page), (other, other_page)):
+        assert "可认领 3 个" in shown(client, message_id).text
+    assert no_not_modified(harness)
+
+
+async def test_a_page_turned_to_a_filter_picker_is_not_refreshed_back_into_a_list(world):
+    harness = world.harness
+    wishes, session = await world.live(2)
+    donor, other = world.clients[DONOR], world.clients[OTHER]
+    await other.send("/auction")
+    await other.tap("🏷 类别")
+    picker = other.last_reply()
+    await donor.tap_data(
+        ClaimTap(session=session.id, wish=wishes[0].id).pack(), chat_id=HUB, message_id=world.board(session).message_id
+    )
+    await settle(harness.app)
+    await world.admin.send(f"/release {wishes[0].code} 孩子已转学")
+    await page_refreshes(harness)
+    assert other.last_reply().message_id == picker.message_id and "按类别筛选" in other.last_reply().text
+
+
+async def test_the_release_button_goes_when_its_window_ends_and_the_deadline_is_a_date(world):
+    harness = world.harness
+    wishes, session = await world.live(1)
+    donor = world.clients[DONOR]
+    await donor.send(f"/start auc_{session.id}")
+    await donor.tap(f"认领 {wishes[0].code}")
+    await settle(harness.app)
+    won = next(m for m in donor.replies() if "认领了心愿" in (m.text or ""))
+    assert won.button_labels() == ["↩️ 释放（2 分钟内）"] and "点错了？" in won.text
+    # The deadline is a date (the end of that day in the county's zone), never a time of day.
+    zone = harness.services.config.zone
+    day = (session.ends_at.astimezone(zone) + timedelta(days=14)).strftime("%Y-%m-%d")
+    assert f"请在 {day}（含当天）前完成" in won.text
+    assert not re.search(r"\d{1,2}:\d{2}", won.text)
+
+    harness.clock.advance(minutes=1, seconds=59)
+    await auction_tick(harness.app)
+    await settle(harness.app)
+    won = shown(donor, won.message_id)
+    assert won.button_labels() == ["↩️ 释放（2 分钟内）"]
+    harness.clock.advance(seconds=TICK_SECONDS)
+    await auction_tick(harness.app)
+    await settle(harness.app)
+    won = shown(donor, won.message_id)
+    assert won.buttons() == [] and "点错了？" not in won.text
+    assert f"认领了心愿 {wishes[0].code}" in won.text and f"{day}（含当天）" in won.text
+    # A tap from before (a stale client) is still answered clearly.
+    await donor.tap_data(f"ar:{wishes[0].id}", message_id=won.message_id, forge=True)
+    assert "超过 2 分钟" in donor.callback_answers[-1]
+    assert (await harness.services.wishes.get(wishes[0].id)).claimed_by_user == DONOR
     assert no_not_modified(harness)

@@ -195,7 +195,11 @@ async def test_only_county_admins_create_sessions_and_the_preview_counts_the_lot
         None,
     )
     assert session.ends_at == session.starts_at + timedelta(minutes=30)
-    assert session.fulfilment_deadline == session.ends_at + timedelta(days=10)
+    # The deadline is a date: the end of the local day ten days after the end.
+    zone = county.harness.services.config.zone
+    deadline = session.fulfilment_deadline.astimezone(zone)
+    assert deadline.date() == (session.ends_at.astimezone(zone) + timedelta(days=10)).date()
+    assert (deadline.hour, deadline.minute, deadline.second) == (23, 59, 59)
     assert await auction.live_sessions() == []
     assert [entry[0] for entry in await county.audit(f"auction:{session.id}")] == ["auction.create"]
 

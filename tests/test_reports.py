@@ -54,7 +54,7 @@ async def test_county_admin_gets_the_county_figures_by_hand(harness, county):
     text = admin.last_reply().text
     assert "全县 · 2026 年 统计" in text
     assert "活动：2 场（学业辅导 1 场、走访 1 场）" in text
-    assert "志愿者：3 人，共 5 人次，服务时长 7.2 小时" in text
+    assert "志愿者：3 人，共 5 人次，服务时长 7 小时 15 分" in text
     assert "服务群众：35 人次" in text
     assert "收集 4 个，认领 3 个，完成 2 个（按时 1 个），逾期未送达 1 个" in text
     assert "2026 年已完成 2/4 件" in text
@@ -77,7 +77,7 @@ async def test_a_month_and_a_range_at_the_zone_boundary(harness, county):
     await admin.send("/stats 2026-12-31..2026-12-31")
     text = admin.last_reply().text
     assert "2026-12-31 至 2026-12-31" in text
-    assert "活动：1 场（走访 1 场）" in text and "共 2 人次，服务时长 1.8 小时" in text
+    assert "活动：1 场（走访 1 场）" in text and "共 2 人次，服务时长 1 小时 45 分" in text
     await admin.send("/stats 2026-03")
     assert "全县 · 2026 年 3 月 统计" in admin.last_reply().text
     assert "共 3 人次" in admin.last_reply().text
@@ -91,7 +91,7 @@ async def test_a_cadre_gets_their_organisation(harness, county):
     text = li.last_reply().text
     assert "城关镇团委 · 2026 年 统计" in text
     assert "活动：2 场（学业辅导 1 场、走访 1 场）" in text
-    assert "志愿者：3 人，共 5 人次，服务时长 7.2 小时" in text
+    assert "志愿者：3 人，共 5 人次，服务时长 7 小时 15 分" in text
     assert "收集 0 个，认领 1 个，完成 0 个（按时 0 个），逾期未送达 1 个" in text
     assert "已完成 1/1 件" in text
     assert li.last_reply().button_labels() == ["📊 图表", "📄 导出表格"]  # no organisation picker
@@ -196,7 +196,7 @@ async def test_year_report_summary_then_charts_then_the_spreadsheet(harness, cou
     messages = [m for m in harness.fake.bot_messages(COUNTY_ADMIN_ID)]
     summary = next(m for m in messages if m.kind == "text" and "年度工作总结" in (m.text or ""))
     assert "全年开展活动 2 场，志愿者 5 人次，服务 35 人次，认领微心愿 3 个，完成实事 2/4 件。" in summary.text
-    assert "志愿者：3 人参与，共 5 人次，累计服务时长 7.2 小时" in summary.text
+    assert "志愿者：3 人参与，共 5 人次，累计服务时长 7 小时 15 分" in summary.text
     assert "收集 4 个，认领 3 个，完成 2 个（按时送达 1 个），逾期未送达 1 个" in summary.text
     assert "1/2 个组织完成全年指标" in summary.text
     assert "五星 0 个，四星 0 个，三星 0 个，二星 2 个，一星 1 个" in summary.text

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from bot.model.organisation import OrgKind
-from tests.harness import COUNTY_ADMIN_ID
+from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness
+from tests.harness import test_config as config_for
 
 
-async def test_start_explains_itself_and_gives_the_user_id(harness):
+async def test_start_explains_itself_and_gives_the_user_id_only_to_county_admins(harness):
     wang = harness.user(400001, "小王")
     await wang.send("/start")
     texts = wang.transcript()
-    assert "我是团县委的工作助手" in texts[-2] and "400001" in texts[-2]
+    assert "我是团县委的工作助手" in texts[-2]
+    assert "400001" not in texts[-2] and "用户 ID" not in texts[-2]  # a volunteer has no use for it
     assert "发送 /join 申请加入" in texts[-1]
+    admin = harness.admin()
+    await admin.send("/start")
+    welcome = admin.transcript()[-2]
+    assert "我是团县委的工作助手" in welcome and f"用户 ID 是 {COUNTY_ADMIN_ID}（配置团县委管理员时需要它）" in welcome
+
+
+async def test_on_a_fresh_install_start_gives_the_id_needed_to_become_county_admin(tmp_path, fake):
+    harness = Harness(config_for(tmp_path, county_admins=()), fake, FakeClock())
+    await harness.start()
+    try:
+        first = harness.user(400001, "小王")
+        await first.send("/start")
+        welcome = first.transcript()[-2]
+        assert "我是团县委的工作助手" in welcome and "用户 ID 是 400001（配置团县委管理员时需要它）" in welcome
+    finally:
+        await harness.stop()
+    assert harness.errors == []
 
 
 async def test_help_depends_on_role(harness):

@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.activity_reminders import ActivityReminders
-from bot.domain.activity_values import bounded, count_change, typed_change, utc_second
+from bot.domain.activity_values import bounded, count_change, typed_change, typed_people, utc_second
 from bot.domain.clock import Clock
 from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
@@ -199,10 +199,12 @@ class ActivityService:
         return bounded(text, "slots", 1, MAX_SLOTS)
 
     def check_expected(self, text: str | int) -> int:
-        return bounded(text, "expected", 0, MAX_EXPECTED)
+        """People expected to be served, as typed: `30`, `30人`, `约 30 人`, `~30` are all 30."""
+        return bounded(typed_people(text).number, "expected", 0, MAX_EXPECTED)
 
     def check_served(self, text: str | int) -> int:
-        return bounded(text, "served", 0, MAX_EXPECTED)
+        """People served, typed as `check_expected` reads it."""
+        return bounded(typed_people(text).number, "served", 0, MAX_EXPECTED)
 
     def check_radius(self, text: str | int) -> int:
         return bounded(text, "radius", MIN_RADIUS, MAX_RADIUS, min=MIN_RADIUS)

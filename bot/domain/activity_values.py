@@ -6,14 +6,22 @@ bot/domain/activities.py); a value of the wrong type from the code is a `TypeErr
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.domain.errors import DomainError
 
 T = TypeVar("T")
+
+# How people type a number of people: 30 / 30人 / 约30 / 约 30 人 / ~30 / 30人左右 / 三十多人 is not one.
+_ABOUT_BEFORE = ("大约", "大概", "约", "~", "≈", "近")
+_ABOUT_AFTER = ("左右", "上下", "多")
+_PEOPLE_UNITS = ("人次", "人", "名", "位")
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
 
 def utc_second(moment: datetime) -> datetime:
@@ -37,6 +45,38 @@ def count_change(changes: Mapping[str, object], name: str) -> str | int:
     if not isinstance(value, str | int):
         raise TypeError(f"activity {name} must be a number or its text, not {type(value).__name__}")
     return value
+
+
+@dataclass(frozen=True)
+class TypedPeople:
+    """A number of people as typed: the number's own text (or the number) and whether it was
+    given as approximate (约 30 人), so that it can be quoted back the same way."""
+
+    number: str | int
+    about: bool = False
+
+
+def typed_people(text: str | int) -> TypedPeople:
+    """`约 30 人`, `~30`, `30人左右`, `30`: the number without its unit or its "about". Text that
+    is no number even without them is left as typed, for `bounded`'s error to quote."""
+    if not isinstance(text, str):
+        return TypedPeople(text)
+    typed = "".join(unicodedata.normalize("NFKC", text).split())  # "～３０ 人" → "~30人"
+    rest, about, changed = typed, False, True
+    while changed:
+        changed = False
+        for unit in _PEOPLE_UNITS:
+            if rest.endswith(unit):
+                rest, changed = rest.removesuffix(unit), True
+        for word in _ABOUT_AFTER:
+            if rest.endswith(word):
+                rest, changed, about = rest.removesuffix(word), True, True
+        for word in _ABOUT_BEFORE:
+            if rest.startswith(word):
+                rest, changed, about = rest.removeprefix(word), True, True
+    if _WHOLE_NUMBER.fullmatch(rest) is None:
+        return TypedPeople(typed)
+    return TypedPeople(rest, about)
 
 
 def _number(text: str | int, not_number_key: str) -> int:

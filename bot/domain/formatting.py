@@ -67,6 +67,17 @@ def zone_label(t: Callable[[str], str], zone: ZoneInfo) -> str:
     return t(f"zone.{name}") if name else zone.key
 
 
+def hours_text(minutes: int, t: Callable[..., str]) -> str:
+    """Volunteer time as people count it, the same wherever it is shown (a sheet's line, an
+    activity's summary, /me, /stats, the year's report): "180 小时 15 分", "2 小时", "45 分钟"."""
+    hours, rest = divmod(max(0, int(minutes)), 60)
+    if hours and rest:
+        return t("common.hours_minutes", hours=hours, minutes=rest)
+    if hours:
+        return t("common.hours", hours=hours)
+    return t("common.minutes", minutes=rest)
+
+
 def period_label(t: Callable[..., str], period: Period) -> str:
     """ "2026 年", "2026 年 3 月" or "2026-01-01 至 2026-06-30", in the reader's language (`t`)."""
     kind = type(period)

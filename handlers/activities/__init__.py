@@ -8,7 +8,7 @@ sends each ended activity's summary to its group and asks the organiser to confi
 people served. Group check-in is handlers/checkin.py.
 
 The modules, one concern each:
-- render.py: labels, times, durations, long lists. buttons.py: the button payloads.
+- render.py: labels, times, numbers of people, long lists. buttons.py: the button payloads.
 - post.py: the group post, publishing, notices, sign-up and withdrawal.
 - steps.py: what the conversations share (the organiser check, buttons, typed times).
 - create.py, edit.py, cancel.py: /newactivity, /editactivity, /cancelactivity.

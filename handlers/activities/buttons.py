@@ -30,6 +30,7 @@ class OrganiserChoice(StrEnum):
     EDIT = "edit"
     CANCEL = "cancel"
     POST = "post"
+    PAGE = "pg"  # turn the attendance sheet to another page (labelled common.button_previous / _next)
 
 
 class ServedChoice(StrEnum):
@@ -61,7 +62,7 @@ class SignupTap(CallbackData, prefix="as"):
 class OrganiserAction(CallbackData, prefix="ao"):
     activity: int
     action: str  # an OrganiserChoice
-    user: int  # the volunteer a no-show is about; 0 otherwise
+    value: int  # the volunteer a no-show is about, the sheet's page to turn to; 0 otherwise
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,9 @@ class ServedAnswer(CallbackData, prefix="sv"):
 
 
 def organiser_button(
-    ui: Ui, activity: Activity, action: OrganiserChoice, user_id: int = 0, **params: object
+    ui: Ui, activity: Activity, action: OrganiserChoice, value: int = 0, *, label: str | None = None, **params: object
 ) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        ui.t(f"activities.button_{action}", code=activity.code, **params),
-        callback_data=OrganiserAction(activity=activity.id, action=action, user=user_id).pack(),
+        label or ui.t(f"activities.button_{action}", code=activity.code, **params),
+        callback_data=OrganiserAction(activity=activity.id, action=action, value=value).pack(),
     )

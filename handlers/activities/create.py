@@ -7,11 +7,12 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Location, Update
 
 from bot.domain.activities import ActivityDraft
+from bot.domain.activity_values import typed_people
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.formatting import local_text
 from bot.model.activity import Category, Place
 from handlers.activities.post import publish, publish_report
-from handlers.activities.render import category_label, place_text, show, when_text, yes_no
+from handlers.activities.render import category_label, people_text, place_text, show, when_text, yes_no
 from handlers.activities.steps import ActivitySteps, parse_end, typed_count
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import choice_id, flow_of, page_number
@@ -152,10 +153,12 @@ class NewActivityFlow(ActivitySteps):
         await ui.reply("activities.ask_expected", self.cancel_markup(ui))
 
     async def text_expected(self, ui: Ui, data: dict, text: str) -> None:
-        expected = ui.services.activities.check_expected(typed_count(text))
-        await self.go(ui, "deed", {**data, "expected": expected})
-        await ui.reply(
-            "activities.ask_deed",
+        expected = ui.services.activities.check_expected(text)
+        about = typed_people(text).about  # "约30人" is quoted back as "约 30 人", and 30 is kept
+        await self.go(ui, "deed", {**data, "expected": expected, "expected_about": about})
+        noted = ui.t("activities.expected_noted", people=people_text(ui.t, expected, about))
+        await ui.send_text(
+            noted + "\n" + ui.t("activities.ask_deed"),
             self.yes_no_markup(ui, "deed", "activities.button_deed_yes", "activities.button_deed_no"),
         )
 
@@ -175,7 +178,7 @@ class NewActivityFlow(ActivitySteps):
     async def choice_hub(self, ui: Ui, data: dict, value: str) -> None:
         if not await ui.services.activities.may_post_in_hub(ui.user_id):
             raise PermissionDenied("errors.county_admin_only")
-        await self._confirm(ui, {**data, "hub": self.yes_no_from_button(value)})
+        await self._confirm(ui, {**data, "hub": self.yes_no_from_button(value), "hub_asked": True})
 
     def _draft(self, data: dict) -> ActivityDraft:
         place = Place(data["place"], data.get("latitude"), data.get("longitude"), data.get("radius"))
@@ -208,9 +211,12 @@ class NewActivityFlow(ActivitySteps):
             when=Raw(when_text(ui.t, ui.services.config.zone, draft.starts_at, draft.ends_at)),
             place=Raw(place_text(ui.t, draft.place)),
             slots=draft.slots,
-            expected=draft.expected_served,
+            expected=people_text(ui.t, draft.expected_served, data.get("expected_about", False)),
             deed=yes_no(ui.t, draft.counts_as_deed),
-            hub=yes_no(ui.t, draft.also_hub),
+            # Only a choice the person was asked for is shown back to them.
+            hub_line=ui.t.raw("activities.confirm_hub", answer=yes_no(ui.t, draft.also_hub))
+            if data.get("hub_asked")
+            else Raw(""),
         )
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:

@@ -105,7 +105,7 @@ class EditActivityFlow(ActivitySteps):
         await self._apply(ui, data, slots=ui.services.activities.check_slots(typed_count(text)))
 
     async def text_expected(self, ui: Ui, data: dict, text: str) -> None:
-        expected = ui.services.activities.check_expected(typed_count(text))
+        expected = ui.services.activities.check_expected(text)
         await self._apply(ui, data, expected_served=expected)
 
     async def choice_deed(self, ui: Ui, data: dict, value: str) -> None:

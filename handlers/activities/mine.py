@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.domain.formatting import local_text
+from bot.domain.formatting import hours_text, local_text
 from handlers.activities.buttons import OrganiserChoice, organiser_button
-from handlers.activities.render import MESSAGE_BUDGET, duration_text, fit, when_text
+from handlers.activities.render import MESSAGE_BUDGET, fit, when_text
 from handlers.context import BotContext, Ui
 from handlers.i18n import Raw
 
@@ -87,7 +87,7 @@ async def me_command(update: Update, context: BotContext) -> None:
             year=year,
             count=len(mine.activities),
             person_times=mine.person_times,
-            total=duration_text(ui.t, mine.total_minutes),
+            total=hours_text(mine.total_minutes, ui.t),
         )
     ]
     items = []
@@ -98,7 +98,7 @@ async def me_command(update: Update, context: BotContext) -> None:
                 date=local_text(activity.starts_at, zone, "%m-%d"),
                 title=activity.title,
                 code=activity.code,
-                minutes=duration_text(ui.t, minutes),
+                minutes=hours_text(minutes, ui.t),
             )
         )
     await ui.send_text("\n".join([*lines, *fit(ui.t, items, MESSAGE_BUDGET - len(lines[0]))]))

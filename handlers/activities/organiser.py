@@ -16,7 +16,8 @@ from handlers.flow import flow_of
 
 
 async def organiser_action(update: Update, context: BotContext) -> None:
-    """Buttons on /activities and the sheet; the domain re-checks that the tapper organises it."""
+    """Buttons on /activities and the sheet (its pages too); the domain re-checks that the tapper
+    organises it."""
     ui = Ui(update, context)
     values = OrganiserAction.unpack(ui.callback_data)
     action = await tapped_choice(ui, OrganiserChoice, values.action)
@@ -26,7 +27,7 @@ async def organiser_action(update: Update, context: BotContext) -> None:
         activity = await activity_for_organiser(ui, values.activity)
         if action is OrganiserChoice.NO_SHOW:
             await ui.services.attendance.mark_no_show(
-                ui.user_id, activity.id, values.user, ui.t("activities.no_show_reason")
+                ui.user_id, activity.id, values.value, ui.t("activities.no_show_reason")
             )
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
@@ -34,6 +35,11 @@ async def organiser_action(update: Update, context: BotContext) -> None:
     if action is OrganiserChoice.NO_SHOW:
         await ui.answer("activities.toast_no_show")
         text, markup = await sheet_view(ui, activity)
+        await ui.edit_text(text, markup)
+        return
+    if action is OrganiserChoice.PAGE:
+        await ui.answer()
+        text, markup = await sheet_view(ui, activity, page=values.value)
         await ui.edit_text(text, markup)
         return
     await ui.answer()

@@ -1,4 +1,5 @@
-"""Small renderings shared by the activity screens: labels, times, durations, places, long lists."""
+"""Small renderings shared by the activity screens: labels, times, places, long lists (volunteer time:
+bot/domain/formatting.py hours_text)."""
 
 from __future__ import annotations
 
@@ -50,13 +51,9 @@ def when_text(t: Translator, zone: ZoneInfo, starts_at: datetime, ends_at: datet
     )
 
 
-def duration_text(t: Translator, minutes: int) -> str:
-    hours, rest = divmod(max(0, int(minutes)), 60)
-    if hours and rest:
-        return t("activities.duration_hm", hours=hours, minutes=rest)
-    if hours:
-        return t("activities.duration_h", hours=hours)
-    return t("activities.duration_m", minutes=rest)
+def people_text(t: Translator, count: int, about: bool = False) -> str:
+    """A number of people as the catalog words it: "30 人", or "约 30 人" when typed as approximate."""
+    return t("activities.people_about" if about else "activities.people", count=count)
 
 
 def place_text(t: Translator, place: Place) -> str:
@@ -79,6 +76,19 @@ def fit(t: Translator, lines: list[str], budget: int) -> list[str]:
         kept.append(line)
         used += len(line) + 1
     return kept
+
+
+def pages_of(lines: list[str], budget: int) -> list[list[str]]:
+    """The lines cut into pages of at most `budget` characters (a longer line is a page of its own)."""
+    pages: list[list[str]] = [[]]
+    used = 0
+    for line in lines:
+        if pages[-1] and used + len(line) + 1 > budget:
+            pages.append([])
+            used = 0
+        pages[-1].append(line)
+        used += len(line) + 1
+    return pages
 
 
 def name_of(people: Mapping[int, Person], user_id: int) -> str:

@@ -8,16 +8,15 @@ from enum import StrEnum
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError
-from bot.domain.formatting import local_text
+from bot.domain.formatting import hours_text, local_text
 from bot.model.activity import Activity
 from handlers.activities.buttons import OrganiserChoice, organiser_button
 from handlers.activities.render import (
     NAMES_SHOWN,
     SHEET_BUDGET,
-    duration_text,
-    fit,
     name_of,
     names,
+    pages_of,
     when_text,
 )
 from handlers.activities.steps import activity_for_organiser, parse_clock_on
@@ -36,7 +35,9 @@ class Correction(StrEnum):
     REMOVE = "remove"  # `@username reason`
 
 
-async def sheet_view(ui: Ui, activity: Activity, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
+async def sheet_view(ui: Ui, activity: Activity, note: str = "", page: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    """The sheet's `page` (0-based): as many lines as fit in a message; when there are more, the
+    page says so and how to see them (◀ ▶ under it, or /export for a spreadsheet of them all)."""
     services = ui.services
     zone = services.config.zone
     lines_data = await services.attendance.sheet(activity.id)
@@ -71,11 +72,20 @@ async def sheet_view(ui: Ui, activity: Activity, note: str = "") -> tuple[str, I
                 name=name,
                 checked_in=checked_in,
                 checked_out=out,
-                credited=duration_text(t, line.credited_minutes),
+                credited=hours_text(line.credited_minutes, t),
                 flags=flags,
             )
         )
-    body = fit(t, body, SHEET_BUDGET)
+    pages = pages_of(body, SHEET_BUDGET)
+    page = min(max(page, 0), len(pages) - 1)
+    after = sum(len(lines) for lines in pages[page + 1 :])
+    body = list(pages[page])
+    if after:
+        body.append(
+            t("activities.sheet_more", count=after, page=page + 1, pages=len(pages), next=t("common.button_next"))
+        )
+    elif len(pages) > 1:
+        body.append(t("activities.sheet_last_page", page=page + 1, pages=len(pages)))
     if not body:
         body.append(t("activities.sheet_empty"))
     if missing:
@@ -92,7 +102,7 @@ async def sheet_view(ui: Ui, activity: Activity, note: str = "") -> tuple[str, I
         signed=len(roster.signed),
         slots=activity.slots,
         present=len(credited),
-        total=duration_text(t, total),
+        total=hours_text(total, t),
         lines=Raw("\n".join(body)),
         note=Raw(note),
     )
@@ -100,6 +110,13 @@ async def sheet_view(ui: Ui, activity: Activity, note: str = "") -> tuple[str, I
         [organiser_button(ui, activity, OrganiserChoice.NO_SHOW, user_id, name=name_of(people, user_id))]
         for user_id in missing[:NO_SHOW_BUTTONS]
     ]
+    turns = []
+    if page > 0:
+        turns.append(organiser_button(ui, activity, OrganiserChoice.PAGE, page - 1, label=t("common.button_previous")))
+    if after:
+        turns.append(organiser_button(ui, activity, OrganiserChoice.PAGE, page + 1, label=t("common.button_next")))
+    if turns:
+        rows.append(turns)
     rows.append(
         [organiser_button(ui, activity, OrganiserChoice.FIX), organiser_button(ui, activity, OrganiserChoice.REMOVE)]
     )

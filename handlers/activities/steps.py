@@ -85,7 +85,8 @@ class ActivitySteps(Flow):
 
 
 def typed_count(text: str) -> str:
-    """A typed number of people: `20人` and `20` alike."""
+    """A typed number of volunteer places: `20人` and `20` alike (people served: the domain reads
+    `约 30 人` too, see bot/domain/activity_values.typed_people)."""
     return clean(text).removesuffix("人").strip()
 
 

@@ -8,11 +8,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
 from bot.domain.errors import DomainError
+from bot.domain.formatting import hours_text
 from bot.model.activity import Activity
 from handlers.activities.buttons import OrganiserAction, OrganiserChoice, ServedAnswer, ServedChoice, tapped_choice
 from handlers.activities.post import announce, refresh_posts
-from handlers.activities.render import duration_text
-from handlers.activities.steps import activity_for_organiser, typed_count
+from handlers.activities.steps import activity_for_organiser
 from handlers.context import BotContext, MarkupFor, Ui, group_t, notify_user, services_of
 from handlers.flow import Flow, flow_of
 from handlers.i18n import Translator
@@ -38,7 +38,7 @@ def served_markup(activity: Activity) -> MarkupFor:
                     InlineKeyboardButton(
                         t("activities.button_sheet", code=activity.code),
                         callback_data=OrganiserAction(
-                            activity=activity.id, action=OrganiserChoice.SHEET, user=0
+                            activity=activity.id, action=OrganiserChoice.SHEET, value=0
                         ).pack(),
                     )
                 ],
@@ -67,7 +67,7 @@ async def send_due_summaries(application: Application) -> int:
                 title=activity.title,
                 code=activity.code,
                 volunteers=summary.volunteers,
-                hours=duration_text(t, summary.volunteer_minutes),
+                hours=hours_text(summary.volunteer_minutes, t),
                 served=summary.served,
             ),
         )
@@ -106,7 +106,7 @@ class ServedFlow(Flow):
         )
 
     async def text_number(self, ui: Ui, data: dict, text: str) -> None:
-        number = ui.services.activities.check_served(typed_count(text))
+        number = ui.services.activities.check_served(text)
         activity = await activity_for_organiser(ui, data["activity_id"])
         await ui.services.activities.confirm_served(ui.user_id, activity.id, number)
         await self.finish(ui)

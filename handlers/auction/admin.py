@@ -9,6 +9,8 @@ from bot.domain.formatting import local_text
 from handlers.context import BotContext, Ui, notify_user
 
 from .hub import refresh_live_boards
+from .page_refresh import refresh_open_pages
+from .texts import DATE
 
 
 async def release_command(update: Update, context: BotContext) -> None:
@@ -26,6 +28,7 @@ async def release_command(update: Update, context: BotContext) -> None:
         context.application, change.previous_user, "auction.released_by_admin", code=change.wish.code, reason=reason
     )
     await refresh_live_boards(context.application)
+    await refresh_open_pages(context.application)
 
 
 async def reassign_command(update: Update, context: BotContext) -> None:
@@ -52,6 +55,6 @@ async def reassign_command(update: Update, context: BotContext) -> None:
         org=org.name,
         text=change.wish.text,
         child=change.wish.public_label,
-        deadline=local_text(change.wish.deadline, ui.services.config.zone) or "—",
+        deadline=local_text(change.wish.deadline, ui.services.config.zone, DATE) or "—",
     )
     await refresh_live_boards(context.application)

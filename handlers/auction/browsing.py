@@ -20,7 +20,7 @@ from handlers.context import BotContext, Ui, services_of
 from handlers.i18n import Raw, Translator
 
 from .buttons import VIEWS, BrowseTap, ClaimTap
-from .state import auction_state
+from .state import auction_state, forget_page, remember_page
 from .texts import VALUE_BANDS, answer_refusal, band_label, category_label, fingerprint, lot_label, shows, when_text
 
 PAGE_SIZE = 8
@@ -225,9 +225,9 @@ async def start_browsing(ui: Ui, session_id: int) -> None:
     await ui.services.conversations.clear(ui.user_id)
     text, markup = await page_view(ui.services, ui.t, session_id, Filters(), 0, ui.user_id)
     message = await ui.send_text(text, markup)
-    auction_state(ui.context.application).shown_pages()[(message.chat_id, message.message_id)] = fingerprint(
-        text, markup
-    )
+    application = ui.context.application
+    auction_state(application).shown_pages()[(message.chat_id, message.message_id)] = fingerprint(text, markup)
+    remember_page(application, ui.t, ui.user_id, session_id, message, (Filters().token(), 0))
 
 
 async def auction_command(update: Update, context: BotContext) -> None:
@@ -270,8 +270,12 @@ async def browse_button_tapped(update: Update, context: BotContext) -> None:
         # A page button is only ever on a private page; elsewhere, start a fresh page.
         await ui.answer()
         return
-    shown = auction_state(context.application).shown_pages()
     key = (message.chat_id, message.message_id)
+    if view in ("l", "r"):
+        remember_page(context.application, ui.t, ui.user_id, session_id, message, (filters.token(), values.page))
+    else:
+        forget_page(context.application, ui.user_id, session_id, key)
+    shown = auction_state(context.application).shown_pages()
     print_ = fingerprint(text, markup)
     if shown.get(key) == print_ or (key not in shown and shows(message, text, markup)):
         await ui.answer("auction.toast_up_to_date")

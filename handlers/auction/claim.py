@@ -2,17 +2,16 @@
 
 A claim tap (`ac:<session>:<wish>`, from the board or a private page) is answered first, with the
 outcome; the winner's private message goes out in a background task, so a tap never waits for
-other network calls. A private page is refreshed for the person who tapped, never pushed to
-everyone. The winner may release within 2 minutes (`ar:<wish>`). Every rule (who is a cadre,
-caps, waves, windows) is the domain's (bot/domain/auction/): callback data is only a request,
-re-checked there.
+other network calls. The tapper's page is refreshed (page_refresh.py), at once after a lost
+claim. The winner may release within 2 minutes (`ar:<wish>`): the button goes when the window
+does (release_window.py), and a release refreshes the boards and the open pages. Every rule (who
+is a cadre, caps, waves, windows) is the domain's (bot/domain/auction/): callback data is only a
+request, re-checked there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application
 
 from bot.domain.errors import DomainError
@@ -20,15 +19,16 @@ from bot.domain.formatting import local_text
 from bot.domain.services import Services
 from bot.model.auction import Outcome
 from bot.model.wish import Wish, wish_code
-from handlers.context import BotContext, Ui, notify_user, reader_translator, services_of
+from handlers.context import BotContext, Ui, best_effort, reader_translator, services_of
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Translator
 
 from .buttons import ClaimTap, ReleaseTap
 from .hub import refresh_board, refresh_live_boards
-from .page_refresh import schedule_page_refresh
+from .page_refresh import refresh_open_pages, refresh_tappers_page
+from .release_window import forget_release_button, keep_release_button, take_off
 from .state import auction_state, background
-from .texts import answer_refusal, category_label
+from .texts import DATE, answer_refusal, category_label
 
 # Refusals answered as an alert (the others as a toast).
 _ALERTS = {
@@ -76,8 +76,10 @@ async def claim_button(update: Update, context: BotContext) -> None:
         await ui.answer(f"auction.toast_{kind.value}", alert=True, count=outcome.cap or 0)
     else:
         await ui.answer(f"auction.toast_{kind.value}", alert=kind in _ALERTS, code=code)
-    if ui.is_private and kind in _PAGE_CHANGED:
-        schedule_page_refresh(application, ui, session_id)
+    if kind in _PAGE_CHANGED:
+        refresh_tappers_page(
+            application, update, ui.t, ui.user_id, session_id, private=ui.is_private, prompt=kind is Outcome.TAKEN
+        )
 
 
 async def has_started(services: Services, user_id: int) -> bool:
@@ -85,27 +87,22 @@ async def has_started(services: Services, user_id: int) -> bool:
     return person is not None and person.started
 
 
-def release_markup(wish_id: int) -> Callable[[Translator], InlineKeyboardMarkup]:
-    def build(t: Translator) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t("auction.button_release"), callback_data=ReleaseTap(wish=wish_id).pack())]]
-        )
-
-    return build
+def release_markup(t: Translator, wish_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t("auction.button_release"), callback_data=ReleaseTap(wish=wish_id).pack())]]
+    )
 
 
 async def send_won(application: Application, user_id: int, wish: Wish, org_id: int | None) -> None:
-    """The winner's private message: the public fields, the deadline, what to do next."""
+    """The winner's private message: the public fields, the deadline (a date: the end of that day),
+    what to do next, and the 释放 button for as long as the release window lasts."""
     services = services_of(application)
     collector = await services.orgs.get(wish.collector_org_id)
     claimer = await services.orgs.get(org_id) if org_id is not None else None
     person = await services.people.get(user_id)
     t = reader_translator(services, person)
-    await notify_user(
-        application,
-        user_id,
+    text = t(
         "auction.won",
-        release_markup(wish.id),
         code=wish.code,
         org=claimer.name if claimer else "",
         child=wish.public_label,
@@ -113,18 +110,41 @@ async def send_won(application: Application, user_id: int, wish: Wish, org_id: i
         text=wish.text,
         category=category_label(t, wish.category),
         value=wish.value_yuan,
-        deadline=local_text(wish.deadline, services.config.zone) or "—",
+        deadline=local_text(wish.deadline, services.config.zone, DATE) or "—",
     )
+    until = services.auction.release_ends(wish)
+    if until is None or until < services.clock.now():  # the window is over already: no button
+        await best_effort(application.bot.send_message(user_id, text), "the winner %s not told", user_id)
+        return
+    message = await best_effort(
+        application.bot.send_message(
+            user_id, text + t("auction.won_release_hint"), reply_markup=release_markup(t, wish.id)
+        ),
+        "the winner %s not told",
+        user_id,
+    )
+    if message is not None:
+        keep_release_button(application, message, until, text)
 
 
 async def release_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     wish_id = ReleaseTap.unpack(ui.callback_data).wish
+    message = ui.query.message
+    key = (message.chat_id, message.message_id) if isinstance(message, Message) else None
     try:
         change = await ui.services.auction.release(ui.user_id, wish_id)
     except DomainError as error:
         await answer_refusal(ui, error)
+        shows_button = isinstance(message, Message) and message.reply_markup is not None
+        if error.key == "wishes.release_too_late" and key is not None and shows_button:
+            # A button left from before a restart, or tapped before the job took it off.
+            button = forget_release_button(context.application, key)
+            await take_off(context.application, key, button.text if button else None)
         return
+    if key is not None:
+        forget_release_button(context.application, key)
     await ui.answer("auction.toast_released", code=change.wish.code)
     await ui.edit("auction.released", code=change.wish.code)
     await refresh_live_boards(context.application)
+    await refresh_open_pages(context.application)

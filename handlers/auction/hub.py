@@ -2,10 +2,10 @@
 
 `auction_tick` (the repeating job `auction:tick`, every 5 s) opens due sessions (posts the live
 board into the hub and pins it where the bot may), keeps live boards true (waves, minutes left),
-and closes due sessions (final board without buttons, summary in the hub, the claims as an XLSX
-file to the creator). The board is only ever edited through handlers/live_message.py
-(coalesced, at most ~10 edits a minute in the hub, never an identical edit): a claim asks for a
-refresh, it never edits.
+closes due sessions (final board without buttons, summary in the hub, the claims as an XLSX
+file to the creator), and takes expired 释放 buttons off winners' messages (release_window.py).
+The board is only ever edited through handlers/live_message.py (coalesced, at most ~10 edits a
+minute in the hub, never an identical edit): a claim asks for a refresh, it never edits.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from handlers.i18n import Raw
 from handlers.live_message import View, request_refresh
 
 from .buttons import ClaimTap
+from .release_window import expire_release_buttons
 from .state import auction_state, background
 from .texts import DATE, deep_link, fingerprint, fit_lines, lot_label, rules_text, when_text
 
@@ -218,9 +219,11 @@ async def send_claims_file(application: Application, session: AuctionSession) ->
 
 # ---- the repeating job --------------------------------------------------------------------------
 async def auction_tick(application: Application) -> None:
-    """Open due sessions, keep live boards true, close due sessions. Safe to run at any moment."""
+    """Open due sessions, keep live boards true, close due sessions, take the 释放 button off the
+    winners' messages whose window has ended. Safe to run at any moment."""
     services = services_of(application)
     now = services.clock.now()
+    expire_release_buttons(application)
     for session in await services.auction.due_to_open(now):
         try:
             await open_session(application, session)

@@ -5,8 +5,9 @@ injected clock (`services.clock.monotonic()`), so tests move it instead of sleep
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -62,14 +63,15 @@ class Alarms:
         self._moved = asyncio.Event()
         self.dozed = asyncio.Event()  # set whenever a task starts waiting
 
-    async def until(self, clock: Clock, due: float) -> None:
-        """Return once `clock.monotonic()` reaches `due`."""
+    async def until(self, clock: Clock, due: float, unless: Callable[[], bool] | None = None) -> None:
+        """Return once `clock.monotonic()` reaches `due`, or earlier once `unless()` holds (it is
+        read whenever `look_again` wakes the waits)."""
         task = asyncio.current_task()
         if task is not None:
             self.sleeping.add(task)
             self.dozed.set()
         try:
-            while (left := due - clock.monotonic()) > 0:
+            while (left := due - clock.monotonic()) > 0 and not (unless is not None and unless()):
                 moved = self._moved
                 try:
                     async with asyncio.timeout(left):
@@ -86,24 +88,40 @@ class Alarms:
         self._moved = asyncio.Event()
 
 
-@dataclass
+@dataclass(frozen=True)
 class PendingPage:
-    """A private page to refresh after a claim tap: the newest tap's view of it."""
+    """A private page to refresh: the newest request's view of it."""
 
     session_id: int
     t: Translator
     user_id: int
-    message: Message  # its filters and page are read back from its buttons when it is refreshed
+    message: Message  # the page as last seen: its filters and page are read back from its buttons
+    view: tuple[str, int] | None = None  # or its filters' token and page, when known (a page turned since)
+    prompt: bool = False  # a lost claim or a release: not held back by the limit of one edit in a while
+
+    @property
+    def key(self) -> PageKey:
+        return (self.message.chat_id, self.message.message_id)
 
 
 @dataclass
 class PageRefresh:
-    """Pending refreshes of private pages after claims: one at a time per page, newest wins (see
-    handlers/auction/page_refresh.py)."""
+    """Pending refreshes of private pages: one at a time per page, newest wins (see
+    handlers/auction/page_refresh.py); and each person's newest page of each session, which
+    releases and the person's own claims from the board refresh."""
 
     pending: dict[PageKey, PendingPage] = field(default_factory=dict)
     running: set[PageKey] = field(default_factory=set)
     last_edit: dict[PageKey, float] = field(default_factory=dict)  # clock.monotonic() of each page's last edit
+    open_pages: dict[tuple[int, int], PendingPage] = field(default_factory=dict)  # (person, session) → page
+
+
+@dataclass(frozen=True)
+class ReleaseButton:
+    """A winner's message with the 释放 button, until its release window ends."""
+
+    until: datetime  # the end of the window, on the bot's clock
+    text: str  # the message without the release hint: what it shows once the button is gone
 
 
 @dataclass
@@ -116,6 +134,7 @@ class AuctionState:
     facets: dict[int, tuple[float, LotFacets]] = field(default_factory=dict)  # session → (read at, facets)
     pages_shown: dict[PageKey, str] = field(default_factory=dict)  # what each private page shows
     page_refresh: PageRefresh = field(default_factory=PageRefresh)
+    release_buttons: dict[PageKey, ReleaseButton] = field(default_factory=dict)  # winners' messages
 
     def shown_pages(self) -> dict[PageKey, str]:
         """What each private page shows, so a refresh never repeats it; the oldest are forgotten."""
@@ -129,6 +148,38 @@ class AuctionState:
 def auction_state(application: Application) -> AuctionState:
     state: AuctionState = application.bot_data[AUCTION_STATE]
     return state
+
+
+def remember_page(
+    application: Application,
+    t: Translator,
+    user_id: int,
+    session_id: int,
+    message: Message,
+    view: tuple[str, int] | None = None,
+) -> None:
+    """A person's newest page of a session (the one a release or their claim on the board
+    refreshes); `view` (filters' token, page) when the page was just turned to it. A refresh
+    already waiting for the page follows the turn."""
+    refresher = auction_state(application).page_refresh
+    page = PendingPage(session_id, t, user_id, message, view)
+    refresher.open_pages.pop((user_id, session_id), None)  # the newest last: the oldest are forgotten first
+    refresher.open_pages[(user_id, session_id)] = page
+    if len(refresher.open_pages) > PAGES_REMEMBERED:
+        for person_session in list(refresher.open_pages)[: len(refresher.open_pages) - PAGES_REMEMBERED // 2]:
+            del refresher.open_pages[person_session]
+    waiting = refresher.pending.get(page.key)
+    if waiting is not None and view is not None:
+        refresher.pending[page.key] = replace(waiting, view=view)
+
+
+def forget_page(application: Application, user_id: int, session_id: int, key: PageKey) -> None:
+    """The page shows something else now (a filter picker): nothing may refresh it into a list."""
+    refresher = auction_state(application).page_refresh
+    page = refresher.open_pages.get((user_id, session_id))
+    if page is not None and page.key == key:
+        del refresher.open_pages[(user_id, session_id)]
+    refresher.pending.pop(key, None)
 
 
 def background(application: Application, coroutine: Coroutine[Any, Any, None], update: Update | None) -> None:

@@ -4,7 +4,8 @@ and hands the claim path (claims.py) and the read models (browsing.py) their par
 Life of a session: scheduled → live (`open`, at the start) → closed (`close`, at the end or
 early by a county admin); or scheduled → cancelled. Every change is a conditional UPDATE naming
 the state it expects, and forgets the in-memory copy. The fulfilment deadline is fixed at
-creation: the scheduled end plus the deadline days. At the close, unclaimed lots simply stay
+creation: the end (23:59:59, in the configured zone) of the day that is the deadline days after
+the scheduled end; it is shown as that date. At the close, unclaimed lots simply stay
 open wishes ("back in the pool"). Reminders to the hub go out 1 day, 1 hour and 5 minutes
 before the start through the persistent scheduler.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
@@ -26,7 +27,7 @@ from bot.domain.schedule_grammar import Schedule
 from bot.domain.wishes import ClaimChange, WishService, clean_reason
 from bot.model.auction import CANCELLED, CLOSED, LIVE, SCHEDULED, AuctionSession, ClaimRow, LotFacets, LotFilter
 from bot.model.organisation import Organisation, Person
-from bot.model.wish import wish_code
+from bot.model.wish import Wish, wish_code
 from storage.auction import AuctionRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
@@ -39,6 +40,7 @@ from .memory import SessionCache
 from .records import BoardState, ClaimOutcome, CloseSummary, LotPage, LotSelection, SessionDraft
 
 UNAVAILABLE_SHOWN = 10
+END_OF_DAY = time(23, 59, 59)  # a deadline is a date: it ends with that day (stored to the second)
 # Reminders to the hub before the start: subject suffix, how long before, text key.
 REMINDERS = (
     ("1d", timedelta(days=1), "auction.reminder_1d"),
@@ -48,6 +50,15 @@ REMINDERS = (
 
 # (catalog key, params) → plain text; Services.build wires it to the configured language's catalog.
 RenderReminder = Callable[[str, dict[str, object]], str]
+
+
+def fulfilment_deadline(ends_at: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """The end of the local day `days` days after the session's end: people read a deadline as a
+    date, so it lasts all that day, and a claim is overdue only once that day is over. (The
+    claimers' reminders 3 days and 1 day before it then fall at 23:59:59, inside the default
+    quiet hours: they go out when those end, the next morning.)"""
+    day = (ends_at.astimezone(zone) + timedelta(days=days)).date()
+    return datetime.combine(day, END_OF_DAY, tzinfo=zone).astimezone(ends_at.tzinfo)
 
 
 def subject_keys(session_id: int) -> tuple[str, ...]:
@@ -170,7 +181,7 @@ class AuctionService:
                 raise DomainError("auction.err_waves_format", value=f"{draft.wave_size} {draft.wave_every_minutes}")
             waves = (draft.wave_size, draft.wave_every_minutes)
         ends_at = starts_at + timedelta(minutes=duration)
-        deadline = ends_at + timedelta(days=deadline_days)
+        deadline = fulfilment_deadline(ends_at, deadline_days, self.zone)
         now = self.clock.now()
         async with self.db.transaction():
             wish_ids = await self._select(draft.selection)
@@ -316,6 +327,10 @@ class AuctionService:
         await self.claims.warm_up(session_id)
 
     # ---- releases and reassignments (WishService checks and audits each) ----------------------
+    def release_ends(self, wish: Wish) -> datetime | None:
+        """The last moment the claimer may release `wish` themselves; None when it is not claimed."""
+        return wish.claimed_at + self.wishes.release_window if wish.claimed_at is not None else None
+
     async def release(self, user_id: int, wish_id: int) -> ClaimChange:
         """The claimer, within the release window (2 minutes) of claiming."""
         return await self.wishes.release_claim(wish_id, user_id, None)
