@@ -13,6 +13,7 @@ from typing import Protocol, Self
 from zoneinfo import ZoneInfo
 
 DATE_TIME = "%Y-%m-%d %H:%M"
+DATE = "%Y-%m-%d"  # a deadline is a day: the end of it, in the configured zone
 
 # (catalog key, params) → plain text in the configured language (handlers.i18n.plain_text_renderer).
 RenderText = Callable[[str, Mapping[str, object]], str]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.domain.formatting import local_text
+from bot.domain.formatting import DATE, local_text
 from handlers.context import BotContext, Ui, notify_user
 
 from .hub import refresh_live_boards
 from .page_refresh import refresh_open_pages
-from .texts import DATE
 
 
 async def release_command(update: Update, context: BotContext) -> None:

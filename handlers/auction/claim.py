@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application
 
 from bot.domain.errors import DomainError
-from bot.domain.formatting import local_text
+from bot.domain.formatting import DATE, local_text
 from bot.domain.services import Services
 from bot.model.auction import Outcome
 from bot.model.wish import Wish, wish_code
@@ -28,7 +28,7 @@ from .hub import refresh_board, refresh_live_boards
 from .page_refresh import refresh_open_pages, refresh_tappers_page
 from .release_window import forget_release_button, keep_release_button, take_off
 from .state import auction_state, background
-from .texts import DATE, answer_refusal, category_label
+from .texts import answer_refusal, category_label
 
 # Refusals answered as an alert (the others as a toast).
 _ALERTS = {

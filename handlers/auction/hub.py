@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.domain.auction import CloseSummary
 from bot.domain.errors import DomainError
-from bot.domain.formatting import local_text
+from bot.domain.formatting import DATE, local_text
 from bot.domain.services import Services
 from bot.model.auction import AuctionSession, LotFilter
 from handlers.context import best_effort, group_t, notify_user, reader_translator, services_of
@@ -28,7 +28,7 @@ from handlers.live_message import View, request_refresh
 from .buttons import ClaimTap
 from .release_window import expire_release_buttons
 from .state import auction_state, background
-from .texts import DATE, deep_link, fingerprint, fit_lines, lot_label, rules_text, when_text
+from .texts import deep_link, fingerprint, fit_lines, lot_label, rules_text, when_text
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.ext import Application
 
 from bot.domain.errors import DomainError
-from bot.domain.formatting import local_text
+from bot.domain.formatting import DATE, local_text
 from bot.domain.services import Services
 from bot.model.auction import AuctionSession
 from bot.model.wish import Wish, WishCategory
@@ -24,7 +24,6 @@ from handlers.i18n import Translator
 
 LABEL_TEXT = 12  # characters of the wish text on a claim button
 VALUE_BANDS: tuple[tuple[int | None, int | None], ...] = ((None, 50), (51, 100), (101, 200), (201, None))
-DATE = "%Y-%m-%d"
 _TAG = re.compile(r"<[^>]+>")
 
 

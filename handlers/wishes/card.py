@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.domain.formatting import local_text
+from bot.domain.formatting import DATE, local_text
 from bot.model.wish import IN_PROGRESS, Wish, WishStatus
 from handlers.context import BotContext, Ui, best_effort
 from handlers.wishes.buttons import WishChoice, action_button
@@ -41,7 +41,7 @@ async def card_text(ui: Ui, wish: Wish) -> str:
                 "wishes.ui_card_claim",
                 org=org.name,
                 person=person.display_name if person else "?",
-                deadline=local_text(wish.deadline, zone),
+                deadline=local_text(wish.deadline, zone, DATE),
                 overdue=overdue,
             )
         )

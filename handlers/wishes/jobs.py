@@ -7,7 +7,7 @@ from datetime import time, timedelta
 
 from telegram.ext import Application, CallbackContext
 
-from bot.domain.formatting import local_text
+from bot.domain.formatting import DATE, local_text
 from bot.domain.services import Services
 from bot.domain.wishes import keep_deadline_reminders
 from bot.model.wish import Wish
@@ -27,7 +27,7 @@ def deadline_text(services: Services, wish: Wish, days: int) -> str:
     """Plain text: the reminder sender escapes it itself."""
     return plain_text_renderer(services.config.language)(
         "wishes.ui_deadline_reminder",
-        {"days": days, "deadline": local_text(wish.deadline, services.config.zone), **wish_params(wish)},
+        {"days": days, "deadline": local_text(wish.deadline, services.config.zone, DATE), **wish_params(wish)},
     )
 
 
@@ -70,7 +70,7 @@ async def send_overdue_digest(application: Application) -> int:
                     text=shorten(wish.text),
                     org=names.get(wish.claimed_by_org, "?") if wish.claimed_by_org is not None else "?",
                     person=claimer.display_name if claimer else "?",
-                    deadline=local_text(wish.deadline, services.config.zone),
+                    deadline=local_text(wish.deadline, services.config.zone, DATE),
                     days=days_overdue(now, wish.deadline),
                 )
             )
