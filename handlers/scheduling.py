@@ -24,7 +24,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.domain.digest import DigestItem
 from bot.domain.formatting import local_text
-from bot.domain.reminders import Sender, SendResult
+from bot.domain.reminders import Sender, SendResult, SendStatus
 from bot.domain.services import Services
 from bot.model.reminder import ReminderRecord
 from handlers.context import group_t
@@ -53,29 +53,29 @@ def telegram_sender(application: Application) -> Sender:
         if reminder.content_kind == "weekly_digest":
             items = await services.digest.items_for(chat_id, services.clock.now())
             if not items:
-                return SendResult("nothing_to_say")
+                return SendResult(SendStatus.NOTHING_TO_SAY)
             body = render_digest(t, items, services.config.zone)
         elif reminder.subject_key in computed_texts:
             # A system reminder whose words depend on the day it is due (deeds pace, ranking).
             body = await computed_texts[reminder.subject_key](services, chat_id, reminder)
             if body is None:
-                return SendResult("nothing_to_say")
+                return SendResult(SendStatus.NOTHING_TO_SAY)
         else:
             body = t("reminders.message_late" if late else "reminders.message", text=Raw(_escape(reminder.text)))
         try:
             message = await application.bot.send_message(chat_id, body)
         except ChatMigrated as error:
-            return SendResult("migrated", new_chat_id=error.new_chat_id)
+            return SendResult(SendStatus.MIGRATED, new_chat_id=error.new_chat_id)
         except Forbidden as error:
             log.warning("reminder to chat %s refused: %s", chat_id, error.message)
-            return SendResult("chat_gone", detail=error.message[:200])
+            return SendResult(SendStatus.CHAT_GONE, detail=error.message[:200])
         except (BadRequest, RetryAfter) as error:
             log.warning("reminder to chat %s failed: %s", chat_id, error)
-            return SendResult("failed", detail=str(error)[:200])
+            return SendResult(SendStatus.FAILED, detail=str(error)[:200])
         except TelegramError as error:
             log.warning("reminder to chat %s failed on the network: %s", chat_id, error)
-            return SendResult("failed", detail=str(error)[:200])
-        return SendResult("sent", message_id=message.message_id)
+            return SendResult(SendStatus.FAILED, detail=str(error)[:200])
+        return SendResult(SendStatus.SENT, message_id=message.message_id)
 
     return send
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from bot.model.activity import Activity, AttendanceRecord, Category, Place, SignupRecord
+from bot.model.activity import Activity, AttendanceRecord, Category, Place, SignupRecord, SignupStatus
 from storage.db import Database, Row, db_time, from_db_time, int_value, time_value, to_db_time, written
 
 _ACTIVITY = (
@@ -67,7 +67,7 @@ def _signup(row: Row) -> SignupRecord:
         id=row["id"],
         activity_id=row["activity_id"],
         user_id=row["user_id"],
-        status=row["status"],
+        status=SignupStatus(row["status"]),
         created_at=db_time(row["created_at"]),
         updated_at=db_time(row["updated_at"]),
     )
@@ -242,7 +242,7 @@ class ActivityRepository:
         )
         return None if row is None else _signup(row)
 
-    async def add_signup(self, activity_id: int, user_id: int, status: str, now: datetime) -> None:
+    async def add_signup(self, activity_id: int, user_id: int, status: SignupStatus, now: datetime) -> None:
         """A fresh row (a new id), so a returning volunteer queues behind everyone already waiting."""
         await self.db.execute("DELETE FROM signups WHERE activity_id = ? AND user_id = ?", (activity_id, user_id))
         await self.db.execute(
@@ -250,13 +250,13 @@ class ActivityRepository:
             (activity_id, user_id, status, to_db_time(now), to_db_time(now)),
         )
 
-    async def set_signup_status(self, activity_id: int, user_id: int, status: str, now: datetime) -> None:
+    async def set_signup_status(self, activity_id: int, user_id: int, status: SignupStatus, now: datetime) -> None:
         await self.db.execute(
             "UPDATE signups SET status = ?, updated_at = ? WHERE activity_id = ? AND user_id = ?",
             (status, to_db_time(now), activity_id, user_id),
         )
 
-    async def signups(self, activity_id: int, status: str) -> list[SignupRecord]:
+    async def signups(self, activity_id: int, status: SignupStatus) -> list[SignupRecord]:
         """In order: who came first (time of the change, then row id)."""
         rows = await self.db.fetch_all(
             f"SELECT {_SIGNUP} FROM signups WHERE activity_id = ? AND status = ? ORDER BY updated_at, id",

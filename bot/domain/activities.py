@@ -47,7 +47,7 @@ from bot.domain.formatting import RenderText, local_text
 from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
-from bot.model.activity import Activity, Category, Place
+from bot.model.activity import Activity, Category, Place, SignupOutcome, SignupStatus
 from bot.model.organisation import Organisation
 from storage.activities import ActivityRepository
 from storage.audit import AuditRepository
@@ -104,7 +104,7 @@ class Roster:
 
 @dataclass(frozen=True)
 class SignupResult:
-    status: str  # "signed" | "waitlisted" | "already_signed" | "already_waitlisted"
+    status: SignupOutcome
     roster: Roster
 
 
@@ -409,8 +409,8 @@ class ActivityService:
 
     # ---- sign-up --------------------------------------------------------------------------
     async def roster(self, activity_id: int) -> Roster:
-        signed = await self.repo.signups(activity_id, "signed")
-        waiting = await self.repo.signups(activity_id, "waitlisted")
+        signed = await self.repo.signups(activity_id, SignupStatus.SIGNED)
+        waiting = await self.repo.signups(activity_id, SignupStatus.WAITLISTED)
         return Roster(tuple(s.user_id for s in signed), tuple(s.user_id for s in waiting))
 
     async def sign_up(self, user_id: int, activity_id: int) -> SignupResult:
@@ -418,15 +418,16 @@ class ActivityService:
             activity = await self.get(activity_id)
             self._require_running(activity)
             existing = await self.repo.signup(activity_id, user_id)
-            if existing is not None and existing.status == "signed":
-                status = "already_signed"
-            elif existing is not None and existing.status == "waitlisted":
-                status = "already_waitlisted"
+            if existing is not None and existing.status is SignupStatus.SIGNED:
+                status = SignupOutcome.ALREADY_SIGNED
+            elif existing is not None and existing.status is SignupStatus.WAITLISTED:
+                status = SignupOutcome.ALREADY_WAITLISTED
             else:
                 full = await self.repo.signed_count(activity_id) >= activity.slots
-                status = "waitlisted" if full else "signed"
-                await self.repo.add_signup(activity_id, user_id, status, self.clock.now())
-                if status == "signed":
+                place = SignupStatus.WAITLISTED if full else SignupStatus.SIGNED
+                await self.repo.add_signup(activity_id, user_id, place, self.clock.now())
+                status = SignupOutcome(place.value)
+                if place is SignupStatus.SIGNED:
                     await self.announcer.keep(activity)
             roster = await self.roster(activity_id)
         return SignupResult(status, roster)
@@ -437,11 +438,11 @@ class ActivityService:
             activity = await self.get(activity_id)
             self._require_running(activity)
             existing = await self.repo.signup(activity_id, user_id)
-            if existing is None or existing.status == "withdrawn":
+            if existing is None or existing.status is SignupStatus.WITHDRAWN:
                 return WithdrawResult(False, None, await self.roster(activity_id))
-            await self.repo.set_signup_status(activity_id, user_id, "withdrawn", self.clock.now())
+            await self.repo.set_signup_status(activity_id, user_id, SignupStatus.WITHDRAWN, self.clock.now())
             promoted: int | None = None
-            if existing.status == "signed":
+            if existing.status is SignupStatus.SIGNED:
                 moved = await self._fill_from_waitlist(activity)
                 promoted = moved[0] if moved else None
                 await self.announcer.keep(activity)
@@ -452,9 +453,9 @@ class ActivityService:
         free = activity.slots - await self.repo.signed_count(activity.id)
         if free <= 0:
             return []
-        moved = [s.user_id for s in (await self.repo.signups(activity.id, "waitlisted"))[:free]]
+        moved = [s.user_id for s in (await self.repo.signups(activity.id, SignupStatus.WAITLISTED))[:free]]
         for user_id in moved:
-            await self.repo.set_signup_status(activity.id, user_id, "signed", self.clock.now())
+            await self.repo.set_signup_status(activity.id, user_id, SignupStatus.SIGNED, self.clock.now())
         return moved
 
     # ---- reminders ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
@@ -65,11 +66,21 @@ class QuietHours:
         return end.astimezone(moment.tzinfo)
 
 
+class SendStatus(StrEnum):
+    """What the transport made of one send (stored as the delivery's status)."""
+
+    SENT = "sent"
+    NOTHING_TO_SAY = "nothing_to_say"  # a computed text had nothing for this chat
+    MIGRATED = "migrated"  # the group became a supergroup: `new_chat_id` says where
+    CHAT_GONE = "chat_gone"  # the bot was removed, or the chat no longer exists
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class SendResult:
-    """What the transport made of one send: 'sent', 'chat_gone', 'migrated' (with new id), 'failed'."""
+    """What the transport made of one send."""
 
-    status: str
+    status: SendStatus
     message_id: int | None = None
     new_chat_id: int | None = None
     detail: str | None = None
@@ -404,10 +415,10 @@ class ReminderService:
         if not await self.reminders.start_delivery(occurrence_id, chat_id, self.clock.now()):
             return
         result = await send(chat_id, reminder, late)
-        if result.status == "migrated" and result.new_chat_id is not None:
+        if result.status is SendStatus.MIGRATED and result.new_chat_id is not None:
             await self.chats.migrate(chat_id, result.new_chat_id, self.clock.now())
             result = await send(result.new_chat_id, reminder, late)
-        elif result.status == "chat_gone":
+        elif result.status is SendStatus.CHAT_GONE:
             await self.chats.set_active(chat_id, False, self.clock.now())
         await self.reminders.finish_delivery(
             occurrence_id, chat_id, result.status, result.message_id, result.detail, self.clock.now()

@@ -69,12 +69,29 @@ class Span:
     ends_at: datetime
 
 
+class SignupStatus(StrEnum):
+    """A volunteer's place at an activity, as stored."""
+
+    SIGNED = "signed"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+
+
+class SignupOutcome(StrEnum):
+    """What a tap on 报名 did (the toast's catalog key is `activities.toast_<value>`)."""
+
+    SIGNED = "signed"
+    WAITLISTED = "waitlisted"
+    ALREADY_SIGNED = "already_signed"
+    ALREADY_WAITLISTED = "already_waitlisted"
+
+
 @dataclass(frozen=True)
 class SignupRecord:
     id: int
     activity_id: int
     user_id: int
-    status: str  # signed | waitlisted | withdrawn
+    status: SignupStatus
     created_at: datetime
     updated_at: datetime
 

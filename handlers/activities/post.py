@@ -14,7 +14,7 @@ from telegram.ext import Application
 from bot.domain.activities import Roster
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
-from bot.model.activity import Activity
+from bot.model.activity import Activity, SignupOutcome
 from handlers.activities.buttons import SignupChoice, SignupTap, tapped_choice
 from handlers.activities.render import category_label, place_text, when_text
 from handlers.context import BotContext, Ui, best_effort, group_t, notify_user, reader_translator, services_of
@@ -194,13 +194,15 @@ async def _sign_up(ui: Ui, activity_id: int) -> None:
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
         return
-    if result.status in ("signed", "already_signed"):
+    if result.status in (SignupOutcome.SIGNED, SignupOutcome.ALREADY_SIGNED):
         await ui.answer(f"activities.toast_{result.status}")
     else:
         waitlist = result.roster.waitlist
         position = waitlist.index(ui.user_id) + 1 if ui.user_id in waitlist else 1
-        await ui.answer(f"activities.toast_{result.status}", alert=result.status == "waitlisted", position=position)
-    if result.status in ("signed", "waitlisted"):  # a repeated tap changes nothing on the post
+        await ui.answer(
+            f"activities.toast_{result.status}", alert=result.status is SignupOutcome.WAITLISTED, position=position
+        )
+    if result.status in (SignupOutcome.SIGNED, SignupOutcome.WAITLISTED):  # a repeated tap changes nothing on the post
         await refresh_posts(ui.context.application, activity_id)
 
 

@@ -8,7 +8,7 @@ from bot.domain.activities import ActivityService
 from bot.domain.attendance.records import AttendanceLine
 from bot.domain.clock import Clock
 from bot.domain.config import ActivitiesConfig
-from bot.model.activity import Activity, AttendanceRecord, Timed
+from bot.model.activity import Activity, AttendanceRecord, SignupStatus, Timed
 from storage.activities import ActivityRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
@@ -50,7 +50,7 @@ class AttendanceCore:
 
     async def _walk_in(self, activity_id: int, user_id: int) -> bool:
         signup = await self.repo.signup(activity_id, user_id)
-        return signup is None or signup.status != "signed"
+        return signup is None or signup.status is not SignupStatus.SIGNED
 
     # ---- credit ---------------------------------------------------------------------------
     def credited_minutes(self, activity: Timed, checked_in_at: datetime | None, checked_out_at: datetime | None) -> int:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.domain.attendance.core import AttendanceCore
 from bot.domain.attendance.records import AttendanceLine, CheckInMethod
 from bot.domain.errors import DomainError, PermissionDenied
-from bot.model.activity import Activity
+from bot.model.activity import Activity, SignupStatus
 
 MAX_REASON = 200
 
@@ -121,7 +121,7 @@ class Corrections(AttendanceCore):
             raise DomainError("checkin.err_no_show_too_early", start=self.activities.local_text(activity.starts_at))
         async with self.db.transaction():
             signup = await self.repo.signup(activity_id, user_id)
-            if signup is None or signup.status != "signed":
+            if signup is None or signup.status is not SignupStatus.SIGNED:
                 raise DomainError("checkin.err_not_signed_up")
             record = await self.repo.attendance(activity_id, user_id)
             if record is not None and record.present:
