@@ -163,7 +163,7 @@ def run(config: Config) -> int:
             port=hook.port,
             url_path=hook.url_path,
             webhook_url=hook.url,
-            secret_token=hook.secret_token or None,
+            secret_token=hook.secret_token,  # required by the config check
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )
