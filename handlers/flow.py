@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.domain import bounds
 from bot.domain.conversations import Expired
 from bot.domain.errors import DomainError
 from bot.model.organisation import Conversation
@@ -96,18 +97,23 @@ class Flow(ABC):
         return InlineKeyboardMarkup(rows)
 
 
+MAX_PAGE = 100_000  # far beyond any list; the pickers clamp to their last page anyway
+
+
 def page_number(value: str) -> int | None:
-    """`p3` → 3 for page buttons; None for any other value."""
-    if value.startswith("p") and value[1:].isdigit():
-        return int(value[1:])
+    """`p3` → 3 for page buttons; None for any other value (a forged `p²` or `p99999…` too)."""
+    if value.startswith("p") and bounds.ascii_digits(value[1:]) and len(value) <= len(str(MAX_PAGE)) + 1:
+        return min(int(value[1:]), MAX_PAGE)
     return None
 
 
 def choice_id(value: str) -> int:
-    """A tapped id, re-checked: a forged non-number is refused like an expired button."""
-    if not value.isdigit():
+    """A tapped id (or index), re-checked: a forged non-number or one of 2^53 and more is
+    refused like an expired button."""
+    number = bounds.natural_or_none(value)
+    if number is None:
         raise DomainError("common.button_expired")
-    return int(value)
+    return number
 
 
 FLOWS = "flows"  # the registry's key in bot_data

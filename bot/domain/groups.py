@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
@@ -101,6 +102,21 @@ class GroupService:
                 previous=previous.chat_id if previous else None,
             )
         return await self.chats.get(chat.chat_id)
+
+    async def may_bind_some_group(self, actor_id: int, *, is_chat_admin: Callable[[], Awaitable[bool]]) -> bool:
+        """Whether the person may bind this group to anything: a county admin, or the group's
+        Telegram admin who runs an organisation (`can_bind_org_group` for one of them). Checked
+        before the binding conversation shows the group's title. `is_chat_admin` asks Telegram,
+        so it is called only when the answer matters."""
+        if await self.permissions.is_county_admin(actor_id):
+            return True
+        managed = await self.permissions.managed_org_ids(actor_id)
+        if not managed or not await is_chat_admin():
+            return False
+        for org_id in managed:
+            if await self.permissions.can_bind_org_group(actor_id, org_id, is_chat_admin=True):
+                return True
+        return False
 
     async def bind_org(self, actor_id: int, chat_id: int, org_id: int, *, is_chat_admin: bool) -> ChatRecord:
         """Bind a group to an organisation; the org's previous group, if any, is released."""
