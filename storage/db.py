@@ -324,11 +324,16 @@ class Database:
     async def backup(self, destination: str | Path) -> None:
         """SQLite's online backup: a consistent copy even while the bot writes."""
         destination = Path(destination)
-        destination.parent.mkdir(parents=True, exist_ok=True)
         if destination.exists():
             raise StorageError(f"{destination}: already exists; choose a new file name for the backup")
-        async with self._serialised(), aiosqlite.connect(destination) as target:
-            await self.conn.backup(target)
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            async with self._serialised(), aiosqlite.connect(destination) as target:
+                await self.conn.backup(target)
+        except (OSError, sqlite3.Error) as error:
+            raise StorageError(
+                f"{destination}: the backup cannot be written ({error}); choose a folder the bot may write"
+            ) from None
 
 
 # ---- what one trip runs on the database thread ----------------------------------------------------

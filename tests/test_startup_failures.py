@@ -176,3 +176,12 @@ def test_a_backup_of_a_missing_database(tmp_path):
     config = write_config(tmp_path, database)
     code, stderr, seconds = league_bot(*command("backup", config, tmp_path))
     assert_one_line_failure(code, stderr, seconds, database, "check storage.path")
+
+
+def test_a_backup_to_a_folder_that_cannot_be_created(tmp_path):
+    database = a_database(tmp_path / "bot.db")
+    config = write_config(tmp_path, database)
+    blocker = tmp_path / "copies"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    code, stderr, seconds = league_bot("backup", str(blocker / "backup.db"), "--config", str(config))
+    assert_one_line_failure(code, stderr, seconds, blocker / "backup.db", "choose a folder the bot may write")
