@@ -23,6 +23,7 @@ async def purge_children_details(context: CallbackContext) -> None:
     services: Services = context.application.bot_data["services"]
     purged = await services.wishes.purge_private(services.clock.now())
     if purged:
+        await services.db.checkpoint()  # the WAL's older copies of those pages go too
         log.info("purged the private details of %d confirmed wishes", purged)
 
 
@@ -30,6 +31,7 @@ async def expire_conversations(context: CallbackContext) -> None:
     services: Services = context.application.bot_data["services"]
     swept = await services.conversations.sweep()
     if swept.expired:
+        await services.db.checkpoint()  # the WAL's older copies of those pages go too
         log.info("expired %d idle conversations (their data deleted)", swept.expired)
 
 

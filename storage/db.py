@@ -185,6 +185,11 @@ class Database:
         if conn is not None:
             await conn.close()
 
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the main file and empty it: after a purge, the WAL still holds the
+        pages as they were before it (secure_delete clears only the main file's copies)."""
+        await self.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def close(self) -> None:
         conn = self._conn
         if conn is None:

@@ -50,6 +50,14 @@ async def half_a_wish(teacher) -> None:
     assert "住址" in teacher.last_reply().text
 
 
+def database_bytes(harness) -> bytes:
+    """The database file and its WAL, as they are on disk."""
+    from pathlib import Path
+
+    main = Path(harness.config.storage.path)
+    return b"".join(path.read_bytes() for path in main.parent.iterdir() if path.name.startswith(main.name))
+
+
 async def stored_conversations(harness) -> list[tuple]:
     rows = await harness.services.db.fetch_all("SELECT user_id, flow, step, data FROM conversations")
     return [tuple(row) for row in rows]
@@ -65,6 +73,7 @@ async def test_an_abandoned_wish_loses_the_childs_details_and_the_teacher_is_tol
     await expire_conversations(JobContext(harness.app))
     [(user_id, flow, step, data)] = await stored_conversations(harness)
     assert (user_id, flow, step, data) == (TEACHER, "", "", "{}")  # the tombstone: no data left
+    assert PHONE.encode() not in database_bytes(harness)  # gone from the files too, bot still running
 
     await teacher.send("城关镇幸福路 1 号")
     notice = teacher.last_reply().text
