@@ -95,6 +95,8 @@ async def test_expiry_holds_to_the_minute_without_waiting_for_the_sweep(harness)
     await teacher.send("鞋码 35")  # the sweep has not run: reading it expires it
     assert EXPIRED_NOTICE in teacher.last_reply().text
     assert await stored_conversations(harness) == []
+    await expire_conversations(JobContext(harness.app))  # the next sweep clears the WAL of it
+    assert PHONE.encode() not in database_bytes(harness)
 
 
 async def test_a_tap_on_an_expired_conversations_button_is_told_too(harness):

@@ -39,6 +39,7 @@ class ConversationService:
         self.repo = repo
         self.clock = clock
         self.expire_after = expire_after
+        self._expired_on_reading = 0  # since the last sweep, which reports them too
 
     @property
     def expire_after_hours(self) -> int:
@@ -56,6 +57,7 @@ class ConversationService:
         now = self.clock.now()
         if updated_at <= now - self.expire_after:
             await self.repo.expire_one(user_id, now)
+            self._expired_on_reading += 1
             return Expired(user_id)
         return state
 
@@ -77,8 +79,11 @@ class ConversationService:
         return await self.repo.clear(user_id)
 
     async def sweep(self) -> Swept:
-        """Expire every idle conversation (its data deleted) and forget old tombstones."""
+        """Expire every idle conversation (its data deleted) and forget old tombstones; `expired`
+        counts those expired on reading since the last sweep too (the caller then clears the
+        WAL's older copies of their pages)."""
         now = self.clock.now()
-        expired = await self.repo.expire(now - self.expire_after, now)
+        expired = await self.repo.expire(now - self.expire_after, now) + self._expired_on_reading
+        self._expired_on_reading = 0
         forgotten = await self.repo.forget_tombstones(now - timedelta(days=TOMBSTONE_DAYS))
         return Swept(expired, forgotten)
