@@ -1,6 +1,9 @@
 """`league-bot` / `python -m bot`: run, migrate, backup, check-config.
 
-Configuration problems print one line naming the key and the fix, and exit with status 2.
+Exit statuses: 0 done; 2 a configuration problem (one line naming the key and the fix);
+3 the database cannot be used (corrupt, read-only, locked by another process, folder not
+creatable: one line naming the file and the fix, within the busy timeout). Both are checked
+before the bot connects to Telegram, so a supervisor sees the failure at once.
 """
 
 from __future__ import annotations
@@ -173,6 +176,13 @@ def check_config(config: Config) -> int:
     return 0
 
 
+async def prepare_storage(config: Config) -> None:
+    """Open (checking and migrating) and close the database before anything else starts."""
+    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    await db.open()
+    await db.close()
+
+
 async def migrate(config: Config) -> int:
     db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
     await db.open(migrate=False)
@@ -189,7 +199,8 @@ async def backup(config: Config, destination: Path) -> int:
     if not source.exists():
         raise StorageError(f"{source}: no database to back up (check storage.path)")
     db = Database(source, busy_timeout_ms=config.storage.busy_timeout_ms)
-    await db.open(migrate=False)
+    # A copy only reads: a source on a read-only disk can still be backed up.
+    await db.open(migrate=False, writable=False)
     try:
         await db.backup(destination)
     finally:
@@ -203,6 +214,7 @@ def run(config: Config) -> int:
 
     from bot.runtime.application import build_application
 
+    asyncio.run(prepare_storage(config))
     application = build_application(config)
     hook = config.telegram.webhook
     # Pending updates are never dropped: check-ins sent while the bot was down still count.
@@ -212,7 +224,7 @@ def run(config: Config) -> int:
             port=hook.port,
             url_path=hook.url_path,
             webhook_url=hook.url,
-            secret_token=hook.secret_token or None,
+            secret_token=hook.secret_token,  # required by the config check
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )

@@ -22,6 +22,7 @@ from handlers import (
     common,
     deeds,
     errors,
+    flood,
     gate,
     groups,
     join,
@@ -86,8 +87,10 @@ def register(application: Application) -> None:
     )
     application.add_handlers(
         {
-            # Gatekeepers: who wrote and in which language to answer; a group's supergroup upgrade.
-            -2: [TypeHandler(Update, gate.record_and_localise)],
+            # Gatekeepers: who wrote and in which language to answer; one person's command flood
+            # held back (never check-ins, taps or conversation input); a group's supergroup upgrade.
+            -3: [TypeHandler(Update, gate.record_and_localise)],
+            -2: [TypeHandler(Update, flood.limit_commands)],
             -1: [MessageHandler(filters.StatusUpdate.MIGRATE, gate.follow_migration)],
             0: [
                 # The live auction's claim taps first: in a rush they are most of the traffic, and no

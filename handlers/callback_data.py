@@ -22,10 +22,11 @@ import dataclasses
 import re
 from typing import Any, ClassVar, Self, get_type_hints
 
+from bot.domain import bounds
+
 MAX_BYTES = 64
 SEPARATOR = ":"
-MAX_INT = 2**53  # exclusive: Telegram's ids fit in 53 bits; a larger number is forged
-_INT = re.compile(r"-?\d{1,16}")
+MAX_INT = bounds.ID_LIMIT  # exclusive: Telegram's ids fit in 53 bits; a larger number is forged
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{1,40}")
 _PREFIX = re.compile(r"[a-z][a-z0-9_]{0,11}")
 
@@ -68,7 +69,7 @@ class CallbackData:
         for name, kind in self.fields():
             value = getattr(self, name)
             if kind is int:
-                if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= MAX_INT:
+                if not isinstance(value, int) or isinstance(value, bool) or not bounds.within_id_range(value):
                     raise CallbackDataError(f"{self.prefix}.{name}: {value!r} is not a bounded integer")
                 text = str(value)
             else:
@@ -92,7 +93,8 @@ class CallbackData:
         values: dict[str, object] = {}
         for (name, kind), text in zip(fields, parts, strict=True):
             if kind is int:
-                if not _INT.fullmatch(text) or abs(number := int(text)) >= MAX_INT:
+                number = bounds.signed_or_none(text)  # ASCII digits only, |n| < 2^53
+                if number is None:
                     raise CallbackDataError(f"{cls.prefix}.{name}: {text!r} is not a bounded integer")
                 values[name] = number
             else:

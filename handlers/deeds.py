@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from telegram import Document, InlineKeyboardMarkup, Update
 
+from bot.domain import bounds
 from bot.domain.deeds import DeedProgress, PaceNotice, due_by, expected_by
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
@@ -35,8 +36,9 @@ class DeedsPage(CallbackData, prefix="dpg"):
 LIST_PAGE_SIZE = 15
 _TODAY = {"今天", "今日", "today"}
 _YESTERDAY = {"昨天", "昨日", "yesterday"}
-_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
-_MONTH_DAY = re.compile(r"(\d{1,2})[-/.月](\d{1,2})日?")
+# [0-9], not \d: \d also matches other scripts' digits (NFKC has folded the full-width ones).
+_DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
+_MONTH_DAY = re.compile(r"([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
 
 
 def parse_done_on(text: str, today: date) -> date:
@@ -48,7 +50,7 @@ def parse_done_on(text: str, today: date) -> date:
         return today - timedelta(days=1)
     try:
         if match := _DATE.fullmatch(cleaned):
-            return date(*(int(part) for part in match.groups()))
+            return bounds.check_date(date(*(int(part) for part in match.groups())))
         if match := _MONTH_DAY.fullmatch(cleaned):
             return date(today.year, int(match.group(1)), int(match.group(2)))
     except ValueError:  # 2026-02-30
@@ -255,8 +257,8 @@ def _parse_year(text: str, today: date) -> int:
     cleaned = unicodedata.normalize("NFKC", text).strip().rstrip("年")
     if not cleaned:
         return today.year
-    if cleaned.isdigit() and 2000 <= int(cleaned) <= 2100:
-        return int(cleaned)
+    if bounds.ascii_digits(cleaned):
+        return bounds.parse_year(cleaned)  # a number: says the range if it is outside it
     raise DomainError("deeds.bad_year", text=text[:20], year=today.year)
 
 
@@ -356,7 +358,9 @@ async def deeds_page(update: Update, context: BotContext) -> None:
     """◀ ▶ on the county list: re-checked, county admins only."""
     ui = Ui(update, context)
     values = DeedsPage.unpack(ui.callback_data)
-    if not await ui.services.deeds.oversees_county(ui.user_id) or not 2000 <= values.year <= 2100:
+    if not await ui.services.deeds.oversees_county(ui.user_id) or not (
+        bounds.MIN_YEAR <= values.year <= bounds.MAX_YEAR
+    ):
         await ui.answer("errors.county_admin_only", alert=True)
         return
     await ui.answer()

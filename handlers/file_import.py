@@ -2,9 +2,11 @@
 
 The person is asked for a file; the file is downloaded and checked row by row in a worker thread;
 every problem is reported ("row N · column X: why") or the person is asked to confirm. On confirm
-the same file is checked again, since the data it is checked against may have changed, and only
-a file without a single problem is stored, whole. A corrected file sent instead of confirming is
-checked like the first one.
+the rows are checked again, since the data they are checked against may have changed, and only
+a file without a single problem is stored, whole; the file itself is read once per upload (the
+domain keeps the table read until the import is over: bot/domain/tabular_import.py). A
+corrected file sent instead of confirming is checked like the first one. Reading is bounded in
+size, cells and time (tabular_import's limits): an over-limit file is told the limits.
 
 What differs between imports is a subclass's business: who may start, how a file is parsed
 (and against what), the confirm message's extra params, and how the rows are stored.
@@ -21,7 +23,7 @@ from typing import Generic, TypeVar
 from telegram import Document, InlineKeyboardMarkup
 
 from bot.domain.errors import DomainError, PermissionDenied
-from bot.domain.tabular_import import ImportResult, RowProblem
+from bot.domain.tabular_import import ImportResult, RowProblem, forget_upload
 from handlers.context import Ui
 from handlers.flow import Flow
 
@@ -100,7 +102,7 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
     async def document_file(self, ui: Ui, data: dict, document: Document) -> None:
         file_name = document.file_name or ""
         file = {"file_name": file_name, "file_id": document.file_id, "file_size": document.file_size}
-        result = await self._parse(ui, file)
+        result = await self._parse(ui, file, last=False)
         if not result.ok:
             await self.go(ui, "file", {})
             await ui.send_text(problem_report(ui, self.keys, file_name, result.problems))
@@ -125,7 +127,7 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
         if value != "yes":
             raise DomainError("common.button_expired")
         # Checked again: what the file is checked against (names, open wishes) may have changed since.
-        result = await self._parse(ui, data)
+        result = await self._parse(ui, data, last=True)
         if not result.ok:
             await self.go(ui, "file", {})
             await ui.edit_text(problem_report(ui, self.keys, data["file_name"], result.problems))
@@ -138,13 +140,18 @@ class SpreadsheetImportFlow(Flow, Generic[RowT]):
         await self.finish(ui)
         await ui.edit(self.keys.imported, **params)
 
-    async def _parse(self, ui: Ui, file: dict) -> ImportResult[RowT]:
+    async def _parse(self, ui: Ui, file: dict, *, last: bool) -> ImportResult[RowT]:
+        """Download and check; `last` (the confirm) or a refusal ends the upload's life in the
+        domain's read-once memory, which may hold children's private details."""
         if file["file_size"] is not None and file["file_size"] > self.max_bytes:
             raise DomainError(self.keys.too_large, limit_mb=self.max_bytes // (1024 * 1024))
         telegram_file = await ui.context.bot.get_file(file["file_id"])
         content = bytes(await telegram_file.download_as_bytearray())
         parse = await self.parser(ui)
-        return await asyncio.to_thread(parse, file["file_name"], content)
+        result = await asyncio.to_thread(parse, file["file_name"], content)
+        if last or not result.ok:
+            forget_upload(content)
+        return result
 
 
 def problem_report(ui: Ui, keys: ImportKeys, file_name: str, problems: Sequence[RowProblem]) -> str:

@@ -21,7 +21,10 @@ from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.domain import bounds
+from bot.domain.conversations import Expired
 from bot.domain.errors import DomainError
+from bot.model.organisation import Conversation
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui
 
@@ -93,18 +96,23 @@ class Flow(ABC):
         return InlineKeyboardMarkup(rows)
 
 
+MAX_PAGE = 100_000  # far beyond any list; the pickers clamp to their last page anyway
+
+
 def page_number(value: str) -> int | None:
-    """`p3` → 3 for page buttons; None for any other value."""
-    if value.startswith("p") and value[1:].isdigit():
-        return int(value[1:])
+    """`p3` → 3 for page buttons; None for any other value (a forged `p²` or `p99999…` too)."""
+    if value.startswith("p") and bounds.ascii_digits(value[1:]) and len(value) <= len(str(MAX_PAGE)) + 1:
+        return min(int(value[1:]), MAX_PAGE)
     return None
 
 
 def choice_id(value: str) -> int:
-    """A tapped id, re-checked: a forged non-number is refused like an expired button."""
-    if not value.isdigit():
+    """A tapped id (or index), re-checked: a forged non-number or one of 2^53 and more is
+    refused like an expired button."""
+    number = bounds.natural_or_none(value)
+    if number is None:
         raise DomainError("common.button_expired")
-    return int(value)
+    return number
 
 
 FLOWS = "flows"  # the registry's key in bot_data
@@ -147,14 +155,21 @@ class FlowRegistry:
 
     async def current(self, ui: Ui) -> tuple[Flow, str, dict[str, object]] | None:
         """The person's conversation, its step and its data; None when there is none."""
-        state = await ui.services.conversations.get(ui.user_id)
+        return self._resolve(await ui.services.conversations.get(ui.user_id))
+
+    def _resolve(self, state: Conversation | None) -> tuple[Flow, str, dict[str, object]] | None:
         if state is None or state.flow not in self.flows:
             return None
         return self.flows[state.flow], state.step, state.data
 
     async def on_message(self, ui: Ui, message: Message) -> bool:
-        """Route private input to the person's conversation; False when there is none."""
-        current = await self.current(ui)
+        """Route private input to the person's conversation; False when there is none. Input
+        to a conversation that expired is not taken as an answer: the person is told instead."""
+        state = await ui.services.conversations.lookup(ui.user_id)
+        if isinstance(state, Expired):
+            await self._tell_expired(ui)
+            return True
+        current = self._resolve(state)
         if current is None:
             return False
         flow, step, data = current
@@ -169,9 +184,20 @@ class FlowRegistry:
             await ui.reply(error.key, **error.params)
         return True
 
+    async def _tell_expired(self, ui: Ui) -> None:
+        """Once: the conversation expired (its data is already deleted) and how to start again."""
+        conversations = ui.services.conversations
+        await conversations.acknowledge(ui.user_id)
+        await ui.reply("hardening.conversation_expired", hours=conversations.expire_after_hours)
+
     async def on_button(self, ui: Ui, data: str) -> None:
         values = ConversationButton.unpack(data)
-        state = await ui.services.conversations.get(ui.user_id)
+        found = await ui.services.conversations.lookup(ui.user_id)
+        if isinstance(found, Expired):
+            await ui.answer()
+            await self._tell_expired(ui)
+            return
+        state = found
         flow_name, step, value = values.flow, values.step, values.value
         if step == "any" and value == "cancel" and state is not None and state.flow == flow_name:
             await ui.answer()

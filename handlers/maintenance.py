@@ -13,13 +13,26 @@ log = logging.getLogger(__name__)
 
 PURGE_JOB = "wishes:purge_private"
 PURGE_EVERY = timedelta(hours=6)
+EXPIRE_JOB = "conversations:expire"
+# Reading a conversation checks its age too: the sweep only bounds how long an abandoned one's
+# data can stay in the file (the expiry plus this).
+EXPIRE_EVERY = timedelta(minutes=15)
 
 
 async def purge_children_details(context: CallbackContext) -> None:
     services: Services = context.application.bot_data["services"]
     purged = await services.wishes.purge_private(services.clock.now())
     if purged:
+        await services.db.checkpoint()  # the WAL's older copies of those pages go too
         log.info("purged the private details of %d confirmed wishes", purged)
+
+
+async def expire_conversations(context: CallbackContext) -> None:
+    services: Services = context.application.bot_data["services"]
+    swept = await services.conversations.sweep()
+    if swept.expired:
+        await services.db.checkpoint()  # the WAL's older copies of those pages go too
+        log.info("expired %d idle conversations (their data deleted)", swept.expired)
 
 
 def start_maintenance_jobs(application: Application) -> None:
@@ -27,6 +40,10 @@ def start_maintenance_jobs(application: Application) -> None:
     queue = application.job_queue
     if queue is None:
         return
-    for job in queue.get_jobs_by_name(PURGE_JOB):
-        job.schedule_removal()
-    queue.run_repeating(purge_children_details, interval=PURGE_EVERY, first=timedelta(seconds=30), name=PURGE_JOB)
+    for name, job_callback, every in (
+        (PURGE_JOB, purge_children_details, PURGE_EVERY),
+        (EXPIRE_JOB, expire_conversations, EXPIRE_EVERY),
+    ):
+        for job in queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        queue.run_repeating(job_callback, interval=every, first=timedelta(seconds=30), name=name)

@@ -23,6 +23,7 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatAction
 
+from bot.domain import bounds
 from bot.domain.charts import ChartSource, render_all
 from bot.domain.errors import DomainError
 from bot.domain.exports import ExportService, build_workbook
@@ -66,11 +67,10 @@ def _token(day: date) -> str:
 
 
 def _period_of(values: ChartsButton | ExportButton | PickOrgButton) -> Period:
-    try:
-        start, end = (date(int(text[:4]), int(text[4:6]), int(text[6:8])) for text in (values.start, values.end))
-    except (ValueError, TypeError):
-        raise DomainError("common.button_expired") from None
-    if end < start:
+    """The period a button carries, re-checked: a forged `00010101` or `99991231` (dates
+    outside bounds.MIN_DATE..MAX_DATE) is refused like an expired button."""
+    start, end = bounds.compact_date_or_none(values.start), bounds.compact_date_or_none(values.end)
+    if start is None or end is None or end < start:
         raise DomainError("common.button_expired")
     return Period(start, end)
 
@@ -352,9 +352,10 @@ async def _under_figures(
     ui = Ui(update, context)
     values = spec.unpack(ui.callback_data)
     org_id = values.org or None
+    period = _period_of(values)  # before answering: a forged one gets the expired-button alert
     await ExportService.of(ui.services).check(ui.user_id, org_id)
     await ui.answer(answer_key)
-    await send(ui, org_id, _period_of(values))
+    await send(ui, org_id, period)
 
 
 async def pick_org_button(update: Update, context: BotContext) -> None:

@@ -81,3 +81,52 @@ def test_debug_logging_keeps_message_contents_out_of_the_log():
     assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.WARNING
     assert logging.getLogger("telegram").getEffectiveLevel() == logging.INFO
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+
+
+WEBHOOK = '[telegram.webhook]\nenabled = true\nurl = "https://bot.example.org/telegram"\n'
+
+
+@pytest.mark.parametrize("secret", ["", "short-secret", "x" * 31])
+def test_webhook_mode_needs_a_secret_of_32_characters(secret):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(WEBHOOK + f'secret_token = "{secret}"\n', environ={})
+    message = str(caught.value)
+    assert message.startswith("telegram.webhook.secret_token: webhook mode needs a secret of at least 32")
+    assert f"(this one has {len(secret)})" in message
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in message
+    assert "\n" not in message
+
+
+def test_webhook_secret_uses_only_what_telegram_accepts():
+    with pytest.raises(ConfigError, match="A-Z a-z 0-9 _ -"):
+        parse_config(WEBHOOK + f'secret_token = "{"é" * 40}"\n', environ={})
+
+
+def test_a_generated_webhook_secret_is_accepted():
+    import secrets
+
+    secret = secrets.token_urlsafe(32)
+    config = parse_config(WEBHOOK + f'secret_token = "{secret}"\n', environ={})
+    assert config.telegram.webhook.secret_token == secret
+
+
+def test_long_polling_needs_no_secret():
+    assert parse_config("[telegram.webhook]\nenabled = false\n", environ={}).telegram.webhook.secret_token == ""
+
+
+def test_check_config_refuses_a_webhook_without_secret(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    config = tmp_path / "c.toml"
+    config.write_text(WEBHOOK, encoding="utf-8")
+    for command in ("check-config", "run"):
+        assert main([command, "--config", str(config)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "Traceback" not in err
+        assert "telegram.webhook.secret_token" in err and "secrets.token_urlsafe(32)" in err
+
+
+def test_conversations_expire_after_a_day_unless_configured():
+    assert parse_config("", environ={}).conversations.expire_after_hours == 24
+    assert parse_config("[conversations]\nexpire_after_hours = 2\n", environ={}).conversations.expire_after_hours == 2
+    with pytest.raises(ConfigError, match="conversations.expire_after_hours: must be 1 to 720"):
+        parse_config("[conversations]\nexpire_after_hours = 0\n", environ={})

@@ -251,6 +251,25 @@ async def test_private_fields_only_for_the_wishes_the_person_may_see(county):
     assert REAL_NAME not in every_cell(book)
 
 
+async def test_the_claiming_cadre_gets_no_private_fields_in_an_export(county):
+    """The claimer may see one child's details while delivering (/wish), but the private export is
+    the collecting organisation's alone: a claimer's spreadsheet would outlive the delivery."""
+    at(county.harness, local(2026, 6, 2, 10))
+    claimed_at = county.harness.clock.now()
+    deadline = local(2026, 6, 20, 18)
+    edu = county.ids["县教育局团委"]
+    assert await county.services.wishes.claim(DONOR, edu, county.private_wish, claimed_at, deadline=deadline)
+    assert await county.services.wishes.private_details(DONOR, county.private_wish) is not None  # /wish still may
+    at(county.harness, local(2027, 1, 2, 10))
+    data, book = await export(county, DONOR, "县教育局团委", private=True)
+    assert "小华" in every_cell(book)  # the wish it claimed is in its export, public fields only
+    assert data.private == {}
+    text = every_cell(book)
+    assert REAL_NAME not in text and PHONE not in text and ADDRESS not in text
+    data, _ = await export(county, TEACHER, "县第一小学", private=True)
+    assert list(data.private) == [county.private_wish]  # the collector's cadre still gets them
+
+
 @pytest.mark.parametrize(
     "user_id, org, private, key",
     [

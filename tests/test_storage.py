@@ -105,3 +105,84 @@ def test_stored_times_read_back_exactly():
     moment = datetime(2026, 11, 26, 19, 7, 29, tzinfo=UTC)
     assert from_db_time(to_db_time(moment)) == moment and from_db_time(to_db_time(moment)).tzinfo is UTC
     assert from_db_time(None) is None
+
+
+# ---- purged means gone from the file ------------------------------------------------------------
+SECRETS = ("王小明的真实姓名", "13912345678", "城关镇幸福路一号院")
+
+
+async def _purge_the_bots_way(tmp_path, *, secure_delete: bool) -> bytes:
+    """A child's details typed into a conversation and stored on a wish, then purged as the bot
+    purges them (the conversation expires; the wish's details 90 days after confirmation); the
+    database closed; the raw bytes of every file it left."""
+    from datetime import timedelta
+
+    from bot.domain.services import Services
+    from bot.domain.wishes import WishDraft
+    from bot.model.organisation import Role
+    from bot.model.wish import PrivateDetails, WishCategory
+    from handlers.i18n import plain_text_renderer
+    from tests.harness import COUNTY_ADMIN_ID
+    from tests.harness import test_config as config_for
+
+    teacher, donor = 300001, 300002
+    real_name, phone, address = SECRETS
+    config = config_for(tmp_path)
+    clock = FakeClock()
+    db = Database(config.storage.path)
+    services = Services.build(config, db, clock, render=plain_text_renderer("zh-Hans"))
+    await services.open()
+    if not secure_delete:
+        await db.execute("PRAGMA secure_delete = OFF")  # SQLite's upstream default
+    school = await services.orgs.create(COUNTY_ADMIN_ID, "县第一小学", OrgKind.SCHOOL, None)
+    bureau = await services.orgs.create(COUNTY_ADMIN_ID, "县教育局团委", OrgKind.COUNTY_LEVEL, None)
+    for user_id, org in ((teacher, school), (donor, bureau)):
+        await services.people.seen(user_id, f"干部{user_id}", None, "zh-hans", private=True)
+        await services.membership.memberships.grant(org.id, user_id, Role.CADRE, COUNTY_ADMIN_ID, clock.now())
+    await services.conversations.save(
+        teacher, "nw", "address", {"alias": "小明", "real_name": real_name, "guardian_phone": phone}, clock.now()
+    )
+    draft = WishDraft(
+        collector_org_id=school.id,
+        alias="小明",
+        grade="三年级",
+        text="一个篮球",
+        category=WishCategory.SPORTS,
+        value_yuan=80,
+        consent=True,
+        private=PrivateDetails(real_name=real_name, guardian_phone=phone, address=address),
+    )
+    wish = await services.wishes.add(teacher, draft)
+    await db.close()
+    stored = (tmp_path / "test.db").read_bytes()
+    assert all(secret.encode() in stored for secret in SECRETS)  # the check below can see them
+
+    await db.open()
+    if not secure_delete:
+        await db.execute("PRAGMA secure_delete = OFF")
+    assert await services.wishes.claim(donor, bureau.id, wish.id, clock.now(), deadline=clock.now() + timedelta(days=9))
+    await services.wishes.mark_delivered(donor, wish.id, "photo-file-id")
+    await services.wishes.confirm_received(teacher, wish.id)
+    clock.advance(days=91)
+    assert (await services.conversations.sweep()).expired == 1
+    assert await services.wishes.purge_private(clock.now()) == 1
+    await db.close()
+    return b"".join(path.read_bytes() for path in sorted(tmp_path.iterdir()) if path.name.startswith("test.db"))
+
+
+async def test_purged_private_details_are_gone_from_the_database_file(tmp_path):
+    raw = await _purge_the_bots_way(tmp_path, secure_delete=True)
+    assert [secret for secret in SECRETS if secret.encode() in raw] == []
+
+
+async def test_without_secure_delete_the_purged_details_would_stay_in_the_file(tmp_path):
+    """Why the bot sets the pragma itself: with SQLite's upstream default the bytes survive."""
+    raw = await _purge_the_bots_way(tmp_path, secure_delete=False)
+    assert [secret for secret in SECRETS if secret.encode() in raw] != []
+
+
+async def test_every_connection_has_secure_delete_on(tmp_path):
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    assert await db.fetch_value("PRAGMA secure_delete") == 1
+    await db.close()

@@ -20,6 +20,10 @@ CONFIG_ENV = "LEAGUE_BOT_CONFIG"
 DEFAULT_CONFIG_PATH = "config.toml"
 SUPPORTED_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Telegram accepts 1-256 characters of A-Z a-z 0-9 _ -; 32 is too many to guess.
+WEBHOOK_SECRET_MIN_LENGTH = 32
+_WEBHOOK_SECRET_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class ConfigError(Exception):
@@ -73,6 +77,14 @@ class WishesConfig:
 
 
 @dataclass(frozen=True)
+class ConversationsConfig:
+    """A conversation (a half-typed /newwish, say) untouched this long is deleted with what was
+    typed into it: private details are kept only as long as the conversation."""
+
+    expire_after_hours: int = 24
+
+
+@dataclass(frozen=True)
 class StarsConfig:
     """Star ratings (bot/domain/stars.py): weights of the facts (points out of their sum), yearly targets
     (scaled to the period's length), and the score (0..100) each star from the second needs."""
@@ -116,6 +128,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
     wishes: WishesConfig = field(default_factory=WishesConfig)
+    conversations: ConversationsConfig = field(default_factory=ConversationsConfig)
     stars: StarsConfig = field(default_factory=StarsConfig)
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
     timezone: str = "Asia/Shanghai"
@@ -150,6 +163,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "credit_missing_checkout": bool,
     },
     "wishes": {"purge_after_days": int},
+    "conversations": {"expire_after_hours": int},
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
 }
@@ -221,6 +235,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     reminders = RemindersConfig(**raw.get("reminders", {}))
     activities = ActivitiesConfig(**raw.get("activities", {}))
     wishes = WishesConfig(**raw.get("wishes", {}))
+    conversations = ConversationsConfig(**raw.get("conversations", {}))
     stars = StarsConfig(**raw.get("stars", {}))
     deeds = DeedsConfig(**raw.get("deeds", {}))
 
@@ -237,6 +252,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         reminders=reminders,
         activities=activities,
         wishes=wishes,
+        conversations=conversations,
         stars=stars,
         deeds=deeds,
         timezone=raw.get("timezone", Config.timezone),
@@ -277,6 +293,8 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
+    if not 1 <= config.conversations.expire_after_hours <= 24 * 30:
+        raise ConfigError("conversations.expire_after_hours: must be 1 to 720 (for example: expire_after_hours = 24)")
     _check_stars(config.stars)
     _check_ranking_and_pace_schedules(config)
     if config.reminders.grace_minutes < 0:
@@ -289,6 +307,23 @@ def _check_values(config: Config) -> None:
         )
     if not 0 < hook.port < 65536:
         raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
+    if hook.enabled:
+        _check_webhook_secret(hook.secret_token)
+
+
+def _check_webhook_secret(secret: str) -> None:
+    """Without the secret anyone who finds the address can post updates as any user."""
+    if len(secret) < WEBHOOK_SECRET_MIN_LENGTH:
+        raise ConfigError(
+            f"telegram.webhook.secret_token: webhook mode needs a secret of at least {WEBHOOK_SECRET_MIN_LENGTH}"
+            f" characters (this one has {len(secret)}), or anyone could post forged updates;"
+            f" generate one with: {_GENERATE_SECRET}"
+        )
+    if len(secret) > 256 or not set(secret) <= _WEBHOOK_SECRET_CHARACTERS:
+        raise ConfigError(
+            "telegram.webhook.secret_token: use at most 256 of the characters A-Z a-z 0-9 _ -"
+            f" (what Telegram accepts); generate one with: {_GENERATE_SECRET}"
+        )
 
 
 def _check_stars(stars: StarsConfig) -> None:

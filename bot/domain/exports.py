@@ -15,9 +15,10 @@ Who gets what (bot/domain/permissions.py):
   it collected or claimed, its deeds, its own star rating.
 - private wish columns (child's real name, guardian's phone, address): only in one
   organisation's export asked for by one of its members (`can_export_child_details`), and then
-  only for the wishes that person may see (`can_see_child_details`: the collector's members,
-  the claimer while fulfilling). Every such read goes through WishService.private_details,
-  which audits it ("wish.private_view"); the export itself is audited too ("report.export").
+  only for the wishes that organisation collected: never for the wishes it claimed, whoever
+  claimed them, and never county-wide (county admins are refused: not needed to run the
+  county, PIPL). Every such read goes through WishService.private_details, which audits it
+  ("wish.private_view"); the export itself is audited too ("report.export").
 
 Catalog keys raised: reports.err_county_only, reports.err_not_member, reports.err_private_refused;
 errors.county_admin_only (the year-end report and the county's organisation picker).
@@ -57,7 +58,6 @@ if TYPE_CHECKING:  # Services builds every service; this module only reads it
 
 Labels = Callable[..., str]
 
-_FULFILLING = ("claimed", "purchased", "delivered")
 _IN_PROGRESS = ("claimed", "purchased")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -229,7 +229,7 @@ class ExportService:
             include_private=include_private,
         )
         if include_private:
-            data.private = await self._private(user_id, data.wishes)
+            data.private = await self._private(user_id, org_id, data.wishes)
         subject = "report:county" if org_id is None else f"report:org:{org_id}"
         await self.audit.record(
             now,
@@ -243,14 +243,14 @@ class ExportService:
         )
         return data
 
-    async def _private(self, user_id: int, wishes: list[WishSheetRow]) -> dict[int, PrivateDetails]:
-        """The details of each wish this person may see; each read audited by the wish service."""
+    async def _private(self, user_id: int, org_id: int | None, wishes: list[WishSheetRow]) -> dict[int, PrivateDetails]:
+        """The details of the wishes the exporting organisation collected, for its cadres only
+        (`check` has made sure the person is one). Not the claimer's view rule of /wish: a
+        claiming organisation's cadre sees one child's details while delivering, but a
+        spreadsheet of them would outlive the delivery. Each read audited by the wish service."""
         found: dict[int, PrivateDetails] = {}
         for wish in wishes:
-            if not wish.consent:
-                continue
-            claimer = wish.claimed_by_user if wish.status in _FULFILLING else None
-            if not await self.permissions.can_see_child_details(user_id, wish.collector_org_id, claimed_by=claimer):
+            if not wish.consent or org_id is None or wish.collector_org_id != org_id:
                 continue
             details = await self.wishes.private_details(user_id, wish.id)
             if details is not None and not details.empty:

@@ -57,13 +57,9 @@ class GroupService:
 
     # ---- who may bind: the handlers ask here before they offer anything ------------------------
     async def check_may_bind(self, actor_id: int, is_chat_admin: Callable[[], Awaitable[bool]]) -> None:
-        """/bind in a group: county admins, or a group admin who administers some organisation.
-        `is_chat_admin` asks Telegram, so it is asked only when the answer matters."""
-        if await self.permissions.is_county_admin(actor_id):
-            return
-        if await self.permissions.managed_org_ids(actor_id) and await is_chat_admin():
-            return
-        raise PermissionDenied("groups.bind_who")
+        """/bind in a group: refused unless `may_bind_some_group`."""
+        if not await self.may_bind_some_group(actor_id, is_chat_admin=is_chat_admin):
+            raise PermissionDenied("groups.bind_who")
 
     async def may_bind_hub(self, actor_id: int) -> bool:
         return await self.permissions.is_county_admin(actor_id)
@@ -136,6 +132,21 @@ class GroupService:
             if chat.org_id is not None:  # it was an organisation's group: that one has none now
                 await self.activities.follow_group(chat.org_id)
         return written(await self.chats.get(chat.chat_id), f"chat {chat.chat_id}")
+
+    async def may_bind_some_group(self, actor_id: int, *, is_chat_admin: Callable[[], Awaitable[bool]]) -> bool:
+        """Whether the person may bind this group to anything: a county admin, or the group's
+        Telegram admin who runs an organisation (`can_bind_org_group` for one of them). Checked
+        before the binding conversation shows the group's title. `is_chat_admin` asks Telegram,
+        so it is called only when the answer matters."""
+        if await self.permissions.is_county_admin(actor_id):
+            return True
+        managed = await self.permissions.managed_org_ids(actor_id)
+        if not managed or not await is_chat_admin():
+            return False
+        for org_id in managed:
+            if await self.permissions.can_bind_org_group(actor_id, org_id, is_chat_admin=True):
+                return True
+        return False
 
     async def bind_org(self, actor_id: int, chat_id: int, org_id: int, *, is_chat_admin: bool) -> ChatRecord:
         """Bind a group to an organisation; the org's previous group, if any, is released."""

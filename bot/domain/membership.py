@@ -76,6 +76,12 @@ class MembershipService:
             return Standing.ORG_ADMIN
         return Standing.CADRE if roles else Standing.EVERYONE
 
+    async def needs_user_id(self, user_id: int) -> bool:
+        """Whether /start should tell this person their Telegram user id: only county admins use
+        it (to configure others), and, on a fresh install with none configured, whoever is
+        about to become the first."""
+        return await self.permissions.is_county_admin(user_id) or not await self.permissions.county_admin_ids()
+
     # ---- managing an organisation's members -------------------------------------------------
     async def may_appoint(self, user_id: int) -> bool:
         """County admins appoint organisations' admins (and manage every organisation's members)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain import bounds
 from bot.domain.clock import Clock
 from bot.domain.config import SUPPORTED_LANGUAGES
 from bot.domain.errors import DomainError
@@ -61,8 +62,8 @@ class PeopleService:
         """A person by '@username' or numeric user id, as typed by an admin."""
         reference = reference.strip()
         person = None
-        if reference.lstrip("-").isdigit():
-            person = await self.people.get(int(reference))
+        if reference.lstrip("-").isdigit():  # any script's digits: bounds decides (ASCII, < 2^53)
+            person = await self.people.get(bounds.parse_id(reference))
         elif reference.startswith("@") and len(reference) > 1:
             person = await self.people.by_username(reference[1:])
         else:

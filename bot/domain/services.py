@@ -10,6 +10,7 @@ from bot.domain.attendance import AttendanceService
 from bot.domain.auction import AuctionService
 from bot.domain.clock import Clock
 from bot.domain.config import Config, parse_clock
+from bot.domain.conversations import ConversationService
 from bot.domain.deeds import BEHIND_SUBJECT, DeedService, PaceReminders
 from bot.domain.digest import (
     ActivitySource,
@@ -52,7 +53,7 @@ class Services:
     orgs: OrganisationService
     membership: MembershipService
     groups: GroupService
-    conversations: ConversationRepository
+    conversations: ConversationService
     reminders: ReminderService
     digest: WeeklyDigest
     activities: ActivityService
@@ -143,7 +144,9 @@ class Services:
             orgs=orgs,
             membership=MembershipService(db, membership_repo, people_repo, orgs, audit, permissions, clock),
             groups=GroupService(db, chats, orgs, audit, permissions, clock, activities),
-            conversations=ConversationRepository(db),
+            conversations=ConversationService(
+                ConversationRepository(db), clock, timedelta(hours=config.conversations.expire_after_hours)
+            ),
             reminders=reminders,
             digest=WeeklyDigest(
                 chats,

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain import bounds
 from bot.domain.attendance import AttendanceService
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
@@ -46,7 +47,7 @@ from bot.model.organisation import Organisation
 from bot.model.report import PresentRow
 from storage.reports import DeedRepository, ReportRepository
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
+MIN_YEAR, MAX_YEAR = bounds.MIN_YEAR, bounds.MAX_YEAR  # the dates the bot accepts anywhere
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,11 @@ _THIS_MONTH = {"本月", "这个月", "this month", "month"}
 _LAST_MONTH = {"上月", "上个月", "last month"}
 _THIS_YEAR = {"今年", "本年", "this year", "year"}
 _LAST_YEAR = {"去年", "last year"}
-_DATE = r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+# [0-9], not \d: \d also matches other scripts' digits (NFKC has folded the full-width ones).
+_DATE = r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?"
 _RANGE = re.compile(rf"{_DATE}\s*(?:\.\.|至|到|~|to)\s*{_DATE}")
-_MONTH = re.compile(r"(\d{4})[-/.年](\d{1,2})月?")
-_YEAR = re.compile(r"(\d{4})年?")
+_MONTH = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})月?")
+_YEAR = re.compile(r"([0-9]{4})年?")
 
 
 def parse_period(text: str, today: date, zone: ZoneInfo | None = None) -> Period:

@@ -16,21 +16,37 @@ File-level and header problems, all on row 1 (file-level ones have no column):
     unreadable              -                 corrupt xlsx, or csv in no known encoding
     too_large               limit_mb
     too_many_rows           limit
+    (hardening.upload_over_limit: limit_mb, max_cells, max_rows, max_seconds, without the prefix:
+     the same for every import) more than MAX_UNZIPPED_BYTES inside an XLSX, more than
+     MAX_CELLS cells read (blank rows and cells count: they cost as much to read), or more than
+     MAX_READ_SECONDS spent reading
     no_rows                 -                 empty file, or only a header
     missing_column          column            canonical header of a required column
     unknown_column          column            header text; for a column without header text
                                               that holds data, its letter ("E")
     duplicate_column        column            the second header naming the same field
 
-Reading is synchronous and CPU-bound; importers call it off the event loop.
+Reading is synchronous and CPU-bound; importers call it off the event loop. Every limit is
+checked while reading, so an over-limit file costs at most the limit: a file of 200,000 blank
+rows × 20 cells used to cost 27 s of CPU (openpyxl scans the whole sheet for its size when the
+file does not state it: MAX_UNZIPPED_BYTES bounds that scan). A file is read once per upload:
+`TableFormat.read` keeps the last few tables read (by the content's digest) so that the import's
+second check, on confirm, re-checks the rows against the current data without reading the file
+again; `forget_upload` drops one as soon as its import is over.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import threading
+import time
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -54,6 +70,7 @@ __all__ = [
     "Template",
     "cell_text",
     "dropdown",
+    "forget_upload",
     "map_columns",
     "read_choice",
     "read_table",
@@ -62,6 +79,14 @@ __all__ = [
 ]
 
 EXTENSIONS = (".xlsx", ".csv")
+# Limits on reading any upload, whatever the importer's own row and byte limits. A full import
+# (2,000 rows × 15 columns) is 30,000 cells and about 2 MB of XML, read in well under a second.
+MAX_UNZIPPED_BYTES = 16 * 1024 * 1024  # everything inside an XLSX, as stored in its directory
+MAX_CELLS = 100_000  # cells read, header and blank rows included (a blank row counts at least 1)
+MAX_READ_SECONDS = 10.0
+OVER_LIMIT_KEY = "hardening.upload_over_limit"
+_DEADLINE_EVERY_ROWS = 256
+_RECENT_TABLES = 4  # uploads waiting for their confirm tap
 _CSV_DELIMITERS = ",;\t"
 _CSV_SNIFF_CHARS = 16 * 1024
 
@@ -138,7 +163,17 @@ class _Unreadable(Exception):
     pass
 
 
-def read_table(file_name: str, content: bytes, *, keys: ProblemKeys, max_rows: int, max_bytes: int) -> Table:
+def read_table(
+    file_name: str,
+    content: bytes,
+    *,
+    keys: ProblemKeys,
+    max_rows: int,
+    max_bytes: int,
+    max_cells: int = MAX_CELLS,
+    max_seconds: float = MAX_READ_SECONDS,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Table:
     """The file's header and non-blank rows; raises `FileRefused` for a file it cannot use.
 
     XLSX: the first sheet. CSV: UTF-8 (with or without BOM) or GB18030, delimiter `,` `;` or tab.
@@ -148,29 +183,58 @@ def read_table(file_name: str, content: bytes, *, keys: ProblemKeys, max_rows: i
         raise FileRefused.because(keys.of("unsupported_type"), name=file_name)
     if len(content) > max_bytes:
         raise FileRefused.because(keys.of("too_large"), limit_mb=max_bytes // (1024 * 1024))
-    rows = _xlsx_rows(content) if extension == ".xlsx" else _csv_rows(content)
+    limits = _Limits(max_bytes, max_rows, max_cells, max_seconds)
+    deadline = monotonic() + max_seconds
+    # closing: a refusal half-way closes the workbook at once, not when the generator is collected.
     try:
-        return _collect_table(rows, keys=keys, max_rows=max_rows)
+        with closing(_xlsx_rows(content, limits) if extension == ".xlsx" else _csv_rows(content)) as rows:
+            return _collect_table(rows, keys=keys, limits=limits, deadline=deadline, clock=monotonic)
     except _Unreadable as error:
         raise FileRefused.because(keys.of("unreadable")) from error.__cause__
 
 
-def _collect_table(rows: Iterable[Cells], *, keys: ProblemKeys, max_rows: int) -> Table:
+@dataclass(frozen=True)
+class _Limits:
+    max_bytes: int
+    max_rows: int
+    max_cells: int
+    max_seconds: float
+
+    def refused(self) -> FileRefused:
+        return FileRefused.because(
+            OVER_LIMIT_KEY,
+            limit_mb=self.max_bytes // (1024 * 1024),
+            max_cells=self.max_cells,
+            max_rows=self.max_rows,
+            max_seconds=int(self.max_seconds),
+        )
+
+
+def _collect_table(
+    rows: Iterable[Cells], *, keys: ProblemKeys, limits: _Limits, deadline: float, clock: Callable[[], float]
+) -> Table:
     header: tuple[str, ...] = ()
     data: list[Line] = []
+    cells = 0
     for row_number, values in enumerate(rows, start=1):
+        cells += max(1, len(values))
+        if cells > limits.max_cells:
+            raise limits.refused()
+        if row_number % _DEADLINE_EVERY_ROWS == 0 and clock() > deadline:
+            raise limits.refused()
         if row_number == 1:
             header = tuple(cell_text(value) for value in values)
         elif not _is_blank(values):
-            if len(data) == max_rows:
-                raise FileRefused.because(keys.of("too_many_rows"), limit=max_rows)
+            if len(data) == limits.max_rows:
+                raise FileRefused.because(keys.of("too_many_rows"), limit=limits.max_rows)
             data.append(Line(row=row_number, values=tuple(values)))
     if not data:
         raise FileRefused.because(keys.of("no_rows"))
     return Table(header=header, data=tuple(data))
 
 
-def _xlsx_rows(content: bytes) -> Iterator[Cells]:
+def _xlsx_rows(content: bytes, limits: _Limits) -> Generator[Cells, None, None]:
+    _check_unzipped_size(content, limits)
     # openpyxl reports malformed files through many unrelated exception types (zip, XML, KeyError…).
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -190,7 +254,20 @@ def _xlsx_rows(content: bytes) -> Iterator[Cells]:
         workbook.close()
 
 
-def _csv_rows(content: bytes) -> Iterator[Cells]:
+def _check_unzipped_size(content: bytes, limits: _Limits) -> None:
+    """Before openpyxl: what the XLSX holds once unzipped (its directory's sizes, which bound
+    what zipfile will inflate). A small file can inflate to a huge sheet, and openpyxl reads a
+    sheet that does not state its size from end to end before yielding its first row."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unzipped = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise _Unreadable from error
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise limits.refused()
+
+
+def _csv_rows(content: bytes) -> Generator[Cells, None, None]:
     text = _decode_csv(content)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
@@ -350,12 +427,60 @@ class TableFormat:
     def read(self, file_name: str, content: bytes) -> tuple[Columns, tuple[Line, ...]]:
         """Where each field is and the data rows; raises `FileRefused` for a file-level problem,
         or with every header problem: a broken header makes every cell's meaning uncertain, so
-        row checks would only add noise."""
-        table = read_table(file_name, content, keys=self.keys, max_rows=self.max_rows, max_bytes=self.max_bytes)
+        row checks would only add noise. A file read moments ago (the same bytes, awaiting the
+        confirm tap) is not read again."""
+        key = _upload_key(file_name, content, self.max_rows, self.max_bytes)
+        table = _recent.get(key)
+        if table is None:
+            table = read_table(file_name, content, keys=self.keys, max_rows=self.max_rows, max_bytes=self.max_bytes)
+            _recent.put(key, table)
         columns, header_problems = map_columns(table, self.fields, self.keys)
         if header_problems:
             raise FileRefused(header_problems)
         return columns, table.data
+
+
+def _upload_key(file_name: str, content: bytes, max_rows: int, max_bytes: int) -> tuple[str, str, int, int]:
+    extension = os.path.splitext(file_name)[1].lower()
+    return hashlib.sha256(content).hexdigest(), extension, max_rows, max_bytes
+
+
+class _RecentTables:
+    """The last few tables read, for the confirm step's second check (thread-safe: imports read
+    in worker threads). Bounded, and emptied of an upload once its import is over, since a
+    wish import's table holds children's private details."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._tables: OrderedDict[tuple[str, str, int, int], Table] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, int, int]) -> Table | None:
+        with self._lock:
+            table = self._tables.get(key)
+            if table is not None:
+                self._tables.move_to_end(key)
+            return table
+
+    def put(self, key: tuple[str, str, int, int], table: Table) -> None:
+        with self._lock:
+            self._tables[key] = table
+            self._tables.move_to_end(key)
+            while len(self._tables) > self.size:
+                self._tables.popitem(last=False)
+
+    def forget(self, digest: str) -> None:
+        with self._lock:
+            for key in [key for key in self._tables if key[0] == digest]:
+                del self._tables[key]
+
+
+_recent = _RecentTables(_RECENT_TABLES)
+
+
+def forget_upload(content: bytes) -> None:
+    """Drop the table read from this upload (its import was stored, or refused on confirm)."""
+    _recent.forget(hashlib.sha256(content).hexdigest())
 
 
 # --- the rows ---------------------------------------------------------------------------------

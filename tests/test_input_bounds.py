@@ -1,0 +1,122 @@
+"""Forged and mangled input through the real bot: every out-of-range number, id or date gets a
+clear answer (or the expired-button notice), never the generic apology. The harness fails a test
+on any exception that reaches the error handler other than a rule's refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.reports import ChartsButton, ExportButton, PickOrgButton
+from tests.harness import COUNTY_ADMIN_ID
+from tests.test_activities import LI, step_of, township
+
+BAD_LINK = "这个链接无效：链接末尾的编号须是 1 到 9007199254740991 之间的整数"
+EXPIRED = "这个按钮已过期或无效。请重新发送命令开始。"
+BIND_REFUSED = "这个绑定链接只有团县委管理员"
+HUB = -1001
+OUTSIDER = 300009
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "join_99999999999999999999",
+        "join_²",
+        "join_0",
+        "auc_99999999999999999999",
+        "auc_-3",
+        "bind_-99999999999999999999",
+        "bind_",
+        "bind_-٣",
+    ],
+)
+async def test_a_mangled_deep_link_is_answered_clearly(harness, payload):
+    someone = harness.user(OUTSIDER, "路人")
+    await someone.send(f"/start {payload}")
+    assert BAD_LINK in someone.last_reply().text
+
+
+async def test_a_bind_link_shows_nothing_about_the_group_to_someone_who_may_not_bind(harness):
+    admin = harness.admin()
+    await harness.group_with_bot(HUB, "县团干部机密群", admins=(COUNTY_ADMIN_ID,))
+    someone = harness.user(OUTSIDER, "路人")
+    await someone.send(f"/start bind_{HUB}")
+    refusal = someone.last_reply()
+    assert BIND_REFUSED in refusal.text and "县团干部机密群" not in refusal.text
+    assert refusal.button_labels() == []
+    await someone.send("/start bind_-100555")  # a group the bot does not know: the same answer
+    assert someone.last_reply().text == refusal.text
+    assert await harness.services.conversations.get(OUTSIDER) is None
+    await admin.send(f"/start bind_{HUB}")  # a county admin still gets the picker
+    assert "县团干部机密群" in admin.last_reply().text
+
+
+async def test_a_group_admin_who_runs_an_organisation_still_gets_the_picker(harness):
+    _org, li = await township(harness)
+    other = -2003
+    await harness.group_with_bot(other, "城关镇二群", admins=(LI,))
+    await li.send(f"/start bind_{other}")
+    assert "城关镇二群" in li.last_reply().text and "城关镇团委" in li.last_reply().button_labels()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ChartsButton(org=0, start="00010101", end="20261231").pack(),
+        ExportButton(org=0, start="20260101", end="99991231").pack(),
+        PickOrgButton(start="00010101", end="99991231").pack(),
+        PickOrgButton(start="20261231", end="20260101").pack(),
+        "rpc:99999999999999999999:20260101:20261231",
+        "rpc:²:20260101:20261231",
+        "rpo:２０２６0101:20261231",
+        "cv:jn:org:99999999999999999999",
+        "cv:jn:org:p99999999999999999999",
+    ],
+)
+async def test_forged_buttons_with_huge_numbers_or_impossible_dates_are_expired(harness, data):
+    admin = harness.admin()
+    await admin.send("/start")
+    message = admin.last_reply()
+    await harness.deliver(
+        harness.fake.user_taps(COUNTY_ADMIN_ID, COUNTY_ADMIN_ID, message.message_id, data, forge=True)
+    )
+    assert harness.fake.callback_answers[-1]["text"] == EXPIRED
+
+
+async def test_a_forged_page_or_choice_inside_a_conversation_is_expired(harness):
+    await township(harness)
+    someone = harness.user(OUTSIDER, "路人")
+    await someone.send("/join")
+    picker = someone.last_reply()
+    for value in ("99999999999999999999", "p99999999999999999999", "p1"):
+        await harness.deliver(
+            harness.fake.user_taps(OUTSIDER, OUTSIDER, picker.message_id, f"cv:jn:org:{value}", forge=True)
+        )
+    assert await step_of(harness, OUTSIDER) == "jn:org"  # still at the picker
+
+
+async def test_an_activity_in_the_year_9999_is_refused_at_the_step(harness):
+    _org, li = await township(harness)
+    await li.send("/newactivity")
+    await li.send("周六学业辅导")
+    await li.tap("学业辅导")
+    step = await step_of(harness, LI)
+    await li.send("9999-12-31 22:00")
+    assert "日期 9999-12-31 超出范围：只能使用 2000-01-01 到 2100-12-31 之间的日期" in li.last_reply().text
+    assert await step_of(harness, LI) == step
+    await li.send("明天 14:00")
+    assert "2026-11-27 14:00" in li.last_reply().text
+
+
+async def test_typed_ids_years_and_dates_outside_the_range(harness):
+    admin = harness.admin()
+    await admin.send("/promote 99999999999999999999")
+    assert "不是有效的编号：编号是 1 到 9007199254740991 之间的整数" in admin.last_reply().text
+    await admin.send("/promote ²")
+    assert "不是有效的编号" in admin.last_reply().text
+    await admin.send("/deeds 9999")
+    assert "「9999」不是有效的年份：请写 2000 到 2100 之间的四位数年份" in admin.last_reply().text
+    await admin.send("/stats 0001")
+    assert "0001" in admin.last_reply().text
+    await admin.send("/stats 9999-12-01..9999-12-31")
+    assert "9999" in admin.last_reply().text
