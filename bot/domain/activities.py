@@ -45,10 +45,12 @@ from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
 from bot.domain.formatting import RenderText, local_text
 from bot.domain.orgs import OrganisationService
+from bot.domain.outbox import PROMOTED, SUMMARY_GROUP, SUMMARY_ORGANISER, Outbox
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
 from bot.model.activity import Activity, Category, Place, SignupOutcome, SignupStatus
 from bot.model.organisation import Organisation
+from bot.model.outbox import Notice, Priority
 from storage.activities import ActivityRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
@@ -130,9 +132,11 @@ class ActivityService:
         settings: ActivitiesConfig,
         *,
         render_reminder: RenderText,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.repo = repo
+        self.outbox = outbox
         self.orgs = orgs
         self.chats = chats
         self.permissions = permissions
@@ -450,12 +454,23 @@ class ActivityService:
         return WithdrawResult(True, promoted, roster)
 
     async def _fill_from_waitlist(self, activity: Activity) -> list[int]:
+        """The first on the waitlist take the free places, each told privately (the outbox)."""
         free = activity.slots - await self.repo.signed_count(activity.id)
         if free <= 0:
             return []
         moved = [s.user_id for s in (await self.repo.signups(activity.id, SignupStatus.WAITLISTED))[:free]]
+        now = self.clock.now()
         for user_id in moved:
-            await self.repo.set_signup_status(activity.id, user_id, SignupStatus.SIGNED, self.clock.now())
+            await self.repo.set_signup_status(activity.id, user_id, SignupStatus.SIGNED, now)
+            await self.outbox.enqueue(
+                Notice(
+                    PROMOTED,
+                    user_id,
+                    key=f"promoted:{activity.id}:{user_id}:{now.isoformat()}",
+                    params={"activity": activity.id},
+                    priority=Priority.NOTICE,
+                )
+            )
         return moved
 
     # ---- reminders ------------------------------------------------------------------------
@@ -482,3 +497,26 @@ class ActivityService:
     async def mark_summary_sent(self, activity_id: int) -> bool:
         """True for the first caller only, so a summary goes out once."""
         return await self.repo.mark_summary_sent(activity_id, self.clock.now())
+
+    async def queue_summary(self, activity: Activity) -> bool:
+        """The activity's summary, queued once (True for the first caller only): to every chat it
+        was posted in, and the organiser's (asking how many were served) in private."""
+        async with self.db.transaction():
+            if not await self.mark_summary_sent(activity.id):
+                return False
+            for chat_id, _ in await self.repo.posts(activity.id):
+                await self.outbox.enqueue(
+                    Notice(
+                        SUMMARY_GROUP, chat_id, key=f"summary:{activity.id}:{chat_id}", params={"activity": activity.id}
+                    )
+                )
+            await self.outbox.enqueue(
+                Notice(
+                    SUMMARY_ORGANISER,
+                    activity.created_by,
+                    key=f"summary:{activity.id}:organiser",
+                    params={"activity": activity.id},
+                    priority=Priority.NOTICE,
+                )
+            )
+        return True

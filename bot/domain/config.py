@@ -53,6 +53,10 @@ class TelegramConfig:
 class StorageConfig:
     path: str = "data/league-bot.db"
     busy_timeout_ms: int = 5000
+    # Handled updates keep only their id (so a repeated delivery is recognised) this long.
+    inbox_keep_days: int = 7
+    # Sent and given-up messages stay in the outbox (with why they were given up) this long.
+    outbox_keep_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "url_path": str,
         "secret_token": str,
     },
-    "storage": {"path": str, "busy_timeout_ms": int},
+    "storage": {"path": str, "busy_timeout_ms": int, "inbox_keep_days": int, "outbox_keep_days": int},
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
     "activities": {
         "checkin_opens_before_minutes": int,
@@ -279,6 +283,9 @@ def _check_values(config: Config) -> None:
         raise ConfigError(f'log_level: "{config.log_level}" is not a level; use one of {", ".join(LOG_LEVELS)}')
     if config.storage.busy_timeout_ms < 0:
         raise ConfigError("storage.busy_timeout_ms: must not be negative (for example: busy_timeout_ms = 5000)")
+    for key in ("inbox_keep_days", "outbox_keep_days"):
+        if not 1 <= getattr(config.storage, key) <= 3650:
+            raise ConfigError(f"storage.{key}: must be 1 to 3650 (for example: {key} = 7)")
     quiet = (config.reminders.quiet_start, config.reminders.quiet_end)
     if any(quiet) and not all(parse_clock(value) for value in quiet):
         raise ConfigError(

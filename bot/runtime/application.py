@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
 from bot.domain.services import Services
+from bot.runtime.inbox import DoneMarking, start_intake
 from bot.runtime.rate_limit import FairRateLimiter
 from bot.runtime.updates import PerSenderUpdateProcessor
 from storage.db import Database
@@ -53,7 +54,10 @@ def build_application(
             )
         )
         .concurrent_updates(
-            PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES, unordered_prefixes=UNORDERED_CALLBACK_PREFIXES)
+            # DoneMarking: the durable inbox's "handled" mark (bot/runtime/inbox.py).
+            DoneMarking(
+                PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES, unordered_prefixes=UNORDERED_CALLBACK_PREFIXES)
+            )
         )
         .post_init(on_startup)
         .post_stop(on_stop)
@@ -76,10 +80,13 @@ def build_application(
 async def on_startup(application: Application) -> None:
     services: Services = application.bot_data["services"]
     await services.open()
+    # The durable inbox: updates stored before confirmed; those not handled before a stop go first.
+    await start_intake(application)
     await set_command_menus(application)
     from handlers.activities import start_activity_jobs
     from handlers.auction import start_auction_jobs
     from handlers.maintenance import start_maintenance_jobs
+    from handlers.outbox import start_outbox_sender
     from handlers.scheduling import schedule_wake
     from handlers.wishes import start_wish_jobs
 
@@ -89,6 +96,7 @@ async def on_startup(application: Application) -> None:
     start_wish_jobs(application)
     start_auction_jobs(application)
     start_maintenance_jobs(application)
+    start_outbox_sender(application)  # the durable outbox's one sender: what waited goes first
     log.info("league-bot started as @%s", application.bot.username)
 
 

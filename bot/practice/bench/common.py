@@ -74,7 +74,10 @@ async def broadcast(groups: int, latency: float) -> dict:
             )
             started = time.monotonic()
             await schedule_wake(app, now=True)
-            while (await services.reminders.reminders.get(reminder.id)).state == "active":
+            # Queued (the reminder moves on), then sent by the outbox: done when nothing waits.
+            while (
+                await services.reminders.reminders.get(reminder.id)
+            ).state == "active" or await services.outbox.pending():
                 await asyncio.sleep(0.05)
             duration = time.monotonic() - started
         finally:
