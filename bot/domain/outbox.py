@@ -122,6 +122,8 @@ class Outbox:
         else:
             after += RETRY_AFTER_MARGIN
         at = self.clock.now() + after
+        if at.microsecond:  # stored to the second: never earlier than asked
+            at = at.replace(microsecond=0) + timedelta(seconds=1)
         await self.repo.retry_later(message.id, at, why)
         log.info("outbox: %s to chat %s failed (%s); again in %s", message.kind, message.chat_id, why, after)
         return at
