@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
+from bot.domain.config import OutboxConfig
 from bot.model.outbox import Notice, OutboxMessage, OutboxState
 from storage.db import Database
 from storage.outbox import OutboxRepository
@@ -42,8 +43,6 @@ HANDOVER_ANSWERED = "handover.answered"
 HANDOVER_UNREACHABLE = "handover.unreachable"
 REMINDER = "reminders.occurrence"
 
-# Waits before the next attempt, by the number of attempts made (the last one repeats).
-BACKOFF_SECONDS = (1, 2, 5, 15, 30, 60, 120, 300)
 RETRY_AFTER_MARGIN = timedelta(milliseconds=100)  # Telegram rounds retry_after to whole seconds
 
 
@@ -62,11 +61,11 @@ Waker = Callable[[], None]
 
 
 class Outbox:
-    def __init__(self, db: Database, repo: OutboxRepository, clock: Clock, *, keep: timedelta) -> None:
+    def __init__(self, db: Database, repo: OutboxRepository, clock: Clock, settings: OutboxConfig) -> None:
         self.db = db
         self.repo = repo
         self.clock = clock
-        self.keep = keep
+        self.settings = settings
         self.waker: Waker | None = None  # the sender's wake-up call (set when the bot runs)
         self._listeners: dict[str, Listener] = {}
 
@@ -118,7 +117,7 @@ class Outbox:
         """Try again later: after Telegram's `after` (a 429), else after the back-off for the
         attempts made so far. Returns when."""
         if after is None:
-            after = timedelta(seconds=BACKOFF_SECONDS[min(message.attempts, len(BACKOFF_SECONDS) - 1)])
+            after = self.backoff(message.attempts)
         else:
             after += RETRY_AFTER_MARGIN
         at = self.clock.now() + after
@@ -128,13 +127,18 @@ class Outbox:
         log.info("outbox: %s to chat %s failed (%s); again in %s", message.kind, message.chat_id, why, after)
         return at
 
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait after `attempts` failed attempts: the first wait, doubled each time, capped."""
+        first, longest = self.settings.retry_first_seconds, self.settings.retry_longest_seconds
+        return timedelta(seconds=min(longest, first * 2 ** min(attempts, 32)))
+
     async def chat_moved(self, old_chat_id: int, new_chat_id: int) -> None:
         """The group became a supergroup: what waits for it goes to the new id."""
         await self.repo.move_chat(old_chat_id, new_chat_id)
 
     async def purge(self) -> int:
         """Forget messages finished longer ago than the keeping period."""
-        return await self.repo.purge_finished(self.clock.now() - self.keep)
+        return await self.repo.purge_finished(self.clock.now() - timedelta(days=self.settings.keep_days))
 
     async def _finish(self, message: OutboxMessage, delivery: Delivery) -> None:
         listener = self._listeners.get(message.kind)

@@ -81,8 +81,7 @@ class Services:
         permissions = Permissions(config.county_admins, people_repo, membership_repo)
         orgs = OrganisationService(db, OrganisationRepository(db), audit, permissions, clock)
         chats = ChatRepository(db)
-        storage = config.storage
-        outbox = Outbox(db, OutboxRepository(db), clock, keep=timedelta(days=storage.outbox_keep_days))
+        outbox = Outbox(db, OutboxRepository(db), clock, config.outbox)
         reminder_repo = ReminderRepository(db)
         settings = config.reminders
         quiet = None
@@ -178,7 +177,7 @@ class Services:
             stats=stats,
             stars=StarsService(stats, config.stars, permissions),
             pace=pace,
-            inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=storage.inbox_keep_days)),
+            inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
         )
 
