@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
@@ -47,6 +48,16 @@ SEND_JOB = "outbox:send"
 # Even with nothing queued, look again now and then (a message queued by another process).
 LONGEST_SLEEP = timedelta(minutes=1)
 SHORTEST_SLEEP = timedelta(milliseconds=100)
+# A message whose chat may not take one for longer than this (its group's budget for the minute
+# is spent, a 429 holds it) waits aside: the other chats' messages go first.
+HOLD_AFTER_SECONDS = 1.0
+
+
+@runtime_checkable
+class ChatLimits(Protocol):
+    """What the bot's rate limiter (bot/runtime/rate_limit.py) tells of one chat's limits."""
+
+    def chat_delay(self, chat_id: object) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,11 @@ class OutboxSender:
             await outbox.skipped(message, rendered.why)
             return False
         bot = self.application.bot
+        limiter = bot.rate_limiter
+        wait = limiter.chat_delay(message.chat_id) if isinstance(limiter, ChatLimits) else 0.0
+        if wait > HOLD_AFTER_SECONDS:  # its chat's budget is spent for now: the others go first
+            self._hold(message.chat_id, wait)
+            return False
         try:
             sent = await bot.send_message(
                 message.chat_id,
@@ -130,7 +146,7 @@ class OutboxSender:
             return False
         except RetryAfter as error:
             wait = _seconds(error)
-            self._held[message.chat_id] = self.services.clock.monotonic() + wait
+            self._hold(message.chat_id, wait)
             await outbox.retry(message, f"429, retry after {wait:g} s", after=timedelta(seconds=wait))
             return False
         except Forbidden as error:  # blocked, never started, removed from the group
@@ -146,6 +162,10 @@ class OutboxSender:
         if rendered.after is not None:
             rendered.after(sent)
         return True
+
+    def _hold(self, chat_id: int, seconds: float) -> None:
+        """The chat's messages wait `seconds` (the others go on meanwhile)."""
+        self._held[chat_id] = self.services.clock.monotonic() + seconds
 
     async def _render(self, message: OutboxMessage) -> Rendered | Skip | None:
         """The message's words now; None when it cannot be worded now (tried again later)."""
@@ -190,10 +210,16 @@ class OutboxSender:
         await self.drain()
         if self._wake_armed or not self.application.running:
             return  # woken while sending: that run comes next
-        following = await self.services.outbox.next_attempt()
-        now = self.services.clock.now()
-        delay = LONGEST_SLEEP if following is None else following - now
-        self._arm(min(max(delay, SHORTEST_SLEEP), LONGEST_SLEEP))
+        self._arm(await self._next_run())
+
+    async def _next_run(self) -> timedelta:
+        """Until the earliest message may go: a retry's time, or the end of a chat's hold."""
+        clock = self.services.clock
+        following = await self.services.outbox.next_attempt(skip_chats=set(self._held))
+        delay = LONGEST_SLEEP if following is None else following - clock.now()
+        if self._held:
+            delay = min(delay, timedelta(seconds=min(self._held.values()) - clock.monotonic()))
+        return min(max(delay, SHORTEST_SLEEP), LONGEST_SLEEP)
 
 
 def _seconds(error: RetryAfter) -> float:

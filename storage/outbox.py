@@ -75,19 +75,20 @@ class OutboxRepository:
 
     async def due(self, now: datetime, limit: int, *, skip_chats: Collection[int] = ()) -> list[OutboxMessage]:
         """Pending messages whose time has come, most urgent first, then oldest first."""
-        skip = list(skip_chats)
-        marks = ", ".join("?" for _ in skip)
+        skip, params = _other_chats(skip_chats)
         rows = await self.db.fetch_all(
-            f"SELECT {_COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-            + (f" AND chat_id NOT IN ({marks})" if skip else "")
-            + " ORDER BY priority, id LIMIT ?",
-            (to_db_time(now), *skip, limit),
+            f"SELECT {_COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?{skip}"
+            " ORDER BY priority, id LIMIT ?",
+            (to_db_time(now), *params, limit),
         )
         return [_message(row) for row in rows]
 
-    async def next_attempt(self) -> datetime | None:
-        """When the earliest pending message may be tried (None: nothing pending)."""
-        value = await self.db.fetch_value("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+    async def next_attempt(self, *, skip_chats: Collection[int] = ()) -> datetime | None:
+        """When the earliest pending message (to a chat not skipped) may be tried; None: none."""
+        skip, params = _other_chats(skip_chats)
+        value = await self.db.fetch_value(
+            f"SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'{skip}", params
+        )
         return from_db_time(value)
 
     async def get(self, message_id: int) -> OutboxMessage | None:
@@ -135,6 +136,14 @@ class OutboxRepository:
         return await self.db.changes(
             "DELETE FROM outbox WHERE state <> 'pending' AND finished_at < ?", (to_db_time(before),)
         )
+
+
+def _other_chats(skip_chats: Collection[int]) -> tuple[str, list[int]]:
+    """A condition leaving out `skip_chats` (held by their limits), with its parameters."""
+    chats = list(skip_chats)
+    if not chats:
+        return "", []
+    return f" AND chat_id NOT IN ({', '.join('?' for _ in chats)})", chats
 
 
 def _short(detail: str | None) -> str | None:

@@ -97,8 +97,8 @@ class Outbox:
     async def due(self, limit: int, *, skip_chats: set[int] | frozenset[int] = frozenset()) -> list[OutboxMessage]:
         return await self.repo.due(self.clock.now(), limit, skip_chats=skip_chats)
 
-    async def next_attempt(self) -> datetime | None:
-        return await self.repo.next_attempt()
+    async def next_attempt(self, *, skip_chats: set[int] | frozenset[int] = frozenset()) -> datetime | None:
+        return await self.repo.next_attempt(skip_chats=skip_chats)
 
     async def pending(self) -> int:
         return await self.repo.pending_count()

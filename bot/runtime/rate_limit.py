@@ -195,6 +195,20 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._group_windows.clear()
         self._blocked_until.clear()
 
+    # ---- asked by the outbox's sender (handlers/outbox.py), which sends one message at a time and
+    # must not stand in line behind one chat's limits while other chats' messages could go.
+    def chat_delay(self, chat_id: object) -> float:
+        """Seconds before a message to `chat_id` could start as far as that chat's own limits go
+        (a 429's block, a group's per-minute window); 0 when it could start now."""
+        chat = _chat_key(chat_id)
+        if chat is None:
+            return 0.0
+        delay = self._blocked_for(chat)
+        window = self._group_windows.get(chat)
+        if window is not None:
+            delay = max(delay, window.delay(time.monotonic()))
+        return delay
+
     @property
     def tracked_groups(self) -> int:
         """How many group windows are held (idle ones are dropped over time)."""
