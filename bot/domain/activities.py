@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.activity_notices import promoted_notice, summary_notices
 from bot.domain.activity_reminders import ActivityReminders
 from bot.domain.activity_values import bounded, count_change, typed_change, typed_people, utc_second
 from bot.domain.clock import Clock
@@ -45,12 +46,11 @@ from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
 from bot.domain.formatting import RenderText, local_text
 from bot.domain.orgs import OrganisationService
-from bot.domain.outbox import PROMOTED, SUMMARY_GROUP, SUMMARY_ORGANISER, Outbox
+from bot.domain.outbox import Outbox
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
 from bot.model.activity import Activity, Category, Place, SignupOutcome, SignupStatus
 from bot.model.organisation import Organisation
-from bot.model.outbox import Notice, Priority
 from storage.activities import ActivityRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatRepository
@@ -462,15 +462,7 @@ class ActivityService:
         now = self.clock.now()
         for user_id in moved:
             await self.repo.set_signup_status(activity.id, user_id, SignupStatus.SIGNED, now)
-            await self.outbox.enqueue(
-                Notice(
-                    PROMOTED,
-                    user_id,
-                    key=f"promoted:{activity.id}:{user_id}:{now.isoformat()}",
-                    params={"activity": activity.id},
-                    priority=Priority.NOTICE,
-                )
-            )
+            await self.outbox.enqueue(promoted_notice(activity.id, user_id, now))
         return moved
 
     # ---- reminders ------------------------------------------------------------------------
@@ -504,19 +496,7 @@ class ActivityService:
         async with self.db.transaction():
             if not await self.mark_summary_sent(activity.id):
                 return False
-            for chat_id, _ in await self.repo.posts(activity.id):
-                await self.outbox.enqueue(
-                    Notice(
-                        SUMMARY_GROUP, chat_id, key=f"summary:{activity.id}:{chat_id}", params={"activity": activity.id}
-                    )
-                )
-            await self.outbox.enqueue(
-                Notice(
-                    SUMMARY_ORGANISER,
-                    activity.created_by,
-                    key=f"summary:{activity.id}:organiser",
-                    params={"activity": activity.id},
-                    priority=Priority.NOTICE,
-                )
-            )
+            chats = [chat_id for chat_id, _ in await self.repo.posts(activity.id)]
+            for notice in summary_notices(activity, chats):
+                await self.outbox.enqueue(notice)
         return True

@@ -196,7 +196,8 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
                 update = fake.user_sends(user_id, group, "签到")
                 fake.discard_update(update["update_id"])
                 arrived[update["message"]["message_id"]] = time.monotonic()
-                await app.update_queue.put(Update.de_json(update, app.bot))
+                # As the Updater hands it over: stored in the inbox first.
+                await app.updater.update_queue.put(Update.de_json(update, app.bot))
             deadline = time.monotonic() + 60
             while len(request.reacted) < len(arrived) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
