@@ -11,7 +11,7 @@ import pytest
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.runtime.inbox import DoneMarking
+from bot.runtime.inbox import DoneMarking, intake_of
 from storage.db import carry_commit_mark, drop_commit_mark
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness
 from tests.harness import test_config as make_config
@@ -37,6 +37,7 @@ async def process_queued(harness) -> list[int]:
         update = harness.app.update_queue.get_nowait()
         handled.append(update.update_id)
         await harness.app.update_processor.process_update(update, harness.app.process_update(update))
+    await intake_of(harness.app).settled()  # the done marks written (together, soon after)
     await harness.send_queued()
     return handled
 
@@ -165,9 +166,10 @@ async def test_an_update_dropped_unprocessed_is_done_too(harness, recwarn):
     harness.admin()
     update = await through_the_door(harness, harness.fake.user_sends(COUNTY_ADMIN_ID, COUNTY_ADMIN_ID, "/help"))
     harness.app.update_queue.get_nowait()
-    processor = DoneMarking(Dropping(1))
-    processor.inbox = harness.services.inbox
+    intake = intake_of(harness.app)
+    processor = DoneMarking(Dropping(1), intake)
     await processor.process_update(update, harness.app.process_update(update))
+    await intake.settled()
     assert (await stored(harness, update.update_id))["done_at"] is not None
     assert help_answers(harness) == []
     assert not [w for w in recwarn if "never awaited" in str(w.message)]
@@ -211,10 +213,30 @@ async def test_handled_updates_are_forgotten_after_the_keeping_period(harness):
     inbox = harness.services.inbox
     for update_id in (1, 2):
         assert await inbox.store(update_id, "{}")
-    await inbox.finish(inbox.done_mark(1))
+    await inbox.finish([inbox.done_mark(1)])
     harness.clock.advance(days=6)
     assert await inbox.purge() == 0
     harness.clock.advance(days=2)
     assert await inbox.purge() == 1
     assert await inbox.is_done(1) is None  # forgotten
     assert await inbox.is_done(2) is False  # not handled: kept whatever its age
+
+
+async def test_a_get_updates_batch_is_stored_before_the_bot_reads_it(harness):
+    """The getUpdates request stores the batch in one statement; the Updater's next call (which
+    confirms it to Telegram) can only come after. A batch delivered again is dropped at the door."""
+    harness.admin()
+    ids = [harness.fake.user_sends(COUNTY_ADMIN_ID, COUNTY_ADMIN_ID, text)["update_id"] for text in ("/help", "/start")]
+    updates = await harness.app.bot.get_updates()
+    assert [update.update_id for update in updates] == ids
+    for update_id in ids:
+        assert (await stored(harness, update_id))["done_at"] is None  # stored as it was read
+    door = harness.app.updater.update_queue
+    for update in updates:
+        await door.put(update)
+    again = await harness.app.bot.get_updates()  # not confirmed (no offset): delivered again
+    for update in again:
+        await door.put(update)
+    assert door.repeated == 2
+    assert await process_queued(harness) == ids
+    assert len(help_answers(harness)) == 1

@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.clock import Clock
-from storage.db import CommitMark
-from storage.inbox import InboxRepository, done_mark
+from storage.inbox import DoneMark, InboxRepository
 
 
 class Inbox:
@@ -27,17 +26,26 @@ class Inbox:
         """Keep a delivered update; False when it was delivered before (ignore it)."""
         return await self.repo.store(update_id, payload, self.clock.now())
 
+    async def store_many(self, updates: list[tuple[int, str]]) -> set[int]:
+        """Keep a batch of delivered updates (id, payload); returns the ids delivered for the first time."""
+        return await self.repo.store_many(updates, self.clock.now())
+
     async def unfinished(self) -> list[tuple[int, str]]:
         """(update id, payload) of the updates stored but not handled, oldest first."""
         return await self.repo.unfinished()
 
-    def done_mark(self, update_id: int) -> CommitMark:
+    def done_mark(self, update_id: int) -> DoneMark:
         """The mark that `update_id` is handled: carried by the handler's task, it commits with
         the handler's first transaction; `finish` writes it if none did."""
-        return done_mark(update_id, self.clock.now())
+        return DoneMark(update_id, self.clock.now())
 
-    async def finish(self, mark: CommitMark) -> None:
-        await self.repo.mark_done(mark)
+    async def finish(self, marks: list[DoneMark]) -> None:
+        """Marks no handler's transaction committed, written together (one statement)."""
+        waiting = [mark for mark in marks if not mark.committed]
+        if waiting:
+            await self.repo.mark_many_done([mark.update_id for mark in waiting], self.clock.now())
+            for mark in waiting:
+                mark.committed = True
 
     async def is_done(self, update_id: int) -> bool | None:
         return await self.repo.is_done(update_id)

@@ -13,12 +13,12 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
 from bot.domain.services import Services
-from bot.runtime.inbox import DoneMarking, start_intake
+from bot.runtime.inbox import Intake, start_intake
 from bot.runtime.rate_limit import FairRateLimiter
 from bot.runtime.updates import PerSenderUpdateProcessor
 from storage.db import Database
@@ -40,6 +40,7 @@ def build_application(
     from handlers.context import BotContext
     from handlers.i18n import plain_text_renderer
 
+    intake = Intake()  # the durable inbox (bot/runtime/inbox.py)
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -54,8 +55,8 @@ def build_application(
             )
         )
         .concurrent_updates(
-            # DoneMarking: the durable inbox's "handled" mark (bot/runtime/inbox.py).
-            DoneMarking(
+            # The durable inbox's "handled" mark around it.
+            intake.processor(
                 PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES, unordered_prefixes=UNORDERED_CALLBACK_PREFIXES)
             )
         )
@@ -64,7 +65,10 @@ def build_application(
         .post_shutdown(on_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    # The durable inbox: each getUpdates batch is stored before PTB reads it (PTB's own default
+    # request for getUpdates otherwise: one connection).
+    builder = builder.get_updates_request(intake.confirming(request or HTTPXRequest(connection_pool_size=1)))
     if config.telegram.rate_limit if rate_limit is None else rate_limit:
         # Keeps the bot under ~30 messages/s overall and ~20/min per group, and retries a 429
         # after its retry_after, holding back only that chat (PTB's AIORateLimiter stalls all).
