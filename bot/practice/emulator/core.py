@@ -43,6 +43,8 @@ MIN_MEDIA_GROUP, MAX_MEDIA_GROUP = 2, 10
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER_LENGTH = 200
+# Telegram refuses answerCallbackQuery this long after the tap ("query is too old").
+CALLBACK_ANSWER_DEADLINE_SECONDS = 15.0
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -312,6 +314,7 @@ class FakeTelegram:
         wall_clock: Callable[[], float] = time.time,
         *,
         strict_html_ampersand: bool = True,
+        callback_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -320,6 +323,9 @@ class FakeTelegram:
         self.strict_html_ampersand = strict_html_ampersand
         self._monotonic = monotonic
         self._wall_clock = wall_clock
+        # A tap's answer deadline runs on real time by default: the flood clock above may be a
+        # test's counter that moves with every call, which says nothing about seconds waited.
+        self._callback_clock = callback_clock
 
         self._lock = threading.RLock()
         self._updates_changed = threading.Condition(self._lock)
@@ -564,6 +570,7 @@ class FakeTelegram:
                 "message_id": message_id,
                 "data": callback_data,
                 "answered": False,
+                "tapped_at": self._callback_clock(),
             }
             return self._queue_update(
                 {
@@ -1051,6 +1058,9 @@ class FakeTelegram:
         query_id = str(params.get("callback_query_id", ""))
         query = self._callback_queries.get(query_id)
         if query is None or query["answered"]:
+            raise _bad_request("query is too old and response timeout expired or query ID is invalid")
+        if self._callback_clock() - query["tapped_at"] > CALLBACK_ANSWER_DEADLINE_SECONDS:
+            # The person's spinner has long stopped: Telegram refuses the late answer.
             raise _bad_request("query is too old and response timeout expired or query ID is invalid")
         text = params.get("text")
         if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
