@@ -1,4 +1,4 @@
-"""Concurrent update processing that keeps each person's updates in order.
+"""Update processing: bounded, in order per sender, and shedding taps that waited too long.
 
 PTB processes one update at a time by default, which caps throughput at one network round
 trip per update (a live auction or a wave of check-ins queues up behind it). Fully concurrent
@@ -7,15 +7,65 @@ conversation state. So: updates run concurrently, but those of the same sender o
 except the button taps a feature declares safe to run side by side (an auction claim: the
 domain arbitrates concurrent claims itself, and a cadre's fifth tap must not wait for the
 network calls of their first four).
+
+Bounded: at most `max_running` updates run at once, the others wait their turn first come,
+first served. Unbounded, a rush of taps makes thousands of updates share the HTTP connection
+pool (httpx's pool scan then eats the CPU, measured at 37% under overload) and every tap gets
+slower, until none is answered in time. A person's update waits for their previous one before
+it takes a place, so one person's queue never holds places others could use.
+
+Shedding: Telegram refuses to answer a button tap ("query is too old") about 15 s after it
+was made, and a person who waited seconds has usually tapped again. A tap that has waited
+more than `callback_max_wait` seconds since the bot received it is therefore dropped before
+any handler sees it (never half-handled), counted in `shed`, and logged once per burst of
+overload. Telegram's updates carry no time for a tap, so the wait is measured from when the
+update reached the bot: `ReceivedQueue` notes that time when the long poll or the webhook
+puts the update in PTB's queue. Messages are never dropped: a check-in must count, late or not.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+# PTB's own semaphore wraps the sender's wait as well as the run, so it cannot be the cap (one
+# person's ten queued updates would hold ten places); it only bounds the updates held in memory.
+MAX_WAITING_UPDATES = 1_000_000
+# A burst of overload is over once no tap was dropped for this long; its summary is logged then.
+BURST_QUIET_SECONDS = 10.0
+
+
+class ReceivedQueue(asyncio.Queue):
+    """PTB's update queue, noting when each update arrived (long poll fetch or webhook POST)."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._received: dict[int, float] = {}
+
+    def put_nowait(self, item: Any) -> None:
+        # asyncio.Queue.put ends in put_nowait, so both ways in are stamped.
+        if isinstance(item, Update):
+            self._received[item.update_id] = self._clock()
+        super().put_nowait(item)
+
+    def take_received(self, update: object) -> float | None:
+        """When `update` arrived (forgotten once asked); None for updates that did not come
+        through this queue, e.g. fed to `Application.process_update` directly."""
+        if isinstance(update, Update):
+            return self._received.pop(update.update_id, None)
+        return None
 
 
 def ordering_key(update: object, unordered_prefixes: tuple[str, ...] = ()) -> object | None:
@@ -32,30 +82,100 @@ def ordering_key(update: object, unordered_prefixes: tuple[str, ...] = ()) -> ob
 
 
 class PerSenderUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64, *, unordered_prefixes: tuple[str, ...] = ()) -> None:
-        super().__init__(max_concurrent_updates)
+    def __init__(
+        self,
+        max_running: int = 64,
+        *,
+        unordered_prefixes: tuple[str, ...] = (),
+        received: Callable[[object], float | None] | None = None,
+        callback_max_wait: float | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if max_running < 1:
+            raise ValueError(f"max_running must be at least 1, got {max_running}")
+        super().__init__(MAX_WAITING_UPDATES)
+        self.max_running = max_running
         self.unordered_prefixes = unordered_prefixes
+        self.callback_max_wait = callback_max_wait
+        self._received = received
+        self._clock = clock
+        self._slots = asyncio.Semaphore(max_running)  # first come, first served
         self._locks: dict[object, asyncio.Lock] = {}
         self._users: dict[object, int] = {}
+        self.running = 0
+        self.shed = 0  # taps dropped unanswered since start
+        self._burst_started: float | None = None
+        self._burst_last = 0.0
+        self._burst_shed = 0
 
-    async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        received = self._received(update) if self._received is not None else None
         key = ordering_key(update, self.unordered_prefixes)
         if key is None:
-            await coroutine
+            await self._run(update, coroutine, received)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await self._run(update, coroutine, received)
         finally:
             self._users[key] -= 1
             if not self._users[key]:
                 del self._users[key]
                 del self._locks[key]
 
+    async def _run(self, update: object, coroutine: Awaitable[Any], received: float | None) -> None:
+        try:
+            async with self._slots:
+                if self._too_late(update, received):
+                    return
+                self.running += 1
+                try:
+                    await coroutine
+                finally:
+                    self.running -= 1
+        finally:
+            if isinstance(coroutine, Coroutine) and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+                # Never started (dropped, or cancelled while waiting): close it quietly instead
+                # of leaving Python to warn that it was never awaited.
+                coroutine.close()
+
+    def _too_late(self, update: object, received: float | None) -> bool:
+        now = self._clock()
+        if self._burst_started is not None and now - self._burst_last > BURST_QUIET_SECONDS:
+            self._end_burst()
+        if received is None or self.callback_max_wait is None:
+            return False
+        if not isinstance(update, Update) or update.callback_query is None:
+            return False
+        waited = now - received
+        if waited <= self.callback_max_wait:
+            return False
+        self.shed += 1
+        if self._burst_started is None:
+            self._burst_started, self._burst_shed = now, 0
+            log.warning(
+                "Overloaded: button taps that waited over %.1f s are dropped unanswered (this one %.1f s);"
+                " the people tap again and are answered at once",
+                self.callback_max_wait,
+                waited,
+            )
+        self._burst_shed += 1
+        self._burst_last = now
+        return True
+
+    def _end_burst(self) -> None:
+        assert self._burst_started is not None
+        log.warning(
+            "Overload over: %d button taps dropped in %.1f s", self._burst_shed, self._burst_last - self._burst_started
+        )
+        self._burst_started = None
+
     async def initialize(self) -> None:
         """Nothing to set up: locks are made on demand."""
 
     async def shutdown(self) -> None:
-        """Nothing to release: PTB waits for running updates before calling this."""
+        """PTB waits for running updates before calling this: only a burst's summary is left."""
+        if self._burst_started is not None:
+            self._end_burst()
