@@ -69,10 +69,11 @@ def build_application(
         builder = builder.connection_pool_size(telegram.connection_pool_size).pool_timeout(
             telegram.pool_timeout_seconds
         )
-    if config.telegram.rate_limit if rate_limit is None else rate_limit:
-        # Keeps the bot under ~30 messages/s overall and ~20/min per group, and retries a 429
-        # after its retry_after, holding back only that chat (PTB's AIORateLimiter stalls all).
-        builder = builder.rate_limiter(FairRateLimiter(max_retries=3))
+    # Keeps the bot under ~30 messages/s overall and ~20/min per group, urgent messages first,
+    # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter
+    # stalls all). Switched off it still accepts handlers' rate_limit_args (e.g. a priority).
+    throttled = config.telegram.rate_limit if rate_limit is None else rate_limit
+    builder = builder.rate_limiter(FairRateLimiter(max_retries=3) if throttled else FairRateLimiter.off())
     application = builder.build()
     db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
     application.bot_data["services"] = Services.build(config, db, clock or SystemClock())
