@@ -19,6 +19,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
 from bot.domain.services import Services
 from bot.runtime.rate_limit import FairRateLimiter
+from bot.runtime.transport import LeanHTTPXRequest
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
 from storage.db import Database
 
@@ -65,9 +66,11 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     else:
         # One connection per running update and room for what is sent beside them (a winner's
-        # message, a page refresh): a request never waits for a connection in normal operation.
-        builder = builder.connection_pool_size(telegram.connection_pool_size).pool_timeout(
-            telegram.pool_timeout_seconds
+        # message, a page refresh), in a pool whose bookkeeping stays cheap (bot/runtime/transport.py).
+        builder = builder.request(
+            LeanHTTPXRequest(
+                connection_pool_size=telegram.connection_pool_size, pool_timeout=telegram.pool_timeout_seconds
+            )
         )
     # Keeps the bot under ~30 messages/s overall and ~20/min per group, urgent messages first,
     # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter

@@ -57,6 +57,8 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.runtime.updates import step_aside
+
 __all__ = ["PRIORITIES", "FairRateLimiter", "RateLimitArgs"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -323,6 +325,10 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
             ticket = _Ticket(order, chat, paid, key)
             ticket.followers = followers
             self._enqueue(ticket, retry=attempt > 0)
+            if not ticket.ready.done():
+                # The update that sends this would sit idle holding a place among the running
+                # updates (and, for a tap's edit, its sender's next tap): it lets them go.
+                step_aside(edit=key is not None)
             try:
                 newer = await ticket.ready
             except asyncio.CancelledError:

@@ -30,6 +30,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
@@ -66,6 +67,62 @@ class ReceivedQueue(asyncio.Queue):
         if isinstance(update, Update):
             return self._received.pop(update.update_id, None)
         return None
+
+
+class _Turn:
+    """An update's hold on its sender's order and on a place among the running updates."""
+
+    __slots__ = ("counted", "holds_lock", "holds_slot", "lock", "processor", "tap", "task")
+
+    def __init__(self, processor: PerSenderUpdateProcessor, lock: asyncio.Lock | None, *, tap: bool) -> None:
+        self.processor = processor
+        self.lock = lock
+        self.tap = tap
+        self.holds_lock = self.holds_slot = self.counted = False
+        self.task = asyncio.current_task()
+
+    async def take(self) -> None:
+        """The sender's turn first, then a place: a queued update holds no place."""
+        if self.lock is not None:
+            await self.lock.acquire()
+            self.holds_lock = True
+        await self.processor._slots.acquire()
+        self.holds_slot = True
+
+    def step_aside(self, *, edit: bool) -> None:
+        """Waiting for the outgoing budget: the place goes to the next update, and a tap's edit
+        no longer holds back that person's next tap (a newer edit of the same message would
+        make it pointless anyway: bot/runtime/rate_limit.py)."""
+        if self.holds_slot:
+            self.holds_slot = False
+            self.processor._slots.release()
+            if self.counted:
+                self.counted = False
+                self.processor.running -= 1
+        if edit and self.tap and self.holds_lock:
+            self.holds_lock = False
+            assert self.lock is not None
+            self.lock.release()
+
+    def give_back(self) -> None:
+        self.step_aside(edit=False)
+        if self.holds_lock:
+            self.holds_lock = False
+            assert self.lock is not None
+            self.lock.release()
+
+
+_TURN: ContextVar[_Turn | None] = ContextVar("league_bot_update_turn", default=None)
+
+
+def step_aside(*, edit: bool) -> None:
+    """The running update is about to wait for the outgoing budget (the rate limiter calls
+    this): it gives up its place among the running updates, and a tap waiting to edit a message
+    lets its sender's next update start. Background tasks started by the update inherit its
+    context but not its turn."""
+    turn = _TURN.get()
+    if turn is not None and turn.task is asyncio.current_task():
+        turn.step_aside(edit=edit)
 
 
 def ordering_key(update: object, unordered_prefixes: tuple[str, ...] = ()) -> object | None:
@@ -111,31 +168,29 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         received = self._received(update) if self._received is not None else None
         key = ordering_key(update, self.unordered_prefixes)
-        if key is None:
-            await self._run(update, coroutine, received)
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
+        lock = None
+        if key is not None:
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            self._users[key] = self._users.get(key, 0) + 1
+        turn = _Turn(self, lock, tap=isinstance(update, Update) and update.callback_query is not None)
         try:
-            async with lock:
-                await self._run(update, coroutine, received)
+            await turn.take()
+            if self._too_late(update, received):
+                return
+            self.running += 1
+            turn.counted = True
+            token = _TURN.set(turn)
+            try:
+                await coroutine
+            finally:
+                _TURN.reset(token)
         finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                del self._locks[key]
-
-    async def _run(self, update: object, coroutine: Awaitable[Any], received: float | None) -> None:
-        try:
-            async with self._slots:
-                if self._too_late(update, received):
-                    return
-                self.running += 1
-                try:
-                    await coroutine
-                finally:
-                    self.running -= 1
-        finally:
+            turn.give_back()
+            if key is not None:
+                self._users[key] -= 1
+                if not self._users[key]:
+                    del self._users[key]
+                    del self._locks[key]
             if isinstance(coroutine, Coroutine) and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
                 # Never started (dropped, or cancelled while waiting): close it quietly instead
                 # of leaving Python to warn that it was never awaited.
