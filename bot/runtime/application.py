@@ -13,13 +13,13 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
 from bot.domain.services import Services
 from bot.runtime.rate_limit import FairRateLimiter
-from bot.runtime.transport import LeanHTTPXRequest
+from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
 from storage.db import Database
 
@@ -43,6 +43,7 @@ def build_application(
         received=updates.take_received,
         callback_max_wait=telegram.callback_max_wait_seconds,
     )
+    updates.shedder = processor
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -71,6 +72,10 @@ def build_application(
             LeanHTTPXRequest(
                 connection_pool_size=telegram.connection_pool_size, pool_timeout=telegram.pool_timeout_seconds
             )
+        )
+        # A full long poll means taps are waiting at Telegram: their wait counts from then.
+        builder = builder.get_updates_request(
+            PollWatchRequest(HTTPXRequest(connection_pool_size=1), updates.screen_poll)
         )
     # Keeps the bot under ~30 messages/s overall and ~20/min per group, urgent messages first,
     # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter

@@ -18,11 +18,14 @@ and errors are httpcore's own. Where the pool is not the plain one this was writ
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpcore
 import httpx
-from telegram.request import HTTPXRequest
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +98,46 @@ class LeanHTTPXRequest(HTTPXRequest):
         if not _lean(getattr(transport, "_pool", None)):
             log.info("HTTP transport: httpcore's own connection pool kept (not the plain pool this was made for)")
         return client
+
+
+# Telegram's most updates per getUpdates call, and PTB's Updater asks for that many.
+POLL_LIMIT = 100
+
+
+class PollWatchRequest(BaseRequest):
+    """The long poll's request, showing each poll's answer to `screen(payload, limit)` before
+    PTB parses it (bot/runtime/updates.py: a full poll means updates wait at Telegram)."""
+
+    __slots__ = ("_inner", "_screen")
+
+    def __init__(self, inner: BaseRequest, screen: Callable[[bytes, int], bytes]) -> None:
+        self._inner = inner
+        self._screen = screen
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        status, payload = await self._inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status == 200 and url.rstrip("/").endswith("/getUpdates"):
+            limit = (request_data.parameters.get("limit") if request_data is not None else None) or POLL_LIMIT
+            payload = self._screen(payload, int(limit))
+        return status, payload

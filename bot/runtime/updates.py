@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -48,17 +49,54 @@ BURST_QUIET_SECONDS = 10.0
 
 
 class ReceivedQueue(asyncio.Queue):
-    """PTB's update queue, noting when each update arrived (long poll fetch or webhook POST)."""
+    """PTB's update queue, noting when each update arrived (long poll fetch or webhook POST).
+
+    When the bot falls behind, updates wait at Telegram, where nobody can see how long: a long
+    poll then comes back full. `note_poll` is told each poll's size; while polls come back full,
+    updates are stamped with the moment the last short poll came back (Telegram's queue was
+    empty then, so nothing in it now is older), so their wait is never underestimated."""
+
+    shedder: PerSenderUpdateProcessor | None
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         super().__init__()
         self._clock = clock
         self._received: dict[int, float] = {}
+        self._caught_up = clock()  # when a poll last came back with room to spare
+        self._behind_since: float | None = None
+        self.shedder: PerSenderUpdateProcessor | None = None  # counts and logs what is dropped
+
+    def screen_poll(self, payload: bytes, limit: int) -> bytes:
+        """A long poll's answer, before PTB parses it: note whether it came back full, and while
+        the bot has been behind for longer than taps may wait, take the taps out of it unread
+        (parsing them is most of what they would cost). The last update stays, so that the next
+        poll asks for the ones after it; the processor drops it if it is a tap."""
+        now = self._clock()
+        count = payload.count(b'"update_id"')
+        if count < limit:
+            self._behind_since, self._caught_up = None, now
+            return payload
+        if self._behind_since is None:
+            self._behind_since = self._caught_up
+        shedder = self.shedder
+        if shedder is None or shedder.callback_max_wait is None:
+            return payload
+        waited = now - self._behind_since
+        if waited <= shedder.callback_max_wait or b'"callback_query"' not in payload:
+            return payload
+        answer = json.loads(payload)
+        updates = answer.get("result")
+        if not isinstance(updates, list) or not updates:
+            return payload
+        kept = [u for u in updates[:-1] if "callback_query" not in u] + updates[-1:]
+        shedder.note_shed(len(updates) - len(kept), waited)
+        return json.dumps({**answer, "result": kept}).encode()
 
     def put_nowait(self, item: Any) -> None:
         # asyncio.Queue.put ends in put_nowait, so both ways in are stamped.
         if isinstance(item, Update):
-            self._received[item.update_id] = self._clock()
+            stamp = self._clock() if self._behind_since is None else self._behind_since
+            self._received[item.update_id] = stamp
         super().put_nowait(item)
 
     def take_received(self, update: object) -> float | None:
@@ -207,18 +245,23 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         waited = now - received
         if waited <= self.callback_max_wait:
             return False
-        self.shed += 1
+        self.note_shed(1, waited)
+        return True
+
+    def note_shed(self, count: int, waited: float) -> None:
+        """`count` taps that waited `waited` s were dropped unanswered: counted, logged once a burst."""
+        now = self._clock()
+        self.shed += count
         if self._burst_started is None:
             self._burst_started, self._burst_shed = now, 0
             log.warning(
-                "Overloaded: button taps that waited over %.1f s are dropped unanswered (this one %.1f s);"
+                "Overloaded: button taps that waited over %.1f s are dropped unanswered (these %.1f s);"
                 " the people tap again and are answered at once",
-                self.callback_max_wait,
+                self.callback_max_wait or 0.0,
                 waited,
             )
-        self._burst_shed += 1
+        self._burst_shed += count
         self._burst_last = now
-        return True
 
     def _end_burst(self) -> None:
         assert self._burst_started is not None

@@ -51,7 +51,7 @@ BATCH_SECONDS = 0.01  # the load sends its taps in batches this far apart
 DRAIN_SECONDS = 16.0  # after the last tap: every tap is answered, or too old to be
 QUIET_SECONDS = 2.0  # no Bot API call for this long: the bot has settled
 SETTLE_LIMIT_SECONDS = 30.0
-BASELINE_CONCURRENCY = 256  # the bare application's best peak on this machine (see the report)
+BASELINE_CONCURRENCY = 32  # the bare application's best peak on this machine (16, 24, 32, 64, 256 tried)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ class Scale:
     step_seconds: float = 10.0
     browse_seconds: float = 30.0
     round_trip: float = 0.05
-    baseline_concurrency: int = BASELINE_CONCURRENCY
+    baseline_concurrency: int = BASELINE_CONCURRENCY  # 0: no bare application
+    logs: str | None = None  # a folder to keep the processes' logs in
+    profile: str | None = None  # a file for the bot's cProfile statistics
     # The bot's [telegram] settings under test; None keeps the configured defaults.
     max_concurrent_updates: int | None = None
     callback_max_wait_seconds: float | None = None
@@ -221,8 +223,9 @@ def start_bot(folder: Path, server, scale: Scale, db_path: Path) -> subprocess.P
         '[stars]\nranking = ""\n[deeds]\nbehind_reminders = ""\n',
         encoding="utf-8",
     )
+    profiler = ["-m", "cProfile", "-o", scale.profile] if scale.profile else []
     return subprocess.Popen(
-        [*_python(), "-m", "bot", "run", "--config", str(config)],
+        [*_python(), *profiler, "-m", "bot", "run", "--config", str(config)],
         env=_env(),
         stdout=subprocess.DEVNULL,
         stderr=open(folder / "bot.log", "w"),  # noqa: SIM115 - closed with the process
@@ -281,6 +284,10 @@ def run_load(server, plan: dict) -> list[dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])["steps"]
 
 
+def progress(what: str, since: float) -> None:
+    print(f"bench rush: {what} ({time.monotonic() - since:.1f} s)", file=sys.stderr, flush=True)
+
+
 def wait_until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -318,30 +325,35 @@ def _max_per_window(stamps: list[float], window: float) -> int:
 
 
 def step_figures(recorder: Recorder, steps: list[dict], cpu: CpuSampler | None, end: float) -> list[dict]:
+    taps_made, answers = dict(recorder.taps), dict(recorder.answers)  # the server may still be writing
     figures = []
     for index, step in enumerate(steps):
         start, stop_at = step["start"], step["end"]
         until = steps[index + 1]["start"] if index + 1 < len(steps) else end
-        taps = {q: tap for q, tap in recorder.taps.items() if start <= tap[0] < stop_at and tap[2].startswith("a")}
+        taps = {q: tap for q, tap in taps_made.items() if start <= tap[0] < stop_at and tap[2].startswith("a")}
         answered, too_old = [], 0
         for query, tap in taps.items():
-            answer = recorder.answers.get(query)
+            answer = answers.get(query)
             if answer is None:
                 continue
             if answer[1] == 200:
                 answered.append((answer[0] - tap[0]) * 1000)
             elif "too old" in answer[2]:
                 too_old += 1
-        in_window = sum(1 for at, status, _ in recorder.answers.values() if status == 200 and start <= at < until)
+        in_window = sum(1 for at, status, _ in answers.values() if status == 200 and start <= at < until)
+        # The step's throughput: answers the bot gave while the step lasted, whichever tap.
+        served = sum(1 for at, status, _ in answers.values() if status == 200 and start <= at < stop_at)
         spent = (cpu.at(until) - cpu.at(start)) if cpu is not None else 0.0
         figures.append(
             {
                 "offered": step["offered"],
                 "taps": len(taps),
-                "answered_per_s": round(len(answered) / (stop_at - start), 1),
+                "answered_per_s": round(served / (stop_at - start), 1),
                 "p50_ms": round(_percentile(answered, 0.5)),
                 "p99_ms": round(_percentile(answered, 0.99)),
-                "http_429": sum(1 for at, _, status, _ in recorder.errors if status == 429 and start <= at < until),
+                "http_429": sum(
+                    1 for at, _, status, _ in list(recorder.errors) if status == 429 and start <= at < until
+                ),
                 "query_too_old": too_old,
                 "shed": len(taps) - len(answered) - too_old,
                 "cpu_ms_per_tap": round(spent * 1000 / in_window, 2) if in_window and cpu is not None else None,
@@ -485,7 +497,9 @@ def bot_run(scale: Scale, folder: Path) -> dict:
     from bot.practice.emulator import FakeTelegram, serve
 
     db_path = folder / "rush.db"
+    began = time.monotonic()
     county = asyncio.run(seed(db_path, scale))
+    progress("county seeded", began)
     fake = FakeTelegram(flood_limits=True)
     world(fake, county)
     recorder = Recorder()
@@ -501,23 +515,30 @@ def bot_run(scale: Scale, folder: Path) -> dict:
 
         wait_until(lambda: board_of(county.rush_session) and board_of(county.browse_session), 60, "the boards")
         board = board_of(county.rush_session)
+        progress("the bot is up", began)
         pages = open_pages(fake, recorder, county.cadres, county.rush_session, 30 + len(county.cadres) / 10)
         settle(recorder, time.monotonic())
+        progress("every cadre has a browsing page", began)
         # 1. browsing at a person's pace
         browsers = county.cadres[: scale.browsers]
         browse_start = time.monotonic()
-        browse_pages = open_pages(fake, recorder, browsers, county.browse_session, 30 + len(browsers) / 10)
-        run_load(server, browse_plan(county, browse_pages, scale))
+        if scale.browse_seconds:
+            browse_pages = open_pages(fake, recorder, browsers, county.browse_session, 30 + len(browsers) / 10)
+            run_load(server, browse_plan(county, browse_pages, scale))
         browse_end = time.monotonic()
         settle(recorder, browse_start)
         browsing = browse_figures(recorder, county, browse_start, browse_end)
+        progress("browsing done", began)
         # 2. the rush
         steps = run_load(server, rush_plan(county, pages, scale))
         settle(recorder, steps[0]["start"])
         end = time.monotonic()
+        progress("the rush done", began)
         code = stop(process)
         cpu.done.set()
         log = (folder / "bot.log").read_text(encoding="utf-8", errors="replace")
+        if scale.logs:
+            Path(scale.logs, "bot.log").write_text(log, encoding="utf-8")
         board_now = next(m for m in fake.messages(HUB) if m.message_id == board.message_id)
         checks = asyncio.run(
             database_figures(db_path, county, board_now.raw_text, recorder.wall_of_hub_edit or time.time())
@@ -579,7 +600,7 @@ def run(scale: Scale | None = None) -> dict:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         real = bot_run(scale, Path(folder))
-        baseline = baseline_run(scale, Path(folder))
+        baseline = baseline_run(scale, Path(folder)) if scale.baseline_concurrency else []
     peak = max((step["answered_per_s"] for step in real["steps"]), default=0.0)
     base_peak = max((step["answered_per_s"] for step in baseline), default=0.0)
     browsing = real.pop("browsing")

@@ -13,6 +13,7 @@ raise in production and a bot bug surfaces as a failing test instead of a silent
 from __future__ import annotations
 
 import base64
+import bisect
 import collections
 import copy
 import itertools
@@ -801,15 +802,18 @@ class FakeTelegram:
             if offset < 0:
                 self._pending_updates = self._pending_updates[offset:]
             else:
-                self._pending_updates = [u for u in self._pending_updates if u["update_id"] >= offset]
+                # Kept in update_id order, so the confirmed ones are a prefix.
+                first = bisect.bisect_left(self._pending_updates, offset, key=lambda u: u["update_id"])
+                del self._pending_updates[:first]
         # Long-poll deadline uses the real clock: an injected fake monotonic may never move.
         deadline = time.monotonic() + float(timeout)
         epoch = self._poll_epoch
         while True:
-            ready = [u for u in self._pending_updates if self._is_allowed(u)]
+            # The first `limit` allowed ones only: a bot far behind leaves thousands queued.
+            ready = list(itertools.islice((u for u in self._pending_updates if self._is_allowed(u)), limit))
             remaining = deadline - time.monotonic()
             if ready or remaining <= 0 or epoch != self._poll_epoch:
-                return copy.deepcopy(ready[:limit])
+                return copy.deepcopy(ready)
             self._updates_changed.wait(remaining)
 
     def _is_allowed(self, update: dict) -> bool:

@@ -32,6 +32,7 @@ import email.policy
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -104,6 +105,12 @@ class _Server(ThreadingHTTPServer):
         connection, address = super().get_request()
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection, address
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that goes away mid-request (a bot process stopped) is no error of the fake.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def serve(
