@@ -204,12 +204,41 @@ async def test_a_private_notice_goes_before_waiting_edits_and_broadcasts() -> No
     page = await bot.send_message(1001, "page 1")  # takes the only place for 0.2 s
     waiting = [
         asyncio.create_task(bot.send_message(GROUP_A, "broadcast", rate_limit_args={"priority": "background"})),
-        asyncio.create_task(bot.edit_message_text("page 2", chat_id=1001, message_id=page.message_id)),
+        asyncio.create_task(
+            bot.edit_message_text(
+                "page 2", chat_id=1001, message_id=page.message_id, rate_limit_args={"priority": "normal"}
+            )
+        ),
     ]
     await asyncio.sleep(0.01)
     waiting.append(asyncio.create_task(bot.send_message(1001, "you won")))  # later, but urgent
     await asyncio.gather(*waiting)
     assert _texts_in_order(fake) == ["page 1", "you won", "page 2", "broadcast"]
+    await bot.shutdown()
+
+
+async def test_an_edit_made_while_handling_an_update_goes_before_background_edits() -> None:
+    from telegram import Update
+
+    from bot.runtime.updates import PerSenderUpdateProcessor
+
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_user(1001, "cadre")
+    bot = await _bot(fake, FairRateLimiter(overall_max_rate=1, overall_time_period=0.2))
+    pages = [await bot.send_message(1001, f"page {n}") for n in (1, 2)]  # the second takes the place
+    processor = PerSenderUpdateProcessor(4)
+    tap = Update.de_json(fake.user_taps(1001, 1001, pages[0].message_id, "ab:1", forge=True), bot)
+
+    async def handle() -> None:
+        # A background refresh the update starts (a task inherits the update's context)...
+        refresh = asyncio.create_task(bot.edit_message_text("refreshed", chat_id=1001, message_id=pages[1].message_id))
+        await asyncio.sleep(0.01)
+        # ...then the page turn the person is waiting for: it overtakes the refresh.
+        await bot.edit_message_text("turned", chat_id=1001, message_id=pages[0].message_id)
+        await refresh
+
+    await processor.process_update(tap, handle())
+    assert _texts_in_order(fake)[2:] == ["turned", "refreshed"]
     await bot.shutdown()
 
 

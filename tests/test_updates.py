@@ -163,3 +163,40 @@ def test_the_rush_limits_are_configured_and_checked():
     ):
         with pytest.raises(ConfigError, match=f"telegram.{named}"):
             parse_config(f"[telegram]\n{bad}\n", environ={})
+
+
+async def test_an_update_waiting_for_the_outgoing_budget_lets_the_next_ones_run():
+    from bot.runtime.rate_limit import FairRateLimiter
+
+    fake = FakeTelegram()
+    fake.add_user(1, "A")
+    fake.add_user(2, "B")
+    limiter = FairRateLimiter(overall_max_rate=1, overall_time_period=0.3)
+    processor = PerSenderUpdateProcessor(1)
+    log: list[str] = []
+
+    async def sent() -> bool:
+        return True
+
+    async def edit(name: str) -> None:
+        log.append(f"start {name}")
+        data = {"chat_id": 1, "message_id": 7}
+        await limiter.process_request(sent, (), {}, "editMessageText", data, None)
+        log.append(f"sent {name}")
+
+    await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": 1}, None)  # the budget is full
+    first_tap, next_tap = updates_from(fake, 1, "tap:ab:1", "tap:ab:2")
+    message = updates_from(fake, 2, "签到")[0]
+
+    async def other() -> None:
+        log.append("start message")
+
+    await asyncio.gather(
+        processor.process_update(first_tap, edit("first")),
+        processor.process_update(message, other()),
+        processor.process_update(next_tap, edit("next")),
+    )
+    # With one place, the message and the person's next tap ran while the first edit waited;
+    # the first edit, superseded by the next one of the same message, was never sent itself.
+    assert log[:3] == ["start first", "start message", "start next"]
+    assert sorted(log[3:]) == ["sent first", "sent next"]

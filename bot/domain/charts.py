@@ -29,18 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import matplotlib
-
-matplotlib.use("Agg")  # before anything could import pyplot: no GUI backend, ever
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findSystemFonts
-from matplotlib.patches import Patch
-
 from bot.domain.errors import DomainError
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn (_agg): start-up skips it
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 Labels = Callable[..., str]
 
@@ -123,8 +119,20 @@ def _missing(path: str, text: str) -> set[str]:
     return {char for char in text if not char.isspace() and ord(char) not in points}
 
 
+@cache
+def _agg() -> None:
+    """matplotlib with its Agg backend, loaded at the first chart (before anything could import
+    pyplot: no GUI backend, ever)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 @lru_cache(maxsize=1)
 def _find_cjk_font() -> str | None:
+    _agg()
+    from matplotlib.font_manager import findSystemFonts
+
     override = os.environ.get("LEAGUE_BOT_CJK_FONT")
     candidates = [override] if override else []
     candidates += list(CJK_FONT_FILES)
@@ -154,6 +162,9 @@ def missing_glyphs(text: str) -> set[str]:
 
 
 def _font() -> tuple[str, FontProperties]:
+    _agg()
+    from matplotlib.font_manager import FontProperties
+
     path = cjk_font_path()
     if path is None:
         raise DomainError("reports.no_cjk_font")
@@ -174,6 +185,8 @@ def _name(path: str, text: str) -> str:
 
 
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
@@ -184,6 +197,8 @@ def _png(figure: Figure) -> bytes:
 def months_chart(months: Sequence[tuple[int, int, int]], labels: Labels) -> bytes:
     """Bars of volunteer person-times per month (12 for a year), the number above each bar."""
     path, font = _font()
+    from matplotlib.figure import Figure
+
     with _draw_lock:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()
@@ -210,6 +225,9 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
     """Horizontal bars per organisation: the quota (light) with the deeds done over it (green, red
     when behind its pace); the organisations behind come first, at most `top` of them."""
     path, font = _font()
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     shown = pick_deeds(bars, top)
     with _draw_lock:
         figure = Figure(figsize=(WIDTH_IN, max(3.0, 1.6 + 0.36 * max(1, len(shown)))))
@@ -255,6 +273,8 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
 def wishes_chart(by_status: dict[str, int], overdue: int, labels: Labels) -> bytes:
     """Bars of the period's wishes by status, and the overdue ones (red) beside them."""
     path, font = _font()
+    from matplotlib.figure import Figure
+
     with _draw_lock:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()

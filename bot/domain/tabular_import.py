@@ -32,12 +32,10 @@ import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import openpyxl
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is read or written: start-up skips it
+    from openpyxl.worksheet.datavalidation import DataValidation
 
 __all__ = [
     "Columns",
@@ -168,6 +166,8 @@ def _collect_table(rows: Iterable[tuple], *, keys: ProblemKeys, max_rows: int) -
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple]:
+    import openpyxl
+
     # openpyxl reports malformed files through many unrelated exception types (zip, XML, KeyError…).
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -268,6 +268,8 @@ class Fields:
 
     def letter(self, name: str) -> str:
         """The field's column letter in the template."""
+        from openpyxl.utils import get_column_letter
+
         return get_column_letter(list(self.headers).index(name) + 1)
 
 
@@ -296,6 +298,8 @@ class Columns:
 
 def map_columns(table: Table, fields: Fields, keys: ProblemKeys) -> tuple[Columns, list[RowProblem]]:
     """The columns of each field, and the header's problems in column order (missing ones last)."""
+    from openpyxl.utils import get_column_letter
+
     position: dict[str, int] = {}
     located: list[tuple[int, RowProblem]] = []
     for index, text in enumerate(table.header):
@@ -390,6 +394,8 @@ class Template:
 
 def dropdown(choices: Iterable[str]) -> DataValidation:
     """A list to pick from; other text only warns, since importers accept aliases too."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     return DataValidation(
         type="list",
         formula1='"' + ",".join(choices) + '"',
@@ -400,6 +406,8 @@ def dropdown(choices: Iterable[str]) -> DataValidation:
 
 
 def whole_numbers(minimum: int, maximum: int) -> DataValidation:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     return DataValidation(
         type="whole",
         operator="between",
@@ -411,6 +419,8 @@ def whole_numbers(minimum: int, maximum: int) -> DataValidation:
 
 
 def template_xlsx(template: Template) -> bytes:
+    import openpyxl
+
     workbook = openpyxl.Workbook()
     _fill_data_sheet(workbook.active, template)
     _fill_help_sheet(workbook.create_sheet(template.help_sheet), template)
@@ -420,6 +430,9 @@ def template_xlsx(template: Template) -> bytes:
 
 
 def _fill_data_sheet(sheet, template: Template) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     fields, max_rows = template.table_format.fields, template.table_format.max_rows
     sheet.title = template.sheet
     sheet.append(tuple(fields.headers.values()))
@@ -440,6 +453,8 @@ def _fill_data_sheet(sheet, template: Template) -> None:
 
 
 def _fill_help_sheet(sheet, template: Template) -> None:
+    from openpyxl.styles import Alignment, Font
+
     for section in template.help_sections:
         if sheet.max_row > 1:
             sheet.append(())

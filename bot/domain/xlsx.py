@@ -11,8 +11,6 @@ import re
 from contextlib import contextmanager
 from datetime import date, datetime
 
-import xlsxwriter
-
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -46,6 +44,8 @@ class XlsxWriter:
     the bytes. The header row is bold and frozen."""
 
     def __init__(self) -> None:
+        import xlsxwriter  # here, not at start-up: most processes never write a workbook
+
         self._buffer = io.BytesIO()
         self._book = xlsxwriter.Workbook(
             self._buffer,

@@ -28,8 +28,9 @@ Order of admission, when messages wait for room (a rush fills the budget):
 * the others go by arrival plus the *slack* of their class, so a later, more urgent message
   overtakes earlier, less urgent ones, but nothing waits for ever: ``notice`` (default for a
   message to a person: someone waits for it, e.g. a winner's details), ``normal`` (default
-  for a message to a group and for every edit), ``background`` (what nobody is looking at
-  yet: page refreshes, broadcasts). A handler names the class with
+  for an edit or a group message made while handling an update: a page turn, a reply),
+  ``background`` (default for edits and group messages from jobs and background tasks: page
+  refreshes, the board, broadcasts). A caller names the class with
   ``rate_limit_args={"priority": "background"}``;
 * an edit of a message (same method, chat and message id) that is still waiting when a newer
   edit of that message arrives is dropped: the newer one carries the newest content. The
@@ -57,7 +58,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.runtime.updates import step_aside
+from bot.runtime.updates import in_update, step_aside
 
 __all__ = ["PRIORITIES", "FairRateLimiter", "RateLimitArgs"]
 
@@ -115,6 +116,14 @@ def _edit_key(endpoint: str, chat: int | str, data: Mapping[str, Any]) -> tuple[
     if not endpoint.lower().startswith(_EDIT_PREFIX) or message_id is None:
         return None
     return (endpoint.lower(), chat, _chat_key(message_id))
+
+
+def _default_priority(endpoint: str, chat: int | str) -> str:
+    """A message to a person is a notice; an edit or a group message is normal while an update is
+    being handled (someone just tapped or wrote), background from a job or a background task."""
+    if not _is_group(chat) and not endpoint.lower().startswith(_EDIT_PREFIX):
+        return "notice"
+    return "normal" if in_update() else "background"
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -314,8 +323,7 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
         if not self._throttle or chat is None or not _is_message_endpoint(endpoint):
             return await callback(*args, **kwargs)
         if slack is None:
-            edit = endpoint.lower().startswith(_EDIT_PREFIX)
-            slack = PRIORITIES["normal" if edit or _is_group(chat) else "notice"]
+            slack = PRIORITIES[_default_priority(endpoint, chat)]
         paid = bool(data.get("allow_paid_broadcast", False))
         order = (self._clock() + slack, next(self._sequence))
         key = _edit_key(endpoint, chat, data)

@@ -153,6 +153,13 @@ class _Turn:
 _TURN: ContextVar[_Turn | None] = ContextVar("league_bot_update_turn", default=None)
 
 
+def in_update() -> bool:
+    """Whether the running code handles an update itself (someone waits for what it sends), as
+    opposed to a job or a background task the update started."""
+    turn = _TURN.get()
+    return turn is not None and turn.task is asyncio.current_task()
+
+
 def step_aside(*, edit: bool) -> None:
     """The running update is about to wait for the outgoing budget (the rate limiter calls
     this): it gives up its place among the running updates, and a tap waiting to edit a message

@@ -68,6 +68,7 @@ class Scale:
     baseline_concurrency: int = BASELINE_CONCURRENCY  # 0: no bare application
     logs: str | None = None  # a folder to keep the processes' logs in
     profile: str | None = None  # a file for the bot's cProfile statistics
+    quiet_seconds: float = QUIET_SECONDS  # no Bot API call for this long: the bot has settled
     # The bot's [telegram] settings under test; None keeps the configured defaults.
     max_concurrent_updates: int | None = None
     callback_max_wait_seconds: float | None = None
@@ -296,7 +297,7 @@ def wait_until(predicate, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def settle(recorder: Recorder, since: float) -> None:
+def settle(recorder: Recorder, since: float, quiet: float = QUIET_SECONDS) -> None:
     """Wait until every tap since `since` is answered or too old, then for a quiet spell."""
     deadline = time.monotonic() + DRAIN_SECONDS
     while time.monotonic() < deadline:
@@ -305,7 +306,7 @@ def settle(recorder: Recorder, since: float) -> None:
             break
         time.sleep(0.1)
     limit = time.monotonic() + SETTLE_LIMIT_SECONDS
-    while time.monotonic() - recorder.last_call < QUIET_SECONDS and time.monotonic() < limit:
+    while time.monotonic() - recorder.last_call < quiet and time.monotonic() < limit:
         time.sleep(0.1)
 
 
@@ -517,7 +518,7 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         board = board_of(county.rush_session)
         progress("the bot is up", began)
         pages = open_pages(fake, recorder, county.cadres, county.rush_session, 30 + len(county.cadres) / 10)
-        settle(recorder, time.monotonic())
+        settle(recorder, time.monotonic(), scale.quiet_seconds)
         progress("every cadre has a browsing page", began)
         # 1. browsing at a person's pace
         browsers = county.cadres[: scale.browsers]
@@ -526,12 +527,12 @@ def bot_run(scale: Scale, folder: Path) -> dict:
             browse_pages = open_pages(fake, recorder, browsers, county.browse_session, 30 + len(browsers) / 10)
             run_load(server, browse_plan(county, browse_pages, scale))
         browse_end = time.monotonic()
-        settle(recorder, browse_start)
+        settle(recorder, browse_start, scale.quiet_seconds)
         browsing = browse_figures(recorder, county, browse_start, browse_end)
         progress("browsing done", began)
         # 2. the rush
         steps = run_load(server, rush_plan(county, pages, scale))
-        settle(recorder, steps[0]["start"])
+        settle(recorder, steps[0]["start"], scale.quiet_seconds)
         end = time.monotonic()
         progress("the rush done", began)
         code = stop(process)
@@ -586,7 +587,7 @@ def baseline_run(scale: Scale, folder: Path) -> list[dict]:
         steps = run_load(
             server, {**plan, "lots": list(range(1, scale.lots + 1)), "pages": {str(u): m for u, m in pages.items()}}
         )
-        settle(recorder, steps[0]["start"])
+        settle(recorder, steps[0]["start"], scale.quiet_seconds)
         end = time.monotonic()
     finally:
         stop(process)
