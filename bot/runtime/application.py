@@ -81,7 +81,9 @@ def build_application(
     # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter
     # stalls all). Switched off it still accepts handlers' rate_limit_args (e.g. a priority).
     throttled = config.telegram.rate_limit if rate_limit is None else rate_limit
-    builder = builder.rate_limiter(FairRateLimiter(max_retries=3) if throttled else FairRateLimiter.off())
+    limiter = FairRateLimiter(max_retries=3) if throttled else FairRateLimiter.off()
+    # PTB types a builder made without a bot's rate-limit arguments as BaseRateLimiter[None].
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
     application.bot_data["services"] = Services.build(config, db, clock or SystemClock())

@@ -138,6 +138,6 @@ class PollWatchRequest(BaseRequest):
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         if status == 200 and url.rstrip("/").endswith("/getUpdates"):
-            limit = (request_data.parameters.get("limit") if request_data is not None else None) or POLL_LIMIT
-            payload = self._screen(payload, int(limit))
+            limit = request_data.parameters.get("limit") if request_data is not None else None
+            payload = self._screen(payload, limit if isinstance(limit, int) and limit > 0 else POLL_LIMIT)
         return status, payload

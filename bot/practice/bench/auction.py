@@ -82,7 +82,7 @@ async def baseline(latency: float, taps: int) -> float:
             started = time.monotonic()
             for update in updates:
                 app.update_queue.put_nowait(update)
-            finished = await _wait_answered(request, [u.callback_query.id for u in updates])
+            finished = await _wait_answered(request, [u.callback_query.id for u in updates if u.callback_query])
     finally:
         await app.stop()
         await app.shutdown()

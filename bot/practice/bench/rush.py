@@ -542,7 +542,7 @@ def bot_run(scale: Scale, folder: Path) -> dict:
             Path(scale.logs, "bot.log").write_text(log, encoding="utf-8")
         board_now = next(m for m in fake.messages(HUB) if m.message_id == board.message_id)
         checks = asyncio.run(
-            database_figures(db_path, county, board_now.raw_text, recorder.wall_of_hub_edit or time.time())
+            database_figures(db_path, county, board_now.raw_text or "", recorder.wall_of_hub_edit or time.time())
         )
     finally:
         if process.poll() is None:
@@ -640,7 +640,7 @@ def load(plan_path: str, root_url: str) -> None:
 
     plan = json.loads(Path(plan_path).read_text())
     where = urlsplit(root_url)
-    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+    connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=30)
     chance = random.Random(2026)
     pages = {int(user): message for user, message in plan["pages"].items()}
     users = sorted(pages)
@@ -721,6 +721,7 @@ def baseline(base_url: str, concurrency: int) -> None:
     )
 
     async def answer(update: Update, context: object) -> None:
+        assert update.callback_query is not None  # a CallbackQueryHandler's update
         await update.callback_query.answer()
 
     app.add_handler(CallbackQueryHandler(answer))

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .core import FakeTelegram
+from .core import FakeMessage, FakeTelegram
 
 __all__ = ["FakeServer", "Observer", "serve"]
 
@@ -79,9 +79,9 @@ class FakeServer:
         self._httpd = httpd
         self._thread = thread
         host, port = httpd.server_address[:2]
-        self.host = host
+        self.host = host if isinstance(host, str) else host.decode()
         self.port = port
-        self.root_url = f"http://{host}:{port}"
+        self.root_url = f"http://{self.host}:{port}"
         self.base_url = f"{self.root_url}/bot"
         self.base_file_url = f"{self.root_url}/file/bot"
 
@@ -106,7 +106,7 @@ class _Server(ThreadingHTTPServer):
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection, address
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
         # A client that goes away mid-request (a bot process stopped) is no error of the fake.
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
@@ -214,6 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
                 name = part.get_param("name", header="content-disposition")
                 filename = part.get_filename()
                 payload = part.get_payload(decode=True) or b""
+                assert isinstance(payload, bytes)  # decode=True on a leaf part
                 if filename is not None:
                     files[name] = (filename, payload, part.get_content_type())
                 else:
@@ -269,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-def _message_view(message: object) -> dict:
+def _message_view(message: FakeMessage) -> dict:
     view = dataclasses.asdict(message)
     if view.get("photo") is not None:
         view["photo"] = base64.b64encode(view["photo"]).decode()
