@@ -73,7 +73,7 @@ _Callback = Callable[..., Coroutine[Any, Any, _JSON]]
 Clock = Callable[[], float]
 
 # Seconds a waiting message of each class may be overtaken by later, more urgent ones.
-PRIORITIES: dict[str, float] = {"notice": 0.0, "normal": 1.0, "background": 10.0}
+PRIORITIES: dict[str, float] = {"notice": 0.0, "normal": 5.0, "background": 30.0}
 
 # Added to every window period (float rounding; the holding rule above does the real work).
 _WINDOW_MARGIN_SECONDS = 0.01
