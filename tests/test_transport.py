@@ -78,12 +78,13 @@ async def test_the_poll_watch_passes_every_call_through(monkeypatch) -> None:
     server = serve(fake)
     seen: list[tuple[int, int]] = []
 
-    def screen(payload: bytes, limit: int) -> bytes:
-        seen.append((payload.count(b'"update_id"'), limit))
-        return payload
+    class Watched(ReceivedQueue):
+        def screen_poll(self, payload: bytes, limit: int) -> bytes:
+            seen.append((payload.count(b'"update_id"'), limit))
+            return super().screen_poll(payload, limit)
 
     try:
-        watch = PollWatchRequest(LeanHTTPXRequest(connection_pool_size=1), screen)
+        watch = PollWatchRequest(LeanHTTPXRequest(connection_pool_size=2), Watched())
         async with Bot(TOKEN, base_url=server.base_url, request=watch, get_updates_request=watch) as bot:
             fake.user_sends(1, 1, "一")
             fake.user_sends(1, 1, "二")
@@ -93,3 +94,36 @@ async def test_the_poll_watch_passes_every_call_through(monkeypatch) -> None:
         assert seen == [(2, 100)]
     finally:
         server.close()
+
+
+async def test_while_polls_come_back_full_telegram_is_asked_how_many_wait() -> None:
+    fake = FakeTelegram()
+    fake.add_user(1, "A")
+    server = serve(fake)
+    queue = ReceivedQueue()
+    try:
+        watch = PollWatchRequest(LeanHTTPXRequest(connection_pool_size=2), queue)
+        async with Bot(TOKEN, base_url=server.base_url, request=watch, get_updates_request=watch) as bot:
+            for index in range(150):
+                fake.user_taps(1, 1, 1, f"x:{index}", forge=True)
+            assert len(await bot.get_updates(timeout=0, limit=100)) == 100
+            assert queue.behind
+            for _ in range(100):
+                if fake.count_calls("getWebhookInfo"):
+                    break
+                await asyncio.sleep(0.01)
+            assert fake.count_calls("getWebhookInfo") == 1
+    finally:
+        server.close()
+
+
+def test_a_small_backlog_at_telegram_counts_as_caught_up() -> None:
+    clock = Clock()
+    queue = ReceivedQueue(clock)
+    full = poll_answer([{"update_id": i, "message": {}} for i in range(100)])
+    queue.screen_poll(full, 100)  # behind since 100.0 (the queue was made then)
+    clock.now = 110.0
+    queue.note_backlog(5000, asked_at=109.5, limit=100)  # far behind: nothing changes
+    assert queue._behind_since == 100.0
+    queue.note_backlog(120, asked_at=109.5, limit=100)  # a poll or two: as good as caught up
+    assert queue._behind_since == 108.5

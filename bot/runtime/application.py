@@ -74,9 +74,7 @@ def build_application(
             )
         )
         # A full long poll means taps are waiting at Telegram: their wait counts from then.
-        builder = builder.get_updates_request(
-            PollWatchRequest(HTTPXRequest(connection_pool_size=1), updates.screen_poll)
-        )
+        builder = builder.get_updates_request(PollWatchRequest(HTTPXRequest(connection_pool_size=2), updates))
     # Keeps the bot under ~30 messages/s overall and ~20/min per group, urgent messages first,
     # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter
     # stalls all). Switched off it still accepts handlers' rate_limit_args (e.g. a priority).

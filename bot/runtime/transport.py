@@ -17,15 +17,20 @@ and errors are httpcore's own. Where the pool is not the plain one this was writ
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Callable
+import time
 from typing import Any
 
 import httpcore
 import httpx
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import TelegramError
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.runtime.updates import ReceivedQueue
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +109,22 @@ class LeanHTTPXRequest(HTTPXRequest):
 POLL_LIMIT = 100
 
 
+# While polls come back full, Telegram is asked this often how many updates wait.
+BACKLOG_CHECK_SECONDS = 1.0
+
+
 class PollWatchRequest(BaseRequest):
-    """The long poll's request, showing each poll's answer to `screen(payload, limit)` before
-    PTB parses it (bot/runtime/updates.py: a full poll means updates wait at Telegram)."""
+    """The long poll's request, showing each poll's answer to `queue.screen_poll` before PTB
+    parses it (bot/runtime/updates.py: a full poll means updates may wait at Telegram), and
+    while polls come back full, asking Telegram (getWebhookInfo, once a second) how many wait."""
 
-    __slots__ = ("_inner", "_screen")
+    __slots__ = ("_checked", "_checking", "_inner", "_queue")
 
-    def __init__(self, inner: BaseRequest, screen: Callable[[bytes, int], bytes]) -> None:
+    def __init__(self, inner: BaseRequest, queue: ReceivedQueue) -> None:
         self._inner = inner
-        self._screen = screen
+        self._queue = queue
+        self._checked = 0.0
+        self._checking: asyncio.Task[None] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -122,6 +134,8 @@ class PollWatchRequest(BaseRequest):
         await self._inner.initialize()
 
     async def shutdown(self) -> None:
+        if self._checking is not None:
+            self._checking.cancel()
         await self._inner.shutdown()
 
     async def do_request(
@@ -139,5 +153,25 @@ class PollWatchRequest(BaseRequest):
         )
         if status == 200 and url.rstrip("/").endswith("/getUpdates"):
             limit = request_data.parameters.get("limit") if request_data is not None else None
-            payload = self._screen(payload, limit if isinstance(limit, int) and limit > 0 else POLL_LIMIT)
+            limit = limit if isinstance(limit, int) and limit > 0 else POLL_LIMIT
+            payload = self._queue.screen_poll(payload, limit)
+            now = time.monotonic()
+            if self._queue.behind and now - self._checked >= BACKLOG_CHECK_SECONDS and self._checking is None:
+                self._checked = now
+                self._checking = asyncio.get_running_loop().create_task(
+                    self._check_backlog(url.rstrip("/").rsplit("/", 1)[0] + "/getWebhookInfo", limit)
+                )
         return status, payload
+
+    async def _check_backlog(self, url: str, limit: int) -> None:
+        asked_at = time.monotonic()
+        try:
+            status, payload = await self._inner.do_request(url, "POST")
+            if status == 200:
+                pending = json.loads(payload).get("result", {}).get("pending_update_count")
+                if isinstance(pending, int):
+                    self._queue.note_backlog(pending, asked_at, limit)
+        except TelegramError as error:  # the next full poll asks again
+            log.info("backlog check failed: %s", error)
+        finally:
+            self._checking = None

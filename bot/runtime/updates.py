@@ -46,6 +46,9 @@ Clock = Callable[[], float]
 MAX_WAITING_UPDATES = 1_000_000
 # A burst of overload is over once no tap was dropped for this long; its summary is logged then.
 BURST_QUIET_SECONDS = 10.0
+# Telegram's backlog that still counts as caught up (in polls), and the margin taken then.
+BACKLOG_POLLS = 3
+BACKLOG_MARGIN_SECONDS = 1.0
 
 
 class ReceivedQueue(asyncio.Queue):
@@ -82,15 +85,34 @@ class ReceivedQueue(asyncio.Queue):
         if shedder is None or shedder.callback_max_wait is None:
             return payload
         waited = now - self._behind_since
-        if waited <= shedder.callback_max_wait or b'"callback_query"' not in payload:
+        # Taps are taken out when Telegram has held them too long, or when the bot's own queue
+        # is so long that the last tap it started had waited half the limit: they would only
+        # wait their turn to be dropped, and reading them would slow the bot further.
+        saturated = shedder.last_wait > shedder.callback_max_wait / 2
+        if (waited <= shedder.callback_max_wait and not saturated) or b'"callback_query"' not in payload:
             return payload
         answer = json.loads(payload)
         updates = answer.get("result")
         if not isinstance(updates, list) or not updates:
             return payload
         kept = [u for u in updates[:-1] if "callback_query" not in u] + updates[-1:]
-        shedder.note_shed(len(updates) - len(kept), waited)
+        shedder.note_shed(len(updates) - len(kept), max(waited, shedder.last_wait))
         return json.dumps({**answer, "result": kept}).encode()
+
+    @property
+    def behind(self) -> bool:
+        """The last long poll came back full: updates may be waiting at Telegram."""
+        return self._behind_since is not None
+
+    def note_backlog(self, pending: int, asked_at: float, limit: int) -> None:
+        """Telegram said `pending` updates waited when asked at `asked_at` (getWebhookInfo).
+
+        Polls keep coming back full when taps arrive as fast as a poll fetches them, with
+        almost nothing waiting: a backlog of a few polls (the newest arrivals, fetched within
+        a few round trips) means the bot is as good as caught up, a second before it asked."""
+        if pending <= BACKLOG_POLLS * limit and self._behind_since is not None:
+            self._caught_up = max(self._caught_up, asked_at - BACKLOG_MARGIN_SECONDS)
+            self._behind_since = max(self._behind_since, self._caught_up)
 
     def put_nowait(self, item: Any) -> None:
         # asyncio.Queue.put ends in put_nowait, so both ways in are stamped.
@@ -206,6 +228,7 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         self._users: dict[object, int] = {}
         self.running = 0
         self.shed = 0  # taps dropped unanswered since start
+        self.last_wait = 0.0  # how long the last tap to start had waited
         self._burst_started: float | None = None
         self._burst_last = 0.0
         self._burst_shed = 0
@@ -222,6 +245,8 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
             await turn.take()
             if self._too_late(update, received):
                 return
+            if received is not None and turn.tap:
+                self.last_wait = self._clock() - received
             self.running += 1
             turn.counted = True
             token = _TURN.set(turn)

@@ -325,7 +325,9 @@ def _max_per_window(stamps: list[float], window: float) -> int:
     return best
 
 
-def step_figures(recorder: Recorder, steps: list[dict], cpu: CpuSampler | None, end: float) -> list[dict]:
+def step_figures(
+    recorder: Recorder, steps: list[dict], cpu: CpuSampler | None, end: float, emulator: CpuSampler | None = None
+) -> list[dict]:
     taps_made, answers = dict(recorder.taps), dict(recorder.answers)  # the server may still be writing
     figures = []
     for index, step in enumerate(steps):
@@ -358,6 +360,10 @@ def step_figures(recorder: Recorder, steps: list[dict], cpu: CpuSampler | None, 
                 "query_too_old": too_old,
                 "shed": len(taps) - len(answered) - too_old,
                 "cpu_ms_per_tap": round(spent * 1000 / in_window, 2) if in_window and cpu is not None else None,
+                # The emulator's own share of a core (it and the load share the machine with the bot).
+                "emulator_cpu": round((emulator.at(stop_at) - emulator.at(start)) / (stop_at - start), 2)
+                if emulator is not None
+                else None,
             }
         )
     return figures
@@ -508,6 +514,8 @@ def bot_run(scale: Scale, folder: Path) -> dict:
     process = start_bot(folder, server, scale, db_path)
     cpu = CpuSampler(process.pid)
     cpu.start()
+    emulator = CpuSampler(os.getpid())
+    emulator.start()
     try:
 
         def board_of(session_id: int):
@@ -537,6 +545,7 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         progress("the rush done", began)
         code = stop(process)
         cpu.done.set()
+        emulator.done.set()
         log = (folder / "bot.log").read_text(encoding="utf-8", errors="replace")
         if scale.logs:
             Path(scale.logs, "bot.log").write_text(log, encoding="utf-8")
@@ -551,7 +560,7 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         server.close()
     hub = [at for at, what, status, chat, _, _ in recorder.messages if chat == HUB and status == 200]
     return {
-        "steps": step_figures(recorder, steps, cpu, end),
+        "steps": step_figures(recorder, steps, cpu, end, emulator),
         "browsing": browsing,
         "hub_msgs_per_min_max": _max_per_window(hub, 60.0),
         "not_modified_errors": sum(1 for *_, text in recorder.errors if "not modified" in text.lower()),
@@ -580,6 +589,8 @@ def baseline_run(scale: Scale, folder: Path) -> list[dict]:
     )
     cpu = CpuSampler(process.pid)
     cpu.start()
+    emulator = CpuSampler(os.getpid())
+    emulator.start()
     try:
         wait_until(lambda: fake.count_calls("getUpdates") > 0, 30, "the bare application's first poll")
         pages = {user: 1 for user in users}
@@ -593,7 +604,8 @@ def baseline_run(scale: Scale, folder: Path) -> list[dict]:
         stop(process)
         cpu.done.set()
         server.close()
-    return step_figures(recorder, steps, cpu, end)
+    emulator.done.set()
+    return step_figures(recorder, steps, cpu, end, emulator)
 
 
 def run(scale: Scale | None = None) -> dict:
