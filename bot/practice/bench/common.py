@@ -263,9 +263,13 @@ def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: flo
         from bot.practice.bench import report as bench_report
 
         figures = bench_report.run()
+    elif kind == "rush":
+        from bot.practice.bench import rush as bench_rush
+
+        figures = bench_rush.run(bench_rush.Scale(round_trip=latency))
     else:
         print(
-            f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report",
+            f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report, rush",
             file=sys.stderr,
         )
         return 2
