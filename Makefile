@@ -1,11 +1,11 @@
 # The two set-up commands of the README. Each installs what it needs, then runs.
 #   make sandbox  - the bot, a Telegram emulator and a web page on 127.0.0.1; no token needed
-#   make test     - the whole test suite (what CI runs, through .ci/run)
+#   make test     - the checks and the whole test suite (what CI runs, through .ci/run)
 VENV := .venv
 # e.g. make sandbox SANDBOX_ARGS="--port 9000 --empty"
 SANDBOX_ARGS ?=
 
-.PHONY: sandbox test
+.PHONY: sandbox test check
 
 # The font is optional for the sandbox (without it, charts say how to install one): "-" goes on.
 sandbox:
@@ -16,4 +16,12 @@ sandbox:
 test:
 	scripts/os-packages test
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e '.[test]'
+	$(MAKE) check
 	$(VENV)/bin/python -m pytest -q
+
+# Lint and format, the layer contracts (ARCHITECTURE.md) and the types: a violation fails CI.
+check:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy

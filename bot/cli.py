@@ -106,10 +106,11 @@ def parser() -> argparse.ArgumentParser:
     bench = _subcommand(commands, "bench", "run a benchmark against the fake Telegram; prints one JSON line", [])
     bench.add_argument(
         "kind",
-        choices=["broadcast", "checkin", "auction", "report"],
+        choices=["broadcast", "checkin", "auction", "report", "rush"],
         help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
         " auction: a rush of claim taps on a live session;"
-        " report: the year-end report over a seeded county-year at 10x scale",
+        " report: the year-end report over a seeded county-year at 10x scale;"
+        " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second",
     )
     bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")

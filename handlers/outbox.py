@@ -38,7 +38,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
-from bot.model.outbox import OutboxMessage
+from bot.model.outbox import OutboxMessage, Priority
 from handlers.context import services_of
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ SHORTEST_SLEEP = timedelta(milliseconds=100)
 # A message whose chat may not take one for longer than this (its group's budget for the minute
 # is spent, a 429 holds it) waits aside: the other chats' messages go first.
 HOLD_AFTER_SECONDS = 1.0
+# The rate limiter's class for each (bot/runtime/rate_limit.py): a notice overtakes a broadcast.
+_PRIORITY = {Priority.NOTICE: "notice", Priority.NORMAL: "normal", Priority.BACKGROUND: "background"}
 
 
 @runtime_checkable
@@ -137,7 +139,7 @@ class OutboxSender:
                 rendered.text,
                 reply_markup=rendered.markup,
                 # A 429 comes back here at once: this message waits, the others go on.
-                rate_limit_args={"max_retries": 0} if bot.rate_limiter is not None else None,
+                rate_limit_args={"max_retries": 0, "priority": _PRIORITY[message.priority]},
             )
         except ChatMigrated as error:
             # The group became a supergroup: follow it, and send there at once (still due).

@@ -20,6 +20,7 @@ from bot.model.wish import PrivateDetails, WishCategory, WishStatus
 from handlers.auction import ClaimTap, auction_tick, settle
 from handlers.auction.hub import TICK_SECONDS
 from handlers.auction.page_refresh import PAGE_REFRESH_DELAY, PAGE_REFRESH_SECONDS
+from handlers.auction.state import auction_state
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
 
@@ -773,4 +774,36 @@ async def test_the_release_button_goes_when_its_window_ends_and_the_deadline_is_
     await donor.tap_data(f"ar:{wishes[0].id}", message_id=won.message_id, forge=True)
     assert "超过 2 分钟" in donor.callback_answers[-1]
     assert (await harness.services.wishes.get(wishes[0].id)).claimed_by_user == DONOR
+    assert no_not_modified(harness)
+
+
+async def test_a_page_turn_and_a_background_refresh_at_once_make_one_edit(world, monkeypatch):
+    """The tap's "already shown?" check and its record are one step: a background refresh of the
+    same page that runs while the tap is being answered sees the record and makes no second edit."""
+    from handlers.auction.page_refresh import _refresh_page
+    from handlers.context import Ui
+
+    harness = world.harness
+    wishes, session = await world.live(3)
+    other = world.clients[OTHER]
+    await other.send(f"/start auc_{session.id}")
+    page_id = other.last_reply().message_id
+    await other.tap(f"认领 {wishes[0].code}", message_id=page_id)
+    await settle(harness.app)  # the win's refresh of this page now waits for its moment
+    pending = auction_state(harness.app).page_refresh.pending
+    key = next(iter(pending))
+    waiting = pending[key]
+    answer = Ui.answer
+
+    async def answer_while_the_refresh_runs(self, *args, **kwargs):
+        await answer(self, *args, **kwargs)
+        pending[key] = waiting  # the background refresh of the same page lands right here
+        await _refresh_page(harness.app, key)
+
+    monkeypatch.setattr(Ui, "answer", answer_while_the_refresh_runs)
+    await other.tap("🔄 刷新", message_id=page_id)
+    monkeypatch.setattr(Ui, "answer", answer)
+    await page_refreshes(harness)
+    assert wishes[0].code not in shown(other, page_id).text
+    assert shown(other, page_id).edited == 1
     assert no_not_modified(harness)

@@ -48,6 +48,7 @@ class Bot:
     """The real process, its log in a file (a pipe nobody reads would fill and stall it)."""
 
     def __init__(self, tmp_path: Path, server) -> None:
+        self.fake = server.fake
         self.db = tmp_path / "bot.db"
         self.config = tmp_path / "config.toml"
         self.log = tmp_path / "bot.log"
@@ -61,8 +62,10 @@ class Bot:
         )
         self.process: subprocess.Popen | None = None
         self.kills = 0
+        self._menus = 0
 
     def start(self) -> Bot:
+        self._menus = self.fake.count_calls("setMyCommands")
         with open(self.log, "a", encoding="utf-8") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
@@ -80,6 +83,8 @@ class Bot:
 
     def stop(self) -> None:
         assert self.process is not None
+        # Its start-up sets the command menus after PTB took over SIGTERM (before: it just dies).
+        wait_for(lambda: self.fake.count_calls("setMyCommands") > self._menus, "the bot to be up", timeout=30)
         self.process.send_signal(signal.SIGTERM)
         try:
             code = self.process.wait(timeout=60)

@@ -226,6 +226,22 @@ async def test_callback_query_can_be_answered_once(bot: Bot, fake: FakeTelegram)
     assert fake.callback_answers[0]["text"] == "Saved"
 
 
+async def test_a_tap_answered_more_than_15_seconds_later_is_too_old(bot: Bot) -> None:
+    tap_clock = FakeClock()
+    world = FakeTelegram(callback_clock=tap_clock)
+    world.add_user(ALICE, "Alice")
+    late, in_time = (world.user_taps(ALICE, ALICE, 1, "x", forge=True)["callback_query"]["id"] for _ in range(2))
+    tap_clock.advance(14.9)
+    assert world.handle("answerCallbackQuery", {"callback_query_id": in_time})[0] == 200
+    tap_clock.advance(0.2)
+    status, body = world.handle("answerCallbackQuery", {"callback_query_id": late})
+    assert (status, body["description"]) == (
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    assert world.unanswered_callback_queries() == [late]
+
+
 async def test_taps_must_match_a_real_button_unless_forged(bot: Bot, fake: FakeTelegram) -> None:
     sent = await bot.send_message(ALICE, "Pick", reply_markup=keyboard(("Yes", "y")))
     with pytest.raises(AssertionError, match="not on any button"):
@@ -612,3 +628,39 @@ async def test_request_latency_is_applied(fake: FakeTelegram) -> None:
         started = asyncio.get_running_loop().time()
         await slow.send_message(ALICE, "slow")
         assert asyncio.get_running_loop().time() - started >= 0.05
+
+
+def test_http_server_adds_the_round_trip_turns_nagle_off_and_batches_control_actions(fake: FakeTelegram) -> None:
+    import http.client
+    import json
+    import socket
+
+    seen: list[tuple[str, int]] = []
+    server = serve(fake, round_trip=0.1, observer=lambda what, params, status, response: seen.append((what, status)))
+    nagle_off: list[int] = []
+    accept = server._httpd.process_request
+
+    def noting_nodelay(request: socket.socket, address: object) -> None:
+        nagle_off.append(request.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        accept(request, address)
+
+    server._httpd.process_request = noting_nodelay
+    try:
+        assert server._httpd.request_queue_size >= 1024
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        started = time.monotonic()
+        connection.request("POST", f"/bot{TOKEN}/getMe")
+        assert json.loads(connection.getresponse().read())["ok"]
+        assert 0.1 <= time.monotonic() - started < 0.5
+        tap = {"user_id": ALICE, "chat_id": ALICE, "message_id": 1, "forge": True}
+        batch = [{"action": "user_taps", "kwargs": {**tap, "callback_data": f"b:{i}"}} for i in range(3)]
+        batch.append({"action": "pop_updates", "kwargs": {}})  # not a control action
+        connection.request("POST", "/_fake/batch", body=json.dumps(batch), headers={"Content-Type": "application/json"})
+        results = json.loads(connection.getresponse().read())["result"]
+        connection.close()
+        assert [r["result"]["callback_query"]["data"] for r in results[:3]] == ["b:0", "b:1", "b:2"]
+        assert results[3]["ok"] is False
+        assert seen == [("getMe", 200)] + [("_fake/user_taps", 200)] * 3
+        assert nagle_off and all(nagle_off)
+    finally:
+        server.close()

@@ -14,6 +14,7 @@ import logging
 import time
 
 import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
@@ -188,3 +189,117 @@ def test_retry_after_is_read_as_seconds(monkeypatch, timedelta_mode: bool) -> No
         monkeypatch.delenv("PTB_TIMEDELTA", raising=False)
     assert retry_after_seconds(RetryAfter(3)) == 3.0
     assert retry_after_seconds(RetryAfter(dtm.timedelta(seconds=2.5))) == 2.5
+
+
+def _texts_in_order(fake: FakeTelegram) -> list[str]:
+    """What reached the fake (sends and edits), in the order it got them."""
+    return [call["text"] for method, call in fake.calls if method in ("sendMessage", "editMessageText")]
+
+
+async def test_a_private_notice_goes_before_waiting_edits_and_broadcasts() -> None:
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_user(1001, "winner")
+    fake.add_group(GROUP_A, "hub")
+    bot = await _bot(fake, FairRateLimiter(overall_max_rate=1, overall_time_period=0.2))
+    page = await bot.send_message(1001, "page 1")  # takes the only place for 0.2 s
+    waiting = [
+        asyncio.create_task(bot.send_message(GROUP_A, "broadcast", rate_limit_args={"priority": "background"})),
+        asyncio.create_task(
+            bot.edit_message_text(
+                "page 2", chat_id=1001, message_id=page.message_id, rate_limit_args={"priority": "normal"}
+            )
+        ),
+    ]
+    await asyncio.sleep(0.01)
+    waiting.append(asyncio.create_task(bot.send_message(1001, "you won")))  # later, but urgent
+    await asyncio.gather(*waiting)
+    assert _texts_in_order(fake) == ["page 1", "you won", "page 2", "broadcast"]
+    await bot.shutdown()
+
+
+async def test_an_edit_made_while_handling_an_update_goes_before_background_edits() -> None:
+    from telegram import Update
+
+    from bot.runtime.updates import PerSenderUpdateProcessor
+
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_user(1001, "cadre")
+    bot = await _bot(fake, FairRateLimiter(overall_max_rate=1, overall_time_period=0.2))
+    pages = [await bot.send_message(1001, f"page {n}") for n in (1, 2)]  # the second takes the place
+    processor = PerSenderUpdateProcessor(4)
+    tap = Update.de_json(fake.user_taps(1001, 1001, pages[0].message_id, "ab:1", forge=True), bot)
+
+    async def handle() -> None:
+        # A background refresh the update starts (a task inherits the update's context)...
+        refresh = asyncio.create_task(bot.edit_message_text("refreshed", chat_id=1001, message_id=pages[1].message_id))
+        await asyncio.sleep(0.01)
+        # ...then the page turn the person is waiting for: it overtakes the refresh.
+        await bot.edit_message_text("turned", chat_id=1001, message_id=pages[0].message_id)
+        await refresh
+
+    await processor.process_update(tap, handle())
+    assert _texts_in_order(fake)[2:] == ["turned", "refreshed"]
+    await bot.shutdown()
+
+
+async def test_an_edit_superseded_while_waiting_is_never_sent() -> None:
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_user(1001, "cadre")
+    bot = await _bot(fake, FairRateLimiter(overall_max_rate=1, overall_time_period=0.2))
+    page = await bot.send_message(1001, "page 1")
+    edits = [
+        asyncio.create_task(bot.edit_message_text(f"page {n}", chat_id=1001, message_id=page.message_id))
+        for n in (2, 3, 4)
+    ]
+    button = InlineKeyboardMarkup([[InlineKeyboardButton("▶", callback_data="next")]])
+    other = asyncio.create_task(
+        bot.edit_message_reply_markup(chat_id=1001, message_id=page.message_id, reply_markup=button)
+    )
+    shown = await asyncio.gather(*edits, other)
+    assert _texts_in_order(fake) == ["page 1", "page 4"]  # 2 and 3 were dropped, 4 carries the news
+    assert [message.text for message in shown[:3]] == ["page 4"] * 3  # each caller sees what is shown
+    assert fake.count_calls("editMessageReplyMarkup") == 1  # another kind of edit is not an older copy
+    await bot.shutdown()
+
+
+async def test_no_429_when_the_event_loop_is_too_busy_to_send_on_time() -> None:
+    fake = FakeTelegram(flood_limits=True)
+    chats = _groups(fake, 60)
+    bot = await _bot(fake, FairRateLimiter(), latency=0.02)
+    sending = asyncio.gather(*(bot.send_message(chat_id, "通知") for chat_id in chats))
+    await asyncio.sleep(0)  # the first 30 are admitted and on their way...
+    time.sleep(0.3)  # ...when other work holds the loop: they reach Telegram 0.3 s late
+    await sending
+    # Counting from admission, the next 30 would start one period after the first were
+    # admitted, i.e. within a second of their late arrival.
+    assert fake.http_429 == 0
+    assert all(len(fake.bot_messages(chat_id)) == 1 for chat_id in chats)
+    await bot.shutdown()
+
+
+async def test_callback_answers_never_wait_for_the_message_budget() -> None:
+    fake = FakeTelegram(flood_limits=True)
+    fake.add_user(1001, "cadre")
+    bot = await _bot(fake, FairRateLimiter(overall_max_rate=1, overall_time_period=5))
+    await bot.send_message(1001, "takes the only place")
+    queued = asyncio.create_task(bot.send_message(1001, "waits five seconds"))
+    query = fake.user_taps(1001, 1001, 1, "x", forge=True)["callback_query"]["id"]
+    started = time.monotonic()
+    assert await bot.answer_callback_query(query, text="ok")
+    assert time.monotonic() - started < 0.5
+    queued.cancel()
+    await bot.shutdown()
+
+
+async def test_switched_off_it_throttles_nothing_and_accepts_priorities() -> None:
+    fake = FakeTelegram(flood_limits=False)
+    chats = _groups(fake, 40)
+    bot = await _bot(fake, FairRateLimiter.off())
+    started = time.monotonic()
+    await asyncio.gather(
+        *(bot.send_message(chat_id, "x", rate_limit_args={"priority": "background"}) for chat_id in chats)
+    )
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(ValueError, match="priority"):
+        await bot.send_message(chats[0], "x", rate_limit_args={"priority": "urgent!"})
+    await bot.shutdown()

@@ -190,13 +190,13 @@ async def test_an_over_limit_upload_is_told_the_limits_and_may_send_another(harn
 
 async def test_the_bot_reads_an_upload_once_from_upload_to_import(harness, monkeypatch):
     loads: list[object] = []
-    real = tabular.openpyxl.load_workbook
+    real = openpyxl.load_workbook
 
     def counting(*args, **options):
         loads.append(args)
         return real(*args, **options)
 
-    monkeypatch.setattr(tabular.openpyxl, "load_workbook", counting)
+    monkeypatch.setattr(openpyxl, "load_workbook", counting)  # read where the upload is parsed
     workbook = openpyxl.Workbook()
     for row in (ORG_HEADER, ["城关镇团委", "乡镇团委", "", 1], ["县教育局团委", "县直机关直属团组织", "", 3]):
         workbook.active.append(row)

@@ -78,3 +78,20 @@ def test_the_shipped_catalog_is_what_the_generator_makes():
         [sys.executable, str(ROOT / "scripts" / "make_zh_hant.py"), "--check"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_what_the_traditional_catalog_tells_people_to_type_is_understood():
+    """A zh-Hant reader types what their catalog shows: Traditional categories, units and words."""
+    from bot.domain.wishes import parse_category
+
+    for label in ("學習用品", "圖書", "體育用品", "玩具", "衣物", "體驗", "其他"):
+        assert parse_category(label) is not None, label
+    from datetime import date, timedelta
+
+    from bot.domain.stats import Period, parse_period
+    from handlers.activities.steps import parse_duration
+
+    assert parse_duration("3小時") == timedelta(hours=3)
+    assert parse_duration("1小時30分鐘") == timedelta(hours=1, minutes=30)
+    assert parse_period("這個月", date(2026, 12, 5)) == Period.of_month(2026, 12)
+    assert parse_period("上個月", date(2026, 12, 5)) == Period.of_month(2026, 11)

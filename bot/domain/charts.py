@@ -32,18 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import matplotlib
-
-matplotlib.use("Agg")  # before anything could import pyplot: no GUI backend, ever
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findSystemFonts
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
-
 from bot.domain.clock import Clock
 from bot.domain.deeds import DeedService, expected_by
 from bot.domain.errors import DomainError
@@ -52,6 +40,11 @@ from storage.reports import DetailRepository
 
 if TYPE_CHECKING:  # Services builds every service; this module only reads it
     from bot.domain.services import Services
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn (_agg): start-up skips it
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 Labels = Callable[..., str]
 
@@ -135,8 +128,20 @@ def _missing(path: str, text: str) -> set[str]:
     return {char for char in text if not char.isspace() and ord(char) not in points}
 
 
+@cache
+def _agg() -> None:
+    """matplotlib with its Agg backend, loaded at the first chart (before anything could import
+    pyplot: no GUI backend, ever)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 @lru_cache(maxsize=1)
 def _find_cjk_font() -> str | None:
+    _agg()
+    from matplotlib.font_manager import findSystemFonts
+
     override = os.environ.get("LEAGUE_BOT_CJK_FONT")
     candidates = [override] if override else []
     candidates += list(CJK_FONT_FILES)
@@ -166,6 +171,9 @@ def missing_glyphs(text: str) -> set[str]:
 
 
 def _font() -> tuple[str, FontProperties]:
+    _agg()
+    from matplotlib.font_manager import FontProperties
+
     path = cjk_font_path()
     if path is None:
         raise DomainError("reports.no_cjk_font")
@@ -186,6 +194,8 @@ def _name(path: str, text: str) -> str:
 
 
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
@@ -196,6 +206,8 @@ def _png(figure: Figure) -> bytes:
 def months_chart(months: Sequence[tuple[int, int, int]], labels: Labels) -> bytes:
     """Bars of volunteer person-times per month (12 for a year), the number above each bar."""
     path, font = _font()
+    from matplotlib.figure import Figure
+
     with _draw_lock:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()
@@ -228,6 +240,11 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
 
 def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -> Figure:
     """The figure of `deeds_chart`, unrendered (callers hold `_draw_lock`)."""
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
     path, font = _font()
     shown = pick_deeds(bars, top)
     figure = Figure(figsize=(WIDTH_IN, max(3.0, 1.6 + 0.36 * max(1, len(shown)))))
@@ -290,6 +307,8 @@ def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) 
 def wishes_chart(by_status: dict[str, int], overdue: int, labels: Labels) -> bytes:
     """Bars of the period's wishes by status, and the overdue ones (red) beside them."""
     path, font = _font()
+    from matplotlib.figure import Figure
+
     with _draw_lock:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()

@@ -46,6 +46,14 @@ class TelegramConfig:
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     rate_limit: bool = True
+    # Under a rush (bot/runtime/updates.py): updates processed at once, connections to the Bot
+    # API (in-flight updates plus the messages sent beside them), how long a request may wait
+    # for a free connection, and how long a button tap may wait for its turn before it is
+    # dropped unanswered (Telegram refuses an answer ~15 s after the tap).
+    max_concurrent_updates: int = 64
+    connection_pool_size: int = 128
+    pool_timeout_seconds: float = 10.0
+    callback_max_wait_seconds: float = 4.0
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
 
 
@@ -167,7 +175,16 @@ class Config:
 # unknown key is reported with the closest known one.
 _SCHEMA: dict[str, dict[str, type]] = {
     "": {"timezone": str, "language": str, "county_admins": list, "log_level": str},
-    "telegram": {"token": str, "base_url": str, "base_file_url": str, "rate_limit": bool},
+    "telegram": {
+        "token": str,
+        "base_url": str,
+        "base_file_url": str,
+        "rate_limit": bool,
+        "max_concurrent_updates": int,
+        "connection_pool_size": int,
+        "pool_timeout_seconds": float,
+        "callback_max_wait_seconds": float,
+    },
     "telegram.webhook": {
         "enabled": bool,
         "listen": str,
@@ -192,7 +209,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "deeds": {"behind_reminders": str},
 }
 
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
 
 
 def _type_name(value: object) -> str:
@@ -228,8 +245,10 @@ def _check_section(section: str, table: Mapping[str, object]) -> None:
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"{dotted}: unknown key{hint} Remove it, or see config.example.toml for every key")
         expected = known[key]
-        # bool is a subclass of int in Python; TOML keeps them apart, and so do we.
-        wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        # bool is a subclass of int in Python; TOML keeps them apart, and so do we. A number of
+        # seconds may be written without a decimal point.
+        accepted = (int, float) if expected is float else expected
+        wrong = not isinstance(value, accepted) or (expected in (int, float) and isinstance(value, bool))
         if wrong:
             raise ConfigError(
                 f"{dotted}: must be {_TYPE_NAMES[expected]}, got {_type_name(value)}"
@@ -238,7 +257,7 @@ def _check_section(section: str, table: Mapping[str, object]) -> None:
 
 
 def _example(expected: type) -> str:
-    return {str: '"text"', int: "5000", bool: "true", list: "[123456789]"}[expected]
+    return {str: '"text"', int: "5000", float: "4.0", bool: "true", list: "[123456789]"}[expected]
 
 
 def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str] | None = None) -> Config:
@@ -346,6 +365,32 @@ def _check_values(config: Config) -> None:
         raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
     if hook.enabled:
         _check_webhook_secret(hook.secret_token)
+    _check_rush_limits(config.telegram)
+
+
+# Telegram refuses to answer a button tap about 15 s after it was made; a dropped tap must
+# leave the person time to see nothing happened and tap again.
+MAX_CALLBACK_WAIT_SECONDS = 12.0
+
+
+def _check_rush_limits(telegram: TelegramConfig) -> None:
+    if not 1 <= telegram.max_concurrent_updates <= 10_000:
+        raise ConfigError(
+            "telegram.max_concurrent_updates: must be 1 to 10000 (for example: max_concurrent_updates = 64)"
+        )
+    if telegram.connection_pool_size < telegram.max_concurrent_updates:
+        raise ConfigError(
+            "telegram.connection_pool_size: must be at least max_concurrent_updates"
+            f" ({telegram.max_concurrent_updates}), or updates wait for connections"
+            " (for example: connection_pool_size = 128)"
+        )
+    if telegram.pool_timeout_seconds <= 0:
+        raise ConfigError("telegram.pool_timeout_seconds: must be above 0 (for example: pool_timeout_seconds = 10)")
+    if not 0 < telegram.callback_max_wait_seconds <= MAX_CALLBACK_WAIT_SECONDS:
+        raise ConfigError(
+            f"telegram.callback_max_wait_seconds: must be above 0 and at most {MAX_CALLBACK_WAIT_SECONDS:g}"
+            " (Telegram refuses an answer ~15 s after the tap; for example: callback_max_wait_seconds = 4)"
+        )
 
 
 def _check_webhook_secret(secret: str) -> None:

@@ -82,8 +82,8 @@ class Period:
         return cls(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
 
 
-_THIS_MONTH = {"本月", "这个月", "this month", "month"}
-_LAST_MONTH = {"上月", "上个月", "last month"}
+_THIS_MONTH = {"本月", "这个月", "這個月", "this month", "month"}
+_LAST_MONTH = {"上月", "上个月", "上個月", "last month"}
 _THIS_YEAR = {"今年", "本年", "this year", "year"}
 _LAST_YEAR = {"去年", "last year"}
 # [0-9], not \d: \d also matches other scripts' digits (NFKC has folded the full-width ones).

@@ -48,13 +48,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import openpyxl
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is read or written: start-up skips it
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "Columns",
@@ -234,6 +232,8 @@ def _collect_table(
 
 
 def _xlsx_rows(content: bytes, limits: _Limits) -> Generator[Cells, None, None]:
+    import openpyxl
+
     _check_unzipped_size(content, limits)
     # openpyxl reports malformed files through many unrelated exception types (zip, XML, KeyError…).
     try:
@@ -348,6 +348,8 @@ class Fields:
 
     def letter(self, name: str) -> str:
         """The field's column letter in the template."""
+        from openpyxl.utils import get_column_letter
+
         letter: str = get_column_letter(list(self.headers).index(name) + 1)  # openpyxl has no types
         return letter
 
@@ -377,6 +379,8 @@ class Columns:
 
 def map_columns(table: Table, fields: Fields, keys: ProblemKeys) -> tuple[Columns, list[RowProblem]]:
     """The columns of each field, and the header's problems in column order (missing ones last)."""
+    from openpyxl.utils import get_column_letter
+
     position: dict[str, int] = {}
     located: list[tuple[int, RowProblem]] = []
     for index, text in enumerate(table.header):
@@ -519,6 +523,8 @@ class Template:
 
 def dropdown(choices: Iterable[str]) -> DataValidation:
     """A list to pick from; other text only warns, since importers accept aliases too."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     return DataValidation(
         type="list",
         formula1='"' + ",".join(choices) + '"',
@@ -529,6 +535,8 @@ def dropdown(choices: Iterable[str]) -> DataValidation:
 
 
 def whole_numbers(minimum: int, maximum: int) -> DataValidation:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     return DataValidation(
         type="whole",
         operator="between",
@@ -540,6 +548,8 @@ def whole_numbers(minimum: int, maximum: int) -> DataValidation:
 
 
 def template_xlsx(template: Template) -> bytes:
+    import openpyxl
+
     workbook = openpyxl.Workbook()
     _fill_data_sheet(workbook.active, template)
     _fill_help_sheet(workbook.create_sheet(template.help_sheet), template)
@@ -549,6 +559,9 @@ def template_xlsx(template: Template) -> bytes:
 
 
 def _fill_data_sheet(sheet: Worksheet, template: Template) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     fields, max_rows = template.table_format.fields, template.table_format.max_rows
     sheet.title = template.sheet
     sheet.append(tuple(fields.headers.values()))
@@ -569,6 +582,8 @@ def _fill_data_sheet(sheet: Worksheet, template: Template) -> None:
 
 
 def _fill_help_sheet(sheet: Worksheet, template: Template) -> None:
+    from openpyxl.styles import Alignment, Font
+
     for section in template.help_sections:
         if sheet.max_row > 1:
             sheet.append(())

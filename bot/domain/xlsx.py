@@ -11,10 +11,11 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
+if TYPE_CHECKING:  # xlsxwriter is imported where a workbook is written: start-up skips it
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -51,6 +52,8 @@ class XlsxWriter:
     the bytes. The header row is bold and frozen."""
 
     def __init__(self) -> None:
+        import xlsxwriter  # here, not at start-up: most processes never write a workbook
+
         self._buffer = io.BytesIO()
         self._book = xlsxwriter.Workbook(
             self._buffer,

@@ -20,16 +20,11 @@ from bot.domain.config import Config
 from bot.domain.services import Services
 from bot.runtime.inbox import Intake, start_intake
 from bot.runtime.rate_limit import FairRateLimiter
-from bot.runtime.updates import PerSenderUpdateProcessor
+from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest
+from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-
-# Updates in flight at once (each sender's still in order). Most of an update's life is spent
-# waiting on Telegram (~50 ms a call), so at most this many / 0.05 s updates a second get through:
-# PTB's own "concurrent" default of 256 would cap a rush of auction taps at ~5,000 a second
-# whatever the CPU could do. A waiting update costs a few kilobytes.
-MAX_CONCURRENT_UPDATES = 4096
 
 
 def build_application(
@@ -40,6 +35,17 @@ def build_application(
     from handlers.context import BotContext
     from handlers.i18n import plain_text_renderer
 
+    telegram = config.telegram
+    # Updates run at most max_concurrent_updates at once (config.toml [telegram]), each sender's
+    # in order; a tap that waited too long for its turn is dropped unanswered (bot/runtime/updates.py).
+    updates = ReceivedQueue()
+    processor = PerSenderUpdateProcessor(
+        telegram.max_concurrent_updates,
+        unordered_prefixes=UNORDERED_CALLBACK_PREFIXES,
+        received=updates.take_received,
+        callback_max_wait=telegram.callback_max_wait_seconds,
+    )
+    updates.shedder = processor
     intake = Intake()  # the durable inbox (bot/runtime/inbox.py)
     builder = (
         ApplicationBuilder()
@@ -54,25 +60,34 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(
-            # The durable inbox's "handled" mark around it.
-            intake.processor(
-                PerSenderUpdateProcessor(MAX_CONCURRENT_UPDATES, unordered_prefixes=UNORDERED_CALLBACK_PREFIXES)
-            )
-        )
+        .update_queue(updates)
+        .concurrent_updates(intake.processor(processor))  # the inbox's "handled" mark around it
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
     )
     if request is not None:
         builder = builder.request(request)
-    # The durable inbox: each getUpdates batch is stored before PTB reads it (PTB's own default
-    # request for getUpdates otherwise: one connection).
-    builder = builder.get_updates_request(intake.confirming(request or HTTPXRequest(connection_pool_size=1)))
-    if config.telegram.rate_limit if rate_limit is None else rate_limit:
-        # Keeps the bot under ~30 messages/s overall and ~20/min per group, and retries a 429
-        # after its retry_after, holding back only that chat (PTB's AIORateLimiter stalls all).
-        builder = builder.rate_limiter(FairRateLimiter(max_retries=3))
+        polling: BaseRequest = request
+    else:
+        # One connection per running update and room for what is sent beside them (a winner's
+        # message, a page refresh), in a pool whose bookkeeping stays cheap (bot/runtime/transport.py).
+        builder = builder.request(
+            LeanHTTPXRequest(
+                connection_pool_size=telegram.connection_pool_size, pool_timeout=telegram.pool_timeout_seconds
+            )
+        )
+        # A full long poll means taps are waiting at Telegram: their wait counts from then.
+        polling = PollWatchRequest(HTTPXRequest(connection_pool_size=2), updates)
+    # The durable inbox: each poll's batch, as screened, is stored before PTB reads it.
+    builder = builder.get_updates_request(intake.confirming(polling))
+    # Keeps the bot under ~30 messages/s overall and ~20/min per group, urgent messages first,
+    # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter
+    # stalls all). Switched off it still accepts handlers' rate_limit_args (e.g. a priority).
+    throttled = config.telegram.rate_limit if rate_limit is None else rate_limit
+    limiter = FairRateLimiter(max_retries=3) if throttled else FairRateLimiter.off()
+    # PTB types a builder made without a bot's rate-limit arguments as BaseRateLimiter[None].
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
     services = Services.build(config, db, clock or SystemClock(), render=plain_text_renderer(config.language))

@@ -80,9 +80,12 @@ class Intake:
         self._marks.append(mark)
         if self._writer is None:
             writing = self._write_marks(self.inbox)
-            # PTB's create_task: Application.stop waits for it before the database closes.
-            running = self.application is not None and self.application.running
-            self._writer = self.application.create_task(writing) if running else asyncio.create_task(writing)
+            application = self.application
+            if application is not None and application.running:
+                # PTB's create_task: Application.stop waits for it before the database closes.
+                self._writer = application.create_task(writing)
+            else:
+                self._writer = asyncio.create_task(writing)
 
     async def _write_marks(self, inbox: Inbox) -> None:
         try:
@@ -262,3 +265,11 @@ def intake_of(application: Application) -> Intake:
     if not isinstance(processor, DoneMarking):
         raise RuntimeError("the Application must process updates through DoneMarking (bot/runtime/inbox.py)")
     return processor.intake
+
+
+def door_of(application: Application) -> StoringQueue:
+    """Where an update comes in as from Telegram (stored first): for tools that feed updates."""
+    door = intake_of(application).door
+    if door is None:
+        raise RuntimeError("the intake is not started yet (start_intake, in post_init)")
+    return door

@@ -1,4 +1,4 @@
-"""Concurrent update processing that keeps each person's updates in order.
+"""Update processing: bounded, in order per sender, and shedding taps that waited too long.
 
 PTB processes one update at a time by default, which caps throughput at one network round
 trip per update (a live auction or a wave of check-ins queues up behind it). Fully concurrent
@@ -7,15 +7,189 @@ conversation state. So: updates run concurrently, but those of the same sender o
 except the button taps a feature declares safe to run side by side (an auction claim: the
 domain arbitrates concurrent claims itself, and a cadre's fifth tap must not wait for the
 network calls of their first four).
+
+Bounded: at most `max_running` updates run at once, the others wait their turn first come,
+first served. Unbounded, a rush of taps makes thousands of updates share the HTTP connection
+pool (httpx's pool scan then eats the CPU, measured at 37% under overload) and every tap gets
+slower, until none is answered in time. A person's update waits for their previous one before
+it takes a place, so one person's queue never holds places others could use.
+
+Shedding: Telegram refuses to answer a button tap ("query is too old") about 15 s after it
+was made, and a person who waited seconds has usually tapped again. A tap that has waited
+more than `callback_max_wait` seconds since the bot received it is therefore dropped before
+any handler sees it (never half-handled), counted in `shed`, and logged once per burst of
+overload. Telegram's updates carry no time for a tap, so the wait is measured from when the
+update reached the bot: `ReceivedQueue` notes that time when the long poll or the webhook
+puts the update in PTB's queue. Messages are never dropped: a check-in must count, late or not.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import inspect
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+# PTB's own semaphore wraps the sender's wait as well as the run, so it cannot be the cap (one
+# person's ten queued updates would hold ten places); it only bounds the updates held in memory.
+MAX_WAITING_UPDATES = 1_000_000
+# A burst of overload is over once no tap was dropped for this long; its summary is logged then.
+BURST_QUIET_SECONDS = 10.0
+# Telegram's backlog that still counts as caught up (in polls), and the margin taken then.
+BACKLOG_POLLS = 3
+BACKLOG_MARGIN_SECONDS = 1.0
+
+
+class ReceivedQueue(asyncio.Queue):
+    """PTB's update queue, noting when each update arrived (long poll fetch or webhook POST).
+
+    When the bot falls behind, updates wait at Telegram, where nobody can see how long: a long
+    poll then comes back full. `note_poll` is told each poll's size; while polls come back full,
+    updates are stamped with the moment the last short poll came back (Telegram's queue was
+    empty then, so nothing in it now is older), so their wait is never underestimated."""
+
+    shedder: PerSenderUpdateProcessor | None
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._received: dict[int, float] = {}
+        self._caught_up = clock()  # when a poll last came back with room to spare
+        self._behind_since: float | None = None
+        self.shedder: PerSenderUpdateProcessor | None = None  # counts and logs what is dropped
+
+    def screen_poll(self, payload: bytes, limit: int) -> bytes:
+        """A long poll's answer, before PTB parses it: note whether it came back full, and while
+        the bot has been behind for longer than taps may wait, take the taps out of it unread
+        (parsing them is most of what they would cost). The last update stays, so that the next
+        poll asks for the ones after it; the processor drops it if it is a tap."""
+        now = self._clock()
+        count = payload.count(b'"update_id"')
+        if count < limit:
+            self._behind_since, self._caught_up = None, now
+            return payload
+        if self._behind_since is None:
+            self._behind_since = self._caught_up
+        shedder = self.shedder
+        if shedder is None or shedder.callback_max_wait is None:
+            return payload
+        waited = now - self._behind_since
+        # Taps are taken out when Telegram has held them too long, or when the bot's own queue
+        # is so long that the last tap it started had waited half the limit: they would only
+        # wait their turn to be dropped, and reading them would slow the bot further.
+        saturated = shedder.last_wait > shedder.callback_max_wait / 2
+        if (waited <= shedder.callback_max_wait and not saturated) or b'"callback_query"' not in payload:
+            return payload
+        answer = json.loads(payload)
+        updates = answer.get("result")
+        if not isinstance(updates, list) or not updates:
+            return payload
+        kept = [u for u in updates[:-1] if "callback_query" not in u] + updates[-1:]
+        shedder.note_shed(len(updates) - len(kept), max(waited, shedder.last_wait))
+        return json.dumps({**answer, "result": kept}).encode()
+
+    @property
+    def behind(self) -> bool:
+        """The last long poll came back full: updates may be waiting at Telegram."""
+        return self._behind_since is not None
+
+    def note_backlog(self, pending: int, asked_at: float, limit: int) -> None:
+        """Telegram said `pending` updates waited when asked at `asked_at` (getWebhookInfo).
+
+        Polls keep coming back full when taps arrive as fast as a poll fetches them, with
+        almost nothing waiting: a backlog of a few polls (the newest arrivals, fetched within
+        a few round trips) means the bot is as good as caught up, a second before it asked."""
+        if pending <= BACKLOG_POLLS * limit and self._behind_since is not None:
+            self._caught_up = max(self._caught_up, asked_at - BACKLOG_MARGIN_SECONDS)
+            self._behind_since = max(self._behind_since, self._caught_up)
+
+    def put_nowait(self, item: Any) -> None:
+        # asyncio.Queue.put ends in put_nowait, so both ways in are stamped.
+        if isinstance(item, Update):
+            stamp = self._clock() if self._behind_since is None else self._behind_since
+            self._received[item.update_id] = stamp
+        super().put_nowait(item)
+
+    def take_received(self, update: object) -> float | None:
+        """When `update` arrived (forgotten once asked); None for updates that did not come
+        through this queue, e.g. fed to `Application.process_update` directly."""
+        if isinstance(update, Update):
+            return self._received.pop(update.update_id, None)
+        return None
+
+
+class _Turn:
+    """An update's hold on its sender's order and on a place among the running updates."""
+
+    __slots__ = ("counted", "holds_lock", "holds_slot", "lock", "processor", "tap", "task")
+
+    def __init__(self, processor: PerSenderUpdateProcessor, lock: asyncio.Lock | None, *, tap: bool) -> None:
+        self.processor = processor
+        self.lock = lock
+        self.tap = tap
+        self.holds_lock = self.holds_slot = self.counted = False
+        self.task = asyncio.current_task()
+
+    async def take(self) -> None:
+        """The sender's turn first, then a place: a queued update holds no place."""
+        if self.lock is not None:
+            await self.lock.acquire()
+            self.holds_lock = True
+        await self.processor._slots.acquire()
+        self.holds_slot = True
+
+    def step_aside(self, *, edit: bool) -> None:
+        """Waiting for the outgoing budget: the place goes to the next update, and a tap's edit
+        no longer holds back that person's next tap (a newer edit of the same message would
+        make it pointless anyway: bot/runtime/rate_limit.py)."""
+        if self.holds_slot:
+            self.holds_slot = False
+            self.processor._slots.release()
+            if self.counted:
+                self.counted = False
+                self.processor.running -= 1
+        if edit and self.tap and self.holds_lock:
+            self.holds_lock = False
+            assert self.lock is not None
+            self.lock.release()
+
+    def give_back(self) -> None:
+        self.step_aside(edit=False)
+        if self.holds_lock:
+            self.holds_lock = False
+            assert self.lock is not None
+            self.lock.release()
+
+
+_TURN: ContextVar[_Turn | None] = ContextVar("league_bot_update_turn", default=None)
+
+
+def in_update() -> bool:
+    """Whether the running code handles an update itself (someone waits for what it sends), as
+    opposed to a job or a background task the update started."""
+    turn = _TURN.get()
+    return turn is not None and turn.task is asyncio.current_task()
+
+
+def step_aside(*, edit: bool) -> None:
+    """The running update is about to wait for the outgoing budget (the rate limiter calls
+    this): it gives up its place among the running updates, and a tap waiting to edit a message
+    lets its sender's next update start. Background tasks started by the update inherit its
+    context but not its turn."""
+    turn = _TURN.get()
+    if turn is not None and turn.task is asyncio.current_task():
+        turn.step_aside(edit=edit)
 
 
 def ordering_key(update: object, unordered_prefixes: tuple[str, ...] = ()) -> object | None:
@@ -32,30 +206,106 @@ def ordering_key(update: object, unordered_prefixes: tuple[str, ...] = ()) -> ob
 
 
 class PerSenderUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64, *, unordered_prefixes: tuple[str, ...] = ()) -> None:
-        super().__init__(max_concurrent_updates)
+    def __init__(
+        self,
+        max_running: int = 64,
+        *,
+        unordered_prefixes: tuple[str, ...] = (),
+        received: Callable[[object], float | None] | None = None,
+        callback_max_wait: float | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if max_running < 1:
+            raise ValueError(f"max_running must be at least 1, got {max_running}")
+        super().__init__(MAX_WAITING_UPDATES)
+        self.max_running = max_running
         self.unordered_prefixes = unordered_prefixes
+        self.callback_max_wait = callback_max_wait
+        self._received = received
+        self._clock = clock
+        self._slots = asyncio.Semaphore(max_running)  # first come, first served
         self._locks: dict[object, asyncio.Lock] = {}
         self._users: dict[object, int] = {}
+        self.running = 0
+        self.shed = 0  # taps dropped unanswered since start
+        self.last_wait = 0.0  # how long the last tap to start had waited
+        self._burst_started: float | None = None
+        self._burst_last = 0.0
+        self._burst_shed = 0
 
-    async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        received = self._received(update) if self._received is not None else None
         key = ordering_key(update, self.unordered_prefixes)
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
+        lock = None
+        if key is not None:
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            self._users[key] = self._users.get(key, 0) + 1
+        turn = _Turn(self, lock, tap=isinstance(update, Update) and update.callback_query is not None)
         try:
-            async with lock:
+            await turn.take()
+            if self._too_late(update, received):
+                return
+            if received is not None and turn.tap:
+                self.last_wait = self._clock() - received
+            self.running += 1
+            turn.counted = True
+            token = _TURN.set(turn)
+            try:
                 await coroutine
+            finally:
+                _TURN.reset(token)
         finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                del self._locks[key]
+            turn.give_back()
+            if key is not None:
+                self._users[key] -= 1
+                if not self._users[key]:
+                    del self._users[key]
+                    del self._locks[key]
+            if isinstance(coroutine, Coroutine) and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+                # Never started (dropped, or cancelled while waiting): close it quietly instead
+                # of leaving Python to warn that it was never awaited.
+                coroutine.close()
+
+    def _too_late(self, update: object, received: float | None) -> bool:
+        now = self._clock()
+        if self._burst_started is not None and now - self._burst_last > BURST_QUIET_SECONDS:
+            self._end_burst()
+        if received is None or self.callback_max_wait is None:
+            return False
+        if not isinstance(update, Update) or update.callback_query is None:
+            return False
+        waited = now - received
+        if waited <= self.callback_max_wait:
+            return False
+        self.note_shed(1, waited)
+        return True
+
+    def note_shed(self, count: int, waited: float) -> None:
+        """`count` taps that waited `waited` s were dropped unanswered: counted, logged once a burst."""
+        now = self._clock()
+        self.shed += count
+        if self._burst_started is None:
+            self._burst_started, self._burst_shed = now, 0
+            log.warning(
+                "Overloaded: button taps that waited over %.1f s are dropped unanswered (these %.1f s);"
+                " the people tap again and are answered at once",
+                self.callback_max_wait or 0.0,
+                waited,
+            )
+        self._burst_shed += count
+        self._burst_last = now
+
+    def _end_burst(self) -> None:
+        assert self._burst_started is not None
+        log.warning(
+            "Overload over: %d button taps dropped in %.1f s", self._burst_shed, self._burst_last - self._burst_started
+        )
+        self._burst_started = None
 
     async def initialize(self) -> None:
         """Nothing to set up: locks are made on demand."""
 
     async def shutdown(self) -> None:
-        """Nothing to release: PTB waits for running updates before calling this."""
+        """PTB waits for running updates before calling this: only a burst's summary is left."""
+        if self._burst_started is not None:
+            self._end_burst()

@@ -18,8 +18,8 @@ from handlers.flow import Flow
 
 _CLOCK_RE = re.compile(r"(\d{1,2}):(\d{2})")
 _DURATION_RE = re.compile(
-    r"(?:(?P<hours>\d+(?:\.\d+)?)\s*(?:个)?\s*(?:小时|钟头|h|hr|hrs|hour|hours))?\s*"
-    r"(?:(?P<minutes>\d+)\s*(?:分钟|分|m|min|mins|minute|minutes))?"
+    r"(?:(?P<hours>\d+(?:\.\d+)?)\s*(?:个|個)?\s*(?:小时|小時|钟头|鐘頭|h|hr|hrs|hour|hours))?\s*"
+    r"(?:(?P<minutes>\d+)\s*(?:分钟|分鐘|分|m|min|mins|minute|minutes))?"
 )
 _YES_NO = {"yes": True, "no": False}
 

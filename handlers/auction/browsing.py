@@ -277,10 +277,12 @@ async def browse_button_tapped(update: Update, context: BotContext) -> None:
         forget_page(context.application, ui.user_id, session_id, key)
     shown = auction_state(context.application).shown_pages()
     print_ = fingerprint(text, markup)
-    if shown.get(key) == print_ or (key not in shown and shows(message, text, markup)):
+    # The check and the record are one step (no await between them): a background refresh of this
+    # page that runs while the tap is answered then sees the record and does not repeat the edit.
+    up_to_date = shown.get(key) == print_ or (key not in shown and shows(message, text, markup))
+    shown[key] = print_
+    if up_to_date:
         await ui.answer("auction.toast_up_to_date")
-        shown[key] = print_
         return
     await ui.answer()
-    shown[key] = print_
     await ui.edit_text(text, markup)

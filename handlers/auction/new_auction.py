@@ -26,7 +26,7 @@ DURATION_CHOICES = (15, 30, 45, 60)
 DEFAULT_DURATION = 30
 DEFAULT_DEADLINE_DAYS = 14
 _RANGE = re.compile(r"(\d{1,6})?\s*(?:-|~|～|—|到|至)\s*(\d{1,6})?")
-_UNITS = ("分钟", "minutes", "minute", "mins", "min", "分", "个", "天", "days", "day", "人")
+_UNITS = ("分钟", "分鐘", "minutes", "minute", "mins", "min", "分", "个", "個", "天", "days", "day", "人")
 _NO_CAP_WORDS = ("不限", "无", "没有", "none", "no", "-")
 
 

@@ -24,7 +24,7 @@ DEADLINE_MIN, DEADLINE_MAX = 1, 90
 WAVE_SIZE_MIN, WAVE_SIZE_MAX = 1, 500
 WAVE_EVERY_MIN, WAVE_EVERY_MAX = 1, 60
 START_GRACE = timedelta(minutes=5)  # the creation conversation takes a while: "now" may have passed
-_WAVES = re.compile(r"(\d+)\s*(?:[\s,，/、xX×*]|每)\s*(\d+)\s*(?:分钟|分|min|m)?")
+_WAVES = re.compile(r"(\d+)\s*(?:[\s,，/、xX×*]|每)\s*(\d+)\s*(?:分钟|分鐘|分|min|m)?")
 
 Waves = tuple[int, int]  # (lots per wave, minutes between waves)
 

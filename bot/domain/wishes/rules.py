@@ -25,12 +25,24 @@ REASON_MAX = 200
 
 # The first label of each category is the canonical one (template drop-down, hints).
 CATEGORY_ALIASES: dict[WishCategory, tuple[str, ...]] = {
-    WishCategory.STATIONERY: ("学习用品", "文具", "学具", "学习"),
-    WishCategory.BOOKS: ("图书", "书", "书籍", "读物", "课外书"),
-    WishCategory.SPORTS: ("体育用品", "体育", "运动", "运动用品", "体育器材"),
+    # Simplified first (the first is canonical), then the Traditional forms zh-Hant readers are shown.
+    WishCategory.STATIONERY: ("学习用品", "文具", "学具", "学习", "學習用品", "學具", "學習"),
+    WishCategory.BOOKS: ("图书", "书", "书籍", "读物", "课外书", "圖書", "書", "書籍", "讀物", "課外書"),
+    WishCategory.SPORTS: (
+        "体育用品",
+        "体育",
+        "运动",
+        "运动用品",
+        "体育器材",
+        "體育用品",
+        "體育",
+        "運動",
+        "運動用品",
+        "體育器材",
+    ),
     WishCategory.TOYS: ("玩具",),
-    WishCategory.CLOTHING: ("衣物", "衣服", "服装", "鞋", "鞋子", "衣鞋"),
-    WishCategory.EXPERIENCE: ("体验", "活动", "门票", "参观"),
+    WishCategory.CLOTHING: ("衣物", "衣服", "服装", "鞋", "鞋子", "衣鞋", "服裝"),
+    WishCategory.EXPERIENCE: ("体验", "活动", "门票", "参观", "體驗", "活動", "門票", "參觀"),
     WishCategory.OTHER: ("其他", "其它"),
 }
 CATEGORY_LABELS: dict[WishCategory, str] = {category: labels[0] for category, labels in CATEGORY_ALIASES.items()}
@@ -41,7 +53,7 @@ _CATEGORY_BY_TEXT: dict[str, WishCategory] = {
 
 _CONSENT_WORDS = {
     True: ("是", "同意", "已同意", "有", "yes", "y", "true", "1", "✓", "√"),
-    False: ("否", "不同意", "未同意", "无", "no", "n", "false", "0", "✗", "×"),
+    False: ("否", "不同意", "未同意", "无", "無", "no", "n", "false", "0", "✗", "×"),
 }
 _CONSENT_BY_TEXT = {word.casefold(): given for given, words in _CONSENT_WORDS.items() for word in words}
 

@@ -11,6 +11,11 @@ Then the correctness figures over both phases. One JSON line is printed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from telegram import Update
+
 import asyncio
 import random
 import tempfile
@@ -42,21 +47,26 @@ async def _wait_answered(request, query_ids: list[str], timeout: float = 120.0) 
 
 
 async def baseline(latency: float, taps: int) -> float:
-    """Taps per second of a bare PTB application whose handler only answers the tap."""
+    """Taps per second of the same assembly (`build_application`: update processor, rate limiter,
+    defaults) with one handler that only answers the tap, on the same fake Telegram."""
     from telegram import Update
-    from telegram.ext import ApplicationBuilder, CallbackQueryHandler
+    from telegram.ext import CallbackQueryHandler
+
+    from bot.runtime.application import build_application
 
     FakeTelegram, FakeRequest = _fake_telegram()
     fake = FakeTelegram(flood_limits=True)
     request = timed_request_class(FakeRequest, HUB)(fake, latency=latency)
-    app = (
-        ApplicationBuilder()
-        .token("1:BASELINE")
-        .request(request)
-        .get_updates_request(request)
-        .concurrent_updates(taps)
-        .build()
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        config = replace(
+            Config(),
+            telegram=TelegramConfig(token="1:BASELINE", rate_limit=True),
+            storage=StorageConfig(path=str(Path(folder) / "never-opened.db")),
+        )
+        app = build_application(config, request)
+    for group, handlers in list(app.handlers.items()):
+        for handler in list(handlers):
+            app.remove_handler(handler, group)
 
     async def answer(update, context) -> None:
         await update.callback_query.answer()
@@ -77,7 +87,7 @@ async def baseline(latency: float, taps: int) -> float:
             started = time.monotonic()
             for update in updates:
                 app.update_queue.put_nowait(update)
-            finished = await _wait_answered(request, [u.callback_query.id for u in updates])
+            finished = await _wait_answered(request, [u.callback_query.id for u in updates if u.callback_query])
     finally:
         await app.stop()
         await app.shutdown()
@@ -96,6 +106,7 @@ async def auction(latency: float) -> dict:
         on_startup,
         on_stop,
     )
+    from bot.runtime.inbox import door_of
     from handlers.auction import auction_tick, board_view, settle
     from handlers.live_message import flush_refreshes
     from storage.audit import AuditRepository
@@ -117,7 +128,7 @@ async def auction(latency: float) -> dict:
         await on_startup(app)
         await app.start()
         # Updates go in as the Updater hands them over: stored in the inbox first.
-        door = app.updater.update_queue
+        door = door_of(app)
         try:
             # ---- the county: a hub, 24 schools with 500 wishes, 44 organisations, 200 cadres
             now = services.clock.now()
@@ -191,7 +202,7 @@ async def auction(latency: float) -> dict:
                 started = time.monotonic()
                 for start in range(0, len(burst), 100):  # as getUpdates delivers them: 100 at most
                     await door.put_batch(burst[start : start + 100])
-                finished = await _wait_answered(request, [u.callback_query.id for u in burst])
+                finished = await _wait_answered(request, [_query_id(u) for u in burst])
             taps_per_s = PHASE1_TAPS / (finished - started)
             # ---- phase 2: a steady 400 taps a second
             steady, arrived = [], {}
@@ -199,10 +210,10 @@ async def auction(latency: float) -> dict:
             for index in range(PHASE2_RATE * PHASE2_SECONDS):
                 await asyncio.sleep(max(0.0, started + index / PHASE2_RATE - time.monotonic()))
                 update = tap()
-                arrived[update.callback_query.id] = time.monotonic()
+                arrived[_query_id(update)] = time.monotonic()
                 await door.put(update)
                 steady.append(update)
-            await _wait_answered(request, [u.callback_query.id for u in steady])
+            await _wait_answered(request, [_query_id(u) for u in steady])
             latencies = [(request.answered[q] - t) * 1000 for q, t in arrived.items() if q in request.answered]
             await settle(app)
             await flush_refreshes(app)
@@ -250,3 +261,10 @@ async def auction(latency: float) -> dict:
 
 def run(latency: float) -> dict:
     return asyncio.run(auction(latency))
+
+
+def _query_id(update: Update) -> str:
+    """The tap's query id (every update this bench makes is a tap)."""
+    if update.callback_query is None:
+        raise ValueError(f"update {update.update_id} is not a tap")
+    return update.callback_query.id

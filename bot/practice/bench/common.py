@@ -144,6 +144,7 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
         on_startup,
         on_stop,
     )
+    from bot.runtime.inbox import door_of
 
     FakeTelegram, FakeRequest = _fake_telegram()
     group, organiser = -4_000_001, 1
@@ -197,7 +198,7 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
                 fake.discard_update(update["update_id"])
                 arrived[update["message"]["message_id"]] = time.monotonic()
                 # As the Updater hands it over: stored in the inbox first.
-                await app.updater.update_queue.put(Update.de_json(update, app.bot))
+                await door_of(app).put(Update.de_json(update, app.bot))
             deadline = time.monotonic() + 60
             while len(request.reacted) < len(arrived) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
@@ -267,9 +268,13 @@ def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: flo
         from bot.practice.bench import report as bench_report
 
         figures = bench_report.run()
+    elif kind == "rush":
+        from bot.practice.bench import rush as bench_rush
+
+        figures = bench_rush.run(bench_rush.Scale(round_trip=latency))
     else:
         print(
-            f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report",
+            f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report, rush",
             file=sys.stderr,
         )
         return 2

@@ -158,11 +158,11 @@ def _tappable(message: FakeMessage) -> list[tuple[str, str]]:
 def _describe(message: FakeMessage) -> str:
     if message.text is not None:
         return message.text
-    if message.kind == "document":
+    if message.kind == "document" and message.document is not None:
         return f"[document {message.document['file_name']}]"
     if message.kind == "photo":
         return "[photo]"
-    if message.kind == "location":
+    if message.kind == "location" and message.location is not None:
         return f"[location {message.location[0]},{message.location[1]}]"
     return f"[{message.kind}]"
 

@@ -13,6 +13,7 @@ raise in production and a bot bug surfaces as a failing test instead of a silent
 from __future__ import annotations
 
 import base64
+import bisect
 import collections
 import copy
 import itertools
@@ -44,6 +45,8 @@ MIN_MEDIA_GROUP, MAX_MEDIA_GROUP = 2, 10
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER_LENGTH = 200
+# Telegram refuses answerCallbackQuery this long after the tap ("query is too old").
+CALLBACK_ANSWER_DEADLINE_SECONDS = 15.0
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -184,6 +187,16 @@ class ApiError(Exception):
         self.parameters = parameters
 
 
+def _message_id(params: dict) -> int:
+    """The `message_id` parameter as Telegram reads it: required, an integer."""
+    value = params.get("message_id")
+    if value is None:
+        raise _bad_request("message identifier is not specified")
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).lstrip("-").isdigit():
+        raise _bad_request("message identifier is invalid")
+    return int(value)
+
+
 def _bad_request(detail: str) -> ApiError:
     return ApiError(400, f"Bad Request: {detail}")
 
@@ -319,6 +332,7 @@ class FakeTelegram:
         wall_clock: Callable[[], float] = time.time,
         *,
         strict_html_ampersand: bool = True,
+        callback_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -327,6 +341,9 @@ class FakeTelegram:
         self.strict_html_ampersand = strict_html_ampersand
         self._monotonic = monotonic
         self._wall_clock = wall_clock
+        # A tap's answer deadline runs on real time by default: the flood clock above may be a
+        # test's counter that moves with every call, which says nothing about seconds waited.
+        self._callback_clock = callback_clock
 
         self._lock = threading.RLock()
         self._updates_changed = threading.Condition(self._lock)
@@ -577,6 +594,7 @@ class FakeTelegram:
                 "message_id": message_id,
                 "data": callback_data,
                 "answered": False,
+                "tapped_at": self._callback_clock(),
             }
             return self._queue_update(
                 {
@@ -847,15 +865,18 @@ class FakeTelegram:
             if offset < 0:
                 self._pending_updates = self._pending_updates[offset:]
             else:
-                self._pending_updates = [u for u in self._pending_updates if u["update_id"] >= offset]
+                # Kept in update_id order, so the confirmed ones are a prefix.
+                first = bisect.bisect_left(self._pending_updates, offset, key=lambda u: u["update_id"])
+                del self._pending_updates[:first]
         # Long-poll deadline uses the real clock: an injected fake monotonic may never move.
         deadline = time.monotonic() + float(timeout)
         epoch = self._poll_epoch
         while True:
-            ready = [u for u in self._pending_updates if self._is_allowed(u)]
+            # The first `limit` allowed ones only: a bot far behind leaves thousands queued.
+            ready = list(itertools.islice((u for u in self._pending_updates if self._is_allowed(u)), limit))
             remaining = deadline - time.monotonic()
             if ready or remaining <= 0 or epoch != self._poll_epoch:
-                return copy.deepcopy(ready[:limit])
+                return copy.deepcopy(ready)
             self._updates_changed.wait(remaining)
 
     def _is_allowed(self, update: dict) -> bool:
@@ -1105,6 +1126,9 @@ class FakeTelegram:
         query = self._callback_queries.get(query_id)
         if query is None or query["answered"]:
             raise _bad_request("query is too old and response timeout expired or query ID is invalid")
+        if self._callback_clock() - query["tapped_at"] > CALLBACK_ANSWER_DEADLINE_SECONDS:
+            # The person's spinner has long stopped: Telegram refuses the late answer.
+            raise _bad_request("query is too old and response timeout expired or query ID is invalid")
         text = params.get("text")
         if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
             raise _bad_request("MESSAGE_TOO_LONG")
@@ -1124,7 +1148,7 @@ class FakeTelegram:
         from telegram.constants import ReactionEmoji
 
         chat = self._chat_for_bot(params.get("chat_id"))
-        message = chat.messages.get(params.get("message_id"))
+        message = chat.messages.get(_message_id(params))
         if message is None or message.deleted:
             raise _bad_request("message to react not found")
         reactions = params.get("reaction") or []
@@ -1240,7 +1264,7 @@ class FakeTelegram:
             if user_id != chat.id:
                 raise _bad_request("user not found")
             return self._member_json(user.as_json(), "member")
-        return self._member_json(user.as_json(), self._user_status(chat, user_id))
+        return self._member_json(user.as_json(), self._user_status(chat, user.id))
 
     def _api_getchatadministrators(self, params: dict, files: dict) -> list[dict]:
         chat = self._chat_for_bot(params.get("chat_id"), purpose="read")
@@ -1269,7 +1293,7 @@ class FakeTelegram:
     def _api_pinchatmessage(self, params: dict, files: dict) -> bool:
         chat = self._chat_for_bot(params.get("chat_id"))
         self._require_pin_rights(chat)
-        message = chat.messages.get(params.get("message_id"))
+        message = chat.messages.get(_message_id(params))
         if message is None or message.deleted:
             raise _bad_request("message to pin not found")
         message.pinned = True
@@ -1619,6 +1643,8 @@ class FakeTelegram:
             return self.bot_user
         if user_id == GROUP_ANONYMOUS_BOT_ID:
             return dict(_GROUP_ANONYMOUS_BOT)
+        if user_id is None:
+            raise ValueError("a message from nobody has no sender to show")
         return self._users[user_id].as_json()
 
     @staticmethod
@@ -1666,9 +1692,9 @@ class FakeTelegram:
                 data["reply_to_message"] = self._message_json(target, with_reply=False)
         if message.kind == "service":
             data.update(message.service or {})
-        elif message.kind == "location":
+        elif message.kind == "location" and message.location is not None:
             data["location"] = {"latitude": message.location[0], "longitude": message.location[1]}
-        elif message.kind in ("document", "photo"):
+        elif message.kind in ("document", "photo") and message.file_id is not None:
             stored = self._files[message.file_id]
             if message.kind == "document":
                 document = {

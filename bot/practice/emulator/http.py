@@ -9,7 +9,15 @@ Routes::
     GET|POST /bot<token>/<method>        Bot API (JSON, form-urlencoded or multipart body)
     GET      /file/bot<token>/<file_path> file download
     POST     /_fake/<action>             test control (JSON kwargs), for the offline sandbox
+    POST     /_fake/batch                several control actions in one request: a JSON list of
+                                         {"action": ..., "kwargs": {...}}; answers the list of results
     GET      /_fake/messages?chat_id=N   transcript of a chat as JSON
+
+So that a run through it looks like Telegram from the bot's side, the server answers with
+Nagle's algorithm off (``TCP_NODELAY``: otherwise every response waits ~40 ms for the client's
+delayed ACK), keeps a listen backlog of ``LISTEN_BACKLOG`` connections (a burst of new
+connections is queued, not reset), and can add a round trip (``round_trip`` seconds: half
+before the call reaches the fake, half before the answer leaves) to every Bot API call.
 
 Standalone: ``python -m bot.emulator.http --port 8081`` prints the base URL.
 """
@@ -23,13 +31,24 @@ import email.parser
 import email.policy
 import json
 import re
+import socket
+import sys
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .core import FakeTelegram
+from .core import FakeMessage, FakeTelegram
 
-__all__ = ["FakeServer", "serve"]
+__all__ = ["FakeServer", "Observer", "serve"]
+
+LISTEN_BACKLOG = 1024
+
+# Called after each Bot API call or control action with (what, params, status, response):
+# `what` is the Bot API method, or "_fake/<action>" for a control action. It runs in the
+# server's request thread, after the fake has answered, before the response leaves.
+Observer = Callable[[str, dict, int, dict], None]
 
 _BOT_PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)/?$")
 _FILE_PATH = re.compile(r"^/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
@@ -60,9 +79,9 @@ class FakeServer:
         self._httpd = httpd
         self._thread = thread
         host, port = httpd.server_address[:2]
-        self.host = host
+        self.host = host if isinstance(host, str) else host.decode()
         self.port = port
-        self.root_url = f"http://{host}:{port}"
+        self.root_url = f"http://{self.host}:{port}"
         self.base_url = f"{self.root_url}/bot"
         self.base_file_url = f"{self.root_url}/file/bot"
 
@@ -79,11 +98,41 @@ class FakeServer:
         self.close()
 
 
-def serve(fake: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG  # socketserver's default of 5 resets connections in a burst
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
+        # A client that goes away mid-request (a bot process stopped) is no error of the fake.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+def serve(
+    fake: FakeTelegram,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    round_trip: float = 0.0,
+    observer: Observer | None = None,
+) -> FakeServer:
+    """Serve `fake` on the loopback interface; `round_trip` seconds are added to every Bot API
+    call (e.g. 0.05 for a bot near Telegram's servers), `observer` sees every call (benchmarks)."""
     if host not in ("127.0.0.1", "localhost"):
         raise ValueError("the fake Telegram server only binds to the loopback interface")
-    handler = type("BoundFakeTelegramHandler", (_Handler,), {"fake": fake})
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    if round_trip < 0:
+        raise ValueError(f"round_trip must not be negative, got {round_trip}")
+    handler = type(
+        "BoundFakeTelegramHandler",
+        (_Handler,),
+        {"fake": fake, "half_trip": round_trip / 2, "observer": staticmethod(observer) if observer else None},
+    )
+    httpd = _Server(("127.0.0.1", port), handler)
     httpd.daemon_threads = True
     # A short poll interval keeps close() (which waits for the serve loop) snappy.
     thread = threading.Thread(
@@ -95,6 +144,8 @@ def serve(fake: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> FakeSer
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeTelegram
+    half_trip: float = 0.0
+    observer: Observer | None = None
     protocol_version = "HTTP/1.1"
     server_version = "FakeTelegram/1.0"
 
@@ -124,7 +175,13 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                     return
                 params, files = self._parse_params(split.query, body)
+                if self.half_trip:
+                    time.sleep(self.half_trip)  # the request on its way to Telegram
                 status, response = self.fake.handle(match["method"], params, files)
+                if self.observer is not None:
+                    self.observer(match["method"], params, status, response)
+                if self.half_trip:
+                    time.sleep(self.half_trip)  # the answer on its way back
                 self._send_json(status, response)
                 return
             if path.startswith("/_fake/"):
@@ -157,6 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
                 name = part.get_param("name", header="content-disposition")
                 filename = part.get_filename()
                 payload = part.get_payload(decode=True) or b""
+                assert isinstance(payload, bytes)  # decode=True on a leaf part
                 if filename is not None:
                     files[name] = (filename, payload, part.get_content_type())
                 else:
@@ -170,21 +228,32 @@ class _Handler(BaseHTTPRequestHandler):
             messages = [_message_view(m) for m in self.fake.messages(chat_id)]
             self._send_json(200, {"ok": True, "result": messages})
             return
-        if action not in _CONTROL_ACTIONS:
-            self._send_json(404, {"ok": False, "description": f"unknown action {action}"})
+        payload = json.loads(body.decode("utf-8")) if body else {}
+        if action == "batch":
+            if not isinstance(payload, list):
+                self._send_json(400, {"ok": False, "description": "batch: a JSON list of {action, kwargs}"})
+                return
+            results = [self._run_control(item.get("action", ""), item.get("kwargs") or {})[1] for item in payload]
+            self._send_json(200, {"ok": True, "result": results})
             return
-        kwargs = json.loads(body.decode("utf-8")) if body else {}
+        status, response = self._run_control(action, payload)
+        self._send_json(status, response)
+
+    def _run_control(self, action: str, kwargs: dict) -> tuple[int, dict]:
+        if action not in _CONTROL_ACTIONS:
+            return 404, {"ok": False, "description": f"unknown action {action}"}
         document = kwargs.get("document")
         if isinstance(document, dict) and "content_base64" in document:
             document["content"] = base64.b64decode(document.pop("content_base64"))
         if isinstance(kwargs.get("location"), list):
             kwargs["location"] = tuple(kwargs["location"])
         try:
-            result = getattr(self.fake, action)(**kwargs)
+            status, response = 200, {"ok": True, "result": getattr(self.fake, action)(**kwargs)}
         except (AssertionError, TypeError) as exc:
-            self._send_json(400, {"ok": False, "description": str(exc)})
-            return
-        self._send_json(200, {"ok": True, "result": result})
+            status, response = 400, {"ok": False, "description": str(exc)}
+        if self.observer is not None:
+            self.observer(f"_fake/{action}", kwargs, status, response)
+        return status, response
 
     def _send_json(self, status: int, payload: dict) -> None:
         self._send(status, json.dumps(payload).encode("utf-8"), "application/json")
@@ -201,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-def _message_view(message: object) -> dict:
+def _message_view(message: FakeMessage) -> dict:
     view = dataclasses.asdict(message)
     if view.get("photo") is not None:
         view["photo"] = base64.b64encode(view["photo"]).decode()
@@ -214,9 +283,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Telegram Bot API on 127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--no-flood-limits", action="store_true")
+    parser.add_argument("--round-trip-ms", type=float, default=0.0, help="added to every Bot API call")
     args = parser.parse_args(argv)
     fake = FakeTelegram(flood_limits=not args.no_flood_limits)
-    server = serve(fake, port=args.port)
+    server = serve(fake, port=args.port, round_trip=args.round_trip_ms / 1000)
     print(server.base_url, flush=True)
     try:
         threading.Event().wait()
