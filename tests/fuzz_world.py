@@ -36,7 +36,7 @@ from handlers.i18n import translate
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness, test_config
 
 ADMIN = COUNTY_ADMIN_ID
-LI = 300001  # the township's org admin, admin of its group
+LI = 300001  # the township's and its village branch's org admin, admin of the township's group
 ZHOU = 300002  # a cadre of the township
 TEACHER = 300003  # the school's org admin, who collects wishes
 DONOR = 300004  # a cadre of a county-level organisation, who claims wishes
@@ -202,8 +202,11 @@ async def build_world(harness: Harness) -> FuzzWorld:
         ("县教育局团委", OrgKind.COUNTY_LEVEL),
     ):
         orgs[name] = (await services.orgs.create(ADMIN, name, kind, None)).id
+    village = await services.orgs.create(ADMIN, "第一村团支部", OrgKind.VILLAGE_BRANCH, orgs["城关镇团委"])
+    orgs[village.name] = village.id
     for user_id, org, role in (
         (LI, "城关镇团委", Role.ORG_ADMIN),
+        (LI, "第一村团支部", Role.ORG_ADMIN),  # two organisations: conversations ask which one
         (ZHOU, "城关镇团委", Role.CADRE),
         (TEACHER, "县第一小学", Role.ORG_ADMIN),
         (DONOR, "县教育局团委", Role.CADRE),
@@ -221,19 +224,7 @@ async def build_world(harness: Harness) -> FuzzWorld:
     # ahead; made while both are ahead, since the domain refuses an activity in the past.
     ended = await _activity(harness, orgs["城关镇团委"], now + timedelta(minutes=10), "环境整治", hours=1)
     activity = await _activity(harness, orgs["城关镇团委"], now + timedelta(days=2), "周六学业辅导")
-    wish_ids = []
-    for index in range(4):
-        draft = WishDraft(
-            collector_org_id=orgs["县第一小学"],
-            alias=f"小{index}",
-            grade="三年级",
-            text=f"心愿{index}号",
-            category=WishCategory.SPORTS,
-            value_yuan=80 + index,
-            consent=True,
-            private=PRIVATE,
-        )
-        wish_ids.append((await services.wishes.add(TEACHER, draft)).id)
+    wish_ids = [await _wish(harness, orgs["县第一小学"], index) for index in range(4)]
     # W0001 claimed by the donor's organisation; the others open, lots of a live auction.
     assert await services.wishes.claim(DONOR, orgs["县教育局团委"], wish_ids[0], now, deadline=now + timedelta(days=14))
     session = await services.auction.create(
@@ -251,6 +242,7 @@ async def build_world(harness: Harness) -> FuzzWorld:
     )
     harness.clock.moment = session.starts_at
     await auction_tick(harness.app)
+    wish_ids += [await _wish(harness, orgs["县第一小学"], index) for index in range(4, 6)]  # lots for a new auction
     harness.clock.advance(hours=3)
     await send_due_summaries(harness.app)
     await auction_tick(harness.app)
@@ -299,6 +291,20 @@ async def tour(world: FuzzWorld) -> None:
         if text.startswith("/start join_"):
             await world.client(user_id).tap("提交申请")
     await world.client(ADMIN).send("/cancel")
+
+
+async def _wish(harness: Harness, org_id: int, index: int) -> int:
+    draft = WishDraft(
+        collector_org_id=org_id,
+        alias=f"小{index}",
+        grade="三年级",
+        text=f"心愿{index}号",
+        category=WishCategory.SPORTS,
+        value_yuan=80 + index,
+        consent=True,
+        private=PRIVATE,
+    )
+    return (await harness.services.wishes.add(TEACHER, draft)).id
 
 
 async def _activity(harness: Harness, org_id: int, starts_at, title: str, hours: int = 3) -> int:

@@ -120,3 +120,19 @@ async def test_typed_ids_years_and_dates_outside_the_range(harness):
     assert "0001" in admin.last_reply().text
     await admin.send("/stats 9999-12-01..9999-12-31")
     assert "9999" in admin.last_reply().text
+
+
+async def test_a_reminder_for_9999_12_31_is_refused_where_the_date_is_typed(harness):
+    """It used to be taken, then failed with OverflowError once its text was typed (quiet hours
+    moved the moment past the year 9999): the generic apology, and the conversation stuck."""
+    _org, li = await township(harness)
+    await li.send("/remind")
+    await li.tap("城关镇团委")
+    for typed in ("9999-12-31 23:59", "2101-01-01 09:00", "0001-01-01 09:00"):
+        await li.send(typed)
+        assert "超出范围：只能使用 2000-01-01 到 2100-12-31 之间的日期，例如 2026-11-27" in li.last_reply().text, typed
+        assert await step_of(harness, LI) == "rd:when"
+    await li.send("2100-12-31 23:59")  # the last day in range is fine
+    assert await step_of(harness, LI) == "rd:text"
+    await li.send("请按时提交周报")
+    assert await step_of(harness, LI) == "rd:confirm"
