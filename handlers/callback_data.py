@@ -111,14 +111,14 @@ class CallbackData:
         return cls(**values)
 
 
-def payload_classes() -> dict[str, type[CallbackData]]:
-    """Every payload class defined so far (all of them once `handlers` is imported), by prefix."""
-    found: dict[str, type[CallbackData]] = {}
+def payload_classes(package: str = "handlers") -> list[type[CallbackData]]:
+    """Every payload class defined in that package (all the bot's once `handlers` is imported;
+    classes a test defines for itself are not the bot's)."""
+    found: list[type[CallbackData]] = []
     pending = list(CallbackData.__subclasses__())
     while pending:
         kind = pending.pop()
-        if kind.prefix in found and found[kind.prefix] is not kind:
-            raise ValueError(f"two callback payloads share the prefix {kind.prefix!r}")
-        found[kind.prefix] = kind
+        if kind.__module__.startswith(package + "."):
+            found.append(kind)
         pending.extend(kind.__subclasses__())
-    return found
+    return sorted(found, key=lambda kind: kind.prefix)

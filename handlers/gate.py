@@ -51,8 +51,8 @@ async def buttons_where_they_belong(update: Update, context: BotContext) -> None
     chat = update.effective_chat
     if query is None or chat is None or chat.type == "private":
         return
-    kind = payload_classes().get((query.data or "").split(SEPARATOR, 1)[0])
-    if kind is None or kind.in_groups:
+    prefix = (query.data or "").split(SEPARATOR, 1)[0]
+    if not any(kind.prefix == prefix and not kind.in_groups for kind in payload_classes()):
         return
     await Ui(update, context).answer("common.button_expired", alert=True)
     raise ApplicationHandlerStop

@@ -14,11 +14,14 @@ as the answer, as `/start bind_<chat>` does for a chat it does not know.)
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+
+from hypothesis import strategies as st
 
 from bot.domain.activities import ActivityDraft
 from bot.domain.auction import LotSelection, SessionDraft
@@ -64,6 +67,105 @@ SEATS = tuple((user_id, user_id) for user_id in PEOPLE) + tuple(
     (user_id, chat_id) for chat_id, members in MEMBERS.items() for user_id in members
 )  # (person, chat) pairs someone can act from
 PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="13800138000", address="城关镇幸福路 1 号", notes="")
+
+# ---- what the fuzzers type -------------------------------------------------------------------------
+NASTY_TEXTS = (
+    "9999-12-31 23:59",
+    "9999-12-31 22:00",
+    "9999-12-31",
+    "00010101",
+    "99991231",
+    "0001-01-01 00:00",
+    "2100-12-31 23:59",
+    "2101-01-01 00:00",
+    "1999-12-31 23:59",
+    "2026-02-30 10:00",
+    "明天 25:61",
+    "每天 24:00",
+    "每月32日 10:00",
+    "每周八 10:00",
+    "3小时",
+    "9999小时",
+    "99999999999999999999小时",
+    "0小时",
+    "0.0001小时",
+    "1e309",
+    "1e99999",
+    "1e999999999",
+    "9" * 5000,
+    "99999999999小时",
+    "nan",
+    "inf",
+    "-1",
+    "0",
+    "-0",
+    "3.5",
+    "9007199254740991",
+    "9007199254740992",
+    "9223372036854775808",
+    "99999999999999999999",
+    "-99999999999999999999",
+    "²",
+    "١٢",
+    "１２",
+    "٣٠ 人",
+    "约 99999999999999999999 人",
+    "🎉",
+    "👍🏽" * 50,
+    "\u200b",
+    " ",
+    "A" * 5000,
+    "中" * 5000,
+    "<b>x</b>",
+    "&amp; <",
+    "@",
+    "@" + "a" * 40,
+    "=1+1",
+    "W99999999999999999999",
+    "A99999999999999999999",
+    "W²",
+    "A0",
+    "o99999999999999999999",
+    "v-1",
+    "+86 138 0013 8000",
+    "12:00-13:00",
+    "每周一 09:00 9999-12-31",
+    "/cancel",
+)
+DATE_PIECES = ("9999-12-31", "0001-01-01", "2026-12-31", "明天", "今天", "12-31", "2100-12-31", "00010101")
+TIME_PIECES = ("23:59", "00:00", "24:00", "99:99", "22:00", "3小时", "")
+# The likeliest to break first: Hypothesis draws early entries of a list more often.
+ODD_DIGITS = ("99999999999999999999", "²", "9007199254740992", "-1", "١٢", "１２", "9007199254740991", "0", "", "00")
+
+
+@st.composite
+def mangled(draw, value: str) -> str:
+    """A real value with its numbers swapped for odd ones (`w12` → `w²`, `o3-v1` → `o3-v-1`),
+    or cut short: what a forger edits first."""
+    numbers = re.findall(r"\d+", value)
+    if not numbers or draw(st.integers(0, 5)) == 0:
+        return value[: draw(st.integers(0, max(0, len(value) - 1)))]
+    target = draw(st.sampled_from(numbers))
+    return value.replace(target, draw(st.sampled_from(ODD_DIGITS)), 1)
+
+
+def nasty_text(hints: tuple[str, ...]) -> st.SearchStrategy[str]:
+    """Typed text that broke or nearly broke parsers, built up from its pieces, plus `hints`."""
+    return st.one_of(
+        st.sampled_from(NASTY_TEXTS),
+        st.builds(
+            lambda day, time: f"{day} {time}".strip(), st.sampled_from(DATE_PIECES), st.sampled_from(TIME_PIECES)
+        ),
+        st.integers(min_value=-(2**70), max_value=2**70).map(str),
+        st.builds(
+            lambda n, unit: f"{n}{unit}",
+            st.integers(-(2**65), 2**65),
+            st.sampled_from(("小时", "分钟", "人", "元", "天")),
+        ),
+        st.text(min_size=1, max_size=60).filter(str.strip),
+        st.sampled_from(hints or ("x",)),
+    )
+
 
 # What the bot must never answer: the generic apology of handlers/errors.py, in any language.
 APOLOGY_KEY = "common.internal_error"
@@ -128,7 +230,7 @@ class FuzzWorld:
         `quiet_ok`: silence is a fine answer (plain text in a group)."""
         before = len(self.fake.calls)
         chat = user_id if chat_id is None else chat_id
-        update = self.fake.user_sends(user_id, chat, text, as_group=chat != user_id)
+        update = self.fake.user_sends(user_id, chat, text)
         await self.harness.deliver(update)
         problems = self.check(before, quiet_ok=quiet_ok)
         return problems
