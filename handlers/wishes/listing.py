@@ -35,8 +35,8 @@ class WishListFlow(Flow):
 
     async def start(self, ui: Ui, search: str = "", **kwargs: object) -> None:
         data = {"status": "all", "category": "all", "scope": "all", "q": search, "page": 1}
+        text, markup = await self.view(ui, data)  # first: someone in no organisation is refused there
         await self.go(ui, "list", data)
-        text, markup = await self.view(ui, data)
         await ui.send_text(text, markup)
 
     async def text_list(self, ui: Ui, data: dict, text: str) -> None:
