@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from bot.domain.activities import ActivityDraft
@@ -67,6 +68,17 @@ SEATS = tuple((user_id, user_id) for user_id in PEOPLE) + tuple(
     (user_id, chat_id) for chat_id, members in MEMBERS.items() for user_id in members
 )  # (person, chat) pairs someone can act from
 PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="13800138000", address="城关镇幸福路 1 号", notes="")
+
+# Every fuzz test's settings (each adds its own max_examples): the same examples on every run,
+# no deadline (CI machines vary), no shrinking (the world changes as examples run, so a shrunk
+# example would not fail the same way; each failure is reported with the input that showed it).
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=list(HealthCheck),
+)
 
 # ---- what the fuzzers type -------------------------------------------------------------------------
 NASTY_TEXTS = (

@@ -682,3 +682,13 @@ async def test_a_long_sign_up_list_is_cut_short_in_the_reminder(harness):
         await services.activities.sign_up(user_id, activity.id, chat_id=ORG_CHAT)
     text = (await reminder(harness, activity.id, "hour")).text
     assert "长名字志愿者39" in text and "长名字志愿者40" not in text and "等，另有 5 人" in text
+
+
+async def test_times_outside_the_bots_dates_are_refused_whoever_computed_them(harness):
+    """The conversation refuses 9999-12-31 where it is typed; the rule itself holds too."""
+    world = await make_world(harness)
+    activities = harness.services.activities
+    for starts in (local(11, 28, 9, year=2101), datetime(9999, 12, 31, 13, tzinfo=UTC)):
+        with pytest.raises(DomainError) as caught:
+            await activities.create(WANG, draft(world.org_id, starts_at=starts, ends_at=starts))
+        assert caught.value.key == "bounds.bad_date"

@@ -8,12 +8,11 @@ Budget: 1,500 examples (the year-end /report, which draws charts, 60 on its own)
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.commands import COMMANDS
-from tests.fuzz_world import SEATS, Findings, nasty_text, running_world
+from tests.fuzz_world import FUZZ, SEATS, Findings, nasty_text
 
 ARGUMENTS = (
     "W0001",
@@ -59,24 +58,10 @@ ARGUMENTS = (
 KNOWN = frozenset(command.name for command in COMMANDS)
 HEAVY = ("report",)  # the year-end report draws a dozen charts: fuzzed with fewer examples
 
-FUZZ = settings(
-    deadline=None,
-    derandomize=True,
-    database=None,
-    phases=(Phase.explicit, Phase.generate),
-    suppress_health_check=list(HealthCheck),
-)
-
 
 def arguments() -> st.SearchStrategy[str]:
     one = st.one_of(st.sampled_from(ARGUMENTS), nasty_text(ARGUMENTS))
     return st.lists(one, max_size=3).map(" ".join)
-
-
-@pytest.fixture
-def world(tmp_path):
-    with running_world(tmp_path) as world:
-        yield world
 
 
 def fuzz_commands(world, names: list[str], examples: int) -> Findings:
@@ -97,13 +82,15 @@ def fuzz_commands(world, names: list[str], examples: int) -> Findings:
     return findings
 
 
-def test_typed_commands_with_any_arguments_are_answered_without_a_crash(world):
+def test_typed_commands_with_any_arguments_are_answered_without_a_crash(fuzz_world):
+    world = fuzz_world
     names = sorted(KNOWN - set(HEAVY) | {"nosuchcommand"})
     findings = fuzz_commands(world, names, 1440)
     assert findings.examples >= 1440
     assert not findings.by_problem, findings.report()
 
 
-def test_the_year_end_report_with_any_arguments(world):
+def test_the_year_end_report_with_any_arguments(fuzz_world):
+    world = fuzz_world
     findings = fuzz_commands(world, list(HEAVY), 60)
     assert not findings.by_problem, findings.report()

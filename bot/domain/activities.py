@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain import bounds
 from bot.domain.activity_reminders import ActivityReminders
 from bot.domain.activity_values import bounded, count_change, typed_change, typed_people, utc_second
 from bot.domain.clock import Clock
@@ -182,6 +183,8 @@ class ActivityService:
         self._check_times(utc_second(starts_at), utc_second(ends_at), new_start=True)
 
     def _check_times(self, starts_at: datetime, ends_at: datetime, *, new_start: bool) -> None:
+        for moment in (starts_at, ends_at):  # within the bot's dates, whoever computed them
+            bounds.check_moment(moment)
         now = self.clock.now()
         if ends_at <= starts_at:
             raise DomainError(
