@@ -14,6 +14,7 @@ as the answer, as `/start bind_<chat>` does for a chat it does not know.)
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,10 @@ SEATS = tuple((user_id, user_id) for user_id in PEOPLE) + tuple(
     (user_id, chat_id) for chat_id, members in MEMBERS.items() for user_id in members
 )  # (person, chat) pairs someone can act from
 PRIVATE = PrivateDetails(real_name="王小明", guardian_phone="13800138000", address="城关镇幸福路 1 号", notes="")
+
+# CI runs the fixed budget; `LEAGUE_FUZZ_SCALE=10 pytest tests/test_fuzz_*.py` runs ten times as
+# many examples (the same first ones, then more) for a deeper search before a release.
+SCALE = max(1, int(os.environ.get("LEAGUE_FUZZ_SCALE", "1")))
 
 # Every fuzz test's settings (each adds its own max_examples): the same examples on every run,
 # no deadline (CI machines vary), no shrinking (the world changes as examples run, so a shrunk

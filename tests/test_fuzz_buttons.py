@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import handlers
 from handlers.callback_data import MAX_BYTES, SEPARATOR, CallbackData, payload_classes
 from handlers.common import LanguageButton
-from tests.fuzz_world import FUZZ, HUB, MEMBERS, SEATS, Findings, mangled
+from tests.fuzz_world import FUZZ, HUB, MEMBERS, SCALE, SEATS, Findings, mangled
 from tests.harness import COUNTY_ADMIN_ID
 
 # Values that broke or nearly broke parsers: the 53- and 63-bit edges, "digits" that are not
@@ -212,7 +212,7 @@ def test_forged_button_payloads_are_answered_without_a_crash(fuzz_world):
     findings = Findings()
     genuine = sorted(SEPARATOR.join([prefix, *fields]) for prefix, rows in seen.items() for fields in rows)
 
-    @settings(FUZZ, max_examples=6000)
+    @settings(FUZZ, max_examples=6000 * SCALE)
     @given(
         seat=st.sampled_from(SEATS),
         data=st.one_of(forged_payload(seen), one_field_changed(genuine), st.sampled_from(genuine)),
@@ -222,7 +222,7 @@ def test_forged_button_payloads_are_answered_without_a_crash(fuzz_world):
         findings.add(f"{user_id} tapped {data!r} in {chat_id}", world.run(world.tap(user_id, chat_id, data)))
 
     tap()
-    assert findings.examples >= 6000
+    assert findings.examples >= 6000 * SCALE
     assert not findings.by_problem, findings.report()
 
 
@@ -231,14 +231,14 @@ def test_raw_callback_strings_are_answered_without_a_crash(fuzz_world):
     findings = Findings()
     prefixes = sorted({kind.prefix for kind in CLASSES} | {"", ":", "cv:", "x"})
 
-    @settings(FUZZ, max_examples=1500)
+    @settings(FUZZ, max_examples=1500 * SCALE)
     @given(seat=st.sampled_from(SEATS), data=raw_payload(prefixes))
     def tap(seat, data):
         user_id, chat_id = seat
         findings.add(f"{user_id} tapped {data!r} in {chat_id}", world.run(world.tap(user_id, chat_id, data)))
 
     tap()
-    assert findings.examples >= 1500
+    assert findings.examples >= 1500 * SCALE
     assert not findings.by_problem, findings.report()
 
 
@@ -266,7 +266,7 @@ def test_deep_links_are_answered_without_a_crash(fuzz_world):
     people = sorted({user_id for user_id, chat_id in SEATS if user_id == chat_id})
     chats = [str(chat_id) for _user, chat_id in SEATS if chat_id < 0]
 
-    @settings(FUZZ, max_examples=1500)
+    @settings(FUZZ, max_examples=1500 * SCALE)
     @given(
         user_id=st.sampled_from(people),
         payload=st.one_of(
@@ -281,5 +281,5 @@ def test_deep_links_are_answered_without_a_crash(fuzz_world):
         world.run(world.send(user_id, "/cancel"))  # leave whatever conversation the link opened
 
     start()
-    assert findings.examples >= 1500
+    assert findings.examples >= 1500 * SCALE
     assert not findings.by_problem, findings.report()

@@ -34,6 +34,7 @@ from tests.fuzz_world import (
     NASTY_TEXTS,
     ODD_DIGITS,
     OUTSIDER,
+    SCALE,
     TEACHER,
     VOLUNTEER,
     Findings,
@@ -42,7 +43,7 @@ from tests.fuzz_world import (
     nasty_text,
 )
 
-EXAMPLES_PER_FLOW = 250
+EXAMPLES_PER_FLOW = 250 * SCALE
 KINDS = ("text", "choice", "document", "photo", "location")
 
 # ---- how each conversation starts, and who starts it ----------------------------------------------
@@ -132,6 +133,21 @@ DOCUMENTS = {
     ),
 }
 PHOTO = ("photo.png", PNG, "image/png")
+# Files no step should choke on: a broken XLSX, a CSV in no known encoding, a "PNG" that is text,
+# an empty file, a file with no extension, a header-only CSV, a CSV with a ten-thousand-cell row.
+JUNK_FILES = (
+    (
+        "orgs.xlsx",
+        b"PK\x03\x04" + bytes(range(256)) * 4,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("orgs.csv", b"\xff\xfe\x00\xd8" * 64, CSV),
+    ("photo.png", b"not a picture", "image/png"),
+    ("empty.csv", b"", CSV),
+    ("noextension", b"hello", "application/octet-stream"),
+    ("header.csv", csv([org_import.HEADERS]), CSV),
+    ("wide.csv", csv([org_import.HEADERS, tuple("x" * 10 for _ in range(10_000))]), CSV),
+)
 LOCATION = (26.08, 119.30)
 
 ODD_VALUES = (  # the likeliest to break first: Hypothesis draws early entries more often
@@ -276,12 +292,15 @@ def forged_values(values: tuple[str, ...]) -> list[str]:
 
 async def sweep(world: FuzzWorld, flow: str, snapshot: Snapshot, kinds: set[str], findings: Findings) -> None:
     """Every known-nasty text at a step that takes text, every forged value at one that takes a
-    tap: the systematic half of the fuzzing (Hypothesis then combines at random)."""
+    tap, every junk file at one that takes a file: the systematic half of the fuzzing (Hypothesis
+    then combines at random)."""
     actions: list[object] = []
     if "text" in kinds:
         actions.extend(NASTY_TEXTS)
     if "choice" in kinds:
         actions.extend(("choice", value) for value in forged_values(snapshot.values))
+    if kinds & {"document", "photo"}:
+        actions.extend(("document", junk) for junk in JUNK_FILES)
     for action in actions:
         await restore(world, flow, snapshot)
         problems = await perform(world, snapshot.user_id, flow, snapshot.step, action)
