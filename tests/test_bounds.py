@@ -130,9 +130,9 @@ def test_counts_and_durations_have_ceilings():
 
 
 def test_whole_numbers_of_any_size_are_read_without_building_huge_integers():
-    for text, expected in (("42", 42), (" -3 ", -3), ("+7", 7), ("9" * 40, int("9" * 40))):
+    for text, expected in (("42", 42), (" -3 ", -3), ("+7", 7), ("４２", 42), ("9" * 40, int("9" * 40))):
         assert bounds.whole_number(text) == expected
-    for text in ("²", "١٢", "1_000", "3.5", "1e5", "", "-", "9" * 41, "0x10", "- 1"):
+    for text in ("١٢", "1_000", "3.5", "1e5", "", "-", "9" * 41, "0x10", "- 1"):
         assert bounds.whole_number(text) is None, text
 
 

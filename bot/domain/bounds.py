@@ -23,6 +23,7 @@ names the valid range and gives an example; the `…_or_none` forms are for forg
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import date, datetime
 
 from bot.domain.errors import DomainError
@@ -94,10 +95,10 @@ def signed_or_none(text: str) -> int | None:
 
 
 def whole_number(text: str) -> int | None:
-    """An integer as typed ("42", "-3", "+7": ASCII digits after NFKC, an optional sign), else
-    None ("²", "١٢", "1_000", "3.5", "1e5"). Up to 40 digits of any size, for the caller's own
-    range check to refuse (its message names the range); more are not a number here."""
-    text = text.strip()
+    """An integer as typed ("42", "-3", "+7", full-width "４２": ASCII digits after NFKC and an
+    optional sign), else None ("١٢", "1_000", "3.5", "1e5"). Up to 40 digits of any size, for the
+    caller's own range check to refuse (its message names the range); more are not a number here."""
+    text = unicodedata.normalize("NFKC", text).strip()
     digits = text[1:] if text[:1] in ("-", "+") else text
     if not ascii_digits(digits) or len(digits) > _MAX_WHOLE_DIGITS:
         return None

@@ -50,7 +50,7 @@ class WishListFlow(Flow):
         if page is not None:
             data = {**data, "page": page}
         elif value.startswith("w") and (wish_id := bounds.id_or_none(value[1:])) is not None:
-            await send_card(ui, await ui.services.wishes.get(wish_id))
+            await send_card(ui, await ui.services.wishes.get_for(ui.user_id, wish_id))
             return
         elif value in ("st", "ca"):
             text, _ = await self.view(ui, data)
