@@ -205,40 +205,33 @@ def seen_payloads(world) -> dict[str, list[list[str]]]:
     return by_prefix
 
 
-def test_forged_button_payloads_are_answered_without_a_crash(fuzz_world):
-    world = fuzz_world
-    seen = seen_payloads(world)
-    assert len(seen) >= 8, f"the world shows too few kinds of buttons to fuzz: {sorted(seen)}"
+def fuzz_taps(world, payloads: st.SearchStrategy[str], examples: int) -> Findings:
+    """`examples` taps of `payloads`, each by someone in a chat they are in."""
     findings = Findings()
-    genuine = sorted(SEPARATOR.join([prefix, *fields]) for prefix, rows in seen.items() for fields in rows)
 
-    @settings(FUZZ, max_examples=6000 * SCALE)
-    @given(
-        seat=st.sampled_from(SEATS),
-        data=st.one_of(forged_payload(seen), one_field_changed(genuine), st.sampled_from(genuine)),
-    )
+    @settings(FUZZ, max_examples=examples * SCALE)
+    @given(seat=st.sampled_from(SEATS), data=payloads)
     def tap(seat, data):
         user_id, chat_id = seat
         findings.add(f"{user_id} tapped {data!r} in {chat_id}", world.run(world.tap(user_id, chat_id, data)))
 
     tap()
-    assert findings.examples >= 6000 * SCALE
+    assert findings.examples >= examples * SCALE
+    return findings
+
+
+def test_forged_button_payloads_are_answered_without_a_crash(fuzz_world):
+    seen = seen_payloads(fuzz_world)
+    assert len(seen) >= 8, f"the world shows too few kinds of buttons to fuzz: {sorted(seen)}"
+    genuine = sorted(SEPARATOR.join([prefix, *fields]) for prefix, rows in seen.items() for fields in rows)
+    payloads = st.one_of(forged_payload(seen), one_field_changed(genuine), st.sampled_from(genuine))
+    findings = fuzz_taps(fuzz_world, payloads, 6000)
     assert not findings.by_problem, findings.report()
 
 
 def test_raw_callback_strings_are_answered_without_a_crash(fuzz_world):
-    world = fuzz_world
-    findings = Findings()
     prefixes = sorted({kind.prefix for kind in CLASSES} | {"", ":", "cv:", "x"})
-
-    @settings(FUZZ, max_examples=1500 * SCALE)
-    @given(seat=st.sampled_from(SEATS), data=raw_payload(prefixes))
-    def tap(seat, data):
-        user_id, chat_id = seat
-        findings.add(f"{user_id} tapped {data!r} in {chat_id}", world.run(world.tap(user_id, chat_id, data)))
-
-    tap()
-    assert findings.examples >= 1500 * SCALE
+    findings = fuzz_taps(fuzz_world, raw_payload(prefixes), 1500)
     assert not findings.by_problem, findings.report()
 
 
