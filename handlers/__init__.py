@@ -13,6 +13,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain import outbox as notices
 from bot.domain.deeds import BEHIND_SUBJECT
 from bot.domain.stars import RANKING_SUBJECT
 from handlers import (
@@ -36,8 +37,13 @@ from handlers import (
     start,
     wishes,
 )
+from handlers.activities.post import render_promoted
+from handlers.activities.summaries import render_group_summary, render_organiser_summary
+from handlers.auction.claim import render_won
 from handlers.commands import COMMANDS
 from handlers.flow import FLOWS, ConversationButton, FlowRegistry
+from handlers.handover_notes import render_answered, render_request, render_unreachable
+from handlers.outbox import OUTBOX_SENDER, OutboxSender
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -57,6 +63,16 @@ def register(application: Application) -> None:
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,
     }
+    # The outbox's one sender, and how it words each kind of message the domain queues.
+    sender = application.bot_data[OUTBOX_SENDER] = OutboxSender(application)
+    sender.register(notices.WON_CLAIM, render_won)
+    sender.register(notices.PROMOTED, render_promoted)
+    sender.register(notices.SUMMARY_GROUP, render_group_summary)
+    sender.register(notices.SUMMARY_ORGANISER, render_organiser_summary)
+    sender.register(notices.HANDOVER_REQUEST, render_request)
+    sender.register(notices.HANDOVER_ANSWERED, render_answered)
+    sender.register(notices.HANDOVER_UNREACHABLE, render_unreachable)
+    sender.register(notices.REMINDER, scheduling.render_reminder)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),

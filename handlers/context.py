@@ -40,6 +40,10 @@ def is_not_modified(error: BadRequest) -> bool:
     return "message is not modified" in error.message.lower()
 
 
+def is_query_too_old(error: BadRequest) -> bool:
+    return "query is too old" in error.message.lower()
+
+
 T = TypeVar("T")
 
 
@@ -120,7 +124,14 @@ class Ui:
         """Answer the callback query (always, and first): a toast, or just stop the spinner."""
         query = self.update.callback_query
         if query is not None:
-            await query.answer(self.t(key, **params) if key else None, show_alert=alert)
+            try:
+                await query.answer(self.t(key, **params) if key else None, show_alert=alert)
+            except BadRequest as error:
+                if not is_query_too_old(error):
+                    raise
+                # A tap handled again after a restart (the durable inbox), or reached too late:
+                # Telegram takes no answer any more, but what the tap asked for still happens.
+                log.info("callback %s not answered (too old): the tap is handled all the same", query.id)
 
     async def edit(self, key: str, markup: InlineKeyboardMarkup | None = None, /, **params: object) -> None:
         await self.edit_text(self.t(key, **params), markup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.domain.errors import DomainError
 from handlers.callback_data import CallbackDataError
@@ -32,6 +32,11 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, DomainError):
         await tell(update, context, error.key, **error.params)
+        return
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        # Telegram itself failed for a moment (a 5xx, a timeout): an apology would take the same
+        # failing way, and in a storm of them would spend a group's message budget for minutes.
+        log.warning("Telegram failed on %s: %s", describe(update), error)
         return
     log.error("unhandled error on %s", describe(update), exc_info=error)
     await tell(update, context, "common.internal_error")

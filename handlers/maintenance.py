@@ -17,6 +17,8 @@ EXPIRE_JOB = "conversations:expire"
 # Reading a conversation checks its age too: the sweep only bounds how long an abandoned one's
 # data can stay in the file (the expiry plus this).
 EXPIRE_EVERY = timedelta(minutes=15)
+INTAKE_PURGE_JOB = "inbox_outbox:purge"
+INTAKE_PURGE_EVERY = timedelta(hours=6)
 
 
 async def purge_children_details(context: CallbackContext) -> None:
@@ -35,6 +37,15 @@ async def expire_conversations(context: CallbackContext) -> None:
         log.info("expired %d idle conversations (their data deleted)", swept.expired)
 
 
+async def purge_inbox_and_outbox(context: CallbackContext) -> None:
+    """Handled updates (only their ids are left) and finished messages past their keeping time."""
+    services: Services = context.application.bot_data["services"]
+    updates = await services.inbox.purge()
+    messages = await services.outbox.purge()
+    if updates or messages:
+        log.info("forgot %d handled updates and %d finished outgoing messages", updates, messages)
+
+
 def start_maintenance_jobs(application: Application) -> None:
     """Idempotent jobs, so running them often (and at start-up) is harmless."""
     queue = application.job_queue
@@ -43,6 +54,7 @@ def start_maintenance_jobs(application: Application) -> None:
     for name, job_callback, every in (
         (PURGE_JOB, purge_children_details, PURGE_EVERY),
         (EXPIRE_JOB, expire_conversations, EXPIRE_EVERY),
+        (INTAKE_PURGE_JOB, purge_inbox_and_outbox, INTAKE_PURGE_EVERY),
     ):
         for job in queue.get_jobs_by_name(name):
             job.schedule_removal()

@@ -403,24 +403,13 @@ class HandoverFlow(Flow):
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
         if value != "yes":
             raise DomainError("common.button_expired")
+        # The request goes to the successor through the outbox (handlers/handover_notes.py);
+        # should they have blocked the bot, the predecessor is told so there.
         handover = await ui.services.membership.start_handover(ui.user_id, data["org_id"], data["successor_id"])
         await self.finish(ui)
         org = await ui.services.orgs.get(handover.org_id)
-        me = await ui.services.people.get(ui.user_id)
         successor = await ui.services.people.get(handover.to_user_id)
-        sent = await ui.notify(
-            handover.to_user_id,
-            "handover.request",
-            answer_markup(handover.id),
-            name=name_of(me, ui.user_id),
-            username=at_username(me),
-            org=org.name,
-        )
-        await ui.edit(
-            "handover.waiting" if sent else "handover.successor_unreachable",
-            name=name_of(successor, handover.to_user_id),
-            org=org.name,
-        )
+        await ui.edit("handover.waiting", name=name_of(successor, handover.to_user_id), org=org.name)
 
 
 def answer_markup(handover_id: int) -> MarkupFor:
@@ -453,19 +442,13 @@ async def handover_answer(update: Update, context: BotContext) -> None:
         return
     await ui.answer()
     org = await ui.services.orgs.get(handover.org_id)
-    me = await ui.services.people.get(ui.user_id)
     predecessor = await ui.services.people.get(handover.from_user_id)
+    # The predecessor is told through the outbox (queued with the answer: handlers/handover_notes.py).
     if accept:
         await ui.edit("handover.accepted_you", org=org.name, name=name_of(predecessor, handover.from_user_id))
         await ui.reply("members.admin_guide")
-        await ui.notify(
-            handover.from_user_id, "handover.accepted_predecessor", name=name_of(me, ui.user_id), org=org.name
-        )
     else:
         await ui.edit("handover.declined_you", org=org.name, name=name_of(predecessor, handover.from_user_id))
-        await ui.notify(
-            handover.from_user_id, "handover.declined_predecessor", name=name_of(me, ui.user_id), org=org.name
-        )
 
 
 # ---- /promote -------------------------------------------------------------------------------

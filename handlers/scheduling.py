@@ -1,9 +1,11 @@
-"""The reminder wake-up job and the Telegram side of sending one reminder message.
+"""The reminder wake-up job and the words of one reminder message.
 
 There is one job, `reminders:wake`, always derived from the database: it runs the domain's
-`deliver_due` and then sets itself for the next send time. APScheduler's default would skip a
-job more than a second late, so it runs whenever it is late (misfire_grace_time=None), and the
-domain's grace rule decides what a late occurrence gets.
+`deliver_due`, which queues each occurrence due in the outbox, has the outbox send them, and
+then sets itself for the next send time. APScheduler's default would skip a job more than a
+second late, so it runs whenever it is late (misfire_grace_time=None), and the domain's grace
+rule decides what a late occurrence gets. Each message is worded when the outbox sends it
+(`render_reminder`), for the chat it goes to.
 """
 
 from __future__ import annotations
@@ -13,22 +15,16 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    RetryAfter,
-    TelegramError,
-)
 from telegram.ext import Application, CallbackContext
 
 from bot.domain.digest import DigestItem
 from bot.domain.formatting import local_text
-from bot.domain.reminders import Sender, SendResult, SendStatus
+from bot.domain.reminders import Drain
 from bot.domain.services import Services
-from bot.model.reminder import ReminderRecord
-from handlers.context import group_t
+from bot.model.outbox import OutboxMessage
+from handlers.context import group_t, services_of
 from handlers.i18n import Raw, Translator
+from handlers.outbox import Rendered, Skip, drain_outbox
 
 log = logging.getLogger(__name__)
 
@@ -44,40 +40,36 @@ DIGEST_ITEMS = 30
 COMPUTED_TEXTS = "computed_reminder_texts"
 
 
-def telegram_sender(application: Application) -> Sender:
-    services: Services = application.bot_data["services"]
+def telegram_sender(application: Application) -> Drain:
+    """What `deliver_due` runs once it has queued the occurrences due: the outbox's sender."""
+
+    async def drain() -> int:
+        return await drain_outbox(application)
+
+    return drain
+
+
+async def render_reminder(application: Application, message: OutboxMessage) -> Rendered | Skip:
+    """One occurrence's message for the chat it goes to: the reminder's own words, the weekly
+    digest of that chat, or a computed text; a digest or computed text may have nothing to say."""
+    services = services_of(application)
+    reminder = await services.reminders.as_occurring(message)
+    if reminder is None:
+        return Skip("the reminder is gone")
+    chat_id = message.chat_id
+    t = group_t(services)
     computed_texts = application.bot_data.get(COMPUTED_TEXTS, {})
-
-    async def send(chat_id: int, reminder: ReminderRecord, late: bool) -> SendResult:
-        t = group_t(services)
-        if reminder.content_kind == "weekly_digest":
-            items = await services.digest.items_for(chat_id, services.clock.now())
-            if not items:
-                return SendResult(SendStatus.NOTHING_TO_SAY)
-            body = render_digest(t, items, services.config.zone)
-        elif reminder.subject_key in computed_texts:
-            # A system reminder whose words depend on the day it is due (deeds pace, ranking).
-            body = await computed_texts[reminder.subject_key](services, chat_id, reminder)
-            if body is None:
-                return SendResult(SendStatus.NOTHING_TO_SAY)
-        else:
-            body = t("reminders.message_late" if late else "reminders.message", text=Raw(_escape(reminder.text)))
-        try:
-            message = await application.bot.send_message(chat_id, body)
-        except ChatMigrated as error:
-            return SendResult(SendStatus.MIGRATED, new_chat_id=error.new_chat_id)
-        except Forbidden as error:
-            log.warning("reminder to chat %s refused: %s", chat_id, error.message)
-            return SendResult(SendStatus.CHAT_GONE, detail=error.message[:200])
-        except (BadRequest, RetryAfter) as error:
-            log.warning("reminder to chat %s failed: %s", chat_id, error)
-            return SendResult(SendStatus.FAILED, detail=str(error)[:200])
-        except TelegramError as error:
-            log.warning("reminder to chat %s failed on the network: %s", chat_id, error)
-            return SendResult(SendStatus.FAILED, detail=str(error)[:200])
-        return SendResult(SendStatus.SENT, message_id=message.message_id)
-
-    return send
+    if reminder.content_kind == "weekly_digest":
+        items = await services.digest.items_for(chat_id, services.clock.now())
+        if not items:
+            return Skip("nothing to say")
+        return Rendered(render_digest(t, items, services.config.zone))
+    if reminder.subject_key in computed_texts:
+        # A system reminder whose words depend on the day it is due (deeds pace, ranking).
+        body = await computed_texts[reminder.subject_key](services, chat_id, reminder)
+        return Skip("nothing to say") if body is None else Rendered(body)
+    late = message.params.get("late") is True
+    return Rendered(t("reminders.message_late" if late else "reminders.message", text=Raw(_escape(reminder.text))))
 
 
 def render_digest(t: Translator, items: list[DigestItem], zone: ZoneInfo) -> str:

@@ -36,6 +36,7 @@ from bot.model.auction import (
 )
 from bot.model.wish import HELD, Wish, WishCategory, wish_code
 from storage.db import Database, Row, from_db_time, to_db_time
+from storage.outbox import ENQUEUE_WON_CLAIMS
 from storage.wishes import _COLUMNS as WISH_COLUMNS
 from storage.wishes import CLAIM_AUDIT, CLAIM_UPDATE, HELD_BY_ORG, HELD_BY_USER
 from storage.wishes import _wish as wish_from_row
@@ -129,6 +130,7 @@ def _lot_where(session_id: int, released: int, lot_filter: LotFilter) -> tuple[s
 class AuctionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._won_notice: str | None = None
 
     # ---- choosing the lots ----------------------------------------------------------------
     async def count_selectable(self, **selection: Any) -> int:
@@ -256,6 +258,10 @@ class AuctionRepository:
         )
         return [row[0] for row in rows]
 
+    def queue_winners_notice(self, kind: str, priority: int) -> None:
+        """From now on each won claim of `claim_many` queues its winner's private message."""
+        self._won_notice = ENQUEUE_WON_CLAIMS.format(kind=kind, priority=int(priority))
+
     async def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult]:
         """Each request as storage.wishes' `claim` would do it (one conditional UPDATE with the
         caps, and the audit entry of a win), all in one transaction, in the order given: of two
@@ -264,11 +270,16 @@ class AuctionRepository:
         Made for a rush, when the event loop is busy and the database thread waits for the
         interpreter each time SQLite hands it back: the batch is a handful of statements whatever
         its size. The requests go into a temporary table in one INSERT, whose trigger makes each
-        claim in turn (`_CLAIM_TRIGGER`); one SELECT reads every outcome back as one JSON text."""
+        claim in turn (`_CLAIM_TRIGGER`); one SELECT reads every outcome back as one JSON text.
+
+        Once `queue_winners_notice` was called, each winner's private message is queued in the
+        outbox in the same transaction (storage/outbox.py's ENQUEUE_WON_CLAIMS), so no committed
+        win goes untold, whatever happens to the process after the commit."""
         rows: list[object] = []
         for seq, request in enumerate(requests):
             rows.extend(_request_row(seq, request))
-        outcomes: list[dict[str, Any]] = json.loads(await self.db.run_sync(partial(_claim_many, len(requests), rows)))
+        work = partial(_claim_many, len(requests), rows, self._won_notice)
+        outcomes: list[dict[str, Any]] = json.loads(await self.db.run_sync(work))
         outcomes.sort(key=lambda outcome: outcome["seq"])
         return [
             ClaimResult(True, wish=wish_from_row(cast(Row, outcome)))
@@ -447,7 +458,7 @@ def _request_row(seq: int, request: ClaimRequest) -> tuple[object, ...]:
     )
 
 
-def _claim_many(count: int, rows: list[object], conn: sqlite3.Connection) -> str:
+def _claim_many(count: int, rows: list[object], notices: str | None, conn: sqlite3.Connection) -> str:
     """On the database thread: the batch's few statements; the outcomes as one JSON array."""
     marks = "(" + ", ".join("?" for _ in _REQUEST_COLUMNS) + ")"
     insert = f"INSERT INTO auction_claim_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES " + ", ".join([marks] * count)
@@ -461,6 +472,8 @@ def _claim_many(count: int, rows: list[object], conn: sqlite3.Connection) -> str
         cursor = conn.execute(_OUTCOMES)
         outcomes = cursor.fetchone()[0]
         cursor.close()
+        if notices is not None and count:
+            conn.execute(notices).close()
         conn.execute("DELETE FROM auction_claim_requests").close()
         conn.execute("COMMIT").close()
     except BaseException:

@@ -35,16 +35,20 @@ class ConversationRepository:
         return state, db_time(row["updated_at"])
 
     async def save(self, user_id: int, flow: str, step: str, data: dict[str, object], now: datetime) -> None:
-        await self.db.execute(
-            "INSERT INTO conversations (user_id, flow, step, data, updated_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step,"
-            " data = excluded.data, updated_at = excluded.updated_at",
-            (user_id, flow, step, json.dumps(data, ensure_ascii=False), to_db_time(now)),
-        )
+        # A transaction of its own (or the caller's): a step taken carries the update's "done"
+        # mark of the inbox (storage/inbox.py), so the input is never applied twice after a crash.
+        async with self.db.transaction():
+            await self.db.execute(
+                "INSERT INTO conversations (user_id, flow, step, data, updated_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step,"
+                " data = excluded.data, updated_at = excluded.updated_at",
+                (user_id, flow, step, json.dumps(data, ensure_ascii=False), to_db_time(now)),
+            )
 
     async def clear(self, user_id: int) -> bool:
         """Delete the person's row; True when it was a live conversation (not a tombstone)."""
-        row = await self.db.fetch_one("DELETE FROM conversations WHERE user_id = ? RETURNING flow", (user_id,))
+        async with self.db.transaction():  # as `save`: carries the update's "done" mark
+            row = await self.db.fetch_one("DELETE FROM conversations WHERE user_id = ? RETURNING flow", (user_id,))
         return row is not None and row["flow"] != EXPIRED_FLOW
 
     async def expire(self, idle_since: datetime, now: datetime) -> int:

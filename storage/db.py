@@ -29,6 +29,41 @@ log = logging.getLogger(__name__)
 Row = sqlite3.Row
 T = TypeVar("T")
 _owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("db_owner", default=None)
+_commit_mark: contextvars.ContextVar[CommitMark | None] = contextvars.ContextVar("db_commit_mark", default=None)
+
+
+class CommitMark:
+    """One statement that commits with the first transaction of the task that carries it.
+
+    The durable inbox's "this update is handled" mark (storage/inbox.py): while a handler runs,
+    its task carries the mark, and its first `transaction()` writes it just before COMMIT, so the
+    handler's effects and the mark are one commit. Only the carrying task's own transactions take
+    it (tasks it starts copy the context, not the duty)."""
+
+    __slots__ = ("committed", "params", "sql", "task")
+
+    def __init__(self, sql: str, params: Sequence[Any]) -> None:
+        self.sql = sql
+        self.params = params
+        self.committed = False
+        self.task: asyncio.Task[Any] | None = None
+
+
+def carry_commit_mark(mark: CommitMark) -> contextvars.Token[CommitMark | None]:
+    """The current task carries `mark` until `drop_commit_mark(token)`."""
+    mark.task = asyncio.current_task()
+    return _commit_mark.set(mark)
+
+
+def drop_commit_mark(token: contextvars.Token[CommitMark | None]) -> None:
+    _commit_mark.reset(token)
+
+
+def _mark_to_commit() -> CommitMark | None:
+    mark = _commit_mark.get()
+    if mark is None or mark.committed or mark.task is not asyncio.current_task():
+        return None
+    return mark
 
 
 class StorageError(Exception):
@@ -229,7 +264,8 @@ class Database:
     # ---- transactions -------------------------------------------------------------------
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception, re-entrant per task."""
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception, re-entrant per task. A commit
+        mark the task carries (`carry_commit_mark`) is written just before the first COMMIT."""
         if _owner.get() is not None:
             yield
             return
@@ -237,13 +273,19 @@ class Database:
             token = _owner.set(object())
             try:
                 await self.conn.execute("BEGIN IMMEDIATE")
+                mark = None
                 try:
                     yield
+                    mark = _mark_to_commit()
+                    if mark is not None:
+                        await self.conn.execute(mark.sql, mark.params)
                 except BaseException:
                     await self.conn.execute("ROLLBACK")
                     self._forget_cached()
                     raise
                 await self.conn.execute("COMMIT")
+                if mark is not None:
+                    mark.committed = True
             finally:
                 _owner.reset(token)
 

@@ -131,6 +131,12 @@ class ReminderRepository:
             (reminder_id, to_db_time(due_at)),
         )
 
+    async def occurrence_due(self, occurrence_id: int) -> datetime | None:
+        """When the occurrence was due (its reminder has moved on since)."""
+        return from_db_time(
+            await self.db.fetch_value("SELECT due_at FROM reminder_occurrences WHERE id = ?", (occurrence_id,))
+        )
+
     async def finish_occurrence(self, occurrence_id: int, outcome: str, now: datetime) -> None:
         await self.db.execute(
             "UPDATE reminder_occurrences SET outcome = ?, finished_at = ? WHERE id = ?",

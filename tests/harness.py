@@ -82,6 +82,14 @@ class Harness:
         # The fake also queues every update for getUpdates; in-process tests deliver directly.
         self.fake.discard_update(update["update_id"])
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.send_queued()
+
+    async def send_queued(self) -> int:
+        """What the outbox's sender job does when the bot runs: send the messages queued (a
+        winner's details, a promotion, a handover note), one at a time."""
+        from handlers.outbox import drain_outbox
+
+        return await drain_outbox(self.app)
 
     def user(
         self,

@@ -142,7 +142,10 @@ def seed_hub_reminder(db_path: Path, due_in_seconds: float) -> None:
     asyncio.run(seed())
 
 
-def test_reminder_is_delivered_exactly_once_across_sigkill(tmp_path, served_fake):
+def test_reminder_is_delivered_across_sigkill_with_at_most_one_duplicate(tmp_path, served_fake):
+    """Killed before it is due, then again right after Telegram took it: it arrives, and at most
+    once more (the one message in flight at the second kill may not have been marked sent: the
+    outbox sends again rather than lose it; README, "What the bot guarantees after a crash")."""
     fake, server = served_fake
     fake.add_user(ADMIN, "县管理员")
     fake.add_group(HUB, "县团干部群", admins=(ADMIN,))
@@ -174,7 +177,11 @@ def test_reminder_is_delivered_exactly_once_across_sigkill(tmp_path, served_fake
     finally:
         third.send_signal(signal.SIGTERM)
         third.wait(timeout=30)
-    assert reminders_in_hub() == ["⏰ 提醒\n五分钟后开会"]
+    assert reminders_in_hub() in (["⏰ 提醒\n五分钟后开会"], ["⏰ 提醒\n五分钟后开会"] * 2)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "bot.db") as conn:
+        assert conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall() == [("sent", 1)]
 
 
 def free_port() -> int:

@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain import bounds
+from bot.domain.activity_notices import promoted_notice, summary_notices
 from bot.domain.activity_reminders import ActivityReminders
 from bot.domain.activity_values import bounded, count_change, typed_change, typed_people, utc_second
 from bot.domain.clock import Clock
@@ -47,6 +48,7 @@ from bot.domain.config import ActivitiesConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
 from bot.domain.formatting import RenderText, local_text
 from bot.domain.orgs import OrganisationService
+from bot.domain.outbox import Outbox
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
 from bot.model.activity import Activity, Category, Place, SignupOutcome, SignupStatus
@@ -132,9 +134,11 @@ class ActivityService:
         settings: ActivitiesConfig,
         *,
         render_reminder: RenderText,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.repo = repo
+        self.outbox = outbox
         self.orgs = orgs
         self.chats = chats
         self.permissions = permissions
@@ -475,12 +479,15 @@ class ActivityService:
         return WithdrawResult(True, promoted, roster)
 
     async def _fill_from_waitlist(self, activity: Activity) -> list[int]:
+        """The first on the waitlist take the free places, each told privately (the outbox)."""
         free = activity.slots - await self.repo.signed_count(activity.id)
         if free <= 0:
             return []
         moved = [s.user_id for s in (await self.repo.signups(activity.id, SignupStatus.WAITLISTED))[:free]]
+        now = self.clock.now()
         for user_id in moved:
-            await self.repo.set_signup_status(activity.id, user_id, SignupStatus.SIGNED, self.clock.now())
+            await self.repo.set_signup_status(activity.id, user_id, SignupStatus.SIGNED, now)
+            await self.outbox.enqueue(promoted_notice(activity.id, user_id, now))
         return moved
 
     # ---- reminders ------------------------------------------------------------------------
@@ -507,3 +514,14 @@ class ActivityService:
     async def mark_summary_sent(self, activity_id: int) -> bool:
         """True for the first caller only, so a summary goes out once."""
         return await self.repo.mark_summary_sent(activity_id, self.clock.now())
+
+    async def queue_summary(self, activity: Activity) -> bool:
+        """The activity's summary, queued once (True for the first caller only): to every chat it
+        was posted in, and the organiser's (asking how many were served) in private."""
+        async with self.db.transaction():
+            if not await self.mark_summary_sent(activity.id):
+                return False
+            chats = [chat_id for chat_id, _ in await self.repo.posts(activity.id)]
+            for notice in summary_notices(activity, chats):
+                await self.outbox.enqueue(notice)
+        return True

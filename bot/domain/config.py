@@ -64,6 +64,26 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class InboxConfig:
+    """Every update is stored before it is handled; once handled, only its id is kept (so that a
+    repeated delivery is recognised) this long."""
+
+    keep_days: int = 7
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    """Messages the bot owes wait in the database until Telegram accepts them. One that failed on
+    the network, a 5xx or a 429 is tried again after retry_first_seconds, then twice as long each
+    time up to retry_longest_seconds (a 429 waits what Telegram asks). Sent and given-up ones
+    stay keep_days."""
+
+    keep_days: int = 30
+    retry_first_seconds: int = 1
+    retry_longest_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class RemindersConfig:
     grace_minutes: int = 60
     quiet_start: str = "22:00"
@@ -133,6 +153,8 @@ class DeedsConfig:
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    inbox: InboxConfig = field(default_factory=InboxConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
     wishes: WishesConfig = field(default_factory=WishesConfig)
@@ -172,6 +194,8 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "secret_token": str,
     },
     "storage": {"path": str, "busy_timeout_ms": int},
+    "inbox": {"keep_days": int},
+    "outbox": {"keep_days": int, "retry_first_seconds": int, "retry_longest_seconds": int},
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
     "activities": {
         "checkin_opens_before_minutes": int,
@@ -251,6 +275,8 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     telegram_raw.pop("token", None)
     telegram = TelegramConfig(token=token.strip(), webhook=webhook, **telegram_raw)
     storage = StorageConfig(**raw.get("storage", {}))
+    inbox = InboxConfig(**raw.get("inbox", {}))
+    outbox = OutboxConfig(**raw.get("outbox", {}))
     reminders = RemindersConfig(**raw.get("reminders", {}))
     activities = ActivitiesConfig(**raw.get("activities", {}))
     wishes = WishesConfig(**raw.get("wishes", {}))
@@ -268,6 +294,8 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     config = Config(
         telegram=telegram,
         storage=storage,
+        inbox=inbox,
+        outbox=outbox,
         reminders=reminders,
         activities=activities,
         wishes=wishes,
@@ -298,6 +326,15 @@ def _check_values(config: Config) -> None:
         raise ConfigError(f'log_level: "{config.log_level}" is not a level; use one of {", ".join(LOG_LEVELS)}')
     if config.storage.busy_timeout_ms < 0:
         raise ConfigError("storage.busy_timeout_ms: must not be negative (for example: busy_timeout_ms = 5000)")
+    for section, days in (("inbox", config.inbox.keep_days), ("outbox", config.outbox.keep_days)):
+        if not 1 <= days <= 3650:
+            raise ConfigError(f"{section}.keep_days: must be 1 to 3650 (for example: keep_days = 7)")
+    retry = config.outbox
+    if not 1 <= retry.retry_first_seconds <= retry.retry_longest_seconds <= 86400:
+        raise ConfigError(
+            "outbox.retry_first_seconds / retry_longest_seconds: need 1 <= first <= longest <= 86400"
+            " (for example: retry_first_seconds = 1, retry_longest_seconds = 300)"
+        )
     quiet = (config.reminders.quiet_start, config.reminders.quiet_end)
     if any(quiet) and not all(parse_clock(value) for value in quiet):
         raise ConfigError(

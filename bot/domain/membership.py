@@ -12,8 +12,10 @@ from enum import IntEnum
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
+from bot.domain.outbox import HANDOVER_ANSWERED, HANDOVER_REQUEST, HANDOVER_UNREACHABLE, Delivery, Outbox
 from bot.domain.permissions import Permissions
 from bot.model.organisation import Handover, JoinRequest, Membership, Organisation, Person, Role
+from bot.model.outbox import Notice, OutboxMessage, OutboxState, Priority
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.memberships import MembershipRepository
@@ -45,6 +47,8 @@ class MembershipService:
         audit: AuditRepository,
         permissions: Permissions,
         clock: Clock,
+        *,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.memberships = memberships
@@ -53,6 +57,8 @@ class MembershipService:
         self.audit = audit
         self.permissions = permissions
         self.clock = clock
+        self.outbox = outbox
+        outbox.listen(HANDOVER_REQUEST, self._request_ended)
 
     async def memberships_of(self, user_id: int) -> list[Membership]:
         return await self.memberships.of_user(user_id)
@@ -275,7 +281,21 @@ class MembershipService:
             await self.check_successor(actor_id, org_id, successor_id)
             handover = await self.memberships.open_handover(org_id, actor_id, successor_id, self.clock.now())
             await self.audit.record(self.clock.now(), actor_id, "handover.start", f"org:{org_id}", to=successor_id)
+            await self._tell(HANDOVER_REQUEST, successor_id, handover)
         return handover
+
+    async def _tell(self, kind: str, user_id: int, handover: Handover) -> None:
+        """A handover note (the outbox words it from the handover when it goes out)."""
+        note = Notice(
+            kind, user_id, key=f"{kind}:{handover.id}", params={"handover": handover.id}, priority=Priority.NOTICE
+        )
+        await self.outbox.enqueue(note)
+
+    async def _request_ended(self, message: OutboxMessage, delivery: Delivery) -> None:
+        """The successor could not be told (blocked the bot): the predecessor is, to try again."""
+        if delivery.state is OutboxState.GIVEN_UP:
+            handover = await self.get_handover(message.param("handover"))
+            await self._tell(HANDOVER_UNREACHABLE, handover.from_user_id, handover)
 
     async def get_handover(self, handover_id: int) -> Handover:
         handover = await self.memberships.handover(handover_id)
@@ -318,6 +338,7 @@ class MembershipService:
                     f"org:{handover.org_id}",
                     from_user=handover.from_user_id,
                 )
+                await self._tell(HANDOVER_ANSWERED, handover.from_user_id, handover)
         if stale:
             raise DomainError("handover.stale")
         return await self.get_handover(handover_id)

@@ -1,13 +1,19 @@
-"""Persistent reminders and the exactly-once delivery of each occurrence.
+"""Persistent reminders and the delivery of each occurrence to every chat it is for.
 
 The database is the only truth: the in-memory job is a wake-up call that runs `deliver_due`,
-which looks up what is due. Delivery rule, in order, per occurrence:
+which looks up what is due. Delivery rule, per occurrence, in one transaction:
 
-1. the occurrence is claimed (a row with a unique (reminder, due time)) before anything is sent;
-2. each chat's delivery is recorded as 'sending' before the send, and finished after it;
-3. after a crash, an occurrence is resumed for the chats with no record only; a chat whose
-   record says 'sending' is never sent again (the message may have arrived), so no chat gets an
-   occurrence twice; at worst one chat misses it, and the record says so.
+1. the occurrence is claimed (a row with a unique (reminder, due time));
+2. each chat's delivery is recorded as 'sending' and its message queued in the outbox
+   (bot/domain/outbox.py), key "reminder:<occurrence>:<chat>";
+3. the occurrence is finished and the reminder moves on to its next occurrence.
+
+So an occurrence is queued for all its chats or for none, and the outbox sends each message,
+retrying network errors, 5xx and 429 with back-off, until Telegram accepts it or refuses it for
+good; then the delivery's record says how it ended (sent, nothing_to_say, chat_gone, failed).
+After a crash nothing is lost: the queued messages are still queued, and at most the one message
+in flight at the crash is sent twice. A 'sending' record left by an older version without an
+outbox message (its process died mid-send) is never sent again: the message may have arrived.
 
 An occurrence found late (the bot was down) is sent once, marked late, if it is less than the
 grace period late; older ones are recorded as skipped and logged. Non-urgent occurrences due in
@@ -16,10 +22,9 @@ the quiet hours are sent when the quiet hours end.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -27,10 +32,12 @@ from zoneinfo import ZoneInfo
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
+from bot.domain.outbox import REMINDER, Delivery, Outbox
 from bot.domain.permissions import Permissions
 from bot.domain.schedule import Schedule, next_occurrence
 from bot.domain.schedule_grammar import parse_schedule
 from bot.model.organisation import Binding, ChatRecord, Organisation
+from bot.model.outbox import Notice, OutboxMessage, OutboxState, Priority
 from bot.model.reminder import ReminderRecord
 from storage.chats import ChatRepository
 from storage.db import Database, written
@@ -67,28 +74,17 @@ class QuietHours:
 
 
 class SendStatus(StrEnum):
-    """What the transport made of one send (stored as the delivery's status)."""
+    """How one chat's delivery of an occurrence ended (stored as the delivery's status)."""
 
     SENT = "sent"
     NOTHING_TO_SAY = "nothing_to_say"  # a computed text had nothing for this chat
-    MIGRATED = "migrated"  # the group became a supergroup: `new_chat_id` says where
     CHAT_GONE = "chat_gone"  # the bot was removed, or the chat no longer exists
-    FAILED = "failed"
+    FAILED = "failed"  # Telegram refused the message for good (a bad request)
 
 
-@dataclass(frozen=True)
-class SendResult:
-    """What the transport made of one send."""
-
-    status: SendStatus
-    message_id: int | None = None
-    new_chat_id: int | None = None
-    detail: str | None = None
-
-
-# (chat id, the reminder, whether it is late) → what happened. The transport renders the text:
-# a plain reminder's own words, or the weekly digest for that chat.
-Sender = Callable[[int, "ReminderRecord", bool], Awaitable[SendResult]]
+# The outbox's sender (handlers/outbox.py), run once the occurrences due are queued: it sends
+# what is due, one message at a time, and returns when nothing more is due now.
+Drain = Callable[[], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -123,7 +119,7 @@ class ReminderService:
         grace: timedelta,
         quiet: QuietHours | None,
         orgs: OrganisationService,
-        concurrency: int = 64,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.orgs = orgs
@@ -134,7 +130,8 @@ class ReminderService:
         self.zone = zone
         self.grace = grace
         self.quiet = quiet
-        self.concurrency = concurrency
+        self.outbox = outbox
+        outbox.listen(REMINDER, self._delivery_ended)
         # System reminders whose recipients are computed when an occurrence is due (e.g. the
         # organisations behind their deeds pace), by subject key; the record's target is ignored.
         self.audiences: dict[str, Callable[[ReminderRecord], Awaitable[list[int]]]] = {}
@@ -333,16 +330,23 @@ class ReminderService:
         return min(times) if times else None
 
     # ---- delivering -------------------------------------------------------------------------
-    async def deliver_due(self, send: Sender) -> list[Outcome]:
-        """Send every occurrence whose send time has come; safe to call at any time, repeatedly."""
+    async def deliver_due(self, drain: Drain) -> list[Outcome]:
+        """Queue every occurrence whose send time has come, then have the outbox send them;
+        safe to call at any time, repeatedly. The outcomes say how each chat's delivery stands
+        once the outbox has nothing more to send now ('sending': it will try again later)."""
         now = self.clock.now()
-        outcomes = []
+        queued: list[tuple[ReminderRecord, int, str]] = []
         for reminder in await self.reminders.active():
             if self.send_time(reminder) <= now:
-                outcomes.append(await self._deliver_occurrence(reminder, send, now))
-        return outcomes
+                queued.append(await self._queue_occurrence(reminder, now))
+        if any(outcome != "skipped" for _, _, outcome in queued):
+            await drain()
+        return [
+            Outcome(reminder.id, reminder.due_at, outcome, await self.reminders.deliveries(occurrence_id))
+            for reminder, occurrence_id, outcome in queued
+        ]
 
-    async def _deliver_occurrence(self, reminder: ReminderRecord, send: Sender, now: datetime) -> Outcome:
+    async def _queue_occurrence(self, reminder: ReminderRecord, now: datetime) -> tuple[ReminderRecord, int, str]:
         due = reminder.due_at
         lateness = now - self.send_time(reminder)
         if lateness > self.grace:
@@ -356,17 +360,64 @@ class ReminderService:
             )
         else:
             outcome = "late" if lateness > LATE_AFTER else "sent"
-        occurrence_id = await self.reminders.claim_occurrence(reminder.id, due, "sending", now)
-        if occurrence_id is None:  # claimed before a crash: resume it, never repeat a chat
-            occurrence_id = written(
-                await self.reminders.occurrence_id(reminder.id, due), f"occurrence {due} of reminder {reminder.id}"
+        async with self.db.transaction():
+            occurrence_id = await self.reminders.claim_occurrence(reminder.id, due, "sending", now)
+            if occurrence_id is None:  # claimed by an older version that died mid-send: resume it
+                occurrence_id = written(
+                    await self.reminders.occurrence_id(reminder.id, due), f"occurrence {due} of reminder {reminder.id}"
+                )
+            if outcome != "skipped":
+                await self._queue_messages(reminder, occurrence_id, late=outcome == "late")
+            await self.reminders.finish_occurrence(occurrence_id, outcome, now)
+            await self._advance(reminder)
+        return reminder, occurrence_id, outcome
+
+    async def _queue_messages(self, reminder: ReminderRecord, occurrence_id: int, *, late: bool) -> None:
+        """One message per chat with no delivery record yet, each recorded as 'sending'."""
+        already = await self.reminders.delivered_chats(occurrence_id)
+        priority = Priority.NOTICE if reminder.urgent else Priority.BACKGROUND
+        for chat_id in await self.targets(reminder):
+            if chat_id in already or not await self.reminders.start_delivery(occurrence_id, chat_id, self.clock.now()):
+                continue
+            await self.outbox.enqueue(
+                Notice(
+                    REMINDER,
+                    chat_id,
+                    key=f"reminder:{occurrence_id}:{chat_id}",
+                    params={"reminder": reminder.id, "occurrence": occurrence_id, "chat": chat_id, "late": late},
+                    priority=priority,
+                )
             )
-        deliveries: dict[int, str] = {}
-        if outcome != "skipped":
-            deliveries = await self._fan_out(reminder, occurrence_id, send, late=outcome == "late")
-        await self.reminders.finish_occurrence(occurrence_id, outcome, self.clock.now())
-        await self._advance(reminder)
-        return Outcome(reminder.id, due, outcome, deliveries)
+
+    async def _delivery_ended(self, message: OutboxMessage, delivery: Delivery) -> None:
+        """The outbox is done with one chat's message: its delivery record says how."""
+        if delivery.state is OutboxState.SENT:
+            status = SendStatus.SENT
+        elif delivery.state is OutboxState.SKIPPED:
+            status = SendStatus.NOTHING_TO_SAY
+        elif delivery.gone:
+            status = SendStatus.CHAT_GONE
+            # The bot was removed (or the chat is no more): stop sending there.
+            await self.chats.set_active(message.chat_id, False, self.clock.now())
+        else:
+            status = SendStatus.FAILED
+        await self.reminders.finish_delivery(
+            message.param("occurrence"),
+            message.param("chat"),
+            status,
+            delivery.message_id,
+            delivery.detail,
+            self.clock.now(),
+        )
+
+    async def as_occurring(self, message: OutboxMessage) -> ReminderRecord | None:
+        """The reminder of a queued message as it was at that occurrence (due then: its words
+        may depend on the day), for the outbox's sender to word; None when it is gone."""
+        reminder = await self.reminders.get(message.param("reminder"))
+        due = await self.reminders.occurrence_due(message.param("occurrence"))
+        if reminder is None or due is None:
+            return None
+        return replace(reminder, next_due_at=due)
 
     async def _advance(self, reminder: ReminderRecord) -> None:
         schedule = Schedule.from_json(reminder.schedule)
@@ -394,32 +445,3 @@ class ReminderService:
             return [chat.chat_id for chat in await self.chats.bound() if chat.active]
         chat = await self.chats.by_id(reminder.target_id)
         return [chat.chat_id] if chat and chat.active else []
-
-    async def _fan_out(
-        self, reminder: ReminderRecord, occurrence_id: int, send: Sender, *, late: bool
-    ) -> dict[int, str]:
-        already = await self.reminders.delivered_chats(occurrence_id)
-        pending = [chat_id for chat_id in await self.targets(reminder) if chat_id not in already]
-        limit = asyncio.Semaphore(self.concurrency)
-
-        async def one(chat_id: int) -> None:
-            async with limit:
-                await self._deliver_to(occurrence_id, chat_id, reminder, late, send)
-
-        await asyncio.gather(*(one(chat_id) for chat_id in pending))
-        return await self.reminders.deliveries(occurrence_id)
-
-    async def _deliver_to(
-        self, occurrence_id: int, chat_id: int, reminder: ReminderRecord, late: bool, send: Sender
-    ) -> None:
-        if not await self.reminders.start_delivery(occurrence_id, chat_id, self.clock.now()):
-            return
-        result = await send(chat_id, reminder, late)
-        if result.status is SendStatus.MIGRATED and result.new_chat_id is not None:
-            await self.chats.migrate(chat_id, result.new_chat_id, self.clock.now())
-            result = await send(result.new_chat_id, reminder, late)
-        elif result.status is SendStatus.CHAT_GONE:
-            await self.chats.set_active(chat_id, False, self.clock.now())
-        await self.reminders.finish_delivery(
-            occurrence_id, chat_id, result.status, result.message_id, result.detail, self.clock.now()
-        )

@@ -21,8 +21,10 @@ from bot.domain.digest import (
 )
 from bot.domain.formatting import RenderText
 from bot.domain.groups import GroupService
+from bot.domain.inbox import Inbox
 from bot.domain.membership import MembershipService
 from bot.domain.orgs import OrganisationService
+from bot.domain.outbox import Outbox
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import QuietHours, ReminderService
@@ -35,8 +37,10 @@ from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.inbox import InboxRepository
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
+from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.reminders import ReminderRepository
 from storage.reports import DeedRepository, ReportRepository
@@ -64,6 +68,8 @@ class Services:
     stats: StatsService
     stars: StarsService
     pace: PaceReminders
+    inbox: Inbox
+    outbox: Outbox
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -75,6 +81,7 @@ class Services:
         permissions = Permissions(config.county_admins, people_repo, membership_repo)
         orgs = OrganisationService(db, OrganisationRepository(db), audit, permissions, clock)
         chats = ChatRepository(db)
+        outbox = Outbox(db, OutboxRepository(db), clock, config.outbox)
         reminder_repo = ReminderRepository(db)
         settings = config.reminders
         quiet = None
@@ -92,6 +99,7 @@ class Services:
             grace=timedelta(minutes=settings.grace_minutes),
             quiet=quiet,
             orgs=orgs,
+            outbox=outbox,
         )
         activity_repo = ActivityRepository(db)
         activities = ActivityService(
@@ -106,6 +114,7 @@ class Services:
             config.zone,
             config.activities,
             render_reminder=render,
+            outbox=outbox,
         )
         wishes = WishService(
             db,
@@ -128,6 +137,7 @@ class Services:
             clock,
             config.zone,
             render_reminder=render,
+            outbox=outbox,
         )
         attendance = AttendanceService(db, activity_repo, activities, chats, audit, clock, config.activities)
         deed_repo = DeedRepository(db)
@@ -142,7 +152,9 @@ class Services:
             permissions=permissions,
             people=PeopleService(people_repo, clock, config.language),
             orgs=orgs,
-            membership=MembershipService(db, membership_repo, people_repo, orgs, audit, permissions, clock),
+            membership=MembershipService(
+                db, membership_repo, people_repo, orgs, audit, permissions, clock, outbox=outbox
+            ),
             groups=GroupService(db, chats, orgs, audit, permissions, clock, activities),
             conversations=ConversationService(
                 ConversationRepository(db), clock, timedelta(hours=config.conversations.expire_after_hours)
@@ -165,6 +177,8 @@ class Services:
             stats=stats,
             stars=StarsService(stats, config.stars, permissions),
             pace=pace,
+            inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
+            outbox=outbox,
         )
 
     async def open(self) -> None:

@@ -18,6 +18,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
 from bot.domain.services import Services
+from bot.runtime.inbox import Intake, start_intake
 from bot.runtime.rate_limit import FairRateLimiter
 from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
@@ -45,6 +46,7 @@ def build_application(
         callback_max_wait=telegram.callback_max_wait_seconds,
     )
     updates.shedder = processor
+    intake = Intake()  # the durable inbox (bot/runtime/inbox.py)
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -59,13 +61,14 @@ def build_application(
             )
         )
         .update_queue(updates)
-        .concurrent_updates(processor)
+        .concurrent_updates(intake.processor(processor))  # the inbox's "handled" mark around it
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+        polling: BaseRequest = request
     else:
         # One connection per running update and room for what is sent beside them (a winner's
         # message, a page refresh), in a pool whose bookkeeping stays cheap (bot/runtime/transport.py).
@@ -75,7 +78,9 @@ def build_application(
             )
         )
         # A full long poll means taps are waiting at Telegram: their wait counts from then.
-        builder = builder.get_updates_request(PollWatchRequest(HTTPXRequest(connection_pool_size=2), updates))
+        polling = PollWatchRequest(HTTPXRequest(connection_pool_size=2), updates)
+    # The durable inbox: each poll's batch, as screened, is stored before PTB reads it.
+    builder = builder.get_updates_request(intake.confirming(polling))
     # Keeps the bot under ~30 messages/s overall and ~20/min per group, urgent messages first,
     # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter
     # stalls all). Switched off it still accepts handlers' rate_limit_args (e.g. a priority).
@@ -94,10 +99,13 @@ def build_application(
 async def on_startup(application: Application) -> None:
     services: Services = application.bot_data["services"]
     await services.open()
+    # The durable inbox: updates stored before confirmed; those not handled before a stop go first.
+    await start_intake(application)
     await set_command_menus(application)
     from handlers.activities import start_activity_jobs
     from handlers.auction import start_auction_jobs
     from handlers.maintenance import start_maintenance_jobs
+    from handlers.outbox import start_outbox_sender
     from handlers.scheduling import schedule_wake
     from handlers.wishes import start_wish_jobs
 
@@ -107,6 +115,7 @@ async def on_startup(application: Application) -> None:
     start_wish_jobs(application)
     start_auction_jobs(application)
     start_maintenance_jobs(application)
+    start_outbox_sender(application)  # the durable outbox's one sender: what waited goes first
     log.info("league-bot started as @%s", application.bot.username)
 
 

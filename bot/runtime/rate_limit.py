@@ -304,6 +304,22 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
             self._wake.cancel()
             self._wake, self._wake_at = None, float("inf")
 
+    # ---- asked by the outbox's sender (handlers/outbox.py), which sends one message at a time and
+    # must not stand in line behind one chat's limits while other chats' messages could go.
+    def chat_delay(self, chat_id: object) -> float:
+        """Seconds before a message to `chat_id` could start as far as that chat's own limits go
+        (a 429's block, a group's per-minute window); 0 when it could start now."""
+        chat = _chat_key(chat_id)
+        if chat is None:
+            return 0.0
+        now = self._clock()
+        delay = max(self._blocked_until.get(chat, now) - now, 0.0)
+        window = self._group_windows.get(chat)
+        opens = window.free_at(now) if window is not None else None
+        if opens is not None:  # None: only an answer on its way can free a place (soon)
+            delay = max(delay, opens - now)
+        return delay
+
     @property
     def tracked_groups(self) -> int:
         """How many group windows are held (idle ones are dropped over time)."""

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError
 from bot.model.activity import Activity, Place
-from handlers.activities.post import announce, notify_promoted, refresh_posts
+from handlers.activities.post import announce, refresh_posts
 from handlers.activities.render import category_label, show, when_text, yes_no
 from handlers.activities.steps import ActivitySteps, activity_for_organiser, parse_end, typed_count
 from handlers.context import BotContext, Ui, clean, group_t
@@ -112,7 +112,8 @@ class EditActivityFlow(ActivitySteps):
         await self._apply(ui, data, counts_as_deed=self.yes_no_from_button(value))
 
     async def _apply(self, ui: Ui, data: dict, **changes: object) -> None:
-        activity, changed, promoted = await ui.services.activities.edit(ui.user_id, data["activity_id"], **changes)
+        # Volunteers promoted from the waitlist are told through the outbox (queued by the edit).
+        activity, changed, _ = await ui.services.activities.edit(ui.user_id, data["activity_id"], **changes)
         await self.finish(ui)
         if not changed:
             await show(ui, ui.t("activities.edit_nothing", code=activity.code))
@@ -142,7 +143,6 @@ class EditActivityFlow(ActivitySteps):
                 ),
             )
         await refresh_posts(application, activity.id)
-        await notify_promoted(application, activity, promoted)
 
 
 def change_lines(t: Translator, zone: ZoneInfo, activity: Activity, changed: list[str]) -> str:

@@ -15,12 +15,14 @@ from bot.domain.activities import Roster
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
 from bot.model.activity import Activity, SignupOutcome
+from bot.model.outbox import OutboxMessage
 from handlers.activities.buttons import SignupChoice, SignupTap, tapped_choice
 from handlers.activities.render import category_label, place_text, when_text
-from handlers.context import BotContext, Ui, best_effort, group_t, notify_user, reader_translator, services_of
+from handlers.context import BotContext, Ui, best_effort, group_t, reader_translator, services_of
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Raw
 from handlers.live_message import request_refresh
+from handlers.outbox import Rendered
 
 
 async def post_view(
@@ -153,22 +155,20 @@ async def announce(application: Application, activity_id: int, text: str) -> Non
         )
 
 
-async def notify_promoted(application: Application, activity: Activity, user_ids: list[int]) -> None:
-    """Volunteers moved up from the waitlist are told privately, in their language."""
+async def render_promoted(application: Application, message: OutboxMessage) -> Rendered:
+    """A volunteer moved up from the waitlist (queued with the move), told in their language."""
     services = services_of(application)
-    zone = services.config.zone
-    for user_id in user_ids:
-        person = await services.people.get(user_id)
-        t = reader_translator(services, person)
-        await notify_user(
-            application,
-            user_id,
+    activity = await services.activities.get(message.param("activity"))
+    t = reader_translator(services, await services.people.get(message.chat_id))
+    return Rendered(
+        t(
             "activities.promoted",
             title=activity.title,
             code=activity.code,
-            when=Raw(when_text(t, zone, activity.starts_at, activity.ends_at)),
+            when=Raw(when_text(t, services.config.zone, activity.starts_at, activity.ends_at)),
             place=activity.place.text,
         )
+    )
 
 
 # ---- sign-up and withdrawal ---------------------------------------------------------------------
@@ -215,6 +215,4 @@ async def _withdraw(ui: Ui, activity_id: int) -> None:
     await ui.answer("activities.toast_withdrawn" if result.withdrew else "activities.toast_not_signed")
     if result.withdrew:
         await refresh_posts(ui.context.application, activity_id)
-    if result.promoted_user_id is not None:
-        activity = await ui.services.activities.get(activity_id)
-        await notify_promoted(ui.context.application, activity, [result.promoted_user_id])
+    # Whoever took the place from the waitlist is told through the outbox (queued with the move).

@@ -10,12 +10,14 @@ from telegram.ext import Application
 from bot.domain.errors import DomainError
 from bot.domain.formatting import hours_text
 from bot.model.activity import Activity
+from bot.model.outbox import OutboxMessage
 from handlers.activities.buttons import OrganiserAction, OrganiserChoice, ServedAnswer, ServedChoice, tapped_choice
-from handlers.activities.post import announce, refresh_posts
+from handlers.activities.post import refresh_posts
 from handlers.activities.steps import activity_for_organiser
-from handlers.context import BotContext, MarkupFor, Ui, group_t, notify_user, services_of
+from handlers.context import BotContext, MarkupFor, Ui, group_t, reader_translator, services_of
 from handlers.flow import Flow, flow_of
 from handlers.i18n import Translator
+from handlers.outbox import Rendered, drain_outbox
 
 
 def served_markup(activity: Activity) -> MarkupFor:
@@ -49,44 +51,56 @@ def served_markup(activity: Activity) -> MarkupFor:
 
 
 async def send_due_summaries(application: Application) -> int:
-    """Each ended activity's summary, once: to its group(s), and the organiser asked privately."""
+    """Each ended activity's summary, once: queued (bot/domain/activities.py: to its group(s),
+    and the organiser asked privately), then sent by the outbox. Returns how many were queued."""
     services = services_of(application)
-    t = group_t(services)
     window = timedelta(minutes=services.config.activities.checkin_closes_after_minutes)
-    sent = 0
+    queued = 0
     # Due once check-out has closed, so the figures are final.
     for activity in await services.activities.due_summaries(services.clock.now() - window):
-        if not await services.activities.mark_summary_sent(activity.id):
-            continue  # another run claimed it: at most once, even if a send below fails
-        summary = await services.attendance.summary(activity.id)
-        await announce(
-            application,
-            activity.id,
-            t(
-                "activities.summary_group",
-                title=activity.title,
-                code=activity.code,
-                volunteers=summary.volunteers,
-                hours=hours_text(summary.volunteer_minutes, t),
-                served=summary.served,
-            ),
-        )
+        if not await services.activities.queue_summary(activity):
+            continue  # another run queued it: once only
         await refresh_posts(application, activity.id)
-        key = "activities.summary_organiser_deed" if activity.counts_as_deed else "activities.summary_organiser"
-        await notify_user(
-            application,
-            activity.created_by,
-            key,
-            served_markup(activity),
+        queued += 1
+    if queued:
+        await drain_outbox(application)
+    return queued
+
+
+async def render_group_summary(application: Application, message: OutboxMessage) -> Rendered:
+    services = services_of(application)
+    t = group_t(services)
+    activity = await services.activities.get(message.param("activity"))
+    summary = await services.attendance.summary(activity.id)
+    return Rendered(
+        t(
+            "activities.summary_group",
             title=activity.title,
             code=activity.code,
             volunteers=summary.volunteers,
-            no_shows=summary.no_shows,
-            walk_ins=summary.walk_ins,
-            expected=activity.expected_served,
+            hours=hours_text(summary.volunteer_minutes, t),
+            served=summary.served,
         )
-        sent += 1
-    return sent
+    )
+
+
+async def render_organiser_summary(application: Application, message: OutboxMessage) -> Rendered:
+    """The organiser's figures, and the question how many people were served."""
+    services = services_of(application)
+    activity = await services.activities.get(message.param("activity"))
+    summary = await services.attendance.summary(activity.id)
+    t = reader_translator(services, await services.people.get(message.chat_id))
+    key = "activities.summary_organiser_deed" if activity.counts_as_deed else "activities.summary_organiser"
+    text = t(
+        key,
+        title=activity.title,
+        code=activity.code,
+        volunteers=summary.volunteers,
+        no_shows=summary.no_shows,
+        walk_ins=summary.walk_ins,
+        expected=activity.expected_served,
+    )
+    return Rendered(text, served_markup(activity)(t))
 
 
 class ServedFlow(Flow):

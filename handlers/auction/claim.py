@@ -1,8 +1,10 @@
 """The claim tap (the hot path) and the winner's release.
 
 A claim tap (`ac:<session>:<wish>`, from the board or a private page) is answered first, with the
-outcome; the winner's private message goes out in a background task, so a tap never waits for
-other network calls. The tapper's page is refreshed (page_refresh.py), at once after a lost
+outcome; the winner's private message was queued in the outbox with the win itself (one
+transaction: bot/domain/auction/claims.py) and goes out through the outbox's sender
+(`render_won` words it then), so a tap never waits for other network calls and no crash after
+the claim leaves a winner untold. The tapper's page is refreshed (page_refresh.py), at once after a lost
 claim. The winner may release within 2 minutes (`ar:<wish>`): the button goes when the window
 does (release_window.py), and a release refreshes the boards and the open pages. Every rule (who
 is a cadre, caps, waves, windows) is the domain's (bot/domain/auction/): callback data is only a
@@ -18,16 +20,17 @@ from bot.domain.errors import DomainError
 from bot.domain.formatting import DATE, local_text
 from bot.domain.services import Services
 from bot.model.auction import Outcome
-from bot.model.wish import Wish, wish_code
-from handlers.context import BotContext, Ui, best_effort, reader_translator, services_of
+from bot.model.outbox import OutboxMessage
+from bot.model.wish import wish_code
+from handlers.context import BotContext, Ui, reader_translator, services_of
 from handlers.gate import is_anonymous_admin
 from handlers.i18n import Translator
+from handlers.outbox import Rendered, Skip
 
 from .buttons import ClaimTap, ReleaseTap
 from .hub import refresh_board, refresh_live_boards
 from .page_refresh import refresh_open_pages, refresh_tappers_page
 from .release_window import forget_release_button, keep_release_button, take_off
-from .state import auction_state, background
 from .texts import answer_refusal, category_label
 
 # Refusals answered as an alert (the others as a toast).
@@ -62,11 +65,8 @@ async def claim_button(update: Update, context: BotContext) -> None:
     code = outcome.wish.code if outcome.wish is not None else wish_code(wish_id)
     if kind is Outcome.WON:
         started = ui.is_private or await has_started(ui.services, ui.user_id)
-        if started:
+        if started:  # the private message is on its way (queued with the claim)
             await ui.answer("auction.toast_won", code=code)
-            if outcome.wish is not None:  # always, for a win: the wish as its claim left it
-                won = send_won(application, ui.user_id, outcome.wish, outcome.org_id)
-                background(application, auction_state(application).lane.urgent(won), update)
         else:
             await ui.answer("auction.toast_won_start_first", alert=True, code=code)
         await refresh_board(application, session_id)
@@ -93,18 +93,25 @@ def release_markup(t: Translator, wish_id: int) -> InlineKeyboardMarkup:
     )
 
 
-async def send_won(application: Application, user_id: int, wish: Wish, org_id: int | None) -> None:
-    """The winner's private message: the public fields, the deadline (a date: the end of that day),
-    what to do next, and the 释放 button for as long as the release window lasts."""
+async def render_won(application: Application, message: OutboxMessage) -> Rendered | Skip:
+    """The winner's private message (queued with the win): the public fields, the deadline (a
+    date: the end of that day), what to do next, and the 释放 button while the release window
+    lasts (taken off when it ends: release_window.py)."""
     services = services_of(application)
-    collector = await services.orgs.get(wish.collector_org_id)
-    claimer = await services.orgs.get(org_id) if org_id is not None else None
+    user_id = message.chat_id
+    wish = await services.wishes.get(message.param("wish"))
+    if wish.claimed_by_user != user_id:
+        return Skip("released before the message went out")
     person = await services.people.get(user_id)
+    if person is None or not person.started:
+        return Skip("never started the bot: told so by the tap's answer")
+    collector = await services.orgs.get(wish.collector_org_id)
+    claimer = await services.orgs.get(message.param("org"))
     t = reader_translator(services, person)
     text = t(
         "auction.won",
         code=wish.code,
-        org=claimer.name if claimer else "",
+        org=claimer.name,
         child=wish.public_label,
         collector=collector.name,
         text=wish.text,
@@ -114,17 +121,12 @@ async def send_won(application: Application, user_id: int, wish: Wish, org_id: i
     )
     until = services.auction.release_ends(wish)
     if until is None or until < services.clock.now():  # the window is over already: no button
-        await best_effort(application.bot.send_message(user_id, text), "the winner %s not told", user_id)
-        return
-    message = await best_effort(
-        application.bot.send_message(
-            user_id, text + t("auction.won_release_hint"), reply_markup=release_markup(t, wish.id)
-        ),
-        "the winner %s not told",
-        user_id,
+        return Rendered(text)
+    return Rendered(
+        text + t("auction.won_release_hint"),
+        release_markup(t, wish.id),
+        after=lambda sent: keep_release_button(application, sent, until, text),
     )
-    if message is not None:
-        keep_release_button(application, message, until, text)
 
 
 async def release_button(update: Update, context: BotContext) -> None:

@@ -133,7 +133,6 @@ async def _refresh_pages(application: Application, key: PageKey, since: float) -
                 held = max(due, refresher.last_edit.get(key, float("-inf")) + PAGE_REFRESH_SECONDS)
                 await state.alarms.until(clock, held, unless=prompt)  # requests meanwhile replace what is pending
             await state.alarms.until(clock, due)
-            await state.lane.quiet()
             async with state.lane.slots:
                 await _refresh_page(application, key)
             since = clock.monotonic()

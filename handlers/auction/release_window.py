@@ -2,10 +2,10 @@
 
 The auction's repeating job (hub.auction_tick, every few seconds) takes the button off each
 winner's message once its window has ended on the bot's clock, with the line that offers it:
-the message then reads as a plain record of the claim. The edits go out a few at a time, behind
-the winners' messages (the auction's private lane), so a rush's worth of them never holds the
-job or the board back. The buttons are remembered in memory only: after a restart one may stay,
-and a tap on it is answered that the window is over, and takes it off.
+the message then reads as a plain record of the claim. The edits go out a few at a time (the
+auction's private lane), so a rush's worth of them never holds the job or the board back. The
+buttons are remembered in memory only: after a restart one may stay, and a tap on it is
+answered that the window is over, and takes it off.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ async def take_off(application: Application, key: PageKey, text: str | None) -> 
     """The message without its button: `text` (without the line offering it), or its own text
     when not known (a button from before a restart)."""
     state = auction_state(application)
-    await state.lane.quiet()
     async with state.lane.slots:
         bot = application.bot
         if text is None:

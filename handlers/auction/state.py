@@ -25,33 +25,15 @@ PageKey = tuple[int, int]  # (chat id, message id) of a private browsing page
 
 
 class PrivateLane:
-    """The auction's private messages go out a few at a time, winners' messages first.
+    """The auction's private edits (page refreshes, release buttons taken off) go out a few at a time.
 
     The bot's ~30 messages a second are admitted first come, first served (bot/runtime/rate_limit.py).
-    Queued all at once, a burst of 400 winners' messages would hold the board's next edit back
-    for a quarter of a minute; a few at a time, the board waits behind at most `width` of them.
-    Page refreshes wait while winners' messages are pending."""
+    Queued all at once, a burst of 400 page refreshes would hold the board's next edit back for a
+    quarter of a minute; a few at a time, the board waits behind at most `width` of them. (The
+    winners' messages go through the outbox's sender, one at a time: handlers/outbox.py.)"""
 
     def __init__(self, width: int) -> None:
         self.slots = asyncio.Semaphore(width)
-        self.pending_urgent = 0
-        self._quiet = asyncio.Event()
-        self._quiet.set()
-
-    async def urgent(self, coroutine: Coroutine[Any, Any, object]) -> None:
-        self.pending_urgent += 1
-        self._quiet.clear()
-        try:
-            async with self.slots:
-                await coroutine
-        finally:
-            self.pending_urgent -= 1
-            if not self.pending_urgent:
-                self._quiet.set()
-
-    async def quiet(self) -> None:
-        """Wait until no winner's message is pending (then take a slot for something else)."""
-        await self._quiet.wait()
 
 
 class Alarms:

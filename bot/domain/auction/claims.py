@@ -13,7 +13,9 @@
   the taps waiting at that moment go to the database together, in one transaction
   (`AuctionRepository.claim_many`), and each tap gets its own outcome once it is committed;
 - only when it fails, one read (in the same transaction) tells why: taken (by which
-  organisation), already yours, or a cap (`Caps.refusal` over the counts the UPDATE used).
+  organisation), already yours, or a cap (`Caps.refusal` over the counts the UPDATE used);
+- a win queues the winner's private message in the outbox in the same transaction (WON_CLAIM),
+  so a crash after the commit cannot leave a winner untold.
 Closing refuses new claims at once (`closing`) and waits for the claims already under way
 (`drain`), so the summary and the claims table agree with what the claimers were told.
 """
@@ -25,10 +27,12 @@ from datetime import datetime
 
 from bot.domain.clock import Clock
 from bot.domain.orgs import OrganisationService
+from bot.domain.outbox import WON_CLAIM, Outbox
 from bot.domain.permissions import Permissions
 from bot.domain.wishes import WishService
 from bot.model.auction import LIVE, SCHEDULED, AuctionSession, ClaimRequest, ClaimResult, Outcome
 from bot.model.organisation import Membership, Role
+from bot.model.outbox import Priority
 from bot.model.wish import WishStatus
 from storage.auction import AuctionRepository
 
@@ -49,8 +53,11 @@ class ClaimDesk:
         orgs: OrganisationService,
         permissions: Permissions,
         clock: Clock,
+        outbox: Outbox,
     ) -> None:
         self.repo = repo
+        self.outbox = outbox
+        repo.queue_winners_notice(WON_CLAIM, Priority.NOTICE)  # each win queues its winner's message
         self.sessions = sessions
         self.wishes = wishes
         self.orgs = orgs
@@ -194,6 +201,8 @@ class ClaimDesk:
                         if not done.done():
                             done.set_exception(error)
                     continue
+                if any(result.won for result in results):
+                    self.outbox.wake()
                 for (_, done), result in zip(batch, results, strict=True):
                     if not done.done():
                         done.set_result(result)

@@ -21,6 +21,7 @@ from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.formatting import local_text
 from bot.domain.orgs import OrganisationService
+from bot.domain.outbox import Outbox
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
 from bot.domain.schedule_grammar import Schedule
@@ -86,6 +87,8 @@ class AuctionService:
         clock: Clock,
         zone: ZoneInfo,
         render_reminder: RenderReminder,
+        *,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.repo = repo
@@ -98,7 +101,7 @@ class AuctionService:
         self.zone = zone
         self.render_reminder = render_reminder
         self.sessions = SessionCache(repo)
-        self.claims = ClaimDesk(repo, self.sessions, wishes, orgs, permissions, clock)
+        self.claims = ClaimDesk(repo, self.sessions, wishes, orgs, permissions, clock, outbox)
         self.browsing = Browsing(repo, self.sessions, chats, clock, zone)
         wishes.add_listener(self.sessions.wish_changed)
 

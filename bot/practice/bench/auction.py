@@ -106,6 +106,7 @@ async def auction(latency: float) -> dict:
         on_startup,
         on_stop,
     )
+    from bot.runtime.inbox import door_of
     from handlers.auction import auction_tick, board_view, settle
     from handlers.live_message import flush_refreshes
     from storage.audit import AuditRepository
@@ -126,6 +127,8 @@ async def auction(latency: float) -> dict:
         await app.initialize()
         await on_startup(app)
         await app.start()
+        # Updates go in as the Updater hands them over: stored in the inbox first.
+        door = door_of(app)
         try:
             # ---- the county: a hub, 24 schools with 500 wishes, 44 organisations, 200 cadres
             now = services.clock.now()
@@ -175,7 +178,7 @@ async def auction(latency: float) -> dict:
             for user_id in cadres:
                 update = fake.user_sends(user_id, user_id, f"/start auc_{session.id}")
                 fake.discard_update(update["update_id"])
-                await app.update_queue.put(Update.de_json(update, app.bot))
+                await door.put(Update.de_json(update, app.bot))
             while any(fake.last_bot_message(u) is None for u in cadres):
                 await asyncio.sleep(0.05)
             pages = {u: fake.last_bot_message(u).message_id for u in cadres}
@@ -197,8 +200,8 @@ async def auction(latency: float) -> dict:
             burst = [tap() for _ in range(PHASE1_TAPS)]
             with settled_heap():  # as around each baseline burst
                 started = time.monotonic()
-                for update in burst:
-                    app.update_queue.put_nowait(update)
+                for start in range(0, len(burst), 100):  # as getUpdates delivers them: 100 at most
+                    await door.put_batch(burst[start : start + 100])
                 finished = await _wait_answered(request, [_query_id(u) for u in burst])
             taps_per_s = PHASE1_TAPS / (finished - started)
             # ---- phase 2: a steady 400 taps a second
@@ -208,7 +211,7 @@ async def auction(latency: float) -> dict:
                 await asyncio.sleep(max(0.0, started + index / PHASE2_RATE - time.monotonic()))
                 update = tap()
                 arrived[_query_id(update)] = time.monotonic()
-                app.update_queue.put_nowait(update)
+                await door.put(update)
                 steady.append(update)
             await _wait_answered(request, [_query_id(u) for u in steady])
             latencies = [(request.answered[q] - t) * 1000 for q, t in arrived.items() if q in request.answered]

@@ -74,7 +74,10 @@ async def broadcast(groups: int, latency: float) -> dict:
             )
             started = time.monotonic()
             await schedule_wake(app, now=True)
-            while (await services.reminders.reminders.get(reminder.id)).state == "active":
+            # Queued (the reminder moves on), then sent by the outbox: done when nothing waits.
+            while (
+                await services.reminders.reminders.get(reminder.id)
+            ).state == "active" or await services.outbox.pending():
                 await asyncio.sleep(0.05)
             duration = time.monotonic() - started
         finally:
@@ -141,6 +144,7 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
         on_startup,
         on_stop,
     )
+    from bot.runtime.inbox import door_of
 
     FakeTelegram, FakeRequest = _fake_telegram()
     group, organiser = -4_000_001, 1
@@ -193,7 +197,8 @@ async def checkin(volunteers: int, seconds: float, latency: float) -> dict:
                 update = fake.user_sends(user_id, group, "签到")
                 fake.discard_update(update["update_id"])
                 arrived[update["message"]["message_id"]] = time.monotonic()
-                await app.update_queue.put(Update.de_json(update, app.bot))
+                # As the Updater hands it over: stored in the inbox first.
+                await door_of(app).put(Update.de_json(update, app.bot))
             deadline = time.monotonic() + 60
             while len(request.reacted) < len(arrived) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)

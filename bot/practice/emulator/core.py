@@ -19,6 +19,7 @@ import copy
 import itertools
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -56,6 +57,12 @@ GLOBAL_WINDOW_SECONDS = 1.0
 GLOBAL_WINDOW_LIMIT = 30
 FLOOD_LIMITED_METHODS = frozenset(
     {"sendmessage", "senddocument", "sendphoto", "sendmediagroup", "editmessagetext", "editmessagereplymarkup"}
+)
+
+# What `fail_calls` fails by default: not the calls of a bot's start-up (PTB does not retry
+# them) and not getUpdates (PTB's polling backs off for up to 30 s after an error).
+_UNFAULTED_METHODS = frozenset(
+    {"getme", "getupdates", "setmycommands", "deletemycommands", "setwebhook", "deletewebhook", "getwebhookinfo"}
 )
 
 # Telegram leaves these out when allowed_updates is empty/unspecified.
@@ -363,6 +370,12 @@ class FakeTelegram:
         self.callback_answers: list[dict] = []
         self.http_429 = 0
         self.flood_events: list[tuple[str, int, int]] = []
+        # Injected faults (`fail_calls`, `storm_429`): none unless a test asks for them.
+        self._fault_rate = 0.0
+        self._fault_methods: frozenset[str] = frozenset()
+        self._fault_random = random.Random(0)
+        self._storms: dict[int, tuple[float, int]] = {}  # chat id → (until, retry_after)
+        self.injected: collections.Counter[str] = collections.Counter()  # "502 sendMessage": count
         # When each admitted flood-limited call (send, edit) reached a chat: the sandbox's
         # messages-per-minute gauge. Kept for GROUP_WINDOW_SECONDS * 5, whatever flood_limits is.
         self._admitted: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
@@ -741,6 +754,45 @@ class FakeTelegram:
             self._poll_epoch += 1
             self._updates_changed.notify_all()
 
+    # ------------------------------------------------------------------ injected faults
+
+    def fail_calls(self, rate: float, *, methods: Iterable[str] | None = None, seed: int = 0) -> None:
+        """Answer `rate` of the calls to `methods` (default: every method but the start-up ones
+        and getUpdates) with 502 Bad Gateway, before anything happens, as a proxy in front of
+        Telegram would: the call has no effect. Deterministic for a given seed; 0 switches off."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"rate must be between 0 and 1, got {rate}")
+        chosen = _FAULTABLE_METHODS if methods is None else frozenset(m.lower() for m in methods)
+        with self._lock:
+            self._fault_rate = rate
+            self._fault_methods = chosen
+            self._fault_random = random.Random(seed)
+
+    def storm_429(self, chat_id: int, seconds: float, *, retry_after: int = 3) -> None:
+        """For `seconds` (on the fake's monotonic clock), every flood-limited call to `chat_id`
+        (a send or an edit) is refused with 429 and `retry_after`, whatever its pace."""
+        with self._lock:
+            self._storms[chat_id] = (self._monotonic() + seconds, retry_after)
+
+    def stop_faults(self) -> None:
+        with self._lock:
+            self._fault_rate = 0.0
+            self._storms.clear()
+
+    def _inject_fault(self, method: str, params: dict) -> None:
+        name = method.lower()
+        if self._fault_rate and name in self._fault_methods and self._fault_random.random() < self._fault_rate:
+            self.injected[f"502 {method}"] += 1
+            raise ApiError(502, "Bad Gateway")
+        chat_id = params.get("chat_id")
+        storm = self._storms.get(chat_id) if isinstance(chat_id, int) else None
+        if storm is not None and name in FLOOD_LIMITED_METHODS:
+            until, retry_after = storm
+            if self._monotonic() < until:
+                self.injected[f"429 {method}"] += 1
+                self.http_429 += 1
+                raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+
     # ------------------------------------------------------------------ dispatcher
 
     def handle(
@@ -762,6 +814,7 @@ class FakeTelegram:
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
             try:
                 coerced = {name: _coerce_param(name, value) for name, value in params.items()}
+                self._inject_fault(method, coerced)
                 result = handler(coerced, files)
             except ApiError as exc:
                 self.errors.append((method, exc.code, exc.description))
@@ -1675,3 +1728,8 @@ class FakeTelegram:
         if message.reply_markup:
             data["reply_markup"] = copy.deepcopy(message.reply_markup)
         return data
+
+
+_FAULTABLE_METHODS = (
+    frozenset(name.removeprefix("_api_") for name in dir(FakeTelegram) if name.startswith("_api_")) - _UNFAULTED_METHODS
+)
