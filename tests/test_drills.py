@@ -385,6 +385,15 @@ def conversation_step(bot: Bot) -> str | None:
     return rows[0][0] if rows else None
 
 
+def tap_when_shown(fake: FakeTelegram, label: str) -> None:
+    """The admin taps the button `label` once the bot's newest message with it is there."""
+    message = wait_for(
+        lambda: next((m for m in reversed(fake.bot_messages(ADMIN)) if label in m.button_labels()), None),
+        f"a message with {label}",
+    )
+    fake.user_taps(ADMIN, ADMIN, message.message_id, next(data for text, data in message.buttons() if text == label))
+
+
 def test_a_conversation_killed_half_way_goes_on_after_the_restart(drill):
     fake, bot = drill
     fake.add_group(HUB, "团县委工作群", admins=(ADMIN,))
@@ -397,12 +406,7 @@ def test_a_conversation_killed_half_way_goes_on_after_the_restart(drill):
     seed(bot, build)
     up(fake, bot)
     fake.user_sends(ADMIN, ADMIN, "/remind")
-    picker = wait_for(
-        lambda: next((m for m in reversed(fake.bot_messages(ADMIN)) if "🏛 全县团干部群" in m.button_labels()), None),
-        "the target question",
-    )
-    hub_button = next(data for label, data in picker.buttons() if label == "🏛 全县团干部群")
-    fake.user_taps(ADMIN, ADMIN, picker.message_id, hub_button)
+    tap_when_shown(fake, "🏛 全县团干部群")
     wait_for(lambda: conversation_step(bot) == "when", "the time question")
     fake.user_sends(ADMIN, ADMIN, "每周一 9:00")
     bot.kill()  # the answer just sent: fetched or not, stored or not, handled or not
@@ -410,12 +414,7 @@ def test_a_conversation_killed_half_way_goes_on_after_the_restart(drill):
     bot.start()
     wait_for(lambda: conversation_step(bot) == "text", "the time answer taken after the restart")
     fake.user_sends(ADMIN, ADMIN, "周一例会材料请提前准备")
-    confirm = wait_for(
-        lambda: next((m for m in reversed(fake.bot_messages(ADMIN)) if "✅ 保存" in m.button_labels()), None),
-        "the confirmation",
-    )
-    save = next(data for label, data in confirm.buttons() if label == "✅ 保存")
-    fake.user_taps(ADMIN, ADMIN, confirm.message_id, save)
+    tap_when_shown(fake, "✅ 保存")
     time.sleep(0.05)
     bot.kill()  # the tap may be handled or not
 
