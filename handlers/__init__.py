@@ -104,10 +104,14 @@ def register(application: Application) -> None:
     application.add_handlers(
         {
             # Gatekeepers: who wrote and in which language to answer; one person's command flood
-            # held back (never check-ins, taps or conversation input); a group's supergroup upgrade.
+            # held back (never check-ins, taps or conversation input).
             -3: [TypeHandler(Update, gate.record_and_localise)],
             -2: [TypeHandler(Update, flood.limit_commands)],
-            -1: [MessageHandler(filters.StatusUpdate.MIGRATE, gate.follow_migration)],
+            # A group's supergroup upgrade; a private-chat button tapped in a group (forged).
+            -1: [
+                MessageHandler(filters.StatusUpdate.MIGRATE, gate.follow_migration),
+                CallbackQueryHandler(gate.buttons_where_they_belong),
+            ],
             0: [
                 # The live auction's claim taps first: in a rush they are most of the traffic, and no
                 # other handler could take a callback query anyway.

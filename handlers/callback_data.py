@@ -11,6 +11,11 @@ A payload is a frozen dataclass that names its prefix::
     Claim.unpack("ac:3:12")               # Claim(session=3, wish=12)
     CallbackQueryHandler(claim_tapped, pattern=Claim.pattern())
 
+A payload whose buttons are posted into groups says so (`class ClaimTap(CallbackData,
+prefix="ac", in_groups=True)`); every other one is honoured only in the private chat, where its
+buttons are sent (handlers/gate.py refuses it elsewhere, before any handler could edit a group's
+message with private text).
+
 Callback data comes back from the client and can be forged, so unpacking checks the prefix, the
 field count and each field's type, and bounds every integer (|n| < 2^53, Telegram's own bound for
 ids); handlers still re-check role and state on the server through the domain.
@@ -39,13 +44,15 @@ class CallbackData:
     """Base of every button payload; see the module docstring."""
 
     prefix: ClassVar[str]
+    in_groups: ClassVar[bool] = False
     _fields: ClassVar[tuple[tuple[str, type], ...] | None] = None
 
-    def __init_subclass__(cls, prefix: str, **kwargs: Any) -> None:
+    def __init_subclass__(cls, prefix: str, *, in_groups: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"bad callback prefix {prefix!r}")
         cls.prefix = prefix
+        cls.in_groups = in_groups
         cls._fields = None  # read on first use: the dataclass decorator runs after this hook
 
     @classmethod
@@ -102,3 +109,16 @@ class CallbackData:
                     raise CallbackDataError(f"{cls.prefix}.{name}: {text!r} is not a token")
                 values[name] = text
         return cls(**values)
+
+
+def payload_classes(package: str = "handlers") -> list[type[CallbackData]]:
+    """Every payload class defined in that package (all the bot's once `handlers` is imported;
+    classes a test defines for itself are not the bot's)."""
+    found: list[type[CallbackData]] = []
+    pending = list(CallbackData.__subclasses__())
+    while pending:
+        kind = pending.pop()
+        if kind.__module__.startswith(package + "."):
+            found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return sorted(found, key=lambda kind: kind.prefix)

@@ -137,8 +137,13 @@ class Ui:
         await self.edit_text(self.t(key, **params), markup)
 
     async def edit_text(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        """Edit the message the tapped button sits on; an identical edit is not an error for us."""
+        """Edit the message the tapped button sits on; an identical edit is not an error for us.
+        A message with no text to edit (a file, a photo, or one Telegram no longer shows the bot:
+        only a forged tap lands there) gets the text as a new message instead."""
         message = _present(self.query.message, "message under the tapped button")
+        if not isinstance(message, Message) or message.text is None:
+            await self.send_text(text, markup)
+            return
         try:
             await self.context.bot.edit_message_text(
                 text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup

@@ -10,7 +10,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.domain.permissions import ANONYMOUS_ADMIN_BOT_ID
-from handlers.context import BotContext
+from handlers.callback_data import SEPARATOR, payload_classes
+from handlers.context import BotContext, Ui
 
 
 async def record_and_localise(update: Update, context: BotContext) -> None:
@@ -39,6 +40,22 @@ async def follow_migration(update: Update, context: BotContext) -> None:
     if message.migrate_from_chat_id:
         await context.services.groups.migrated(message.migrate_from_chat_id, message.chat.id)
         raise ApplicationHandlerStop
+
+
+async def buttons_where_they_belong(update: Update, context: BotContext) -> None:
+    """A tap on a private-chat button (a conversation's, a wish card's, /lang's…) that arrives
+    from a group was forged: it is refused as expired before its handler could edit a group's
+    message with what was meant for one person. Payload classes posted into groups say so
+    (`in_groups=True`); data that matches no class goes on to the catch-all."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or chat.type == "private":
+        return
+    prefix = (query.data or "").split(SEPARATOR, 1)[0]
+    if not any(kind.prefix == prefix and not kind.in_groups for kind in payload_classes()):
+        return
+    await Ui(update, context).answer("common.button_expired", alert=True)
+    raise ApplicationHandlerStop
 
 
 def is_anonymous_admin(update: Update) -> bool:

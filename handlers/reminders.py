@@ -13,6 +13,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError
 from bot.domain.formatting import local_text
 from bot.domain.reminders import MAX_TEXT
@@ -173,7 +174,7 @@ class ReminderFlow(Flow):
         elif value in _FIXED_TARGETS:
             kind, target = _FIXED_TARGETS[value]
         else:
-            kind, target = "chat", int(value)
+            kind, target = "chat", bounds.parse_id(value)  # one of the listed chats' record ids
         data = {"kind": kind, "target": target}
         await self.go(ui, "when", data)
         await ui.edit(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain import bounds
 from bot.domain.errors import DomainError
 from bot.domain.schedule_grammar import parse_schedule
 from handlers.context import Ui
 
 
 def parse_start(ui: Ui, text: str, feature: str) -> datetime:
-    """A future one-off start time, at the latest on bounds.MAX_DATE; refusals use
+    """A future one-off start time, at the latest on bounds.MAX_DATE (the grammar checks); refusals use
     `<feature>.start_in_past`, `.start_unrecognised` and `.start_recurring`, so each feature
     words them for its own conversation (and `bounds.bad_date` beyond the range)."""
     services = ui.services
@@ -19,6 +18,8 @@ def parse_start(ui: Ui, text: str, feature: str) -> datetime:
     try:
         schedule = parse_schedule(text, now=now, zone=zone)
     except DomainError as error:
+        if error.key.startswith("bounds."):
+            raise  # a date outside the bot's range: that message names the range
         if error.key == "schedule.in_past":
             raise DomainError(f"{feature}.start_in_past", when=error.params.get("when", "")) from None
         raise DomainError(f"{feature}.start_unrecognised", text=text[:40]) from None
@@ -28,6 +29,4 @@ def parse_start(ui: Ui, text: str, feature: str) -> datetime:
     if at <= now:
         when = at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         raise DomainError(f"{feature}.start_in_past", when=when)
-    # 9999-12-31 22:00 parses, but an end three hours later is past what datetime can hold.
-    bounds.check_moment(at.astimezone(zone))
     return at

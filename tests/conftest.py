@@ -26,3 +26,12 @@ async def harness(tmp_path, fake):
     await harness.stop()
     assert harness.errors == [], f"handler errors: {harness.errors!r}"
     assert fake.unknown_methods == [], f"bot called unknown Bot API methods: {fake.unknown_methods}"
+
+
+@pytest.fixture
+def fuzz_world(tmp_path):
+    """The fuzz tests' county (tests/fuzz_world.py) on its own event loop, for one test function."""
+    from tests.fuzz_world import running_world
+
+    with running_world(tmp_path) as world:
+        yield world

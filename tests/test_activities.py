@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.activities import ActivityDraft
 from bot.model.activity import Category, Place
-from bot.model.organisation import OrgKind
+from bot.model.organisation import OrgKind, Role
 from handlers.activities import SignupTap, publish, send_due_summaries, start_activity_jobs
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
@@ -354,6 +354,36 @@ async def test_sign_up_fills_then_waitlist_and_withdrawal_promotes_with_a_privat
     roster = await harness.services.activities.roster(activity.id)
     assert roster.signed == (400002, 400003) and roster.waitlist == ()
     assert not_modified_errors(harness) == []
+
+
+async def test_a_forged_sign_up_from_outside_the_activitys_group_is_refused(harness):
+    """Sign-up buttons live on the group's post. The same tap forged in a private chat or in
+    another group used to sign anyone up for any group's activity."""
+    org, _li = await township(harness)
+    activity = await arranged(harness, org, slots=5)
+    outsider = harness.user(400009, "路人")
+    other_group = -100555
+    await harness.group_with_bot(other_group, "别的群", members=(400009,))
+    tap = SignupTap(activity=activity.id, action="in").pack()
+    await outsider.send("/start")
+    for chat in (400009, other_group):
+        await outsider.tap_data(tap, chat, forge=True)
+        assert (
+            outsider.callback_answers[-1]
+            == "只能在发布这个活动的群里报名。请在您所在的志愿者群里点活动下面的「报名」按钮。"
+        )
+    assert (await harness.services.activities.roster(activity.id)).signed == ()
+    assert "周六学业辅导" not in " ".join(outsider.callback_answers)  # nothing about the activity shown
+
+    member = volunteer(harness, 400001, "小王")  # in the group: the post's button works
+    await sign_up(member, harness, activity)
+    assert member.callback_answers[-1].startswith("报名成功")
+    zhou = harness.user(ZHOU, "周干事")  # the organisation's own cadre may, from anywhere
+    await zhou.send("/start")
+    await harness.services.membership.memberships.grant(org.id, ZHOU, Role.CADRE, COUNTY_ADMIN_ID, harness.clock.now())
+    await zhou.tap_data(tap, forge=True)
+    assert zhou.callback_answers[-1].startswith("报名成功")
+    assert (await harness.services.activities.roster(activity.id)).signed == (400001, ZHOU)
 
 
 async def test_thirty_quick_sign_ups_make_one_or_two_edits_not_thirty(harness):

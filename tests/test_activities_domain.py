@@ -169,14 +169,14 @@ async def test_sign_up_is_idempotent_and_a_full_activity_has_a_waitlist(harness)
     activities = harness.services.activities
     activity = await activities.create(WANG, draft(world.org_id, slots=2))
     v1, v2, v3, v4 = VOLUNTEERS[:4]
-    assert (await activities.sign_up(v1, activity.id)).status == "signed"
-    again = await activities.sign_up(v1, activity.id)
+    assert (await activities.sign_up(v1, activity.id, chat_id=ORG_CHAT)).status == "signed"
+    again = await activities.sign_up(v1, activity.id, chat_id=ORG_CHAT)
     assert again.status == "already_signed" and again.roster.count == 1
-    assert (await activities.sign_up(v2, activity.id)).status == "signed"
-    assert (await activities.sign_up(v3, activity.id)).status == "waitlisted"
-    result = await activities.sign_up(v4, activity.id)
+    assert (await activities.sign_up(v2, activity.id, chat_id=ORG_CHAT)).status == "signed"
+    assert (await activities.sign_up(v3, activity.id, chat_id=ORG_CHAT)).status == "waitlisted"
+    result = await activities.sign_up(v4, activity.id, chat_id=ORG_CHAT)
     assert result.status == "waitlisted" and result.roster.signed == (v1, v2) and result.roster.waitlist == (v3, v4)
-    assert (await activities.sign_up(v3, activity.id)).status == "already_waitlisted"
+    assert (await activities.sign_up(v3, activity.id, chat_id=ORG_CHAT)).status == "already_waitlisted"
 
     # The first on the waitlist takes the place given up.
     withdrawn = await activities.withdraw(v1, activity.id)
@@ -186,9 +186,9 @@ async def test_sign_up_is_idempotent_and_a_full_activity_has_a_waitlist(harness)
     # Leaving the waitlist promotes nobody; coming back queues at the end.
     harness.clock.advance(minutes=1)
     assert (await activities.withdraw(v4, activity.id)).promoted_user_id is None
-    assert (await activities.sign_up(v1, activity.id)).status == "waitlisted"
+    assert (await activities.sign_up(v1, activity.id, chat_id=ORG_CHAT)).status == "waitlisted"
     harness.clock.advance(minutes=1)
-    assert (await activities.sign_up(v4, activity.id)).status == "waitlisted"
+    assert (await activities.sign_up(v4, activity.id, chat_id=ORG_CHAT)).status == "waitlisted"
     assert (await activities.roster(activity.id)).waitlist == (v1, v4)
 
 
@@ -196,7 +196,7 @@ async def test_ten_volunteers_racing_for_three_places_get_exactly_three(harness)
     world = await make_world(harness)
     activities = harness.services.activities
     activity = await activities.create(WANG, draft(world.org_id, slots=3))
-    results = await asyncio.gather(*(activities.sign_up(v, activity.id) for v in VOLUNTEERS[:10]))
+    results = await asyncio.gather(*(activities.sign_up(v, activity.id, chat_id=ORG_CHAT) for v in VOLUNTEERS[:10]))
     assert sorted(r.status for r in results).count("signed") == 3
     roster = await activities.roster(activity.id)
     assert roster.count == 3 and len(roster.waitlist) == 7
@@ -209,10 +209,10 @@ async def test_no_sign_up_for_a_cancelled_or_ended_activity(harness):
     first = await activities.create(WANG, draft(world.org_id))
     second = await activities.create(WANG, draft(world.org_id, title="敬老院探访", category=Category.ELDER_CARE))
     await activities.cancel(LI, first.id)
-    text = await refused(activities.sign_up(VOLUNTEERS[0], first.id), "activities.err_cancelled")
+    text = await refused(activities.sign_up(VOLUNTEERS[0], first.id, chat_id=ORG_CHAT), "activities.err_cancelled")
     assert "周末学业辅导" in text and first.code in text
     at(harness, local(11, 28, 11, 31))
-    await refused(activities.sign_up(VOLUNTEERS[0], second.id), "activities.err_ended")
+    await refused(activities.sign_up(VOLUNTEERS[0], second.id, chat_id=ORG_CHAT), "activities.err_ended")
     await refused(activities.withdraw(VOLUNTEERS[0], second.id), "activities.err_ended")
 
 
@@ -227,8 +227,8 @@ async def test_reminders_a_day_and_an_hour_before_follow_edits_sign_ups_and_canc
     assert "书法&对联" in hour.text and activity.code in hour.text and "暂无" in hour.text
     assert "2026-11-28 09:00–11:30" in hour.text and "城关镇中心小学三楼" in hour.text
 
-    await activities.sign_up(VOLUNTEERS[0], activity.id)
-    await activities.sign_up(VOLUNTEERS[1], activity.id)
+    await activities.sign_up(VOLUNTEERS[0], activity.id, chat_id=ORG_CHAT)
+    await activities.sign_up(VOLUNTEERS[1], activity.id, chat_id=ORG_CHAT)
     assert "志愿者1、志愿者2" in (await reminder(harness, activity.id, "hour")).text
     await activities.withdraw(VOLUNTEERS[0], activity.id)
     assert "志愿者1" not in (await reminder(harness, activity.id, "hour")).text
@@ -282,7 +282,7 @@ async def test_edit_rules_slots_promote_organisers_only(harness):
     activities = harness.services.activities
     activity = await activities.create(WANG, draft(world.org_id, slots=1))
     for volunteer in VOLUNTEERS[:3]:
-        await activities.sign_up(volunteer, activity.id)
+        await activities.sign_up(volunteer, activity.id, chat_id=ORG_CHAT)
     updated, changed, promoted = await activities.edit(LI, activity.id, slots="2")
     assert changed == ["slots"] and promoted == [VOLUNTEERS[1]] and updated.slots == 2
     text = await refused(activities.edit(WANG, activity.id, slots=1), "activities.err_slots_below_signed")
@@ -311,7 +311,7 @@ async def test_posts_follow_a_supergroup_upgrade_and_listing(harness):
     assert await activities.posts(activity.id) == [(new_id, 56), (HUB, 7)]
     await refused(activities.record_post(activity.id, -999, 1), "activities.err_group_unknown")
     mine = await activities.create(ZHAO, draft(world.other_org_id))
-    await activities.sign_up(VOLUNTEERS[0], mine.id)
+    await activities.sign_up(VOLUNTEERS[0], mine.id, chat_id=OTHER_CHAT)
     assert [a.id for a in await activities.upcoming_for_org(world.org_id)] == [activity.id]
     assert [a.id for a in await activities.list_for_user(VOLUNTEERS[0])] == [mine.id]
     assert [a.id for a in await activities.list_for_user(WANG)] == [activity.id]
@@ -324,7 +324,7 @@ async def test_check_in_by_text_inside_before_and_after_the_window(harness):
     activities, attendance = harness.services.activities, harness.services.attendance
     activity = await activities.create(WANG, draft(world.org_id))
     signed, walker = VOLUNTEERS[0], VOLUNTEERS[1]
-    await activities.sign_up(signed, activity.id)
+    await activities.sign_up(signed, activity.id, chat_id=ORG_CHAT)
 
     at(harness, local(11, 28, 7))
     early = await attendance.check_in(signed, ORG_CHAT, method="text")
@@ -497,8 +497,8 @@ async def test_organiser_adds_corrects_removes_with_a_reason_and_marks_no_shows(
     activities, attendance = harness.services.activities, harness.services.attendance
     activity = await activities.create(WANG, draft(world.org_id))
     forgot, wrong, absent, never = VOLUNTEERS[:4]
-    await activities.sign_up(forgot, activity.id)
-    await activities.sign_up(absent, activity.id)
+    await activities.sign_up(forgot, activity.id, chat_id=ORG_CHAT)
+    await activities.sign_up(absent, activity.id, chat_id=ORG_CHAT)
     at(harness, local(11, 28, 9, 5))
     await attendance.check_in(wrong, ORG_CHAT, method="text")
     at(harness, local(11, 28, 12, 30))
@@ -564,7 +564,7 @@ async def test_no_show_only_once_it_started_and_a_late_arrival_clears_it(harness
     activities, attendance = harness.services.activities, harness.services.attendance
     activity = await activities.create(WANG, draft(world.org_id))
     volunteer = VOLUNTEERS[0]
-    await activities.sign_up(volunteer, activity.id)
+    await activities.sign_up(volunteer, activity.id, chat_id=ORG_CHAT)
     at(harness, local(11, 28, 8, 45))
     text = await refused(attendance.mark_no_show(WANG, activity.id, volunteer, "没来"), "checkin.err_no_show_too_early")
     assert "09:00" in text
@@ -584,7 +584,7 @@ async def test_summary_figures_and_confirming_the_number_served(harness):
     activity = await activities.create(WANG, draft(world.org_id, expected_served=30))
     a, b, c, walker = VOLUNTEERS[:4]
     for volunteer in (a, b, c):
-        await activities.sign_up(volunteer, activity.id)
+        await activities.sign_up(volunteer, activity.id, chat_id=ORG_CHAT)
     at(harness, local(11, 28, 8, 45))
     await attendance.check_in(a, ORG_CHAT, method="text")
     at(harness, local(11, 28, 9, 20))
@@ -666,7 +666,7 @@ async def test_reminder_text_never_names_real_names_and_stays_plain(harness):
     services = harness.services
     await services.people.people.set_private_details(VOLUNTEERS[0], "张真名", "13800000000")
     activity = await services.activities.create(WANG, draft(world.org_id, title="<b>义诊</b> & 咨询"))
-    await services.activities.sign_up(VOLUNTEERS[0], activity.id)
+    await services.activities.sign_up(VOLUNTEERS[0], activity.id, chat_id=ORG_CHAT)
     text = (await reminder(harness, activity.id, "hour")).text
     assert "<b>义诊</b> & 咨询" in text and "&amp;" not in text
     assert "志愿者1" in text and "张真名" not in text
@@ -679,6 +679,16 @@ async def test_a_long_sign_up_list_is_cut_short_in_the_reminder(harness):
     for number in range(45):
         user_id = 500000 + number
         await services.people.seen(user_id, f"长名字志愿者{number:02d}", None, "zh-hans", private=False)
-        await services.activities.sign_up(user_id, activity.id)
+        await services.activities.sign_up(user_id, activity.id, chat_id=ORG_CHAT)
     text = (await reminder(harness, activity.id, "hour")).text
     assert "长名字志愿者39" in text and "长名字志愿者40" not in text and "等，另有 5 人" in text
+
+
+async def test_times_outside_the_bots_dates_are_refused_whoever_computed_them(harness):
+    """The conversation refuses 9999-12-31 where it is typed; the rule itself holds too."""
+    world = await make_world(harness)
+    activities = harness.services.activities
+    for starts in (local(11, 28, 9, year=2101), datetime(9999, 12, 31, 13, tzinfo=UTC)):
+        with pytest.raises(DomainError) as caught:
+            await activities.create(WANG, draft(world.org_id, starts_at=starts, ends_at=starts))
+        assert caught.value.key == "bounds.bad_date"

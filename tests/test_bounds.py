@@ -129,11 +129,41 @@ def test_counts_and_durations_have_ceilings():
             bounds.check_minutes(bad)
 
 
+def test_whole_numbers_of_any_size_are_read_without_building_huge_integers():
+    for text, expected in (("42", 42), (" -3 ", -3), ("+7", 7), ("４２", 42), ("9" * 40, int("9" * 40))):
+        assert bounds.whole_number(text) == expected
+    for text in ("١٢", "1_000", "3.5", "1e5", "", "-", "9" * 41, "0x10", "- 1"):
+        assert bounds.whole_number(text) is None, text
+
+
+def test_typed_durations_of_any_size_are_refused_with_the_range():
+    assert bounds.typed_minutes("3小时", "3", None) == 180
+    assert bounds.typed_minutes("1.5h 10m", "1.5", "10") == 100
+    assert bounds.typed_minutes("0分钟", None, "0") == 0  # the caller says why 0 is no duration
+    for hours, minutes in (("99999999999999999999", None), ("1" + "0" * 400, None), (None, "10081"), ("169", None)):
+        with pytest.raises(DomainError) as caught:
+            bounds.typed_minutes("typed", hours, minutes)
+        assert caught.value.key == "bounds.bad_duration_typed" and caught.value.params["max_hours"] == 168
+
+
+def test_a_wish_value_in_exponent_notation_is_out_of_range_at_once():
+    """`1e999999999` is a whole number to Decimal: int() of it took minutes (and the message
+    then failed on a number of more than 4,300 digits)."""
+    from bot.domain.wishes.rules import VALUE_MAX, clean_value, parse_yuan
+
+    assert parse_yuan("1e999999999") == bounds.ID_LIMIT and parse_yuan("-1e99999") == -bounds.ID_LIMIT
+    assert parse_yuan("50.0") == 50 and parse_yuan("1e2") == 100
+    with pytest.raises(DomainError) as caught:
+        clean_value("1e999999999")
+    assert caught.value.key == "wishes.value_out_of_range"
+    assert caught.value.params == {"value": "1e999999999", "min": 1, "max": VALUE_MAX}
+
+
 @pytest.mark.parametrize("language", ["zh-Hans", "en"])
 def test_every_bounds_message_names_its_range_with_an_example(language):
     keys = [key for key in catalog(language) if key.startswith("bounds.")]
     assert sorted(keys) == sorted(key for key in catalog("zh-Hans") if key.startswith("bounds."))
-    assert len(keys) == 7
+    assert len(keys) == 8
     for key in keys:
         params = {name: "X" for name in placeholders(catalog(language)[key])}
         text = translate(language, key, **params)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.reports import ChartsButton, ExportButton, PickOrgButton
+from tests.fuzz_world import ADMIN, DONOR, TEACHER, running_world
 from tests.harness import COUNTY_ADMIN_ID
 from tests.test_activities import LI, step_of, township
 
@@ -120,3 +121,58 @@ async def test_typed_ids_years_and_dates_outside_the_range(harness):
     assert "0001" in admin.last_reply().text
     await admin.send("/stats 9999-12-01..9999-12-31")
     assert "9999" in admin.last_reply().text
+
+
+async def test_a_reminder_for_9999_12_31_is_refused_where_the_date_is_typed(harness):
+    """It used to be taken, then failed with OverflowError once its text was typed (quiet hours
+    moved the moment past the year 9999): the generic apology, and the conversation stuck."""
+    _org, li = await township(harness)
+    await li.send("/remind")
+    await li.tap("城关镇团委")
+    for typed in ("9999-12-31 23:59", "2101-01-01 09:00", "0001-01-01 09:00"):
+        await li.send(typed)
+        assert "超出范围：只能使用 2000-01-01 到 2100-12-31 之间的日期，例如 2026-11-27" in li.last_reply().text, typed
+        assert await step_of(harness, LI) == "rd:when"
+    await li.send("2100-12-31 23:59")  # the last day in range is fine
+    assert await step_of(harness, LI) == "rd:text"
+    await li.send("请按时提交周报")
+    assert await step_of(harness, LI) == "rd:confirm"
+
+
+async def test_an_activity_lasting_99999999999999999999_hours_is_refused_at_the_step(harness):
+    """`timedelta(hours=1e20)` raised OverflowError: the generic apology."""
+    _org, li = await township(harness)
+    await li.send("/newactivity")
+    await li.send("周六学业辅导")
+    await li.tap("学业辅导")
+    await li.send("明天 14:00")
+    for typed in ("99999999999999999999小时", "1" + "0" * 400 + "h", "99999999999小时"):
+        await li.send(typed)
+        assert "超出范围：时长须在 1 分钟到 168 小时之间，例如 3小时 或 90分钟" in li.last_reply().text
+        assert await step_of(harness, LI) == "na:end"
+    await li.send("3小时")
+    assert await step_of(harness, LI) == "na:place"
+
+
+def test_forged_filters_and_wish_ids_with_huge_numbers_are_expired(tmp_path):
+    """Auction filters (`o<organisation>`, `v<band>`) and the wish list's `w<wish>` reached SQLite
+    as integers of 2^63 and more (OverflowError); "²" passed `isdigit`."""
+    with running_world(tmp_path) as world:
+        for data in ("ab:1:l:o99999999999999999999:0", "ab:1:l:v99999999999999999999:0", "ab:1:c:o²:0"):
+            assert world.run(world.tap(DONOR, DONOR, data)) == []
+            assert world.fake.callback_answers[-1]["text"] == EXPIRED
+        assert world.run(world.send(ADMIN, "/wishes")) == []
+        for value in ("w99999999999999999999", "w9007199254740992", "sc-c99999999999999999999"):
+            assert world.run(world.tap(ADMIN, ADMIN, f"cv:wl:list:{value}")) == []
+            assert world.fake.callback_answers[-1]["text"] in (EXPIRED, None)
+        assert "W9007199254740992" not in (world.fake.last_bot_message(ADMIN).text or "")
+
+
+def test_a_wish_valued_at_1e999999999_yuan_is_out_of_range_at_once(tmp_path):
+    with running_world(tmp_path) as world:
+        for text in ("/newwish", "小明", "三年级", "一个篮球"):
+            world.run(world.send(TEACHER, text))
+        world.run(world.client(TEACHER).tap("体育用品"))
+        assert world.run(world.send(TEACHER, "1e999999999")) == []
+        answer = world.fake.last_bot_message(TEACHER).text
+        assert "估价 1e999999999 元超出范围：必须是 1～2000 之间的整数（元）" in answer

@@ -46,6 +46,7 @@ from tests.harness import COUNTY_ADMIN_ID
 SH = ZoneInfo("Asia/Shanghai")
 LI, DONOR, TEACHER, OUTSIDER = 300001, 300002, 300003, 300009
 V = {n: 400000 + n for n in range(1, 6)}
+TOWNSHIP_GROUP = -2001
 YEAR = Period.of_year(2026)
 
 
@@ -91,6 +92,9 @@ class County:
                 )
         for number, user_id in V.items():
             await services.people.seen(user_id, f"志愿者{number}", None, "zh-hans", private=False)
+        # The township's group, where its volunteers sign up.
+        await self.harness.group_with_bot(TOWNSHIP_GROUP, "城关镇志愿者群", admins=(COUNTY_ADMIN_ID,))
+        await services.groups.bind_org(COUNTY_ADMIN_ID, TOWNSHIP_GROUP, self.ids["城关镇团委"], is_chat_admin=True)
 
     async def activity(
         self,
@@ -156,7 +160,7 @@ async def arrange_year(county: County) -> dict[str, int]:
         "县教育局团委", Category.TUTORING, local(2026, 3, 8, 9), local(2026, 3, 8, 10), 5, deed=True
     )
     a4 = await county.activity("县教育局团委", Category.CLINIC, local(2027, 1, 1, 0, 30), local(2027, 1, 1, 1, 30), 8)
-    await services.activities.sign_up(V[5], a1.id)
+    await services.activities.sign_up(V[5], a1.id, chat_id=TOWNSHIP_GROUP)
     await services.activities.cancel(COUNTY_ADMIN_ID, a3.id)
 
     at(harness, local(2026, 3, 7, 12))

@@ -436,6 +436,24 @@ async def test_wish_without_a_code_explains_and_unknown_codes_are_named(county, 
     assert "「篮球」不是心愿编号" in text_of(teacher)
 
 
+async def test_someone_in_no_organisation_is_told_how_to_join_instead_of_seeing_wishes(county, harness):
+    """/wish W0001 used to show a card's public fields to anyone, though it is a cadres' command."""
+    wish = await county.wish()
+    await county.services.wishes.edit(TEACHER, wish.id, photo_file_id="AgACphoto")
+    outsider = client(harness, OUTSIDER)
+    how_to_join = "心愿登记册只对团干部开放。如果您是某个团组织的团干部，请先发送 /join 申请加入"
+    for command in ("/wish W0001", "/wish W0099", "/wishes", "/wishes 篮球"):
+        await outsider.send(command)
+        assert how_to_join in text_of(outsider), command
+        assert "一个篮球" not in text_of(outsider) and "小明" not in text_of(outsider)
+    assert await harness.services.conversations.get(OUTSIDER) is None  # no list left open
+    await outsider.tap_data(f"wsh:{wish.id}:photo", forge=True)  # a card's button, forged
+    assert how_to_join in outsider.callback_answers[-1]
+    assert harness.fake.count_calls("sendPhoto") == 0
+    await client(harness, DONOR).send("/wish W0001")  # any cadre still sees the card
+    assert "一个篮球" in text_of(client(harness, DONOR))
+
+
 async def test_the_collector_edits_and_cancels_and_others_may_not(county, harness):
     await county.wish()
     teacher = client(harness, TEACHER)

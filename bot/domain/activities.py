@@ -29,6 +29,7 @@ Catalog keys (handlers/locales/<lang>/activities_errors.toml, table [activities]
         activities.err_cancelled                 title, code
         activities.err_ended                     title, code
         activities.err_group_unknown             -
+        activities.err_signup_elsewhere          -              (PermissionDenied)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain import bounds
 from bot.domain.activity_notices import promoted_notice, summary_notices
 from bot.domain.activity_reminders import ActivityReminders
 from bot.domain.activity_values import bounded, count_change, typed_change, typed_people, utc_second
@@ -185,6 +187,8 @@ class ActivityService:
         self._check_times(utc_second(starts_at), utc_second(ends_at), new_start=True)
 
     def _check_times(self, starts_at: datetime, ends_at: datetime, *, new_start: bool) -> None:
+        for moment in (starts_at, ends_at):  # within the bot's dates, whoever computed them
+            bounds.check_moment(moment)
         now = self.clock.now()
         if ends_at <= starts_at:
             raise DomainError(
@@ -417,9 +421,12 @@ class ActivityService:
         waiting = await self.repo.signups(activity_id, SignupStatus.WAITLISTED)
         return Roster(tuple(s.user_id for s in signed), tuple(s.user_id for s in waiting))
 
-    async def sign_up(self, user_id: int, activity_id: int) -> SignupResult:
+    async def sign_up(self, user_id: int, activity_id: int, *, chat_id: int) -> SignupResult:
+        """`chat_id`: the chat where the sign-up button was tapped (see `_may_sign_up_from`)."""
         async with self.db.transaction():
             activity = await self.get(activity_id)
+            if not await self._may_sign_up_from(user_id, activity, chat_id):
+                raise PermissionDenied("activities.err_signup_elsewhere")
             self._require_running(activity)
             existing = await self.repo.signup(activity_id, user_id)
             if existing is not None and existing.status is SignupStatus.SIGNED:
@@ -435,6 +442,24 @@ class ActivityService:
                     await self.announcer.keep(activity)
             roster = await self.roster(activity_id)
         return SignupResult(status, roster)
+
+    async def _may_sign_up_from(self, user_id: int, activity: Activity, chat_id: int) -> bool:
+        """Only someone who may see the activity's group signs up for it. A tap from a group the
+        activity is posted in (or its organisation's group, or the hub when it is posted there)
+        proves that: Telegram sends a button's tap only from the chat the message is in, to people
+        in that chat, so no membership question to Telegram is needed. Anywhere else (a forged
+        tap in the private chat or in another group) only its organisation's cadres and county
+        admins may: they run that group. Withdrawing needs no such check: it touches only the
+        person's own place."""
+        shown_in = {posted_in for posted_in, _message in await self.repo.posts(activity.id)}
+        group = await self.chats.of_org(activity.org_id)
+        hub = await self.chats.hub() if activity.also_hub else None
+        shown_in.update(chat.chat_id for chat in (group, hub) if chat is not None and chat.active)
+        if chat_id in shown_in:
+            return True
+        if await self.permissions.is_county_admin(user_id):
+            return True
+        return activity.org_id in await self.permissions.member_org_ids(user_id)
 
     async def withdraw(self, user_id: int, activity_id: int) -> WithdrawResult:
         """Give the place up; the first on the waitlist gets it (the caller tells them privately)."""

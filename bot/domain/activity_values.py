@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError
 
 T = TypeVar("T")
@@ -83,10 +84,10 @@ def _number(text: str | int, not_number_key: str) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         return text
     cleaned = unicodedata.normalize("NFKC", str(text)).strip()
-    try:
-        return int(cleaned)
-    except ValueError:
-        raise DomainError(not_number_key, value=cleaned[:20]) from None
+    number = bounds.whole_number(cleaned)
+    if number is None:
+        raise DomainError(not_number_key, value=cleaned[:20])
+    return number
 
 
 def bounded(text: str | int, field: str, low: int, high: int, **shown: int) -> int:

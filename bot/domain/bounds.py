@@ -11,7 +11,9 @@ person got the generic apology instead of being told what to send.
 - dates: 2000-01-01 to 2100-12-31 (the bot's records start in this century; nothing is planned
   further ahead);
 - durations and counts: each caller names its maximum; MAX_DURATION_MINUTES and MAX_COUNT are
-  the ceilings no caller may exceed.
+  the ceilings no caller may exceed;
+- other whole numbers a rule checks against its own range (slots, caps, quotas): `whole_number`
+  reads them without ever building a huge integer, so the rule can say "out of range".
 
 Every parser either returns the value or raises `DomainError` with a `bounds.*` key whose text
 names the valid range and gives an example; the `…_or_none` forms are for forged input
@@ -20,6 +22,8 @@ names the valid range and gives an example; the `…_or_none` forms are for forg
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from datetime import date, datetime
 
 from bot.domain.errors import DomainError
@@ -31,6 +35,7 @@ MIN_DATE, MAX_DATE = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
 MAX_DURATION_MINUTES = 7 * 24 * 60  # a week: the longest activity or session anyone plans
 MAX_COUNT = 100_000  # slots, people served, lots: more than a county has people
 _MAX_DIGITS = len(str(MAX_ID))
+_MAX_WHOLE_DIGITS = 40  # far beyond any range a rule checks; more digits are not read at all
 
 
 def ascii_digits(text: str) -> bool:
@@ -87,6 +92,17 @@ def signed_or_none(text: str) -> int | None:
     if number is None:
         return None
     return -number if text.startswith("-") else number
+
+
+def whole_number(text: str) -> int | None:
+    """An integer as typed ("42", "-3", "+7", full-width "４２": ASCII digits after NFKC and an
+    optional sign), else None ("١٢", "1_000", "3.5", "1e5"). Up to 40 digits of any size, for the
+    caller's own range check to refuse (its message names the range); more are not a number here."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    if not ascii_digits(digits) or len(digits) > _MAX_WHOLE_DIGITS:
+        return None
+    return int(text)
 
 
 def within_id_range(value: int) -> bool:
@@ -147,6 +163,21 @@ def parse_count(text: str, *, maximum: int, minimum: int = 0) -> int:
     if number is None or not minimum <= number <= maximum:
         raise DomainError("bounds.bad_count", text=text.strip()[:24], min=minimum, max=maximum)
     return number
+
+
+def typed_minutes(text: str, hours: str | None, minutes: str | None, *, maximum: int = MAX_DURATION_MINUTES) -> int:
+    """The hours (a decimal point allowed: "1.5") and minutes of a typed duration `text`, in ASCII
+    digits, as whole minutes from 0 to maximum (never above a week); 0 is the caller's to refuse.
+    However many digits were typed ("99999999999999999999小时"), the answer is DomainError
+    `bounds.bad_duration_typed`, which names the range, not an OverflowError from `timedelta`."""
+    maximum = min(maximum, MAX_DURATION_MINUTES)
+    try:
+        total = float(hours or 0) * 60 + float(minutes or 0)  # a huge number is inf, never an error
+    except ValueError:
+        raise DomainError("bounds.bad_duration_typed", text=text.strip()[:24], max_hours=maximum // 60) from None
+    if not math.isfinite(total) or not 0 <= total <= maximum:
+        raise DomainError("bounds.bad_duration_typed", text=text.strip()[:24], max_hours=maximum // 60)
+    return round(total)
 
 
 def check_minutes(minutes: int, *, maximum: int = MAX_DURATION_MINUTES) -> int:

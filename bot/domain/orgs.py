@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.domain import bounds
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, one_line
 from bot.domain.permissions import Permissions
@@ -27,10 +28,9 @@ def clean_name(text: str) -> str:
 
 
 def parse_quota(text: str) -> int:
-    try:
-        quota = int(text.strip())
-    except ValueError:
-        raise DomainError("orgs.quota_not_number", value=text.strip()[:20]) from None
+    quota = bounds.whole_number(text)
+    if quota is None:
+        raise DomainError("orgs.quota_not_number", value=text.strip()[:20])
     if not 0 <= quota <= MAX_QUOTA:
         raise DomainError("orgs.quota_out_of_range", value=quota, max=MAX_QUOTA)
     return quota

@@ -34,6 +34,7 @@ Catalog keys (handlers/locales/<lang>/schedule.toml, table [schedule]):
         schedule.bad_date                       date
         schedule.bad_time                       time
         schedule.in_past                        when   (local "YYYY-MM-DD HH:MM")
+        bounds.bad_date                         value, min, max   (a one-off outside 2000-2100)
         schedule.bad_month_day                  day
         schedule.missing_month_day              text
         schedule.missing_time                   text
@@ -61,6 +62,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError
 from bot.domain.formatting import local_text
 from bot.domain.schedule import DEFAULT_ZONE, Schedule, check_cron, next_occurrence
@@ -363,6 +365,9 @@ def _build(spec: _Spec, clock: time, now: datetime, zone: ZoneInfo) -> Schedule:
     today = now.astimezone(zone).date()
 
     def once(day: date) -> Schedule:
+        # Within the bot's dates (bounds.py): a one-off on 9999-12-31 parsed, but quiet hours,
+        # an end three hours later or the reminder's next wake-up then stepped past year 9999.
+        bounds.check_date(day)
         moment = _to_utc(day, clock, zone)
         if moment <= now:
             raise DomainError("schedule.in_past", when=f"{day.isoformat()} {clock:%H:%M}")

@@ -53,7 +53,7 @@ async def tapped_choice(ui: Ui, kind: type[Choice], value: str) -> Choice | None
 
 
 @dataclass(frozen=True)
-class SignupTap(CallbackData, prefix="as"):
+class SignupTap(CallbackData, prefix="as", in_groups=True):
     activity: int
     action: str  # a SignupChoice
 

@@ -190,7 +190,7 @@ async def signup_button(update: Update, context: BotContext) -> None:
 
 async def _sign_up(ui: Ui, activity_id: int) -> None:
     try:
-        result = await ui.services.activities.sign_up(ui.user_id, activity_id)
+        result = await ui.services.activities.sign_up(ui.user_id, activity_id, chat_id=ui.chat_id)
     except DomainError as error:
         await ui.answer(error.key, alert=True, **error.params)
         return

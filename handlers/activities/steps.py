@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.formatting import local_text
 from bot.domain.schedule_grammar import parse_schedule
@@ -96,9 +97,7 @@ def parse_duration(text: str) -> timedelta | None:
     match = _DURATION_RE.fullmatch(compact)
     if not compact or match is None or not (match.group("hours") or match.group("minutes")):
         return None
-    hours = float(match.group("hours") or 0)
-    minutes = int(match.group("minutes") or 0)
-    return timedelta(hours=hours, minutes=minutes)
+    return timedelta(minutes=bounds.typed_minutes(text, match.group("hours"), match.group("minutes")))
 
 
 def parse_end(ui: Ui, starts_at: datetime, text: str) -> datetime:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
 from bot.model.auction import SCHEDULED, LotFacets, LotFilter
@@ -55,7 +56,8 @@ class Filters:
 
     @classmethod
     def parse(cls, token: str) -> Filters:
-        """From a callback token; anything unreadable is refused like an expired button."""
+        """From a callback token; anything unreadable (an organisation id of 2^53 or more, "²")
+        is refused like an expired button."""
         filters = cls()
         if token == "x":
             return filters
@@ -64,10 +66,10 @@ class Filters:
                 kind, value = part[:1], part[1:]
                 if kind == "c":
                     filters = replace(filters, category=WishCategory(value))
-                elif kind == "o" and value.isdigit():
-                    filters = replace(filters, collector=int(value))
-                elif kind == "v" and value.isdigit() and int(value) < len(VALUE_BANDS):
-                    filters = replace(filters, band=int(value))
+                elif kind == "o" and (collector := bounds.id_or_none(value)) is not None:
+                    filters = replace(filters, collector=collector)
+                elif kind == "v" and (band := bounds.natural_or_none(value)) is not None and band < len(VALUE_BANDS):
+                    filters = replace(filters, band=band)
                 elif kind == "g" and value:
                     grade = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
                     filters = replace(filters, grade=grade)

@@ -8,7 +8,7 @@ from handlers.callback_data import CallbackData
 
 
 @dataclass(frozen=True)
-class ClaimTap(CallbackData, prefix="ac"):
+class ClaimTap(CallbackData, prefix="ac", in_groups=True):
     """Claim a lot (on the board, or on a private page)."""
 
     session: int

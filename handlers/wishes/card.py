@@ -139,5 +139,5 @@ async def wish_command(update: Update, context: BotContext) -> None:
     if not context.args:
         await ui.reply("wishes.ui_wish_usage")
         return
-    wish = await ui.services.wishes.by_code(" ".join(context.args))
+    wish = await ui.services.wishes.look_up(ui.user_id, " ".join(context.args))
     await send_card(ui, wish)

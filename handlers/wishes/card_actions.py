@@ -27,7 +27,7 @@ async def wish_action(update: Update, context: BotContext) -> None:
         await ui.answer("common.button_expired", alert=True)
         return
     services = ui.services
-    wish = await services.wishes.get(values.wish)
+    wish = await services.wishes.get_for(ui.user_id, values.wish)
     if action is WishChoice.EDIT:
         await flow_of(context, EditWishFlow).start(ui, wish_id=wish.id)
         await ui.answer()

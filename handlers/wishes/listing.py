@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError
 from bot.domain.wishes import WishPage, normalise
 from bot.model.wish import WishCategory, WishFilter, WishStatus
@@ -34,8 +35,8 @@ class WishListFlow(Flow):
 
     async def start(self, ui: Ui, search: str = "", **kwargs: object) -> None:
         data = {"status": "all", "category": "all", "scope": "all", "q": search, "page": 1}
+        text, markup = await self.view(ui, data)  # first: someone in no organisation is refused there
         await self.go(ui, "list", data)
-        text, markup = await self.view(ui, data)
         await ui.send_text(text, markup)
 
     async def text_list(self, ui: Ui, data: dict, text: str) -> None:
@@ -48,8 +49,8 @@ class WishListFlow(Flow):
         page = page_number(value)
         if page is not None:
             data = {**data, "page": page}
-        elif value.startswith("w") and value[1:].isdigit():
-            await send_card(ui, await ui.services.wishes.get(int(value[1:])))
+        elif value.startswith("w") and (wish_id := bounds.id_or_none(value[1:])) is not None:
+            await send_card(ui, await ui.services.wishes.get_for(ui.user_id, wish_id))
             return
         elif value in ("st", "ca"):
             text, _ = await self.view(ui, data)
@@ -79,17 +80,18 @@ class WishListFlow(Flow):
     async def _scope(ui: Ui, value: str) -> str:
         if value == "all":
             return value
+        org_id = bounds.id_or_none(value[1:])
         if (
             value[:1] in ("c", "k")
-            and value[1:].isdigit()
-            and int(value[1:]) in await ui.services.wishes.scope_org_ids(ui.user_id)
+            and org_id is not None
+            and org_id in await ui.services.wishes.scope_org_ids(ui.user_id)
         ):
             return value
         raise DomainError("common.button_expired")
 
     async def _filter(self, ui: Ui, data: dict) -> WishFilter:
         scope = data["scope"]
-        org_id = int(scope[1:]) if scope != "all" else None
+        org_id = bounds.id_or_none(scope[1:]) if scope != "all" else None
         if org_id is not None and org_id not in await ui.services.wishes.scope_org_ids(ui.user_id):
             org_id, scope = None, "all"  # left the organisation meanwhile
         return WishFilter(
@@ -209,4 +211,4 @@ class WishListFlow(Flow):
         if scope == "all":
             return t("wishes.ui_scope_all")
         key = "wishes.ui_scope_collected" if scope.startswith("c") else "wishes.ui_scope_claimed"
-        return t(key, org=names.get(int(scope[1:]), "?"))
+        return t(key, org=names.get(bounds.id_or_none(scope[1:]) or 0, "?"))

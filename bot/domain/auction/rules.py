@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError, one_line
 from bot.domain.formatting import local_text
 from bot.domain.wishes import parse_code
@@ -44,10 +45,10 @@ def _whole_number(value: object, key: str, low: int, high: int, range_key: str) 
         number = value
     else:
         text = _text(value)
-        try:
-            number = int(text)
-        except ValueError:
-            raise DomainError(key, value=text[:20], min=low, max=high) from None
+        found = bounds.whole_number(text)
+        if found is None:
+            raise DomainError(key, value=text[:20], min=low, max=high)
+        number = found
     if not low <= number <= high:
         raise DomainError(range_key, value=number, min=low, max=high)
     return number

@@ -122,6 +122,14 @@ class WishCore:
         """Who gets the daily list of overdue claims: the county admins."""
         return await self.permissions.county_admin_ids()
 
+    async def require_reader(self, user_id: int) -> None:
+        """The registry (/wishes, /wish W0012, a card's buttons) is the cadres': someone in no
+        organisation who is no county admin is told how to join instead of being shown a card.
+        (An auction's lots are public to its browsers: bot/domain/auction.)"""
+        if await self.permissions.is_county_admin(user_id) or await self.permissions.member_org_ids(user_id):
+            return
+        raise PermissionDenied("wishes.read_not_member")
+
     async def _require_collector(self, user_id: int, org_id: int, key: str) -> None:
         if not await self.can_collect(user_id, org_id):
             org = await self.orgs.get(org_id)
@@ -133,6 +141,16 @@ class WishCore:
         if wish is None:
             raise DomainError("wishes.not_found", code=wish_code(wish_id))
         return wish
+
+    async def look_up(self, user_id: int, code: str) -> Wish:
+        """A wish by code for someone who may read the registry (`require_reader`)."""
+        await self.require_reader(user_id)
+        return await self.by_code(code)
+
+    async def get_for(self, user_id: int, wish_id: int) -> Wish:
+        """A wish by id for someone who may read the registry (a card's button: `require_reader`)."""
+        await self.require_reader(user_id)
+        return await self.get(wish_id)
 
     async def by_code(self, code: str) -> Wish:
         """ "W0012", "w12", "#12" or "12"."""

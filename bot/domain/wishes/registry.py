@@ -69,7 +69,9 @@ class WishRegistry(WishCore):
         return await self._page(wish_filter or WishFilter(), page, page_size, overdue_first_at=self.clock.now())
 
     async def listing(self, user_id: int, wish_filter: WishFilter, page: int, page_size: int) -> WishPage:
-        """One page of the list as `user_id` sees it (county admins: the overdue claims first)."""
+        """One page of the list as `user_id` sees it (county admins: the overdue claims first);
+        refused to someone who may not read the registry (`require_reader`)."""
+        await self.require_reader(user_id)
         if await self.overdue_first_for(user_id):
             return await self.by_status_overdue_first(wish_filter, page, page_size)
         return await self.find(wish_filter, page, page_size)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from bot.domain import bounds
 from bot.domain.errors import DomainError
 from bot.model.wish import PrivateDetails, WishCategory
 
@@ -107,6 +108,10 @@ def parse_yuan(raw: object) -> int | None:
         return None
     if not number.is_finite() or number != number.to_integral_value():
         return None
+    if number.copy_abs() >= bounds.ID_LIMIT:
+        # Out of every range, and `int()` of "1e999999999" would build a billion-digit number
+        # for minutes: 2^53 stands for it (the callers quote what was typed, not the number).
+        return bounds.ID_LIMIT if number > 0 else -bounds.ID_LIMIT
     return int(number)
 
 
@@ -166,7 +171,7 @@ def clean_value(raw: object) -> int:
     if value is None:
         raise DomainError("wishes.value_not_number", value=str(raw)[:20], min=VALUE_MIN, max=VALUE_MAX)
     if not VALUE_MIN <= value <= VALUE_MAX:
-        raise DomainError("wishes.value_out_of_range", value=value, min=VALUE_MIN, max=VALUE_MAX)
+        raise DomainError("wishes.value_out_of_range", value=str(raw).strip()[:20], min=VALUE_MIN, max=VALUE_MAX)
     return value
 
 
