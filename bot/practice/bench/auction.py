@@ -28,6 +28,7 @@ from bot.practice.bench.common import (
     _fake_telegram,
     _max_per_window,
     _percentile,
+    add_lot_wishes,
     settled_heap,
     timed_request_class,
 )
@@ -98,7 +99,6 @@ async def auction(latency: float) -> dict:
     from telegram import Update
 
     from bot.domain.auction import LotSelection, SessionDraft
-    from bot.domain.wishes import WishDraft
     from bot.model.organisation import OrgKind, Role
     from bot.runtime.application import (
         build_application,
@@ -147,21 +147,7 @@ async def auction(latency: float) -> dict:
             for index, user_id in enumerate(cadres):
                 await services.people.seen(user_id, f"cadre {user_id}", None, "zh-hans", private=True)
                 await memberships.grant(donors[index % ORGS].id, user_id, Role.CADRE, COUNTY_ADMIN, now)
-            lots = []
-            for index in range(LOTS):
-                wish = await services.wishes.add(
-                    COUNTY_ADMIN,
-                    WishDraft(
-                        collector_org_id=schools[index % SCHOOLS].id,
-                        alias=f"孩子{index}",
-                        grade="三年级",
-                        text=f"心愿 {index}",
-                        category="books",
-                        value_yuan=50,
-                        consent=False,
-                    ),
-                )
-                lots.append(wish.id)
+            lots = await add_lot_wishes(services, COUNTY_ADMIN, schools[:SCHOOLS], LOTS)
             session = await services.auction.create(
                 COUNTY_ADMIN,
                 SessionDraft(

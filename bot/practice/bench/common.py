@@ -17,8 +17,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.domain.config import Config, StorageConfig, TelegramConfig
+
+if TYPE_CHECKING:
+    from bot.domain.services import Services
+    from bot.model.organisation import Organisation
 
 TELEGRAM_RATE = 30  # messages per second, Telegram's overall limit for a bot
 
@@ -280,3 +285,26 @@ def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: flo
         return 2
     print(json.dumps(figures))
     return 0
+
+
+async def add_lot_wishes(services: Services, actor: int, collectors: list[Organisation], count: int) -> list[int]:
+    """`count` plain wishes (books, 50 yuan, no private details) spread over `collectors`: the lots
+    of the auction benches. Returns their ids."""
+    from bot.domain.wishes import WishDraft
+
+    lots = []
+    for index in range(count):
+        wish = await services.wishes.add(
+            actor,
+            WishDraft(
+                collector_org_id=collectors[index % len(collectors)].id,
+                alias=f"孩子{index}",
+                grade="三年级",
+                text=f"心愿 {index}",
+                category="books",
+                value_yuan=50,
+                consent=False,
+            ),
+        )
+        lots.append(wish.id)
+    return lots

@@ -40,6 +40,8 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from bot.practice.bench.common import add_lot_wishes
+
 TOKEN = "4242:RUSH-BENCH"
 HUB = -5_000_001
 COUNTY_ADMIN = 1
@@ -128,7 +130,6 @@ async def seed(db_path: Path, scale: Scale) -> County:
     from bot.domain.clock import SystemClock
     from bot.domain.config import Config, StorageConfig
     from bot.domain.services import Services
-    from bot.domain.wishes import WishDraft
     from bot.model.organisation import OrgKind, Role
     from handlers.i18n import plain_text_renderer
     from storage.db import Database
@@ -156,21 +157,7 @@ async def seed(db_path: Path, scale: Scale) -> County:
                 await services.membership.memberships.grant(org_of[user_id], user_id, Role.CADRE, COUNTY_ADMIN, now)
 
         async def session(title: str, count: int, collectors: list) -> tuple[int, list[int]]:
-            lots = []
-            for index in range(count):
-                wish = await services.wishes.add(
-                    COUNTY_ADMIN,
-                    WishDraft(
-                        collector_org_id=collectors[index % len(collectors)].id,
-                        alias=f"孩子{index}",
-                        grade="三年级",
-                        text=f"心愿 {index}",
-                        category="books",
-                        value_yuan=50,
-                        consent=False,
-                    ),
-                )
-                lots.append(wish.id)
+            lots = await add_lot_wishes(services, COUNTY_ADMIN, collectors, count)
             created = await services.auction.create(
                 COUNTY_ADMIN,
                 SessionDraft(
