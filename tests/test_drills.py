@@ -450,6 +450,26 @@ def test_a_502_storm_loses_no_check_in_and_no_reminder(drill, rate):
     assert bot.query("SELECT DISTINCT status FROM reminder_deliveries") == [("sent",)]
 
 
+def test_telegram_failing_at_start_up_delays_the_start_instead_of_ending_it(drill):
+    """A 502 on getMe and on the menus (Telegram's outage, a proxy restarting) is waited out."""
+    fake, bot = drill
+    fake.fail_calls(1.0, methods=["getMe", "setMyCommands"])
+    bot.start()
+    wait_for(lambda: fake.injected["502 getMe"] >= 3, "start-up tried again", timeout=30)
+    assert bot.process is not None and bot.process.poll() is None  # still trying, not ended
+    fake.fail_calls(1.0, methods=["setMyCommands"])  # Telegram answers again, the menus still fail
+    before = len(fake.bot_messages(ADMIN))
+    fake.user_sends(ADMIN, ADMIN, "/help")
+    wait_for(lambda: len(fake.bot_messages(ADMIN)) > before, "the bot to answer without its menus", timeout=30)
+    assert fake.injected["502 setMyCommands"] >= 1
+    failed = fake.injected["502 setMyCommands"]
+    fake.stop_faults()
+    # Two scopes x three languages, set in full by the next try (a failed call is recorded too).
+    wait_for(lambda: fake.count_calls("setMyCommands") >= failed + 6, "the menus set after all", timeout=30)
+    bot.stop()
+    assert "Traceback" not in bot.log.read_text(encoding="utf-8")
+
+
 def test_a_429_storm_on_one_group_holds_back_only_that_group(drill):
     fake, bot = drill
     groups = GROUPS[:30]
