@@ -73,14 +73,15 @@ class OrganisationService:
     # ---- scope: the one rule for which organisations a person sees and manages ----------------
     async def visible_to(self, user_id: int, search: str | None = None, *, limit: int = 40) -> list[Organisation]:
         """The active organisations a person may see and act for: every one for a county admin,
-        otherwise those they are a member of (any role). `search` narrows by name."""
+        otherwise those they are a member of (any role) and the village branches of the township
+        committees they administer (bot/domain/permissions.py's tree rule). `search` narrows by name."""
         if await self.permissions.is_county_admin(user_id):
             return await (self.search(search, limit=limit) if search else self.list())
-        return self._narrow(await self._of(await self.permissions.member_org_ids(user_id)), search)
+        return self._narrow(await self._of(await self.permissions.acting_org_ids(user_id)), search)
 
     async def managed_by(self, user_id: int, search: str | None = None, *, limit: int = 40) -> list[Organisation]:
         """The active organisations a person may manage: every one for a county admin, otherwise
-        those they administer. `search` narrows by name."""
+        those they administer and their township's village branches. `search` narrows by name."""
         if await self.permissions.is_county_admin(user_id):
             return await (self.search(search, limit=limit) if search else self.list())
         return self._narrow(await self._of(await self.permissions.managed_org_ids(user_id)), search)

@@ -83,6 +83,7 @@ class Handover:
     to_user_id: int
     status: str
     created_at: datetime
+    notice_days: int = 0  # read access the predecessor keeps after leaving (never private details)
 
 
 @dataclass(frozen=True)
