@@ -31,7 +31,7 @@ async def on_error(update: object, context: BotContext) -> None:
         await tell(update, context, "common.button_expired")
         return
     if isinstance(error, DomainError):
-        if isinstance(error, PermissionDenied):  # every refusal is audited (bot/domain/turnover.py)
+        if isinstance(error, PermissionDenied) and not error.audited:  # every refusal is audited
             user = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
             await context.services.turnover.refused(user, error.key)
         await tell(update, context, error.key, **error.params)

@@ -87,7 +87,9 @@ class DutyRepository:
         """People's reminders the person set into the organisation's group; with `county`, also
         those into the hub or all groups (the county's, moved when a county admin steps down)."""
         where = ["target_kind = 'chat' AND target_id = ?"] if chat_record_id is not None else []
-        params: list[object] = [user_id] + ([chat_record_id] if chat_record_id is not None else [])
+        params: list[object] = [user_id]
+        if chat_record_id is not None:
+            params.append(chat_record_id)
         if county:
             where.append("target_kind IN ('hub', 'all_groups')")
         if not where:

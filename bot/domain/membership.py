@@ -33,6 +33,14 @@ class Standing(IntEnum):
 
 
 @dataclass(frozen=True)
+class RemovalPreview:
+    duties: int  # how many duties would move
+    receiver_id: int | None  # to whom (None: nobody left; only a county admin may go on, taking them)
+    last_admin: bool
+    county: bool  # the person removing is a county admin
+
+
+@dataclass(frozen=True)
 class Decision:
     request: JoinRequest
     approved: bool
@@ -214,6 +222,24 @@ class MembershipService:
             )
             await self.audit.record(self.clock.now(), actor_id, "role.remove", f"org:{org_id}", user=user_id)
         return departure
+
+    async def removal_preview(
+        self, actor_id: int, org_id: int, user_id: int, receiver_id: int | None = None
+    ) -> RemovalPreview:
+        """What removing `user_id` would do, asked before the confirmation: how many duties move
+        to whom, and whether they are the last admin (only a county admin may go on then)."""
+        current = await self.managed_member(actor_id, org_id, user_id)
+        if receiver_id is not None:
+            await self.turnover.check_receiver(org_id, user_id, receiver_id)
+        held = await self.turnover.held(user_id, org_id)
+        last = current.role is Role.ORG_ADMIN and await self._last_admin(org_id, user_id)
+        receiver = receiver_id or await self.turnover.default_receiver(actor_id, org_id, user_id)
+        return RemovalPreview(
+            duties=sum(len(duties) for duties in held.values()),
+            receiver_id=receiver,
+            last_admin=last,
+            county=await self.permissions.is_county_admin(actor_id),
+        )
 
     async def check_leaving(self, user_id: int, org_id: int) -> Membership:
         """A member may leave by themselves, except the last admin (who hands over first)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 from bot.domain.clock import Clock
 from bot.domain.errors import PermissionDenied
 from bot.model.organisation import Membership, OrgKind, Role
+from storage.audit import AuditRepository
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
 from storage.people import PeopleRepository
@@ -36,6 +37,7 @@ class Permissions:
         *,
         orgs: OrganisationRepository | None = None,
         clock: Clock | None = None,
+        audit: AuditRepository | None = None,
     ) -> None:
         self._config_admins = frozenset(config_admins)
         self._people = people
@@ -44,6 +46,7 @@ class Permissions:
         # notice period is running.
         self._orgs = orgs
         self._clock = clock
+        self._audit = audit
 
     async def is_county_admin(self, user_id: int) -> bool:
         if user_id in self._config_admins:
@@ -207,6 +210,19 @@ class Permissions:
         return org_id is not None and await self.is_member(user_id, org_id)
 
     # ---- raising forms, for services ----------------------------------------------------
+    async def refused(self, user_id: int, key: str, subject: str, **params: object) -> PermissionDenied:
+        """A refusal, written to the audit log first (a departed cadre's old button, a private
+        view not allowed): call it outside a transaction, or the refusal's rollback takes the
+        line with it. Raise what it returns."""
+        error = PermissionDenied(key, **params)
+        if self._audit is not None and self._clock is not None:
+            # Filed under the person refused (the subject's own history stays its changes).
+            await self._audit.record(
+                self._clock.now(), user_id, "access.refused", f"user:{user_id}", key=key, about=subject
+            )
+            error.audited = True
+        return error
+
     async def require_county_admin(self, user_id: int) -> None:
         if not await self.is_county_admin(user_id):
             raise PermissionDenied("errors.county_admin_only")

@@ -280,7 +280,7 @@ class ReminderService:
         if reminder is None or reminder.state == "deleted" or reminder.subject_key is not None:
             raise DomainError("reminders.not_found")
         if not await self.may_manage(actor_id, reminder):
-            raise PermissionDenied("reminders.not_yours")
+            raise await self.permissions.refused(actor_id, "reminders.not_yours", f"reminder:{reminder_id}")
         return reminder
 
     async def may_manage(self, actor_id: int, reminder: ReminderRecord) -> bool:
@@ -292,8 +292,10 @@ class ReminderService:
             return True
         if reminder.target_kind == "chat":
             chat = await self.chats.by_id(reminder.target_id)
-            return chat is not None and chat.org_id is not None and await self.permissions.can_manage_org(
-                actor_id, chat.org_id
+            return (
+                chat is not None
+                and chat.org_id is not None
+                and await self.permissions.can_manage_org(actor_id, chat.org_id)
             )
         return reminder.target_kind == "person" and reminder.created_by == actor_id
 

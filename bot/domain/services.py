@@ -83,7 +83,9 @@ class Services:
         membership_repo = MembershipRepository(db)
         audit = AuditRepository(db)
         org_repo = OrganisationRepository(db)
-        permissions = Permissions(config.county_admins, people_repo, membership_repo, orgs=org_repo, clock=clock)
+        permissions = Permissions(
+            config.county_admins, people_repo, membership_repo, orgs=org_repo, clock=clock, audit=audit
+        )
         orgs = OrganisationService(db, org_repo, audit, permissions, clock)
         chats = ChatRepository(db)
         outbox = Outbox(db, OutboxRepository(db), clock, config.outbox)

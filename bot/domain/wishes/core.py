@@ -138,7 +138,7 @@ class WishCore:
         (An auction's lots are public to its browsers: bot/domain/auction.)"""
         if await self.permissions.is_county_admin(user_id) or await self.permissions.reader_org_ids(user_id):
             return
-        raise PermissionDenied("wishes.read_not_member")
+        raise await self.permissions.refused(user_id, "wishes.read_not_member", f"user:{user_id}")
 
     async def _require_collector(self, user_id: int, org_id: int, key: str) -> None:
         if not await self.can_collect(user_id, org_id):
