@@ -18,6 +18,20 @@ MAX_QUOTA = 50
 DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
 
 
+# The tree (county → county-level / township → village branch, schools): the kinds a kind may
+# not sit under. A village branch belongs to a township committee (乡镇大团委), whose admins act
+# for it (bot/domain/permissions.py); never to a county-level organisation.
+_PARENT_REFUSED: dict[OrgKind, frozenset[OrgKind]] = {
+    OrgKind.VILLAGE_BRANCH: frozenset({OrgKind.COUNTY_LEVEL, OrgKind.VILLAGE_BRANCH, OrgKind.SCHOOL}),
+    OrgKind.TOWNSHIP: frozenset({OrgKind.VILLAGE_BRANCH, OrgKind.SCHOOL}),
+    OrgKind.COUNTY_LEVEL: frozenset({OrgKind.VILLAGE_BRANCH, OrgKind.SCHOOL, OrgKind.TOWNSHIP}),
+}
+
+
+def parent_kind_allowed(kind: OrgKind, parent_kind: OrgKind) -> bool:
+    return parent_kind not in _PARENT_REFUSED.get(kind, frozenset())
+
+
 def default_quota(kind: OrgKind) -> int:
     """Yearly deeds (实事): 3 for a county-level organisation, 1 for a township committee."""
     return DEFAULT_QUOTAS.get(kind, 0)
@@ -118,7 +132,7 @@ class OrganisationService:
         async with self.db.transaction():
             name = await self.check_new_name(name)
             if parent_id is not None:
-                await self.get_active(parent_id)
+                await self._check_parent_kind(kind, await self.get_active(parent_id))
             quota = default_quota(kind) if deeds_quota is None else deeds_quota
             org = await self.orgs.add(name, kind, parent_id, quota, self.clock.now())
             await self.audit.record(
@@ -148,12 +162,21 @@ class OrganisationService:
     async def change_parent(self, actor_id: int, org_id: int, parent_id: int | None) -> Organisation:
         await self.permissions.require_county_admin(actor_id)
         async with self.db.transaction():
-            await self.get(org_id)
+            org = await self.get(org_id)
             if parent_id is not None:
                 await self._refuse_cycle(org_id, parent_id)
+                await self._check_parent_kind(org.kind, await self.get(parent_id))
             await self.orgs.set_parent(org_id, parent_id)
             await self.audit.record(self.clock.now(), actor_id, "org.parent", f"org:{org_id}", parent=parent_id)
         return await self.get(org_id)
+
+    async def _check_parent_kind(self, kind: OrgKind, parent: Organisation) -> None:
+        if not parent_kind_allowed(kind, parent.kind):
+            raise DomainError("orgs.parent_wrong_kind", parent=parent.name)
+
+    async def kinds_by_name(self) -> dict[str, OrgKind]:
+        """Every organisation's kind by name (an import checks its parents' kinds against them)."""
+        return {org.name: org.kind for org in await self.orgs.list(include_archived=True)}
 
     async def _refuse_cycle(self, org_id: int, parent_id: int) -> None:
         ancestor: int | None = parent_id
@@ -197,6 +220,8 @@ class OrganisationService:
                         parent = created.get(row.parent_name) or await self.orgs.by_name(row.parent_name)
                         if parent is None:
                             continue  # its parent is a later row of the same file
+                        if not parent_kind_allowed(row.kind, parent.kind):
+                            raise DomainError("orgs.parent_wrong_kind", parent=parent.name)
                         parent_id = parent.id
                     created[row.name] = await self.orgs.add(
                         row.name, row.kind, parent_id, row.deeds_quota, self.clock.now()
