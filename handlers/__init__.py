@@ -207,6 +207,7 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(reports.charts_button, pattern=reports.ChartsButton.pattern()),
                 CallbackQueryHandler(reports.export_button, pattern=reports.ExportButton.pattern()),
                 CallbackQueryHandler(reports.pick_org_button, pattern=reports.PickOrgButton.pattern()),
+                CallbackQueryHandler(reports.township_charts_button, pattern=reports.TownshipChartsButton.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

@@ -100,6 +100,30 @@ class OrganisationService:
             return await (self.search(search, limit=limit) if search else self.list())
         return self._narrow(await self._of(await self.permissions.managed_org_ids(user_id)), search)
 
+    async def villages_of(self, township_id: int) -> list[Organisation]:
+        """The active village branches of a township committee (whose admins act for them)."""
+        return [
+            org
+            for org in await self.orgs.list()
+            if org.parent_id == township_id and await self.permissions.township_of(org.id) == township_id
+        ]
+
+    async def scope_ids(self, org_id: int | None, with_villages: bool = False) -> int | tuple[int, ...] | None:
+        """The organisations figures cover (storage/reports.OrgScope): None the county, the one
+        organisation, or a township committee and its village branches."""
+        if org_id is None or not with_villages:
+            return org_id
+        return (org_id, *[village.id for village in await self.villages_of(org_id)])
+
+    async def township_names(self) -> dict[int, str]:
+        """For every village branch in a township, the township's name (the export's column)."""
+        names: dict[int, str] = {}
+        for org in await self.orgs.list(include_archived=True):
+            township = await self.permissions.township_of(org.id)
+            if township is not None:
+                names[org.id] = (await self.get(township)).name
+        return names
+
     async def _of(self, org_ids: list[int]) -> list[Organisation]:
         wanted = set(org_ids)
         return [org for org in await self.orgs.list() if org.id in wanted]

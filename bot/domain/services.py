@@ -31,6 +31,7 @@ from bot.domain.permissions import Permissions
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
+from bot.domain.tenure import TenureService
 from bot.domain.turnover import DutyRegistry, TurnoverService
 from bot.domain.wishes import WishService
 from storage.activities import ActivityRepository
@@ -74,6 +75,7 @@ class Services:
     inbox: Inbox
     outbox: Outbox
     turnover: TurnoverService
+    tenure: TenureService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -194,6 +196,7 @@ class Services:
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
             turnover=turnover,
+            tenure=TenureService(membership_repo, orgs, clock),
         )
 
     async def open(self) -> None:
