@@ -46,7 +46,7 @@ from handlers.commands import COMMANDS
 from handlers.flow import FLOWS, ConversationButton, FlowRegistry
 from handlers.handover_notes import render_answered, render_request, render_unreachable
 from handlers.outbox import OUTBOX_SENDER, OutboxSender
-from handlers.turnover import OpenDuty, open_duty, render_county_note, render_received
+from handlers.turnover import LeaveFlow, OpenDuty, leave_command, open_duty, render_county_note, render_received
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -88,6 +88,7 @@ def register(application: Application) -> None:
             orgs.ImportFlow(),
             members.MembersFlow(),
             members.HandoverFlow(),
+            LeaveFlow(),
             reminders.ReminderFlow(),
             profile.ProfileFlow(),
             activities.NewActivityFlow(),
@@ -168,6 +169,7 @@ def register(application: Application) -> None:
                 # Organisation admins (and county admins on any organisation).
                 CommandHandler("members", members.members_command, PRIVATE),
                 CommandHandler("handover", members.handover_command, PRIVATE),
+                CommandHandler("leave", leave_command, PRIVATE),
                 CommandHandler("remind", reminders.remind_command, PRIVATE),
                 CommandHandler("reminders", reminders.reminders_command, PRIVATE),
                 CommandHandler("bind", groups.bind_command, GROUPS),

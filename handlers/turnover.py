@@ -1,5 +1,5 @@
 """Cadre turnover as people see it: the receiver's one message listing what was handed over (each
-with a button to open it), the county admins' one-line note, and those buttons.
+with a button to open it), the county admins' one-line note, those buttons, and /leave.
 
 What moves and who may open what is bot/domain/turnover.py's and the owning domains'; every
 button re-checks the tapper's rights (a departed cadre's old buttons are refused there)."""
@@ -20,6 +20,7 @@ from handlers.activities.sheet import sheet_view
 from handlers.activities.steps import activity_for_organiser
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, reader_translator, services_of
+from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Translator
 from handlers.join import decision_markup
 from handlers.members import name_of
@@ -133,3 +134,67 @@ async def _open(ui: Ui, kind: str, subject: int) -> None:
             username=f"@{person.username}" if person is not None and person.username else "",
             org=org.name,
         )
+
+
+# ---- /leave -----------------------------------------------------------------------------------------
+class LeaveFlow(Flow):
+    """A member leaves an organisation by themselves; their duties go to its admins. The last
+    admin is sent to /handover instead (bot/domain/membership.py decides)."""
+
+    name = "lv"
+
+    async def start(self, ui: Ui, **kwargs: object) -> None:
+        memberships = await ui.services.membership.memberships_of(ui.user_id)
+        if not memberships:
+            await self.finish(ui)
+            await ui.reply("turnover.leave_none")
+            return
+        if len(memberships) == 1:
+            await self._confirm(ui, memberships[0].org_id, edit=False)
+            return
+        await self.go(ui, "org", {})
+        await ui.reply("turnover.leave_pick", await self._orgs(ui, 0))
+
+    async def _orgs(self, ui: Ui, page: int) -> InlineKeyboardMarkup:
+        memberships = await ui.services.membership.memberships_of(ui.user_id)
+        items = [(m.org_id, (await ui.services.orgs.get(m.org_id)).name) for m in memberships]
+        return self.paged(ui, "org", items, page)
+
+    async def choice_org(self, ui: Ui, data: dict, value: str) -> None:
+        page = page_number(value)
+        if page is not None:
+            await ui.edit("turnover.leave_pick", await self._orgs(ui, page))
+            return
+        await self._confirm(ui, choice_id(value), edit=True)
+
+    async def _confirm(self, ui: Ui, org_id: int, *, edit: bool) -> None:
+        try:
+            await ui.services.membership.check_leaving(ui.user_id, org_id)
+        except DomainError:
+            await self.finish(ui)
+            raise
+        org = await ui.services.orgs.get(org_id)
+        held = await ui.services.turnover.held(ui.user_id, org_id)
+        count = sum(len(duties) for duties in held.values())
+        await self.go(ui, "confirm", {"org_id": org_id})
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "yes", "turnover.button_leave")], self.cancel_row(ui)]
+        )
+        text = ui.t("turnover.leave_confirm", org=org.name, count=count)
+        await (ui.edit_text(text, markup) if edit else ui.send_text(text, markup))
+
+    async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
+        if value != "yes":
+            raise DomainError("common.button_expired")
+        departure = await ui.services.membership.leave(ui.user_id, data["org_id"])
+        await self.finish(ui)
+        org = await ui.services.orgs.get(departure.record.org_id)
+        receiver_id = departure.record.receiver_id
+        receiver = await ui.services.people.get(receiver_id) if receiver_id is not None else None
+        await ui.edit(
+            "turnover.left", org=org.name, count=departure.count, receiver=name_of(receiver, receiver_id or 0)
+        )
+
+
+async def leave_command(update: Update, context: BotContext) -> None:
+    await flow_of(context, LeaveFlow).start(Ui(update, context))

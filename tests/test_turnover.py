@@ -340,3 +340,22 @@ async def test_a_successor_who_is_no_member_is_told_so_before_confirming(world, 
     text = zhang.last_reply().text
     assert "外单位 还不是本组织的成员" in text
     assert await world.services.permissions.role_in(ZHANG, world.donor.id) is Role.ORG_ADMIN
+
+
+async def test_leave_by_oneself_lists_the_work_handed_on_and_refuses_the_last_admin(world, harness):
+    wish = await world.claimed_wish(by=CHEN)
+    chen = world.chen
+    await chen.send("/leave")
+    confirm = chen.last_reply().text
+    assert "确定离开 县教育局团委" in confirm and "1 项工作" in confirm
+    await chen.tap("🚪 确认离开")
+    assert "您已离开 县教育局团委。1 项工作已转交给 张书记" in chen.last_reply().text
+    assert (await world.services.wishes.get(wish.id)).claimed_by_user == ZHANG
+    assert any("以下工作已转交给您" in text for text in world.zhang.transcript())
+    await chen.send("/leave")
+    assert "您目前不属于任何团组织" in chen.last_reply().text
+
+    await world.zhang.send("/leave")
+    assert "您是本组织唯一的管理员，不能直接离开" in world.zhang.last_reply().text
+    assert await world.services.permissions.role_in(ZHANG, world.donor.id) is Role.ORG_ADMIN
+    assert await world.services.conversations.get(ZHANG) is None
