@@ -31,23 +31,25 @@ class RemovalSteps(Flow):
         await self.go(ui, "remove", data)
         lines = [ui.t("members.remove_confirm", name=name, org=org.name)]
         rows = []
-        if preview.last_admin and preview.county:
+        last = preview.last_admin and preview.county
+        if last:
             lines.append(ui.t("turnover.remove_confirm_last_admin", name=name))
+        if preview.duties and preview.receiver_id is not None and (not last or data.get("receiver_id")):
+            receiver = await ui.services.people.get(preview.receiver_id)
+            lines.append(
+                ui.t(
+                    "turnover.remove_confirm_receiver",
+                    name=name,
+                    count=preview.duties,
+                    receiver=receiver.display_name if receiver is not None else str(preview.receiver_id),
+                )
+            )
+        if last:
             rows.append([self.choice(ui, "remove", "last", "turnover.button_confirm_last_admin")])
         else:
-            if preview.duties and preview.receiver_id is not None:
-                receiver = await ui.services.people.get(preview.receiver_id)
-                lines.append(
-                    ui.t(
-                        "turnover.remove_confirm_receiver",
-                        name=name,
-                        count=preview.duties,
-                        receiver=receiver.display_name if receiver is not None else str(preview.receiver_id),
-                    )
-                )
             rows.append([self.choice(ui, "remove", "yes", "members.button_confirm_remove")])
-            if preview.duties:
-                rows.append([self.choice(ui, "remove", "pick", "turnover.button_pick_receiver")])
+        if preview.duties:
+            rows.append([self.choice(ui, "remove", "pick", "turnover.button_pick_receiver")])
         rows.append([self.choice(ui, "remove", "no", "members.button_back")])
         await ui.edit_text("\n\n".join(lines), InlineKeyboardMarkup(rows))
 

@@ -220,7 +220,7 @@ async def test_a_county_admin_may_remove_the_last_admin_after_confirming_and_tak
     await admin.tap("🚪 移出本组织")
     assert "唯一的管理员" in admin.last_reply().text
     assert "✅ 确认移出" not in admin.last_reply().button_labels()
-    await admin.tap("⚠️ 确认移出（工作转交给我）")
+    await admin.tap("⚠️ 确认移出唯一的管理员")
     assert "已转交给 县管理员" in admin.last_reply().text
     assert (await world.services.wishes.get(wish.id)).claimed_by_user == COUNTY_ADMIN_ID
     assert await world.services.permissions.role_in(ZHANG, world.donor.id) is None

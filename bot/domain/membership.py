@@ -217,9 +217,7 @@ class MembershipService:
             last = current.role is Role.ORG_ADMIN and await self._last_admin(org_id, user_id)
             if last and not (county_confirmed and await self.permissions.is_county_admin(actor_id)):
                 raise DomainError("roles.last_admin")
-            departure = await self.turnover.depart(
-                actor_id, current, "removed", receiver_id, notice_days=notice_days, county_confirmed=county_confirmed
-            )
+            departure = await self.turnover.depart(actor_id, current, "removed", receiver_id, notice_days=notice_days)
             await self.audit.record(self.clock.now(), actor_id, "role.remove", f"org:{org_id}", user=user_id)
         return departure
 

@@ -122,11 +122,18 @@ class TurnoverService:
 
     async def default_receiver(self, actor_id: int, org_id: int, user_id: int) -> int | None:
         """Who takes the duties when nobody is picked: the acting person when they are one of the
-        organisation's admins, otherwise its longest-serving other admin; None when it has none."""
+        organisation's admins, otherwise its longest-serving other admin; with no admin left, the
+        acting county admin, or else the first county admin (nothing is left unanswered for).
+        None only when the county has no admin at all."""
         admins = [m.user_id for m in await self.memberships.of_org(org_id, Role.ORG_ADMIN) if m.user_id != user_id]
         if actor_id in admins:
             return actor_id
-        return admins[0] if admins else None
+        if admins:
+            return admins[0]
+        if await self.permissions.is_county_admin(actor_id):
+            return actor_id
+        county = [admin for admin in await self.permissions.county_admin_ids() if admin != user_id]
+        return county[0] if county else None
 
     async def check_receiver(self, org_id: int, user_id: int, receiver_id: int) -> None:
         """A receiver picked by hand: a current member of the organisation, not the person leaving."""
@@ -143,7 +150,6 @@ class TurnoverService:
         receiver_id: int | None,
         *,
         notice_days: int = 0,
-        county_confirmed: bool = False,
     ) -> Departure:
         """End `membership` and move its holder's duties to `receiver_id` (None: the default
         receiver). Runs in the caller's transaction when there is one. Of two racing departures
@@ -161,10 +167,7 @@ class TurnoverService:
                 await self.check_receiver(org_id, user_id, receiver_id)
             held = await self.registry.held(user_id, org_id)
             if receiver_id is None:
-                # The last admin: only a county admin may let them go, and then takes the duties.
-                if not (county_confirmed and await self.permissions.is_county_admin(actor_id)):
-                    raise DomainError("turnover.last_admin")
-                receiver_id = actor_id
+                raise DomainError("turnover.no_receiver")
             read_until = now + timedelta(days=notice_days) if notice_days else None
             if not await self.memberships.end(membership.id, reason, now, read_until=read_until):
                 raise DomainError("turnover.already_gone")
