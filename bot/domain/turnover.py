@@ -217,27 +217,15 @@ class TurnoverService:
         """The receiver's one private message (when anything moved to someone else) and the
         county admins' one-line note; both worded by the outbox from the departure record."""
         if held and (receiver_id != record.actor_id or record.reason == "handover"):
-            await self.outbox.enqueue(
-                Notice(
-                    DUTIES_RECEIVED,
-                    receiver_id,
-                    key=f"{DUTIES_RECEIVED}:{record.id}",
-                    params={"departure": record.id},
-                    priority=Priority.NOTICE,
-                )
-            )
+            await self._note(DUTIES_RECEIVED, receiver_id, record)
         for admin_id in await self.permissions.county_admin_ids():
-            if admin_id in (record.actor_id, record.user_id):
-                continue
-            await self.outbox.enqueue(
-                Notice(
-                    COUNTY_NOTE,
-                    admin_id,
-                    key=f"{COUNTY_NOTE}:{record.id}:{admin_id}",
-                    params={"departure": record.id},
-                    priority=Priority.NOTICE,
-                )
-            )
+            if admin_id not in (record.actor_id, record.user_id):
+                await self._note(COUNTY_NOTE, admin_id, record)
+
+    async def _note(self, kind: str, chat_id: int, record: DepartureRecord) -> None:
+        key = f"{kind}:{record.id}:{chat_id}"
+        notice = Notice(kind, chat_id, key=key, params={"departure": record.id}, priority=Priority.NOTICE)
+        await self.outbox.enqueue(notice)
 
     async def departure(self, departure_id: int) -> DepartureRecord:
         record = await self.duties.departure(departure_id)
