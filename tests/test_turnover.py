@@ -168,6 +168,12 @@ async def test_activities_move_with_the_role_and_the_old_organiser_loses_them(wo
     assert moved.created_by == BAI
     assert await world.services.activities.can_organise(BAI, moved)
     assert not await world.services.activities.can_organise(ZHANG, moved)
+    await world.zhang.tap_data(f"ao:{activity.id}:sheet:0", forge=True)  # the old organiser's button
+    assert "只有活动「周六学业辅导」的发起人" in world.zhang.callback_answers[-1]
+    refused = await world.services.db.fetch_all(
+        "SELECT details FROM audit_log WHERE action = 'access.refused' AND actor_id = ?", (ZHANG,)
+    )
+    assert any(f"activity:{activity.id}" in row["details"] for row in refused)
     assert (
         "📅 周六学业辅导"
         in next(m for m in world.bai.replies() if "以下工作已转交给您" in (m.text or "")).button_labels()
