@@ -384,18 +384,39 @@ async def export_command(update: Update, context: BotContext) -> None:
 
 
 async def report_command(update: Update, context: BotContext) -> None:
+    """/report 2026: the county's (county admins); /report 2026 城关镇团委: one organisation's, a
+    township committee's with its villages added up (whoever may see its figures)."""
     ui = Ui(update, context)
     exporter = ExportService.of(ui.services)
-    await exporter.check_county_reports(ui.user_id)
     text, _ = split_args(context.args or [])
-    period = _period(ui, text)
+    year_text, _, org_text = text.partition(" ")
+    if not org_text:
+        await exporter.check_county_reports(ui.user_id)
+    period = _period(ui, year_text)
     if period != Period.of_year(period.start.year):
         raise DomainError("reports.report_needs_year", text=text[:40])
+    org_id, with_villages = await report_scope(ui, org_text.strip())
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.TYPING)
-    report = await exporter.year_report(ui.user_id, period.year)
-    await ui.send_text(report_text(ui.t, report))
-    await send_charts(ui, None, period)
-    await send_export(ui, None, period)
+    report = await exporter.year_report(ui.user_id, period.year, org_id, with_villages=with_villages)
+    summary = report_text(ui.t, report)
+    if org_id is not None:
+        summary = f"<b>{await scope_label(ui, org_id, with_villages)}</b>\n{summary}"
+    await ui.send_text(summary)
+    await send_charts(ui, org_id, period, with_villages=with_villages)
+    await send_export(ui, org_id, period, with_villages=with_villages)
+
+
+async def report_scope(ui: Ui, org_text: str) -> tuple[int | None, bool]:
+    """The organisation named after the year (exactly, else the one whose name contains it), a
+    township committee with its villages; None for the county."""
+    if not org_text:
+        return None, False
+    found = await ui.services.orgs.visible_to(ui.user_id, org_text)
+    exact = [org for org in found if org.name == org_text]
+    if len(exact) != 1 and len(found) != 1:
+        raise DomainError("turnover.report_org_unknown", text=org_text[:30])
+    org = (exact or found)[0]
+    return org.id, org.kind is OrgKind.TOWNSHIP and bool(await ui.services.orgs.villages_of(org.id))
 
 
 async def charts_button(update: Update, context: BotContext) -> None:

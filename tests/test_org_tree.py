@@ -67,6 +67,15 @@ async def test_a_township_admin_runs_stats_and_deeds_for_their_villages(harness)
     assert "「城关镇团委」" in deeds and "「第一村团支部」" in deeds and "「第二村团支部」" in deeds
     assert "修缮村图书角" in deeds and "义务植树" in deeds
 
+    await li.send("/report 2026 城关镇团委")
+    report = next(text for text in reversed(li.transcript()) if "年度工作总结" in text)
+    assert report.startswith("城关镇团委（含各村合计）") and "3/1" in report
+    assert li.last_reply().kind == "document"
+    await li.send("/report 2026 县教育局团委")
+    assert "找不到唯一一个名称是「县教育局团委」" in li.last_reply().text
+    await li.send("/report 2026")
+    assert "只有团县委管理员可以这样做" in li.last_reply().text
+
     await li.send("/stars")
     stars = " ".join(li.transcript()[-3:])
     assert VILLAGE_1 in stars and VILLAGE_2 in stars

@@ -299,9 +299,15 @@ class ExportService:
         """The year-end report and the picker of any organisation's figures: county admins only."""
         await self.permissions.require_county_admin(user_id)
 
-    async def year_report(self, user_id: int, year: int) -> YearReport:
-        await self.check_county_reports(user_id)
-        return await YearReportService(self.stats, self.stars).build(year)
+    async def year_report(
+        self, user_id: int, year: int, org_id: int | None = None, *, with_villages: bool = False
+    ) -> YearReport:
+        """The county's (county admins), or a scope's (those who may see its figures)."""
+        if org_id is None:
+            await self.check_county_reports(user_id)
+        else:
+            await self.check(user_id, org_id)
+        return await YearReportService(self.stats, self.stars).build(year, org_id, with_villages=with_villages)
 
 
 # ---- the workbook (CPU only) ----------------------------------------------------------------------
