@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.domain.clock import Clock
-from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.errors import DomainError
 from bot.domain.outbox import Outbox
 from bot.domain.permissions import Permissions
 from bot.model.organisation import Membership, Role
@@ -240,7 +240,3 @@ class TurnoverService:
         """Every refusal is audited: a departed cadre's old button as much as anyone's."""
         await self.audit.record(self.clock.now(), user_id, "access.refused", f"user:{user_id}", key=key)
 
-
-def refusal(error: Exception) -> str | None:
-    """The catalog key of a permission refusal (to audit), or None for any other error."""
-    return error.key if isinstance(error, PermissionDenied) else None
