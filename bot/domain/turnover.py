@@ -239,4 +239,3 @@ class TurnoverService:
     async def refused(self, user_id: int | None, key: str) -> None:
         """Every refusal is audited: a departed cadre's old button as much as anyone's."""
         await self.audit.record(self.clock.now(), user_id, "access.refused", f"user:{user_id}", key=key)
-
