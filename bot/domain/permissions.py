@@ -104,7 +104,13 @@ class Permissions:
         managed = list(administered)
         if self._orgs is None:
             return managed
-        townships = set(administered)
+        townships = set()
+        for org_id in administered:  # organisations are cached: no query for most people
+            org = await self._orgs.get(org_id)
+            if org is not None and org.kind is OrgKind.TOWNSHIP:
+                townships.add(org_id)
+        if not townships:
+            return managed
         for org in await self._orgs.list():
             if org.parent_id in townships and org.id not in managed and await self.township_of(org.id) is not None:
                 managed.append(org.id)

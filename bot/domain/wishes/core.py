@@ -136,7 +136,9 @@ class WishCore:
         """The registry (/wishes, /wish W0012, a card's buttons) is the cadres': someone in no
         organisation who is no county admin is told how to join instead of being shown a card.
         (An auction's lots are public to its browsers: bot/domain/auction.)"""
-        if await self.permissions.is_county_admin(user_id) or await self.permissions.reader_org_ids(user_id):
+        if await self.permissions.is_county_admin(user_id) or await self.permissions.member_org_ids(user_id):
+            return
+        if await self.permissions.reader_org_ids(user_id):  # a notice period, or a township's villages
             return
         raise await self.permissions.refused(user_id, "wishes.read_not_member", f"user:{user_id}")
 
