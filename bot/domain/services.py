@@ -20,6 +20,7 @@ from bot.domain.digest import (
     WishDeadlineSource,
 )
 from bot.domain.formatting import RenderText
+from bot.domain.funds import PLEDGES_SUBJECT, FundReports, FundService, NoCampaignsYet, PledgeReminders
 from bot.domain.groups import GroupService
 from bot.domain.inbox import Inbox
 from bot.domain.membership import MembershipService
@@ -37,6 +38,7 @@ from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.funds import FundRepository
 from storage.inbox import InboxRepository
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
@@ -70,6 +72,9 @@ class Services:
     pace: PaceReminders
     inbox: Inbox
     outbox: Outbox
+    funds: FundService
+    fund_reports: FundReports
+    pledges: PledgeReminders
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -145,6 +150,13 @@ class Services:
         stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
         pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
         reminders.audiences[BEHIND_SUBJECT] = pace.audience
+        fund_repo = FundRepository(db)
+        # NoCampaignsYet: wired to the campaign service at merge.
+        funds = FundService(
+            db, fund_repo, orgs, audit, permissions, clock, config.zone, NoCampaignsYet(), config.funds
+        )
+        pledges = PledgeReminders(fund_repo, reminders, permissions, config.zone)
+        reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
         return cls(
             config=config,
             clock=clock,
@@ -179,6 +191,9 @@ class Services:
             pace=pace,
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
+            funds=funds,
+            fund_reports=FundReports(funds),
+            pledges=pledges,
         )
 
     async def open(self) -> None:
@@ -186,6 +201,7 @@ class Services:
         await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
+        await self.pledges.keep(self.config.funds.pledge_reminders)
 
     async def close(self) -> None:
         await self.db.close()
