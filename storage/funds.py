@@ -328,7 +328,8 @@ class FundRepository:
         """Instalments due on or before `due_by` of pledges still standing, with no counting receipt."""
         rows = await self.db.fetch_all(
             "SELECT i.pledge_id, i.instalment_no, i.due_on, i.amount_fen, p.donor_id, p.responsible_id,"
-            "       p.created_by, dn.name, dn.public_name, dn.anonymous, f.name AS fund_name"
+            "       p.created_by, dn.name, dn.public_name, dn.anonymous, f.id AS fund_id,"
+            "       f.name AS fund_name"
             " FROM fund_instalments i"
             " JOIN fund_entries p ON p.id = i.pledge_id"
             " JOIN fund_donors dn ON dn.id = p.donor_id"
@@ -349,6 +350,7 @@ class FundRepository:
                 amount_fen=row["amount_fen"],
                 donor_id=row["donor_id"],
                 donor_shown=None if row["anonymous"] else (row["public_name"] or row["name"]),
+                fund_id=row["fund_id"],
                 fund_name=row["fund_name"],
                 responsible_id=row["responsible_id"] or row["created_by"],
             )

@@ -20,7 +20,14 @@ from bot.domain.digest import (
     WishDeadlineSource,
 )
 from bot.domain.formatting import RenderText
-from bot.domain.funds import PLEDGES_SUBJECT, FundReports, FundService, NoCampaignsYet, PledgeReminders
+from bot.domain.funds import (
+    PLEDGES_SUBJECT,
+    FundPublisher,
+    FundReports,
+    FundService,
+    NoCampaignsYet,
+    PledgeReminders,
+)
 from bot.domain.groups import GroupService
 from bot.domain.inbox import Inbox
 from bot.domain.membership import MembershipService
@@ -75,6 +82,7 @@ class Services:
     funds: FundService
     fund_reports: FundReports
     pledges: PledgeReminders
+    fund_publisher: FundPublisher
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -194,6 +202,7 @@ class Services:
             funds=funds,
             fund_reports=FundReports(funds),
             pledges=pledges,
+            fund_publisher=FundPublisher(funds, chats, outbox),
         )
 
     async def open(self) -> None:

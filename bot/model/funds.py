@@ -169,6 +169,7 @@ class DueInstalment:
     amount_fen: int
     donor_id: int
     donor_shown: str | None
+    fund_id: int
     fund_name: str
     responsible_id: int
 
