@@ -160,9 +160,7 @@ class Services:
         reminders.audiences[BEHIND_SUBJECT] = pace.audience
         fund_repo = FundRepository(db)
         # NoCampaignsYet: wired to the campaign service at merge.
-        funds = FundService(
-            db, fund_repo, orgs, audit, permissions, clock, config.zone, NoCampaignsYet(), config.funds
-        )
+        funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, NoCampaignsYet(), config.funds)
         pledges = PledgeReminders(fund_repo, reminders, permissions, config.zone)
         reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
         return cls(

@@ -202,4 +202,3 @@ async def render_hub_thanks(application: Application, message: OutboxMessage) ->
     if thanks.received_fen <= 0:
         return Skip("nothing received from this donor (any more)")
     return Rendered(thanks_text(group_t(services), thanks))
-
