@@ -33,6 +33,7 @@ from bot.domain.year_report import YearReport
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
+from handlers.funds.commands import send_year_paragraph
 from handlers.i18n import Raw, Translator
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
@@ -332,6 +333,7 @@ async def report_command(update: Update, context: BotContext) -> None:
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.TYPING)
     report = await exporter.year_report(ui.user_id, period.year)
     await ui.send_text(report_text(ui.t, report))
+    await send_year_paragraph(ui, period.year)  # the funds ledger's, when the year had any giving
     await send_charts(ui, None, period)
     await send_export(ui, None, period)
 

@@ -284,6 +284,10 @@ async def test_reports_the_donor_statement_and_the_hub_statement(county):
     book = load_workbook(io.BytesIO(harness.fake.file_bytes(sent[1].document["file_id"])))
     assert book.sheetnames == ["全部账目", "关爱基金"]
 
+    before = len(admin.replies())
+    await admin.send("/report 2026")
+    assert any("1 家单位捐资 18 万元" in (message.text or "") for message in admin.replies()[before:])
+
     await harness.group_with_bot(HUB, "县团干部群", admins=(COUNTY_ADMIN_ID,))
     await county.services.groups.bind_hub(COUNTY_ADMIN_ID, HUB)
     await admin.send(f"/publish {fund.id} 2026-11")

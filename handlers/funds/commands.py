@@ -201,6 +201,16 @@ async def ledger_command(update: Update, context: BotContext) -> None:
     )
 
 
+async def send_year_paragraph(ui: Ui, year: int) -> None:
+    """The year-end report's funds paragraph in the seed's words, for a county admin; nothing
+    when the ledger had no money in or out that year."""
+    if not await ui.services.permissions.is_county_admin(ui.user_id):
+        return
+    figures = await ui.services.fund_reports.year(year)
+    if figures.received_fen or figures.paid_fen:
+        await ui.send_text(ui.t("funds_ui.year_title", year=year) + year_text(ui.t, figures))
+
+
 async def publish_command(update: Update, context: BotContext) -> None:
     """/publish <fund> [YYYY-MM]: the fund's statement of that month (default: last month) to the hub."""
     ui = Ui(update, context)
