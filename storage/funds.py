@@ -357,6 +357,22 @@ class FundRepository:
             for row in rows
         ]
 
+    async def money_by_owner(self, start: date, end: date) -> dict[int, int]:
+        """Per organisation owning a fund: the money received into its funds in [start, end)
+        (receipts net of their corrections; transfers between funds are not raised money). Every
+        owner appears, with 0 when nothing came in."""
+        rows = await self.db.fetch_all(
+            "SELECT f.owner_org_id AS owner, COALESCE(SUM(CASE WHEN COALESCE(o.kind, e.kind) = 'receipt'"
+            "  AND p.occurred_on >= ? AND p.occurred_on < ? THEN p.delta_fen ELSE 0 END), 0) AS money"
+            " FROM funds f"
+            " LEFT JOIN fund_postings p ON p.fund_id = f.id"
+            " LEFT JOIN fund_entries e ON e.id = p.entry_id"
+            " LEFT JOIN fund_entries o ON o.id = e.reverses_id"
+            " GROUP BY f.owner_org_id",
+            (start.isoformat(), end.isoformat()),
+        )
+        return {row["owner"]: int(row["money"]) for row in rows}
+
     async def counts(self) -> tuple[int, int]:
         """(donors, entries)."""
         donors = await self.db.fetch_value("SELECT COUNT(*) FROM fund_donors")

@@ -575,3 +575,24 @@ async def test_balances_statement_totals_year_and_workbook_match_the_entries(led
     assert sum(item[2] for item in months) == 18_050_000 + 1_000_000
     with refused("funds.reports_not_allowed", PermissionDenied):
         await ledger.reports.balances(OUTSIDER)
+
+
+# ---- the star rating's "money to serve" ------------------------------------------------------------
+async def test_money_to_serve_is_a_star_fact_of_organisations_owning_a_fund(ledger):
+    from bot.domain.stars import FACT_MONEY
+    from bot.domain.stats import Period
+
+    fund = await care_fund(ledger)
+    donor = await company(ledger)
+    receipt = await ledger.service.receipt(COUNTY_ADMIN_ID, ledger.key(), fund.id, donor.id, 600_000, method="现金")
+    await ledger.service.receipt(COUNTY_ADMIN_ID, ledger.key(), fund.id, donor.id, 400_000, method="现金")
+    await ledger.service.correct(COUNTY_ADMIN_ID, ledger.key(), receipt.id, reason="重复")
+    stars = ledger.harness.services.stars
+    year = Period.of_year(ledger.today().year)
+    owner = await stars.rate(ledger.orgs["城关镇团委"], year)
+    money = [fact for fact in owner.facts if fact.name_key == FACT_MONEY]
+    assert [(fact.value, fact.target, fact.weight) for fact in money] == [(4000, 10000, 10)]
+    assert money[0].points == 4.0
+    other = await stars.rate(ledger.orgs["东村团支部"], year)
+    assert FACT_MONEY not in {fact.name_key for fact in other.facts}
+    assert translate("zh-Hans", FACT_MONEY).startswith("有钱服务")

@@ -127,6 +127,9 @@ class StarsConfig:
     target_person_times_per_year: int = 120
     target_served_per_year: int = 300
     target_wishes_on_time_per_year: int = 10
+    # "Money to serve" (有钱服务): applies to organisations that own a fund (bot/domain/funds/).
+    weight_money: int = 10
+    target_money_per_year_yuan: int = 10000
     two_stars: int = 20
     three_stars: int = 40
     four_stars: int = 60
