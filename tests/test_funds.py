@@ -299,3 +299,18 @@ async def test_reports_the_donor_statement_and_the_hub_statement(county):
     assert "已经发过了" in admin.last_reply().text
     await admin.send(f"/thank {donor.id}")
     assert "感谢 电力公司 向关爱基金捐赠 180,000.00 元" in harness.fake.last_bot_message(HUB).text
+
+
+async def test_the_weekly_digest_gains_a_funds_line_in_the_hub_when_there_is_news(county):
+    harness = county.harness
+    fund, donor = await county.fund_and_donor()
+    await harness.group_with_bot(HUB, "县团干部群", admins=(COUNTY_ADMIN_ID,))
+    await county.services.groups.bind_hub(COUNTY_ADMIN_ID, HUB)
+    await county.services.funds.receipt(COUNTY_ADMIN_ID, "r", fund.id, donor.id, 1_500_000, method="银行转账")
+    before = len(harness.fake.bot_messages(HUB))
+    await at(harness, local(2026, 11, 30, 9))  # Monday: the weekly digest
+    digest = harness.fake.last_bot_message(HUB).text
+    assert len(harness.fake.bot_messages(HUB)) == before + 1
+    assert "过去一周基金收到捐赠共 15,000.00 元" in digest and "县电力公司" not in digest
+    await at(harness, local(2026, 12, 7, 9))  # a week without giving: no digest at all
+    assert len(harness.fake.bot_messages(HUB)) == before + 1

@@ -28,6 +28,7 @@ from bot.domain.funds import (
     NoCampaignsYet,
     PledgeReminders,
 )
+from bot.domain.funds.digest import FundDigestSource
 from bot.domain.groups import GroupService
 from bot.domain.inbox import Inbox
 from bot.domain.membership import MembershipService
@@ -186,6 +187,7 @@ class Services:
                     AuctionSource(auction.repo),
                     WishDeadlineSource(wishes),
                     ReminderSource(reminder_repo, config.zone),
+                    FundDigestSource(fund_repo, config.zone),
                 ],
             ),
             activities=activities,
