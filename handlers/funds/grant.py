@@ -9,21 +9,21 @@ who is sent the approve / refuse buttons.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.errors import DomainError
 from bot.domain.funds import Payee, parse_amount, yuan_text
 from bot.model.funds import Entry, RecipientKind
 from bot.model.organisation import OrgKind
 from handlers.context import Ui
-from handlers.flow import choice_id
+from handlers.flow import choice_id, page_number
 from handlers.funds.buttons import FundDecision
 from handlers.funds.receipt import FundPickingFlow, is_amount
 from handlers.funds.render import recorded_text
 from handlers.i18n import Translator
+from handlers.wishes.photos import photo_from_document
 
 OVERRIDABLE = ("funds.rule_student_unverified", "funds.rule_campaign_open")
-MAX_STUDENT_BUTTONS = 30
 
 
 def decision_markup(t: Translator, entry_id: int) -> InlineKeyboardMarkup:
@@ -65,7 +65,7 @@ class GrantFlow(FundPickingFlow):
             if not students:
                 await ui.reply("funds_ui.ask_household_id", InlineKeyboardMarkup([self.cancel_row(ui)]))
                 return
-            items = [(student.household_id, student.alias) for student in students[:MAX_STUDENT_BUTTONS]]
+            items = [(student.household_id, student.alias) for student in students]
             await ui.reply("funds_ui.pick_student", self.paged(ui, "student", items, 0), count=len(students))
             return
         if value == RecipientKind.VILLAGE.value:
@@ -75,6 +75,12 @@ class GrantFlow(FundPickingFlow):
         raise DomainError("common.button_expired")
 
     async def choice_student(self, ui: Ui, data: dict, value: str) -> None:
+        page = page_number(value)
+        if page is not None:
+            students = await ui.services.funds.verified_students()
+            items = [(student.household_id, student.alias) for student in students]
+            await ui.edit("funds_ui.pick_student", self.paged(ui, "student", items, page), count=len(students))
+            return
         await self._payee_chosen(ui, {**data, "kind": RecipientKind.STUDENT.value, "payee": choice_id(value)})
 
     async def text_student(self, ui: Ui, data: dict, text: str) -> None:
@@ -91,6 +97,8 @@ class GrantFlow(FundPickingFlow):
         await ui.reply("funds_ui.pick_village", self.paged(ui, "village", items, 0), count=len(found))
 
     async def choice_village(self, ui: Ui, data: dict, value: str) -> None:
+        if page_number(value) is not None:  # more than a page found: a narrower search instead
+            raise DomainError("funds_ui.ask_village")
         await self._payee_chosen(ui, {**data, "kind": RecipientKind.VILLAGE.value, "payee": choice_id(value)})
 
     async def _payee_chosen(self, ui: Ui, data: dict) -> None:
@@ -112,6 +120,10 @@ class GrantFlow(FundPickingFlow):
         if not is_amount(text):
             raise DomainError("funds.voucher_needed")
         await self.text_amount(ui, data, text)
+
+    async def document_voucher(self, ui: Ui, data: dict, document: Document) -> None:
+        """A voucher photo sent as a file (uncompressed): re-sent as a photo, kept as one."""
+        await self.photo_voucher(ui, data, await photo_from_document(ui, document))
 
     async def photo_voucher(self, ui: Ui, data: dict, file_id: str) -> None:
         data = {**data, "voucher": file_id}

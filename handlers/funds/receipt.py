@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from abc import abstractmethod
 
-from telegram import InlineKeyboardMarkup
+from telegram import Document, InlineKeyboardMarkup
 
 from bot.domain.errors import DomainError
 from bot.domain.funds import parse_amount, yuan_text
@@ -19,6 +19,7 @@ from bot.model.funds import Donor, Fund
 from handlers.context import Ui
 from handlers.flow import Flow, choice_id, page_number
 from handlers.funds.render import recorded_text
+from handlers.wishes.photos import photo_from_document
 
 METHODS = ("bank", "cash", "wechat", "alipay", "cheque")
 MAX_METHOD = 30
@@ -77,8 +78,10 @@ class FundPickingFlow(Flow):
         return InlineKeyboardMarkup([[self.choice(ui, step, "skip", "funds_ui.button_skip")], self.cancel_row(ui)])
 
 
-class ReceiptFlow(FundPickingFlow):
-    name = "frc"
+class DonorPickingFlow(FundPickingFlow):
+    """Fund, then donor (buttons, or part of a name): receipts and pledges both start so."""
+
+    donor_question = "funds_ui.pick_donor"
 
     async def fund_chosen(self, ui: Ui, data: dict, fund_id: int) -> None:
         funds = ui.services.funds
@@ -93,7 +96,7 @@ class ReceiptFlow(FundPickingFlow):
         data = {**data, "fund": fund.id}
         await self.go(ui, "donor", data)
         await ui.reply(
-            "funds_ui.pick_donor", self.paged(ui, "donor", donor_choices(donors), 0), fund=fund.name, count=len(donors)
+            self.donor_question, self.paged(ui, "donor", donor_choices(donors), 0), fund=fund.name, count=len(donors)
         )
 
     async def choice_donor(self, ui: Ui, data: dict, value: str) -> None:
@@ -102,24 +105,32 @@ class ReceiptFlow(FundPickingFlow):
             donors = await ui.services.funds.donors()
             fund = await ui.services.funds.fund(data["fund"])
             await ui.edit(
-                "funds_ui.pick_donor",
+                self.donor_question,
                 self.paged(ui, "donor", donor_choices(donors), page),
                 fund=fund.name,
                 count=len(donors),
             )
             return
-        await self._donor_chosen(ui, data, choice_id(value))
+        await self.donor_chosen(ui, data, choice_id(value))
 
     async def text_donor(self, ui: Ui, data: dict, text: str) -> None:
         found = [donor for donor in await ui.services.funds.donors() if text.strip() and text.strip() in donor.name]
         if not found:
             raise DomainError("funds_ui.donor_search_nothing", text=text[:30])
         if len(found) == 1:
-            await self._donor_chosen(ui, data, found[0].id)
+            await self.donor_chosen(ui, data, found[0].id)
             return
         await ui.reply("funds_ui.pick_donor_found", self.paged(ui, "donor", donor_choices(found), 0), count=len(found))
 
-    async def _donor_chosen(self, ui: Ui, data: dict, donor_id: int) -> None:
+    @abstractmethod
+    async def donor_chosen(self, ui: Ui, data: dict, donor_id: int) -> None:
+        """What comes once the donor is known."""
+
+
+class ReceiptFlow(DonorPickingFlow):
+    name = "frc"
+
+    async def donor_chosen(self, ui: Ui, data: dict, donor_id: int) -> None:
         funds = ui.services.funds
         donor = await funds.donor(donor_id)
         data = {**data, "donor": donor.id}
@@ -185,6 +196,10 @@ class ReceiptFlow(FundPickingFlow):
 
     async def photo_voucher(self, ui: Ui, data: dict, file_id: str) -> None:
         await self._confirm(ui, {**data, "voucher": file_id})
+
+    async def document_voucher(self, ui: Ui, data: dict, document: Document) -> None:
+        """A voucher photo sent as a file (uncompressed): re-sent as a photo, kept as one."""
+        await self._confirm(ui, {**data, "voucher": await photo_from_document(ui, document)})
 
     async def choice_voucher(self, ui: Ui, data: dict, value: str) -> None:
         await self._confirm(ui, data)

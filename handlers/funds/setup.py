@@ -18,9 +18,10 @@ from telegram import InlineKeyboardMarkup
 from bot.domain.errors import DomainError
 from bot.domain.funds import parse_amount, yuan_text
 from bot.model.funds import DonorContact, DonorKind, Instalment, RecipientKind, Restriction
+from bot.model.organisation import Organisation
 from handlers.context import Ui
-from handlers.flow import Flow, choice_id
-from handlers.funds.receipt import ReceiptFlow
+from handlers.flow import Flow, choice_id, page_number
+from handlers.funds.receipt import DonorPickingFlow
 from handlers.i18n import Raw
 
 _PHONE = re.compile(r"(\+?[0-9][0-9 \-]{6,}[0-9])")
@@ -121,6 +122,10 @@ class NewDonorFlow(Flow):
         await ui.reply("funds_ui.donor_added", id=donor.id, name=donor.name)
 
 
+def _org_items(orgs: list[Organisation]) -> list[tuple[object, str]]:
+    return [(org.id, org.name) for org in orgs]
+
+
 class NewFundFlow(Flow):
     name = "fnf"
 
@@ -142,16 +147,21 @@ class NewFundFlow(Flow):
         if not purpose:
             raise DomainError("funds.purpose_empty")
         await self.go(ui, "owner", {**data, "purpose": purpose[:200]})
-        await ui.reply("funds_ui.ask_fund_owner", InlineKeyboardMarkup([self.cancel_row(ui)]))
+        orgs = await ui.services.orgs.managed_by(ui.user_id)
+        await ui.reply("funds_ui.ask_fund_owner", self.paged(ui, "owner", _org_items(orgs), 0), count=len(orgs))
 
     async def text_owner(self, ui: Ui, data: dict, text: str) -> None:
-        found = await ui.services.orgs.search(text, limit=40)
+        found = await ui.services.orgs.managed_by(ui.user_id, text)
         if not found:
             raise DomainError("funds_ui.owner_search_nothing", text=text[:30])
-        items: list[tuple[object, str]] = [(org.id, org.name) for org in found]
-        await ui.reply("funds_ui.pick_owner", self.paged(ui, "owner", items, 0), count=len(found))
+        await ui.reply("funds_ui.pick_owner", self.paged(ui, "owner", _org_items(found), 0), count=len(found))
 
     async def choice_owner(self, ui: Ui, data: dict, value: str) -> None:
+        page = page_number(value)
+        if page is not None:
+            orgs = await ui.services.orgs.managed_by(ui.user_id)
+            await ui.edit("funds_ui.ask_fund_owner", self.paged(ui, "owner", _org_items(orgs), page), count=len(orgs))
+            return
         owner = await ui.services.orgs.get(choice_id(value))
         await self.go(ui, "limits", {**data, "owner": owner.id})
         rows = [[self.choice(ui, "limits", key, f"funds_ui.restrict_{key}")] for key in RESTRICTIONS]
@@ -168,12 +178,13 @@ class NewFundFlow(Flow):
         await ui.reply("funds_ui.fund_added", id=fund.id, name=fund.name)
 
 
-class PledgeFlow(ReceiptFlow):
+class PledgeFlow(DonorPickingFlow):
     """Fund and donor are picked as for a receipt; then the amount and the instalments."""
 
     name = "fpl"
+    donor_question = "funds_ui.pick_pledge_donor"
 
-    async def _donor_chosen(self, ui: Ui, data: dict, donor_id: int) -> None:
+    async def donor_chosen(self, ui: Ui, data: dict, donor_id: int) -> None:
         donor = await ui.services.funds.donor(donor_id)
         await self.go(ui, "amount", {**data, "donor": donor.id})
         await ui.reply("funds_ui.ask_pledge_amount", InlineKeyboardMarkup([self.cancel_row(ui)]), donor=donor.name)
