@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -15,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.domain.config import FundsConfig
-from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.errors import PermissionDenied
 from bot.domain.funds import FundReports, FundService, GroupBy, Payee, PledgeReminders, recomputed_balances
 from bot.domain.funds.amounts import parse_amount, wan_text, yuan_text
 from bot.model.funds import DonorContact, DonorKind, EntryKind, Instalment, RecipientKind, Restriction
@@ -26,6 +25,7 @@ from handlers.i18n import translate
 from storage.audit import AuditRepository
 from storage.funds import FundRepository
 from tests.harness import COUNTY_ADMIN_ID
+from tests.test_wishes_domain import refused
 
 SECOND_ADMIN, TREASURER, OUTSIDER = 100002, 300001, 300009
 PHONE = "139 0000 1234"
@@ -103,18 +103,6 @@ async def ledger(harness) -> Ledger:
     students.add(7001, "小李 · 县一中", town.id)
     students.add(7002, "小王 · 县二中", town.id, closed=False)
     return Ledger(harness, make_service(harness, students), students, orgs)
-
-
-@contextmanager
-def refused(key: str, kind: type[DomainError] = DomainError):
-    """Expect a refusal; yields a list that then holds the Chinese message the person reads."""
-    shown: list[str] = []
-    with pytest.raises(kind) as caught:
-        yield shown
-    assert caught.value.key == key
-    english = translate("en", key, **caught.value.params)
-    shown.append(translate("zh-Hans", key, **caught.value.params))
-    assert "{" not in shown[0] and "{" not in english
 
 
 async def care_fund(ledger: Ledger, **restriction):

@@ -84,6 +84,12 @@ class FundCore:
         if not await self.can_keep(actor_id, fund):
             raise PermissionDenied("funds.keeper_only", fund=fund.name)
 
+    async def kept_fund(self, actor_id: int, fund_id: int) -> Fund:
+        """The fund, if this person keeps its books (else PermissionDenied naming it)."""
+        fund = await self.fund(fund_id)
+        await self._require_keeper(actor_id, fund)
+        return fund
+
     async def funds_for(self, actor_id: int) -> list[Fund]:
         """The funds this person keeps (county admins: all)."""
         return [fund for fund in await self.repo.funds() if await self.can_keep(actor_id, fund)]

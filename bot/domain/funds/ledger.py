@@ -55,8 +55,7 @@ class FundService(FundCore):
         async with self.db.transaction():
             if (existing := await self.repo.entry_by_key(request_key)) is not None:
                 return existing
-            fund = await self.fund(fund_id)
-            await self._require_keeper(actor_id, fund)
+            fund = await self.kept_fund(actor_id, fund_id)
             await self.donor(donor_id)
             entry = await self._record(
                 actor_id,
@@ -98,8 +97,7 @@ class FundService(FundCore):
         async with self.db.transaction():
             if (existing := await self.repo.entry_by_key(request_key)) is not None:
                 return existing
-            fund = await self.fund(fund_id)
-            await self._require_keeper(actor_id, fund)
+            fund = await self.kept_fund(actor_id, fund_id)
             await self.donor(donor_id)
             if pledge_id is not None:
                 await self._check_pays_pledge(pledge_id, instalment_no, donor_id, fund_id)
@@ -173,8 +171,7 @@ class FundService(FundCore):
         async with self.db.transaction():
             if (existing := await self.repo.entry_by_key(request_key)) is not None:
                 return existing
-            fund = await self.fund(fund_id)
-            await self._require_keeper(actor_id, fund)
+            fund = await self.kept_fund(actor_id, fund_id)
             if not voucher_file_id:
                 raise DomainError("funds.voucher_needed")
             recipient = await self._payee(actor_id, payee, override)
@@ -250,8 +247,7 @@ class FundService(FundCore):
             if (existing := await self.repo.entry_by_key(request_key)) is not None:
                 return existing
             original = await self.entry(entry_id)
-            fund = await self.fund(original.fund_id)
-            await self._require_keeper(actor_id, fund)
+            await self.kept_fund(actor_id, original.fund_id)
             if original.kind is EntryKind.CORRECTION:
                 raise DomainError("funds.correct_correction", id=entry_id)
             if original.corrected_by is not None:
