@@ -314,3 +314,28 @@ async def test_the_weekly_digest_gains_a_funds_line_in_the_hub_when_there_is_new
     assert "过去一周基金收到捐赠共 15,000.00 元" in digest and "县电力公司" not in digest
     await at(harness, local(2026, 12, 7, 9))  # a week without giving: no digest at all
     assert len(harness.fake.bot_messages(HUB)) == before + 1
+
+
+async def test_a_transfer_by_command_and_its_refusals(county):
+    harness = county.harness
+    fund, donor = await county.fund_and_donor()
+    funds = county.services.funds
+    other = await funds.add_fund(COUNTY_ADMIN_ID, "村级直接捐赠", "村级直接捐赠", county.ids["城关镇团委"])
+    await funds.receipt(COUNTY_ADMIN_ID, "r", fund.id, donor.id, 1_000_000, method="现金")
+    treasurer = harness.user(TREASURER, "镇会计")
+    await treasurer.send(f"/transfer {fund.id} {other.id} 0.5万 支持东村")
+    assert "已调拨到「村级直接捐赠」：「0.5万」即 5,000.00 元" in treasurer.last_reply().text
+    await treasurer.send(f"/transfer {fund.id} {fund.id} 100元 调整")
+    assert "不能在同一个基金内部调拨" in treasurer.last_reply().text
+    await treasurer.send(f"/transfer {fund.id} {other.id} 1万 再调")
+    assert "规则「基金不能透支」" in treasurer.last_reply().text
+    await treasurer.send(f"/transfer {fund.id} {other.id} -5 调整")
+    assert "不能是负数" in treasurer.last_reply().text
+    await treasurer.send("/transfer 1 2")
+    assert "/transfer 1 2 1万" in treasurer.last_reply().text
+    assert (await funds.balance(fund.id), await funds.balance(other.id)) == (500_000, 500_000)
+    await treasurer.send("/donor")
+    assert "#1 县电力公司（公示为：电力公司）" in treasurer.last_reply().text
+    outsider = harness.user(OUTSIDER, "路人")
+    await outsider.send("/donor")
+    assert "没有可以查看的基金" in outsider.last_reply().text

@@ -128,7 +128,7 @@ async def donor_command(update: Update, context: BotContext) -> None:
     services = ui.services
     args = list(context.args or ())
     if not args:
-        donors = await services.funds.donors()
+        donors = await services.funds.donors_for(ui.user_id)
         lines = [ui.t("funds_ui.donors_title", count=len(donors))]
         lines += [
             ui.t("funds_ui.donor_line", id=donor.id, name=donor.name, shown=donor_name(ui.t, donor.shown_name))

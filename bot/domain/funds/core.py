@@ -127,6 +127,12 @@ class FundCore:
     async def donors(self) -> list[Donor]:
         return await self.repo.donors()
 
+    async def donors_for(self, actor_id: int) -> list[Donor]:
+        """The donor list, for those who keep a fund's books (county admins: all)."""
+        if not await self.funds_for(actor_id):
+            raise PermissionDenied("funds.reports_not_allowed")
+        return await self.repo.donors()
+
     async def contact(self, actor_id: int, donor_id: int) -> DonorContact | None:
         """A donor's contact details: county admins only; every view is audited."""
         await self._require_county(actor_id, "funds.contact_not_allowed")
