@@ -584,3 +584,21 @@ async def test_money_to_serve_is_a_star_fact_of_organisations_owning_a_fund(ledg
     other = await stars.rate(ledger.orgs["东村团支部"], year)
     assert FACT_MONEY not in {fact.name_key for fact in other.facts}
     assert translate("zh-Hans", FACT_MONEY).startswith("有钱服务")
+
+
+async def test_the_pledge_reminder_is_kept_only_while_instalments_are_open(ledger):
+    from bot.domain.funds import PLEDGES_SUBJECT
+
+    services = ledger.harness.services
+
+    async def state() -> str | None:
+        record = await services.reminders.reminders.by_subject(PLEDGES_SUBJECT)
+        return None if record is None else record.state
+
+    assert await state() in (None, "deleted")  # no pledge: no daily wake-up for nothing
+    fund = await services.funds.add_fund(COUNTY_ADMIN_ID, "助学金", "助学", ledger.orgs["城关镇团委"])
+    donor = await services.funds.add_donor(COUNTY_ADMIN_ID, DonorKind.COMPANY, "县银行")
+    await services.funds.pledge(
+        COUNTY_ADMIN_ID, "p", fund.id, donor.id, 100_000, instalments=[Instalment(1, ledger.today(), 100_000)]
+    )
+    assert await state() == "active"

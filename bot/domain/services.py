@@ -164,6 +164,7 @@ class Services:
         funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, NoCampaignsYet(), config.funds)
         pledges = PledgeReminders(fund_repo, reminders, permissions, config.zone)
         reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
+        funds.after_pledge = pledges.refresh
         stats.money_by_owner = fund_repo.money_by_owner  # the stars' "money to serve" fact
         return cls(
             config=config,

@@ -8,7 +8,7 @@ override the "verified in a closed campaign" rule with a reason."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,6 +64,9 @@ class FundCore:
         self.zone = zone
         self.verified = verified
         self.settings = settings
+        # Called after a pledge is recorded (the pledge reminders keep their schedule): wired by
+        # Services.build.
+        self.after_pledge: Callable[[], Awaitable[None]] | None = None
 
     @property
     def approval_above_fen(self) -> int:

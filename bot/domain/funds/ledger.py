@@ -72,6 +72,8 @@ class FundService(FundCore):
             )
             if instalments:
                 await self.repo.add_instalments(entry.id, instalments)
+        if instalments and self.after_pledge is not None:
+            await self.after_pledge()
         return entry
 
     async def receipt(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from bot.domain.funds.core import LAST_DAY
 from bot.domain.permissions import Permissions
 from bot.domain.reminders import ReminderService
 from bot.domain.schedule_grammar import parse_schedule
@@ -38,10 +39,17 @@ class PledgeReminders:
         self.reminders = reminders
         self.permissions = permissions
         self.zone = zone
+        self.when = ""  # the configured schedule, once `keep` has run
+
+    async def refresh(self) -> None:
+        """After a pledge is recorded: its instalments need the reminder kept."""
+        await self.keep(self.when)
 
     async def keep(self, when: str) -> None:
-        """ "" in the configuration switches the reminders off."""
-        if not when:
+        """ "" in the configuration switches the reminders off; a county with no unpaid
+        instalment has no reminder either (no daily wake-up for nothing) until a pledge comes."""
+        self.when = when
+        if not when or not await self.repo.unpaid_instalments(LAST_DAY):
             await self.reminders.cancel_subject(PLEDGES_SUBJECT)
             return
         schedule = parse_schedule(when, now=self.reminders.clock.now(), zone=self.zone)
