@@ -183,8 +183,8 @@ async def ledger_command(update: Update, context: BotContext) -> None:
     parts = [balances_text(ui.t, balances, [], funds)]
     if await services.permissions.is_county_admin(ui.user_id):
         parts.append(ui.t("funds_ui.year_title", year=year) + year_text(ui.t, await reports.year(year)))
-    for by in (GroupBy.DONOR, GroupBy.TOWNSHIP, GroupBy.PURPOSE):
-        totals = await reports.totals(ui.user_id, by, start, end)
+    groupings = (GroupBy.DONOR, GroupBy.TOWNSHIP, GroupBy.PURPOSE)
+    for by, totals in (await reports.totals_by(ui.user_id, groupings, start, end)).items():
         if totals:
             parts.append(totals_text(ui.t, ui.t(f"funds_ui.totals_by_{by.value}", year=year), totals))
     await ui.send_text("\n\n".join(parts))

@@ -115,34 +115,49 @@ class FundReports:
         self, actor_id: int, by: GroupBy, start: date | None = None, end: date | None = None
     ) -> list[Total]:
         """Money in and out in [start, end), grouped; pledges are not money and are left out."""
+        return (await self.totals_by(actor_id, (by,), start, end))[by]
+
+    async def totals_by(
+        self, actor_id: int, groupings: tuple[GroupBy, ...], start: date | None = None, end: date | None = None
+    ) -> dict[GroupBy, list[Total]]:
+        """Several groupings of the same period from one reading of the ledger."""
         kept = {fund.id: fund for fund in await self._require_reader(actor_id)}
         # Every entry, not only the period's: a correction in the period reverses an older entry,
         # and is grouped under that entry's donor or recipient.
         full = {entry.id: entry for entry in await self.repo.entries()}
-        donors = {donor.id: donor for donor in await self.repo.donors()} if by is GroupBy.DONOR else {}
+        donors = {donor.id: donor for donor in await self.repo.donors()}
         cache: dict[int, Organisation | None] = {}
-        groups: dict[str, list[int]] = {}
+        groups: dict[GroupBy, dict[str, list[int]]] = {by: {} for by in groupings}
         for effect in effects(list(full.values())):
             if effect.fund_id not in kept or not _within(effect.entry.occurred_on, start, end):
                 continue
             source = full.get(effect.entry.reverses_id or 0, effect.entry)
-            if by is GroupBy.FUND:
-                label = kept[effect.fund_id].name
-            elif by is GroupBy.PURPOSE:
-                label = kept[effect.fund_id].purpose
-            elif by is GroupBy.DONOR:
-                donor = donors.get(source.donor_id or 0)
-                if donor is None:
-                    continue  # money out and transfers belong to no donor
-                label = _donor_label(donor)  # "" for every anonymous donor together
-            else:
-                org_id = source.recipient.org_id if source.recipient else kept[effect.fund_id].owner_org_id
-                township = await self._township_of(org_id, cache)
-                label = township.name if township else ""
-            pair = groups.setdefault(label, [0, 0])
-            pair[0] += effect.received_fen
-            pair[1] += effect.paid_fen
-        return [Total(label, pair[0], pair[1]) for label, pair in sorted(groups.items(), key=lambda item: -item[1][0])]
+            for by in groupings:
+                label = await self._label(by, kept[effect.fund_id], source, donors, cache)
+                if label is None:
+                    continue
+                pair = groups[by].setdefault(label, [0, 0])
+                pair[0] += effect.received_fen
+                pair[1] += effect.paid_fen
+        return {
+            by: [Total(label, pair[0], pair[1]) for label, pair in sorted(found.items(), key=lambda item: -item[1][0])]
+            for by, found in groups.items()
+        }
+
+    async def _label(
+        self, by: GroupBy, fund: Fund, source: Entry, donors: dict[int, Donor], cache: dict[int, Organisation | None]
+    ) -> str | None:
+        """The group an entry's money falls in; None: it belongs to none (money out by donor)."""
+        if by is GroupBy.FUND:
+            return fund.name
+        if by is GroupBy.PURPOSE:
+            return fund.purpose
+        if by is GroupBy.DONOR:
+            donor = donors.get(source.donor_id or 0)
+            return None if donor is None else _donor_label(donor)  # "" for every anonymous donor together
+        org_id = source.recipient.org_id if source.recipient else fund.owner_org_id
+        township = await self._township_of(org_id, cache)
+        return township.name if township else ""
 
     async def statement(self, actor_id: int, donor_id: int) -> DonorStatement:
         """What the donor pledged and gave, and what the funds they gave to paid for (public words
