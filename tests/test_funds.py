@@ -339,3 +339,40 @@ async def test_a_transfer_by_command_and_its_refusals(county):
     outsider = harness.user(OUTSIDER, "路人")
     await outsider.send("/donor")
     assert "没有可以查看的基金" in outsider.last_reply().text
+
+
+async def test_an_expense_for_a_wishs_purchase_names_the_wish_never_the_child(county):
+    from bot.domain.wishes import WishDraft
+    from bot.model.wish import WishCategory
+
+    harness = county.harness
+    fund, donor = await county.fund_and_donor()
+    services = county.services
+    await services.funds.receipt(COUNTY_ADMIN_ID, "r", fund.id, donor.id, 100_000, method="现金")
+    school = await services.orgs.create(COUNTY_ADMIN_ID, "县第一小学", OrgKind.SCHOOL, None)
+    wish = await services.wishes.add(
+        COUNTY_ADMIN_ID,
+        WishDraft(
+            collector_org_id=school.id,
+            alias="小明",
+            grade="三年级",
+            text="一个篮球",
+            category=WishCategory.SPORTS,
+            value_yuan=80,
+            consent=False,
+        ),
+    )
+    admin = harness.admin()
+    await admin.send("/grant")
+    await admin.tap("微心愿采购")
+    await admin.send("X12")
+    assert "看不懂心愿编号「X12」" in admin.last_reply().text
+    await admin.send(wish.code)
+    await admin.send("80元")
+    await harness.deliver(photo_update(harness, COUNTY_ADMIN_ID, "AgACreceipt"))
+    assert f"拨给：{wish.code} 一个篮球" in admin.last_reply().text
+    await admin.tap("✅ 确认记账")
+    [expense] = [entry for entry in await services.funds.repo.entries() if entry.recipient is not None]
+    assert expense.kind.value == "expense" and expense.recipient.label == f"{wish.code} 一个篮球"
+    assert "小明" not in expense.recipient.label
+    assert await services.funds.balance(fund.id) == 100_000 - 8_000

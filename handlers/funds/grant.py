@@ -1,10 +1,11 @@
-"""/grant: money paid out of a fund to a verified student or a village branch, as a conversation.
+"""/grant: money paid out of a fund, as a conversation: a grant to a verified student or a village
+branch, or an expense for an activity or a wish's purchase.
 
-fund → whom (a student the campaigns verified, by public alias; or a village branch, searched by
-name) → amount (echoed back) → voucher photo (required) → confirm. A refusal names its rule and
-keeps the person at the confirmation; a county admin refused by "verified students only" may give
-a reason to override it. A grant above the approval threshold waits for a second county admin,
-who is sent the approve / refuse buttons.
+fund → whom (a student the campaigns verified, by public alias; a village branch, searched by
+name; an activity by its code; a wish by its code) → amount (echoed back) → voucher photo
+(required) → confirm. A refusal names its rule and keeps the person at the confirmation; a county
+admin refused by "verified students only" may give a reason to override it. A grant above the
+approval threshold waits for a second county admin, who is sent the approve / refuse buttons.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.errors import DomainError
 from bot.domain.funds import Payee, parse_amount, yuan_text
-from bot.model.funds import Entry, RecipientKind
+from bot.domain.wishes import parse_code
+from bot.model.funds import Entry, EntryKind, RecipientKind
 from bot.model.organisation import OrgKind
 from handlers.context import Ui
 from handlers.flow import choice_id, page_number
@@ -53,6 +55,8 @@ class GrantFlow(FundPickingFlow):
         rows = [
             [self.choice(ui, "whom", RecipientKind.STUDENT.value, "funds_ui.button_student")],
             [self.choice(ui, "whom", RecipientKind.VILLAGE.value, "funds_ui.button_village")],
+            [self.choice(ui, "whom", RecipientKind.ACTIVITY.value, "funds_ui.button_activity")],
+            [self.choice(ui, "whom", RecipientKind.WISH.value, "funds_ui.button_wish")],
             self.cancel_row(ui),
         ]
         balance = await funds.balance(fund.id)
@@ -71,6 +75,10 @@ class GrantFlow(FundPickingFlow):
         if value == RecipientKind.VILLAGE.value:
             await self.go(ui, "village", data)
             await ui.reply("funds_ui.ask_village", InlineKeyboardMarkup([self.cancel_row(ui)]))
+            return
+        if value in (RecipientKind.ACTIVITY.value, RecipientKind.WISH.value):
+            await self.go(ui, value, data)
+            await ui.reply(f"funds_ui.ask_{value}", InlineKeyboardMarkup([self.cancel_row(ui)]))
             return
         raise DomainError("common.button_expired")
 
@@ -100,6 +108,33 @@ class GrantFlow(FundPickingFlow):
         if page_number(value) is not None:  # more than a page found: a narrower search instead
             raise DomainError("funds_ui.ask_village")
         await self._payee_chosen(ui, {**data, "kind": RecipientKind.VILLAGE.value, "payee": choice_id(value)})
+
+    async def text_activity(self, ui: Ui, data: dict, text: str) -> None:
+        """An activity's expense (materials, transport…), by its code: A0012."""
+        activity = await ui.services.activities.by_code(text[:20])
+        label = f"{activity.code} {activity.title}"[:100]
+        await self._payee_chosen(
+            ui,
+            {
+                **data,
+                "kind": RecipientKind.ACTIVITY.value,
+                "payee": activity.id,
+                "org": activity.org_id,
+                "label": label,
+            },
+        )
+
+    async def text_wish(self, ui: Ui, data: dict, text: str) -> None:
+        """A wish's purchase, by its code: W0012 (its text only, never the child's alias)."""
+        wish_id = parse_code(text[:20])
+        if wish_id is None:
+            raise DomainError("funds_ui.bad_wish_code", text=text[:20])
+        wish = await ui.services.wishes.get(wish_id)
+        org_id = wish.claimed_by_org or wish.collector_org_id
+        label = f"{wish.code} {wish.text}"[:100]
+        await self._payee_chosen(
+            ui, {**data, "kind": RecipientKind.WISH.value, "payee": wish.id, "org": org_id, "label": label}
+        )
 
     async def _payee_chosen(self, ui: Ui, data: dict) -> None:
         await self.go(ui, "amount", data)
@@ -134,7 +169,7 @@ class GrantFlow(FundPickingFlow):
             "funds_ui.confirm_grant",
             self.confirm_markup(ui),
             fund=fund.name,
-            whom=ui.t.raw(f"funds_ui.whom_{data['kind']}", id=data["payee"]),
+            whom=data.get("label") or ui.t.raw(f"funds_ui.whom_{data['kind']}", id=data["payee"]),
             amount=yuan_text(data["amount"]),
             approval=ui.t.raw("funds_ui.needs_approval") if above else "",
         )
@@ -155,13 +190,15 @@ class GrantFlow(FundPickingFlow):
         await self._done(ui, await self._pay(ui, data, text))
 
     async def _pay(self, ui: Ui, data: dict, override: str | None) -> Entry:
+        kind = RecipientKind(data["kind"])
         return await ui.services.funds.pay(
             ui.user_id,
             f"conversation:{data['key']}",
             data["fund"],
-            Payee(RecipientKind(data["kind"]), data["payee"]),
+            Payee(kind, data["payee"], label=data.get("label"), org_id=data.get("org")),
             data["amount"],
             voucher_file_id=data["voucher"],
+            kind=EntryKind.GRANT if kind in (RecipientKind.STUDENT, RecipientKind.VILLAGE) else EntryKind.EXPENSE,
             override_reason=override,
         )
 
