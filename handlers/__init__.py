@@ -15,6 +15,9 @@ from telegram.ext import (
 
 from bot.domain import outbox as notices
 from bot.domain.deeds import BEHIND_SUBJECT
+from bot.domain.funds import PLEDGES_SUBJECT
+from bot.domain.funds.publishing import STATEMENT as FUND_STATEMENT
+from bot.domain.funds.publishing import THANKS as FUND_THANKS
 from bot.domain.stars import RANKING_SUBJECT
 from bot.domain.turnover import COUNTY_NOTE as TURNOVER_COUNTY_NOTE
 from bot.domain.turnover import DUTIES_RECEIVED as TURNOVER_RECEIVED
@@ -26,6 +29,7 @@ from handlers import (
     deeds,
     errors,
     flood,
+    funds,
     gate,
     groups,
     join,
@@ -65,6 +69,7 @@ def register(application: Application) -> None:
     application.bot_data[scheduling.COMPUTED_TEXTS] = {
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,
+        PLEDGES_SUBJECT: funds.render_pledge_notice,
     }
     # The outbox's one sender, and how it words each kind of message the domain queues.
     sender = application.bot_data[OUTBOX_SENDER] = OutboxSender(application)
@@ -79,6 +84,8 @@ def register(application: Application) -> None:
     # Cadre turnover: the receiver's list of what was handed over, the county admins' note.
     sender.register(TURNOVER_RECEIVED, render_received)
     sender.register(TURNOVER_COUNTY_NOTE, render_county_note)
+    sender.register(FUND_STATEMENT, funds.render_hub_statement)
+    sender.register(FUND_THANKS, funds.render_hub_thanks)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),
@@ -106,6 +113,11 @@ def register(application: Application) -> None:
             deeds.DeedFlow(),
             stars.StarsFlow(),
             reports.ScopeFlow(),
+            funds.ReceiptFlow(),
+            funds.GrantFlow(),
+            funds.PledgeFlow(),
+            funds.NewDonorFlow(),
+            funds.NewFundFlow(),
         ]
     )
     application.add_handlers(
@@ -185,6 +197,19 @@ def register(application: Application) -> None:
                 CommandHandler("newauction", auction.newauction_command, PRIVATE),
                 CommandHandler("release", auction.release_command, PRIVATE),
                 CommandHandler("reassign", auction.reassign_command, PRIVATE),
+                # Fund keepers (org admins of a fund's organisation) and county admins: the ledger.
+                CommandHandler("funds", funds.funds_command, PRIVATE),
+                CommandHandler("receipt", funds.receipt_command, PRIVATE),
+                CommandHandler("grant", funds.grant_command, PRIVATE),
+                CommandHandler("pledge", funds.pledge_command, PRIVATE),
+                CommandHandler("correct", funds.correct_command, PRIVATE),
+                CommandHandler("transfer", funds.transfer_command, PRIVATE),
+                CommandHandler("donor", funds.donor_command, PRIVATE),
+                CommandHandler("ledger", funds.ledger_command, PRIVATE),
+                CommandHandler("newdonor", funds.newdonor_command, PRIVATE),
+                CommandHandler("newfund", funds.newfund_command, PRIVATE),
+                CommandHandler("publish", funds.publish_command, PRIVATE),
+                CommandHandler("thank", funds.thank_command, PRIVATE),
                 # A private-only command typed in a group: a button to the private chat.
                 CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
                 # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
@@ -210,6 +235,9 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(reports.export_button, pattern=reports.ExportButton.pattern()),
                 CallbackQueryHandler(reports.pick_org_button, pattern=reports.PickOrgButton.pattern()),
                 CallbackQueryHandler(reports.township_charts_button, pattern=reports.TownshipChartsButton.pattern()),
+                # The ledger: a second admin's approve / refuse, a donor's contact details (audited).
+                CallbackQueryHandler(funds.decision_button, pattern=funds.FundDecision.pattern()),
+                CallbackQueryHandler(funds.contact_button, pattern=funds.DonorContactTap.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

@@ -68,4 +68,17 @@ COMMANDS: tuple[Command, ...] = (
     Command("release", Audience.COUNTY_ADMIN),
     Command("reassign", Audience.COUNTY_ADMIN),
     Command("report", Audience.COUNTY_ADMIN),
+    # Donations and funds (handlers/funds/): fund keepers are organisation admins.
+    Command("funds", Audience.ORG_ADMIN),
+    Command("receipt", Audience.ORG_ADMIN),
+    Command("grant", Audience.ORG_ADMIN),
+    Command("pledge", Audience.ORG_ADMIN),
+    Command("correct", Audience.ORG_ADMIN),
+    Command("transfer", Audience.ORG_ADMIN),
+    Command("donor", Audience.ORG_ADMIN),
+    Command("ledger", Audience.ORG_ADMIN),
+    Command("newdonor", Audience.COUNTY_ADMIN),
+    Command("newfund", Audience.COUNTY_ADMIN),
+    Command("publish", Audience.COUNTY_ADMIN),
+    Command("thank", Audience.COUNTY_ADMIN),
 )

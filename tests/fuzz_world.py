@@ -38,6 +38,7 @@ from handlers.activities import publish, send_due_summaries
 from handlers.auction import auction_tick, settle
 from handlers.flood import FLOOD
 from handlers.i18n import translate
+from tests.fuzz_funds import seed_fuzz_funds
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness, test_config
 
 ADMIN = COUNTY_ADMIN_ID
@@ -365,6 +366,7 @@ async def build_world(harness: Harness) -> FuzzWorld:
     harness.clock.advance(hours=3)
     await send_due_summaries(harness.app)
     await auction_tick(harness.app)
+    await seed_fuzz_funds(services, ADMIN, orgs["城关镇团委"])
     apologies = frozenset(translate(language, APOLOGY_KEY) for language in LANGUAGES)
     world = FuzzWorld(
         harness=harness,

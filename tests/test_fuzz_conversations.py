@@ -75,6 +75,12 @@ LAUNCHES: dict[str, list[tuple[int, list[object]]]] = {
     "dd": [(LI, ["/deed"])],
     "sr": [(ADMIN, ["/stars"])],
     "rs": [(ADMIN, [("data", "rpo:20260101:20261231")])],
+    # The funds ledger: 李书记 keeps the township's two funds; county admins set up and override.
+    "frc": [(LI, ["/receipt"])],
+    "fgr": [(ADMIN, ["/grant"]), (LI, ["/grant"])],
+    "fpl": [(LI, ["/pledge"])],
+    "fnd": [(ADMIN, ["/newdonor"])],
+    "fnf": [(ADMIN, ["/newfund"])],
 }
 
 # Ordinary answers tried at every step while exploring (a step's own button values come first).

@@ -134,6 +134,9 @@ class StarsConfig:
     target_person_times_per_year: int = 120
     target_served_per_year: int = 300
     target_wishes_on_time_per_year: int = 10
+    # "Money to serve" (有钱服务): applies to organisations that own a fund (bot/domain/funds/).
+    weight_money: int = 10
+    target_money_per_year_yuan: int = 10000
     two_stars: int = 20
     three_stars: int = 40
     four_stars: int = 60
@@ -157,6 +160,16 @@ class DeedsConfig:
 
 
 @dataclass(frozen=True)
+class FundsConfig:
+    """The funds ledger (bot/domain/funds/): grants and expenses above `approval_above_yuan` need a
+    second county admin's approval; `pledge_reminders` is when due pledge instalments are
+    reminded and overdue ones listed to the county admins ("" switches that off)."""
+
+    approval_above_yuan: int = 5000
+    pledge_reminders: str = "每天 9:00"
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -168,6 +181,7 @@ class Config:
     conversations: ConversationsConfig = field(default_factory=ConversationsConfig)
     stars: StarsConfig = field(default_factory=StarsConfig)
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
+    funds: FundsConfig = field(default_factory=FundsConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -214,6 +228,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "conversations": {"expire_after_hours": int},
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
+    "funds": {"approval_above_yuan": int, "pledge_reminders": str},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
@@ -290,6 +305,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     conversations = ConversationsConfig(**raw.get("conversations", {}))
     stars = StarsConfig(**raw.get("stars", {}))
     deeds = DeedsConfig(**raw.get("deeds", {}))
+    funds = FundsConfig(**raw.get("funds", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -309,6 +325,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         conversations=conversations,
         stars=stars,
         deeds=deeds,
+        funds=funds,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -361,6 +378,13 @@ def _check_values(config: Config) -> None:
     if not 1 <= config.conversations.expire_after_hours <= 24 * 30:
         raise ConfigError("conversations.expire_after_hours: must be 1 to 720 (for example: expire_after_hours = 24)")
     _check_stars(config.stars)
+    if config.funds.approval_above_yuan < 0:
+        raise ConfigError("funds.approval_above_yuan: must not be negative (for example: approval_above_yuan = 5000)")
+    if config.funds.pledge_reminders and not _is_recurring(config.funds.pledge_reminders, config.timezone):
+        raise ConfigError(
+            f'funds.pledge_reminders: "{config.funds.pledge_reminders}" is not a recurring time;'
+            ' write e.g. "每天 9:00", or "" to switch the pledge reminders off'
+        )
     _check_ranking_and_pace_schedules(config)
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")

@@ -21,6 +21,15 @@ from bot.domain.digest import (
 )
 from bot.domain.duty_kinds import register_builtin_duties
 from bot.domain.formatting import RenderText
+from bot.domain.funds import (
+    PLEDGES_SUBJECT,
+    FundPublisher,
+    FundReports,
+    FundService,
+    NoCampaignsYet,
+    PledgeReminders,
+)
+from bot.domain.funds.digest import FundDigestSource
 from bot.domain.groups import GroupService
 from bot.domain.inbox import Inbox
 from bot.domain.membership import MembershipService
@@ -41,6 +50,7 @@ from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.duties import DutyRepository
+from storage.funds import FundRepository
 from storage.inbox import InboxRepository
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
@@ -76,6 +86,10 @@ class Services:
     outbox: Outbox
     turnover: TurnoverService
     tenure: TenureService
+    funds: FundService
+    fund_reports: FundReports
+    pledges: PledgeReminders
+    fund_publisher: FundPublisher
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -161,6 +175,13 @@ class Services:
         turnover = TurnoverService(
             db, membership_repo, duty_repo, duty_registry, permissions, audit, clock, outbox=outbox
         )
+        fund_repo = FundRepository(db)
+        # NoCampaignsYet: wired to the campaign service at merge.
+        funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, NoCampaignsYet(), config.funds)
+        pledges = PledgeReminders(fund_repo, reminders, permissions, config.zone)
+        reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
+        funds.after_pledge = pledges.refresh
+        stats.money_by_owner = fund_repo.money_by_owner  # the stars' "money to serve" fact
         return cls(
             config=config,
             clock=clock,
@@ -183,6 +204,7 @@ class Services:
                     AuctionSource(auction.repo),
                     WishDeadlineSource(wishes),
                     ReminderSource(reminder_repo, config.zone),
+                    FundDigestSource(fund_repo, config.zone),
                 ],
             ),
             activities=activities,
@@ -197,6 +219,10 @@ class Services:
             outbox=outbox,
             turnover=turnover,
             tenure=TenureService(membership_repo, orgs, clock),
+            funds=funds,
+            fund_reports=FundReports(funds),
+            pledges=pledges,
+            fund_publisher=FundPublisher(funds, chats, outbox),
         )
 
     async def open(self) -> None:
@@ -204,6 +230,7 @@ class Services:
         await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
+        await self.pledges.keep(self.config.funds.pledge_reminders)
 
     async def close(self) -> None:
         await self.db.close()

@@ -28,6 +28,7 @@ from bot.model.activity import Category, Place
 from bot.model.organisation import OrgKind, Role
 from bot.model.wish import WishCategory
 from bot.practice.emulator import FakeTelegram
+from bot.practice.sandbox.demo_funds import seed_demo_funds
 
 COUNTY_ADMIN_ID = 100001
 VOLUNTEER_ID = 300001
@@ -261,4 +262,5 @@ async def seed_records(services: Services, fake: FakeTelegram, world: World, *, 
                 ),
             )
         )
+    await seed_demo_funds(services, admin, towns[0].id, activities[0] if activities else None)
     return {"session": session, "activities": activities}
