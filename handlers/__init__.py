@@ -30,6 +30,7 @@ from handlers import (
     members,
     orgs,
     profile,
+    records,
     reminders,
     reports,
     scheduling,
@@ -99,6 +100,7 @@ def register(application: Application) -> None:
             deeds.DeedFlow(),
             stars.StarsFlow(),
             reports.ScopeFlow(),
+            records.QrLocationFlow(),
         ]
     )
     application.add_handlers(
@@ -130,6 +132,9 @@ def register(application: Application) -> None:
                 CommandHandler("activities", activities.activities_command, PRIVATE),
                 CommandHandler("me", activities.me_command, PRIVATE),
                 CommandHandler("profile", profile.profile_command, PRIVATE),
+                # Certificates: anyone checks one, in any chat; county admins revoke one issued in error.
+                CommandHandler("verify", records.verify_command),
+                CommandHandler("revokecert", records.revoke_command, PRIVATE),
                 CommandHandler("checkin", checkin.checkin_command, GROUPS),
                 CommandHandler("checkout", checkin.checkout_command, GROUPS),
                 CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),
@@ -142,6 +147,10 @@ def register(application: Application) -> None:
                 CommandHandler("editactivity", activities.editactivity_command, PRIVATE),
                 CommandHandler("cancelactivity", activities.cancelactivity_command, PRIVATE),
                 CommandHandler("attendance", activities.attendance_command, PRIVATE),
+                # Organisers: an activity's check-in QR code (image and A4 PDF); county admins: the
+                # national platforms' export of service records.
+                CommandHandler("qr", records.qr_command, PRIVATE),
+                CommandHandler("records", records.records_command, PRIVATE),
                 # Cadres: the live wish auction's lots in private (the board's deep link is /start auc_<id>).
                 CommandHandler("auction", auction.auction_command, PRIVATE),
                 # Cadres (county admins for every organisation): the micro-wish registry and fulfilment.
@@ -199,6 +208,9 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(reports.charts_button, pattern=reports.ChartsButton.pattern()),
                 CallbackQueryHandler(reports.export_button, pattern=reports.ExportButton.pattern()),
                 CallbackQueryHandler(reports.pick_org_button, pattern=reports.PickOrgButton.pattern()),
+                # /me's certificate buttons; the check-out button under a QR check-in.
+                CallbackQueryHandler(records.certificate_button, pattern=records.CertificateTap.pattern()),
+                CallbackQueryHandler(records.checkout_button, pattern=records.QrCheckoutTap.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

@@ -32,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("activities", Audience.EVERYONE),
     Command("me", Audience.EVERYONE),
     Command("profile", Audience.EVERYONE),
+    Command("verify", Audience.EVERYONE, group=True),
     Command("auction", Audience.EVERYONE),
     Command("checkin", Audience.EVERYONE, private=False, group=True),
     Command("checkout", Audience.EVERYONE, private=False, group=True),
@@ -40,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("editactivity", Audience.CADRE),
     Command("cancelactivity", Audience.CADRE),
     Command("attendance", Audience.CADRE),
+    Command("qr", Audience.CADRE),
     Command("newwish", Audience.CADRE),
     Command("importwishes", Audience.CADRE),
     Command("wishtemplate", Audience.CADRE),
@@ -67,4 +69,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("release", Audience.COUNTY_ADMIN),
     Command("reassign", Audience.COUNTY_ADMIN),
     Command("report", Audience.COUNTY_ADMIN),
+    Command("records", Audience.COUNTY_ADMIN),
+    Command("revokecert", Audience.COUNTY_ADMIN),
 )

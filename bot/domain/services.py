@@ -27,6 +27,7 @@ from bot.domain.orgs import OrganisationService
 from bot.domain.outbox import Outbox
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
+from bot.domain.records import Records
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
@@ -70,6 +71,7 @@ class Services:
     pace: PaceReminders
     inbox: Inbox
     outbox: Outbox
+    records: Records
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -145,6 +147,18 @@ class Services:
         stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
         pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
         reminders.audiences[BEHIND_SUBJECT] = pace.audience
+        # The records feature (#19): service records, certificates, QR check-in, the platforms' export.
+        records = Records.build(
+            db,
+            PeopleService(people_repo, clock, config.language),
+            permissions,
+            activities,
+            attendance,
+            audit,
+            clock,
+            config.zone,
+            config.records,
+        )
         return cls(
             config=config,
             clock=clock,
@@ -179,6 +193,7 @@ class Services:
             pace=pace,
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
+            records=records,
         )
 
     async def open(self) -> None:

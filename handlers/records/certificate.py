@@ -1,0 +1,122 @@
+"""A certificate from /me: issued by the domain, worded here, drawn as PDF in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Callable
+
+from telegram import Update
+from telegram.constants import ChatAction
+
+from bot.domain.formatting import hours_text, local_text
+from bot.domain.records.pdf import CertificatePage, certificate_pdf
+from bot.model.records import Certificate
+from handlers.context import BotContext, Ui
+from handlers.i18n import Translator
+from handlers.records.buttons import ALL_YEARS, CertificateTap
+
+LIST_LINES = 400  # activities listed on a certificate (a few pages); the totals count them all
+
+
+def verify_link(bot_username: str | None, serial: str) -> str:
+    return f"https://t.me/{bot_username}?start=v_{serial}"
+
+
+def plain(t: Translator) -> Callable[..., str]:
+    """Catalog text without HTML escapes: for the PDF, which is not Telegram HTML."""
+    return lambda key, **params: html.unescape(t(key, **params))
+
+
+def certificate_page(
+    translate: Translator, certificate: Certificate, committee: str, link: str, issued: str
+) -> CertificatePage:
+    """Every word of a certificate, in the reader's language."""
+    t = plain(translate)
+    hours = lambda minutes: hours_text(minutes, t)  # noqa: E731 - short and local
+    paragraphs = [
+        t(
+            "records.pdf_body",
+            name=certificate.name_shown,
+            start=certificate.period_start.isoformat(),
+            end=certificate.period_end.isoformat(),
+            committee=committee,
+            times=certificate.person_times,
+            hours=hours(certificate.minutes),
+        )
+    ]
+    if not certificate.real_name:
+        paragraphs.append(t("records.pdf_no_real_name"))
+    rows = [
+        (t(f"records.kind_{total.kind.value}"), str(total.person_times), hours(total.minutes))
+        for total in certificate.totals
+    ]
+    rows.append((t("records.pdf_total"), str(certificate.person_times), hours(certificate.minutes)))
+    lines = [
+        t(
+            "records.pdf_line",
+            date=line.day.isoformat(),
+            kind=t(f"records.kind_{line.kind.value}"),
+            title=line.title,
+            reference=line.reference,
+            org=line.org_name,
+            hours=hours(line.minutes),
+        )
+        for line in certificate.lines[:LIST_LINES]
+    ]
+    return CertificatePage(
+        title=t("records.pdf_title"),
+        committee=committee,
+        paragraphs=tuple(paragraphs),
+        table_header=(t("records.pdf_col_kind"), t("records.pdf_col_times"), t("records.pdf_col_hours")),
+        table_rows=tuple(rows),
+        list_title=t("records.pdf_list_title"),
+        list_lines=tuple(lines),
+        footer=(
+            t("records.pdf_issued", date=issued),
+            t("records.pdf_serial", serial=certificate.serial),
+            t("records.pdf_verify", serial=certificate.serial),
+        ),
+        qr_url=link,
+        qr_caption=t("records.pdf_qr_caption"),
+    )
+
+
+async def send_certificate(ui: Ui, year: int | None) -> Certificate:
+    service = ui.services.records.service
+    period = await service.period_for(ui.user_id, year)
+    certificate = await service.issue(ui.user_id, period)
+    zone = ui.services.config.zone
+    committee = ui.services.config.records.committee_name or plain(ui.t)("records.committee_default")
+    page = certificate_page(
+        ui.t,
+        certificate,
+        committee,
+        verify_link(ui.context.bot.username, certificate.serial),
+        local_text(certificate.issued_at, zone, "%Y-%m-%d"),
+    )
+    await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
+    content = await asyncio.to_thread(certificate_pdf, page)
+    period_text = f"{certificate.period_start.isoformat()} – {certificate.period_end.isoformat()}"
+    await ui.context.bot.send_document(
+        ui.chat_id,
+        content,
+        filename=plain(ui.t)("records.certificate_file", serial=certificate.serial),
+        caption=ui.t(
+            "records.certificate_caption",
+            serial=certificate.serial,
+            period=period_text,
+            times=certificate.person_times,
+            hours=hours_text(certificate.minutes, ui.t),
+        ),
+    )
+    if not certificate.real_name:
+        await ui.reply("records.certificate_no_real_name", name=certificate.name_shown)
+    return certificate
+
+
+async def certificate_button(update: Update, context: BotContext) -> None:
+    ui = Ui(update, context)
+    tap = CertificateTap.unpack(ui.callback_data)
+    await ui.answer()
+    await send_certificate(ui, None if tap.year == ALL_YEARS else tap.year)
