@@ -27,11 +27,11 @@ def kinds_text(t: Translator, totals: tuple[KindTotal, ...]) -> str:
     )
 
 
-def line_text(ui: Ui, line: ServiceLine) -> str:
+def line_text(ui: Ui, line: ServiceLine, *, full_date: bool = False) -> str:
     correction = ui.t.raw("records.me_correction", reason=line.correction) if line.correction else Raw("")
     return ui.t(
         "records.me_line",
-        date=line.day.strftime("%m-%d"),
+        date=line.day.isoformat() if full_date else line.day.strftime("%m-%d"),
         kind=ui.t.raw(f"records.kind_{line.kind.value}"),
         title=line.title,
         reference=line.reference,
@@ -64,7 +64,13 @@ async def show_record(ui: Ui) -> None:
     summary.append(ui.t("records.me_total", times=record.person_times, hours=hours_text(record.minutes, ui.t)))
     summary.append(ui.t("records.me_certificate_hint"))
     tail = "\n".join(summary)
-    lines = fit(ui.t, [line_text(ui, line) for line in this_year], MESSAGE_BUDGET - len(head) - len(tail) - 4)
+    shown = [line_text(ui, line) for line in this_year]
+    # Corrections of earlier years' lines are shown too: the record says what changed and why.
+    corrected = [line for line in record.lines if line.correction and line.day.year != year]
+    if corrected:
+        shown.append(ui.t("records.me_corrections_title"))
+        shown += [line_text(ui, line, full_date=True) for line in reversed(corrected)]
+    lines = fit(ui.t, shown, MESSAGE_BUDGET - len(head) - len(tail) - 4)
     years = [each for each, _ in record.years()][:YEAR_BUTTONS]
     buttons = [
         InlineKeyboardButton(

@@ -52,7 +52,7 @@ async def qr_command(update: Update, context: BotContext) -> None:
     else:
         validity = ui.t.raw("records.qr_valid_until", until=local_text(issued.valid_until, zone, "%H:%M"), code=activity.code)
     png = await asyncio.to_thread(qr_png, link)
-    caption = ui.t("records.qr_caption", title=activity.title, code=activity.code, validity=validity)
+    caption = ui.t("records.qr_caption", title=activity.title, code=activity.code, validity=validity, link=link)
     await ui.context.bot.send_photo(ui.chat_id, png, caption=caption)
     plain = lambda key, **params: html.unescape(ui.t(key, **params))  # noqa: E731 - the PDF is not HTML
     page = PosterPage(

@@ -93,6 +93,7 @@ def _fonts() -> tuple[str, str, frozenset[int]]:
     options.name_IDs = ["*"]
     options.notdef_outline = True
     options.hinting = False
+    options.drop_tables = [*options.drop_tables, "FFTM"]  # FontForge's timestamps: nothing to draw
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=covered)
     subsetter.subset(font)

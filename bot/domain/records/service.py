@@ -106,7 +106,11 @@ class RecordService:
         return Period(date(year, 1, 1), min(today, date(year, 12, 31)))
 
     async def issue(self, user_id: int, period: Period) -> Certificate:
-        """A certificate for the period, with a new signed serial; refused when there was no service."""
+        """A certificate for the period (cut at today), with a new signed serial; refused when
+        there was no service."""
+        today = self.clock.now().astimezone(self.zone).date()
+        if period.end > today >= period.start:
+            period = Period(period.start, today)
         record = await self.record_of(user_id, period)
         if not record.lines:
             raise DomainError("records.err_no_service", start=period.start.isoformat(), end=period.end.isoformat())
