@@ -130,7 +130,7 @@ def register(application: Application) -> None:
                 # Volunteers: activities, their own record, and check-in in the group (also by text or
                 # location, and by command for groups where the bot's privacy mode hides plain messages).
                 CommandHandler("activities", activities.activities_command, PRIVATE),
-                CommandHandler("me", activities.me_command, PRIVATE),
+                CommandHandler("me", records.me_command, PRIVATE),
                 CommandHandler("profile", profile.profile_command, PRIVATE),
                 # Certificates: anyone checks one, in any chat; county admins revoke one issued in error.
                 CommandHandler("verify", records.verify_command),

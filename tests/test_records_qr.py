@@ -56,7 +56,7 @@ async def test_qr_check_in_story_with_a_repeat_a_stale_code_and_check_out(harnes
     assert record.method == "qr"
 
     # The organiser makes a new code: a photo of the old one checks no one in.
-    await li.send(f"/qr {activity.code} new")
+    await li.send(f"/qr {activity.code} 换码")
     fresh = scan_payload(li)
     assert fresh != payload
     li_u = harness.user(400102, "李护士")

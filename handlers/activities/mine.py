@@ -1,4 +1,4 @@
-"""A volunteer's own views: /activities (upcoming, with organiser buttons) and /me (the service record)."""
+"""A volunteer's own view: /activities (upcoming, with organiser buttons); /me is handlers/records/me.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from handlers.activities.buttons import OrganiserChoice, organiser_button
 from handlers.activities.render import MESSAGE_BUDGET, when_text
 from handlers.context import BotContext, Ui
 from handlers.i18n import Raw
-from handlers.records.me import show_record
 
 LIST_SHOWN = 20
 
@@ -71,8 +70,3 @@ async def activities_command(update: Update, context: BotContext) -> None:
     lines.append(ui.t("activities.list_footer_organiser" if organiser else "activities.list_footer"))
     for lines, rows in messages:
         await ui.send_text("\n\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
-
-
-async def me_command(update: Update, context: BotContext) -> None:
-    """The service record: handlers/records/me.py (all kinds of service, every year, certificates)."""
-    await show_record(Ui(update, context))

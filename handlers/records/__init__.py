@@ -10,7 +10,7 @@ from __future__ import annotations
 from handlers.records.buttons import CertificateTap, QrCheckoutTap
 from handlers.records.certificate import certificate_button
 from handlers.records.export import records_command
-from handlers.records.me import show_record
+from handlers.records.me import me_command, show_record
 from handlers.records.qr import QrLocationFlow, checkout_button, qr_command, scanned
 from handlers.records.verify import answer_verification, revoke_command, verify_command
 
@@ -21,6 +21,7 @@ __all__ = [
     "answer_verification",
     "certificate_button",
     "checkout_button",
+    "me_command",
     "qr_command",
     "records_command",
     "revoke_command",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from telegram import Update
 from telegram.constants import ChatAction
 
+from bot.domain.charts import cjk_font_path
 from bot.domain.formatting import hours_text, local_text
 from bot.domain.records.pdf import CertificatePage, certificate_pdf
 from bot.model.records import Certificate
@@ -96,12 +97,12 @@ async def send_certificate(ui: Ui, year: int | None) -> Certificate:
         local_text(certificate.issued_at, zone, "%Y-%m-%d"),
     )
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
-    content = await asyncio.to_thread(certificate_pdf, page)
+    content = await asyncio.to_thread(certificate_pdf, page, cjk_font_path())
     period_text = f"{certificate.period_start.isoformat()} – {certificate.period_end.isoformat()}"
     await ui.context.bot.send_document(
         ui.chat_id,
         content,
-        filename=plain(ui.t)("records.certificate_file", serial=certificate.serial),
+        filename=plain(ui.t)("records.certificate_file", serial=certificate.serial) + ".pdf",
         caption=ui.t(
             "records.certificate_caption",
             serial=certificate.serial,

@@ -32,7 +32,9 @@ async def records_command(update: Update, context: BotContext) -> None:
     await ui.context.bot.send_document(
         ui.chat_id,
         content,
-        filename=labels("records.export_file", start=period.start.strftime("%Y%m%d"), end=period.end.strftime("%Y%m%d")),
+        filename=labels(
+            "records.export_file", start=period.start.strftime("%Y%m%d"), end=period.end.strftime("%Y%m%d")
+        ),
         caption=ui.t(
             "records.export_caption", period=label, people=len({row.line.user_id for row in rows}), rows=len(rows)
         ),

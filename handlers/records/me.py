@@ -3,12 +3,12 @@ buttons that issue a certificate."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.formatting import hours_text
 from bot.model.records import KindTotal, ServiceKind, ServiceLine
 from handlers.activities.render import MESSAGE_BUDGET, fit
-from handlers.context import Ui
+from handlers.context import BotContext, Ui
 from handlers.i18n import Raw, Translator
 from handlers.records.buttons import ALL_YEARS, CertificateTap
 
@@ -60,7 +60,9 @@ async def show_record(ui: Ui) -> None:
     else:
         head = ui.t("activities.me_empty", year=year)
     summary = [ui.t("records.me_record_title")]
-    summary += [ui.t("records.me_year", year=each, kinds=Raw(kinds_text(ui.t, totals))) for each, totals in record.years()]
+    summary += [
+        ui.t("records.me_year", year=each, kinds=Raw(kinds_text(ui.t, totals))) for each, totals in record.years()
+    ]
     summary.append(ui.t("records.me_total", times=record.person_times, hours=hours_text(record.minutes, ui.t)))
     summary.append(ui.t("records.me_certificate_hint"))
     tail = "\n".join(summary)
@@ -79,8 +81,13 @@ async def show_record(ui: Ui) -> None:
         for each in years
     ]
     buttons.append(
-        InlineKeyboardButton(ui.t("records.button_certificate_all"), callback_data=CertificateTap(year=ALL_YEARS).pack())
+        InlineKeyboardButton(
+            ui.t("records.button_certificate_all"), callback_data=CertificateTap(year=ALL_YEARS).pack()
+        )
     )
     text = "\n".join([head, *lines]) + "\n\n" + tail
     await ui.send_text(text, InlineKeyboardMarkup([[button] for button in buttons]))
 
+
+async def me_command(update: Update, context: BotContext) -> None:
+    await show_record(Ui(update, context))

@@ -17,6 +17,7 @@ from telegram import (
     Update,
 )
 
+from bot.domain.charts import cjk_font_path
 from bot.domain.formatting import local_text
 from bot.domain.records.pdf import PosterPage, poster_pdf, qr_png
 from bot.domain.records.qr import IssuedCode, Scan
@@ -50,7 +51,9 @@ async def qr_command(update: Update, context: BotContext) -> None:
     if issued.valid_until is None:
         validity = ui.t.raw("records.qr_valid_fixed", code=activity.code)
     else:
-        validity = ui.t.raw("records.qr_valid_until", until=local_text(issued.valid_until, zone, "%H:%M"), code=activity.code)
+        validity = ui.t.raw(
+            "records.qr_valid_until", until=local_text(issued.valid_until, zone, "%H:%M"), code=activity.code
+        )
     png = await asyncio.to_thread(qr_png, link)
     caption = ui.t("records.qr_caption", title=activity.title, code=activity.code, validity=validity, link=link)
     await ui.context.bot.send_photo(ui.chat_id, png, caption=caption)
@@ -68,8 +71,10 @@ async def qr_command(update: Update, context: BotContext) -> None:
         qr_url=link,
         note=plain("records.poster_note"),
     )
-    pdf = await asyncio.to_thread(poster_pdf, page)
-    await ui.context.bot.send_document(ui.chat_id, pdf, filename=plain("records.poster_file", code=activity.code))
+    pdf = await asyncio.to_thread(poster_pdf, page, cjk_font_path())
+    await ui.context.bot.send_document(
+        ui.chat_id, pdf, filename=plain("records.poster_file", code=activity.code) + ".pdf"
+    )
 
 
 def _checkout_markup(ui: Ui, scan: Scan) -> InlineKeyboardMarkup | None:

@@ -75,7 +75,7 @@ class RecordExport:
             people=len(user_ids),
             identities_read=len(identities),
         )
-        rows = []
+        rows: list[ExportRow] = []
         for record in records:
             person = people.get(record.user_id)
             name = (person.real_name or person.display_name) if person else str(record.user_id)

@@ -1,8 +1,8 @@
 """Certificates and QR check-in posters as A4 PDF (fpdf2), QR codes as PNG (segno).
 
 Every word comes from the caller (already in the reader's language); this module only lays
-pages out. Chinese needs a CJK font, found as the charts find one (bot/domain/charts.py); it is
-embedded, subset to the characters used. Without one: DomainError("reports.no_cjk_font").
+pages out. Chinese needs a CJK font: the caller passes the one the charts find (bot/domain/charts.py
+`cjk_font_path`); it is embedded, subset to the characters used. None: DomainError("reports.no_cjk_font").
 
 Speed: fpdf2 reads a font's whole character map for each document (~0.15 s for a 5 MB CJK font),
 so each process first cuts a working copy down to ASCII, CJK punctuation and the 6,763 GB2312
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from bot.domain import charts
 from bot.domain.errors import DomainError
 
 if TYPE_CHECKING:  # fpdf2 is imported where a PDF is made: start-up skips it
@@ -78,16 +77,14 @@ def _common_characters() -> set[int]:
 
 
 @cache
-def _fonts() -> tuple[str, str, frozenset[int]]:
-    """(working copy, full font, what the working copy covers); built once per process."""
-    full = charts.cjk_font_path()
-    if full is None:
-        raise DomainError("reports.no_cjk_font")
+def _fonts(full: str) -> tuple[str, frozenset[int], frozenset[int]]:
+    """(working copy, what it covers, what the full font covers); built once per process."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
     font = TTFont(full, fontNumber=0)
-    covered = frozenset(_common_characters() & set(font.getBestCmap() or {}))
+    everything = frozenset(font.getBestCmap() or {})
+    covered = frozenset(_common_characters() & everything)
     options = subset.Options()
     options.layout_features = []
     options.name_IDs = ["*"]
@@ -101,16 +98,19 @@ def _fonts() -> tuple[str, str, frozenset[int]]:
     os.close(handle)
     font.save(path)
     atexit.register(os.unlink, path)
-    return path, full, covered
+    return path, covered, everything
 
 
-def _font_for(text: str) -> tuple[str, frozenset[str]]:
+def _font_for(font_path: str | None, text: str) -> tuple[str, frozenset[str]]:
     """The font file to embed for `text`, and the characters of `text` no font has."""
+    if font_path is None:
+        raise DomainError("reports.no_cjk_font")
     with _lock:  # two threads must not both build the working copy
-        work, full, covered = _fonts()
-    if {ord(char) for char in text if not char.isspace()} <= covered:
+        work, covered, everything = _fonts(font_path)
+    wanted = {ord(char) for char in text if not char.isspace()}
+    if wanted <= covered:
         return work, frozenset()
-    return full, frozenset(charts.missing_glyphs(text))
+    return font_path, frozenset(chr(point) for point in wanted - everything)
 
 
 class _Printable:
@@ -123,12 +123,12 @@ class _Printable:
         return "".join("?" if char in self.missing else char for char in text) if self.missing else text
 
 
-def _document(texts: Sequence[str]) -> tuple[FPDF, _Printable]:
+def _document(font_path: str | None, texts: Sequence[str]) -> tuple[FPDF, _Printable]:
     """An A4 document with the CJK font loaded for exactly these texts."""
     from fpdf import FPDF
 
     joined = "".join(texts)
-    path, missing = _font_for(joined)
+    path, missing = _font_for(font_path, joined)
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(True, margin=MARGIN_MM)
@@ -138,7 +138,7 @@ def _document(texts: Sequence[str]) -> tuple[FPDF, _Printable]:
     return pdf, _Printable(missing)
 
 
-def certificate_pdf(page: CertificatePage) -> bytes:
+def certificate_pdf(page: CertificatePage, font_path: str | None) -> bytes:
     texts = [
         page.title,
         page.committee,
@@ -150,7 +150,7 @@ def certificate_pdf(page: CertificatePage) -> bytes:
         *page.footer,
         page.qr_caption,
     ]
-    pdf, t = _document(texts)
+    pdf, t = _document(font_path, texts)
     pdf.set_title(page.title)
     pdf.add_page()
     width = pdf.w - 2 * MARGIN_MM
@@ -192,9 +192,9 @@ def certificate_pdf(page: CertificatePage) -> bytes:
     return bytes(pdf.output())
 
 
-def poster_pdf(page: PosterPage) -> bytes:
+def poster_pdf(page: PosterPage, font_path: str | None) -> bytes:
     """An A4 sheet to print and put up: the title, a large QR code, a line or two."""
-    pdf, t = _document([page.title, *page.lines, page.note])
+    pdf, t = _document(font_path, [page.title, *page.lines, page.note])
     pdf.set_title(page.title)
     pdf.add_page()
     width = pdf.w - 2 * MARGIN_MM

@@ -103,7 +103,7 @@ class QrCheckIns:
             return Scan(ScanOutcome.INVALID)
         activity_id, generation, slot = int(match.group(1)), int(match.group(2)), int(match.group(3))
         ticket = await self._ticket(activity_id, generation, slot)
-        if ticket.signature != match.group(4):
+        if not Signer.same(ticket.signature, match.group(4)):
             return Scan(ScanOutcome.INVALID)
         try:
             activity = await self.activities.get(activity_id)
@@ -139,7 +139,9 @@ class QrCheckIns:
         result = await self.attendance.check_in_to(user_id, activity, CheckInMethod.QR)
         if not result.done:
             raise RuntimeError(f"QR check-in of {user_id} at activity {activity.id} came to {result.outcome}")
-        return Scan(ScanOutcome.CHECKED_IN if result.outcome is CheckInOutcome.CHECKED_IN else ScanOutcome.ALREADY, activity)
+        return Scan(
+            ScanOutcome.CHECKED_IN if result.outcome is CheckInOutcome.CHECKED_IN else ScanOutcome.ALREADY, activity
+        )
 
     async def check_out(self, user_id: int, activity_id: int) -> Scan:
         """The check-out button under a QR check-in: while the window is open, once."""

@@ -27,22 +27,23 @@ from bot.domain.permissions import Permissions
 from bot.domain.records.signing import Signer
 from bot.domain.records.sources import ServiceSource
 from bot.domain.stats import Period
-from bot.model.records import Certificate, ServiceRecord, Verification, VerifyOutcome
+from bot.model.records import Certificate, ServiceLine, ServiceRecord, Verification, VerifyOutcome
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.records import RecordRepository
 
 # All of a person's service: the bot refuses activity times outside these years.
 ALL_TIME = Period(date(2000, 1, 1), date(2100, 12, 31))
-SERIAL_TAG = 8  # base32 characters: 40 bits, not to be guessed
-_SERIAL = re.compile(r"^([0-9]{4})-([0-9]{6,9})-([A-Z2-7]{8})$")
+SERIAL_TAG = 12  # digits (~40 bits): not to be guessed, and no O/0 or I/1 to confuse
+_SERIAL = re.compile(r"^([0-9]{4})-([0-9]{6,9})-([0-9]{12})$")
 MAX_REASON = 200
 RATE_WINDOW_SECONDS = 3600.0
 
 
 def normal_serial(text: str) -> str:
-    """A serial as typed or scanned: full-width folded, upper case, spaces dropped."""
-    return "".join(unicodedata.normalize("NFKC", text).upper().split())
+    """A serial as typed or scanned: full-width folded, spaces dropped, any dash as "-"."""
+    folded = "".join(unicodedata.normalize("NFKC", text).upper().split())
+    return re.sub(r"[\u2010-\u2015\u2212_]", "-", folded)
 
 
 class RecordService:
@@ -80,7 +81,7 @@ class RecordService:
         """The records in the period: one person's (a list of one, possibly without lines), or
         everyone's with any service (None), people in order of id."""
         starts_from, starts_before = period.bounds(self.zone)
-        by_person: dict[int, list] = {} if user_id is None else {user_id: []}
+        by_person: dict[int, list[ServiceLine]] = {} if user_id is None else {user_id: []}
         for source in self.sources:
             for line in await source.lines(user_id, starts_from, starts_before):
                 by_person.setdefault(line.user_id, []).append(line)
@@ -122,7 +123,7 @@ class RecordService:
             body = f"{now.astimezone(self.zone).year}-{number:06d}"
             certificate = Certificate(
                 id=number,
-                serial=f"{body}-{Signer.tag(key, body, SERIAL_TAG)}",
+                serial=f"{body}-{Signer.digits(key, body, SERIAL_TAG)}",
                 user_id=user_id,
                 period_start=period.start,
                 period_end=period.end,
@@ -163,7 +164,7 @@ class RecordService:
         if match is None:
             return None
         body = f"{match.group(1)}-{match.group(2)}"
-        if not Signer.matches(await self.signer.key(), body, match.group(3)):
+        if not Signer.same(Signer.digits(await self.signer.key(), body, SERIAL_TAG), match.group(3)):
             return None
         return await self.repo.certificate(f"{body}-{match.group(3)}")
 
@@ -187,7 +188,10 @@ class RecordService:
         if not await self.permissions.is_county_admin(actor_id):
             raise PermissionDenied("records.err_not_county_admin")
         reason = one_line(
-            reason, max_length=MAX_REASON, empty_key="records.err_reason_required", too_long_key="records.err_reason_too_long"
+            reason,
+            max_length=MAX_REASON,
+            empty_key="records.err_reason_required",
+            too_long_key="records.err_reason_too_long",
         )
         certificate = await self._signed(text)
         if certificate is None:
@@ -195,5 +199,7 @@ class RecordService:
         now = self.clock.now()
         async with self.db.transaction():
             if await self.repo.revoke(certificate.serial, actor_id, reason, now):
-                await self.audit.record(now, actor_id, "certificate.revoke", f"certificate:{certificate.serial}", reason=reason)
+                await self.audit.record(
+                    now, actor_id, "certificate.revoke", f"certificate:{certificate.serial}", reason=reason
+                )
         return await self.repo.certificate_written(certificate.serial)

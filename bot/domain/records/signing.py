@@ -2,8 +2,9 @@
 
 The key comes from the environment (LEAGUE_BOT_RECORDS_SECRET) or the config ([records] secret);
 with neither, one is generated once and kept in the database, so serials stay verifiable across
-restarts. A signature is a few base32 characters of the HMAC: without the key a serial or a QR
-code cannot be made up, and a mistyped one fails the check before the database is asked.
+restarts. A signature is a few characters of the HMAC (digits in a serial, which people type; base32
+in a QR code): without the key neither can be made up, and a mistyped one fails the check
+before the database is asked.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class Signer:
         digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
         return base64.b32encode(digest).decode()[:length]
 
-    @classmethod
-    def matches(cls, key: bytes, text: str, tag: str) -> bool:
-        return hmac.compare_digest(cls.tag(key, text, len(tag)), tag) if tag else False
+    @staticmethod
+    def digits(key: bytes, text: str, length: int) -> str:
+        """`length` decimal digits of HMAC-SHA256(key, text): for what people type (a serial)."""
+        digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
+        return str(int.from_bytes(digest[:8], "big") % 10**length).zfill(length)
+
+    @staticmethod
+    def same(expected: str, given: str) -> bool:
+        return hmac.compare_digest(expected, given)
