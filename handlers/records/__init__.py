@@ -8,7 +8,7 @@ export.py: /records. buttons.py: the button payloads.
 from __future__ import annotations
 
 from handlers.records.buttons import CertificateTap, QrCheckoutTap
-from handlers.records.certificate import certificate_button
+from handlers.records.certificate import certificate_button, certificates_sent
 from handlers.records.export import records_command
 from handlers.records.me import me_command, show_record
 from handlers.records.qr import QrLocationFlow, checkout_button, qr_command, scanned
@@ -20,6 +20,7 @@ __all__ = [
     "QrLocationFlow",
     "answer_verification",
     "certificate_button",
+    "certificates_sent",
     "checkout_button",
     "me_command",
     "qr_command",

@@ -1,4 +1,12 @@
-"""A certificate from /me: issued by the domain, worded here, drawn as PDF in a worker thread."""
+"""A certificate from /me: issued by the domain, worded here, drawn as PDF in a worker thread.
+
+The tap is answered and the certificate issued (its snapshot stored) within the update; drawing
+and sending the PDF runs as a background task, at most `PDF_AT_ONCE` at a time, so that a burst
+of requests (a class asking at once) neither holds the bot's places for updates (every other
+tap would queue behind the drawing, bot/runtime/updates.py) nor is shed as taps waiting too
+long. Should the process stop before the PDF went out, the certificate still verifies and the
+volunteer taps again for a new one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from collections.abc import Callable
 
 from telegram import Update
 from telegram.constants import ChatAction
+from telegram.ext import Application
 
 from bot.domain.charts import cjk_font_path
 from bot.domain.formatting import hours_text, local_text
@@ -83,10 +92,28 @@ def certificate_page(
     )
 
 
-async def send_certificate(ui: Ui, year: int | None) -> Certificate:
-    service = ui.services.records.service
-    period = await service.period_for(ui.user_id, year)
-    certificate = await service.issue(ui.user_id, period)
+PDF_AT_ONCE = 2
+_PENDING = "records.certificates_pending"
+_SLOTS = "records.certificate_slots"
+
+
+def _pending(application: Application) -> set[asyncio.Task]:
+    return application.bot_data.setdefault(_PENDING, set())
+
+
+async def certificates_sent(application: Application) -> None:
+    """Wait until every certificate asked for so far has been sent (tests, benchmarks, shutdown)."""
+    while pending := _pending(application):
+        await asyncio.wait(list(pending))
+
+
+async def send_certificate(ui: Ui, certificate: Certificate) -> None:
+    slots = ui.context.application.bot_data.setdefault(_SLOTS, asyncio.Semaphore(PDF_AT_ONCE))
+    async with slots:
+        await _draw_and_send(ui, certificate)
+
+
+async def _draw_and_send(ui: Ui, certificate: Certificate) -> None:
     zone = ui.services.config.zone
     committee = ui.services.config.records.committee_name or plain(ui.t)("records.committee_default")
     page = certificate_page(
@@ -113,11 +140,16 @@ async def send_certificate(ui: Ui, year: int | None) -> Certificate:
     )
     if not certificate.real_name:
         await ui.reply("records.certificate_no_real_name", name=certificate.name_shown)
-    return certificate
 
 
 async def certificate_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     tap = CertificateTap.unpack(ui.callback_data)
     await ui.answer()
-    await send_certificate(ui, None if tap.year == ALL_YEARS else tap.year)
+    service = ui.services.records.service
+    period = await service.period_for(ui.user_id, None if tap.year == ALL_YEARS else tap.year)
+    certificate = await service.issue(ui.user_id, period)
+    task = context.application.create_task(send_certificate(ui, certificate), update=update)
+    pending = _pending(context.application)
+    pending.add(task)
+    task.add_done_callback(pending.discard)
