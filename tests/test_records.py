@@ -95,7 +95,7 @@ async def test_certificate_story_two_years_pdf_verify_correction_superseded(reco
     assert "暑期学业辅导" in text and first.code in text and "敬老院探访" in text
     assert f"证明编号：{serial}" in text and "开具日期：2026-11-26" in text
     # No real name given: the display name, and how to add one.
-    assert "/profile" in text and "/profile" in wang.last_reply().text
+    assert "/profile" in text and "/profile" in document.text
 
     checker = harness.user(500001, "某大学老师")
     await checker.send(f"/verify {serial}")
@@ -181,6 +181,7 @@ async def test_no_service_answers_clearly(records_harness):
     await wang.send("/me")
     assert "还没有志愿服务记录" in wang.last_reply().text
     await wang.tap_data(CertificateTap(year=2025).pack(), forge=True)
+    await certificates_sent(harness.app)
     assert "没有志愿服务记录，无法开具证明" in wang.last_reply().text
     with pytest.raises(DomainError):
         await harness.services.records.service.issue(WANG, Period.of_year(2025))

@@ -1,11 +1,10 @@
 """A certificate from /me: issued by the domain, worded here, drawn as PDF in a worker thread.
 
-The tap is answered and the certificate issued (its snapshot stored) within the update; drawing
-and sending the PDF runs as a background task, at most `PDF_AT_ONCE` at a time, so that a burst
-of requests (a class asking at once) neither holds the bot's places for updates (every other
-tap would queue behind the drawing, bot/runtime/updates.py) nor is shed as taps waiting too
-long. Should the process stop before the PDF went out, the certificate still verifies and the
-volunteer taps again for a new one.
+The tap is answered within the update; issuing (the snapshot stored), drawing and sending run as
+a background task, issuing and drawing one certificate at a time, so that a burst of requests (a
+class asking at once) neither holds the bot's places for updates (every other tap would queue
+behind the drawing, bot/runtime/updates.py) nor crowds the database, nor is shed as taps waiting
+too long. Should the process stop before the PDF went out, the volunteer taps again.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import html
 from collections.abc import Callable
 
 from telegram import Update
-from telegram.constants import ChatAction
 from telegram.ext import Application
 
 from bot.domain.charts import cjk_font_path
@@ -92,7 +90,7 @@ def certificate_page(
     )
 
 
-PDF_AT_ONCE = 2
+PDF_AT_ONCE = 1
 _PENDING = "records.certificates_pending"
 _SLOTS = "records.certificate_slots"
 
@@ -107,49 +105,53 @@ async def certificates_sent(application: Application) -> None:
         await asyncio.wait(list(pending))
 
 
-async def send_certificate(ui: Ui, certificate: Certificate) -> None:
-    slots = ui.context.application.bot_data.setdefault(_SLOTS, asyncio.Semaphore(PDF_AT_ONCE))
-    async with slots:
-        await _draw_and_send(ui, certificate)
+def _one_at_a_time(application: Application) -> asyncio.Semaphore:
+    return application.bot_data.setdefault(_SLOTS, asyncio.Semaphore(PDF_AT_ONCE))
 
 
-async def _draw_and_send(ui: Ui, certificate: Certificate) -> None:
+async def issue_and_send(ui: Ui, year: int | None) -> None:
+    """Issue (the snapshot is stored) and draw, one certificate at a time (a burst must not
+    crowd the database and the event loop out from under the other updates), then send it, with
+    one message: the caption says how to verify it, and how to add a real name when the display
+    name was used. A refusal (no service in the period) reaches the person through the error
+    handler, as any DomainError does."""
+    service = ui.services.records.service
     zone = ui.services.config.zone
     committee = ui.services.config.records.committee_name or plain(ui.t)("records.committee_default")
-    page = certificate_page(
-        ui.t,
-        certificate,
-        committee,
-        verify_link(ui.context.bot.username, certificate.serial),
-        local_text(certificate.issued_at, zone, "%Y-%m-%d"),
+    async with _one_at_a_time(ui.context.application):
+        certificate = await service.issue(ui.user_id, await service.period_for(ui.user_id, year))
+        page = certificate_page(
+            ui.t,
+            certificate,
+            committee,
+            verify_link(ui.context.bot.username, certificate.serial),
+            local_text(certificate.issued_at, zone, "%Y-%m-%d"),
+        )
+        content = await asyncio.to_thread(certificate_pdf, page, cjk_font_path())
+    caption = ui.t(
+        "records.certificate_caption",
+        serial=certificate.serial,
+        period=f"{certificate.period_start.isoformat()} – {certificate.period_end.isoformat()}",
+        times=certificate.person_times,
+        hours=hours_text(certificate.minutes, ui.t),
     )
-    await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
-    content = await asyncio.to_thread(certificate_pdf, page, cjk_font_path())
-    period_text = f"{certificate.period_start.isoformat()} – {certificate.period_end.isoformat()}"
+    if not certificate.real_name:
+        caption += "\n" + ui.t("records.certificate_no_real_name", name=certificate.name_shown)
     await ui.context.bot.send_document(
         ui.chat_id,
         content,
         filename=plain(ui.t)("records.certificate_file", serial=certificate.serial) + ".pdf",
-        caption=ui.t(
-            "records.certificate_caption",
-            serial=certificate.serial,
-            period=period_text,
-            times=certificate.person_times,
-            hours=hours_text(certificate.minutes, ui.t),
-        ),
+        caption=caption,
     )
-    if not certificate.real_name:
-        await ui.reply("records.certificate_no_real_name", name=certificate.name_shown)
 
 
 async def certificate_button(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     tap = CertificateTap.unpack(ui.callback_data)
     await ui.answer()
-    service = ui.services.records.service
-    period = await service.period_for(ui.user_id, None if tap.year == ALL_YEARS else tap.year)
-    certificate = await service.issue(ui.user_id, period)
-    task = context.application.create_task(send_certificate(ui, certificate), update=update)
+    task = context.application.create_task(
+        issue_and_send(ui, None if tap.year == ALL_YEARS else tap.year), update=update
+    )
     pending = _pending(context.application)
     pending.add(task)
     task.add_done_callback(pending.discard)
