@@ -101,6 +101,7 @@ def register(application: Application) -> None:
             stars.StarsFlow(),
             reports.ScopeFlow(),
             records.QrLocationFlow(),
+            records.IdentityFlow(),
         ]
     )
     application.add_handlers(
@@ -135,6 +136,7 @@ def register(application: Application) -> None:
                 # Certificates: anyone checks one, in any chat; county admins revoke one issued in error.
                 CommandHandler("verify", records.verify_command),
                 CommandHandler("revokecert", records.revoke_command, PRIVATE),
+                CommandHandler("myid", records.myid_command, PRIVATE),
                 CommandHandler("checkin", checkin.checkin_command, GROUPS),
                 CommandHandler("checkout", checkin.checkout_command, GROUPS),
                 CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),

@@ -33,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("me", Audience.EVERYONE),
     Command("profile", Audience.EVERYONE),
     Command("verify", Audience.EVERYONE, group=True),
+    Command("myid", Audience.EVERYONE),
     Command("auction", Audience.EVERYONE),
     Command("checkin", Audience.EVERYONE, private=False, group=True),
     Command("checkout", Audience.EVERYONE, private=False, group=True),

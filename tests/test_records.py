@@ -227,3 +227,53 @@ async def test_the_platform_export_one_row_per_person_per_activity(records_harne
     assert first.code not in str(rows) and second and third
     trail = await harness.services.db.fetch_all("SELECT actor_id FROM audit_log WHERE action = 'records.export'")
     assert [row["actor_id"] for row in trail] == [COUNTY_ADMIN_ID]
+
+
+async def test_identity_given_with_consent_is_exported_masked_to_its_owner_and_deleted_for_real(records_harness):
+    harness = records_harness
+    *_, wang, _first, _second = await two_years(harness)
+    await wang.send("/myid")
+    assert "未填写" in wang.last_reply().text
+    await wang.tap("我同意")
+    await wang.tap("居民身份证")
+    await wang.send("11010519491231002")
+    assert "18 位" in wang.last_reply().text  # bad input: told, and still at this step
+    await wang.send("11010519491231002x")
+    assert "已保存：居民身份证 110***********002X" in wang.last_reply().text
+    state = await harness.services.conversations.get(WANG)
+    assert state is None  # nothing left behind in a conversation
+    admin = harness.admin()
+    await admin.send("/records 2026")
+    sheet = openpyxl.load_workbook(io.BytesIO(documents(admin)[-1].document["content"])).active
+    assert list(sheet.iter_rows(values_only=True))[1][:3] == ("小王", "居民身份证", "11010519491231002X")
+    await wang.send("/myid")
+    assert "110***********002X" in wang.last_reply().text
+    await wang.tap("删除我的证件信息")
+    assert "已删除" in wang.last_reply().text
+    assert await harness.services.db.fetch_value("SELECT COUNT(*) FROM volunteer_identity") == 0
+    trail = await harness.services.db.fetch_all("SELECT action, details FROM audit_log WHERE action LIKE 'identity.%'")
+    assert [row["action"] for row in trail] == ["identity.give", "identity.withdraw"]
+    assert all("1101" not in row["details"] for row in trail)
+
+
+async def test_wish_deliveries_are_a_kind_of_service(records_harness):
+    harness = records_harness
+    org, _li, wang, _first, _second = await two_years(harness)
+    # A wish this volunteer delivered (and one cancelled after delivery, which does not count).
+    given, delivered, confirmed = "2026-05-01T01:00:00Z", "2026-05-01T02:00:00Z", "2026-05-02T02:00:00Z"
+    for wish_id, status in ((7, "confirmed"), (8, "cancelled")):
+        await harness.services.db.execute(
+            "INSERT INTO wishes (id, collector_org_id, alias, grade, text, category, value_yuan, status, consent,"
+            " consent_recorded_at, consent_recorded_by, claimed_by_user, claimed_by_org, claimed_at,"
+            " delivered_at, delivered_by, delivery_proof_file_id, confirmed_at, created_by, created_at, updated_at)"
+            " VALUES (?, ?, '小明', '三年级', '一个书包', 'books', 50, ?, 0, ?, 1, ?, ?, ?, ?, ?, 'proof', ?, 1, ?, ?)",
+            (wish_id, org.id, status, given, WANG, org.id, given, delivered, WANG, confirmed, given, confirmed),
+        )
+    record = await harness.services.records.service.record_of(WANG)
+    assert [(t.kind, t.minutes, t.person_times) for t in record.totals] == [
+        (ServiceKind.ACTIVITY, 300, 2),
+        (ServiceKind.WISH, 0, 1),
+    ]
+    await wang.send("/me")
+    assert "微心愿送达：一个书包（W0007）" in wang.last_reply().text
+    assert "2026 年：活动 1 人次 2 小时；微心愿送达 1 人次" in wang.last_reply().text

@@ -5,7 +5,8 @@ sources.py: where a record's lines come from, one source per kind of service (th
 pairing-contact and verification-visit sources implement; see its docstring). service.py:
 `RecordService` (the record, certificates: issue, verify, revoke). signing.py: the key and the
 HMAC signatures of serials and QR codes. qr.py: `QrCheckIns`. pdf.py: certificates and QR posters
-as A4 PDF. export.py: `RecordExport` (XLSX).
+as A4 PDF. export.py: `RecordExport` (XLSX). identity.py: `Identities` (ID documents given
+with consent, for the export).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.domain.config import RecordsConfig
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
 from bot.domain.records.export import RecordExport
+from bot.domain.records.identity import Identities
 from bot.domain.records.qr import QrCheckIns
 from bot.domain.records.service import ALL_TIME, RecordService
 from bot.domain.records.signing import Signer
@@ -28,7 +30,7 @@ from storage.audit import AuditRepository
 from storage.db import Database
 from storage.records import RecordRepository
 
-__all__ = ["ALL_TIME", "QrCheckIns", "RecordExport", "RecordService", "Records", "ServiceSource"]
+__all__ = ["ALL_TIME", "Identities", "QrCheckIns", "RecordExport", "RecordService", "Records", "ServiceSource"]
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Records:
     service: RecordService
     qr: QrCheckIns
     export: RecordExport
+    identities: Identities
 
     @classmethod
     def build(
@@ -63,4 +66,5 @@ class Records:
             service=service,
             qr=QrCheckIns(repo, signer, activities, attendance, audit, clock, settings.qr_rotate_minutes),
             export=RecordExport(service, repo, people, permissions, audit, clock, zone, settings.export_columns),
+            identities=Identities(db, repo, audit, clock),
         )

@@ -89,7 +89,7 @@ class RecordExport:
         )
         values: dict[str, Cell] = {
             "name": row.name,
-            "id_type": row.identity.id_type if row.identity else None,
+            "id_type": labels(f"records.id_type_{row.identity.id_type}") if row.identity else None,
             "id_number": row.identity.id_number if row.identity else None,
             "organisation": line.org_name,
             "kind": labels(f"records.kind_{line.kind.value}"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -137,7 +138,7 @@ class _Page:
                     self.canvas.rect(left, y + side - (row + 5) * cell, cell, cell, stroke=0, fill=1)
 
 
-def _draw(font_path: str | None, title: str, draw) -> bytes:  # type: ignore[no-untyped-def]
+def _draw(font_path: str | None, title: str, draw: Callable[[_Page], None]) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
 
     if font_path is None:
