@@ -74,6 +74,8 @@ LAUNCHES: dict[str, list[tuple[int, list[object]]]] = {
     "dd": [(LI, ["/deed"])],
     "sr": [(ADMIN, ["/stars"])],
     "rs": [(ADMIN, [("data", "rpo:20260101:20261231")])],
+    "qr": [(VOLUNTEER, [("qr", "")])],  # a scanned check-in code (tests/fuzz_world.py qr_payload)
+    "id": [(VOLUNTEER, ["/myid"])],
 }
 
 # Ordinary answers tried at every step while exploring (a step's own button values come first).
@@ -210,6 +212,8 @@ async def perform(world: FuzzWorld, user_id: int, flow: str, step: str, action: 
     kind, value = action if isinstance(action, tuple) else ("text", action)
     if kind == "text":
         return await world.send(user_id, value)
+    if kind == "qr":
+        return await world.send(user_id, f"/start {world.qr_payload}")
     if kind == "data":
         return await world.tap(user_id, user_id, value)
     if kind == "choice":

@@ -18,6 +18,7 @@ from telegram import (
 )
 
 from bot.domain.charts import cjk_font_path
+from bot.domain.errors import DomainError
 from bot.domain.formatting import local_text
 from bot.domain.records.pdf import PosterPage, poster_pdf, qr_png
 from bot.domain.records.qr import IssuedCode, Scan
@@ -123,6 +124,10 @@ class QrLocationFlow(Flow):
         await ui.context.bot.send_message(
             ui.chat_id, ui.t(f"records.scan_{scan.outcome.value}", **params), reply_markup=keyboard
         )
+
+    async def text_where(self, ui: Ui, data: dict, text: str) -> None:
+        """Typed text instead of a location: say what is wanted, stay at this step."""
+        raise DomainError("records.ask_location_again")
 
     async def location_where(self, ui: Ui, data: dict, location: Location) -> None:
         scan = await ui.services.records.qr.scan(
