@@ -168,6 +168,11 @@ async def test_real_name_from_profile_and_revocation(records_harness):
     assert "原因" in admin.last_reply().text
     await wang.send(f"/revokecert {serial} 姓名有误")
     assert "县级管理员" in wang.last_reply().text
+    await wang.send(f"/verify {serial}", GROUP)  # the real name, from /profile, is masked in a group
+    assert (
+        "王**" in harness.fake.last_bot_message(GROUP).text
+        and "王小明" not in harness.fake.last_bot_message(GROUP).text
+    )
     await admin.send(f"/revokecert {serial} 姓名有误")
     assert "已撤销" in admin.last_reply().text
     await wang.send(f"/verify {serial}")

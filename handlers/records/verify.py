@@ -15,11 +15,19 @@ from handlers.records.me import kinds_text
 SHOWN_SERIAL = 40  # characters of a "not found" serial quoted back
 
 
+def shown_name(ui: Ui, certificate: Certificate) -> str:
+    """A real name (given in /profile, kept out of groups) is masked in a group: 王**."""
+    name = certificate.name_shown
+    if certificate.real_name and not ui.is_private:
+        return name[:1] + "*" * (len(name) - 1)
+    return name
+
+
 def _details(ui: Ui, certificate: Certificate) -> dict[str, object]:
     zone = ui.services.config.zone
     return {
         "serial": certificate.serial,
-        "name": certificate.name_shown,
+        "name": shown_name(ui, certificate),
         "start": certificate.period_start.isoformat(),
         "end": certificate.period_end.isoformat(),
         "times": certificate.person_times,
