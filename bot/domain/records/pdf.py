@@ -33,6 +33,7 @@ _FONT = "league-cjk"
 MM = 72 / 25.4  # points per millimetre
 WIDTH, HEIGHT = 210 * MM, 297 * MM  # A4
 MARGIN = 20 * MM
+_NO_LINE_START = frozenset("，。、；：！？）」』》”’,.;:!?)")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class _Page:
         """Lines of at most `width` points: Chinese breaks anywhere, so character by character."""
         lines, line = [], ""
         for char in self.printable(text):
-            if line and self.width(line + char, size) > width:
+            # Closing punctuation never starts a line (避头): it may stick out a little instead.
+            if line and char not in _NO_LINE_START and self.width(line + char, size) > width:
                 lines.append(line)
                 line = char.lstrip()
             else:
@@ -132,10 +134,21 @@ class _Page:
         cell = side / (len(matrix) + 8)  # a quiet zone of four cells around it
         self.canvas.setFillColorRGB(0, 0, 0)
         for row, cells in enumerate(matrix):
-            for column, dark in enumerate(cells):
-                if dark:
-                    left = x + (column + 4) * cell
-                    self.canvas.rect(left, y + side - (row + 5) * cell, cell, cell, stroke=0, fill=1)
+            column = 0
+            while column < len(cells):
+                if not cells[column]:
+                    column += 1
+                    continue
+                run = column
+                while run < len(cells) and cells[run]:
+                    run += 1
+                # One rectangle per run of dark cells, a hair taller than a cell: no seams between
+                # rows when a viewer anti-aliases (a scanner may read a seam as a light line).
+                top = y + side - (row + 5) * cell
+                self.canvas.rect(
+                    x + (column + 4) * cell, top - 0.1, (run - column) * cell, cell + 0.2, stroke=0, fill=1
+                )
+                column = run
 
 
 def _draw(font_path: str | None, title: str, draw: Callable[[_Page], None]) -> bytes:
