@@ -36,6 +36,7 @@ from handlers import (
     members,
     orgs,
     profile,
+    records,
     reminders,
     reports,
     scheduling,
@@ -118,6 +119,8 @@ def register(application: Application) -> None:
             funds.PledgeFlow(),
             funds.NewDonorFlow(),
             funds.NewFundFlow(),
+            records.QrLocationFlow(),
+            records.IdentityFlow(),
         ]
     )
     application.add_handlers(
@@ -147,8 +150,12 @@ def register(application: Application) -> None:
                 # Volunteers: activities, their own record, and check-in in the group (also by text or
                 # location, and by command for groups where the bot's privacy mode hides plain messages).
                 CommandHandler("activities", activities.activities_command, PRIVATE),
-                CommandHandler("me", activities.me_command, PRIVATE),
+                CommandHandler("me", records.me_command, PRIVATE),
                 CommandHandler("profile", profile.profile_command, PRIVATE),
+                # Certificates: anyone checks one, in any chat; county admins revoke one issued in error.
+                CommandHandler("verify", records.verify_command),
+                CommandHandler("revokecert", records.revoke_command, PRIVATE),
+                CommandHandler("myid", records.myid_command, PRIVATE),
                 CommandHandler("checkin", checkin.checkin_command, GROUPS),
                 CommandHandler("checkout", checkin.checkout_command, GROUPS),
                 CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),
@@ -161,6 +168,10 @@ def register(application: Application) -> None:
                 CommandHandler("editactivity", activities.editactivity_command, PRIVATE),
                 CommandHandler("cancelactivity", activities.cancelactivity_command, PRIVATE),
                 CommandHandler("attendance", activities.attendance_command, PRIVATE),
+                # Organisers: an activity's check-in QR code (image and A4 PDF); county admins: the
+                # national platforms' export of service records.
+                CommandHandler("qr", records.qr_command, PRIVATE),
+                CommandHandler("records", records.records_command, PRIVATE),
                 # Cadres: the live wish auction's lots in private (the board's deep link is /start auc_<id>).
                 CommandHandler("auction", auction.auction_command, PRIVATE),
                 # Cadres (county admins for every organisation): the micro-wish registry and fulfilment.
@@ -238,6 +249,9 @@ def register(application: Application) -> None:
                 # The ledger: a second admin's approve / refuse, a donor's contact details (audited).
                 CallbackQueryHandler(funds.decision_button, pattern=funds.FundDecision.pattern()),
                 CallbackQueryHandler(funds.contact_button, pattern=funds.DonorContactTap.pattern()),
+                # /me's certificate buttons; the check-out button under a QR check-in.
+                CallbackQueryHandler(records.certificate_button, pattern=records.CertificateTap.pattern()),
+                CallbackQueryHandler(records.checkout_button, pattern=records.QrCheckoutTap.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

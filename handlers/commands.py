@@ -32,6 +32,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("activities", Audience.EVERYONE),
     Command("me", Audience.EVERYONE),
     Command("profile", Audience.EVERYONE),
+    Command("verify", Audience.EVERYONE, group=True),
+    Command("myid", Audience.EVERYONE),
     Command("auction", Audience.EVERYONE),
     Command("checkin", Audience.EVERYONE, private=False, group=True),
     Command("checkout", Audience.EVERYONE, private=False, group=True),
@@ -40,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("editactivity", Audience.CADRE),
     Command("cancelactivity", Audience.CADRE),
     Command("attendance", Audience.CADRE),
+    Command("qr", Audience.CADRE),
     Command("newwish", Audience.CADRE),
     Command("importwishes", Audience.CADRE),
     Command("wishtemplate", Audience.CADRE),
@@ -81,4 +84,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("newfund", Audience.COUNTY_ADMIN),
     Command("publish", Audience.COUNTY_ADMIN),
     Command("thank", Audience.COUNTY_ADMIN),
+    Command("records", Audience.COUNTY_ADMIN),
+    Command("revokecert", Audience.COUNTY_ADMIN),
 )

@@ -215,6 +215,8 @@ class FuzzWorld:
     session_id: int
     clients: dict[int, UserClient] = field(default_factory=dict)
     apologies: frozenset[str] = frozenset()
+    # The /start parameter of a check-in QR code for an activity open now, with a radius (#19).
+    qr_payload: str = ""
 
     @property
     def fake(self) -> FakeTelegram:
@@ -367,6 +369,7 @@ async def build_world(harness: Harness) -> FuzzWorld:
     await send_due_summaries(harness.app)
     await auction_tick(harness.app)
     await seed_fuzz_funds(services, ADMIN, orgs["城关镇团委"])
+    qr_payload = await _qr_activity(harness, orgs["县第一小学"])
     apologies = frozenset(translate(language, APOLOGY_KEY) for language in LANGUAGES)
     world = FuzzWorld(
         harness=harness,
@@ -377,6 +380,7 @@ async def build_world(harness: Harness) -> FuzzWorld:
         session_id=session.id,
         clients=clients,
         apologies=apologies,
+        qr_payload=qr_payload,
     )
     for user_id in PEOPLE:
         await clients[user_id].send("/start")  # every private chat has a bot message to tap on
@@ -444,6 +448,27 @@ async def _activity(harness: Harness, org_id: int, starts_at, title: str, hours:
     activity = await harness.services.activities.create(LI, draft)
     await publish(harness.app, activity)
     return activity.id
+
+
+async def _qr_activity(harness: Harness, org_id: int) -> str:
+    """An activity open for check-in now, with a place on the map (a QR scan asks for a location),
+    in an organisation without a group; its QR code's /start parameter."""
+    starts_at = harness.clock.now() + timedelta(minutes=10)
+    draft = ActivityDraft(
+        org_id=org_id,
+        title="广场义诊",
+        category=Category.CLINIC,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=3),
+        place=Place("村小广场", 25.04, 117.48, 200),
+        slots=3,
+        expected_served=30,
+        counts_as_deed=False,
+        also_hub=False,
+    )
+    activity = await harness.services.activities.create(ADMIN, draft)
+    issued = await harness.services.records.qr.code(ADMIN, activity.code)
+    return issued.ticket.payload()
 
 
 class Findings:

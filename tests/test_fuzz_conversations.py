@@ -81,6 +81,8 @@ LAUNCHES: dict[str, list[tuple[int, list[object]]]] = {
     "fpl": [(LI, ["/pledge"])],
     "fnd": [(ADMIN, ["/newdonor"])],
     "fnf": [(ADMIN, ["/newfund"])],
+    "qr": [(VOLUNTEER, [("qr", "")])],  # a scanned check-in code (tests/fuzz_world.py qr_payload)
+    "id": [(VOLUNTEER, ["/myid"])],
 }
 
 # Ordinary answers tried at every step while exploring (a step's own button values come first).
@@ -217,6 +219,8 @@ async def perform(world: FuzzWorld, user_id: int, flow: str, step: str, action: 
     kind, value = action if isinstance(action, tuple) else ("text", action)
     if kind == "text":
         return await world.send(user_id, value)
+    if kind == "qr":
+        return await world.send(user_id, f"/start {world.qr_payload}")
     if kind == "data":
         return await world.tap(user_id, user_id, value)
     if kind == "choice":

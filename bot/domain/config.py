@@ -159,6 +159,42 @@ class DeedsConfig:
     behind_reminders: str = "cron 0 9 1 7,10 *"
 
 
+# The national platforms' export (bot/domain/records/export.py): the columns, in this order, by name.
+RECORD_COLUMNS = (
+    "name",
+    "id_type",
+    "id_number",
+    "organisation",
+    "kind",
+    "reference",
+    "activity",
+    "date",
+    "start",
+    "end",
+    "hours",
+    "minutes",
+)
+DEFAULT_RECORD_COLUMNS = ("name", "id_type", "id_number", "activity", "organisation", "date", "hours")
+RECORDS_SECRET_ENV = "LEAGUE_BOT_RECORDS_SECRET"
+
+
+@dataclass(frozen=True)
+class RecordsConfig:
+    """Service records and certificates (bot/domain/records/): the committee named on certificates
+    ("" = the catalog's wording), the key that signs serials and QR codes (the environment's
+    LEAGUE_BOT_RECORDS_SECRET wins; with neither, one is generated and kept in the database),
+    the minutes a delivered wish counts, the export's columns, how often an activity's QR code
+    changes (0 = one code per activity until the organiser makes a new one) and how many
+    /verify a person may ask an hour."""
+
+    committee_name: str = ""
+    secret: str = ""
+    wish_delivery_minutes: int = 0
+    export_columns: tuple[str, ...] = DEFAULT_RECORD_COLUMNS
+    qr_rotate_minutes: int = 0
+    verify_per_hour: int = 20
+
+
 @dataclass(frozen=True)
 class FundsConfig:
     """The funds ledger (bot/domain/funds/): grants and expenses above `approval_above_yuan` need a
@@ -182,6 +218,7 @@ class Config:
     stars: StarsConfig = field(default_factory=StarsConfig)
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
     funds: FundsConfig = field(default_factory=FundsConfig)
+    records: RecordsConfig = field(default_factory=RecordsConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -229,6 +266,14 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
     "funds": {"approval_above_yuan": int, "pledge_reminders": str},
+    "records": {
+        "committee_name": str,
+        "secret": str,
+        "wish_delivery_minutes": int,
+        "export_columns": list,
+        "qr_rotate_minutes": int,
+        "verify_per_hour": int,
+    },
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
@@ -306,6 +351,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     stars = StarsConfig(**raw.get("stars", {}))
     deeds = DeedsConfig(**raw.get("deeds", {}))
     funds = FundsConfig(**raw.get("funds", {}))
+    records = _records_config(raw.get("records", {}), env)
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -326,12 +372,47 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         stars=stars,
         deeds=deeds,
         funds=funds,
+        records=records,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
         log_level=raw.get("log_level", Config.log_level).upper(),
     )
     _check_values(config)
+    return config
+
+
+def _records_config(table: Mapping[str, object], env: Mapping[str, str]) -> RecordsConfig:
+    values = dict(table)
+    columns = values.pop("export_columns", list(DEFAULT_RECORD_COLUMNS))
+    if not isinstance(columns, list) or not columns or not all(column in RECORD_COLUMNS for column in columns):
+        raise ConfigError(
+            f"records.export_columns: a list of column names from {', '.join(RECORD_COLUMNS)}"
+            f' (for example: export_columns = ["name", "id_number", "activity", "date", "hours"])'
+        )
+    secret = env.get(RECORDS_SECRET_ENV) or str(values.pop("secret", ""))
+    values.pop("secret", None)
+    # The schema check has made sure of each type; the defaults stand in for what is left out.
+    default = RecordsConfig()
+    config = RecordsConfig(
+        committee_name=str(values.get("committee_name", default.committee_name)).strip(),
+        secret=secret.strip(),
+        wish_delivery_minutes=int(str(values.get("wish_delivery_minutes", default.wish_delivery_minutes))),
+        export_columns=tuple(str(column) for column in columns),
+        qr_rotate_minutes=int(str(values.get("qr_rotate_minutes", default.qr_rotate_minutes))),
+        verify_per_hour=int(str(values.get("verify_per_hour", default.verify_per_hour))),
+    )
+    if secret and len(config.secret) < 16:
+        raise ConfigError(
+            f"records.secret: at least 16 characters (or set {RECORDS_SECRET_ENV});"
+            f" generate one with: {_GENERATE_SECRET}"
+        )
+    if not 0 <= config.wish_delivery_minutes <= 24 * 60:
+        raise ConfigError("records.wish_delivery_minutes: must be 0 to 1440 (for example: wish_delivery_minutes = 60)")
+    if not 0 <= config.qr_rotate_minutes <= 24 * 60:
+        raise ConfigError("records.qr_rotate_minutes: must be 0 (one code per activity) to 1440 (for example: 60)")
+    if not 1 <= config.verify_per_hour <= 1000:
+        raise ConfigError("records.verify_per_hour: must be 1 to 1000 (for example: verify_per_hour = 20)")
     return config
 
 

@@ -37,6 +37,7 @@ from bot.domain.orgs import OrganisationService
 from bot.domain.outbox import Outbox
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
+from bot.domain.records import Records
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
@@ -90,6 +91,7 @@ class Services:
     fund_reports: FundReports
     pledges: PledgeReminders
     fund_publisher: FundPublisher
+    records: Records
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -182,6 +184,18 @@ class Services:
         reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
         funds.after_pledge = pledges.refresh
         stats.money_by_owner = fund_repo.money_by_owner  # the stars' "money to serve" fact
+        # The records feature (#19): service records, certificates, QR check-in, the platforms' export.
+        records = Records.build(
+            db,
+            PeopleService(people_repo, clock, config.language),
+            permissions,
+            activities,
+            attendance,
+            audit,
+            clock,
+            config.zone,
+            config.records,
+        )
         return cls(
             config=config,
             clock=clock,
@@ -223,6 +237,7 @@ class Services:
             fund_reports=FundReports(funds),
             pledges=pledges,
             fund_publisher=FundPublisher(funds, chats, outbox),
+            records=records,
         )
 
     async def open(self) -> None:
