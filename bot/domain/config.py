@@ -150,6 +150,19 @@ class DeedsConfig:
 
 
 @dataclass(frozen=True)
+class VisitsConfig:
+    """Verification-visit campaigns (bot/domain/visits): households' private details are deleted
+    purge_after_days after the campaign closes; a visit filed farther than far_km from its
+    township is flagged to the reviewer; an unreached household may be visited again after
+    revisit_after_hours; the daily reminder (a recurring time in the reminder grammar, "" = off)."""
+
+    purge_after_days: int = 90
+    far_km: float = 15.0
+    revisit_after_hours: int = 24
+    reminder: str = "每天 9:00"
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -161,6 +174,7 @@ class Config:
     conversations: ConversationsConfig = field(default_factory=ConversationsConfig)
     stars: StarsConfig = field(default_factory=StarsConfig)
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
+    visits: VisitsConfig = field(default_factory=VisitsConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -207,6 +221,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "conversations": {"expire_after_hours": int},
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
+    "visits": {"purge_after_days": int, "far_km": float, "revisit_after_hours": int, "reminder": str},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
@@ -283,6 +298,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     conversations = ConversationsConfig(**raw.get("conversations", {}))
     stars = StarsConfig(**raw.get("stars", {}))
     deeds = DeedsConfig(**raw.get("deeds", {}))
+    visits = VisitsConfig(**raw.get("visits", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -302,6 +318,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         conversations=conversations,
         stars=stars,
         deeds=deeds,
+        visits=visits,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -349,6 +366,16 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
+    if not 1 <= config.visits.purge_after_days <= 3650 or config.visits.far_km <= 0 or config.visits.revisit_after_hours < 1:
+        raise ConfigError(
+            "visits: purge_after_days must be 1 to 3650, far_km above 0, revisit_after_hours at least 1"
+            " (for example: purge_after_days = 90, far_km = 15, revisit_after_hours = 24)"
+        )
+    if config.visits.reminder and not _is_recurring(config.visits.reminder, config.timezone):
+        raise ConfigError(
+            f'visits.reminder: "{config.visits.reminder}" is not a recurring time; write e.g. "每天 9:00"'
+            ' (or "every day 9:00"), or "" to switch the daily visit reminders off'
+        )
     if not 1 <= config.conversations.expire_after_hours <= 24 * 30:
         raise ConfigError("conversations.expire_after_hours: must be 1 to 720 (for example: expire_after_hours = 24)")
     _check_stars(config.stars)

@@ -30,6 +30,7 @@ from bot.domain.permissions import Permissions
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
+from bot.domain.visits import DAILY_SUBJECT, VisitService, VisitSettings
 from bot.domain.wishes import WishService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
@@ -44,6 +45,7 @@ from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.reminders import ReminderRepository
 from storage.reports import DeedRepository, ReportRepository
+from storage.visits import VisitRepository
 from storage.wishes import WishRepository
 
 
@@ -70,6 +72,7 @@ class Services:
     pace: PaceReminders
     inbox: Inbox
     outbox: Outbox
+    visits: VisitService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -145,6 +148,23 @@ class Services:
         stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
         pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
         reminders.audiences[BEHIND_SUBJECT] = pace.audience
+        visits = VisitService(
+            db,
+            VisitRepository(db),
+            orgs,
+            membership_repo,
+            audit,
+            permissions,
+            clock,
+            config.zone,
+            outbox,
+            VisitSettings(
+                purge_after=timedelta(days=config.visits.purge_after_days),
+                far_km=config.visits.far_km,
+                revisit_after=timedelta(hours=config.visits.revisit_after_hours),
+            ),
+        )
+        reminders.audiences[DAILY_SUBJECT] = visits.audience
         return cls(
             config=config,
             clock=clock,
@@ -179,6 +199,7 @@ class Services:
             pace=pace,
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
+            visits=visits,
         )
 
     async def open(self) -> None:
@@ -186,6 +207,7 @@ class Services:
         await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
+        await self.visits.keep_reminders(self.reminders, self.config.visits.reminder)
 
     async def close(self) -> None:
         await self.db.close()
