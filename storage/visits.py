@@ -9,8 +9,9 @@ reports whether it changed the row.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.model.visits import (
     Campaign,
@@ -42,6 +43,23 @@ _VISIT = (
 # The latest round of each household: the visit that counts.
 _LATEST = "v.round = (SELECT MAX(l.round) FROM visits l WHERE l.household_id = v.household_id)"
 _EDITABLE = ("'draft'", "'has_issues'")
+
+
+def _json_list(value: Any) -> str:
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+# The columns of a visit being filed that `update_draft` may set, with how a value is stored.
+_DRAFT_COLUMNS: dict[str, Callable[[Any], object]] = {
+    "step": str,
+    "met": int,
+    "matches": str,
+    "items": _json_list,
+    "located": int,
+    "far": int,
+    "distance_km": float,
+    "outcome": str,
+}
 
 
 def _campaign(row: Row) -> Campaign:
@@ -382,21 +400,11 @@ class VisitRepository:
 
     async def update_draft(self, visit_id: int, visitor_id: int, **values: object) -> bool:
         """Change a visit being filed (draft, or back with the visitor), by its own visitor."""
-        columns = {
-            "step": str,
-            "met": int,
-            "matches": str,
-            "items": lambda value: json.dumps(list(value), ensure_ascii=False),  # type: ignore[arg-type]
-            "located": int,
-            "far": int,
-            "distance_km": float,
-            "outcome": str,
-        }
         assignments = []
         params: list[object] = []
         for name, value in values.items():
             assignments.append(f"{name} = ?")
-            params.append(None if value is None else columns[name](value))  # type: ignore[operator]
+            params.append(None if value is None else _DRAFT_COLUMNS[name](value))
         params += [visit_id, visitor_id]
         return bool(
             await self.db.changes(

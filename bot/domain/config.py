@@ -366,7 +366,8 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
-    if not 1 <= config.visits.purge_after_days <= 3650 or config.visits.far_km <= 0 or config.visits.revisit_after_hours < 1:
+    visits = config.visits
+    if not 1 <= visits.purge_after_days <= 3650 or visits.far_km <= 0 or visits.revisit_after_hours < 1:
         raise ConfigError(
             "visits: purge_after_days must be 1 to 3650, far_km above 0, revisit_after_hours at least 1"
             " (for example: purge_after_days = 90, far_km = 15, revisit_after_hours = 24)"
