@@ -16,6 +16,8 @@ from telegram.ext import (
 from bot.domain import outbox as notices
 from bot.domain.deeds import BEHIND_SUBJECT
 from bot.domain.stars import RANKING_SUBJECT
+from bot.domain.visits import DAILY_SUBJECT as VISITS_DAILY_SUBJECT
+from bot.domain.visits import VISIT_REVIEWED
 from handlers import (
     activities,
     auction,
@@ -35,6 +37,7 @@ from handlers import (
     scheduling,
     stars,
     start,
+    visits,
     wishes,
 )
 from handlers.activities.post import render_promoted
@@ -62,6 +65,7 @@ def register(application: Application) -> None:
     application.bot_data[scheduling.COMPUTED_TEXTS] = {
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,
+        VISITS_DAILY_SUBJECT: visits.render_daily,
     }
     # The outbox's one sender, and how it words each kind of message the domain queues.
     sender = application.bot_data[OUTBOX_SENDER] = OutboxSender(application)
@@ -73,6 +77,7 @@ def register(application: Application) -> None:
     sender.register(notices.HANDOVER_ANSWERED, render_answered)
     sender.register(notices.HANDOVER_UNREACHABLE, render_unreachable)
     sender.register(notices.REMINDER, scheduling.render_reminder)
+    sender.register(VISIT_REVIEWED, visits.render_reviewed)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),
@@ -99,6 +104,11 @@ def register(application: Application) -> None:
             deeds.DeedFlow(),
             stars.StarsFlow(),
             reports.ScopeFlow(),
+            visits.NewCampaignFlow(),
+            visits.ImportHouseholdsFlow(),
+            visits.VisitFlow(),
+            visits.ReviewCommentFlow(),
+            visits.ExportReasonFlow(),
         ]
     )
     application.add_handlers(
@@ -177,6 +187,14 @@ def register(application: Application) -> None:
                 CommandHandler("newauction", auction.newauction_command, PRIVATE),
                 CommandHandler("release", auction.release_command, PRIVATE),
                 CommandHandler("reassign", auction.reassign_command, PRIVATE),
+                # Verification-visit campaigns: county admins set them up and close them; visitors
+                # file their households' visits; team leaders (and county admins) review.
+                CommandHandler("newcampaign", visits.newcampaign_command, PRIVATE),
+                CommandHandler("importhouseholds", visits.import_command, PRIVATE),
+                CommandHandler("householdtemplate", visits.template_command, PRIVATE),
+                CommandHandler("campaign", visits.campaign_command, PRIVATE),
+                CommandHandler("visits", visits.visits_command, PRIVATE),
+                CommandHandler("review", visits.review_command, PRIVATE),
                 # A private-only command typed in a group: a button to the private chat.
                 CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
                 # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
@@ -199,6 +217,10 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(reports.charts_button, pattern=reports.ChartsButton.pattern()),
                 CallbackQueryHandler(reports.export_button, pattern=reports.ExportButton.pattern()),
                 CallbackQueryHandler(reports.pick_org_button, pattern=reports.PickOrgButton.pattern()),
+                # Visit campaigns: a household's card and visit, a review, an admin's console.
+                CallbackQueryHandler(visits.household_button, pattern=visits.HouseholdTap.pattern()),
+                CallbackQueryHandler(visits.review_button, pattern=visits.ReviewTap.pattern()),
+                CallbackQueryHandler(visits.campaign_button, pattern=visits.CampaignTap.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
@@ -207,3 +229,4 @@ def register(application: Application) -> None:
         }
     )
     application.add_error_handler(errors.on_error)
+    visits.start_visit_jobs(application)

@@ -67,4 +67,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("release", Audience.COUNTY_ADMIN),
     Command("reassign", Audience.COUNTY_ADMIN),
     Command("report", Audience.COUNTY_ADMIN),
+    Command("visits", Audience.CADRE),
+    Command("review", Audience.CADRE),
+    Command("newcampaign", Audience.COUNTY_ADMIN),
+    Command("importhouseholds", Audience.COUNTY_ADMIN),
+    Command("householdtemplate", Audience.COUNTY_ADMIN),
+    Command("campaign", Audience.COUNTY_ADMIN),
 )

@@ -51,6 +51,14 @@ class VisitCampaigns(VisitCore):
     async def campaigns(self, *, open_only: bool = False) -> list[Campaign]:
         return await self.repo.campaigns(open_only=open_only)
 
+    async def being_set_up(self, actor_id: int) -> Campaign | None:
+        """The newest open campaign without teams yet: where /importhouseholds puts households."""
+        await self.require_admin(actor_id)
+        for campaign in sorted(await self.repo.campaigns(open_only=True), key=lambda c: -c.id):
+            if not await self.repo.teams(campaign.id):
+                return campaign
+        return None
+
     async def set_hub_message(self, campaign_id: int, chat_id: int, message_id: int) -> None:
         await self.repo.set_hub_message(campaign_id, chat_id, message_id)
 
