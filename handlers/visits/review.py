@@ -127,7 +127,7 @@ async def render_reviewed(application: Application, message: OutboxMessage) -> R
     household = await services.visits.household(visit.household_id)
     person = await services.people.get(message.chat_id)
     t = reader_translator(services, person)
-    if message.param("decision") == VisitStatus.HAS_ISSUES.value:
+    if message.params.get("decision") == VisitStatus.HAS_ISSUES.value:
         comment = await services.visits.review_note(visit.id) or t("visits.blank")
         return Rendered(t("visits.note_has_issues", alias=household.alias, comment=comment))
     return Rendered(t("visits.note_rejected", alias=household.alias))
