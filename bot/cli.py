@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -106,11 +107,12 @@ def parser() -> argparse.ArgumentParser:
     bench = _subcommand(commands, "bench", "run a benchmark against the fake Telegram; prints one JSON line", [])
     bench.add_argument(
         "kind",
-        choices=["broadcast", "checkin", "auction", "report", "rush"],
+        choices=["broadcast", "checkin", "auction", "report", "rush", "visits"],
         help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
         " auction: a rush of claim taps on a live session;"
         " report: the year-end report over a seeded county-year at 10x scale;"
-        " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second",
+        " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second;"
+        " visits: 44 visitors filing a 1,480-household verification campaign at once",
     )
     bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
@@ -135,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.practice.bench import common as bench
 
         setup_logging("WARNING")
+        if args.kind == "visits":
+            from bot.practice.bench import visits as bench_visits
+
+            print(json.dumps(bench_visits.run(args.latency_ms / 1000)))
+            return 0
         return bench.run(
             args.kind,
             groups=args.groups,
