@@ -225,8 +225,7 @@ async def bench(scale: Scale) -> dict:
             started = time.monotonic()
             await asyncio.gather(*work)
             seconds = time.monotonic() - started
-            await asyncio.sleep(7)  # the last coalesced refresh comes due
-            await flush_refreshes(app)
+            await flush_refreshes(app)  # what is still coalescing is shown now
             progress = await services.visits.progress(campaign_id)
             shown = fake.bot_messages(HUB)[-1].text or ""
             expected = progress_text(Translator("zh-Hans", services.clock, config.zone), progress)
@@ -261,5 +260,5 @@ def _plain(html_text: str) -> str:
     return html_text.replace("<b>", "").replace("</b>", "").replace(" ", "")
 
 
-def run(latency: float, *, households: int = 1480, think: float = Scale.think) -> dict:
-    return asyncio.run(bench(Scale(households=households, latency=latency, think=think)))
+def run(latency: float, *, scale: Scale | None = None) -> dict:
+    return asyncio.run(bench(replace(scale or Scale(), latency=latency)))
