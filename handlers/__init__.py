@@ -17,7 +17,7 @@ from bot.domain import outbox as notices
 from bot.domain.deeds import BEHIND_SUBJECT
 from bot.domain.stars import RANKING_SUBJECT
 from bot.domain.visits import DAILY_SUBJECT as VISITS_DAILY_SUBJECT
-from bot.domain.visits import VISIT_REVIEWED
+from bot.domain.visits import VISIT_HANDED_BACK, VISIT_REVIEWED
 from handlers import (
     activities,
     auction,
@@ -78,6 +78,7 @@ def register(application: Application) -> None:
     sender.register(notices.HANDOVER_UNREACHABLE, render_unreachable)
     sender.register(notices.REMINDER, scheduling.render_reminder)
     sender.register(VISIT_REVIEWED, visits.render_reviewed)
+    sender.register(VISIT_HANDED_BACK, visits.render_handed_back)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),
@@ -109,6 +110,7 @@ def register(application: Application) -> None:
             visits.VisitFlow(),
             visits.ReviewCommentFlow(),
             visits.ExportReasonFlow(),
+            visits.ReassignFlow(),
         ]
     )
     application.add_handlers(
@@ -195,6 +197,7 @@ def register(application: Application) -> None:
                 CommandHandler("campaign", visits.campaign_command, PRIVATE),
                 CommandHandler("visits", visits.visits_command, PRIVATE),
                 CommandHandler("review", visits.review_command, PRIVATE),
+                CommandHandler("team", visits.team_command, PRIVATE),
                 # A private-only command typed in a group: a button to the private chat.
                 CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
                 # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.

@@ -69,6 +69,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", Audience.COUNTY_ADMIN),
     Command("visits", Audience.CADRE),
     Command("review", Audience.CADRE),
+    Command("team", Audience.CADRE),
     Command("newcampaign", Audience.COUNTY_ADMIN),
     Command("importhouseholds", Audience.COUNTY_ADMIN),
     Command("householdtemplate", Audience.COUNTY_ADMIN),

@@ -229,3 +229,45 @@ def _plain(html_text: str) -> str:
     for tag in ("<b>", "</b>"):
         html_text = html_text.replace(tag, "")
     return html_text.replace(" ", "")
+
+
+async def test_a_member_leaving_hands_the_households_back_and_the_leader_reassigns_one(harness):
+    services = harness.services
+    admin, heads = await set_up(harness)
+    await create_campaign(harness, admin)
+    campaign = (await services.visits.campaigns())[0]
+    team = (await services.visits.teams(campaign.id))[0]
+    leader = harness.user(team.leader_id, "组长")
+    leaving_id, staying_id = team.members[2].user_id, team.members[4].user_id
+    leaving = harness.user(leaving_id, "离开的组员")
+    theirs = [household for household, _, _ in await services.visits.my_households(leaving_id)]
+    # Half-way through one visit when they leave.
+    await open_household(leaving, theirs[0].id)
+    await leaving.tap("📝 开始 / 继续走访")
+    await leaving.tap("见到了")
+
+    moved = await services.visits.hand_back(leaving_id, reason="调离本县")
+    await harness.send_queued()
+    assert moved == len(theirs)
+    assert f"{len(theirs)} 户已转给您" in leader.last_reply().text
+    await leaving.send("/visits")
+    assert "没有分配给您的走访户" in leaving.last_reply().text
+    # The leader resumes the half-filed visit where it stopped.
+    await open_household(leader, theirs[0].id)
+    await leader.tap("📝 开始 / 继续走访")
+    assert "与申报的情况相符吗" in leader.last_reply().text
+
+    # 改派: the leader gives another household to a member who stays; they are told.
+    staying = harness.user(staying_id, "留下的组员")
+    await staying.send("/start")
+    await leader.send("/team")
+    assert "第 1 组" in leader.last_reply().text
+    await leader.tap_data(HouseholdTap(household=theirs[1].id, action=HouseholdChoice.OPEN).pack())
+    await leader.tap("🔁 改派")
+    await leader.tap("留下的组员")
+    assert "已改派给" in leader.last_reply().text
+    assert "分给了您" in staying.last_reply().text
+    assert theirs[1].id in {h.id for h, _, _ in await services.visits.my_households(staying_id)}
+    # A member may not reassign.
+    await staying.tap_data(HouseholdTap(household=theirs[1].id, action=HouseholdChoice.REASSIGN).pack(), forge=True)
+    assert "只有工作组组长或县团委管理员" in staying.last_reply().text

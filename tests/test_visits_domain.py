@@ -5,6 +5,7 @@ purge."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -208,3 +209,40 @@ async def test_campaign_story(harness):
     for table in ("visit_household_private", "visit_private", "visit_photos"):
         assert await services.db.fetch_value(f"SELECT COUNT(*) FROM {table}") == 0
     assert (await visits.verified(mine[1].id)) is not None  # the verified list stays
+
+
+async def test_two_visitors_starting_one_household_at_once_get_one_visit(harness):
+    services = harness.services
+    campaign, teams, townships, heads = await _campaign(harness)
+    team = teams[0]
+    first, second = team.members[2].user_id, team.members[3].user_id  # one pair
+    household = [h for h, _, _ in await services.visits.my_households(first)][0]
+    results = await asyncio.gather(
+        services.visits.start(first, household.id), services.visits.start(second, household.id), return_exceptions=True
+    )
+    started = [result for result in results if not isinstance(result, BaseException)]
+    refused = [result for result in results if isinstance(result, DomainError)]
+    assert len(started) == 1 and len(refused) == 1 and refused[0].key == "visits.taken"
+    assert await services.db.fetch_value("SELECT COUNT(*) FROM visits WHERE household_id = ?", (household.id,)) == 1
+
+
+async def test_hand_back_moves_only_the_leavers_households_of_their_own_team(harness):
+    services = harness.services
+    campaign, teams, townships, heads = await _campaign(harness)
+    leaver = teams[0].members[2].user_id
+    before = {h.id: h for h in await services.visits.repo.households(campaign.id)}
+    theirs = {h.id for h, _, _ in await services.visits.my_households(leaver)}
+    assert await services.visits.hand_back(leaver) == len(theirs)
+    after = {h.id: h for h in await services.visits.repo.households(campaign.id)}
+    assert {i for i in after if after[i] != before[i]} == theirs
+    assert all(after[i].holder == teams[0].leader_id for i in theirs)
+    assert await services.visits.hand_back(leaver) == 0  # already gone: nothing moves again
+
+
+def test_the_visits_configuration_is_checked():
+    from bot.domain.config import ConfigError, parse_config
+
+    assert parse_config('[visits]\nfar_km = 5\nreminder = ""\n').visits.far_km == 5.0
+    for bad in ("far_km = 0", "purge_after_days = 0", 'reminder = "明天 9:00"', "unknown = 1"):
+        with pytest.raises(ConfigError):
+            parse_config(f"[visits]\n{bad}\n")

@@ -110,7 +110,7 @@ class Household:
         """Who may file its visit: the holder, else the team's current members of its pair."""
         if self.holder is not None:
             return (self.holder,)
-        if team is None or self.pair is None:
+        if team is None or self.pair is None or team.id != self.team_id:
             return ()
         return tuple(member.user_id for member in team.active_members if member.pair == self.pair)
 

@@ -4,6 +4,7 @@
   with the template from /householdtemplate; then the teams (a button: the bot forms them).
 - /visits (mine.py): a visitor's households and their cards; visit.py is the visit itself.
 - /review (review.py): the team leader's and county admins' review of submitted visits.
+- /team (team.py): a leader's team households; reassign.py: 改派 from a household's card.
 - /campaign (campaign.py): progress, close with the summary, the exports.
 - hub.py: the one coalesced progress message in the hub; jobs.py: the daily reminder's words
   and the purge.
@@ -21,7 +22,9 @@ from handlers.visits.hub import post_progress, refresh_progress
 from handlers.visits.importing import ImportHouseholdsFlow, import_command
 from handlers.visits.jobs import render_daily, start_visit_jobs
 from handlers.visits.mine import household_button, visits_command
-from handlers.visits.review import ReviewCommentFlow, render_reviewed, review_button, review_command
+from handlers.visits.reassign import ReassignFlow
+from handlers.visits.review import ReviewCommentFlow, render_handed_back, render_reviewed, review_button, review_command
+from handlers.visits.team import team_command
 from handlers.visits.visit import VisitFlow
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "HouseholdTap",
     "ImportHouseholdsFlow",
     "NewCampaignFlow",
+    "ReassignFlow",
     "ReviewCommentFlow",
     "ReviewTap",
     "VisitFlow",
@@ -41,10 +45,12 @@ __all__ = [
     "post_progress",
     "refresh_progress",
     "render_daily",
+    "render_handed_back",
     "render_reviewed",
     "review_button",
     "review_command",
     "start_visit_jobs",
+    "team_command",
     "template_command",
     "visits_command",
 ]

@@ -11,6 +11,7 @@ from handlers.callback_data import CallbackData
 class HouseholdChoice(StrEnum):
     OPEN = "open"  # the household's card, with its private details (audited)
     START = "start"  # start or resume its visit
+    REASSIGN = "reassign"  # 改派: the team leader (or a county admin) gives it to someone of the team
 
 
 class ReviewChoice(StrEnum):

@@ -12,6 +12,7 @@ from handlers.context import BotContext, Ui
 from handlers.flow import flow_of
 from handlers.i18n import Translator
 from handlers.visits.buttons import HouseholdChoice, HouseholdTap
+from handlers.visits.reassign import ReassignFlow
 from handlers.visits.visit import VisitFlow
 
 LIST_BUTTONS = 20  # households with a button; the rest are counted
@@ -88,20 +89,20 @@ async def household_button(update: Update, context: BotContext) -> None:
     if tap.action == HouseholdChoice.START:
         await flow_of(context, VisitFlow).start(ui, tap.household)
         return
+    if tap.action == HouseholdChoice.REASSIGN:
+        await flow_of(context, ReassignFlow).start(ui, tap.household)
+        return
     household, details = await ui.services.visits.household_details(ui.user_id, tap.household)
     campaign: Campaign = await ui.services.visits.campaign(household.campaign_id)
     names = await _township_names(ui)
     text = details_text(ui.t, household, names.get(household.township_id, ""), details)
-    markup = None
+    rows = []
     if not campaign.closed:
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        ui.t("visits.button_start"),
-                        callback_data=HouseholdTap(household=household.id, action=HouseholdChoice.START).pack(),
-                    )
-                ]
-            ]
-        )
-    await ui.send_text(text, markup)
+        rows.append([_tap(ui, household.id, HouseholdChoice.START, "visits.button_start")])
+        if await ui.services.visits.may_review(ui.user_id, household):
+            rows.append([_tap(ui, household.id, HouseholdChoice.REASSIGN, "visits.button_reassign")])
+    await ui.send_text(text, InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _tap(ui: Ui, household_id: int, action: HouseholdChoice, key: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(ui.t(key), callback_data=HouseholdTap(household=household_id, action=action).pack())

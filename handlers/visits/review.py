@@ -131,3 +131,21 @@ async def render_reviewed(application: Application, message: OutboxMessage) -> R
         comment = await services.visits.review_note(visit.id) or t("visits.blank")
         return Rendered(t("visits.note_has_issues", alias=household.alias, comment=comment))
     return Rendered(t("visits.note_rejected", alias=household.alias))
+
+
+async def render_handed_back(application: Application, message: OutboxMessage) -> Rendered | Skip:
+    """The team leader's note: a member left, their households are the leader's now."""
+    services = services_of(application)
+    campaign = await services.visits.campaign(message.param("campaign"))
+    if campaign.closed:
+        return Skip("the campaign has ended")
+    person = await services.people.get(message.param("person"))
+    t = reader_translator(services, await services.people.get(message.chat_id))
+    return Rendered(
+        t(
+            "visits.note_handed_back",
+            name=person.display_name if person else t("visits.blank"),
+            count=message.param("count"),
+            title=campaign.title,
+        )
+    )

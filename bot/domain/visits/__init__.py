@@ -18,13 +18,14 @@ only to the team assigned and the county admins, every view audited, and purged
 
 from __future__ import annotations
 
-from bot.domain.visits.core import VISIT_REVIEWED, VisitSettings
+from bot.domain.visits.core import VISIT_HANDED_BACK, VISIT_REVIEWED, VisitSettings
 from bot.domain.visits.filing import Filing, ReviewCard
 from bot.domain.visits.progress import DAILY_SUBJECT, DailyNotice, Overdue
 from bot.domain.visits.service import VisitService
 
 __all__ = [
     "DAILY_SUBJECT",
+    "VISIT_HANDED_BACK",
     "VISIT_REVIEWED",
     "DailyNotice",
     "Filing",

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.errors import DomainError, PermissionDenied
-from bot.domain.visits.core import VisitCore
+from bot.domain.visits.core import VISIT_HANDED_BACK, VisitCore
 from bot.domain.visits.household_import import HouseholdRow
 from bot.domain.visits.rules import clean_purpose, clean_title, form_teams, pairs
 from bot.model.organisation import OrgKind, Role
+from bot.model.outbox import Notice, Priority
 from bot.model.visits import (
     Campaign,
     CloseSummary,
@@ -20,6 +21,7 @@ from bot.model.visits import (
     Outcome,
     OutcomeRow,
     Team,
+    Visit,
     VisitStatus,
 )
 
@@ -171,6 +173,35 @@ class VisitCampaigns(VisitCore):
     async def teams(self, campaign_id: int) -> list[Team]:
         return await self.repo.teams(campaign_id)
 
+    async def led_by(self, user_id: int) -> list[Team]:
+        """The teams of open campaigns this person leads."""
+        teams = [await self.repo.team(team_id) for team_id in await self.repo.team_ids_of(user_id)]
+        return [team for team in teams if team is not None and team.leader_id == user_id]
+
+    async def team_households(self, actor_id: int, team_id: int) -> list[tuple[Household, Visit | None]]:
+        """A team's households and their current visits, for its leader (and county admins)."""
+        team = await self.repo.team(team_id)
+        if team is None:
+            raise DomainError("visits.campaign_not_found")
+        if team.leader_id != actor_id and not await self.is_admin(actor_id):
+            raise PermissionDenied("visits.reassign_not_allowed")
+        return [
+            (household, await self.repo.current_visit(household.id))
+            for household in await self.repo.households(team.campaign_id)
+            if household.team_id == team.id
+        ]
+
+    async def reassign_choices(self, actor_id: int, household_id: int) -> list[int]:
+        """Whom the household may go to: its team's leader and current members."""
+        household = await self.household(household_id)
+        if not await self.may_review(actor_id, household):
+            raise PermissionDenied("visits.reassign_not_allowed")
+        team = await self.team_of(household)
+        if team is None:
+            return []
+        people = [team.leader_id] if team.leader_id is not None else []
+        return list(dict.fromkeys(people + [member.user_id for member in team.active_members]))
+
     async def reassign(self, actor_id: int, household_id: int, to_user_id: int) -> Household:
         """The team's leader (or a county admin) gives a household to one member of the team."""
         household = await self.household(household_id)
@@ -218,6 +249,16 @@ class VisitCampaigns(VisitCore):
                     households=len(theirs),
                     reason=reason,
                 )
+                if leader is not None and theirs:
+                    await self.outbox.enqueue(
+                        Notice(
+                            VISIT_HANDED_BACK,
+                            leader,
+                            key=f"visit-hand-back:{team.id}:{person_id}",
+                            params={"person": person_id, "count": len(theirs), "campaign": team.campaign_id},
+                            priority=Priority.NOTICE,
+                        )
+                    )
         return moved
 
     # ---- closing ----------------------------------------------------------------------------

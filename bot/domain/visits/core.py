@@ -26,8 +26,10 @@ from storage.db import Database
 from storage.memberships import MembershipRepository
 from storage.visits import VisitRepository
 
-# The outbox kind of the note a visitor gets when their visit is reviewed (not approved).
+# The outbox kinds: the note a visitor gets when their visit is reviewed (not approved), and
+# the note a team leader gets when a member's households come back to them.
 VISIT_REVIEWED = "visits.reviewed"
+VISIT_HANDED_BACK = "visits.handed_back"
 
 
 @dataclass(frozen=True)
