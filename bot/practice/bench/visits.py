@@ -88,6 +88,20 @@ async def seed_campaign(services: Services, *, households: int, organisations: i
     return campaign.id
 
 
+def _labels(app) -> dict[str, str]:
+    """The buttons a visitor taps, as the bot words them (the configured language)."""
+    from handlers.context import group_t
+
+    t = group_t(app.bot_data["services"])
+    return {
+        "met": t("visits.button_met_yes"),
+        "matches": t("visits.matches_yes"),
+        "skip": t("visits.button_skip"),
+        "photos_done": t("visits.button_photos_done"),
+        "verified": t("visits.button_outcome_verified"),
+    }
+
+
 def _request_class(base: type) -> type:
     """The timed request, also noting when each private chat is answered."""
 
@@ -119,6 +133,7 @@ class _Visitor:
         self.think = think
         self.answers: list[float] = []
         self.client = UserClient(fake, user_id, self._deliver)
+        self.labels = _labels(app)
 
     async def _deliver(self, update: dict) -> None:
         from telegram import Update
@@ -154,19 +169,20 @@ class _Visitor:
             await self.client.tap_data(
                 HouseholdTap(household=household_id, action=HouseholdChoice.START).pack(), forge=True
             )
-            if not self.client.last_reply().text or "见到" not in self.client.last_reply().text:
+            rows = (self.client.last_reply().reply_markup or {}).get("inline_keyboard", [])
+            if self.labels["met"] not in {button["text"] for row in rows for button in row}:
                 continue  # the pair-mate has it (or filed it already): the next one
-            for label in ("见到了", "相符", "跳过"):
+            for key in ("met", "matches", "skip"):
                 await self.pause()
-                await self.client.tap(label)
+                await self.client.tap(self.labels[key])
             await self.pause()
             await self.client.send_location(27.0 + self.rng.random() / 10, 114.0 + self.rng.random() / 10)
             for number in (1, 2):
                 await self.pause()
                 await self.photo(f"h{household_id}p{number}")
-            for label in ("✅ 照片已拍完", "✅ 核实属实"):
+            for key in ("photos_done", "verified"):
                 await self.pause()
-                await self.client.tap(label)
+                await self.client.tap(self.labels[key])
 
 
 async def bench(scale: Scale) -> dict:
