@@ -111,6 +111,7 @@ def register(application: Application) -> None:
             visits.ReviewCommentFlow(),
             visits.ExportReasonFlow(),
             visits.ReassignFlow(),
+            visits.TeamsByHandFlow(),
         ]
     )
     application.add_handlers(

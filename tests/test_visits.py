@@ -48,7 +48,7 @@ async def set_up(harness):
     return admin, heads
 
 
-async def create_campaign(harness, admin) -> None:
+async def create_campaign(harness, admin, rows=None, *, by_bot: bool = True) -> None:
     deadline = (harness.clock.now() + timedelta(days=5)).astimezone(harness.config.zone)
     await admin.send("/newcampaign")
     await admin.send("希望工程助学金走访核实")
@@ -67,10 +67,12 @@ async def create_campaign(harness, admin) -> None:
     report = admin.last_reply().text
     assert "第 4 行 · 列「乡镇」" in report and "第 5 行 · 列「联系电话」" in report and "没有导入任何一户" in report
     assert await harness.services.db.fetch_value("SELECT COUNT(*) FROM visit_households") == 0
-    await admin.send_document("名单.xlsx", xlsx_bytes(household_rows()))
-    await admin.tap("✅ 导入 148 户")
-    await admin.tap("👥 由机器人分成 7 个工作组")
-    assert "7 个工作组" in admin.last_reply().text
+    rows = rows or household_rows()
+    await admin.send_document("名单.xlsx", xlsx_bytes(rows))
+    await admin.tap(f"✅ 导入 {len(rows) - 1} 户")
+    if by_bot:
+        await admin.tap("👥 由机器人分成 7 个工作组")
+        assert "7 个工作组" in admin.last_reply().text
 
 
 async def open_household(visitor, household_id: int) -> None:
@@ -271,3 +273,26 @@ async def test_a_member_leaving_hands_the_households_back_and_the_leader_reassig
     # A member may not reassign.
     await staying.tap_data(HouseholdTap(household=theirs[1].id, action=HouseholdChoice.REASSIGN).pack(), forge=True)
     assert "只有工作组组长或县团委管理员" in staying.last_reply().text
+
+
+async def test_the_county_admin_forms_the_teams_by_hand(harness):
+    services = harness.services
+    admin, heads = await set_up(harness)
+    await create_campaign(harness, admin, household_rows((3, 3, 0, 0, 0, 0, 0)), by_bot=False)
+    await admin.tap("✍️ 自己分组")
+    await admin.send("城关镇")
+    await admin.send("县直单位01团委、县直单位02团委")
+    await admin.tap("✅ 分组完成")
+    assert "还有 1 个乡镇没有分给任何工作组" in admin.last_reply().text
+    await admin.send("东山乡、外县镇")
+    assert "「外县镇」不是组织架构中的乡镇" in admin.last_reply().text  # and stays at the step
+    await admin.send("东山乡")
+    await admin.send("县直单位03团委")
+    await admin.tap("✅ 分组完成")
+    assert "已分成 2 个工作组，共 3 名组员" in admin.last_reply().text
+    campaign = (await services.visits.campaigns())[0]
+    first, second = await services.visits.teams(campaign.id)
+    assert first.leader_id == heads[0] and [m.user_id for m in second.members] == [heads[2]]
+    assert sorted(
+        len(h) for h in [await services.visits.team_households(admin.user_id, t.id) for t in (first, second)]
+    ) == [3, 3]

@@ -246,3 +246,13 @@ def test_the_visits_configuration_is_checked():
     for bad in ("far_km = 0", "purge_after_days = 0", 'reminder = "明天 9:00"', "unknown = 1"):
         with pytest.raises(ConfigError):
             parse_config(f"[visits]\n{bad}\n")
+
+
+def test_the_service_is_the_funds_ledgers_verified_students_port():
+    from bot.domain.verified_students import VerifiedStudents
+    from bot.domain.visits import VisitService
+
+    def port(service: VisitService) -> VerifiedStudents:  # mypy checks the protocol here
+        return service
+
+    assert callable(port)

@@ -25,6 +25,7 @@ from handlers.visits.mine import household_button, visits_command
 from handlers.visits.reassign import ReassignFlow
 from handlers.visits.review import ReviewCommentFlow, render_handed_back, render_reviewed, review_button, review_command
 from handlers.visits.team import team_command
+from handlers.visits.teams_by_hand import TeamsByHandFlow
 from handlers.visits.visit import VisitFlow
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "ReassignFlow",
     "ReviewCommentFlow",
     "ReviewTap",
+    "TeamsByHandFlow",
     "VisitFlow",
     "campaign_button",
     "campaign_command",

@@ -24,6 +24,7 @@ class ReviewChoice(StrEnum):
 class CampaignChoice(StrEnum):
     SHOW = "show"
     TEAMS = "teams"  # let the bot form 7 teams
+    TEAMS_BY_HAND = "by_hand"  # the county admin types each team
     REVIEW = "review"
     CLOSE = "close"
     CLOSE_SURE = "close_sure"

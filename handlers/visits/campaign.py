@@ -15,6 +15,7 @@ from handlers.context import BotContext, Ui
 from handlers.flow import Flow, flow_of
 from handlers.visits.buttons import CampaignChoice, CampaignTap
 from handlers.visits.hub import post_progress, post_summary, progress_text, refresh_progress, summary_text
+from handlers.visits.teams_by_hand import TeamsByHandFlow
 
 
 def _tap(ui: Ui, campaign: Campaign, action: CampaignChoice, key: str) -> InlineKeyboardButton:
@@ -43,6 +44,7 @@ async def _show(ui: Ui, campaign_id: int) -> None:
     if not campaign.closed:
         if not await visits.teams(campaign_id):
             buttons.append([_tap(ui, campaign, CampaignChoice.TEAMS, "visits.button_form_teams")])
+            buttons.append([_tap(ui, campaign, CampaignChoice.TEAMS_BY_HAND, "visits.button_teams_by_hand")])
         buttons.append([_tap(ui, campaign, CampaignChoice.CLOSE, "visits.button_close")])
     buttons.append([_tap(ui, campaign, CampaignChoice.EXPORT, "visits.button_export")])
     if campaign.purged_at is None:
@@ -64,6 +66,8 @@ async def campaign_button(update: Update, context: BotContext) -> None:
         await ui.reply("visits.teams_formed", teams=len(teams), members=sum(len(t.members) for t in teams))
         if not await post_progress(ui.context.application, campaign.id):
             await ui.reply("visits.no_hub")
+    elif tap.action == CampaignChoice.TEAMS_BY_HAND:
+        await flow_of(context, TeamsByHandFlow).start(ui, campaign.id)
     elif tap.action == CampaignChoice.CLOSE:
         markup = InlineKeyboardMarkup([[_tap(ui, campaign, CampaignChoice.CLOSE_SURE, "visits.button_close_sure")]])
         await ui.reply("visits.close_confirm", markup, title=campaign.title)

@@ -65,12 +65,11 @@ class ImportHouseholdsFlow(SpreadsheetImportFlow[HouseholdRow]):
         added = await ui.services.visits.import_households(ui.user_id, campaign_id, rows)
         markup = InlineKeyboardMarkup(
             [
-                [
-                    InlineKeyboardButton(
-                        ui.t("visits.button_form_teams"),
-                        callback_data=CampaignTap(campaign=campaign_id, action=CampaignChoice.TEAMS).pack(),
-                    )
-                ]
+                [InlineKeyboardButton(ui.t(key), callback_data=CampaignTap(campaign=campaign_id, action=action).pack())]
+                for action, key in (
+                    (CampaignChoice.TEAMS, "visits.button_form_teams"),
+                    (CampaignChoice.TEAMS_BY_HAND, "visits.button_teams_by_hand"),
+                )
             ]
         )
         await ui.reply("visits.next_teams", markup)

@@ -121,6 +121,29 @@ class VisitCampaigns(VisitCore):
             [(plan.township_ids, members) for plan, members in zip(plans, members_by_plan, strict=True)],
         )
 
+    async def teams_by_hand(
+        self, actor_id: int, campaign_id: int, plans: Sequence[tuple[Sequence[int], Sequence[int]]]
+    ) -> list[Team]:
+        """The county admin's own teams: for each, its whole townships and its organisations,
+        whose heads are its members (the first organisation's head leads it)."""
+        await self.require_admin(actor_id)
+        campaign = await self.open_campaign(campaign_id)
+        teams = []
+        for townships, org_ids in plans:
+            members: list[tuple[int, int | None]] = []
+            for org_id in org_ids:
+                members.extend((user_id, org_id) for user_id in await self._heads(org_id))
+            if not members:
+                raise DomainError("visits.team_without_people", number=len(teams) + 1)
+            teams.append((townships, list(dict.fromkeys(members))))
+        return await self._store_teams(actor_id, campaign, teams)
+
+    async def name_lookup(self, actor_id: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Townships and county-level organisations by name, for typing teams by hand."""
+        await self.require_admin(actor_id)
+        orgs = {org.name: org.id for org in await self.orgs.list() if org.kind is OrgKind.COUNTY_LEVEL}
+        return await self.township_names(), orgs
+
     async def set_teams(
         self, actor_id: int, campaign_id: int, teams: Sequence[tuple[Sequence[int], Sequence[tuple[int, int | None]]]]
     ) -> list[Team]:
