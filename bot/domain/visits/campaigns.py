@@ -128,7 +128,7 @@ class VisitCampaigns(VisitCore):
         whose heads are its members (the first organisation's head leads it)."""
         await self.require_admin(actor_id)
         campaign = await self.open_campaign(campaign_id)
-        teams = []
+        teams: list[tuple[Sequence[int], Sequence[tuple[int, int | None]]]] = []
         for townships, org_ids in plans:
             members: list[tuple[int, int | None]] = []
             for org_id in org_ids:
