@@ -1,6 +1,7 @@
 """自己分组: the county admin types each team: its townships, then its organisations (the first
-one's head leads the team); "完成" stores them all (every township with households must have
-a team, none two). The conversation keeps only ids."""
+one's head leads the team; any organisation of the tree, though usually county-level ones);
+"完成" stores them all (every township with households must have a team, none two). A name may
+be shortened while only one organisation holds it. The conversation keeps only ids."""
 
 from __future__ import annotations
 
@@ -21,11 +22,21 @@ def _names(text: str) -> list[str]:
     return [normalise(name) for name in text.split("|") if normalise(name)]
 
 
+def _one(name: str, known: dict[str, int]) -> int | None:
+    """The organisation a typed name means: its full name, or a part only one name holds
+    (城关镇 for 城关镇团委)."""
+    folded = name.casefold()
+    by_name = {known_name.casefold(): org_id for known_name, org_id in known.items()}
+    if folded in by_name:
+        return by_name[folded]
+    partial = [org_id for known_name, org_id in by_name.items() if folded in known_name]
+    return partial[0] if len(partial) == 1 else None
+
+
 def _resolve(text: str, known: dict[str, int], key: str) -> list[int]:
-    by_name = {name.casefold(): org_id for name, org_id in known.items()}
     found = []
     for name in _names(clean(text)):
-        org_id = by_name.get(name.casefold())
+        org_id = _one(name, known)
         if org_id is None:
             raise DomainError(key, name=name[:40], example=next(iter(known), ""))
         found.append(org_id)

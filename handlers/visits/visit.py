@@ -19,6 +19,8 @@ from handlers.flow import Flow
 from handlers.visits.hub import refresh_progress
 from handlers.wishes.photos import photo_from_document
 
+_OUTCOME_ORDER = (Outcome.NOT_ELIGIBLE, Outcome.UNREACHABLE, Outcome.VERIFIED)
+
 
 class VisitFlow(Flow):
     name = "vv"
@@ -61,10 +63,14 @@ class VisitFlow(Flow):
             )
         elif step is Step.LOCATION:
             await ui.reply("visits.ask_location", InlineKeyboardMarkup([self.cancel_row(ui)]))
+        elif step is Step.PHOTOS and visit.photos:
+            await self.go(ui, "more_photos", {"visit": visit.id})
+            await ui.reply("visits.photo_received", self._more_markup(ui), count=visit.photos, max=PHOTOS_MAX)
         elif step is Step.PHOTOS:
-            await ui.reply("visits.ask_photos", self._photos_markup(ui, visit.photos), max=PHOTOS_MAX)
+            await ui.reply("visits.ask_photos", InlineKeyboardMarkup([self.cancel_row(ui)]), max=PHOTOS_MAX)
         elif step is Step.OUTCOME:
-            choices = [(o.value, f"visits.button_outcome_{o.value}") for o in Outcome]
+            # The outcomes that need a reason first, the plain "verified" last, nearest the thumb.
+            choices = [(o.value, f"visits.button_outcome_{o.value}") for o in _OUTCOME_ORDER]
             await ui.reply("visits.ask_outcome", self._markup(ui, "outcome", choices), alias=alias)
         elif step is Step.REASON:
             key = "visits.ask_reason_unreachable" if visit.outcome is Outcome.UNREACHABLE else "visits.ask_reason"
@@ -72,10 +78,8 @@ class VisitFlow(Flow):
         else:
             await self.finish(ui)
 
-    def _photos_markup(self, ui: Ui, photos: int) -> InlineKeyboardMarkup:
-        if photos < 1:
-            return InlineKeyboardMarkup([self.cancel_row(ui)])
-        return self._markup(ui, "photos", [("done", "visits.button_photos_done")])
+    def _more_markup(self, ui: Ui) -> InlineKeyboardMarkup:
+        return self._markup(ui, "more_photos", [("done", "visits.button_photos_done")])
 
     @staticmethod
     def _visit(data: dict) -> int:
@@ -123,9 +127,11 @@ class VisitFlow(Flow):
     async def text_location(self, ui: Ui, data: dict, text: str) -> None:
         raise DomainError("visits.location_expected")
 
+    # The first photo (step "photos"), then more or done (step "more_photos").
     async def photo_photos(self, ui: Ui, data: dict, file_id: str) -> None:
         count = await ui.services.visits.add_photo(ui.user_id, self._visit(data), file_id)
-        await ui.reply("visits.photo_received", self._photos_markup(ui, count), count=count, max=PHOTOS_MAX)
+        await self.go(ui, "more_photos", data)
+        await ui.reply("visits.photo_received", self._more_markup(ui), count=count, max=PHOTOS_MAX)
 
     async def document_photos(self, ui: Ui, data: dict, document: Document) -> None:
         await self.photo_photos(ui, data, await photo_from_document(ui, document))
@@ -133,7 +139,11 @@ class VisitFlow(Flow):
     async def text_photos(self, ui: Ui, data: dict, text: str) -> None:
         raise DomainError("visits.photo_expected")
 
-    async def choice_photos(self, ui: Ui, data: dict, value: str) -> None:
+    photo_more_photos = photo_photos
+    document_more_photos = document_photos
+    text_more_photos = text_photos
+
+    async def choice_more_photos(self, ui: Ui, data: dict, value: str) -> None:
         if value != "done":
             raise DomainError("common.button_expired")
         await self._next(ui, await ui.services.visits.photos_done(ui.user_id, self._visit(data)))

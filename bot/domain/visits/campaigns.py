@@ -139,10 +139,11 @@ class VisitCampaigns(VisitCore):
         return await self._store_teams(actor_id, campaign, teams)
 
     async def name_lookup(self, actor_id: int) -> tuple[dict[str, int], dict[str, int]]:
-        """Townships and county-level organisations by name, for typing teams by hand."""
+        """Townships and the organisations (county-level ones first) by name, for typing teams
+        by hand."""
         await self.require_admin(actor_id)
-        orgs = {org.name: org.id for org in await self.orgs.list() if org.kind is OrgKind.COUNTY_LEVEL}
-        return await self.township_names(), orgs
+        ordered = sorted(await self.orgs.list(), key=lambda org: org.kind is not OrgKind.COUNTY_LEVEL)
+        return await self.township_names(), {org.name: org.id for org in ordered}
 
     async def set_teams(
         self, actor_id: int, campaign_id: int, teams: Sequence[tuple[Sequence[int], Sequence[tuple[int, int | None]]]]

@@ -182,9 +182,8 @@ class VisitFiling(VisitCore):
             )
 
     async def add_photo(self, user_id: int, visit_id: int, file_id: str) -> int:
+        # Taken whenever the visit is open for answers: a photo sent a step early is kept too.
         filing = await self.filing(user_id, visit_id)
-        if filing.visit.step is not Step.PHOTOS:
-            raise DomainError("common.button_expired")
         if filing.visit.photos >= PHOTOS_MAX:
             raise DomainError("visits.photos_too_many", max=PHOTOS_MAX)
         async with self.db.transaction():
