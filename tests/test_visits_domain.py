@@ -256,3 +256,22 @@ def test_the_service_is_the_funds_ledgers_verified_students_port():
         return service
 
     assert callable(port)
+
+
+async def test_the_daily_reminder_exists_only_while_a_campaign_is_open(harness):
+    from bot.domain.visits import DAILY_SUBJECT
+
+    services, clock = harness.services, harness.clock
+    reminders = services.reminders.reminders
+
+    async def kept() -> bool:
+        found = await reminders.by_subject(DAILY_SUBJECT)
+        return found is not None and found.state == "active"
+
+    assert not await kept()
+    await build_county(services, clock, organisations=7)
+    now = clock.now()
+    campaign = await services.visits.create_campaign(ADMIN, "走访", "核实", now, now + timedelta(days=5), ())
+    assert await kept()
+    await services.visits.close(ADMIN, campaign.id)
+    assert not await kept()

@@ -18,9 +18,9 @@ only to the team assigned and the county admins, every view audited, and purged
 
 from __future__ import annotations
 
-from bot.domain.visits.core import VISIT_HANDED_BACK, VISIT_REVIEWED, VisitSettings
+from bot.domain.visits.core import DAILY_SUBJECT, VISIT_HANDED_BACK, VISIT_REVIEWED, VisitSettings
 from bot.domain.visits.filing import Filing, ReviewCard
-from bot.domain.visits.progress import DAILY_SUBJECT, DailyNotice, Overdue
+from bot.domain.visits.progress import DailyNotice, Overdue
 from bot.domain.visits.service import VisitService
 
 __all__ = [

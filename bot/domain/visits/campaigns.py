@@ -48,6 +48,7 @@ class VisitCampaigns(VisitCore):
                 clean_title(title), clean_purpose(purpose), starts_at, deadline, checklist, actor_id, self.clock.now()
             )
             await self.audit.record(self.clock.now(), actor_id, "visits.campaign_create", f"campaign:{campaign.id}")
+        await self.sync_reminders()
         return campaign
 
     async def campaigns(self, *, open_only: bool = False) -> list[Campaign]:
@@ -293,6 +294,7 @@ class VisitCampaigns(VisitCore):
             if not await self.repo.close_campaign(campaign.id, actor_id, self.clock.now()):
                 raise DomainError("visits.campaign_closed", title=campaign.title)
             await self.audit.record(self.clock.now(), actor_id, "visits.close", f"campaign:{campaign.id}")
+        await self.sync_reminders()
         return await self.summary(campaign_id)
 
     async def summary(self, campaign_id: int) -> CloseSummary:

@@ -19,6 +19,8 @@ from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
 from bot.domain.outbox import Outbox
 from bot.domain.permissions import Permissions
+from bot.domain.reminders import ReminderService
+from bot.domain.schedule_grammar import parse_schedule
 from bot.model.organisation import OrgKind
 from bot.model.visits import Campaign, Household, Team, Visit
 from storage.audit import AuditRepository
@@ -30,6 +32,8 @@ from storage.visits import VisitRepository
 # the note a team leader gets when a member's households come back to them.
 VISIT_REVIEWED = "visits.reviewed"
 VISIT_HANDED_BACK = "visits.handed_back"
+# The daily reminder's system-reminder subject: one for every campaign (audience at send time).
+DAILY_SUBJECT = "visits:daily"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,25 @@ class VisitCore:
         self.zone = zone
         self.outbox = outbox
         self.settings = settings or VisitSettings()
+        self._reminders: ReminderService | None = None
+        self._reminder_when = ""
+
+    # ---- the daily reminder: kept only while a campaign is open ---------------------------------
+    async def keep_reminders(self, reminders: ReminderService, when: str) -> None:
+        """At start-up: the persistent scheduler and the configured time ("" = off)."""
+        self._reminders, self._reminder_when = reminders, when
+        await self.sync_reminders()
+
+    async def sync_reminders(self) -> None:
+        """One system reminder while any campaign is open; none otherwise."""
+        reminders = self._reminders
+        if reminders is None:
+            return
+        if not self._reminder_when or not await self.repo.campaigns(open_only=True):
+            await reminders.cancel_subject(DAILY_SUBJECT)
+            return
+        schedule = parse_schedule(self._reminder_when, now=self.clock.now(), zone=self.zone)
+        await reminders.set_for_subject(DAILY_SUBJECT, "person", None, "", schedule)
 
     # ---- lookups --------------------------------------------------------------------------------
     async def campaign(self, campaign_id: int) -> Campaign:

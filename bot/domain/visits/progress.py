@@ -9,15 +9,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.reminders import ReminderService
-from bot.domain.schedule_grammar import parse_schedule
 from bot.domain.visits.core import VisitCore
 from bot.domain.visits.rules import path_km
 from bot.model.reminder import ReminderRecord
 from bot.model.verification import VerifiedStudent
 from bot.model.visits import Campaign, CampaignProgress, Household, Outcome, TeamProgress, Visit, VisitStatus
 
-DAILY_SUBJECT = "visits:daily"
 _VISITED = (VisitStatus.SUBMITTED, VisitStatus.APPROVED, VisitStatus.HAS_ISSUES)
 
 
@@ -75,15 +72,7 @@ class VisitProgress(VisitCore):
         seconds = (campaign.deadline - self.clock.now()).total_seconds()
         return max(0, math.ceil(seconds / 86400))
 
-    # ---- daily reminders (one system reminder; audience and words at send time) ---------------
-    async def keep_reminders(self, reminders: ReminderService, when: str) -> None:
-        """ "" in the configuration switches them off."""
-        if not when:
-            await reminders.cancel_subject(DAILY_SUBJECT)
-            return
-        schedule = parse_schedule(when, now=self.clock.now(), zone=self.zone)
-        await reminders.set_for_subject(DAILY_SUBJECT, "person", None, "", schedule)
-
+    # ---- daily reminders (one system reminder, core.py; audience and words at send time) -------
     async def _left(self, campaign: Campaign) -> list[tuple[Household, Visit | None]]:
         latest = await self.repo.latest_visits(campaign.id)
         return [
