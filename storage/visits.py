@@ -354,6 +354,9 @@ class VisitRepository:
         )
         return [row["id"] for row in rows]
 
+    async def set_leader(self, team_id: int, leader_id: int | None) -> None:
+        await self.db.execute("UPDATE visit_teams SET leader_id = ? WHERE id = ?", (leader_id, team_id))
+
     async def member_left(self, team_id: int, user_id: int, now: datetime) -> None:
         await self.db.execute(
             "UPDATE visit_team_members SET left_at = ? WHERE team_id = ? AND user_id = ? AND left_at IS NULL",

@@ -275,3 +275,27 @@ async def test_the_daily_reminder_exists_only_while_a_campaign_is_open(harness):
     assert await kept()
     await services.visits.close(ADMIN, campaign.id)
     assert not await kept()
+
+
+async def test_the_turnover_duty_kind_moves_a_departing_cadres_households(harness):
+    from bot.domain.visits.duty import VISIT, visit_duty_kind
+
+    services = harness.services
+    campaign, teams, townships, heads = await _campaign(harness)
+    kind = visit_duty_kind(services.visits)
+    team = teams[0]
+    member = team.members[2]
+    held = await kind.held(member.user_id, member.org_id)
+    assert kind.name == VISIT and held and all(item.due_at == campaign.deadline for item in held)
+    assert await kind.held(member.user_id, member.org_id + 10_000) == []  # another organisation: nothing
+    async with services.db.transaction():  # the departure's transaction
+        await kind.transfer(member.user_id, member.org_id, heads[-1], held)
+    after = {h.id: h for h in await services.visits.repo.households(campaign.id)}
+    assert all(after[item.subject_id].holder == team.leader_id for item in held)
+    # The leader leaves: the receiver leads the team and gets the leader's households.
+    leader = team.members[0]
+    led = await kind.held(leader.user_id, leader.org_id)
+    await kind.transfer(leader.user_id, leader.org_id, team.members[1].user_id, led)
+    assert (await services.visits.repo.team(team.id)).leader_id == team.members[1].user_id
+    after = {h.id: h for h in await services.visits.repo.households(campaign.id)}
+    assert all(after[item.subject_id].holder == team.members[1].user_id for item in led)

@@ -245,20 +245,27 @@ class VisitCampaigns(VisitCore):
             )
         return await self.household(household.id)
 
-    async def hand_back(self, person_id: int, *, reason: str = "left", now: datetime | None = None) -> int:
-        """A team member leaves (the turnover rules): they leave every open campaign's team, and
-        the households assigned to them go back to the team's leader (a visit they were filing
-        too, to resume). Returns how many households moved."""
+    async def hand_back(
+        self,
+        person_id: int,
+        *,
+        org_id: int | None = None,
+        successor: int | None = None,
+        reason: str = "left",
+        now: datetime | None = None,
+    ) -> int:
+        """A team member leaves (the turnover rules): they leave the open campaigns' teams they
+        are in (for `org_id` only, when given), and the households assigned to them go back to
+        the team's leader, with a visit they were filing, to resume; the leader is told. A
+        leader who leaves hands the team to `successor` (else to its next member). Returns how
+        many households moved. Nests in the caller's transaction (the turnover's departure)."""
         now = now or self.clock.now()
         moved = 0
         async with self.db.transaction():
-            for team_id in await self.repo.team_ids_of(person_id):
-                team = await self.repo.team(team_id)
-                if team is None or person_id not in {member.user_id for member in team.active_members}:
-                    continue
+            for team in await self._teams_left_by(person_id, org_id):
                 theirs = [h for h in await self.repo.households(team.campaign_id) if person_id in h.visitors(team)]
                 await self.repo.member_left(team.id, person_id, now)
-                leader = team.leader_id if team.leader_id != person_id else None
+                leader = await self._leader_after(team, person_id, successor)
                 for household in theirs:
                     await self.repo.assign(household.id, team.id, household.pair, leader)
                     visit = await self.repo.current_visit(household.id)
@@ -272,6 +279,7 @@ class VisitCampaigns(VisitCore):
                     f"team:{team.id}",
                     person=person_id,
                     households=len(theirs),
+                    leader=leader,
                     reason=reason,
                 )
                 if leader is not None and theirs:
@@ -285,6 +293,38 @@ class VisitCampaigns(VisitCore):
                         )
                     )
         return moved
+
+    async def _teams_left_by(self, person_id: int, org_id: int | None) -> list[Team]:
+        """The open campaigns' teams the person is a current member of (for that organisation)."""
+        found = []
+        for team_id in await self.repo.team_ids_of(person_id):
+            team = await self.repo.team(team_id)
+            if team is None:
+                continue
+            mine = [m for m in team.active_members if m.user_id == person_id]
+            if mine and (org_id is None or any(m.org_id == org_id for m in mine)):
+                found.append(team)
+        return found
+
+    async def _leader_after(self, team: Team, person_id: int, successor: int | None) -> int | None:
+        """Who leads the team once the person left: its leader, or (the leader left) the
+        successor, else the next current member; None when nobody is left."""
+        if team.leader_id != person_id:
+            return team.leader_id
+        others = [m.user_id for m in team.active_members if m.user_id != person_id]
+        leader = successor if successor is not None else (others[0] if others else None)
+        await self.repo.set_leader(team.id, leader)
+        return leader
+
+    async def held_for(self, person_id: int, org_id: int) -> list[tuple[Household, Campaign]]:
+        """The households assigned to the person in the open campaigns' teams they are in for
+        that organisation: what `hand_back(person_id, org_id=…)` would move."""
+        found = []
+        for team in await self._teams_left_by(person_id, org_id):
+            campaign = await self.campaign(team.campaign_id)
+            households = await self.repo.households(team.campaign_id)
+            found += [(h, campaign) for h in households if person_id in h.visitors(team)]
+        return found
 
     # ---- closing ----------------------------------------------------------------------------
     async def close(self, actor_id: int, campaign_id: int) -> CloseSummary:
