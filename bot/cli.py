@@ -112,12 +112,13 @@ def parser() -> argparse.ArgumentParser:
     bench = _subcommand(commands, "bench", "run a benchmark against the fake Telegram; prints one JSON line", [])
     bench.add_argument(
         "kind",
-        choices=["broadcast", "checkin", "auction", "report", "rush", "certificates"],
+        choices=["broadcast", "checkin", "auction", "report", "rush", "certificates", "visits"],
         help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
         " auction: a rush of claim taps on a live session;"
         " report: the year-end report over a seeded county-year at 10x scale;"
         " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second;"
-        " certificates: a burst of certificate PDFs while other taps are answered",
+        " certificates: a burst of certificate PDFs while other taps are answered;"
+        " visits: 44 visitors filing a 1,480-household verification campaign at once",
     )
     bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
@@ -147,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
             from bot.practice.bench import certificates
 
             print(json.dumps(certificates.run(args.latency_ms / 1000, args.certificates)))
+            return 0
+        if args.kind == "visits":
+            from bot.practice.bench import visits as bench_visits
+
+            print(json.dumps(bench_visits.run(args.latency_ms / 1000)))
             return 0
         return bench.run(
             args.kind,

@@ -21,6 +21,8 @@ from bot.domain.funds.publishing import THANKS as FUND_THANKS
 from bot.domain.stars import RANKING_SUBJECT
 from bot.domain.turnover import COUNTY_NOTE as TURNOVER_COUNTY_NOTE
 from bot.domain.turnover import DUTIES_RECEIVED as TURNOVER_RECEIVED
+from bot.domain.visits import DAILY_SUBJECT as VISITS_DAILY_SUBJECT
+from bot.domain.visits import VISIT_HANDED_BACK, VISIT_REVIEWED
 from handlers import (
     activities,
     auction,
@@ -42,6 +44,7 @@ from handlers import (
     scheduling,
     stars,
     start,
+    visits,
     wishes,
 )
 from handlers.activities.post import render_promoted
@@ -71,6 +74,7 @@ def register(application: Application) -> None:
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,
         PLEDGES_SUBJECT: funds.render_pledge_notice,
+        VISITS_DAILY_SUBJECT: visits.render_daily,
     }
     # The outbox's one sender, and how it words each kind of message the domain queues.
     sender = application.bot_data[OUTBOX_SENDER] = OutboxSender(application)
@@ -87,6 +91,8 @@ def register(application: Application) -> None:
     sender.register(TURNOVER_COUNTY_NOTE, render_county_note)
     sender.register(FUND_STATEMENT, funds.render_hub_statement)
     sender.register(FUND_THANKS, funds.render_hub_thanks)
+    sender.register(VISIT_REVIEWED, visits.render_reviewed)
+    sender.register(VISIT_HANDED_BACK, visits.render_handed_back)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),
@@ -121,6 +127,13 @@ def register(application: Application) -> None:
             funds.NewFundFlow(),
             records.QrLocationFlow(),
             records.IdentityFlow(),
+            visits.NewCampaignFlow(),
+            visits.ImportHouseholdsFlow(),
+            visits.VisitFlow(),
+            visits.ReviewCommentFlow(),
+            visits.ExportReasonFlow(),
+            visits.ReassignFlow(),
+            visits.TeamsByHandFlow(),
         ]
     )
     application.add_handlers(
@@ -221,6 +234,15 @@ def register(application: Application) -> None:
                 CommandHandler("newfund", funds.newfund_command, PRIVATE),
                 CommandHandler("publish", funds.publish_command, PRIVATE),
                 CommandHandler("thank", funds.thank_command, PRIVATE),
+                # Verification-visit campaigns: county admins set them up and close them; visitors
+                # file their households' visits; team leaders (and county admins) review.
+                CommandHandler("newcampaign", visits.newcampaign_command, PRIVATE),
+                CommandHandler("importhouseholds", visits.import_command, PRIVATE),
+                CommandHandler("householdtemplate", visits.template_command, PRIVATE),
+                CommandHandler("campaign", visits.campaign_command, PRIVATE),
+                CommandHandler("visits", visits.visits_command, PRIVATE),
+                CommandHandler("review", visits.review_command, PRIVATE),
+                CommandHandler("team", visits.team_command, PRIVATE),
                 # A private-only command typed in a group: a button to the private chat.
                 CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
                 # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
@@ -252,6 +274,10 @@ def register(application: Application) -> None:
                 # /me's certificate buttons; the check-out button under a QR check-in.
                 CallbackQueryHandler(records.certificate_button, pattern=records.CertificateTap.pattern()),
                 CallbackQueryHandler(records.checkout_button, pattern=records.QrCheckoutTap.pattern()),
+                # Visit campaigns: a household's card and visit, a review, an admin's console.
+                CallbackQueryHandler(visits.household_button, pattern=visits.HouseholdTap.pattern()),
+                CallbackQueryHandler(visits.review_button, pattern=visits.ReviewTap.pattern()),
+                CallbackQueryHandler(visits.campaign_button, pattern=visits.CampaignTap.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
@@ -260,3 +286,4 @@ def register(application: Application) -> None:
         }
     )
     application.add_error_handler(errors.on_error)
+    visits.start_visit_jobs(application)

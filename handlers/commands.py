@@ -86,4 +86,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("thank", Audience.COUNTY_ADMIN),
     Command("records", Audience.COUNTY_ADMIN),
     Command("revokecert", Audience.COUNTY_ADMIN),
+    Command("visits", Audience.CADRE),
+    Command("review", Audience.CADRE),
+    Command("team", Audience.CADRE),
+    Command("newcampaign", Audience.COUNTY_ADMIN),
+    Command("importhouseholds", Audience.COUNTY_ADMIN),
+    Command("householdtemplate", Audience.COUNTY_ADMIN),
+    Command("campaign", Audience.COUNTY_ADMIN),
 )

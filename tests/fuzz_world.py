@@ -40,6 +40,7 @@ from handlers.flood import FLOOD
 from handlers.i18n import translate
 from tests.fuzz_funds import seed_fuzz_funds
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness, test_config
+from tests.visits_fuzz import seed_visit_campaigns
 
 ADMIN = COUNTY_ADMIN_ID
 LI = 300001  # the township's and its village branch's org admin, admin of the township's group
@@ -362,6 +363,7 @@ async def build_world(harness: Harness) -> FuzzWorld:
             wave_every_minutes=None,
         ),
     )
+    await seed_visit_campaigns(harness, orgs, ADMIN, DONOR)
     harness.clock.moment = session.starts_at
     await auction_tick(harness.app)
     wish_ids += [await _wish(harness, orgs["县第一小学"], index) for index in range(4, 6)]  # lots for a new auction

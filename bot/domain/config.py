@@ -206,6 +206,19 @@ class FundsConfig:
 
 
 @dataclass(frozen=True)
+class VisitsConfig:
+    """Verification-visit campaigns (bot/domain/visits): households' private details are deleted
+    purge_after_days after the campaign closes; a visit filed farther than far_km from its
+    township is flagged to the reviewer; an unreached household may be visited again after
+    revisit_after_hours; the daily reminder (a recurring time in the reminder grammar, "" = off)."""
+
+    purge_after_days: int = 90
+    far_km: float = 15.0
+    revisit_after_hours: int = 24
+    reminder: str = "每天 9:00"
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -219,6 +232,7 @@ class Config:
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
     funds: FundsConfig = field(default_factory=FundsConfig)
     records: RecordsConfig = field(default_factory=RecordsConfig)
+    visits: VisitsConfig = field(default_factory=VisitsConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -274,6 +288,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "qr_rotate_minutes": int,
         "verify_per_hour": int,
     },
+    "visits": {"purge_after_days": int, "far_km": float, "revisit_after_hours": int, "reminder": str},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
@@ -352,6 +367,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     deeds = DeedsConfig(**raw.get("deeds", {}))
     funds = FundsConfig(**raw.get("funds", {}))
     records = _records_config(raw.get("records", {}), env)
+    visits = VisitsConfig(**raw.get("visits", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -373,6 +389,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         deeds=deeds,
         funds=funds,
         records=records,
+        visits=visits,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -456,6 +473,17 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
+    visits = config.visits
+    if not 1 <= visits.purge_after_days <= 3650 or visits.far_km <= 0 or visits.revisit_after_hours < 1:
+        raise ConfigError(
+            "visits: purge_after_days must be 1 to 3650, far_km above 0, revisit_after_hours at least 1"
+            " (for example: purge_after_days = 90, far_km = 15, revisit_after_hours = 24)"
+        )
+    if config.visits.reminder and not _is_recurring(config.visits.reminder, config.timezone):
+        raise ConfigError(
+            f'visits.reminder: "{config.visits.reminder}" is not a recurring time; write e.g. "每天 9:00"'
+            ' (or "every day 9:00"), or "" to switch the daily visit reminders off'
+        )
     if not 1 <= config.conversations.expire_after_hours <= 24 * 30:
         raise ConfigError("conversations.expire_after_hours: must be 1 to 720 (for example: expire_after_hours = 24)")
     _check_stars(config.stars)

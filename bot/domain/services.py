@@ -26,7 +26,6 @@ from bot.domain.funds import (
     FundPublisher,
     FundReports,
     FundService,
-    NoCampaignsYet,
     PledgeReminders,
 )
 from bot.domain.funds.digest import FundDigestSource
@@ -43,6 +42,8 @@ from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
 from bot.domain.tenure import TenureService
 from bot.domain.turnover import DutyRegistry, TurnoverService
+from bot.domain.visits import DAILY_SUBJECT, VisitService, VisitSettings
+from bot.domain.visits.duty import visit_duty_kind
 from bot.domain.wishes import WishService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
@@ -59,6 +60,7 @@ from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.reminders import ReminderRepository
 from storage.reports import DeedRepository, ReportRepository
+from storage.visits import VisitRepository
 from storage.wishes import WishRepository
 
 
@@ -92,6 +94,7 @@ class Services:
     pledges: PledgeReminders
     fund_publisher: FundPublisher
     records: Records
+    visits: VisitService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -177,9 +180,27 @@ class Services:
         turnover = TurnoverService(
             db, membership_repo, duty_repo, duty_registry, permissions, audit, clock, outbox=outbox
         )
+        # Verification-visit campaigns (#17): the students they verify are what grants pay against.
+        visits = VisitService(
+            db,
+            VisitRepository(db),
+            orgs,
+            membership_repo,
+            audit,
+            permissions,
+            clock,
+            config.zone,
+            outbox,
+            VisitSettings(
+                purge_after=timedelta(days=config.visits.purge_after_days),
+                far_km=config.visits.far_km,
+                revisit_after=timedelta(hours=config.visits.revisit_after_hours),
+            ),
+        )
+        reminders.audiences[DAILY_SUBJECT] = visits.audience
+        duty_registry.register(visit_duty_kind(visits))  # a departing visitor's households
         fund_repo = FundRepository(db)
-        # NoCampaignsYet: wired to the campaign service at merge.
-        funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, NoCampaignsYet(), config.funds)
+        funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, visits, config.funds)
         pledges = PledgeReminders(fund_repo, reminders, permissions, config.zone)
         reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
         funds.after_pledge = pledges.refresh
@@ -238,6 +259,7 @@ class Services:
             pledges=pledges,
             fund_publisher=FundPublisher(funds, chats, outbox),
             records=records,
+            visits=visits,
         )
 
     async def open(self) -> None:
@@ -246,6 +268,7 @@ class Services:
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
         await self.pledges.keep(self.config.funds.pledge_reminders)
+        await self.visits.keep_reminders(self.reminders, self.config.visits.reminder)
 
     async def close(self) -> None:
         await self.db.close()

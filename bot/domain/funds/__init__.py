@@ -9,7 +9,6 @@ from bot.domain.funds.ledger import FundService, Payee
 from bot.domain.funds.pledges import PLEDGES_SUBJECT, PledgeNotice, PledgeReminders
 from bot.domain.funds.publishing import FundPublisher, MonthStatement, Thanks
 from bot.domain.funds.reports import FundReports, GroupBy, recomputed_balances
-from bot.domain.funds.unwired import NoCampaignsYet
 
 __all__ = [
     "PLEDGES_SUBJECT",
@@ -18,7 +17,6 @@ __all__ = [
     "FundService",
     "GroupBy",
     "MonthStatement",
-    "NoCampaignsYet",
     "Payee",
     "PledgeNotice",
     "PledgeReminders",
