@@ -14,6 +14,7 @@ from bot.model.records import (
     KindTotal,
     ServiceKind,
     ServiceLine,
+    VisitedRow,
 )
 from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
 
@@ -139,6 +140,30 @@ class RecordRepository:
         )
         return [
             DeliveredRow(row["id"], row["text"], row["org_name"], row["delivered_by"], db_time(row["delivered_at"]))
+            for row in rows
+        ]
+
+    async def visited(self, user_id: int | None, from_: datetime, before: datetime) -> list[VisitedRow]:
+        """Verification visits filed in [from, before) and approved; one person's or everyone's. The
+        organisation is the one the visitor served the campaign's team for (else the team's first)."""
+        person = "" if user_id is None else " AND v.visitor_id = ?"
+        params: list[object] = [to_db_time(from_), to_db_time(before)]
+        if user_id is not None:
+            params.append(user_id)
+        rows = await self.db.fetch_all(
+            "SELECT v.id, c.title, v.visitor_id, v.submitted_at,"
+            " COALESCE((SELECT o.name FROM visit_team_members m JOIN organisations o ON o.id = m.org_id"
+            "   WHERE m.team_id = h.team_id AND m.user_id = v.visitor_id),"
+            "  (SELECT o.name FROM visit_team_orgs t JOIN organisations o ON o.id = t.org_id"
+            "   WHERE t.team_id = h.team_id ORDER BY o.id LIMIT 1), '') AS org_name"
+            " FROM visits v JOIN visit_households h ON h.id = v.household_id"
+            " JOIN visit_campaigns c ON c.id = h.campaign_id"
+            " WHERE v.status = 'approved' AND v.submitted_at >= ? AND v.submitted_at < ?"
+            f"{person} ORDER BY v.submitted_at, v.id",
+            params,
+        )
+        return [
+            VisitedRow(row["id"], row["title"], row["org_name"], row["visitor_id"], db_time(row["submitted_at"]))
             for row in rows
         ]
 

@@ -321,3 +321,24 @@ async def test_a_visitor_removed_from_their_organisation_hands_their_households_
         (member.user_id,),
     )
     assert moved == len(theirs)
+
+
+async def test_an_approved_visit_counts_in_its_visitors_service_record(harness):
+    """The records (#19) take verification visits as a kind of service: approved ones only,
+    named by the campaign, never by the household."""
+    from bot.model.records import ServiceKind
+
+    services = harness.services
+    campaign, teams, townships, heads = await _campaign(harness)
+    leader = teams[0].leader_id
+    first, second, *_ = [h for h, _, _ in await services.visits.my_households(leader)]
+    approved = await _file(services, leader, first.id)
+    await _file(services, leader, second.id)  # submitted, never reviewed: not counted
+    assert (await services.records.service.record_of(leader)).lines == ()
+    await services.visits.review(ADMIN, approved, VisitStatus.APPROVED)
+    record = await services.records.service.record_of(leader)
+    assert [(line.kind, line.reference, line.title) for line in record.lines] == [
+        (ServiceKind.VISIT, f"V{approved:05d}", campaign.title)
+    ]
+    assert record.lines[0].org_name  # the organisation the leader served the team for
+    assert first.alias not in repr(record)  # no student in anyone's record

@@ -183,13 +183,14 @@ class RecordsConfig:
     """Service records and certificates (bot/domain/records/): the committee named on certificates
     ("" = the catalog's wording), the key that signs serials and QR codes (the environment's
     LEAGUE_BOT_RECORDS_SECRET wins; with neither, one is generated and kept in the database),
-    the minutes a delivered wish counts, the export's columns, how often an activity's QR code
-    changes (0 = one code per activity until the organiser makes a new one) and how many
+    the minutes a delivered wish and an approved verification visit count, the export's columns,
+    how often an activity's QR code changes (0 = one code per activity until the organiser makes a new one) and how many
     /verify a person may ask an hour."""
 
     committee_name: str = ""
     secret: str = ""
     wish_delivery_minutes: int = 0
+    visit_minutes: int = 0
     export_columns: tuple[str, ...] = DEFAULT_RECORD_COLUMNS
     qr_rotate_minutes: int = 0
     verify_per_hour: int = 20
@@ -284,6 +285,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "committee_name": str,
         "secret": str,
         "wish_delivery_minutes": int,
+        "visit_minutes": int,
         "export_columns": list,
         "qr_rotate_minutes": int,
         "verify_per_hour": int,
@@ -415,6 +417,7 @@ def _records_config(table: Mapping[str, object], env: Mapping[str, str]) -> Reco
         committee_name=str(values.get("committee_name", default.committee_name)).strip(),
         secret=secret.strip(),
         wish_delivery_minutes=int(str(values.get("wish_delivery_minutes", default.wish_delivery_minutes))),
+        visit_minutes=int(str(values.get("visit_minutes", default.visit_minutes))),
         export_columns=tuple(str(column) for column in columns),
         qr_rotate_minutes=int(str(values.get("qr_rotate_minutes", default.qr_rotate_minutes))),
         verify_per_hour=int(str(values.get("verify_per_hour", default.verify_per_hour))),
@@ -426,6 +429,8 @@ def _records_config(table: Mapping[str, object], env: Mapping[str, str]) -> Reco
         )
     if not 0 <= config.wish_delivery_minutes <= 24 * 60:
         raise ConfigError("records.wish_delivery_minutes: must be 0 to 1440 (for example: wish_delivery_minutes = 60)")
+    if not 0 <= config.visit_minutes <= 24 * 60:
+        raise ConfigError("records.visit_minutes: must be 0 to 1440 (for example: visit_minutes = 120)")
     if not 0 <= config.qr_rotate_minutes <= 24 * 60:
         raise ConfigError("records.qr_rotate_minutes: must be 0 (one code per activity) to 1440 (for example: 60)")
     if not 1 <= config.verify_per_hour <= 1000:

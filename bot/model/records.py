@@ -185,6 +185,17 @@ class AttendedRow:
 
 
 @dataclass(frozen=True)
+class VisitedRow:
+    """A verification visit a person filed and a reviewer approved."""
+
+    visit_id: int
+    campaign_title: str
+    org_name: str
+    user_id: int
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
 class DeliveredRow:
     """A wish a person delivered (status delivered or confirmed)."""
 

@@ -25,7 +25,7 @@ from bot.domain.records.identity import Identities
 from bot.domain.records.qr import QrCheckIns
 from bot.domain.records.service import ALL_TIME, RecordService
 from bot.domain.records.signing import Signer
-from bot.domain.records.sources import ActivityLines, ServiceSource, WishDeliveryLines
+from bot.domain.records.sources import ActivityLines, ServiceSource, VisitLines, WishDeliveryLines
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.records import RecordRepository
@@ -60,6 +60,7 @@ class Records:
         sources: list[ServiceSource] = [
             ActivityLines(repo, attendance, zone),
             WishDeliveryLines(repo, zone, settings.wish_delivery_minutes),
+            VisitLines(repo, zone, settings.visit_minutes),
         ]
         service = RecordService(db, repo, sources, signer, people, permissions, audit, clock, zone, settings)
         return cls(

@@ -93,3 +93,31 @@ class WishDeliveryLines:
             )
             for row in await self.repo.delivered(user_id, starts_from, starts_before)
         ]
+
+
+class VisitLines:
+    """Verification visits (走访核实) the person filed, once a reviewer approved them: one
+    person-time each, `minutes` each (config [records] visit_minutes; 0 by default, since a
+    visit's length is not recorded). Rejected or unreviewed visits do not count. The line names
+    the campaign, never the household: a certificate carries no student's details."""
+
+    kind = ServiceKind.VISIT
+
+    def __init__(self, repo: RecordRepository, zone: ZoneInfo, minutes: int) -> None:
+        self.repo = repo
+        self.zone = zone
+        self.minutes = minutes
+
+    async def lines(self, user_id: int | None, starts_from: datetime, starts_before: datetime) -> list[ServiceLine]:
+        return [
+            ServiceLine(
+                kind=self.kind,
+                user_id=row.user_id,
+                day=row.submitted_at.astimezone(self.zone).date(),
+                minutes=self.minutes,
+                org_name=row.org_name,
+                reference=f"V{row.visit_id:05d}",
+                title=row.campaign_title,
+            )
+            for row in await self.repo.visited(user_id, starts_from, starts_before)
+        ]
