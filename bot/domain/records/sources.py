@@ -68,56 +68,44 @@ class ActivityLines:
         ]
 
 
-class WishDeliveryLines:
-    """Micro-wishes the person delivered (and that were not cancelled since): one person-time each,
-    `minutes` each (config [records] wish_delivery_minutes; 0 by default: a delivery's length is
-    not recorded, so no hours are claimed for it unless the committee sets a figure)."""
+class _FixedMinutesLines:
+    """A kind whose length is not recorded: each piece counts one person-time and a configured
+    number of minutes (0 by default, so no hours are claimed unless the committee sets a figure)."""
 
-    kind = ServiceKind.WISH
+    kind: ServiceKind
 
     def __init__(self, repo: RecordRepository, zone: ZoneInfo, minutes: int) -> None:
         self.repo = repo
         self.zone = zone
         self.minutes = minutes
 
+    def _line(self, user_id: int, moment: datetime, org_name: str, reference: str, title: str) -> ServiceLine:
+        day = moment.astimezone(self.zone).date()
+        return ServiceLine(self.kind, user_id, day, self.minutes, org_name, reference, title)
+
+
+class WishDeliveryLines(_FixedMinutesLines):
+    """Micro-wishes the person delivered (and that were not cancelled since), `minutes` each
+    (config [records] wish_delivery_minutes)."""
+
+    kind = ServiceKind.WISH
+
     async def lines(self, user_id: int | None, starts_from: datetime, starts_before: datetime) -> list[ServiceLine]:
         return [
-            ServiceLine(
-                kind=self.kind,
-                user_id=row.user_id,
-                day=row.delivered_at.astimezone(self.zone).date(),
-                minutes=self.minutes,
-                org_name=row.org_name,
-                reference=wish_code(row.wish_id),
-                title=row.text,
-            )
+            self._line(row.user_id, row.delivered_at, row.org_name, wish_code(row.wish_id), row.text)
             for row in await self.repo.delivered(user_id, starts_from, starts_before)
         ]
 
 
-class VisitLines:
-    """Verification visits (走访核实) the person filed, once a reviewer approved them: one
-    person-time each, `minutes` each (config [records] visit_minutes; 0 by default, since a
-    visit's length is not recorded). Rejected or unreviewed visits do not count. The line names
-    the campaign, never the household: a certificate carries no student's details."""
+class VisitLines(_FixedMinutesLines):
+    """Verification visits (走访核实) the person filed, once a reviewer approved them, `minutes`
+    each (config [records] visit_minutes). Rejected or unreviewed visits do not count. The line
+    names the campaign, never the household: a certificate carries no student's details."""
 
     kind = ServiceKind.VISIT
 
-    def __init__(self, repo: RecordRepository, zone: ZoneInfo, minutes: int) -> None:
-        self.repo = repo
-        self.zone = zone
-        self.minutes = minutes
-
     async def lines(self, user_id: int | None, starts_from: datetime, starts_before: datetime) -> list[ServiceLine]:
         return [
-            ServiceLine(
-                kind=self.kind,
-                user_id=row.user_id,
-                day=row.submitted_at.astimezone(self.zone).date(),
-                minutes=self.minutes,
-                org_name=row.org_name,
-                reference=f"V{row.visit_id:05d}",
-                title=row.campaign_title,
-            )
+            self._line(row.user_id, row.submitted_at, row.org_name, f"V{row.visit_id:05d}", row.campaign_title)
             for row in await self.repo.visited(user_id, starts_from, starts_before)
         ]
