@@ -30,6 +30,7 @@ from bot.domain.permissions import Permissions
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
+from bot.domain.sunshine import DAILY_SUBJECT, SunshineService
 from bot.domain.wishes import WishService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
@@ -70,6 +71,7 @@ class Services:
     pace: PaceReminders
     inbox: Inbox
     outbox: Outbox
+    sunshine: SunshineService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -145,6 +147,20 @@ class Services:
         stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
         pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
         reminders.audiences[BEHIND_SUBJECT] = pace.audience
+        sunshine = SunshineService(
+            db,
+            orgs,
+            people_repo,
+            membership_repo,
+            audit,
+            permissions,
+            outbox,
+            clock,
+            config.zone,
+            purge_after=timedelta(days=config.sunshine.purge_after_days),
+            max_pairs=config.sunshine.max_pairs_per_volunteer,
+        )
+        reminders.audiences[DAILY_SUBJECT] = sunshine.daily
         return cls(
             config=config,
             clock=clock,
@@ -179,6 +195,7 @@ class Services:
             pace=pace,
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
+            sunshine=sunshine,
         )
 
     async def open(self) -> None:
@@ -186,6 +203,7 @@ class Services:
         await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
+        await self.sunshine.keep_daily(self.reminders, self.config.sunshine.daily)
 
     async def close(self) -> None:
         await self.db.close()
