@@ -34,6 +34,7 @@ from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.i18n import Raw, Translator
+from handlers.sunshine import figures as sunshine_figures
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
 
@@ -175,7 +176,7 @@ async def show_figures(ui: Ui, org_id: int | None, period: Period, *, edit: bool
     rows = scope_buttons(ui, org_id, period)
     if org_id is None:
         rows.append([flow_button(ui, period)])
-    text = figures_text(ui.t, figures, scope)
+    text = figures_text(ui.t, figures, scope) + await sunshine_figures.stats_section(ui, org_id, period)
     if edit:
         await ui.edit_text(text, InlineKeyboardMarkup(rows))
     else:
@@ -196,6 +197,7 @@ async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
     data = await source.data(period, org_id)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_PHOTO)
     charts = await asyncio.to_thread(render_all, data, ui.t)
+    charts.append(await sunshine_figures.chart(ui, org_id, period))
     label = period_label(ui.t, period)
     # One album: one message in the chat's list instead of three.
     await ui.context.bot.send_media_group(
@@ -208,7 +210,8 @@ async def send_export(ui: Ui, org_id: int | None, period: Period, include_privat
     exporter = ExportService.of(ui.services)
     data = await exporter.gather(ui.user_id, period, org_id, include_private)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
-    content = await asyncio.to_thread(build_workbook, data, ui.t)
+    sunshine = await sunshine_figures.sheets(ui, org_id, period)
+    content = await asyncio.to_thread(build_workbook, data, ui.t, sunshine)
     scope = ui.t("reports.scope_county") if org_id is None else (await ui.services.orgs.get(org_id)).name
     name = ui.t("reports.export_file_name", start=_token(period.start), end=_token(period.end))
     caption = "reports.export_caption_private" if include_private else "reports.export_caption"
@@ -331,7 +334,7 @@ async def report_command(update: Update, context: BotContext) -> None:
         raise DomainError("reports.report_needs_year", text=text[:40])
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.TYPING)
     report = await exporter.year_report(ui.user_id, period.year)
-    await ui.send_text(report_text(ui.t, report))
+    await ui.send_text(report_text(ui.t, report) + await sunshine_figures.report_section(ui, period))
     await send_charts(ui, None, period)
     await send_export(ui, None, period)
 

@@ -182,10 +182,10 @@ def township_lines(by_org: list[AreaLine], orgs: dict[int, Organisation]) -> lis
 
 
 # ---- the workbooks (CPU: run through asyncio.to_thread) -------------------------------------------
-def build_sunshine_workbook(data: SunshineExport, labels: Labels) -> bytes:
-    """The default export: the figures, the areas, and contacts per pair and month."""
+def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: XlsxWriter) -> None:
+    """The default export's Sunshine Home sheets: the figures, the areas, and contacts per pair
+    and month (written after the export's own sheets, bot/domain/exports.py `build_workbook`)."""
     figures = data.figures
-    book = XlsxWriter()
     with book.sheet(labels("sunshine.sheet_summary"), [labels("sunshine.col_figure"), labels("sunshine.col_value")], [30, 14]) as sheet:
         for key, value in (
             ("registered", figures.registered),
@@ -216,7 +216,6 @@ def build_sunshine_workbook(data: SunshineExport, labels: Labels) -> bytes:
             sheet.row(
                 [pair_code(row.pair_id), child_code(row.child_id), data.names.get(row.org_id, ""), row.month, row.contacts, row.minutes]
             )
-    return book.close()
 
 
 def build_contacts_workbook(lines: list[ContactLine], names: dict[int, str], labels: Labels) -> bytes:
