@@ -23,9 +23,7 @@ from bot.model.sunshine import (
 )
 from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
 
-_CHILD_COLUMNS = (
-    "id, org_id, alias, grade, needs, consent, status, left_at, left_reason, private_purged_at, created_at"
-)
+_CHILD_COLUMNS = "id, org_id, alias, grade, needs, consent, status, left_at, left_reason, private_purged_at, created_at"
 
 
 def _child(row: Row) -> Child:
@@ -184,9 +182,7 @@ class ChildRepository:
         ids = [row["id"] for row in rows]
         for child_id in ids:
             await self.db.execute("DELETE FROM child_private WHERE child_id = ?", (child_id,))
-            await self.db.execute(
-                "UPDATE children SET private_purged_at = ? WHERE id = ?", (to_db_time(now), child_id)
-            )
+            await self.db.execute("UPDATE children SET private_purged_at = ? WHERE id = ?", (to_db_time(now), child_id))
         return ids
 
     # ---- wishes that name a child -----------------------------------------------------------------

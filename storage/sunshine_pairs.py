@@ -70,7 +70,14 @@ class PairRepository:
 
     # ---- pairs ------------------------------------------------------------------------------
     async def propose(
-        self, child_id: int, volunteer_id: int, org_id: int, support: Support, rhythm_days: int, actor_id: int, now: datetime
+        self,
+        child_id: int,
+        volunteer_id: int,
+        org_id: int,
+        support: Support,
+        rhythm_days: int,
+        actor_id: int,
+        now: datetime,
     ) -> Pair:
         pair_id = await self.db.execute(
             "INSERT INTO pairs (child_id, volunteer_id, org_id, support, rhythm_days, status, proposed_by, proposed_at)"
@@ -105,7 +112,8 @@ class PairRepository:
     async def accept(self, pair_id: int, started_on: date, now: datetime) -> bool:
         return bool(
             await self.db.changes(
-                "UPDATE pairs SET status = 'active', started_at = ?, started_on = ? WHERE id = ? AND status = 'proposed'",
+                "UPDATE pairs SET status = 'active', started_at = ?, started_on = ?"
+                " WHERE id = ? AND status = 'proposed'",
                 (to_db_time(now), started_on.isoformat(), pair_id),
             )
         )
@@ -181,9 +189,7 @@ class PairRepository:
         return None if row is None else _contact(row)
 
     async def contacts_of(self, pair_id: int) -> list[Contact]:
-        rows = await self.db.fetch_all(
-            "SELECT * FROM contacts WHERE pair_id = ? ORDER BY contact_on, id", (pair_id,)
-        )
+        rows = await self.db.fetch_all("SELECT * FROM contacts WHERE pair_id = ? ORDER BY contact_on, id", (pair_id,))
         return [_contact(row) for row in rows]
 
 

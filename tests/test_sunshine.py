@@ -117,7 +117,11 @@ async def test_the_import_reports_every_bad_row_and_imports_nothing_until_all_ar
     assert "第 5 行 · 所属组织：找不到组织「别的村」" in report
     assert "王小明" not in report
     assert await county.services.sunshine.children.of_orgs([county.village]) == []
-    good = [header, ["李家村团支部", "小明", "四年级", "数学", "否"], ["李家村团支部", "小红", "二年级", "英语、心理", "是", "李小红"]]
+    good = [
+        header,
+        ["李家村团支部", "小明", "四年级", "数学", "否"],
+        ["李家村团支部", "小红", "二年级", "英语、心理", "是", "李小红"],
+    ]
     await cadre.send_document("名册.xlsx", xlsx(good))
     assert "检查通过：共 2 个孩子，其中监护人已同意 1 个" in cadre.last_reply().text
     await cadre.tap("✅ 导入 2 个孩子")
@@ -253,7 +257,9 @@ async def test_no_child_detail_reaches_a_group_a_log_line_or_the_default_export(
     assert len(exports) == 3
     for message in exports:
         book = openpyxl.load_workbook(io.BytesIO(message.document["content"]))
-        cells = " ".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row if cell)
+        cells = " ".join(
+            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row if cell
+        )
         for value in PLANTED:
             assert value not in cells
     county_book = openpyxl.load_workbook(io.BytesIO(exports[0].document["content"]))

@@ -52,7 +52,9 @@ class World:
         return pair
 
     async def queued(self, kind: str) -> list[tuple[int, dict]]:
-        rows = await self.services.db.fetch_all("SELECT chat_id, params FROM outbox WHERE kind = ? ORDER BY id", (kind,))
+        rows = await self.services.db.fetch_all(
+            "SELECT chat_id, params FROM outbox WHERE kind = ? ORDER BY id", (kind,)
+        )
         import json
 
         return [(row["chat_id"], json.loads(row["params"])) for row in rows]
@@ -65,7 +67,13 @@ async def world(harness) -> World:
     village = (await services.orgs.create(COUNTY_ADMIN_ID, "李家村团支部", OrgKind.VILLAGE_BRANCH, township)).id
     other = (await services.orgs.create(COUNTY_ADMIN_ID, "张家村团支部", OrgKind.VILLAGE_BRANCH, township)).id
     now = harness.clock.now()
-    for user_id, name in ((CADRE, "李书记"), (OTHER_CADRE, "张书记"), (VOLUNTEER, "陈老师"), (SECOND, "刘同学"), (STRANGER, "路人")):
+    for user_id, name in (
+        (CADRE, "李书记"),
+        (OTHER_CADRE, "张书记"),
+        (VOLUNTEER, "陈老师"),
+        (SECOND, "刘同学"),
+        (STRANGER, "路人"),
+    ):
         harness.user(user_id, name)
         await services.people.seen(user_id, name, None, "zh-hans", private=True)
     await services.membership.memberships.grant(village, CADRE, Role.CADRE, COUNTY_ADMIN_ID, now)
@@ -149,7 +157,10 @@ async def test_contacts_refuse_future_and_pre_pair_dates_and_count_a_double_tap_
     again, stored_again = await world.sunshine.log(VOLUNTEER, draft, "k1")
     assert stored and not stored_again and again.id == contact.id
     assert len(await world.sunshine.contacts(CADRE, pair.id)) == 1
-    for day, key in ((today + timedelta(days=1), "sunshine.contact_in_future"), (today - timedelta(days=1), "sunshine.contact_before_pair")):
+    for day, key in (
+        (today + timedelta(days=1), "sunshine.contact_in_future"),
+        (today - timedelta(days=1), "sunshine.contact_before_pair"),
+    ):
         with pytest.raises(DomainError) as refused:
             await world.sunshine.log(VOLUNTEER, ContactDraft(pair.id, day, ContactKind.CALL, 10), f"k-{day}")
         assert refused.value.key == key

@@ -498,7 +498,9 @@ def _check_sunshine(config: Config) -> None:
     if not 1 <= sunshine.purge_after_days <= 3650:
         raise ConfigError("sunshine.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
     if not 1 <= sunshine.max_pairs_per_volunteer <= 50:
-        raise ConfigError("sunshine.max_pairs_per_volunteer: must be 1 to 50 (for example: max_pairs_per_volunteer = 3)")
+        raise ConfigError(
+            "sunshine.max_pairs_per_volunteer: must be 1 to 50 (for example: max_pairs_per_volunteer = 3)"
+        )
     if sunshine.daily and not _is_recurring(sunshine.daily, config.timezone):
         raise ConfigError(
             f'sunshine.daily: "{sunshine.daily}" is not a recurring time; write e.g. "cron 0 9 * * *"'

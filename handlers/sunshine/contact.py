@@ -42,7 +42,7 @@ class ContactFlow(Flow):
             return
         children = await services.sunshine.children.many([pair.child_id for pair in pairs])
         items = [
-            (pair.id, f"{children[pair.child_id].code} {children[pair.child_id].public_label} · {support_word(ui.t, pair.support.value)}")
+            (pair.id, f"{children[pair.child_id].public_label} · {support_word(ui.t, pair.support.value)}")
             for pair in pairs
         ]
         await self.go(ui, "pair", {**data, "offered": [pair.id for pair in pairs]})
@@ -59,7 +59,10 @@ class ContactFlow(Flow):
         await self.go(ui, "date", data)
         markup = InlineKeyboardMarkup(
             [
-                [self.choice(ui, "date", "0", "sunshine.button_today"), self.choice(ui, "date", "1", "sunshine.button_yesterday")],
+                [
+                    self.choice(ui, "date", "0", "sunshine.button_today"),
+                    self.choice(ui, "date", "1", "sunshine.button_yesterday"),
+                ],
                 self.cancel_row(ui),
             ]
         )
@@ -85,7 +88,10 @@ class ContactFlow(Flow):
         except ValueError:
             raise DomainError("common.button_expired") from None
         await self.go(ui, "minutes", {**data, "kind": kind.value})
-        row = [self.button(ui, "minutes", minutes, ui.t("sunshine.minutes_button", minutes=minutes)) for minutes in MINUTE_CHOICES]
+        row = [
+            self.button(ui, "minutes", minutes, ui.t("sunshine.minutes_button", minutes=minutes))
+            for minutes in MINUTE_CHOICES
+        ]
         await ui.reply("sunshine.ask_contact_minutes", InlineKeyboardMarkup([row, self.cancel_row(ui)]))
 
     async def choice_minutes(self, ui: Ui, data: dict, value: str) -> None:
@@ -125,7 +131,12 @@ class ContactFlow(Flow):
 
     async def _save(self, ui: Ui, data: dict) -> None:
         draft = ContactDraft(
-            data["pair"], date.fromisoformat(data["date"]), ContactKind(data["kind"]), data["minutes"], data.get("note"), data.get("photo")
+            data["pair"],
+            date.fromisoformat(data["date"]),
+            ContactKind(data["kind"]),
+            data["minutes"],
+            data.get("note"),
+            data.get("photo"),
         )
         contact, stored = await ui.services.sunshine.log(ui.user_id, draft, data["key"])
         await self.finish(ui)

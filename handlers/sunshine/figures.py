@@ -10,27 +10,31 @@ from functools import partial
 
 from telegram import Update
 
+from bot.domain.charts import Chart
 from bot.domain.exports import ExportService
 from bot.domain.formatting import hours_text, period_label
 from bot.domain.stats import Period
 from bot.domain.sunshine import SunshineFigures
-from bot.domain.sunshine.chart import sunshine_chart
-from bot.domain.charts import Chart
 from bot.domain.sunshine.figures import build_contacts_workbook, write_sunshine_sheets
+from bot.domain.sunshine_chart import sunshine_chart
 from bot.domain.xlsx import XlsxWriter
 from handlers.context import BotContext, Ui
 from handlers.i18n import Raw, Translator
 
 
 def _counted(t: Translator, values: dict[str, int], prefix: str) -> str:
-    parts = [t("sunshine.count_item", name=t(f"{prefix}{name or 'none'}"), count=count) for name, count in sorted(values.items())]
+    parts = [
+        t("sunshine.count_item", name=t(f"{prefix}{name or 'none'}"), count=count)
+        for name, count in sorted(values.items())
+    ]
     return t("sunshine.list_separator").join(parts) or t("sunshine.none")
 
 
 def stats_text(t: Translator, figures: SunshineFigures) -> str:
     kinds = {kind: times for kind, (times, _) in figures.by_kind.items()}
     areas = t("sunshine.list_separator").join(
-        t("sunshine.area_item", name=line.name, children=line.children, contacts=line.contacts) for line in figures.by_township
+        t("sunshine.area_item", name=line.name, children=line.children, contacts=line.contacts)
+        for line in figures.by_township
     )
     return t(
         "sunshine.stats",

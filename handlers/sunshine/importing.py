@@ -18,7 +18,10 @@ async def template_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     content = await asyncio.to_thread(build_child_template)
     await context.bot.send_document(
-        ui.chat_id, content, filename=ui.t("child_import.ui_template_file_name"), caption=ui.t("child_import.ui_template_caption")
+        ui.chat_id,
+        content,
+        filename=ui.t("child_import.ui_template_file_name"),
+        caption=ui.t("child_import.ui_template_caption"),
     )
 
 

@@ -46,7 +46,13 @@ async def render_answered(application: Application, message: OutboxMessage) -> R
     volunteer = await services.people.get(pair.volunteer_id)
     t = await _reader(application, message)
     key = "sunshine.answer_accepted" if pair.status is PairStatus.ACTIVE else "sunshine.answer_declined"
-    text = t(key, pair=pair.code, child=child.code, label=child.public_label, volunteer=person_name(volunteer, pair.volunteer_id))
+    text = t(
+        key,
+        pair=pair.code,
+        child=child.code,
+        label=child.public_label,
+        volunteer=person_name(volunteer, pair.volunteer_id),
+    )
     markup = None if pair.status is PairStatus.ACTIVE else repair_markup(child.id, t)
     return Rendered(text, markup)
 

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.errors import DomainError
 from bot.domain.sunshine.rules import RHYTHMS, parse_child_code, parse_rhythm
-from bot.model.sunshine import EndReason, PairStatus, Support, Suggestion, child_code
+from bot.model.sunshine import EndReason, PairStatus, Suggestion, Support, child_code
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, choice_id, flow_of
 from handlers.i18n import Translator
@@ -44,7 +44,12 @@ class PairFlow(Flow):
             raise DomainError("sunshine.child_left", code=child.code)
         await self.go(ui, "support", {"child": child.id})
         rows = [[self.choice(ui, "support", support.value, f"sunshine.support_{support.value}")] for support in Support]
-        await ui.reply("sunshine.ask_support", InlineKeyboardMarkup([*rows, self.cancel_row(ui)]), code=child.code, label=child.public_label)
+        await ui.reply(
+            "sunshine.ask_support",
+            InlineKeyboardMarkup([*rows, self.cancel_row(ui)]),
+            code=child.code,
+            label=child.public_label,
+        )
 
     async def choice_support(self, ui: Ui, data: dict, value: str) -> None:
         try:
@@ -53,17 +58,36 @@ class PairFlow(Flow):
             raise DomainError("common.button_expired") from None
         suggestions = await ui.services.sunshine.suggest(ui.user_id, data["child"], support)
         people = await ui.services.people.many([item.volunteer_id for item in suggestions])
-        await self.go(ui, "volunteer", {**data, "support": support.value, "offered": [item.volunteer_id for item in suggestions]})
+        await self.go(
+            ui, "volunteer", {**data, "support": support.value, "offered": [item.volunteer_id for item in suggestions]}
+        )
         lines = [
-            ui.t("sunshine.suggestion_line", rank=rank, name=person_name(people.get(item.volunteer_id), item.volunteer_id), reasons=reason_text(ui.t, item))
+            ui.t(
+                "sunshine.suggestion_line",
+                rank=rank,
+                name=person_name(people.get(item.volunteer_id), item.volunteer_id),
+                reasons=reason_text(ui.t, item),
+            )
             for rank, item in enumerate(suggestions, 1)
         ]
         rows = [
-            [self.button(ui, "volunteer", item.volunteer_id, f"{rank}. {person_name(people.get(item.volunteer_id), item.volunteer_id)}")]
+            [
+                self.button(
+                    ui,
+                    "volunteer",
+                    item.volunteer_id,
+                    f"{rank}. {person_name(people.get(item.volunteer_id), item.volunteer_id)}",
+                )
+            ]
             for rank, item in enumerate(suggestions, 1)
         ]
         key = "sunshine.ask_volunteer" if suggestions else "sunshine.ask_volunteer_none"
-        await ui.reply(key, InlineKeyboardMarkup([*rows, self.cancel_row(ui)]), support=support_word(ui.t, support.value), suggestions="\n".join(lines))
+        await ui.reply(
+            key,
+            InlineKeyboardMarkup([*rows, self.cancel_row(ui)]),
+            support=support_word(ui.t, support.value),
+            suggestions="\n".join(lines),
+        )
 
     async def choice_volunteer(self, ui: Ui, data: dict, value: str) -> None:
         volunteer_id = choice_id(value)
@@ -90,10 +114,17 @@ class PairFlow(Flow):
 
     async def _propose(self, ui: Ui, data: dict, rhythm: int) -> None:
         services = ui.services
-        pair = await services.sunshine.propose(ui.user_id, data["child"], data["volunteer"], Support(data["support"]), rhythm)
+        pair = await services.sunshine.propose(
+            ui.user_id, data["child"], data["volunteer"], Support(data["support"]), rhythm
+        )
         await self.finish(ui)
         volunteer = await services.people.get(pair.volunteer_id)
-        await ui.reply("sunshine.proposed", pair=pair.code, code=child_code(pair.child_id), volunteer=person_name(volunteer, pair.volunteer_id))
+        await ui.reply(
+            "sunshine.proposed",
+            pair=pair.code,
+            code=child_code(pair.child_id),
+            volunteer=person_name(volunteer, pair.volunteer_id),
+        )
 
 
 class EndPairFlow(Flow):
@@ -145,9 +176,17 @@ async def pairs_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     services = ui.services
     pairs = list(await services.sunshine.pairs.live_of_volunteer(ui.user_id))
-    orgs = [org.id for org in await services.orgs.visible_to(ui.user_id)] if await services.permissions.member_org_ids(ui.user_id) else []
+    orgs = (
+        [org.id for org in await services.orgs.visible_to(ui.user_id)]
+        if await services.permissions.member_org_ids(ui.user_id)
+        else []
+    )
     seen = {pair.id for pair in pairs}
-    pairs += [pair for pair in await services.sunshine.pairs.of_orgs(orgs) if pair.live and pair.id not in seen] if orgs else []
+    pairs += (
+        [pair for pair in await services.sunshine.pairs.of_orgs(orgs) if pair.live and pair.id not in seen]
+        if orgs
+        else []
+    )
     if not pairs:
         await ui.reply("sunshine.pairs_none")
         return

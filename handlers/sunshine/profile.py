@@ -54,7 +54,14 @@ class VolunteerProfileFlow(Flow):
         data = {**data, "available": data.get("available", [])}
         await self.go(ui, "available", data)
         rows = [
-            [self.button(ui, "available", value.value, ("✅ " if value.value in data["available"] else "") + ui.t(f"sunshine.available_{value.value}"))]
+            [
+                self.button(
+                    ui,
+                    "available",
+                    value.value,
+                    ("✅ " if value.value in data["available"] else "") + ui.t(f"sunshine.available_{value.value}"),
+                )
+            ]
             for value in Availability
         ]
         rows.append([self.choice(ui, "available", "done", "sunshine.button_done")])
@@ -107,7 +114,10 @@ class VolunteerProfileFlow(Flow):
             kind=ui.t(f"sunshine.kind_{profile.kind.value}") if profile.kind else none,
             employer=profile.employer or none,
             skills=ui.t("sunshine.list_separator").join(profile.skills) or none,
-            available=ui.t("sunshine.list_separator").join(ui.t(f"sunshine.available_{item.value}") for item in profile.availability) or none,
+            available=ui.t("sunshine.list_separator").join(
+                ui.t(f"sunshine.available_{item.value}") for item in profile.availability
+            )
+            or none,
             area=profile.home_area or none,
             origin=ui.t(f"sunshine.origin_{profile.origin.value}") if profile.origin else none,
         )

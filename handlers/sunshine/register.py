@@ -143,7 +143,9 @@ class NewChildFlow(Flow):
         await self.go(ui, "confirm", data)
         org = await ui.services.orgs.get(data["org"])
         private = _private_of(data.get("private", {}))
-        markup = InlineKeyboardMarkup([[self.choice(ui, "confirm", "save", "sunshine.button_save")], self.cancel_row(ui)])
+        markup = InlineKeyboardMarkup(
+            [[self.choice(ui, "confirm", "save", "sunshine.button_save")], self.cancel_row(ui)]
+        )
         await ui.reply(
             "sunshine.confirm_child",
             markup,
@@ -183,7 +185,12 @@ class LeaveFlow(Flow):
         await ui.services.sunshine.require_cadre(ui.user_id, child.org_id)
         await self.go(ui, "reason", {"child": child.id})
         rows = [[self.choice(ui, "reason", reason.value, f"sunshine.leave_{reason.value}")] for reason in LeaveReason]
-        await ui.reply("sunshine.ask_leave", InlineKeyboardMarkup([*rows, self.cancel_row(ui)]), code=child.code, label=child.public_label)
+        await ui.reply(
+            "sunshine.ask_leave",
+            InlineKeyboardMarkup([*rows, self.cancel_row(ui)]),
+            code=child.code,
+            label=child.public_label,
+        )
 
     async def choice_reason(self, ui: Ui, data: dict, value: str) -> None:
         try:
@@ -192,7 +199,12 @@ class LeaveFlow(Flow):
             raise DomainError("common.button_expired") from None
         ended = await ui.services.sunshine.leave(ui.user_id, data["child"], reason)
         await self.finish(ui)
-        await ui.edit("sunshine.child_left_done", code=child_code(data["child"]), reason=ui.t(f"sunshine.leave_{reason.value}"), pairs=len(ended))
+        await ui.edit(
+            "sunshine.child_left_done",
+            code=child_code(data["child"]),
+            reason=ui.t(f"sunshine.leave_{reason.value}"),
+            pairs=len(ended),
+        )
 
 
 async def newchild_command(update: Update, context: BotContext) -> None:
@@ -242,7 +254,9 @@ async def child_command(update: Update, context: BotContext) -> None:
     child = await ui.services.sunshine.visible_child(ui.user_id, _code_arg(context, "sunshine.child_usage"))
     rows = []
     if await ui.services.sunshine.may_see_private(ui.user_id, child) and child.consent:
-        rows.append([InlineKeyboardButton(ui.t("sunshine.button_private"), callback_data=ChildTap(child.id, "private").pack())])
+        rows.append(
+            [InlineKeyboardButton(ui.t("sunshine.button_private"), callback_data=ChildTap(child.id, "private").pack())]
+        )
     if child.active and await ui.services.sunshine.is_cadre_of(ui.user_id, child.org_id):
         rows.append(
             [
@@ -280,7 +294,9 @@ async def childwish_command(update: Update, context: BotContext) -> None:
     if wish_id is None:
         raise DomainError("sunshine.childwish_usage", example=child_code(1))
     wish = await ui.services.wishes.get(wish_id)
-    child = await ui.services.sunshine.name_wish_child(ui.user_id, wish.collector_org_id, wish.id, parse_child_code(args[1]))
+    child = await ui.services.sunshine.name_wish_child(
+        ui.user_id, wish.collector_org_id, wish.id, parse_child_code(args[1])
+    )
     await ui.reply("sunshine.childwish_done", wish=wish.code, code=child.code, label=child.public_label)
 
 

@@ -59,7 +59,19 @@ HEADERS = (
     "家庭住址",
     "情况说明",
 )
-_FIELDS = ("org", "alias", "grade", "needs", "consent", "real_name", "birth_date", "guardian", "guardian_phone", "address", "notes")
+_FIELDS = (
+    "org",
+    "alias",
+    "grade",
+    "needs",
+    "consent",
+    "real_name",
+    "birth_date",
+    "guardian",
+    "guardian_phone",
+    "address",
+    "notes",
+)
 _PRIVATE = _FIELDS[5:]
 _ALIASES: dict[str, tuple[str, ...]] = {
     "org": ("组织", "村", "学校", "村团支部", "organisation"),
@@ -127,7 +139,12 @@ def _draft(row: _Row) -> ChildDraft:
     values = row.values
     private = ChildPrivate(*(values[name] for name in _PRIVATE))
     return ChildDraft(
-        values["org"], values["alias"], values["grade"], values["needs"], values["consent"], None if private.empty else private
+        values["org"],
+        values["alias"],
+        values["grade"],
+        values["needs"],
+        values["consent"],
+        None if private.empty else private,
     )
 
 
@@ -166,7 +183,9 @@ def _read_row(line: Line, columns: Columns, orgs: dict[str, int]) -> _Row:
 
 
 def _choice(text: str, parse: Callable[[str], Any], name: str) -> tuple[Any, Issue | None]:
-    return tabular.read_choice(text, parse, required=f"child_import.{name}_required", unknown=f"child_import.{name}_unknown")
+    return tabular.read_choice(
+        text, parse, required=f"child_import.{name}_required", unknown=f"child_import.{name}_unknown"
+    )
 
 
 def _text(text: str, limit: int, name: str) -> tuple[str, Issue | None]:
@@ -232,7 +251,19 @@ def build_child_template() -> bytes:
             table_format=_FORMAT,
             sheet="儿童名册",
             examples=(
-                (_EXAMPLE_ORG, "小华", "五年级", "数学、画画", "是", "王小华", "2015-03-08", "王大山", "13800000000", "李家村 3 组", "父母在外务工"),
+                (
+                    _EXAMPLE_ORG,
+                    "小华",
+                    "五年级",
+                    "数学、画画",
+                    "是",
+                    "王小华",
+                    "2015-03-08",
+                    "王大山",
+                    "13800000000",
+                    "李家村 3 组",
+                    "父母在外务工",
+                ),
                 (_EXAMPLE_ORG, "小军", "三年级", "英语", "否", None, None, None, None, None, None),
             ),
             widths=(18, 10, 8, 18, 18, 10, 12, 10, 14, 20, 24),

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.domain.stats import Period
-from bot.domain.sunshine.keeping import PairKeeping, is_quiet
+from bot.domain.sunshine.keeping import PairKeeping
 from bot.domain.xlsx import XlsxWriter
 from bot.model.organisation import Organisation
-from bot.model.sunshine import PairStatus, child_code, pair_code
+from bot.model.sunshine import Pair, PairStatus, QuietPair, child_code, pair_code
 from storage.sunshine_figures import ContactLine, ContactRow, Span
 
 Labels = Callable[..., str]
@@ -117,7 +117,14 @@ class SunshineFigureService(PairKeeping):
             by_township=by_township,
         )
 
-    async def _areas(self, span, org_ids, active, quiet, sessions):  # type: ignore[no-untyped-def]
+    async def _areas(
+        self,
+        span: Span,
+        org_ids: list[int] | None,
+        active: list[Pair],
+        quiet: list[QuietPair],
+        sessions: list[tuple[int, int]],
+    ) -> tuple[list[AreaLine], list[AreaLine]]:
         orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
         contacts = await self.figure_rows.contacts_by_org(span, org_ids)
         active_by = Counter(pair.org_id for pair in active)
@@ -143,12 +150,16 @@ class SunshineFigureService(PairKeeping):
         names = {org.id: org.name for org in await self.orgs.list(include_archived=True)}
         return SunshineExport(figures, rows, names)
 
-    async def contact_lines(self, period: Period, org_id: int | None = None) -> tuple[list[ContactLine], dict[int, str]]:
+    async def contact_lines(
+        self, period: Period, org_id: int | None = None
+    ) -> tuple[list[ContactLine], dict[int, str]]:
         lines = await self.figure_rows.contact_lines(self.span(period), await self.scope(org_id))
         names = {org.id: org.name for org in await self.orgs.list(include_archived=True)}
         return lines, names
 
-    async def chart_data(self, period: Period, org_id: int | None = None) -> tuple[dict[str, dict[str, int]], list[AreaLine]]:
+    async def chart_data(
+        self, period: Period, org_id: int | None = None
+    ) -> tuple[dict[str, dict[str, int]], list[AreaLine]]:
         """Contacts per month per township, and the townships' active and quiet pairs."""
         org_ids = await self.scope(org_id)
         orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
@@ -186,7 +197,9 @@ def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: XlsxWriter
     """The default export's Sunshine Home sheets: the figures, the areas, and contacts per pair
     and month (written after the export's own sheets, bot/domain/exports.py `build_workbook`)."""
     figures = data.figures
-    with book.sheet(labels("sunshine.sheet_summary"), [labels("sunshine.col_figure"), labels("sunshine.col_value")], [30, 14]) as sheet:
+    with book.sheet(
+        labels("sunshine.sheet_summary"), [labels("sunshine.col_figure"), labels("sunshine.col_value")], [30, 14]
+    ) as sheet:
         for key, value in (
             ("registered", figures.registered),
             ("children_covered", figures.children_covered),
@@ -199,7 +212,7 @@ def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: XlsxWriter
             ("left", figures.left),
         ):
             sheet.row([labels(f"sunshine.fig_{key}"), value])
-        for kind, (times, minutes) in sorted(figures.by_kind.items()):
+        for kind, (times, _minutes) in sorted(figures.by_kind.items()):
             sheet.row([labels("sunshine.fig_kind", kind=labels(f"sunshine.kind_{kind or 'none'}")), times])
         for origin, times in sorted(figures.by_origin.items()):
             sheet.row([labels("sunshine.fig_origin", origin=labels(f"sunshine.origin_{origin or 'none'}")), times])
@@ -214,7 +227,14 @@ def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: XlsxWriter
     with book.sheet(labels("sunshine.sheet_pair_months"), header, [10, 10, 24, 10, 10, 10]) as sheet:
         for row in data.per_pair_month:
             sheet.row(
-                [pair_code(row.pair_id), child_code(row.child_id), data.names.get(row.org_id, ""), row.month, row.contacts, row.minutes]
+                [
+                    pair_code(row.pair_id),
+                    child_code(row.child_id),
+                    data.names.get(row.org_id, ""),
+                    row.month,
+                    row.contacts,
+                    row.minutes,
+                ]
             )
 
 
@@ -226,6 +246,13 @@ def build_contacts_workbook(lines: list[ContactLine], names: dict[int, str], lab
     with book.sheet(labels("sunshine.sheet_contacts"), header, [12, 10, 10, 24, 12, 10]) as sheet:
         for line in lines:
             sheet.row(
-                [line.contact_on, pair_code(line.pair_id), child_code(line.child_id), names.get(line.org_id, ""), words[line.kind], line.minutes]
+                [
+                    line.contact_on,
+                    pair_code(line.pair_id),
+                    child_code(line.child_id),
+                    names.get(line.org_id, ""),
+                    words[line.kind],
+                    line.minutes,
+                ]
             )
     return book.close()

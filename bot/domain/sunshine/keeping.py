@@ -22,7 +22,7 @@ from datetime import date
 from bot.domain.reminders import ReminderService
 from bot.domain.schedule_grammar import parse_schedule
 from bot.domain.sunshine.register import ChildRegister
-from bot.model.outbox import Notice
+from bot.model.outbox import Notice, ParamValue
 from bot.model.reminder import ReminderRecord
 from bot.model.sunshine import QuietPair
 
@@ -61,17 +61,21 @@ class PairKeeping(ChildRegister):
                 pair, since = item.pair, item.since
                 if not is_quiet(item, today):
                     continue
-                params = {"pair": pair.id, "since": since.isoformat()}
+                params: dict[str, ParamValue] = {"pair": pair.id, "since": since.isoformat()}
                 if await self.pairs.mark_reminded(pair.id, since):
                     reminded += 1
                     await self.outbox.enqueue(
-                        Notice(QUIET_VOLUNTEER, pair.volunteer_id, key=f"sunshine:quiet:{pair.id}:{since}:v", params=params)
+                        Notice(
+                            QUIET_VOLUNTEER, pair.volunteer_id, key=f"sunshine:quiet:{pair.id}:{since}:v", params=params
+                        )
                     )
                 if is_quiet(item, today, 2) and await self.pairs.mark_escalated(pair.id, since):
                     escalated += 1
                     for cadre in await self.cadre_ids(pair.org_id):
                         await self.outbox.enqueue(
-                            Notice(QUIET_CADRES, cadre, key=f"sunshine:quiet:{pair.id}:{since}:c:{cadre}", params=params)
+                            Notice(
+                                QUIET_CADRES, cadre, key=f"sunshine:quiet:{pair.id}:{since}:c:{cadre}", params=params
+                            )
                         )
         return reminded, escalated
 

@@ -22,8 +22,8 @@ from bot.model.sunshine import (
     EndReason,
     Pair,
     PairStatus,
-    Support,
     Suggestion,
+    Support,
     VolunteerKind,
     VolunteerProfile,
 )
@@ -42,7 +42,9 @@ _SUITS: dict[Support, tuple[VolunteerKind, ...]] = {
 
 
 class Pairing(SunshineCore):
-    async def propose(self, actor_id: int, child_id: int, volunteer_id: int, support: Support, rhythm_days: int) -> Pair:
+    async def propose(
+        self, actor_id: int, child_id: int, volunteer_id: int, support: Support, rhythm_days: int
+    ) -> Pair:
         async with self.db.transaction():
             child = await self.child(child_id)
             await self.require_cadre(actor_id, child.org_id)
@@ -59,9 +61,17 @@ class Pairing(SunshineCore):
                 raise DomainError("sunshine.volunteer_full", count=len(held), max=self.max_pairs)
             now = self.clock.now()
             pair = await self.pairs.propose(child_id, volunteer_id, child.org_id, support, rhythm_days, actor_id, now)
-            await self.audit.record(now, actor_id, "pair.propose", f"pair:{pair.id}", child=child_id, volunteer=volunteer_id)
+            await self.audit.record(
+                now, actor_id, "pair.propose", f"pair:{pair.id}", child=child_id, volunteer=volunteer_id
+            )
             await self.outbox.enqueue(
-                Notice(PROPOSAL, volunteer_id, key=f"sunshine:proposal:{pair.id}", params={"pair": pair.id}, priority=Priority.NOTICE)
+                Notice(
+                    PROPOSAL,
+                    volunteer_id,
+                    key=f"sunshine:proposal:{pair.id}",
+                    params={"pair": pair.id},
+                    priority=Priority.NOTICE,
+                )
             )
         return pair
 
@@ -72,7 +82,9 @@ class Pairing(SunshineCore):
             if pair.volunteer_id != actor_id:
                 raise PermissionDenied("sunshine.not_your_pair")
             now = self.clock.now()
-            changed = await (self.pairs.accept(pair_id, self.today(), now) if accept else self.pairs.decline(pair_id, now))
+            changed = await (
+                self.pairs.accept(pair_id, self.today(), now) if accept else self.pairs.decline(pair_id, now)
+            )
             if not changed:
                 raise DomainError("sunshine.pair_answered", pair=pair.code)
             await self.audit.record(now, actor_id, "pair.accept" if accept else "pair.decline", f"pair:{pair_id}")

@@ -111,7 +111,9 @@ class ChildRegister(SunshineCore):
                 await self.children.delete_private(child_id)
             else:
                 await self.children.put_private(child_id, details, actor_id, now)
-            await self.audit.record(now, actor_id, "child.private_set", f"child:{child_id}", fields=details.filled_fields())
+            await self.audit.record(
+                now, actor_id, "child.private_set", f"child:{child_id}", fields=details.filled_fields()
+            )
 
     async def set_consent(self, actor_id: int, child_id: int, consent: bool) -> Child:
         """Record the guardian's consent, or its withdrawal (which deletes the details first)."""

@@ -13,16 +13,7 @@ from datetime import date, timedelta
 from bot.domain import bounds
 from bot.domain.errors import DomainError
 from bot.domain.wishes.rules import is_real_name, normalise, normalise_phone, parse_consent
-from bot.model.sunshine import (
-    Availability,
-    ChildPrivate,
-    ContactKind,
-    LeaveReason,
-    Origin,
-    Support,
-    VolunteerKind,
-    child_code,
-)
+from bot.model.sunshine import ChildPrivate, child_code
 
 __all__ = [
     "ALIAS_MAX",
@@ -69,60 +60,9 @@ _MONTH_DAY = re.compile(r"([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
 _MINUTES = re.compile(r"([0-9]{1,4})\s*(?:分钟|分鐘|分|min|mins|minutes|m)?")
 _HOURS = re.compile(r"([0-9]{1,2}(?:\.[0-9])?)\s*(?:小时|小時|h|hours?)")
 
-# Words people use for each value, Chinese first; the enum value itself is accepted too.
-SUPPORT_WORDS: dict[Support, tuple[str, ...]] = {
-    Support.TUTORING: ("学业辅导", "辅导", "学业", "學業輔導", "輔導"),
-    Support.COUNSELLING: ("心理咨询", "心理", "咨询", "心理諮詢", "諮詢"),
-    Support.INTEREST: ("兴趣培养", "兴趣", "興趣培養", "興趣"),
-    Support.DEVELOPMENT: ("素质拓展", "拓展", "素質拓展"),
-}
-LEAVE_WORDS: dict[LeaveReason, tuple[str, ...]] = {
-    LeaveReason.MOVED: ("迁出", "搬走", "转学", "遷出", "轉學"),
-    LeaveReason.AGED_OUT: ("超龄", "超齡"),
-    LeaveReason.HIGH_SCHOOL: ("升入高中", "升高中", "高中"),
-    LeaveReason.OTHER: ("其他", "其它"),
-}
-KIND_WORDS: dict[VolunteerKind, tuple[str, ...]] = {
-    VolunteerKind.TEACHER: ("教师", "老师", "教師", "老師"),
-    VolunteerKind.DOCTOR: ("医生", "醫生"),
-    VolunteerKind.LEGAL: ("法律工作者", "律师", "法律", "律師"),
-    VolunteerKind.STUDENT: ("大学生", "大學生"),
-    VolunteerKind.RETURNING: ("返乡学生", "返鄉學生"),
-    VolunteerKind.COUNSELLOR: ("心理辅导员", "辅导员", "心理輔導員", "輔導員"),
-    VolunteerKind.OTHER: ("其他", "其它"),
-}
-ORIGIN_WORDS: dict[Origin, tuple[str, ...]] = {
-    Origin.HK: ("香港",),
-    Origin.MO: ("澳门", "澳門"),
-    Origin.TW: ("台湾", "臺灣", "台灣"),
-}
-AVAILABILITY_WORDS: dict[Availability, tuple[str, ...]] = {
-    Availability.WEEKDAYS: ("工作日", "平时", "平時"),
-    Availability.WEEKENDS: ("周末", "週末"),
-    Availability.HOLIDAYS: ("假期", "寒暑假", "节假日", "節假日"),
-}
-CONTACT_WORDS: dict[ContactKind, tuple[str, ...]] = {
-    ContactKind.VISIT: ("上门", "探访", "家访", "上門", "探訪"),
-    ContactKind.CALL: ("电话", "電話"),
-    ContactKind.ONLINE: ("线上", "网课", "視頻", "线上辅导", "線上"),
-    ContactKind.GROUP: ("集体活动", "集體活動"),
-}
-
 
 def _fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
-
-
-def parse_word(text: str, words: dict, enum_type: type) -> object | None:
-    """A value of `enum_type` from its Chinese words or its English value; None when unknown."""
-    folded = _fold(text)
-    for value, names in words.items():
-        if folded == value.value or folded in (_fold(name) for name in names):
-            return value
-    try:
-        return enum_type(folded)
-    except ValueError:
-        return None
 
 
 def parse_child_code(text: str) -> int:
