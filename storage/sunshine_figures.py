@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from storage.db import Database, to_db_time
 
@@ -21,9 +22,8 @@ class Span:
     before: datetime  # UTC
 
 
-@dataclass(frozen=True)
-class ContactRow:
-    """Contacts of one pair in one month ('YYYY-MM')."""
+class ContactRow(NamedTuple):
+    """Contacts of one pair in one month ('YYYY-MM'); a tuple: a county-year makes 50,000."""
 
     pair_id: int
     child_id: int
@@ -60,14 +60,24 @@ class SunshineFigureRepository:
     def _days(self, span: Span) -> list[object]:
         return [span.first_day.isoformat(), span.last_day.isoformat()]
 
-    async def contacted_children(self, span: Span, org_ids: Sequence[int] | None) -> set[int]:
-        where, params = _orgs("p.org_id", org_ids)
+    async def pair_months(self, span: Span, org_ids: Sequence[int] | None) -> list[tuple[int, str, int, int]]:
+        """(pair, 'YYYY-MM', contacts, minutes) of the period: the one pass over the contacts
+        every contact figure is derived from (the index contacts_pair_on covers it)."""
+        where, params = _orgs("org_id", org_ids)
+        scope = f" AND c.pair_id IN (SELECT id FROM pairs WHERE 1 = 1{where})" if org_ids is not None else ""
         rows = await self.db.fetch_all(
-            "SELECT DISTINCT p.child_id FROM contacts c JOIN pairs p ON p.id = c.pair_id"
-            f" WHERE c.contact_on BETWEEN ? AND ?{where}",
+            "SELECT c.pair_id, substr(c.contact_on, 1, 7), COUNT(*), SUM(c.minutes) FROM contacts c"
+            f" WHERE c.contact_on BETWEEN ? AND ?{scope} GROUP BY c.pair_id, substr(c.contact_on, 1, 7)",
             [*self._days(span), *params],
         )
-        return {row[0] for row in rows}
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def volunteer_kinds(self) -> dict[int, tuple[str, str]]:
+        """Volunteer → (kind or '', origin or '')."""
+        rows = await self.db.fetch_all(
+            "SELECT user_id, COALESCE(kind, ''), COALESCE(origin, '') FROM volunteer_profiles"
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     async def session_rows(self, span: Span, org_ids: Sequence[int] | None) -> list[tuple[int, int]]:
         """(child, organisation) of every attendance at a group session starting in the period."""
@@ -80,39 +90,6 @@ class SunshineFigureRepository:
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def contacts_by_org(self, span: Span, org_ids: Sequence[int] | None) -> dict[int, tuple[int, int]]:
-        """Organisation → (contacts, distinct children contacted)."""
-        where, params = _orgs("p.org_id", org_ids)
-        rows = await self.db.fetch_all(
-            "SELECT p.org_id, COUNT(*), COUNT(DISTINCT p.child_id) FROM contacts c JOIN pairs p ON p.id = c.pair_id"
-            f" WHERE c.contact_on BETWEEN ? AND ?{where} GROUP BY p.org_id",
-            [*self._days(span), *params],
-        )
-        return {row[0]: (row[1], row[2]) for row in rows}
-
-    async def by_volunteer(self, span: Span, org_ids: Sequence[int] | None) -> list[tuple[str, str, int, int]]:
-        """(volunteer kind or '', origin or '', contacts, minutes), grouped."""
-        where, params = _orgs("p.org_id", org_ids)
-        rows = await self.db.fetch_all(
-            "SELECT COALESCE(v.kind, '') AS kind, COALESCE(v.origin, '') AS origin, COUNT(*), SUM(c.minutes)"
-            " FROM contacts c JOIN pairs p ON p.id = c.pair_id LEFT JOIN volunteer_profiles v"
-            f" ON v.user_id = p.volunteer_id WHERE c.contact_on BETWEEN ? AND ?{where}"
-            " GROUP BY COALESCE(v.kind, ''), COALESCE(v.origin, '')",
-            [*self._days(span), *params],
-        )
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
-
-    async def per_pair_month(self, span: Span, org_ids: Sequence[int] | None) -> list[ContactRow]:
-        where, params = _orgs("p.org_id", org_ids)
-        rows = await self.db.fetch_all(
-            "SELECT p.id, p.child_id, p.volunteer_id, p.org_id, substr(c.contact_on, 1, 7) AS month,"
-            " COUNT(*), SUM(c.minutes) FROM contacts c JOIN pairs p ON p.id = c.pair_id"
-            f" WHERE c.contact_on BETWEEN ? AND ?{where}"
-            " GROUP BY p.id, p.child_id, p.volunteer_id, p.org_id, substr(c.contact_on, 1, 7) ORDER BY p.id, month",
-            [*self._days(span), *params],
-        )
-        return [ContactRow(*row) for row in rows]
-
     async def contact_lines(self, span: Span, org_ids: Sequence[int] | None) -> list[ContactLine]:
         where, params = _orgs("p.org_id", org_ids)
         rows = await self.db.fetch_all(
@@ -122,17 +99,6 @@ class SunshineFigureRepository:
             [*self._days(span), *params],
         )
         return [ContactLine(*row) for row in rows]
-
-    async def per_org_month(self, span: Span, org_ids: Sequence[int] | None) -> list[tuple[int, str, int]]:
-        """(organisation, month, contacts): the chart's bars."""
-        where, params = _orgs("p.org_id", org_ids)
-        rows = await self.db.fetch_all(
-            "SELECT p.org_id, substr(c.contact_on, 1, 7) AS month, COUNT(*) FROM contacts c"
-            f" JOIN pairs p ON p.id = c.pair_id WHERE c.contact_on BETWEEN ? AND ?{where}"
-            " GROUP BY p.org_id, substr(c.contact_on, 1, 7)",
-            [*self._days(span), *params],
-        )
-        return [(row[0], row[1], row[2]) for row in rows]
 
     async def pairs_ended(self, span: Span, org_ids: Sequence[int] | None) -> dict[str, int]:
         where, params = _orgs("org_id", org_ids)

@@ -264,4 +264,7 @@ async def test_no_child_detail_reaches_a_group_a_log_line_or_the_default_export(
             assert value not in cells
     county_book = openpyxl.load_workbook(io.BytesIO(exports[0].document["content"]))
     months = list(county_book["结对按月"].iter_rows(values_only=True))
-    assert months[1][:2] == ("P0001", "C0001")
+    header = list(months[0])
+    assert header[:4] == ["结对", "儿童编号", "组织", "联系次数"] and len(header) == 5 + 12
+    assert months[1][:4] == ("P0001", "C0001", "李家村团支部", 1)
+    assert months[1][header.index("2026-11")] == 1

@@ -111,8 +111,9 @@ CREATE TABLE contacts (
     created_by       INTEGER NOT NULL,
     created_at       TEXT NOT NULL
 );
-CREATE INDEX contacts_pair_on ON contacts (pair_id, contact_on);
-CREATE INDEX contacts_on ON contacts (contact_on);
+-- Covering the figures' one grouped pass (pair, month: contacts, minutes) and a pair's last contact.
+-- No index on contact_on alone: the planner would pick it and visit every row for its pair.
+CREATE INDEX contacts_pair_on ON contacts (pair_id, contact_on, minutes);
 
 -- Children who attended a Sunshine Home group session (an activity), recorded by code.
 CREATE TABLE session_children (

@@ -73,6 +73,16 @@ class SunshineExport:
     names: dict[int, str]  # organisation names
 
 
+@dataclass(frozen=True)
+class _Gathered:
+    """One period's figures, the contacts per pair and month they come from, and the months of
+    contacts per organisation (the chart's lines): from one pass over the contacts."""
+
+    figures: SunshineFigures
+    rows: list[ContactRow]
+    orgs: dict[int, Organisation]
+
+
 class SunshineFigureService(PairKeeping):
     def span(self, period: Period) -> Span:
         start, before = period.bounds(self.zone)
@@ -84,71 +94,54 @@ class SunshineFigureService(PairKeeping):
         return [org_id] + [org.id for org in await self.orgs.list() if org.parent_id == org_id]
 
     async def figures(self, period: Period, org_id: int | None = None) -> SunshineFigures:
+        return (await self._gather(period, org_id)).figures
+
+    async def _gather(self, period: Period, org_id: int | None) -> _Gathered:
         span, org_ids = self.span(period), await self.scope(org_id)
-        rows = self.figure_rows
-        contacted = await rows.contacted_children(span, org_ids)
-        sessions = await rows.session_rows(span, org_ids)
-        volunteers = await rows.by_volunteer(span, org_ids)
+        repo = self.figure_rows
+        pairs = await self.pairs.of_orgs(org_ids)
+        who = {pair.id: (pair.child_id, pair.volunteer_id, pair.org_id) for pair in pairs}
+        rows = [
+            ContactRow(pair_id, *who[pair_id], month, count, minutes)
+            for pair_id, month, count, minutes in await repo.pair_months(span, org_ids)
+            if pair_id in who
+        ]
+        sessions = await repo.session_rows(span, org_ids)
+        kinds = await repo.volunteer_kinds()
         by_kind: dict[str, tuple[int, int]] = {}
         by_origin: Counter[str] = Counter()
-        for kind, origin, count, minutes in volunteers:
+        for row in rows:
+            kind, origin = kinds.get(row.volunteer_id, ("", ""))
             times, total = by_kind.get(kind, (0, 0))
-            by_kind[kind] = (times + count, total + minutes)
-            by_origin[origin] += count
-        contacts = sum(count for count, _ in by_kind.values())
-        pairs = await self.pairs.of_orgs(org_ids)
+            by_kind[kind] = (times + row.contacts, total + row.minutes)
+            by_origin[origin] += row.contacts
         active = [pair for pair in pairs if pair.status is PairStatus.ACTIVE]
         quiet = await self.quiet_pairs(org_ids)
-        by_org, by_township = await self._areas(span, org_ids, active, quiet, sessions)
-        return SunshineFigures(
+        orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
+        by_org = area_lines(rows, active, quiet, sessions, orgs)
+        contacts = sum(row.contacts for row in rows)
+        figures = SunshineFigures(
             period=period,
-            registered=await rows.registered(org_ids),
-            children_covered=len(contacted | {child for child, _ in sessions}),
+            registered=await repo.registered(org_ids),
+            children_covered=len({row.child_id for row in rows} | {child for child, _ in sessions}),
             child_person_times=contacts + len(sessions),
             contacts=contacts,
-            contact_minutes=sum(minutes for _, minutes in by_kind.values()),
+            contact_minutes=sum(row.minutes for row in rows),
             by_kind=by_kind,
             by_origin=dict(by_origin),
             pairs_active=len(active),
             pairs_quiet=len(quiet),
-            pairs_ended=await rows.pairs_ended(span, org_ids),
-            leavers=await rows.leavers(span, org_ids),
+            pairs_ended=await repo.pairs_ended(span, org_ids),
+            leavers=await repo.leavers(span, org_ids),
             by_org=by_org,
-            by_township=by_township,
+            by_township=township_lines(by_org, orgs),
         )
-
-    async def _areas(
-        self,
-        span: Span,
-        org_ids: list[int] | None,
-        active: list[Pair],
-        quiet: list[QuietPair],
-        sessions: list[tuple[int, int]],
-    ) -> tuple[list[AreaLine], list[AreaLine]]:
-        orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
-        contacts = await self.figure_rows.contacts_by_org(span, org_ids)
-        active_by = Counter(pair.org_id for pair in active)
-        quiet_by = Counter(item.pair.org_id for item in quiet)
-        session_by = Counter(org for _, org in sessions)
-        touched = set(contacts) | set(active_by) | set(session_by)
-        by_org = [
-            AreaLine(
-                org_id,
-                orgs[org_id].name if org_id in orgs else str(org_id),
-                contacts.get(org_id, (0, 0))[1],
-                contacts.get(org_id, (0, 0))[0],
-                active_by[org_id],
-                quiet_by[org_id],
-            )
-            for org_id in sorted(touched)
-        ]
-        return by_org, township_lines(by_org, orgs)
+        return _Gathered(figures, rows, orgs)
 
     async def export_data(self, period: Period, org_id: int | None = None) -> SunshineExport:
-        figures = await self.figures(period, org_id)
-        rows = await self.figure_rows.per_pair_month(self.span(period), await self.scope(org_id))
-        names = {org.id: org.name for org in await self.orgs.list(include_archived=True)}
-        return SunshineExport(figures, rows, names)
+        gathered = await self._gather(period, org_id)
+        names = {org.id: org.name for org in gathered.orgs.values()}
+        return SunshineExport(gathered.figures, gathered.rows, names)
 
     async def contact_lines(
         self, period: Period, org_id: int | None = None
@@ -161,15 +154,44 @@ class SunshineFigureService(PairKeeping):
         self, period: Period, org_id: int | None = None
     ) -> tuple[dict[str, dict[str, int]], list[AreaLine]]:
         """Contacts per month per township, and the townships' active and quiet pairs."""
-        org_ids = await self.scope(org_id)
-        orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
+        gathered = await self._gather(period, org_id)
         months: dict[str, dict[str, int]] = {}
-        for org, month, count in await self.figure_rows.per_org_month(self.span(period), org_ids):
-            township = township_of(org, orgs)
-            by_month = months.setdefault(township.name if township else str(org), {})
-            by_month[month] = by_month.get(month, 0) + count
-        figures = await self.figures(period, org_id)
-        return months, figures.by_township
+        for row in gathered.rows:
+            township = township_of(row.org_id, gathered.orgs)
+            by_month = months.setdefault(township.name if township else str(row.org_id), {})
+            by_month[row.month] = by_month.get(row.month, 0) + row.contacts
+        return months, gathered.figures.by_township
+
+
+def area_lines(
+    rows: list[ContactRow],
+    active: list[Pair],
+    quiet: list[QuietPair],
+    sessions: list[tuple[int, int]],
+    orgs: dict[int, Organisation],
+) -> list[AreaLine]:
+    """Each village's or school's children served, contacts, active and quiet pairs."""
+    contacts: Counter[int] = Counter()
+    children: dict[int, set[int]] = {}
+    for row in rows:
+        contacts[row.org_id] += row.contacts
+        children.setdefault(row.org_id, set()).add(row.child_id)
+    for child, org in sessions:
+        children.setdefault(org, set()).add(child)
+    active_by = Counter(pair.org_id for pair in active)
+    quiet_by = Counter(item.pair.org_id for item in quiet)
+    touched = set(contacts) | set(active_by) | set(children)
+    return [
+        AreaLine(
+            org_id,
+            orgs[org_id].name if org_id in orgs else str(org_id),
+            len(children.get(org_id, ())),
+            contacts[org_id],
+            active_by[org_id],
+            quiet_by[org_id],
+        )
+        for org_id in sorted(touched)
+    ]
 
 
 def township_of(org_id: int, orgs: dict[int, Organisation]) -> Organisation | None:
@@ -223,19 +245,41 @@ def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: XlsxWriter
         with book.sheet(labels(f"sunshine.{title}"), area_header, [24, 12, 12, 12, 12]) as sheet:
             for line in lines:
                 sheet.row([line.name, line.children, line.contacts, line.active, line.quiet])
-    header = [labels(f"sunshine.col_{name}") for name in ("pair", "child", "org", "month", "contacts", "minutes")]
-    with book.sheet(labels("sunshine.sheet_pair_months"), header, [10, 10, 24, 10, 10, 10]) as sheet:
-        for row in data.per_pair_month:
+    # One row per pair, one column per month of the period: a county-year's 5,000 pairs are
+    # 5,000 rows (a row per pair and month would be ten times the cells to write).
+    months = period_months(figures.period)
+    header = [labels(f"sunshine.col_{name}") for name in ("pair", "child", "org", "contacts", "minutes")] + months
+    by_pair: dict[int, list[ContactRow]] = {}
+    for row in data.per_pair_month:
+        by_pair.setdefault(row.pair_id, []).append(row)
+    column = {month: index for index, month in enumerate(months)}
+    with book.sheet(
+        labels("sunshine.sheet_pair_months"), header, [10.0, 10.0, 24.0, 10.0, 10.0] + [9.0] * len(months)
+    ) as sheet:
+        for pair_id, rows in by_pair.items():
+            counts: list[int | None] = [None] * len(months)
+            for row in rows:
+                counts[column[row.month]] = row.contacts
+            first = rows[0]
             sheet.row(
                 [
-                    pair_code(row.pair_id),
-                    child_code(row.child_id),
-                    data.names.get(row.org_id, ""),
-                    row.month,
-                    row.contacts,
-                    row.minutes,
+                    pair_code(pair_id),
+                    child_code(first.child_id),
+                    data.names.get(first.org_id, ""),
+                    sum(row.contacts for row in rows),
+                    sum(row.minutes for row in rows),
+                    *counts,
                 ]
             )
+
+
+def period_months(period: Period) -> list[str]:
+    """'YYYY-MM' of every month the period touches."""
+    months, year, month = [], period.start.year, period.start.month
+    while (year, month) <= (period.end.year, period.end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 def build_contacts_workbook(lines: list[ContactLine], names: dict[int, str], labels: Labels) -> bytes:
