@@ -26,6 +26,10 @@ from storage.db import Database, StorageError
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
+# A 502 or a timeout from Telegram while starting (getMe, the webhook's set-up) is tried again,
+# back off growing to 30 s, until it answers or the bot is stopped: a supervisor restarting a bot
+# in a loop during Telegram's outage helps nobody. A wrong token is not retried (it exits at once).
+BOOTSTRAP_RETRIES = -1
 
 
 # Each subcommand's --help: what it does (description) and an example (epilog).
@@ -228,7 +232,10 @@ def run(config: Config) -> int:
             secret_token=hook.secret_token,  # required by the config check
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
+            bootstrap_retries=BOOTSTRAP_RETRIES,
         )
     else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, bootstrap_retries=BOOTSTRAP_RETRIES
+        )
     return 0

@@ -16,6 +16,8 @@ from telegram.ext import (
 from bot.domain import outbox as notices
 from bot.domain.deeds import BEHIND_SUBJECT
 from bot.domain.stars import RANKING_SUBJECT
+from bot.domain.turnover import COUNTY_NOTE as TURNOVER_COUNTY_NOTE
+from bot.domain.turnover import DUTIES_RECEIVED as TURNOVER_RECEIVED
 from handlers import (
     activities,
     auction,
@@ -45,6 +47,7 @@ from handlers.commands import COMMANDS
 from handlers.flow import FLOWS, ConversationButton, FlowRegistry
 from handlers.handover_notes import render_answered, render_request, render_unreachable
 from handlers.outbox import OUTBOX_SENDER, OutboxSender
+from handlers.turnover import LeaveFlow, OpenDuty, leave_command, open_duty, render_county_note, render_received
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -75,6 +78,9 @@ def register(application: Application) -> None:
     sender.register(notices.HANDOVER_UNREACHABLE, render_unreachable)
     sender.register(notices.REMINDER, scheduling.render_reminder)
     sunshine.register_notices(sender)
+    # Cadre turnover: the receiver's list of what was handed over, the county admins' note.
+    sender.register(TURNOVER_RECEIVED, render_received)
+    sender.register(TURNOVER_COUNTY_NOTE, render_county_note)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),
@@ -84,6 +90,7 @@ def register(application: Application) -> None:
             orgs.ImportFlow(),
             members.MembersFlow(),
             members.HandoverFlow(),
+            LeaveFlow(),
             reminders.ReminderFlow(),
             profile.ProfileFlow(),
             activities.NewActivityFlow(),
@@ -181,6 +188,7 @@ def register(application: Application) -> None:
                 # Organisation admins (and county admins on any organisation).
                 CommandHandler("members", members.members_command, PRIVATE),
                 CommandHandler("handover", members.handover_command, PRIVATE),
+                CommandHandler("leave", leave_command, PRIVATE),
                 CommandHandler("remind", reminders.remind_command, PRIVATE),
                 CommandHandler("reminders", reminders.reminders_command, PRIVATE),
                 CommandHandler("bind", groups.bind_command, GROUPS),
@@ -203,6 +211,8 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(common.language_chosen, pattern=common.LanguageButton.pattern()),
                 CallbackQueryHandler(join.join_decision, pattern=join.JoinDecision.pattern()),
                 CallbackQueryHandler(members.handover_answer, pattern=members.HandoverAnswer.pattern()),
+                # What a departed cadre handed over: open it (re-checked by its own feature).
+                CallbackQueryHandler(open_duty, pattern=OpenDuty.pattern()),
                 CallbackQueryHandler(reminders.reminder_action, pattern=reminders.ReminderAction.pattern()),
                 CallbackQueryHandler(activities.signup_button, pattern=activities.SignupTap.pattern()),
                 CallbackQueryHandler(activities.organiser_action, pattern=activities.OrganiserAction.pattern()),
@@ -221,6 +231,7 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(reports.charts_button, pattern=reports.ChartsButton.pattern()),
                 CallbackQueryHandler(reports.export_button, pattern=reports.ExportButton.pattern()),
                 CallbackQueryHandler(reports.pick_org_button, pattern=reports.PickOrgButton.pattern()),
+                CallbackQueryHandler(reports.township_charts_button, pattern=reports.TownshipChartsButton.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

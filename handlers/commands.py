@@ -64,6 +64,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("stars", Audience.CADRE),
     Command("stats", Audience.CADRE),
     Command("export", Audience.CADRE),
+    Command("leave", Audience.CADRE),
     Command("members", Audience.ORG_ADMIN),
     Command("handover", Audience.ORG_ADMIN),
     Command("remind", Audience.ORG_ADMIN),

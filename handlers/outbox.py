@@ -1,8 +1,9 @@
-"""The one outbox sender: sends what the domain queued (bot/domain/outbox.py), one message at a time.
+"""The one outbox sender: sends what the domain queued (bot/domain/outbox.py), a few at a time.
 
 Each kind of message has a renderer, registered by the feature that owes it (`register_kind`):
 it words the message when it goes out, in the recipient's language, from what is true then, or
-says there is nothing to send after all (`Skip`). The sender takes the most urgent message due,
+says there is nothing to send after all (`Skip`). Each of the sender's `in_flight` lanes
+(config.toml [outbox]) takes the most urgent message due to a chat no other lane is sending to,
 renders it, sends it through the bot (so through the rate limiter), and records how it ended
 before it takes the next:
 
@@ -13,8 +14,11 @@ before it takes the next:
 * the chat became a supergroup: the chat is followed and the message sent there at once;
 * blocked, not started, kicked, chat not found, a request Telegram refuses: given up, with why.
 
-One message in flight at a time is what bounds a crash's damage: every message before it is
-marked sent, so after a restart at most that one is sent twice.
+The lanes bound a crash's damage: every message a lane took before its current one is marked
+sent, so after a restart at most `in_flight` messages are sent twice, never two in one chat, and
+a chat's messages keep their order. Why more than one: a lane sends one message per round trip,
+so one lane alone (20 a second at 50 ms, 5 at 200 ms) cannot fill Telegram's 30 a second, and a
+rush's winners would wait behind each other (measured in the README).
 
 Run by the job `outbox:send` on the bot's clock: woken as soon as something is queued, and set
 again for the earliest retry. Jobs that queue messages (reminders, summaries) drain the outbox
@@ -85,7 +89,9 @@ class OutboxSender:
     def __init__(self, application: Application) -> None:
         self.application = application
         self.kinds: dict[str, Render] = {}
-        self._lock = asyncio.Lock()  # one sender: one message in flight
+        self._lock = asyncio.Lock()  # one drain at a time (the job's, or a test's)
+        self._changed = asyncio.Condition()  # lanes take one after the other; a lane done wakes the rest
+        self._sending: set[int] = set()  # chats a lane is sending to now
         self._held: dict[int, float] = {}  # chat id → bot-clock monotonic time its 429 ends
         self._wake_armed = False
         self._running_as_job = False
@@ -101,23 +107,43 @@ class OutboxSender:
 
     # ---- sending ------------------------------------------------------------------------------
     async def drain(self) -> int:
-        """Send every message due now, most urgent first, one at a time; returns how many were
-        sent. Returns early when the application is stopping (the rest waits for the restart)."""
-        sent = 0
+        """Send every message due now, most urgent first, on `in_flight` lanes; returns how many
+        were sent. Returns early when the application is stopping (the rest waits for the restart)."""
         async with self._lock:
-            while not (self._running_as_job and not self.application.running):
-                message = await self._next()
-                if message is None:
-                    break
+            lanes = self.services.config.outbox.in_flight
+            return sum(await asyncio.gather(*(self._lane() for _ in range(lanes))))
+
+    async def _lane(self) -> int:
+        sent = 0
+        while not (self._running_as_job and not self.application.running):
+            async with self._changed:
+                message = await self._take()
+                # Nothing due to a free chat, but a lane is still sending: when it is done, its
+                # chat's next message (or one queued meanwhile) may be due; wait for that.
+                while message is None and self._sending:
+                    await self._changed.wait()
+                    message = await self._take()
+            if message is None:
+                break
+            try:
                 sent += await self._send(message)
+            finally:
+                self._sending.discard(message.chat_id)
+                async with self._changed:
+                    self._changed.notify_all()
         return sent
 
-    async def _next(self) -> OutboxMessage | None:
+    async def _take(self) -> OutboxMessage | None:
+        """The most urgent message due to a chat neither held nor being sent to (then it is).
+        Called with `_changed` held, so lanes take one after the other."""
         now = self.services.clock.monotonic()
         for chat_id in [chat_id for chat_id, until in self._held.items() if until <= now]:
             del self._held[chat_id]
-        due = await self.services.outbox.due(1, skip_chats=set(self._held))
-        return due[0] if due else None
+        due = await self.services.outbox.due(1, skip_chats=set(self._held) | self._sending)
+        if not due:
+            return None
+        self._sending.add(due[0].chat_id)
+        return due[0]
 
     async def _send(self, message: OutboxMessage) -> bool:
         outbox = self.services.outbox

@@ -27,6 +27,8 @@ def test_defaults_and_environment_token_wins():
         ('language = "fr"\n', 'language: "fr" is not supported'),
         ("[telegram\n", "TOML syntax error"),
         ("[telegram.webhook]\nenabled = true\n", "telegram.webhook.url: a webhook needs the public https://"),
+        ("[outbox]\nin_flight = 0\n", "outbox.in_flight: must be 1 to 8 (for example: in_flight = 4)"),
+        ("[outbox]\nin_flight = 9\n", "outbox.in_flight: must be 1 to 8"),
     ],
 )
 def test_each_mistake_names_its_key(text, expected):

@@ -58,6 +58,7 @@ LAUNCHES: dict[str, list[tuple[int, list[object]]]] = {
     "im": [(ADMIN, ["/importorgs"])],
     "mb": [(ADMIN, ["/members"])],
     "ho": [(LI, ["/handover"])],
+    "lv": [(DONOR, ["/leave"]), (LI, ["/leave"])],
     "rd": [(LI, ["/remind"])],
     "pf": [(VOLUNTEER, ["/profile"])],
     "na": [(ADMIN, ["/newactivity"])],  # a county admin is also asked about the hub

@@ -71,16 +71,23 @@ class InboxConfig:
     keep_days: int = 7
 
 
+# More than this in flight buys no speed within Telegram's 30 messages a second (it would take a
+# round trip of over a quarter second) and only widens what a crash can send twice.
+MAX_OUTBOX_IN_FLIGHT = 8
+
+
 @dataclass(frozen=True)
 class OutboxConfig:
     """Messages the bot owes wait in the database until Telegram accepts them. One that failed on
     the network, a 5xx or a 429 is tried again after retry_first_seconds, then twice as long each
     time up to retry_longest_seconds (a 429 waits what Telegram asks). Sent and given-up ones
-    stay keep_days."""
+    stay keep_days. At most in_flight messages are on their way at once, never two to one chat:
+    a crash can send those again (so in_flight = 1: at most one duplicate per crash)."""
 
     keep_days: int = 30
     retry_first_seconds: int = 1
     retry_longest_seconds: int = 300
+    in_flight: int = 4
 
 
 @dataclass(frozen=True)
@@ -207,7 +214,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     },
     "storage": {"path": str, "busy_timeout_ms": int},
     "inbox": {"keep_days": int},
-    "outbox": {"keep_days": int, "retry_first_seconds": int, "retry_longest_seconds": int},
+    "outbox": {"keep_days": int, "retry_first_seconds": int, "retry_longest_seconds": int, "in_flight": int},
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
     "activities": {
         "checkin_opens_before_minutes": int,
@@ -350,6 +357,8 @@ def _check_values(config: Config) -> None:
             "outbox.retry_first_seconds / retry_longest_seconds: need 1 <= first <= longest <= 86400"
             " (for example: retry_first_seconds = 1, retry_longest_seconds = 300)"
         )
+    if not 1 <= retry.in_flight <= MAX_OUTBOX_IN_FLIGHT:
+        raise ConfigError(f"outbox.in_flight: must be 1 to {MAX_OUTBOX_IN_FLIGHT} (for example: in_flight = 4)")
     quiet = (config.reminders.quiet_start, config.reminders.quiet_end)
     if any(quiet) and not all(parse_clock(value) for value in quiet):
         raise ConfigError(

@@ -3,14 +3,16 @@
 A service that changes state and owes someone a message (a claim won, a waitlist promotion, a
 reminder occurrence, an activity's summary, a handover) calls `Outbox.enqueue` inside the
 transaction of the change: the message is stored with the change or not at all. One sender
-(handlers/outbox.py) sends what is due, one message at a time, and reports back here how each
+(handlers/outbox.py) sends what is due, at most `in_flight` at a time and never two to one chat,
+and reports back here how each
 ended: `sent` once Telegram accepted it, `retry` (with back-off, or after Telegram's retry_after)
 on network errors, 5xx and 429, `given_up` only on permanent errors (blocked, chat not found,
 a request Telegram refuses), `skipped` when it had nothing to say when due.
 
-What that guarantees: a queued message is sent at least once; since the sender marks each message
-sent before it takes the next, a crash can leave at most the one message in flight unmarked, and
-that one is sent again after the restart (at most one duplicate per crash).
+What that guarantees: a queued message is sent at least once; since each of the sender's lanes
+marks its message sent before it takes the next, a crash can leave at most the `in_flight`
+messages on their way unmarked, each in a different chat, and those are sent again after the
+restart (at most `in_flight` duplicates per crash, at most one per chat; 1 with in_flight = 1).
 
 The domain stores the catalog kind and ids, never rendered text: the sender renders when the
 message goes out, in the recipient's language, from what is true then. A service that must know

@@ -19,6 +19,7 @@ from bot.domain.digest import (
     WeeklyDigest,
     WishDeadlineSource,
 )
+from bot.domain.duty_kinds import register_builtin_duties
 from bot.domain.formatting import RenderText
 from bot.domain.groups import GroupService
 from bot.domain.inbox import Inbox
@@ -31,6 +32,8 @@ from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
 from bot.domain.sunshine import DAILY_SUBJECT, SunshineService
+from bot.domain.tenure import TenureService
+from bot.domain.turnover import DutyRegistry, TurnoverService
 from bot.domain.wishes import WishService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
@@ -38,6 +41,7 @@ from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.duties import DutyRepository
 from storage.inbox import InboxRepository
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
@@ -72,6 +76,8 @@ class Services:
     inbox: Inbox
     outbox: Outbox
     sunshine: SunshineService
+    turnover: TurnoverService
+    tenure: TenureService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -80,8 +86,11 @@ class Services:
         people_repo = PeopleRepository(db)
         membership_repo = MembershipRepository(db)
         audit = AuditRepository(db)
-        permissions = Permissions(config.county_admins, people_repo, membership_repo)
-        orgs = OrganisationService(db, OrganisationRepository(db), audit, permissions, clock)
+        org_repo = OrganisationRepository(db)
+        permissions = Permissions(
+            config.county_admins, people_repo, membership_repo, orgs=org_repo, clock=clock, audit=audit
+        )
+        orgs = OrganisationService(db, org_repo, audit, permissions, clock)
         chats = ChatRepository(db)
         outbox = Outbox(db, OutboxRepository(db), clock, config.outbox)
         reminder_repo = ReminderRepository(db)
@@ -161,6 +170,13 @@ class Services:
             max_pairs=config.sunshine.max_pairs_per_volunteer,
         )
         reminders.audiences[DAILY_SUBJECT] = sunshine.daily
+        # Cadre turnover: every domain registers the duties a person holds for an organisation.
+        duty_repo = DutyRepository(db)
+        duty_registry = DutyRegistry()
+        register_builtin_duties(duty_registry, duty_repo, chats, permissions, wishes, clock)
+        turnover = TurnoverService(
+            db, membership_repo, duty_repo, duty_registry, permissions, audit, clock, outbox=outbox
+        )
         return cls(
             config=config,
             clock=clock,
@@ -169,7 +185,7 @@ class Services:
             people=PeopleService(people_repo, clock, config.language),
             orgs=orgs,
             membership=MembershipService(
-                db, membership_repo, people_repo, orgs, audit, permissions, clock, outbox=outbox
+                db, membership_repo, people_repo, orgs, audit, permissions, clock, outbox=outbox, turnover=turnover
             ),
             groups=GroupService(db, chats, orgs, audit, permissions, clock, activities),
             conversations=ConversationService(
@@ -196,6 +212,8 @@ class Services:
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
             sunshine=sunshine,
+            turnover=turnover,
+            tenure=TenureService(membership_repo, orgs, clock),
         )
 
     async def open(self) -> None:

@@ -12,6 +12,7 @@ from telegram import (
     LinkPreviewOptions,
 )
 from telegram.constants import ParseMode
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -19,7 +20,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
 from bot.domain.services import Services
 from bot.runtime.inbox import Intake, start_intake
-from bot.runtime.rate_limit import FairRateLimiter
+from bot.runtime.rate_limit import FairRateLimiter, retry_after_seconds
 from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
 from storage.db import Database
@@ -101,7 +102,7 @@ async def on_startup(application: Application) -> None:
     await services.open()
     # The durable inbox: updates stored before confirmed; those not handled before a stop go first.
     await start_intake(application)
-    await set_command_menus(application)
+    start_command_menus(application)
     from handlers.activities import start_activity_jobs
     from handlers.auction import start_auction_jobs
     from handlers.maintenance import start_maintenance_jobs
@@ -130,6 +131,38 @@ async def on_shutdown(application: Application) -> None:
     services: Services = application.bot_data["services"]
     await services.close()
     log.info("league-bot stopped; database closed")
+
+
+MENUS_JOB = "commands:menus"
+MENUS_FIRST_RETRY_SECONDS = 5.0
+MENUS_LONGEST_RETRY_SECONDS = 600.0
+
+
+def start_command_menus(application: Application) -> None:
+    """Set the command menus once the bot runs; a transient failure (a 5xx, a timeout, a 429) is
+    tried again with back-off instead of ending the start-up: the bot works without its menu."""
+    _arm_menus(application, 0.0, MENUS_FIRST_RETRY_SECONDS)
+
+
+def _arm_menus(application: Application, delay: float, next_delay: float) -> None:
+    queue = application.job_queue
+    if queue is None:
+        return
+
+    async def job(context: object) -> None:
+        try:
+            await set_command_menus(application)
+        except RetryAfter as error:
+            wait = max(next_delay, retry_after_seconds(error))
+            log.warning("command menus: 429, trying again in %.0f s", wait)
+            _arm_menus(application, wait, min(wait * 2, MENUS_LONGEST_RETRY_SECONDS))
+        except (NetworkError, TimedOut) as error:  # TimedOut is a NetworkError; named for the reader
+            log.warning("command menus: %s, trying again in %.0f s", error, next_delay)
+            _arm_menus(application, next_delay, min(next_delay * 2, MENUS_LONGEST_RETRY_SECONDS))
+        except TelegramError as error:  # refused for good (e.g. a bad description): say so, run on
+            log.error("command menus not set: %s", error)
+
+    queue.run_once(job, when=delay, name=MENUS_JOB, job_kwargs={"misfire_grace_time": None})
 
 
 async def set_command_menus(application: Application) -> None:

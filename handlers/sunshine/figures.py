@@ -85,9 +85,9 @@ async def chart(ui: Ui, org_id: int | None, period: Period) -> Chart:
     return Chart("sunshine", await asyncio.to_thread(sunshine_chart, months, areas, ui.t))
 
 
-async def report_section(ui: Ui, period: Period) -> str:
-    """The year-end report's Sunshine Home paragraph, appended to the county's summary."""
-    return "\n\n" + report_paragraph(ui.t, await ui.services.sunshine.figures(period))
+async def report_section(ui: Ui, period: Period, org_id: int | None = None) -> str:
+    """The year-end report's Sunshine Home paragraph, appended to the summary of its scope."""
+    return "\n\n" + report_paragraph(ui.t, await ui.services.sunshine.figures(period, org_id))
 
 
 async def contacts_command(update: Update, context: BotContext) -> None:

@@ -59,8 +59,9 @@ FLOOD_LIMITED_METHODS = frozenset(
     {"sendmessage", "senddocument", "sendphoto", "sendmediagroup", "editmessagetext", "editmessagereplymarkup"}
 )
 
-# What `fail_calls` fails by default: not the calls of a bot's start-up (PTB does not retry
-# them) and not getUpdates (PTB's polling backs off for up to 30 s after an error).
+# What `fail_calls` fails by default: not the calls of a bot's start-up (a storm aimed at the
+# running bot should not just delay its start; tests name them to fail them on purpose), and
+# not getUpdates (PTB's polling backs off for up to 30 s after an error).
 _UNFAULTED_METHODS = frozenset(
     {"getme", "getupdates", "setmycommands", "deletemycommands", "setwebhook", "deletewebhook", "getwebhookinfo"}
 )
