@@ -34,6 +34,7 @@ from bot.model.organisation import OrgKind, Scope
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
+from handlers.funds.commands import send_year_paragraph
 from handlers.i18n import Raw, Translator
 from handlers.sunshine import figures as sunshine_figures
 
@@ -405,6 +406,8 @@ async def report_command(update: Update, context: BotContext) -> None:
     if org_id is not None:
         summary = f"<b>{await scope_label(ui, org_id, with_villages)}</b>\n{summary}"
     await ui.send_text(summary + await sunshine_figures.report_section(ui, period, org_id))
+    if org_id is None:
+        await send_year_paragraph(ui, period.year)  # the funds ledger's, when the year had any giving
     await send_charts(ui, org_id, period, with_villages=with_villages)
     await send_export(ui, org_id, period, with_villages=with_villages)
 

@@ -21,6 +21,14 @@ from bot.domain.digest import (
 )
 from bot.domain.duty_kinds import register_builtin_duties
 from bot.domain.formatting import RenderText
+from bot.domain.funds import (
+    PLEDGES_SUBJECT,
+    FundPublisher,
+    FundReports,
+    FundService,
+    PledgeReminders,
+)
+from bot.domain.funds.digest import FundDigestSource
 from bot.domain.groups import GroupService
 from bot.domain.inbox import Inbox
 from bot.domain.membership import MembershipService
@@ -28,12 +36,16 @@ from bot.domain.orgs import OrganisationService
 from bot.domain.outbox import Outbox
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
+from bot.domain.records import Records
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
-from bot.domain.sunshine import DAILY_SUBJECT, SunshineService
+from bot.domain.sunshine import DAILY_SUBJECT as SUNSHINE_DAILY
+from bot.domain.sunshine import SunshineService
 from bot.domain.tenure import TenureService
 from bot.domain.turnover import DutyRegistry, TurnoverService
+from bot.domain.visits import DAILY_SUBJECT, VisitService, VisitSettings
+from bot.domain.visits.duty import visit_duty_kind
 from bot.domain.wishes import WishService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
@@ -42,6 +54,7 @@ from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.duties import DutyRepository
+from storage.funds import FundRepository
 from storage.inbox import InboxRepository
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
@@ -49,6 +62,7 @@ from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.reminders import ReminderRepository
 from storage.reports import DeedRepository, ReportRepository
+from storage.visits import VisitRepository
 from storage.wishes import WishRepository
 
 
@@ -78,6 +92,12 @@ class Services:
     sunshine: SunshineService
     turnover: TurnoverService
     tenure: TenureService
+    funds: FundService
+    fund_reports: FundReports
+    pledges: PledgeReminders
+    fund_publisher: FundPublisher
+    records: Records
+    visits: VisitService
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -169,13 +189,50 @@ class Services:
             purge_after=timedelta(days=config.sunshine.purge_after_days),
             max_pairs=config.sunshine.max_pairs_per_volunteer,
         )
-        reminders.audiences[DAILY_SUBJECT] = sunshine.daily
+        reminders.audiences[SUNSHINE_DAILY] = sunshine.daily
         # Cadre turnover: every domain registers the duties a person holds for an organisation.
         duty_repo = DutyRepository(db)
         duty_registry = DutyRegistry()
         register_builtin_duties(duty_registry, duty_repo, chats, permissions, wishes, clock)
         turnover = TurnoverService(
             db, membership_repo, duty_repo, duty_registry, permissions, audit, clock, outbox=outbox
+        )
+        # Verification-visit campaigns (#17): the students they verify are what grants pay against.
+        visits = VisitService(
+            db,
+            VisitRepository(db),
+            orgs,
+            membership_repo,
+            audit,
+            permissions,
+            clock,
+            config.zone,
+            outbox,
+            VisitSettings(
+                purge_after=timedelta(days=config.visits.purge_after_days),
+                far_km=config.visits.far_km,
+                revisit_after=timedelta(hours=config.visits.revisit_after_hours),
+            ),
+        )
+        reminders.audiences[DAILY_SUBJECT] = visits.audience
+        duty_registry.register(visit_duty_kind(visits))  # a departing visitor's households
+        fund_repo = FundRepository(db)
+        funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, visits, config.funds)
+        pledges = PledgeReminders(fund_repo, reminders, permissions, config.zone)
+        reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
+        funds.after_pledge = pledges.refresh
+        stats.money_by_owner = fund_repo.money_by_owner  # the stars' "money to serve" fact
+        # The records feature (#19): service records, certificates, QR check-in, the platforms' export.
+        records = Records.build(
+            db,
+            PeopleService(people_repo, clock, config.language),
+            permissions,
+            activities,
+            attendance,
+            audit,
+            clock,
+            config.zone,
+            config.records,
         )
         return cls(
             config=config,
@@ -199,6 +256,7 @@ class Services:
                     AuctionSource(auction.repo),
                     WishDeadlineSource(wishes),
                     ReminderSource(reminder_repo, config.zone),
+                    FundDigestSource(fund_repo, config.zone),
                 ],
             ),
             activities=activities,
@@ -214,6 +272,12 @@ class Services:
             sunshine=sunshine,
             turnover=turnover,
             tenure=TenureService(membership_repo, orgs, clock),
+            funds=funds,
+            fund_reports=FundReports(funds),
+            pledges=pledges,
+            fund_publisher=FundPublisher(funds, chats, outbox),
+            records=records,
+            visits=visits,
         )
 
     async def open(self) -> None:
@@ -222,6 +286,8 @@ class Services:
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
         await self.sunshine.keep_daily(self.reminders, self.config.sunshine.daily)
+        await self.pledges.keep(self.config.funds.pledge_reminders)
+        await self.visits.keep_reminders(self.reminders, self.config.visits.reminder)
 
     async def close(self) -> None:
         await self.db.close()

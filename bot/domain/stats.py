@@ -33,6 +33,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -172,6 +173,8 @@ class OrgFacts:
     fulfilled_on_time: int = 0
     deeds_done: int = 0
     by_category: dict[str, int] = field(default_factory=dict)
+    # "Money to serve": money received into the funds it owns (net of corrections); None: owns no fund.
+    money_fen: int | None = None
 
 
 class StatsService:
@@ -190,6 +193,9 @@ class StatsService:
         self.attendance = attendance
         self.clock = clock
         self.zone = zone
+        # The funds ledger's money received per owning organisation in [start, end): wired by
+        # Services.build; None leaves the "money to serve" fact out.
+        self.money_by_owner: Callable[[date, date], Awaitable[dict[int, int]]] | None = None
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
@@ -282,4 +288,8 @@ class StatsService:
         for owner, done in (await self.deeds.counts(year.start, year.end)).items():
             if owner in facts:
                 facts[owner].deeds_done = done
+        if self.money_by_owner is not None:  # set by Services.build once the funds ledger exists
+            for owner, money in (await self.money_by_owner(period.start, period.end + timedelta(days=1))).items():
+                if owner in facts:
+                    facts[owner].money_fen = money
         return facts
