@@ -44,6 +44,7 @@ from handlers import (
     scheduling,
     stars,
     start,
+    sunshine,
     visits,
     wishes,
 )
@@ -86,6 +87,7 @@ def register(application: Application) -> None:
     sender.register(notices.HANDOVER_ANSWERED, render_answered)
     sender.register(notices.HANDOVER_UNREACHABLE, render_unreachable)
     sender.register(notices.REMINDER, scheduling.render_reminder)
+    sunshine.register_notices(sender)
     # Cadre turnover: the receiver's list of what was handed over, the county admins' note.
     sender.register(TURNOVER_RECEIVED, render_received)
     sender.register(TURNOVER_COUNTY_NOTE, render_county_note)
@@ -120,6 +122,7 @@ def register(application: Application) -> None:
             deeds.DeedFlow(),
             stars.StarsFlow(),
             reports.ScopeFlow(),
+            *sunshine.flows(),
             funds.ReceiptFlow(),
             funds.GrantFlow(),
             funds.PledgeFlow(),
@@ -197,6 +200,22 @@ def register(application: Application) -> None:
                 CommandHandler("deed", deeds.deed_command, PRIVATE),
                 CommandHandler("deeds", deeds.deeds_command, PRIVATE),
                 CommandHandler("stars", stars.stars_command, PRIVATE),
+                # Sunshine Home (阳光家园): cadres keep the children's register and propose pairs;
+                # volunteers keep a profile, answer proposals and log each contact.
+                CommandHandler("newchild", sunshine.newchild_command, PRIVATE),
+                CommandHandler("importchildren", sunshine.import_command, PRIVATE),
+                CommandHandler("childtemplate", sunshine.template_command, PRIVATE),
+                CommandHandler("children", sunshine.children_command, PRIVATE),
+                CommandHandler("child", sunshine.child_command, PRIVATE),
+                CommandHandler("childwish", sunshine.childwish_command, PRIVATE),
+                CommandHandler("sessionkids", sunshine.sessionkids_command, PRIVATE),
+                CommandHandler("pair", sunshine.pair_command, PRIVATE),
+                CommandHandler("pairs", sunshine.pairs_command, PRIVATE),
+                CommandHandler("endpair", sunshine.endpair_command, PRIVATE),
+                CommandHandler("contact", sunshine.contact_command, PRIVATE),
+                CommandHandler("volunteer", sunshine.volunteer_command, PRIVATE),
+                CommandHandler("counsellor", sunshine.counsellor_command, PRIVATE),
+                CommandHandler("sunshinecontacts", sunshine.contacts_command, PRIVATE),
                 # Cadres (their organisation) and county admins (the county, any organisation): figures,
                 # charts, the XLSX; the year-end report is the county admins'.
                 CommandHandler("stats", reports.stats_command, PRIVATE),
@@ -261,6 +280,9 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(auction.browse_button_tapped, pattern=auction.BrowseTap.pattern()),
                 # A wish card's buttons (edit, cancel, bought, delivered, confirm receipt, photos).
                 CallbackQueryHandler(wishes.wish_action, pattern=wishes.WishAction.pattern()),
+                # Sunshine Home: a proposal's answer; a child's card or a notice's buttons (re-checked).
+                CallbackQueryHandler(sunshine.pair_answer, pattern=sunshine.PairAnswer.pattern()),
+                CallbackQueryHandler(sunshine.child_tap, pattern=sunshine.ChildTap.pattern()),
                 # The county's deeds list, paged (county admins, re-checked).
                 CallbackQueryHandler(deeds.deeds_page, pattern=deeds.DeedsPage.pattern()),
                 # Under /stats figures: charts, the XLSX, pick an organisation (all re-checked).

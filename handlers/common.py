@@ -34,9 +34,41 @@ async def audience_of(ui: Ui) -> Audience:
     return _AUDIENCES[await ui.services.membership.standing(ui.user_id)]
 
 
+# Telegram refuses a message over 4,096 characters; a county admin's full /help (every command
+# with its example) is longer, so theirs lists the commands without the examples, in as few
+# messages as that takes (English words are longer).
+HELP_LIMIT = 4000
+
+
 async def help_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
     audience = await audience_of(ui)
+    text = help_text(ui, audience, examples=True)
+    if len(text) > HELP_LIMIT:
+        text = help_text(ui, audience, examples=False)
+    for part in split_lines(text, HELP_LIMIT):
+        await ui.send_text(part)
+
+
+def split_lines(text: str, limit: int) -> list[str]:
+    """The text in parts of at most `limit` characters, cut between lines (before a blank line
+    where one is near, so that a section stays whole)."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if current and size + len(line) + 1 > limit:
+            cut = max((i for i, kept in enumerate(current) if kept == ""), default=len(current)) or len(current)
+            parts.append("\n".join(current[:cut]).strip("\n"))
+            current = current[cut:]
+            size = sum(len(kept) + 1 for kept in current)
+        current.append(line)
+        size += len(line) + 1
+    parts.append("\n".join(current).strip("\n"))
+    return [part for part in parts if part]
+
+
+def help_text(ui: Ui, audience: Audience, *, examples: bool) -> str:
     in_group = not ui.is_private
     lines = [ui.t("help.title")]
     for level in Audience:
@@ -48,17 +80,16 @@ async def help_command(update: Update, context: BotContext) -> None:
         lines.append("")
         lines.append(ui.t(f"help.section_{level.name.lower()}"))
         for command in section:
-            lines.append(
-                ui.t(
-                    "help.line",
-                    name=command.name,
-                    what=ui.t(f"commands.{command.name}"),
-                    example=ui.t(f"help.example.{command.name}"),
+            what = ui.t(f"commands.{command.name}")
+            if examples:
+                lines.append(
+                    ui.t("help.line", name=command.name, what=what, example=ui.t(f"help.example.{command.name}"))
                 )
-            )
+            else:
+                lines.append(ui.t("help.line_short", name=command.name, what=what))
     lines.append("")
     lines.append(ui.t("help.footer"))
-    await ui.send_text("\n".join(lines))
+    return "\n".join(lines)
 
 
 async def language_command(update: Update, context: BotContext) -> None:

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.domain.errors import DomainError
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, flow_of
+from handlers.sunshine.profile import VolunteerProfileFlow
 
 
 class ProfileFlow(Flow):
@@ -21,6 +22,8 @@ class ProfileFlow(Flow):
                     self.choice(ui, step, "skip", "profile.button_skip"),
                     self.choice(ui, step, "clear", "profile.button_clear"),
                 ],
+                # The volunteer profile (Sunshine Home pairing) is its own conversation.
+                [self.choice(ui, step, "volunteer", "sunshine.button_volunteer_profile")],
                 self.cancel_row(ui),
             ]
         )
@@ -34,6 +37,9 @@ class ProfileFlow(Flow):
         await self._ask_phone(ui, {**data, "name": ui.services.people.check_real_name(text)})
 
     async def choice_name(self, ui: Ui, data: dict, value: str) -> None:
+        if value == "volunteer":
+            await flow_of(ui.context, VolunteerProfileFlow).start(ui)
+            return
         if value not in ("skip", "clear"):
             raise DomainError("common.button_expired")
         await self._ask_phone(ui, data if value == "skip" else {**data, "name": None})
@@ -46,6 +52,9 @@ class ProfileFlow(Flow):
         await self._save(ui, {**data, "phone": ui.services.people.check_phone(text)})
 
     async def choice_phone(self, ui: Ui, data: dict, value: str) -> None:
+        if value == "volunteer":
+            await flow_of(ui.context, VolunteerProfileFlow).start(ui)
+            return
         if value not in ("skip", "clear"):
             raise DomainError("common.button_expired")
         await self._save(ui, data if value == "skip" else {**data, "phone": None})

@@ -36,6 +36,7 @@ from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.funds.commands import send_year_paragraph
 from handlers.i18n import Raw, Translator
+from handlers.sunshine import figures as sunshine_figures
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
 
@@ -197,7 +198,7 @@ async def show_figures(
         if await ui.services.orgs.township_names():  # some village branch belongs to a township
             rows.append([by_township_button(ui, period)])
         rows.append([flow_button(ui, period)])
-    text = figures_text(ui.t, figures, scope)
+    text = figures_text(ui.t, figures, scope) + await sunshine_figures.stats_section(ui, org_id, period)
     tenure = await tenure_text(ui, org_id, with_villages)
     if tenure:
         text = f"{text}\n\n{tenure}"
@@ -249,6 +250,7 @@ async def send_charts(
     data = await source.data(period, org_id, with_villages=with_villages, by_township=by_township)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_PHOTO)
     charts = await asyncio.to_thread(render_all, data, ui.t)
+    charts.append(await sunshine_figures.chart(ui, org_id, period))
     label = period_label(ui.t, period)
     # One album: one message in the chat's list instead of three.
     await ui.context.bot.send_media_group(
@@ -263,7 +265,8 @@ async def send_export(
     exporter = ExportService.of(ui.services)
     data = await exporter.gather(ui.user_id, period, org_id, include_private, with_villages=with_villages)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
-    content = await asyncio.to_thread(build_workbook, data, ui.t)
+    sunshine = await sunshine_figures.sheets(ui, org_id, period)
+    content = await asyncio.to_thread(build_workbook, data, ui.t, sunshine)
     scope = await scope_label(ui, org_id, with_villages)
     name = ui.t("reports.export_file_name", start=_token(period.start), end=_token(period.end))
     caption = "reports.export_caption_private" if include_private else "reports.export_caption"
@@ -402,7 +405,7 @@ async def report_command(update: Update, context: BotContext) -> None:
     summary = report_text(ui.t, report)
     if org_id is not None:
         summary = f"<b>{await scope_label(ui, org_id, with_villages)}</b>\n{summary}"
-    await ui.send_text(summary)
+    await ui.send_text(summary + await sunshine_figures.report_section(ui, period, org_id))
     if org_id is None:
         await send_year_paragraph(ui, period.year)  # the funds ledger's, when the year had any giving
     await send_charts(ui, org_id, period, with_villages=with_villages)

@@ -32,6 +32,7 @@ from bot.domain.people import LANGUAGES
 from bot.domain.wishes import WishDraft
 from bot.model.activity import Category, Place
 from bot.model.organisation import OrgKind, Role
+from bot.model.sunshine import ChildDraft, Support
 from bot.model.wish import PrivateDetails, WishCategory
 from bot.practice.emulator import FakeTelegram, UserClient
 from handlers.activities import publish, send_due_summaries
@@ -370,6 +371,13 @@ async def build_world(harness: Harness) -> FuzzWorld:
     harness.clock.advance(hours=3)
     await send_due_summaries(harness.app)
     await auction_tick(harness.app)
+    # Sunshine Home: two children of the school (C0001, C0002) paired with the volunteer (P0001,
+    # P0002, active: logging a contact asks which).
+    for alias, support in (("小华", Support.TUTORING), ("小军", Support.COUNSELLING)):
+        child = await services.sunshine.add(TEACHER, ChildDraft(orgs["县第一小学"], alias, "五年级", ("数学",), False))
+        pair = await services.sunshine.propose(TEACHER, child.id, VOLUNTEER, support, 7)
+        await services.sunshine.answer(VOLUNTEER, pair.id, True)
+    await harness.send_queued()
     await seed_fuzz_funds(services, ADMIN, orgs["城关镇团委"])
     qr_payload = await _qr_activity(harness, orgs["县第一小学"])
     apologies = frozenset(translate(language, APOLOGY_KEY) for language in LANGUAGES)
@@ -409,6 +417,7 @@ TOUR = (
     (VOLUNTEER, "/me"),
     (VOLUNTEER, "/join"),
     (VOLUNTEER, "/start join_1"),
+    (TEACHER, "/child C0001"),
 )
 
 

@@ -169,6 +169,8 @@ ALLOWED_WORDS = {
     "GBK",
     "English",  # the language's own name, on the /lang button
     "W",  # the letter of wish codes (W0012), as every list prints it
+    "C",  # the letter of children's codes (C0001) in the Sunshine Home register
+    "P",  # the letter of pairs' codes (P0001)
 }
 # Asked in both languages, so that a reader of either can find their way.
 EXEMPT_KEYS = {"lang.choose"}
@@ -177,7 +179,7 @@ NOT_WORDS = [
     re.compile(r"<[^>]+>"),  # HTML tags
     re.compile(r"/[a-z_]+"),  # commands
     re.compile(r"@\w+"),  # usernames
-    re.compile(r"(?<![A-Za-z])[AaWw]\d+"),  # activity and wish codes: A12, W0012
+    re.compile(r"(?<![A-Za-z])[AaWwCcPp]\d+"),  # activity, wish, child and pair codes: A12, W0012, C0001, P0001
     re.compile(r"\.(?:xlsx|csv)\b"),  # file names' extensions
 ]
 

@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import org_import, wish_import
+from bot.domain.sunshine import child_import
 from bot.domain.visits import household_import as visit_import
 from handlers.flow import Flow
 from tests.fuzz_world import (
@@ -76,6 +77,13 @@ LAUNCHES: dict[str, list[tuple[int, list[object]]]] = {
     "dd": [(LI, ["/deed"])],
     "sr": [(ADMIN, ["/stars"])],
     "rs": [(ADMIN, [("data", "rpo:20260101:20261231")])],
+    "sc": [(TEACHER, ["/newchild"]), (LI, ["/newchild"])],  # 李老师 picks one of two organisations
+    "sl": [(TEACHER, [("data", "sunc:1:leave")])],
+    "si": [(TEACHER, ["/importchildren"])],
+    "sp": [(TEACHER, ["/pair C0001"])],
+    "se": [(TEACHER, ["/endpair P0001"])],
+    "sk": [(VOLUNTEER, ["/contact"])],
+    "sv": [(VOLUNTEER, ["/volunteer"])],
     # The funds ledger: 李书记 keeps the township's two funds; county admins set up and override.
     "frc": [(LI, ["/receipt"])],
     "fgr": [(ADMIN, ["/grant"]), (LI, ["/grant"])],
@@ -155,6 +163,7 @@ DOCUMENTS = {
         CSV,
     ),
 }
+DOCUMENTS["si"] = ("children.csv", csv([child_import.HEADERS[:5], ("县第一小学", "小刚", "三年级", "英语", "否")]), CSV)
 PHOTO = ("photo.png", PNG, "image/png")
 # Files no step should choke on: a broken XLSX, a CSV in no known encoding, a "PNG" that is text,
 # an empty file, a file with no extension, a header-only CSV, a CSV with a ten-thousand-cell row.

@@ -36,6 +36,10 @@ async def county(harness) -> County:
     return county
 
 
+# The default export's Sunshine Home sheets, after the export's own (handlers/sunshine/figures.py).
+SUNSHINE_SHEETS = ["阳光家园汇总", "按村校", "按乡镇", "结对按月"]
+
+
 def photos(harness, chat_id: int) -> list:
     return [m for m in harness.fake.bot_messages(chat_id) if m.kind == "photo"]
 
@@ -129,6 +133,7 @@ async def test_charts_arrive_as_one_album_of_photos(harness, county):
         "2026 年 每月志愿服务人次",
         "2026 年 各组织实事完成情况（红色为进度落后）",
         "2026 年 收集的微心愿及其当前状态",
+        "2026 年 阳光家园：各乡镇每月联系次数，结对进行中与久未联系",
     ]
     assert len({m.media_group_id for m in sent}) == 1 and sent[0].media_group_id is not None
     for message in sent:
@@ -166,7 +171,7 @@ async def test_a_cadre_exports_only_their_rows(harness, county):
     assert document.document["file_name"] == "统计_20260101_20261231.xlsx"
     assert "城关镇团委 · 2026 年：活动 2 场，签到记录 7 条，微心愿 1 个，实事 1 件" in document.text
     book = workbook(document)
-    assert book.sheetnames == ["活动", "签到记录", "微心愿", "实事", "组织与星级"]
+    assert book.sheetnames == ["活动", "签到记录", "微心愿", "实事", "组织与星级", *SUNSHINE_SHEETS]
     activities = list(book["活动"].iter_rows(values_only=True))
     assert [row[0] for row in activities[1:]] == [f"A{county.activities['a1']}", f"A{county.activities['a2']}"]
     assert {row[1] for row in activities[1:]} == {"城关镇团委"}
@@ -202,7 +207,7 @@ async def test_year_report_summary_then_charts_then_the_spreadsheet(harness, cou
     assert "五星 0 个，四星 0 个，三星 0 个，二星 2 个，一星 1 个" in summary.text
     assert "城关镇团委（★★ 30 分）、县教育局团委（★★ 25 分）" in summary.text
     kinds = [m.kind for m in messages[messages.index(summary) :]]
-    assert kinds == ["text", "photo", "photo", "photo", "document"]
+    assert kinds == ["text", "photo", "photo", "photo", "photo", "document"]
     book = workbook(messages[-1])
     assert len(list(book["微心愿"].iter_rows())) == 1 + 4
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.stats import Period
 from bot.model.organisation import OrgKind
 from bot.practice.sandbox.runtime import Sandbox, SandboxRefused
 from bot.practice.sandbox.server import serve_page
@@ -184,6 +185,18 @@ async def test_requests_another_web_site_makes_the_browser_send_are_refused(sand
 
 
 # ---- the seed ----------------------------------------------------------------------------------------------
+async def test_seeded_county_has_sunshine_home_villages_with_aliases_only(sandbox):
+    services = sandbox.services
+    villages = [org for org in await services.orgs.list() if org.kind is OrgKind.VILLAGE_BRANCH]
+    assert len(villages) == 3 and all(org.parent_id is not None for org in villages)
+    children = await services.sunshine.children.of_orgs([org.id for org in villages])
+    assert len(children) == 18 and not any(child.consent for child in children)
+    assert [await services.sunshine.children.get_private(child.id) for child in children] == [None] * 18
+    today = services.stats.today()
+    figures = await services.sunshine.figures(Period(today - timedelta(weeks=10), today))
+    assert figures.pairs_active == 18 and figures.contacts > 0 and figures.pairs_quiet == 6
+
+
 async def test_seeded_county_has_the_source_documents_sizes_and_no_private_details(sandbox):
     services, world = sandbox.services, sandbox.world
     kinds = [org.kind for org in await services.orgs.list()]

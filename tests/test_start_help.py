@@ -115,3 +115,17 @@ async def test_forged_button_data_is_answered_not_crashed(harness):
     expired = "这个按钮已过期或无效。请重新发送命令开始。"
     assert answers == [expired, "找不到这条申请，可能已被撤回。", expired, expired]
     assert harness.fake.unanswered_callback_queries() == []
+
+
+async def test_a_county_admins_help_fits_one_message_in_every_language(harness):
+    """Every command with its example is longer than Telegram takes: the list comes without them."""
+    for language in ("zh-hans", "en"):
+        admin = harness.user(COUNTY_ADMIN_ID, "县管理员", language_code=language)
+        await admin.send("/lang")
+        await admin.tap("English" if language == "en" else "简体中文")
+        before = len(admin.replies())
+        await admin.send("/help")
+        parts = [message.text for message in admin.replies()[before:]]
+        assert all(len(part) <= 4096 for part in parts)
+        text = "\n".join(parts)
+        assert "/neworg" in text and "/newchild" in text and "/join" in text

@@ -220,6 +220,17 @@ class VisitsConfig:
 
 
 @dataclass(frozen=True)
+class SunshineConfig:
+    """Sunshine Home (bot/domain/sunshine/): a child's private details are deleted this many days
+    after the child leaves the programme; a volunteer holds at most this many pairs; the daily
+    job (quiet-pair reminders, the purge) runs at this recurring time ("" = off)."""
+
+    purge_after_days: int = 90
+    max_pairs_per_volunteer: int = 3
+    daily: str = "cron 0 9 * * *"
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -231,6 +242,7 @@ class Config:
     conversations: ConversationsConfig = field(default_factory=ConversationsConfig)
     stars: StarsConfig = field(default_factory=StarsConfig)
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
+    sunshine: SunshineConfig = field(default_factory=SunshineConfig)
     funds: FundsConfig = field(default_factory=FundsConfig)
     records: RecordsConfig = field(default_factory=RecordsConfig)
     visits: VisitsConfig = field(default_factory=VisitsConfig)
@@ -280,6 +292,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "conversations": {"expire_after_hours": int},
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
+    "sunshine": {"purge_after_days": int, "max_pairs_per_volunteer": int, "daily": str},
     "funds": {"approval_above_yuan": int, "pledge_reminders": str},
     "records": {
         "committee_name": str,
@@ -367,6 +380,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     conversations = ConversationsConfig(**raw.get("conversations", {}))
     stars = StarsConfig(**raw.get("stars", {}))
     deeds = DeedsConfig(**raw.get("deeds", {}))
+    sunshine = SunshineConfig(**raw.get("sunshine", {}))
     funds = FundsConfig(**raw.get("funds", {}))
     records = _records_config(raw.get("records", {}), env)
     visits = VisitsConfig(**raw.get("visits", {}))
@@ -389,6 +403,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         conversations=conversations,
         stars=stars,
         deeds=deeds,
+        sunshine=sunshine,
         funds=funds,
         records=records,
         visits=visits,
@@ -476,6 +491,7 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.checkin_*_minutes: must not be negative (for example: 30)")
     if not 1 <= checkin.credit_rounding_minutes <= 60:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
+    _check_sunshine(config)
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
     visits = config.visits
@@ -621,6 +637,21 @@ def _check_digest_schedule(config: Config) -> None:
         raise ConfigError(
             f'reminders.weekly_digest: "{when}" is not a recurring time; write e.g.'
             ' "every monday 9:00" (or the same in Chinese), or "" to switch the digest off'
+        )
+
+
+def _check_sunshine(config: Config) -> None:
+    sunshine = config.sunshine
+    if not 1 <= sunshine.purge_after_days <= 3650:
+        raise ConfigError("sunshine.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
+    if not 1 <= sunshine.max_pairs_per_volunteer <= 50:
+        raise ConfigError(
+            "sunshine.max_pairs_per_volunteer: must be 1 to 50 (for example: max_pairs_per_volunteer = 3)"
+        )
+    if sunshine.daily and not _is_recurring(sunshine.daily, config.timezone):
+        raise ConfigError(
+            f'sunshine.daily: "{sunshine.daily}" is not a recurring time; write e.g. "cron 0 9 * * *"'
+            ' (09:00 every day), or "" to switch the daily job off'
         )
 
 

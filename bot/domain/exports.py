@@ -311,8 +311,9 @@ class ExportService:
 
 
 # ---- the workbook (CPU only) ----------------------------------------------------------------------
-def build_workbook(data: ExportData, labels: Labels) -> bytes:
-    """The XLSX bytes. Pure CPU over `data`: run it through asyncio.to_thread."""
+def build_workbook(data: ExportData, labels: Labels, more: Callable[[XlsxWriter], None] | None = None) -> bytes:
+    """The XLSX bytes. Pure CPU over `data`: run it through asyncio.to_thread. `more` writes
+    a feature's own sheets after these (Sunshine Home's: bot/domain/sunshine/figures.py)."""
     zone = data.zone
     cache: dict[str, datetime] = {}
 
@@ -439,4 +440,6 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
                     "★" * rating.stars + "☆" * (5 - rating.stars),
                 ]
             )
+    if more is not None:
+        more(book)
     return book.close()

@@ -40,6 +40,8 @@ from bot.domain.records import Records
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
+from bot.domain.sunshine import DAILY_SUBJECT as SUNSHINE_DAILY
+from bot.domain.sunshine import SunshineService
 from bot.domain.tenure import TenureService
 from bot.domain.turnover import DutyRegistry, TurnoverService
 from bot.domain.visits import DAILY_SUBJECT, VisitService, VisitSettings
@@ -87,6 +89,7 @@ class Services:
     pace: PaceReminders
     inbox: Inbox
     outbox: Outbox
+    sunshine: SunshineService
     turnover: TurnoverService
     tenure: TenureService
     funds: FundService
@@ -173,6 +176,20 @@ class Services:
         stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
         pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
         reminders.audiences[BEHIND_SUBJECT] = pace.audience
+        sunshine = SunshineService(
+            db,
+            orgs,
+            people_repo,
+            membership_repo,
+            audit,
+            permissions,
+            outbox,
+            clock,
+            config.zone,
+            purge_after=timedelta(days=config.sunshine.purge_after_days),
+            max_pairs=config.sunshine.max_pairs_per_volunteer,
+        )
+        reminders.audiences[SUNSHINE_DAILY] = sunshine.daily
         # Cadre turnover: every domain registers the duties a person holds for an organisation.
         duty_repo = DutyRepository(db)
         duty_registry = DutyRegistry()
@@ -252,6 +269,7 @@ class Services:
             pace=pace,
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
+            sunshine=sunshine,
             turnover=turnover,
             tenure=TenureService(membership_repo, orgs, clock),
             funds=funds,
@@ -267,6 +285,7 @@ class Services:
         await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
+        await self.sunshine.keep_daily(self.reminders, self.config.sunshine.daily)
         await self.pledges.keep(self.config.funds.pledge_reminders)
         await self.visits.keep_reminders(self.reminders, self.config.visits.reminder)
 

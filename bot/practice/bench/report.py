@@ -8,6 +8,9 @@ document's scale (storage/bulk_seed.py: 440 organisations, 8,000 wishes, 3,000 a
 - chart_s: the three charts (data gathered, PNGs drawn);
 - peak_rss_mb: the process's peak resident memory (ru_maxrss) at the end.
 
+Sunshine Home's register at 10× (bot/practice/bench/report_sunshine.py) is seeded beside it and
+timed within the same three parts; the JSON line gains `children`, `pairs`, `contacts`.
+
 Targets: report_s ≤ 2, export_s ≤ 5, peak_rss_mb ≤ 300. `run` prints nothing; bot/practice/bench/common.py
 prints the dict as one JSON line.
 """
@@ -44,6 +47,7 @@ async def _bench(scale: float) -> dict:
     from bot.domain.services import Services
     from bot.domain.stats import Period
     from bot.domain.year_report import YearReportService
+    from bot.practice.bench import report_sunshine as sunshine
     from bot.practice.bench.report_funds import TARGETS as LEDGER_TARGETS
     from bot.practice.bench.report_funds import bench_ledger
     from handlers.i18n import Translator, plain_text_renderer
@@ -59,6 +63,7 @@ async def _bench(scale: float) -> dict:
         await db.open()
         try:
             counts = await db.run_sync(lambda conn: seed_county_year(conn, YEAR, config.zone, scale))
+            counts.update(await sunshine.seed(db, YEAR, config.zone, scale))
             # Early in the next year: the whole year is past, its late claims are overdue.
             clock = _FixedClock(datetime(YEAR + 1, 1, 10, 2, tzinfo=UTC))
             services = Services.build(config, db, clock, render=plain_text_renderer(config.language))
@@ -66,17 +71,18 @@ async def _bench(scale: float) -> dict:
 
             started = time.perf_counter()
             report = await YearReportService(services.stats, services.stars).build(YEAR)
-            text = report_text(t, report)
+            text = report_text(t, report) + await sunshine.paragraph(services, t, period)
             report_s = time.perf_counter() - started
 
             started = time.perf_counter()
             data = await ExportService.of(services).gather(ADMIN, period)
-            workbook = build_workbook(data, t)
+            workbook = build_workbook(data, t, await sunshine.sheets(services, t, period))
             export_s = time.perf_counter() - started
 
             started = time.perf_counter()
             source = ChartSource(DetailRepository(db), services.deeds, clock, config.zone)
             charts = render_all(await source.data(period), t)
+            charts.append(await sunshine.chart(services, t, period))
             chart_s = time.perf_counter() - started
             ledger = await bench_ledger(db, services, YEAR, scale, t)
         finally:

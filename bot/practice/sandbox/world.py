@@ -29,6 +29,7 @@ from bot.model.organisation import OrgKind, Role
 from bot.model.wish import WishCategory
 from bot.practice.emulator import FakeTelegram
 from bot.practice.sandbox.demo_funds import seed_demo_funds
+from bot.practice.sandbox.sunshine_demo import seed_sunshine
 
 COUNTY_ADMIN_ID = 100001
 VOLUNTEER_ID = 300001
@@ -229,6 +230,11 @@ async def seed_records(services: Services, fake: FakeTelegram, world: World, *, 
             )
         )
     await services.wishes.import_rows(admin, drafts)
+    # Sunshine Home: a few villages' children (aliases only), their pairs and contacts.
+    async with services.db.transaction():
+        village_names = person_names(len(seats) + DEMO["sunshine_villages"])[len(seats) :]
+        for user_id, name, village in await seed_sunshine(services, fake, DEMO, towns, village_names, now, admin):
+            world.cadres.append(Cadre(user_id, name, village.id, village.name, True))
     session = await services.auction.create(
         admin,
         SessionDraft(
