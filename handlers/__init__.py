@@ -214,6 +214,7 @@ def register(application: Application) -> None:
                 CommandHandler("endpair", sunshine.endpair_command, PRIVATE),
                 CommandHandler("contact", sunshine.contact_command, PRIVATE),
                 CommandHandler("volunteer", sunshine.volunteer_command, PRIVATE),
+                CommandHandler("handback", sunshine.handback_command, PRIVATE),
                 CommandHandler("counsellor", sunshine.counsellor_command, PRIVATE),
                 CommandHandler("sunshinecontacts", sunshine.contacts_command, PRIVATE),
                 # Cadres (their organisation) and county admins (the county, any organisation): figures,
@@ -283,6 +284,7 @@ def register(application: Application) -> None:
                 # Sunshine Home: a proposal's answer; a child's card or a notice's buttons (re-checked).
                 CallbackQueryHandler(sunshine.pair_answer, pattern=sunshine.PairAnswer.pattern()),
                 CallbackQueryHandler(sunshine.child_tap, pattern=sunshine.ChildTap.pattern()),
+                CallbackQueryHandler(sunshine.handback_button, pattern=sunshine.HandBackTap.pattern()),
                 # The county's deeds list, paged (county admins, re-checked).
                 CallbackQueryHandler(deeds.deeds_page, pattern=deeds.DeedsPage.pattern()),
                 # Under /stats figures: charts, the XLSX, pick an organisation (all re-checked).

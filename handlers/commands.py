@@ -33,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("me", Audience.EVERYONE),
     Command("profile", Audience.EVERYONE),
     Command("volunteer", Audience.EVERYONE),
+    Command("handback", Audience.EVERYONE),
     Command("contact", Audience.EVERYONE),
     Command("pairs", Audience.EVERYONE),
     Command("endpair", Audience.EVERYONE),

@@ -15,6 +15,7 @@ from telegram.ext import Application
 from bot.domain.duty_kinds import ACTIVITY, CLAIM, JOIN_REQUEST, REMINDER, SESSION
 from bot.domain.errors import DomainError
 from bot.domain.services import Services
+from bot.domain.sunshine.duty import PAIRING
 from bot.domain.visits.duty import VISIT
 from bot.model.outbox import OutboxMessage
 from handlers.activities.sheet import sheet_view
@@ -27,12 +28,13 @@ from handlers.join import decision_markup
 from handlers.members import name_of
 from handlers.outbox import Rendered
 from handlers.reminders import item_markup, item_text
+from handlers.sunshine.register import send_child
 from handlers.visits.mine import send_household
 from handlers.wishes.card import send_card
 
 # How many handed-over items get a button (the rest are listed): a message keeps to a screen.
 BUTTONS_SHOWN = 12
-KINDS = (CLAIM, ACTIVITY, REMINDER, SESSION, JOIN_REQUEST, VISIT)
+KINDS = (CLAIM, ACTIVITY, REMINDER, SESSION, JOIN_REQUEST, VISIT, PAIRING)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ async def _open(ui: Ui, kind: str, subject: int) -> None:
         await ui.reply("turnover.session_hint")
     elif kind == VISIT:
         await send_household(ui, subject)
+    elif kind == PAIRING:
+        await send_child(ui, subject)
     else:
         request = await services.membership.pending_request(subject)
         await services.membership.pending_requests(ui.user_id, request.org_id)  # re-checks the manager

@@ -189,7 +189,12 @@ async def test_the_pairing_story_from_proposal_to_quiet_pair_to_hand_back(county
     assert len([m for m in cadre.replies() if "一直没有联系记录" in (m.text or "")]) == 1
 
     # The volunteer leaves the county: the child returns, the cadre re-pairs by the button.
-    await county.services.sunshine.hand_back(VOLUNTEER)
+    await volunteer.send("/handback")
+    assert "交回后，您的 1 个结对会结束" in volunteer.last_reply().text and "P0001" in volunteer.last_reply().text
+    await volunteer.tap("🔁 交回全部结对")
+    assert "已交回 1 个结对" in volunteer.last_reply().text
+    await volunteer.send("/handback")
+    assert "没有需要交回的孩子" in volunteer.last_reply().text
     await harness.send_queued()
     assert "已离开本县" in cadre.last_reply().text
     await cadre.tap("🤝 重新结对")

@@ -244,3 +244,26 @@ async def test_figures_count_distinct_children_person_times_kinds_origins_and_ar
     suggestions = await world.sunshine.suggest(CADRE, (await world.child(alias="小三")).id, Support.TUTORING)
     assert suggestions[0].volunteer_id == VOLUNTEER
     assert ("skill", "数学") in suggestions[0].reasons and ("area", "李家村") in suggestions[0].reasons
+
+
+async def test_a_volunteer_leaving_an_organisation_ends_only_its_childrens_pairs_through_turnover(world, harness):
+    """Cadre turnover (bot/domain/turnover.py): a member who stops acting for an organisation
+    gives up its children's pairs (they end, its cadres are asked to re-pair); pairs with
+    other organisations' children go on."""
+    services = world.services
+    await services.people.seen(COUNTY_ADMIN_ID, "县管理员", None, "zh-hans", private=True)
+    here = await world.child(alias="小一")
+    there = await world.sunshine.add(OTHER_CADRE, ChildDraft(world.other, "小二", "四年级", ("画画",), False, None))
+    await world.pair(here.id)
+    kept = await world.sunshine.propose(OTHER_CADRE, there.id, VOLUNTEER, Support.INTEREST, 14)
+    kept = await world.sunshine.answer(VOLUNTEER, kept.id, True)
+    await services.membership.memberships.grant(
+        world.village, VOLUNTEER, Role.CADRE, COUNTY_ADMIN_ID, harness.clock.now()
+    )
+    held = await services.turnover.registry.held(VOLUNTEER, world.village)
+    assert [(duty.subject_id, duty.label) for duty in held["pairing"]] == [(here.id, here.public_label)]
+    await services.membership.remove_member(COUNTY_ADMIN_ID, world.village, VOLUNTEER)
+    pairs = {pair.child_id: pair for pair in await world.sunshine.pairs.of_orgs(None)}
+    assert (pairs[here.id].status, pairs[here.id].end_reason) == (PairStatus.ENDED, EndReason.VOLUNTEER_LEFT)
+    assert pairs[there.id].status is PairStatus.ACTIVE
+    assert [chat for chat, _ in await world.queued(HANDED_BACK)] == [CADRE]

@@ -42,6 +42,7 @@ from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
 from bot.domain.sunshine import DAILY_SUBJECT as SUNSHINE_DAILY
 from bot.domain.sunshine import SunshineService
+from bot.domain.sunshine.duty import pairing_duty_kind
 from bot.domain.tenure import TenureService
 from bot.domain.turnover import DutyRegistry, TurnoverService
 from bot.domain.visits import DAILY_SUBJECT, VisitService, VisitSettings
@@ -215,6 +216,7 @@ class Services:
             ),
         )
         reminders.audiences[DAILY_SUBJECT] = visits.audience
+        duty_registry.register(pairing_duty_kind(sunshine))  # a departing volunteer's pairs end
         duty_registry.register(visit_duty_kind(visits))  # a departing visitor's households
         fund_repo = FundRepository(db)
         funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, visits, config.funds)

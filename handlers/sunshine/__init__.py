@@ -10,6 +10,7 @@ from handlers.sunshine import notices
 from handlers.sunshine.buttons import ChildTap, PairAnswer
 from handlers.sunshine.contact import ContactFlow, contact_command
 from handlers.sunshine.figures import contacts_command
+from handlers.sunshine.handback import HandBackTap, handback_button, handback_command
 from handlers.sunshine.importing import ImportChildrenFlow, import_command, template_command
 from handlers.sunshine.pairing import (
     EndPairFlow,
@@ -32,6 +33,9 @@ from handlers.sunshine.register import (
 )
 
 __all__ = [
+    "HandBackTap",
+    "handback_button",
+    "handback_command",
     "ChildTap",
     "ContactFlow",
     "EndPairFlow",

@@ -251,7 +251,12 @@ async def child_card_text(ui: Ui, child: Child) -> str:
 
 async def child_command(update: Update, context: BotContext) -> None:
     ui = Ui(update, context)
-    child = await ui.services.sunshine.visible_child(ui.user_id, _code_arg(context, "sunshine.child_usage"))
+    await send_child(ui, _code_arg(context, "sunshine.child_usage"))
+
+
+async def send_child(ui: Ui, child_id: int) -> None:
+    """The child's card with what the person may do (also the turnover message's button)."""
+    child = await ui.services.sunshine.visible_child(ui.user_id, child_id)
     rows = []
     if await ui.services.sunshine.may_see_private(ui.user_id, child) and child.consent:
         rows.append(

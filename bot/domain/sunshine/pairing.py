@@ -104,13 +104,14 @@ class Pairing(SunshineCore):
             await self.audit.record(self.clock.now(), actor_id, "pair.end", f"pair:{pair_id}", reason=reason.value)
         return await self.pair(pair_id)
 
-    async def hand_back(self, person_id: int, *, actor_id: int | None = None) -> list[Pair]:
-        """A volunteer leaves the county: each live pair ends (volunteer_left) and the child's
+    async def hand_back(self, person_id: int, *, actor_id: int | None = None, org_id: int | None = None) -> list[Pair]:
+        """A volunteer leaves the county (or, with `org_id`, stops acting for that organisation):
+        each live pair (of that organisation's children) ends (volunteer_left) and the child's
         organisation's cadres are asked to re-pair. Safe to call again (nothing left to end)."""
         ended: list[Pair] = []
         async with self.db.transaction():
             now = self.clock.now()
-            for pair in await self.pairs.live_of_volunteer(person_id):
+            for pair in await self.live_pairs_of_volunteer(person_id, org_id):
                 await self.pairs.end(pair.id, EndReason.VOLUNTEER_LEFT, now)
                 await self.audit.record(now, actor_id, "pair.hand_back", f"pair:{pair.id}", volunteer=person_id)
                 for cadre in await self.cadre_ids(pair.org_id):
@@ -119,6 +120,11 @@ class Pairing(SunshineCore):
                     )
                 ended.append(pair)
         return ended
+
+    async def live_pairs_of_volunteer(self, volunteer_id: int, org_id: int | None = None) -> list[Pair]:
+        """Proposed and active pairs of the volunteer, of one organisation's children or of all."""
+        pairs = await self.pairs.live_of_volunteer(volunteer_id)
+        return [pair for pair in pairs if org_id is None or pair.org_id == org_id]
 
     async def pairs_of_volunteer(self, volunteer_id: int) -> list[Pair]:
         return [pair for pair in await self.pairs.live_of_volunteer(volunteer_id) if pair.status is PairStatus.ACTIVE]
