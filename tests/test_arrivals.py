@@ -1,0 +1,112 @@
+"""When an update reached Telegram, from its id: the estimate, and the shedding that uses it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.practice.emulator import FakeTelegram
+from bot.runtime.arrivals import Arrivals
+from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
+
+
+def test_nothing_is_known_before_a_sample() -> None:
+    assert Arrivals().arrival(5, now=10.0) is None
+
+
+def test_between_two_samples_updates_are_spread_evenly() -> None:
+    arrivals = Arrivals()
+    arrivals.note(100.0, 1000)
+    arrivals.note(102.0, 1400)
+    assert arrivals.arrival(1200, now=110.0) == pytest.approx(101.0)
+    assert arrivals.arrival(1400, now=110.0) == pytest.approx(102.0)
+    assert arrivals.arrival(900, now=110.0) == pytest.approx(100.0)  # before the first: at least that old
+
+
+def test_beyond_the_newest_sample_the_recent_rate_carries_on_never_past_now() -> None:
+    arrivals = Arrivals()
+    arrivals.note(100.0, 1000)
+    arrivals.note(102.0, 1400)  # 200 a second
+    assert arrivals.arrival(1600, now=110.0) == pytest.approx(103.0)
+    assert arrivals.arrival(9000, now=110.0) == 110.0
+    quiet = Arrivals()
+    quiet.note(100.0, 1000)
+    quiet.note(105.0, 1000)  # nothing arrived: a newer update came after the last sample
+    assert quiet.arrival(1001, now=110.0) == 105.0
+
+
+def test_samples_never_go_backwards_and_old_ones_are_forgotten() -> None:
+    arrivals = Arrivals()
+    arrivals.note(100.0, 1000)
+    arrivals.note(99.0, 900)  # an answer overtaken by a newer one: clamped
+    assert arrivals.arrival(1000, now=200.0) == 100.0
+    for second in range(1, 400):
+        arrivals.note(100.0 + second, 1000)
+    assert len(arrivals) <= 3  # the same id over and over keeps only its first and last moment
+    for second in range(400, 700):
+        arrivals.note(100.0 + second, 1000 + second)
+    assert len(arrivals) <= 122  # two minutes of samples a second
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def poll_answer(updates: list[dict]) -> bytes:
+    return json.dumps({"ok": True, "result": updates}).encode()
+
+
+def test_a_full_poll_loses_only_the_taps_that_waited_too_long_the_fresh_ones_stay() -> None:
+    fake = FakeTelegram()
+    fake.add_user(1, "A")
+    clock = Clock()
+    queue = ReceivedQueue(clock)
+    processor = PerSenderUpdateProcessor(4, received=queue.take_received, callback_max_wait=4.0, clock=clock)
+    queue.shedder = processor
+    first = fake.user_sends(1, 1, "签到")
+    assert queue.screen_poll(poll_answer([first]), 100)  # caught up at 100.0, at update `first`
+    # 1,000 taps a second for 10 s, polls fetching 100 at a time far behind them.
+    taps = [fake.user_taps(1, 1, 1, f"x:{i}", forge=True) for i in range(10_000)]
+    clock.now = 110.0
+    queue.note_backlog(10_000, asked_at=110.0, limit=100, first_pending=first["update_id"] + 1)
+    clock.now = 110.5
+    # This poll holds the taps made between 105 s and 105.1 s: 5.5 s old, too old.
+    old = taps[5000:5100]
+    kept = json.loads(queue.screen_poll(poll_answer(old), 100))["result"]
+    assert [u["update_id"] for u in kept] == [old[-1]["update_id"]]  # only the last one stays, for the offset
+    assert processor.shed == 99
+    # This one holds taps made between 106.45 s and 106.55 s: half of them are young enough.
+    clock.now = 110.5005
+    middle = taps[6450:6550]
+    kept = json.loads(queue.screen_poll(poll_answer(middle), 100))["result"]
+    assert [u["update_id"] for u in kept] == [u["update_id"] for u in middle[50:]]
+    assert processor.shed == 99 + 50
+    # Young taps go through untouched, each stamped with its own arrival.
+    young = poll_answer(taps[8000:8100])
+    assert queue.screen_poll(young, 100) is young
+    assert queue.behind
+
+
+def test_taps_kept_from_a_full_poll_count_their_wait_at_telegram_and_here() -> None:
+    fake = FakeTelegram()
+    fake.add_user(1, "A")
+    clock = Clock()
+    queue = ReceivedQueue(clock)
+    processor = PerSenderUpdateProcessor(4, received=queue.take_received, callback_max_wait=4.0, clock=clock)
+    queue.shedder = processor
+    first = fake.user_sends(1, 1, "签到")
+    queue.screen_poll(poll_answer([first]), 100)
+    taps = [fake.user_taps(1, 1, 1, f"x:{i}", forge=True) for i in range(1000)]
+    clock.now = 102.0
+    queue.note_backlog(1000, asked_at=101.0, limit=100, first_pending=first["update_id"] + 1)
+    poll = taps[:100]  # made between 100 s and 100.1 s: about 2 s old
+    assert queue.screen_poll(poll_answer(poll), 100) is not None
+    assert processor.shed == 0
+    processor.local_wait = 2.5  # the taps that started lately waited 2.5 s here
+    assert len(json.loads(queue.screen_poll(poll_answer(taps[100:200]), 100))["result"]) == 1
+    assert processor.shed == 99
