@@ -14,6 +14,7 @@ from telegram.ext import (
 )
 
 from bot.domain import outbox as notices
+from bot.domain.catch_up import STALE_SUMMARIES, SUMMARIES_TOGETHER
 from bot.domain.deeds import BEHIND_SUBJECT
 from bot.domain.stars import RANKING_SUBJECT
 from handlers import (
@@ -40,6 +41,7 @@ from handlers import (
 from handlers.activities.post import render_promoted
 from handlers.activities.summaries import render_group_summary, render_organiser_summary
 from handlers.auction.claim import render_won
+from handlers.catch_up import render_stale_summaries, render_summaries_together
 from handlers.commands import COMMANDS
 from handlers.flow import FLOWS, ConversationButton, FlowRegistry
 from handlers.handover_notes import render_answered, render_request, render_unreachable
@@ -73,6 +75,8 @@ def register(application: Application) -> None:
     sender.register(notices.HANDOVER_ANSWERED, render_answered)
     sender.register(notices.HANDOVER_UNREACHABLE, render_unreachable)
     sender.register(notices.REMINDER, scheduling.render_reminder)
+    sender.register(SUMMARIES_TOGETHER, render_summaries_together)
+    sender.register(STALE_SUMMARIES, render_stale_summaries)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),

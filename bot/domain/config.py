@@ -157,6 +157,14 @@ class DeedsConfig:
 
 
 @dataclass(frozen=True)
+class CatchUpConfig:
+    """After downtime (bot/domain/catch_up.py): activity summaries are still sent for activities
+    that ended at most window_hours ago, grouped per chat; older ones are listed to the county admins."""
+
+    window_hours: int = 24
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -168,6 +176,7 @@ class Config:
     conversations: ConversationsConfig = field(default_factory=ConversationsConfig)
     stars: StarsConfig = field(default_factory=StarsConfig)
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
+    catch_up: CatchUpConfig = field(default_factory=CatchUpConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -214,6 +223,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "conversations": {"expire_after_hours": int},
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
+    "catch_up": {"window_hours": int},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
@@ -290,6 +300,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     conversations = ConversationsConfig(**raw.get("conversations", {}))
     stars = StarsConfig(**raw.get("stars", {}))
     deeds = DeedsConfig(**raw.get("deeds", {}))
+    catch_up = CatchUpConfig(**raw.get("catch_up", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -309,6 +320,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         conversations=conversations,
         stars=stars,
         deeds=deeds,
+        catch_up=catch_up,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -375,6 +387,8 @@ def _check_values(config: Config) -> None:
     if hook.enabled:
         _check_webhook_secret(hook.secret_token)
     _check_rush_limits(config.telegram)
+    if config.catch_up.window_hours < 0:
+        raise ConfigError("catch_up.window_hours: must not be negative (for example: window_hours = 24)")
 
 
 # Telegram refuses to answer a button tap about 15 s after it was made; a dropped tap must
