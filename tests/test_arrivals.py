@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
+from telegram.request import BaseRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.practice.emulator import FakeTelegram
 from bot.runtime.arrivals import Arrivals
+from bot.runtime.inbox import Intake, StoringQueue
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
 
 
@@ -110,3 +114,66 @@ def test_taps_kept_from_a_full_poll_count_their_wait_at_telegram_and_here() -> N
     processor.local_wait = 2.5  # the taps that started lately waited 2.5 s here
     assert len(json.loads(queue.screen_poll(poll_answer(taps[100:200]), 100))["result"]) == 1
     assert processor.shed == 99
+
+
+# ---- read-ahead: the next batch fetched while PTB parses this one ---------------------------------
+class StubInbox:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.stored: set[int] = set()
+
+    async def store_many(self, updates: list[tuple[int, str]]) -> set[int]:
+        await asyncio.sleep(0)
+        ids = {update_id for update_id, _ in updates}
+        self.log.append(f"stored {min(ids)}-{max(ids)}")
+        new = ids - self.stored
+        self.stored |= ids
+        return new
+
+
+class StubTelegram(BaseRequest):
+    """Full batches of 3 from `offset`, logging each request's offset."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(self, url, method, request_data=None, *timeouts) -> tuple[int, bytes]:
+        offset = request_data.parameters.get("offset") or 1 if request_data is not None else 1
+        self.log.append(f"asked from {offset}")
+        await asyncio.sleep(0.01)
+        updates = [{"update_id": offset + i, "message": {"text": str(offset + i)}} for i in range(3)]
+        return 200, poll_answer(updates)
+
+
+def get_updates(offset: int) -> RequestData:
+    return RequestData([RequestParameter.from_input("offset", offset), RequestParameter.from_input("limit", 3)])
+
+
+async def test_while_behind_the_next_batch_is_fetched_ahead_but_never_before_this_one_is_stored() -> None:
+    log: list[str] = []
+    intake = Intake()
+    intake.door = StoringQueue(StubInbox(log), asyncio.Queue())  # type: ignore[arg-type]
+    behind = True
+    request = intake.confirming(StubTelegram(log), behind=lambda: behind)
+    url = "http://telegram/bot1:x/getUpdates"
+    code, payload = await request.do_request(url, "POST", get_updates(1))
+    assert json.loads(payload)["result"][0]["update_id"] == 1
+    await asyncio.sleep(0.05)  # PTB parsing: meanwhile the next batch arrives
+    assert log == ["asked from 1", "stored 1-3", "asked from 4", "stored 4-6"]
+    behind = False
+    code, payload = await request.do_request(url, "POST", get_updates(4))
+    assert [u["update_id"] for u in json.loads(payload)["result"]] == [4, 5, 6]
+    assert request.read_ahead == 1 and log[-1] == "stored 4-6"  # served from the read-ahead
+    code, payload = await request.do_request(url, "POST", get_updates(7))  # caught up: asked when asked
+    assert log[-2:] == ["asked from 7", "stored 7-9"] and request.read_ahead == 1
+    await request.shutdown()
