@@ -177,9 +177,9 @@ class PollWatchRequest(BaseRequest):
             if status == 200:
                 pending = json.loads(payload).get("result", {}).get("pending_update_count")
                 if isinstance(pending, int):
-                    # Telegram counted somewhere between the ask and the answer: the middle.
-                    counted_at = (asked_at + time.monotonic()) / 2
-                    self._queue.note_backlog(pending, counted_at, limit, first_pending=offset)
+                    # Telegram counted after the ask; dating the count at the ask makes the updates
+                    # look older, never younger (a busy loop may read the answer late).
+                    self._queue.note_backlog(pending, asked_at, limit, first_pending=offset)
         except TelegramError as error:  # the next full poll asks again
             log.info("backlog check failed: %s", error)
         finally:
