@@ -396,14 +396,14 @@ def browse_figures(recorder: Recorder, county: County, start: float, end: float)
     claims = sum(
         1 for tapped, _, data, _ in recorder.taps.values() if start <= tapped < end and data.startswith(prefix_claim)
     )
-    sent = [m for m in messages if m[0] < end + DRAIN_SECONDS and m[3] > 0]
+    made = [m for m in messages if m[0] < end + DRAIN_SECONDS and m[3] > 0]
     budget = {
         "page_turns_per_s": round(turns / seconds, 1),
         "claims_per_s": round(claims / seconds, 1),
         "notices_per_s": round(len(notice_delays) / seconds, 1),
         "needed_per_s": round((turns + len(notice_delays)) / seconds, 1),
-        "edits_per_s": round(sum(1 for m in sent if m[1] != "sendMessage") / seconds, 1),
-        "sends_per_s": round(sum(1 for m in sent if m[1] == "sendMessage") / seconds, 1),
+        "edits_per_s": round(sum(1 for m in made if m[1] != "sendMessage") / seconds, 1),
+        "sends_per_s": round(sum(1 for m in made if m[1] == "sendMessage") / seconds, 1),
         "telegram_per_s": 30,
     }
     return {
