@@ -13,6 +13,7 @@ from bot.practice.emulator import FakeTelegram
 from bot.runtime.arrivals import Arrivals
 from bot.runtime.inbox import Intake, StoringQueue
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
+from tests.test_transport import Clock, poll_answer
 
 
 def test_nothing_is_known_before_a_sample() -> None:
@@ -53,19 +54,8 @@ def test_samples_never_go_backwards_and_old_ones_are_forgotten() -> None:
     assert len(arrivals) <= 122  # two minutes of samples a second
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def poll_answer(updates: list[dict]) -> bytes:
-    return json.dumps({"ok": True, "result": updates}).encode()
-
-
-def test_a_full_poll_loses_only_the_taps_that_waited_too_long_the_fresh_ones_stay() -> None:
+def behind_world(taps: int) -> tuple[Clock, ReceivedQueue, PerSenderUpdateProcessor, dict, list[dict]]:
+    """A bot caught up at 100.0 (at update `first`), then `taps` taps made one a millisecond."""
     fake = FakeTelegram()
     fake.add_user(1, "A")
     clock = Clock()
@@ -73,9 +63,13 @@ def test_a_full_poll_loses_only_the_taps_that_waited_too_long_the_fresh_ones_sta
     processor = PerSenderUpdateProcessor(4, received=queue.take_received, callback_max_wait=4.0, clock=clock)
     queue.shedder = processor
     first = fake.user_sends(1, 1, "签到")
-    assert queue.screen_poll(poll_answer([first]), 100)  # caught up at 100.0, at update `first`
+    assert queue.screen_poll(poll_answer([first]), 100)
+    return clock, queue, processor, first, [fake.user_taps(1, 1, 1, f"x:{i}", forge=True) for i in range(taps)]
+
+
+def test_a_full_poll_loses_only_the_taps_that_waited_too_long_the_fresh_ones_stay() -> None:
     # 1,000 taps a second for 10 s, polls fetching 100 at a time far behind them.
-    taps = [fake.user_taps(1, 1, 1, f"x:{i}", forge=True) for i in range(10_000)]
+    clock, queue, processor, first, taps = behind_world(10_000)
     clock.now = 110.0
     queue.note_backlog(10_000, asked_at=110.0, limit=100, first_pending=first["update_id"] + 1)
     clock.now = 110.5
@@ -90,22 +84,14 @@ def test_a_full_poll_loses_only_the_taps_that_waited_too_long_the_fresh_ones_sta
     kept = json.loads(queue.screen_poll(poll_answer(middle), 100))["result"]
     assert [u["update_id"] for u in kept] == [u["update_id"] for u in middle[50:]]
     assert processor.shed == 99 + 50
-    # Young taps go through untouched, each stamped with its own arrival.
+    # Young taps go through untouched.
     young = poll_answer(taps[8000:8100])
     assert queue.screen_poll(young, 100) is young
     assert queue.behind
 
 
 def test_taps_kept_from_a_full_poll_count_their_wait_at_telegram_and_here() -> None:
-    fake = FakeTelegram()
-    fake.add_user(1, "A")
-    clock = Clock()
-    queue = ReceivedQueue(clock)
-    processor = PerSenderUpdateProcessor(4, received=queue.take_received, callback_max_wait=4.0, clock=clock)
-    queue.shedder = processor
-    first = fake.user_sends(1, 1, "签到")
-    queue.screen_poll(poll_answer([first]), 100)
-    taps = [fake.user_taps(1, 1, 1, f"x:{i}", forge=True) for i in range(1000)]
+    clock, queue, processor, first, taps = behind_world(1000)
     clock.now = 102.0
     queue.note_backlog(1000, asked_at=101.0, limit=100, first_pending=first["update_id"] + 1)
     poll = taps[:100]  # made between 100 s and 100.1 s: about 2 s old

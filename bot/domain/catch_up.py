@@ -109,21 +109,17 @@ class SummaryCatchUp:
 
 def together(chat_id: int, owed: Sequence[Activity]) -> Notice:
     """One message to `chat_id` for several summaries, oldest first."""
-    return Notice(
-        SUMMARIES_TOGETHER,
-        chat_id,
-        key=f"summaries:{owed[0].id}-{owed[-1].id}:{chat_id}",
-        params={"activities": ids_param(owed), "count": len(owed)},
-        priority=Priority.NORMAL,
+    return _listing(
+        SUMMARIES_TOGETHER, chat_id, f"summaries:{owed[0].id}-{owed[-1].id}:{chat_id}", owed, Priority.NORMAL
     )
 
 
 def stale_notice(admin: int, dropped: Sequence[Activity]) -> Notice:
     """The county admin's list of summaries too old to send."""
-    return Notice(
-        STALE_SUMMARIES,
-        admin,
-        key=f"summaries:stale:{dropped[0].id}-{dropped[-1].id}:{admin}",
-        params={"activities": ids_param(dropped), "count": len(dropped)},
-        priority=Priority.BACKGROUND,
-    )
+    key = f"summaries:stale:{dropped[0].id}-{dropped[-1].id}:{admin}"
+    return _listing(STALE_SUMMARIES, admin, key, dropped, Priority.BACKGROUND)
+
+
+def _listing(kind: str, chat_id: int, key: str, activities: Sequence[Activity], priority: Priority) -> Notice:
+    params = {"activities": ids_param(activities), "count": len(activities)}
+    return Notice(kind, chat_id, key=key, params=params, priority=priority)
