@@ -14,6 +14,7 @@ from bot.runtime.arrivals import Arrivals
 from bot.runtime.inbox import Intake, StoringQueue
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
 from tests.test_transport import Clock, poll_answer
+from tests.test_updates import updates_from
 
 
 def test_nothing_is_known_before_a_sample() -> None:
@@ -154,7 +155,10 @@ async def test_while_behind_the_next_batch_is_fetched_ahead_but_never_before_thi
     url = "http://telegram/bot1:x/getUpdates"
     code, payload = await request.do_request(url, "POST", get_updates(1))
     assert json.loads(payload)["result"][0]["update_id"] == 1
-    await asyncio.sleep(0.05)  # PTB parsing: meanwhile the next batch arrives
+    for _ in range(500):  # PTB parsing: meanwhile the next batch arrives
+        if len(log) == 4:
+            break
+        await asyncio.sleep(0.01)
     assert log == ["asked from 1", "stored 1-3", "asked from 4", "stored 4-6"]
     behind = False
     code, payload = await request.do_request(url, "POST", get_updates(4))
@@ -163,3 +167,22 @@ async def test_while_behind_the_next_batch_is_fetched_ahead_but_never_before_thi
     code, payload = await request.do_request(url, "POST", get_updates(7))  # caught up: asked when asked
     assert log[-2:] == ["asked from 7", "stored 7-9"] and request.read_ahead == 1
     await request.shutdown()
+
+
+async def test_the_processor_measures_how_long_a_tap_waited_here_for_a_place() -> None:
+    fake = FakeTelegram()
+    fake.add_user(1, "A")
+    fake.add_user(2, "B")
+    clock = Clock()
+    processor = PerSenderUpdateProcessor(1, clock=clock)  # one place: the second tap waits for it
+    first, second = updates_from(fake, 1, "tap:x:1") + updates_from(fake, 2, "tap:x:2")
+
+    async def slow() -> None:
+        await asyncio.sleep(0)
+        clock.now += 1.5  # the first tap holds the only place for 1.5 s
+
+    async def quick() -> None:
+        """Answers at once."""
+
+    await asyncio.gather(processor.process_update(first, slow()), processor.process_update(second, quick()))
+    assert processor.local_wait == pytest.approx(1.5)
