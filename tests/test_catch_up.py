@@ -7,7 +7,7 @@ from datetime import timedelta
 from handlers.activities import send_due_summaries
 from handlers.live_message import flush_refreshes
 from tests.harness import COUNTY_ADMIN_ID
-from tests.test_activities import GROUP, LI, arranged, township
+from tests.test_activities import GROUP, LI, arranged, post_of, township
 
 
 async def test_after_downtime_a_group_gets_its_missed_summaries_in_one_message_and_old_ones_go_to_the_admins(
@@ -38,6 +38,8 @@ async def test_after_downtime_a_group_gets_its_missed_summaries_in_one_message_a
     assert "1 项活动" in listing and "24 小时" in listing and old.code in listing
     assert first.code not in listing
     await flush_refreshes(harness.app)
+    for activity in (old, first, second):  # every post shows it has ended: no more sign-ups
+        assert post_of(harness, activity).buttons() == []
 
 
 async def test_a_single_summary_due_reads_as_always(harness):

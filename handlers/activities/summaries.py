@@ -59,7 +59,7 @@ async def send_due_summaries(application: Application) -> int:
     # and bounded in time (bot/domain/catch_up.py).
     due = await services.activities.due_summaries(services.clock.now() - window)
     caught_up = await services.catch_up.queue(due, services.clock.now())
-    for activity in caught_up.summaries:
+    for activity in [*caught_up.summaries, *caught_up.stale]:  # every post shows it has ended
         await refresh_posts(application, activity.id)
     if caught_up.messages:
         await drain_outbox(application)
