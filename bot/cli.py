@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -61,7 +62,8 @@ _HELP = {
         "Measure the bot against the fake Telegram (no network, no token): the production"
         " Application, a fake network latency per call, and a scenario; prints one JSON line.",
         "examples:\n  league-bot bench broadcast --groups 1000\n"
-        "  league-bot bench checkin --volunteers 300 --seconds 60",
+        "  league-bot bench checkin --volunteers 300 --seconds 60\n"
+        "  league-bot bench certificates --certificates 500",
     ),
     "sandbox": (
         "Practise offline: the bot, a Telegram emulator and a web page on 127.0.0.1 with a seeded"
@@ -110,16 +112,19 @@ def parser() -> argparse.ArgumentParser:
     bench = _subcommand(commands, "bench", "run a benchmark against the fake Telegram; prints one JSON line", [])
     bench.add_argument(
         "kind",
-        choices=["broadcast", "checkin", "auction", "report", "rush"],
+        choices=["broadcast", "checkin", "auction", "report", "rush", "certificates", "visits"],
         help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
         " auction: a rush of claim taps on a live session;"
         " report: the year-end report over a seeded county-year at 10x scale;"
-        " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second",
+        " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second;"
+        " certificates: a burst of certificate PDFs while other taps are answered;"
+        " visits: 44 visitors filing a 1,480-household verification campaign at once",
     )
     bench.add_argument("--groups", type=int, default=1000, help="broadcast: how many groups (default 1000)")
     bench.add_argument("--volunteers", type=int, default=300, help="checkin: how many volunteers (default 300)")
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
+    bench.add_argument("--certificates", type=int, default=500, help="certificates: how many (default 500)")
     from bot.practice.sandbox import cli as sandbox_cli
 
     sandbox = _subcommand(
@@ -139,6 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         from bot.practice.bench import common as bench
 
         setup_logging("WARNING")
+        if args.kind == "certificates":
+            from bot.practice.bench import certificates
+
+            print(json.dumps(certificates.run(args.latency_ms / 1000, args.certificates)))
+            return 0
+        if args.kind == "visits":
+            from bot.practice.bench import visits as bench_visits
+
+            print(json.dumps(bench_visits.run(args.latency_ms / 1000)))
+            return 0
         return bench.run(
             args.kind,
             groups=args.groups,

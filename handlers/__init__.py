@@ -16,7 +16,14 @@ from telegram.ext import (
 from bot.domain import outbox as notices
 from bot.domain.catch_up import STALE_SUMMARIES, SUMMARIES_TOGETHER
 from bot.domain.deeds import BEHIND_SUBJECT
+from bot.domain.funds import PLEDGES_SUBJECT
+from bot.domain.funds.publishing import STATEMENT as FUND_STATEMENT
+from bot.domain.funds.publishing import THANKS as FUND_THANKS
 from bot.domain.stars import RANKING_SUBJECT
+from bot.domain.turnover import COUNTY_NOTE as TURNOVER_COUNTY_NOTE
+from bot.domain.turnover import DUTIES_RECEIVED as TURNOVER_RECEIVED
+from bot.domain.visits import DAILY_SUBJECT as VISITS_DAILY_SUBJECT
+from bot.domain.visits import VISIT_HANDED_BACK, VISIT_REVIEWED
 from handlers import (
     activities,
     auction,
@@ -25,17 +32,20 @@ from handlers import (
     deeds,
     errors,
     flood,
+    funds,
     gate,
     groups,
     join,
     members,
     orgs,
     profile,
+    records,
     reminders,
     reports,
     scheduling,
     stars,
     start,
+    visits,
     wishes,
 )
 from handlers.activities.post import render_promoted
@@ -46,6 +56,7 @@ from handlers.commands import COMMANDS
 from handlers.flow import FLOWS, ConversationButton, FlowRegistry
 from handlers.handover_notes import render_answered, render_request, render_unreachable
 from handlers.outbox import OUTBOX_SENDER, OutboxSender
+from handlers.turnover import LeaveFlow, OpenDuty, leave_command, open_duty, render_county_note, render_received
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -64,6 +75,8 @@ def register(application: Application) -> None:
     application.bot_data[scheduling.COMPUTED_TEXTS] = {
         BEHIND_SUBJECT: deeds.render_pace_notice,
         RANKING_SUBJECT: stars.render_monthly_ranking,
+        PLEDGES_SUBJECT: funds.render_pledge_notice,
+        VISITS_DAILY_SUBJECT: visits.render_daily,
     }
     # The outbox's one sender, and how it words each kind of message the domain queues.
     sender = application.bot_data[OUTBOX_SENDER] = OutboxSender(application)
@@ -75,6 +88,13 @@ def register(application: Application) -> None:
     sender.register(notices.HANDOVER_ANSWERED, render_answered)
     sender.register(notices.HANDOVER_UNREACHABLE, render_unreachable)
     sender.register(notices.REMINDER, scheduling.render_reminder)
+    # Cadre turnover: the receiver's list of what was handed over, the county admins' note.
+    sender.register(TURNOVER_RECEIVED, render_received)
+    sender.register(TURNOVER_COUNTY_NOTE, render_county_note)
+    sender.register(FUND_STATEMENT, funds.render_hub_statement)
+    sender.register(FUND_THANKS, funds.render_hub_thanks)
+    sender.register(VISIT_REVIEWED, visits.render_reviewed)
+    sender.register(VISIT_HANDED_BACK, visits.render_handed_back)
     sender.register(SUMMARIES_TOGETHER, render_summaries_together)
     sender.register(STALE_SUMMARIES, render_stale_summaries)
     application.bot_data[FLOWS] = FlowRegistry(
@@ -86,6 +106,7 @@ def register(application: Application) -> None:
             orgs.ImportFlow(),
             members.MembersFlow(),
             members.HandoverFlow(),
+            LeaveFlow(),
             reminders.ReminderFlow(),
             profile.ProfileFlow(),
             activities.NewActivityFlow(),
@@ -103,6 +124,20 @@ def register(application: Application) -> None:
             deeds.DeedFlow(),
             stars.StarsFlow(),
             reports.ScopeFlow(),
+            funds.ReceiptFlow(),
+            funds.GrantFlow(),
+            funds.PledgeFlow(),
+            funds.NewDonorFlow(),
+            funds.NewFundFlow(),
+            records.QrLocationFlow(),
+            records.IdentityFlow(),
+            visits.NewCampaignFlow(),
+            visits.ImportHouseholdsFlow(),
+            visits.VisitFlow(),
+            visits.ReviewCommentFlow(),
+            visits.ExportReasonFlow(),
+            visits.ReassignFlow(),
+            visits.TeamsByHandFlow(),
         ]
     )
     application.add_handlers(
@@ -132,8 +167,12 @@ def register(application: Application) -> None:
                 # Volunteers: activities, their own record, and check-in in the group (also by text or
                 # location, and by command for groups where the bot's privacy mode hides plain messages).
                 CommandHandler("activities", activities.activities_command, PRIVATE),
-                CommandHandler("me", activities.me_command, PRIVATE),
+                CommandHandler("me", records.me_command, PRIVATE),
                 CommandHandler("profile", profile.profile_command, PRIVATE),
+                # Certificates: anyone checks one, in any chat; county admins revoke one issued in error.
+                CommandHandler("verify", records.verify_command),
+                CommandHandler("revokecert", records.revoke_command, PRIVATE),
+                CommandHandler("myid", records.myid_command, PRIVATE),
                 CommandHandler("checkin", checkin.checkin_command, GROUPS),
                 CommandHandler("checkout", checkin.checkout_command, GROUPS),
                 CommandHandler(("checkin", "checkout"), checkin.private_hint, PRIVATE),
@@ -146,6 +185,10 @@ def register(application: Application) -> None:
                 CommandHandler("editactivity", activities.editactivity_command, PRIVATE),
                 CommandHandler("cancelactivity", activities.cancelactivity_command, PRIVATE),
                 CommandHandler("attendance", activities.attendance_command, PRIVATE),
+                # Organisers: an activity's check-in QR code (image and A4 PDF); county admins: the
+                # national platforms' export of service records.
+                CommandHandler("qr", records.qr_command, PRIVATE),
+                CommandHandler("records", records.records_command, PRIVATE),
                 # Cadres: the live wish auction's lots in private (the board's deep link is /start auc_<id>).
                 CommandHandler("auction", auction.auction_command, PRIVATE),
                 # Cadres (county admins for every organisation): the micro-wish registry and fulfilment.
@@ -166,6 +209,7 @@ def register(application: Application) -> None:
                 # Organisation admins (and county admins on any organisation).
                 CommandHandler("members", members.members_command, PRIVATE),
                 CommandHandler("handover", members.handover_command, PRIVATE),
+                CommandHandler("leave", leave_command, PRIVATE),
                 CommandHandler("remind", reminders.remind_command, PRIVATE),
                 CommandHandler("reminders", reminders.reminders_command, PRIVATE),
                 CommandHandler("bind", groups.bind_command, GROUPS),
@@ -181,6 +225,28 @@ def register(application: Application) -> None:
                 CommandHandler("newauction", auction.newauction_command, PRIVATE),
                 CommandHandler("release", auction.release_command, PRIVATE),
                 CommandHandler("reassign", auction.reassign_command, PRIVATE),
+                # Fund keepers (org admins of a fund's organisation) and county admins: the ledger.
+                CommandHandler("funds", funds.funds_command, PRIVATE),
+                CommandHandler("receipt", funds.receipt_command, PRIVATE),
+                CommandHandler("grant", funds.grant_command, PRIVATE),
+                CommandHandler("pledge", funds.pledge_command, PRIVATE),
+                CommandHandler("correct", funds.correct_command, PRIVATE),
+                CommandHandler("transfer", funds.transfer_command, PRIVATE),
+                CommandHandler("donor", funds.donor_command, PRIVATE),
+                CommandHandler("ledger", funds.ledger_command, PRIVATE),
+                CommandHandler("newdonor", funds.newdonor_command, PRIVATE),
+                CommandHandler("newfund", funds.newfund_command, PRIVATE),
+                CommandHandler("publish", funds.publish_command, PRIVATE),
+                CommandHandler("thank", funds.thank_command, PRIVATE),
+                # Verification-visit campaigns: county admins set them up and close them; visitors
+                # file their households' visits; team leaders (and county admins) review.
+                CommandHandler("newcampaign", visits.newcampaign_command, PRIVATE),
+                CommandHandler("importhouseholds", visits.import_command, PRIVATE),
+                CommandHandler("householdtemplate", visits.template_command, PRIVATE),
+                CommandHandler("campaign", visits.campaign_command, PRIVATE),
+                CommandHandler("visits", visits.visits_command, PRIVATE),
+                CommandHandler("review", visits.review_command, PRIVATE),
+                CommandHandler("team", visits.team_command, PRIVATE),
                 # A private-only command typed in a group: a button to the private chat.
                 CommandHandler(PRIVATE_ONLY_COMMANDS, common.go_private, GROUPS),
                 # Buttons. Each pattern is anchored; the catch-all answers stale or forged ones.
@@ -188,6 +254,8 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(common.language_chosen, pattern=common.LanguageButton.pattern()),
                 CallbackQueryHandler(join.join_decision, pattern=join.JoinDecision.pattern()),
                 CallbackQueryHandler(members.handover_answer, pattern=members.HandoverAnswer.pattern()),
+                # What a departed cadre handed over: open it (re-checked by its own feature).
+                CallbackQueryHandler(open_duty, pattern=OpenDuty.pattern()),
                 CallbackQueryHandler(reminders.reminder_action, pattern=reminders.ReminderAction.pattern()),
                 CallbackQueryHandler(activities.signup_button, pattern=activities.SignupTap.pattern()),
                 CallbackQueryHandler(activities.organiser_action, pattern=activities.OrganiserAction.pattern()),
@@ -203,6 +271,17 @@ def register(application: Application) -> None:
                 CallbackQueryHandler(reports.charts_button, pattern=reports.ChartsButton.pattern()),
                 CallbackQueryHandler(reports.export_button, pattern=reports.ExportButton.pattern()),
                 CallbackQueryHandler(reports.pick_org_button, pattern=reports.PickOrgButton.pattern()),
+                CallbackQueryHandler(reports.township_charts_button, pattern=reports.TownshipChartsButton.pattern()),
+                # The ledger: a second admin's approve / refuse, a donor's contact details (audited).
+                CallbackQueryHandler(funds.decision_button, pattern=funds.FundDecision.pattern()),
+                CallbackQueryHandler(funds.contact_button, pattern=funds.DonorContactTap.pattern()),
+                # /me's certificate buttons; the check-out button under a QR check-in.
+                CallbackQueryHandler(records.certificate_button, pattern=records.CertificateTap.pattern()),
+                CallbackQueryHandler(records.checkout_button, pattern=records.QrCheckoutTap.pattern()),
+                # Visit campaigns: a household's card and visit, a review, an admin's console.
+                CallbackQueryHandler(visits.household_button, pattern=visits.HouseholdTap.pattern()),
+                CallbackQueryHandler(visits.review_button, pattern=visits.ReviewTap.pattern()),
+                CallbackQueryHandler(visits.campaign_button, pattern=visits.CampaignTap.pattern()),
                 CallbackQueryHandler(common.unknown_button),
                 # Private chat: unknown commands, then conversation input.
                 MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
@@ -211,3 +290,4 @@ def register(application: Application) -> None:
         }
     )
     application.add_error_handler(errors.on_error)
+    visits.start_visit_jobs(application)

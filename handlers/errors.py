@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, PermissionDenied
 from handlers.callback_data import CallbackDataError
 from handlers.context import BotContext, translator_for
 
@@ -31,6 +31,9 @@ async def on_error(update: object, context: BotContext) -> None:
         await tell(update, context, "common.button_expired")
         return
     if isinstance(error, DomainError):
+        if isinstance(error, PermissionDenied) and not error.audited:  # every refusal is audited
+            user = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
+            await context.services.turnover.refused(user, error.key)
         await tell(update, context, error.key, **error.params)
         return
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):

@@ -19,6 +19,7 @@ from handlers.context import BotContext, MarkupFor, Ui
 from handlers.flow import PAGE_SIZE, Flow, choice_id, flow_of, page_number
 from handlers.join import decision_markup
 from handlers.keyboards import verdict_markup
+from handlers.member_removal import RemovalSteps
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class HandoverAnswer(CallbackData, prefix="ha"):
 
 
 _ANSWERS = {"a": True, "d": False}
+# The read-only notice period a handover may keep for the predecessor (never private details).
+NOTICE_DAYS = 7
 _ROLE_ACTIONS = {"admin": Role.ORG_ADMIN, "cadre": Role.CADRE}
 
 
@@ -60,7 +63,7 @@ def _page_slice(items: list, page: int) -> tuple[list, int]:
 
 
 # ---- /members -------------------------------------------------------------------------------
-class MembersFlow(Flow):
+class MembersFlow(RemovalSteps, Flow):
     """Pick an organisation, then a member, then what to do; county admins may also appoint."""
 
     name = "mb"
@@ -234,16 +237,8 @@ class MembersFlow(Flow):
             await self._show_list(ui, data, edit=True)
             return
         if value == "remove":
-            org = await ui.services.membership.check_manager(ui.user_id, org_id)
-            person = await ui.services.people.get(user_id)
-            await self.go(ui, "remove", data)
-            markup = InlineKeyboardMarkup(
-                [
-                    [self.choice(ui, "remove", "yes", "members.button_confirm_remove")],
-                    [self.choice(ui, "remove", "no", "members.button_back")],
-                ]
-            )
-            await ui.edit("members.remove_confirm", markup, name=name_of(person, user_id), org=org.name)
+            # Who takes the member's duties, the last admin: handlers/member_removal.py.
+            await self.ask_removal(ui, {key: data[key] for key in ("org_id", "many", "user_id") if key in data})
             return
         if value not in _ROLE_ACTIONS:
             raise DomainError("common.button_expired")
@@ -256,20 +251,6 @@ class MembersFlow(Flow):
         else:
             told = await ui.notify(user_id, "members.you_are_cadre", org=org.name)
         note = ui.t("members.role_changed", name=name_of(person, user_id), role=role_label(ui, role))
-        await self._show_list(ui, data, edit=True, note=told_note(ui, note, told))
-
-    async def choice_remove(self, ui: Ui, data: dict, value: str) -> None:
-        org_id, user_id = data["org_id"], data["user_id"]
-        if value == "no":
-            await self._show_member(ui, data, user_id)
-            return
-        if value != "yes":
-            raise DomainError("common.button_expired")
-        await ui.services.membership.remove_member(ui.user_id, org_id, user_id)
-        org = await ui.services.orgs.get(org_id)
-        person = await ui.services.people.get(user_id)
-        told = await ui.notify(user_id, "members.you_were_removed", org=org.name)
-        note = ui.t("members.removed", name=name_of(person, user_id))
         await self._show_list(ui, data, edit=True, note=told_note(ui, note, told))
 
     # ---- a county admin appoints an admin -----------------------------------------------
@@ -392,20 +373,28 @@ class HandoverFlow(Flow):
         org = await ui.services.orgs.get_active(data["org_id"])
         await self.go(ui, "confirm", {"org_id": org.id, "successor_id": successor_id})
         markup = InlineKeyboardMarkup(
-            [[self.choice(ui, "confirm", "yes", "handover.button_confirm")], self.cancel_row(ui)]
+            [
+                [self.choice(ui, "confirm", "yes", "handover.button_confirm")],
+                [self.choice(ui, "confirm", "notice", "turnover.button_confirm_notice", days=NOTICE_DAYS)],
+                self.cancel_row(ui),
+            ]
         )
-        params = {"name": successor.display_name, "username": at_username(successor), "org": org.name}
+        text = ui.t("handover.confirm", name=successor.display_name, username=at_username(successor), org=org.name)
+        if await ui.services.membership.current(org.id, successor_id) is None:
+            text = f"{text}\n\n{ui.t('turnover.not_member_successor', name=successor.display_name)}"
         if edit:
-            await ui.edit("handover.confirm", markup, **params)
+            await ui.edit_text(text, markup)
         else:
-            await ui.reply("handover.confirm", markup, **params)
+            await ui.send_text(text, markup)
 
     async def choice_confirm(self, ui: Ui, data: dict, value: str) -> None:
-        if value != "yes":
+        if value not in ("yes", "notice"):
             raise DomainError("common.button_expired")
         # The request goes to the successor through the outbox (handlers/handover_notes.py);
         # should they have blocked the bot, the predecessor is told so there.
-        handover = await ui.services.membership.start_handover(ui.user_id, data["org_id"], data["successor_id"])
+        handover = await ui.services.membership.start_handover(
+            ui.user_id, data["org_id"], data["successor_id"], notice_days=NOTICE_DAYS if value == "notice" else 0
+        )
         await self.finish(ui)
         org = await ui.services.orgs.get(handover.org_id)
         successor = await ui.services.people.get(handover.to_user_id)

@@ -494,7 +494,11 @@ class ImportFlow(SpreadsheetImportFlow[OrgRow]):
         return True
 
     async def parser(self, ui: Ui) -> Parser[OrgRow]:
-        return partial(parse_org_file, existing_names=await ui.services.orgs.names())
+        return partial(
+            parse_org_file,
+            existing_names=await ui.services.orgs.names(),
+            existing_kinds=await ui.services.orgs.kinds_by_name(),
+        )
 
     async def confirm_params(self, ui: Ui, rows: Sequence[OrgRow]) -> dict[str, object]:
         return {"by_kind": kind_counts(ui, (row.kind for row in rows))}

@@ -30,9 +30,11 @@ from bot.domain.exports import ExportService, build_workbook
 from bot.domain.formatting import hours_text, period_label
 from bot.domain.stats import Figures, Period
 from bot.domain.year_report import YearReport
+from bot.model.organisation import OrgKind, Scope
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
+from handlers.funds.commands import send_year_paragraph
 from handlers.i18n import Raw, Translator
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
@@ -53,6 +55,12 @@ class ExportButton(CallbackData, prefix="rpx"):
 
 
 @dataclass(frozen=True)
+class TownshipChartsButton(CallbackData, prefix="rpt"):
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
 class PickOrgButton(CallbackData, prefix="rpo"):
     start: str
     end: str
@@ -66,7 +74,7 @@ def _token(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def _period_of(values: ChartsButton | ExportButton | PickOrgButton) -> Period:
+def _period_of(values: ChartsButton | ExportButton | PickOrgButton | TownshipChartsButton) -> Period:
     """The period a button carries, re-checked: a forged `00010101` or `99991231` (dates
     outside bounds.MIN_DATE..MAX_DATE) is refused like an expired button."""
     start, end = bounds.compact_date_or_none(values.start), bounds.compact_date_or_none(values.end)
@@ -154,8 +162,11 @@ def report_text(t: Translator, report: YearReport) -> str:
     )
 
 
-def scope_buttons(ui: Ui, org_id: int | None, period: Period) -> list[list[InlineKeyboardButton]]:
-    org, start, end = org_id or COUNTY, _token(period.start), _token(period.end)
+def scope_buttons(
+    ui: Ui, org_id: int | None, period: Period, with_villages: bool = False
+) -> list[list[InlineKeyboardButton]]:
+    # The scope's token: 0 the county, an organisation's id, minus a township's id with its villages.
+    org, start, end = Scope(org_id, with_villages).token, _token(period.start), _token(period.end)
     return [
         [
             InlineKeyboardButton(
@@ -168,14 +179,28 @@ def scope_buttons(ui: Ui, org_id: int | None, period: Period) -> list[list[Inlin
     ]
 
 
-async def show_figures(ui: Ui, org_id: int | None, period: Period, *, edit: bool = False) -> None:
-    await ExportService.of(ui.services).check(ui.user_id, org_id)
-    figures = await ui.services.stats.figures(period, org_id)
-    scope = ui.t("reports.scope_county") if org_id is None else (await ui.services.orgs.get(org_id)).name
-    rows = scope_buttons(ui, org_id, period)
+async def scope_label(ui: Ui, org_id: int | None, with_villages: bool = False) -> str:
     if org_id is None:
+        return ui.t("reports.scope_county")
+    name = (await ui.services.orgs.get(org_id)).name
+    return ui.t("turnover.scope_villages", org=name) if with_villages else name
+
+
+async def show_figures(
+    ui: Ui, org_id: int | None, period: Period, *, edit: bool = False, with_villages: bool = False
+) -> None:
+    await ExportService.of(ui.services).check(ui.user_id, org_id)
+    figures = await ui.services.stats.figures(period, org_id, with_villages=with_villages)
+    scope = await scope_label(ui, org_id, with_villages)
+    rows = scope_buttons(ui, org_id, period, with_villages)
+    if org_id is None:
+        if await ui.services.orgs.township_names():  # some village branch belongs to a township
+            rows.append([by_township_button(ui, period)])
         rows.append([flow_button(ui, period)])
     text = figures_text(ui.t, figures, scope)
+    tenure = await tenure_text(ui, org_id, with_villages)
+    if tenure:
+        text = f"{text}\n\n{tenure}"
     if edit:
         await ui.edit_text(text, InlineKeyboardMarkup(rows))
     else:
@@ -189,11 +214,39 @@ def flow_button(ui: Ui, period: Period) -> InlineKeyboardButton:
     )
 
 
-async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
+def by_township_button(ui: Ui, period: Period) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        ui.t("turnover.button_charts_by_township"),
+        callback_data=TownshipChartsButton(start=_token(period.start), end=_token(period.end)).pack(),
+    )
+
+
+async def tenure_text(ui: Ui, org_id: int | None, with_villages: bool) -> str:
+    """The share of cadres under one year in post, by organisation kind (the seed's 70%)."""
+    shares = await ui.services.tenure.shares(await ui.services.orgs.scope_ids(org_id, with_villages))
+    if not shares:
+        return ""
+    lines = [ui.t("turnover.tenure_title")]
+    for share in shares:
+        lines.append(
+            ui.t(
+                "turnover.tenure_line",
+                kind=ui.t(f"orgs.kind.{share.kind.value}"),
+                under=share.under_one_year,
+                total=share.total,
+                percent=share.percent,
+            )
+        )
+    return "\n".join(lines)
+
+
+async def send_charts(
+    ui: Ui, org_id: int | None, period: Period, *, with_villages: bool = False, by_township: bool = False
+) -> None:
     services = ui.services
     await ExportService.of(services).check(ui.user_id, org_id)
     source = ChartSource.of(services)
-    data = await source.data(period, org_id)
+    data = await source.data(period, org_id, with_villages=with_villages, by_township=by_township)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_PHOTO)
     charts = await asyncio.to_thread(render_all, data, ui.t)
     label = period_label(ui.t, period)
@@ -204,12 +257,14 @@ async def send_charts(ui: Ui, org_id: int | None, period: Period) -> None:
     )
 
 
-async def send_export(ui: Ui, org_id: int | None, period: Period, include_private: bool = False) -> None:
+async def send_export(
+    ui: Ui, org_id: int | None, period: Period, include_private: bool = False, *, with_villages: bool = False
+) -> None:
     exporter = ExportService.of(ui.services)
-    data = await exporter.gather(ui.user_id, period, org_id, include_private)
+    data = await exporter.gather(ui.user_id, period, org_id, include_private, with_villages=with_villages)
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
     content = await asyncio.to_thread(build_workbook, data, ui.t)
-    scope = ui.t("reports.scope_county") if org_id is None else (await ui.services.orgs.get(org_id)).name
+    scope = await scope_label(ui, org_id, with_villages)
     name = ui.t("reports.export_file_name", start=_token(period.start), end=_token(period.end))
     caption = "reports.export_caption_private" if include_private else "reports.export_caption"
     await ui.context.bot.send_document(
@@ -235,8 +290,15 @@ class ScopeFlow(Flow):
 
     name = "rs"
 
-    async def _choices(self, ui: Ui, search: str | None = None) -> list[tuple[int, str]]:
-        return [(org.id, org.name) for org in await ui.services.orgs.visible_to(ui.user_id, search)]
+    async def _choices(self, ui: Ui, search: str | None = None) -> list[tuple[object, str]]:
+        """Each organisation the person may see; a township committee with village branches also
+        as a whole ("t<id>": the township with its villages added up)."""
+        choices: list[tuple[object, str]] = []
+        for org in await ui.services.orgs.visible_to(ui.user_id, search):
+            if org.kind is OrgKind.TOWNSHIP and await ui.services.orgs.villages_of(org.id):
+                choices.append((f"t{org.id}", ui.t("turnover.scope_villages", org=org.name)))
+            choices.append((org.id, org.name))
+        return choices
 
     async def start(
         self, ui: Ui, period: Period, purpose: str = "stats", private: bool = False, edit: bool = False
@@ -272,15 +334,16 @@ class ScopeFlow(Flow):
                 period=period_label(ui.t, period),
             )
             return
-        org_id = choice_id(value)
+        with_villages = value.startswith("t")
+        org_id = choice_id(value[1:] if with_villages else value)
         await ui.services.orgs.get(org_id)
         await ExportService.of(ui.services).check(ui.user_id, org_id, data["private"])
         await self.finish(ui)
         if data["purpose"] == "export":
-            await ui.edit("reports.export_preparing", org=(await ui.services.orgs.get(org_id)).name)
-            await send_export(ui, org_id, period, data["private"])
+            await ui.edit("reports.export_preparing", org=await scope_label(ui, org_id, with_villages))
+            await send_export(ui, org_id, period, data["private"], with_villages=with_villages)
         else:
-            await show_figures(ui, org_id, period, edit=True)
+            await show_figures(ui, org_id, period, edit=True, with_villages=with_villages)
 
 
 # ---- commands and buttons -----------------------------------------------------------------------
@@ -322,18 +385,41 @@ async def export_command(update: Update, context: BotContext) -> None:
 
 
 async def report_command(update: Update, context: BotContext) -> None:
+    """/report 2026: the county's (county admins); /report 2026 城关镇团委: one organisation's, a
+    township committee's with its villages added up (whoever may see its figures)."""
     ui = Ui(update, context)
     exporter = ExportService.of(ui.services)
-    await exporter.check_county_reports(ui.user_id)
     text, _ = split_args(context.args or [])
-    period = _period(ui, text)
+    year_text, _, org_text = text.partition(" ")
+    if not org_text:
+        await exporter.check_county_reports(ui.user_id)
+    period = _period(ui, year_text)
     if period != Period.of_year(period.start.year):
         raise DomainError("reports.report_needs_year", text=text[:40])
+    org_id, with_villages = await report_scope(ui, org_text.strip())
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.TYPING)
-    report = await exporter.year_report(ui.user_id, period.year)
-    await ui.send_text(report_text(ui.t, report))
-    await send_charts(ui, None, period)
-    await send_export(ui, None, period)
+    report = await exporter.year_report(ui.user_id, period.year, org_id, with_villages=with_villages)
+    summary = report_text(ui.t, report)
+    if org_id is not None:
+        summary = f"<b>{await scope_label(ui, org_id, with_villages)}</b>\n{summary}"
+    await ui.send_text(summary)
+    if org_id is None:
+        await send_year_paragraph(ui, period.year)  # the funds ledger's, when the year had any giving
+    await send_charts(ui, org_id, period, with_villages=with_villages)
+    await send_export(ui, org_id, period, with_villages=with_villages)
+
+
+async def report_scope(ui: Ui, org_text: str) -> tuple[int | None, bool]:
+    """The organisation named after the year (exactly, else the one whose name contains it), a
+    township committee with its villages; None for the county."""
+    if not org_text:
+        return None, False
+    found = await ui.services.orgs.visible_to(ui.user_id, org_text)
+    exact = [org for org in found if org.name == org_text]
+    if len(exact) != 1 and len(found) != 1:
+        raise DomainError("turnover.report_org_unknown", text=org_text[:30])
+    org = (exact or found)[0]
+    return org.id, org.kind is OrgKind.TOWNSHIP and bool(await ui.services.orgs.villages_of(org.id))
 
 
 async def charts_button(update: Update, context: BotContext) -> None:
@@ -351,11 +437,20 @@ async def _under_figures(
     can be forged), the tap is answered, then the work is sent."""
     ui = Ui(update, context)
     values = spec.unpack(ui.callback_data)
-    org_id = values.org or None
+    scope = Scope.from_token(values.org)
     period = _period_of(values)  # before answering: a forged one gets the expired-button alert
-    await ExportService.of(ui.services).check(ui.user_id, org_id)
+    await ExportService.of(ui.services).check(ui.user_id, scope.org_id)
     await ui.answer(answer_key)
-    await send(ui, org_id, period)
+    await send(ui, scope.org_id, period, with_villages=scope.with_villages)
+
+
+async def township_charts_button(update: Update, context: BotContext) -> None:
+    """Under the county's figures: the charts with each township's villages added to it."""
+    ui = Ui(update, context)
+    period = _period_of(TownshipChartsButton.unpack(ui.callback_data))
+    await ExportService.of(ui.services).check(ui.user_id, None)
+    await ui.answer("reports.charts_drawing")
+    await send_charts(ui, None, period, by_township=True)
 
 
 async def pick_org_button(update: Update, context: BotContext) -> None:

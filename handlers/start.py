@@ -11,7 +11,7 @@ from telegram import Update
 
 from bot.domain import bounds
 from bot.domain.errors import DomainError
-from handlers import auction
+from handlers import auction, records
 from handlers.common import audience_of
 from handlers.context import BotContext, Ui, best_effort
 from handlers.flow import flow_of
@@ -27,6 +27,12 @@ async def start(update: Update, context: BotContext) -> None:
         return
     if payload.startswith("bind_"):
         await _bind(ui, context, _linked(bounds.chat_id_or_none(payload[5:])))
+        return
+    if payload.startswith("q_"):  # an activity's check-in QR code (handlers/records/qr.py)
+        await records.scanned(ui, context, payload)
+        return
+    if payload.startswith("v_"):  # a certificate's QR code: verify it
+        await records.answer_verification(ui, payload[2:])
         return
     if payload.startswith("auc_"):
         await auction.start_browsing(ui, _linked(bounds.id_or_none(payload[4:])))

@@ -357,9 +357,13 @@ class Database:
         return int(value or 0)
 
     async def migrate(self) -> list[str]:
-        """Apply pending migrations in order, each in its own transaction; returns their names."""
+        """Apply pending migrations in order, each in its own transaction; returns their names.
+        Pending means not recorded as applied, not merely newer than the newest applied: features
+        developed side by side land with interleaved numbers, and a database that already has a
+        later one must still get an earlier one that arrived after it."""
         migrations = available_migrations()
         current = await self.schema_version()
+        done = {int(row[0]) for row in await self.fetch_all("SELECT version FROM schema_migrations")}
         newest = migrations[-1][0] if migrations else 0
         if current > newest:
             raise StorageError(
@@ -368,7 +372,7 @@ class Database:
             )
         applied = []
         for version, name, sql in migrations:
-            if version <= current:
+            if version in done:
                 continue
             async with self.transaction():
                 for statement in split_statements(sql):

@@ -9,7 +9,7 @@ from storage.db import Database, Row, db_time, from_db_time, to_db_time, written
 
 _MEMBERSHIP = "id, org_id, user_id, role, started_at, ended_at, end_reason"
 _REQUEST = "id, org_id, user_id, status, created_at, decided_by"
-_HANDOVER = "id, org_id, from_user_id, to_user_id, status, created_at"
+_HANDOVER = "id, org_id, from_user_id, to_user_id, status, created_at, notice_days"
 
 
 def _membership(row: Row) -> Membership:
@@ -43,6 +43,7 @@ def _handover(row: Row) -> Handover:
         to_user_id=row["to_user_id"],
         status=row["status"],
         created_at=db_time(row["created_at"]),
+        notice_days=row["notice_days"],
     )
 
 
@@ -90,12 +91,36 @@ class MembershipRepository:
             (org_id, user_id, role.value, granted_by, to_db_time(now)),
         )
 
-    async def end(self, membership_id: int, reason: str, now: datetime) -> None:
+    async def end(self, membership_id: int, reason: str, now: datetime, *, read_until: datetime | None = None) -> bool:
+        """End a current membership; False when it had ended already (someone else ended it
+        first: of two racing changes exactly one ends it). `read_until`: a notice period."""
         self._current.clear()  # ending is rare; the membership id does not name its person
-        await self.db.execute(
-            "UPDATE memberships SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
-            (to_db_time(now), reason, membership_id),
+        changed = await self.db.changes(
+            "UPDATE memberships SET ended_at = ?, end_reason = ?, read_until = ? WHERE id = ? AND ended_at IS NULL",
+            (to_db_time(now), reason, to_db_time(read_until), membership_id),
         )
+        return changed == 1
+
+    async def in_notice(self, user_id: int, now: datetime) -> list[int]:
+        """The organisations the person left whose notice period is still running."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT org_id FROM memberships WHERE user_id = ? AND ended_at IS NOT NULL AND read_until > ?"
+            " ORDER BY org_id",
+            (user_id, to_db_time(now)),
+        )
+        return [row["org_id"] for row in rows]
+
+    async def current_all(self) -> list[Membership]:
+        """Every current membership (for the tenure figures)."""
+        rows = await self.db.fetch_all(f"SELECT {_MEMBERSHIP} FROM memberships WHERE ended_at IS NULL ORDER BY id")
+        return [_membership(row) for row in rows]
+
+    async def role_changes(self) -> list[Membership]:
+        """Memberships ended by a role change: a tenure runs on across them."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_MEMBERSHIP} FROM memberships WHERE end_reason = 'role_change' ORDER BY id"
+        )
+        return [_membership(row) for row in rows]
 
     # ---- join requests ------------------------------------------------------------------
     async def open_request(self, org_id: int, user_id: int, now: datetime) -> JoinRequest:
@@ -132,16 +157,18 @@ class MembershipRepository:
         return changed == 1
 
     # ---- handovers ----------------------------------------------------------------------
-    async def open_handover(self, org_id: int, from_user_id: int, to_user_id: int, now: datetime) -> Handover:
+    async def open_handover(
+        self, org_id: int, from_user_id: int, to_user_id: int, now: datetime, notice_days: int = 0
+    ) -> Handover:
         await self.db.execute(
             "UPDATE handovers SET status = 'cancelled', decided_at = ?"
             " WHERE org_id = ? AND from_user_id = ? AND status = 'pending'",
             (to_db_time(now), org_id, from_user_id),
         )
         new_id = await self.db.execute(
-            "INSERT INTO handovers (org_id, from_user_id, to_user_id, status, created_at)"
-            " VALUES (?, ?, ?, 'pending', ?)",
-            (org_id, from_user_id, to_user_id, to_db_time(now)),
+            "INSERT INTO handovers (org_id, from_user_id, to_user_id, status, created_at, notice_days)"
+            " VALUES (?, ?, ?, 'pending', ?, ?)",
+            (org_id, from_user_id, to_user_id, to_db_time(now), notice_days),
         )
         return written(await self.handover(new_id), f"handover {new_id}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.model.reminder import ReminderRecord
@@ -82,12 +83,16 @@ class ReminderRepository:
         )
         return [_reminder(row) for row in rows]
 
-    async def visible(self, created_by: int | None = None) -> list[ReminderRecord]:
+    async def visible(self, created_by: int | None = None, chat_record_ids: Sequence[int] = ()) -> list[ReminderRecord]:
+        """People's reminders (not the system's); with `created_by`, those they set, and with
+        `chat_record_ids` also every reminder into those chats (whoever set it)."""
         sql = f"SELECT {_COLUMNS} FROM reminders WHERE state IN ('active', 'paused') AND subject_key IS NULL"
-        params: tuple = ()
+        params: list[object] = []
         if created_by is not None:
-            sql += " AND created_by = ?"
-            params = (created_by,)
+            marks = ", ".join("?" for _ in chat_record_ids)
+            into_chats = f" OR (target_kind = 'chat' AND target_id IN ({marks}))" if chat_record_ids else ""
+            sql += f" AND (created_by = ?{into_chats})"
+            params = [created_by, *chat_record_ids]
         rows = await self.db.fetch_all(sql + " ORDER BY next_due_at", params)
         return [_reminder(row) for row in rows]
 

@@ -39,8 +39,20 @@ def _deed(row: Row) -> Deed:
     )
 
 
-def _org_clause(column: str, org_id: int | None) -> tuple[str, tuple[int, ...]]:
-    return ("", ()) if org_id is None else (f" AND {column} = ?", (org_id,))
+# Which organisations a read covers: None the county, one id, or several (a township committee
+# with its village branches: bot/domain/orgs.OrganisationService.scope_ids).
+OrgScope = int | tuple[int, ...] | None
+
+
+def _ids(org_id: OrgScope) -> tuple[int, ...]:
+    return () if org_id is None else (org_id,) if isinstance(org_id, int) else org_id
+
+
+def _org_clause(column: str, org_id: OrgScope) -> tuple[str, tuple[int, ...]]:
+    if org_id is None:
+        return "", ()
+    ids = _ids(org_id)
+    return f" AND {column} IN ({', '.join('?' for _ in ids)})", ids
 
 
 class DeedRepository:
@@ -101,7 +113,7 @@ class DeedRepository:
         row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE activity_id = ?", (activity_id,))
         return None if row is None else _deed(row)
 
-    async def between(self, first: date, last: date, org_id: int | None = None) -> list[Deed]:
+    async def between(self, first: date, last: date, org_id: OrgScope = None) -> list[Deed]:
         where, params = _org_clause("org_id", org_id)
         rows = await self.db.fetch_all(
             f"SELECT {_DEED} FROM deeds WHERE done_on BETWEEN ? AND ?{where} ORDER BY done_on, id",
@@ -142,7 +154,7 @@ class ReportRepository:
         )
         return {row["org_id"]: row["n"] or 0 for row in rows}
 
-    async def present(self, start: datetime, before: datetime, org_id: int | None = None) -> list[PresentRow]:
+    async def present(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[PresentRow]:
         """Every attendance that counts, at activities not cancelled starting in the period: one query."""
         where, params = _org_clause("a.org_id", org_id)
         rows = await self.db.fetch_all(
@@ -211,7 +223,7 @@ class DetailRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def activities(self, start: datetime, before: datetime, org_id: int | None = None) -> list[ActivitySheetRow]:
+    async def activities(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[ActivitySheetRow]:
         """Activities starting in the period, cancelled ones too (their state says so), by start."""
         where, params = _org_clause("a.org_id", org_id)
         rows = await self.db.fetch_all(
@@ -243,9 +255,7 @@ class DetailRepository:
             for row in rows
         ]
 
-    async def attendance(
-        self, start: datetime, before: datetime, org_id: int | None = None
-    ) -> list[AttendanceSheetRow]:
+    async def attendance(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[AttendanceSheetRow]:
         """Every attendance row (no-shows and removed ones too, flagged) at activities not cancelled
         starting in the period, by activity start then check-in."""
         where, params = _org_clause("a.org_id", org_id)
@@ -279,11 +289,15 @@ class DetailRepository:
             for row in rows
         ]
 
-    async def wishes(self, start: datetime, before: datetime, org_id: int | None = None) -> list[WishSheetRow]:
+    async def wishes(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[WishSheetRow]:
         """Wishes collected, claimed or confirmed in the period; for an organisation, those it
         collected or claimed. Public columns only (never wish_private)."""
+        ids = _ids(org_id)
+        marks = ", ".join("?" for _ in ids)
         where, params = (
-            ("", ()) if org_id is None else (" AND (w.collector_org_id = ? OR w.claimed_by_org = ?)", (org_id, org_id))
+            ("", ())
+            if org_id is None
+            else (f" AND (w.collector_org_id IN ({marks}) OR w.claimed_by_org IN ({marks}))", (*ids, *ids))
         )
         bounds = (to_db_time(start), to_db_time(before))
         rows = await self.db.fetch_all(
@@ -320,7 +334,7 @@ class DetailRepository:
             for row in rows
         ]
 
-    async def deeds(self, first: date, last: date, org_id: int | None = None) -> list[DeedSheetRow]:
+    async def deeds(self, first: date, last: date, org_id: OrgScope = None) -> list[DeedSheetRow]:
         """Deeds done in [first, last] (local dates), by date."""
         where, params = _org_clause("d.org_id", org_id)
         rows = await self.db.fetch_all(
@@ -343,7 +357,7 @@ class DetailRepository:
         ]
 
     async def person_times_by_activity(
-        self, start: datetime, before: datetime, org_id: int | None = None
+        self, start: datetime, before: datetime, org_id: OrgScope = None
     ) -> list[tuple[str, int]]:
         """(start as stored UTC text, person-times) per activity not cancelled starting in the
         period that has any: the caller buckets them by local month."""
@@ -358,7 +372,7 @@ class DetailRepository:
         return [(row[0], row[1]) for row in rows]
 
     async def wishes_by_status(
-        self, start: datetime, before: datetime, now: datetime, org_id: int | None = None
+        self, start: datetime, before: datetime, now: datetime, org_id: OrgScope = None
     ) -> tuple[dict[str, int], int]:
         """Wishes collected in the period by their status now, and how many of them are overdue now
         (claimed or purchased, past the deadline); for an organisation, those it collected."""

@@ -38,7 +38,9 @@ from handlers.activities import publish, send_due_summaries
 from handlers.auction import auction_tick, settle
 from handlers.flood import FLOOD
 from handlers.i18n import translate
+from tests.fuzz_funds import seed_fuzz_funds
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness, test_config
+from tests.visits_fuzz import seed_visit_campaigns
 
 ADMIN = COUNTY_ADMIN_ID
 LI = 300001  # the township's and its village branch's org admin, admin of the township's group
@@ -214,6 +216,8 @@ class FuzzWorld:
     session_id: int
     clients: dict[int, UserClient] = field(default_factory=dict)
     apologies: frozenset[str] = frozenset()
+    # The /start parameter of a check-in QR code for an activity open now, with a radius (#19).
+    qr_payload: str = ""
 
     @property
     def fake(self) -> FakeTelegram:
@@ -359,12 +363,15 @@ async def build_world(harness: Harness) -> FuzzWorld:
             wave_every_minutes=None,
         ),
     )
+    await seed_visit_campaigns(harness, orgs, ADMIN, DONOR)
     harness.clock.moment = session.starts_at
     await auction_tick(harness.app)
     wish_ids += [await _wish(harness, orgs["县第一小学"], index) for index in range(4, 6)]  # lots for a new auction
     harness.clock.advance(hours=3)
     await send_due_summaries(harness.app)
     await auction_tick(harness.app)
+    await seed_fuzz_funds(services, ADMIN, orgs["城关镇团委"])
+    qr_payload = await _qr_activity(harness, orgs["县第一小学"])
     apologies = frozenset(translate(language, APOLOGY_KEY) for language in LANGUAGES)
     world = FuzzWorld(
         harness=harness,
@@ -375,6 +382,7 @@ async def build_world(harness: Harness) -> FuzzWorld:
         session_id=session.id,
         clients=clients,
         apologies=apologies,
+        qr_payload=qr_payload,
     )
     for user_id in PEOPLE:
         await clients[user_id].send("/start")  # every private chat has a bot message to tap on
@@ -442,6 +450,27 @@ async def _activity(harness: Harness, org_id: int, starts_at, title: str, hours:
     activity = await harness.services.activities.create(LI, draft)
     await publish(harness.app, activity)
     return activity.id
+
+
+async def _qr_activity(harness: Harness, org_id: int) -> str:
+    """An activity open for check-in now, with a place on the map (a QR scan asks for a location),
+    in an organisation without a group; its QR code's /start parameter."""
+    starts_at = harness.clock.now() + timedelta(minutes=10)
+    draft = ActivityDraft(
+        org_id=org_id,
+        title="广场义诊",
+        category=Category.CLINIC,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=3),
+        place=Place("村小广场", 25.04, 117.48, 200),
+        slots=3,
+        expected_served=30,
+        counts_as_deed=False,
+        also_hub=False,
+    )
+    activity = await harness.services.activities.create(ADMIN, draft)
+    issued = await harness.services.records.qr.code(ADMIN, activity.code)
+    return issued.ticket.payload()
 
 
 class Findings:

@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import org_import, wish_import
+from bot.domain.visits import household_import as visit_import
 from handlers.flow import Flow
 from tests.fuzz_world import (
     ADMIN,
@@ -57,6 +58,7 @@ LAUNCHES: dict[str, list[tuple[int, list[object]]]] = {
     "im": [(ADMIN, ["/importorgs"])],
     "mb": [(ADMIN, ["/members"])],
     "ho": [(LI, ["/handover"])],
+    "lv": [(DONOR, ["/leave"]), (LI, ["/leave"])],
     "rd": [(LI, ["/remind"])],
     "pf": [(VOLUNTEER, ["/profile"])],
     "na": [(ADMIN, ["/newactivity"])],  # a county admin is also asked about the hub
@@ -74,6 +76,22 @@ LAUNCHES: dict[str, list[tuple[int, list[object]]]] = {
     "dd": [(LI, ["/deed"])],
     "sr": [(ADMIN, ["/stars"])],
     "rs": [(ADMIN, [("data", "rpo:20260101:20261231")])],
+    # The funds ledger: 李书记 keeps the township's two funds; county admins set up and override.
+    "frc": [(LI, ["/receipt"])],
+    "fgr": [(ADMIN, ["/grant"]), (LI, ["/grant"])],
+    "fpl": [(LI, ["/pledge"])],
+    "fnd": [(ADMIN, ["/newdonor"])],
+    "fnf": [(ADMIN, ["/newfund"])],
+    "qr": [(VOLUNTEER, [("qr", "")])],  # a scanned check-in code (tests/fuzz_world.py qr_payload)
+    "id": [(VOLUNTEER, ["/myid"])],
+    # Verification campaigns (tests/visits_fuzz.py seeds them).
+    "vn": [(ADMIN, ["/newcampaign"])],
+    "vi": [(ADMIN, ["/importhouseholds"])],
+    "vt": [(ADMIN, [("data", "vc:2:by_hand")])],
+    "vv": [(DONOR, [("data", "vh:1:start")])],
+    "vq": [(ADMIN, [("data", "vr:1:issues")])],
+    "vg": [(ADMIN, [("data", "vh:3:reassign")])],
+    "vx": [(ADMIN, [("data", "vc:1:private")])],
 }
 
 # Ordinary answers tried at every step while exploring (a step's own button values come first).
@@ -126,6 +144,11 @@ def csv(rows: list[tuple[object, ...]]) -> bytes:
 # A file each step that takes one accepts, so that the steps after it are reached too.
 DOCUMENTS = {
     "im": ("orgs.csv", csv([org_import.HEADERS, ("新的镇团委", "乡镇团委", "", 10)]), CSV),
+    "vi": (
+        "households.csv",
+        csv([visit_import.HEADERS, ("小新", "城关镇团委", "", "某大学", "", "", "", "", "", "", "")]),
+        CSV,
+    ),
     "wm": (
         "wishes.csv",
         csv([wish_import.HEADERS, ("县第一小学", "小刚", "四年级", "一套画笔", "学习用品", 60, "否", "", "", "", "")]),
@@ -210,6 +233,8 @@ async def perform(world: FuzzWorld, user_id: int, flow: str, step: str, action: 
     kind, value = action if isinstance(action, tuple) else ("text", action)
     if kind == "text":
         return await world.send(user_id, value)
+    if kind == "qr":
+        return await world.send(user_id, f"/start {world.qr_payload}")
     if kind == "data":
         return await world.tap(user_id, user_id, value)
     if kind == "choice":

@@ -92,6 +92,10 @@ async def test_private_only_command_in_a_group_links_to_private_chat(harness):
 
 
 async def test_command_menus_are_set_in_both_languages(harness):
+    from bot.runtime.application import set_command_menus
+
+    # The running bot sets them from a job that retries (tests/test_drills.py starts it for real).
+    await set_command_menus(harness.app)
     zh = harness.fake.commands(scope={"type": "all_private_chats"}, language_code="zh")
     en = harness.fake.commands(scope={"type": "all_private_chats"}, language_code="en")
     assert {"command": "join", "description": "申请加入团组织"} in zh

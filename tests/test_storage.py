@@ -23,6 +23,25 @@ async def test_migrations_apply_once_and_pragmas_hold(tmp_path):
     await db.close()
 
 
+async def test_a_migration_that_arrives_after_a_later_one_is_still_applied(tmp_path, monkeypatch):
+    """Features built side by side land with interleaved numbers: a database migrated without
+    0010 (its branch not merged yet) gets 0010 once it arrives, though 0011 and 0012 are in."""
+    import storage.db as storage_db
+
+    every = storage_db.available_migrations()
+    assert any(version == 10 for version, _, _ in every)
+    monkeypatch.setattr(storage_db, "available_migrations", lambda: [m for m in every if m[0] != 10])
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    assert await db.schema_version() == every[-1][0]
+    assert await db.fetch_value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'visit_campaigns'") == 0
+    monkeypatch.setattr(storage_db, "available_migrations", lambda: every)
+    assert await db.migrate() == [f"{v:04d}_{n}" for v, n, _ in every if v == 10]
+    assert await db.fetch_value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'visit_campaigns'") == 1
+    assert await db.migrate() == []
+    await db.close()
+
+
 async def test_transaction_rolls_back_on_error(tmp_path):
     db = Database(tmp_path / "bot.db")
     await db.open()

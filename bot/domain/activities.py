@@ -236,6 +236,14 @@ class ActivityService:
         """Whether /newactivity offers (and accepts) posting in the county's hub group too."""
         return await self.permissions.is_county_admin(user_id)
 
+    async def check_organiser(self, user_id: int, activity: Activity) -> None:
+        """Asked before an organiser's screen (outside a transaction, so that a refusal, e.g. a
+        departed organiser's old button, stays in the audit log)."""
+        if not await self.can_organise(user_id, activity):
+            raise await self.permissions.refused(
+                user_id, "activities.err_not_organiser", f"activity:{activity.id}", title=activity.title
+            )
+
     async def _require_organiser(self, user_id: int, activity: Activity) -> None:
         if not await self.can_organise(user_id, activity):
             raise PermissionDenied("activities.err_not_organiser", title=activity.title)

@@ -33,9 +33,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
-from bot.domain.deeds import DeedService, expected_by
+from bot.domain.deeds import DeedProgress, DeedService, expected_by, is_behind
 from bot.domain.errors import DomainError
+from bot.domain.orgs import OrganisationService
 from bot.domain.stats import Period
+from bot.model.organisation import OrgKind
 from storage.reports import DetailRepository
 
 if TYPE_CHECKING:  # Services builds every service; this module only reads it
@@ -369,22 +371,62 @@ def bucket_by_month(
 class ChartSource:
     """Gathers ChartData from the repositories (async); drawing is render_all's job."""
 
-    def __init__(self, details: DetailRepository, deeds: DeedService, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        details: DetailRepository,
+        deeds: DeedService,
+        clock: Clock,
+        zone: ZoneInfo,
+        *,
+        orgs: OrganisationService | None = None,
+    ) -> None:
         self.details = details
         self.deeds = deeds
         self.clock = clock
         self.zone = zone
+        self.orgs = orgs  # the tree (township scopes, grouping by township); None: one level
+
+    async def _by_township(self, progress: list[DeedProgress], year: int, today: date) -> list[DeedProgress]:
+        """Each village branch's deeds and quota added to its township's line."""
+        if self.orgs is None:
+            return progress
+        towns: dict[int, DeedProgress] = {}
+        rest: list[DeedProgress] = []
+        for item in progress:
+            township = await self.orgs.permissions.township_of(item.org.id)
+            key = township if township is not None else item.org.id if item.org.kind is OrgKind.TOWNSHIP else None
+            if key is None:
+                rest.append(item)
+                continue
+            head = towns.get(key)
+            org = item.org if township is None else await self.orgs.get(township)
+            quota = item.quota + (head.quota if head else 0)
+            done = item.done + (head.done if head else 0)
+            towns[key] = DeedProgress(org, quota, done, is_behind(quota, done, year, today))
+        return rest + list(towns.values())
 
     @classmethod
     def of(cls, services: Services) -> ChartSource:
         """Built from the running bot's Services."""
-        return cls(DetailRepository(services.db), services.deeds, services.clock, services.config.zone)
+        return cls(
+            DetailRepository(services.db), services.deeds, services.clock, services.config.zone, orgs=services.orgs
+        )
 
-    async def data(self, period: Period, org_id: int | None = None) -> ChartData:
+    async def data(
+        self, period: Period, org_id: int | None = None, *, with_villages: bool = False, by_township: bool = False
+    ) -> ChartData:
+        """`with_villages`: a township committee with its village branches; `by_township`: the
+        deeds bars of village branches added to their township's (the county read by township)."""
         start, before = period.bounds(self.zone)
-        rows = await self.details.person_times_by_activity(start, before, org_id)
+        scope = org_id if self.orgs is None else await self.orgs.scope_ids(org_id, with_villages)
+        members = None if scope is None else {scope} if isinstance(scope, int) else set(scope)
+        rows = await self.details.person_times_by_activity(start, before, scope)
         today = self.clock.now().astimezone(self.zone).date()
-        progress = await self.deeds.progress(period.year, today)
+        progress = [
+            item for item in await self.deeds.progress(period.year, today) if members is None or item.org.id in members
+        ]
+        if by_township and self.orgs is not None:
+            progress = await self._by_township(progress, period.year, today)
         bars = [
             DeedBar(
                 item.org.name,
@@ -394,7 +436,6 @@ class ChartSource:
                 expected_by(item.quota, item.done, period.year, today),
             )
             for item in progress
-            if org_id is None or item.org.id == org_id
         ]
-        by_status, overdue = await self.details.wishes_by_status(start, before, self.clock.now(), org_id)
+        by_status, overdue = await self.details.wishes_by_status(start, before, self.clock.now(), scope)
         return ChartData(bucket_by_month(rows, period.start, period.end, self.zone), bars, by_status, overdue)

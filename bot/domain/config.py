@@ -134,6 +134,9 @@ class StarsConfig:
     target_person_times_per_year: int = 120
     target_served_per_year: int = 300
     target_wishes_on_time_per_year: int = 10
+    # "Money to serve" (有钱服务): applies to organisations that own a fund (bot/domain/funds/).
+    weight_money: int = 10
+    target_money_per_year_yuan: int = 10000
     two_stars: int = 20
     three_stars: int = 40
     four_stars: int = 60
@@ -156,6 +159,65 @@ class DeedsConfig:
     behind_reminders: str = "cron 0 9 1 7,10 *"
 
 
+# The national platforms' export (bot/domain/records/export.py): the columns, in this order, by name.
+RECORD_COLUMNS = (
+    "name",
+    "id_type",
+    "id_number",
+    "organisation",
+    "kind",
+    "reference",
+    "activity",
+    "date",
+    "start",
+    "end",
+    "hours",
+    "minutes",
+)
+DEFAULT_RECORD_COLUMNS = ("name", "id_type", "id_number", "activity", "organisation", "date", "hours")
+RECORDS_SECRET_ENV = "LEAGUE_BOT_RECORDS_SECRET"
+
+
+@dataclass(frozen=True)
+class RecordsConfig:
+    """Service records and certificates (bot/domain/records/): the committee named on certificates
+    ("" = the catalog's wording), the key that signs serials and QR codes (the environment's
+    LEAGUE_BOT_RECORDS_SECRET wins; with neither, one is generated and kept in the database),
+    the minutes a delivered wish counts, the export's columns, how often an activity's QR code
+    changes (0 = one code per activity until the organiser makes a new one) and how many
+    /verify a person may ask an hour."""
+
+    committee_name: str = ""
+    secret: str = ""
+    wish_delivery_minutes: int = 0
+    export_columns: tuple[str, ...] = DEFAULT_RECORD_COLUMNS
+    qr_rotate_minutes: int = 0
+    verify_per_hour: int = 20
+
+
+@dataclass(frozen=True)
+class FundsConfig:
+    """The funds ledger (bot/domain/funds/): grants and expenses above `approval_above_yuan` need a
+    second county admin's approval; `pledge_reminders` is when due pledge instalments are
+    reminded and overdue ones listed to the county admins ("" switches that off)."""
+
+    approval_above_yuan: int = 5000
+    pledge_reminders: str = "每天 9:00"
+
+
+@dataclass(frozen=True)
+class VisitsConfig:
+    """Verification-visit campaigns (bot/domain/visits): households' private details are deleted
+    purge_after_days after the campaign closes; a visit filed farther than far_km from its
+    township is flagged to the reviewer; an unreached household may be visited again after
+    revisit_after_hours; the daily reminder (a recurring time in the reminder grammar, "" = off)."""
+
+    purge_after_days: int = 90
+    far_km: float = 15.0
+    revisit_after_hours: int = 24
+    reminder: str = "每天 9:00"
+
+
 @dataclass(frozen=True)
 class CatchUpConfig:
     """After downtime (bot/domain/catch_up.py): activity summaries are still sent for activities
@@ -176,6 +238,9 @@ class Config:
     conversations: ConversationsConfig = field(default_factory=ConversationsConfig)
     stars: StarsConfig = field(default_factory=StarsConfig)
     deeds: DeedsConfig = field(default_factory=DeedsConfig)
+    funds: FundsConfig = field(default_factory=FundsConfig)
+    records: RecordsConfig = field(default_factory=RecordsConfig)
+    visits: VisitsConfig = field(default_factory=VisitsConfig)
     catch_up: CatchUpConfig = field(default_factory=CatchUpConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
@@ -223,6 +288,16 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "conversations": {"expire_after_hours": int},
     "stars": {**{name: int for name in _STARS_NUMBERS}, "ranking": str},
     "deeds": {"behind_reminders": str},
+    "funds": {"approval_above_yuan": int, "pledge_reminders": str},
+    "records": {
+        "committee_name": str,
+        "secret": str,
+        "wish_delivery_minutes": int,
+        "export_columns": list,
+        "qr_rotate_minutes": int,
+        "verify_per_hour": int,
+    },
+    "visits": {"purge_after_days": int, "far_km": float, "revisit_after_hours": int, "reminder": str},
     "catch_up": {"window_hours": int},
 }
 
@@ -300,6 +375,9 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     conversations = ConversationsConfig(**raw.get("conversations", {}))
     stars = StarsConfig(**raw.get("stars", {}))
     deeds = DeedsConfig(**raw.get("deeds", {}))
+    funds = FundsConfig(**raw.get("funds", {}))
+    records = _records_config(raw.get("records", {}), env)
+    visits = VisitsConfig(**raw.get("visits", {}))
     catch_up = CatchUpConfig(**raw.get("catch_up", {}))
 
     admins = raw.get("county_admins", [])
@@ -320,6 +398,9 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         conversations=conversations,
         stars=stars,
         deeds=deeds,
+        funds=funds,
+        records=records,
+        visits=visits,
         catch_up=catch_up,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
@@ -327,6 +408,40 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         log_level=raw.get("log_level", Config.log_level).upper(),
     )
     _check_values(config)
+    return config
+
+
+def _records_config(table: Mapping[str, object], env: Mapping[str, str]) -> RecordsConfig:
+    values = dict(table)
+    columns = values.pop("export_columns", list(DEFAULT_RECORD_COLUMNS))
+    if not isinstance(columns, list) or not columns or not all(column in RECORD_COLUMNS for column in columns):
+        raise ConfigError(
+            f"records.export_columns: a list of column names from {', '.join(RECORD_COLUMNS)}"
+            f' (for example: export_columns = ["name", "id_number", "activity", "date", "hours"])'
+        )
+    secret = env.get(RECORDS_SECRET_ENV) or str(values.pop("secret", ""))
+    values.pop("secret", None)
+    # The schema check has made sure of each type; the defaults stand in for what is left out.
+    default = RecordsConfig()
+    config = RecordsConfig(
+        committee_name=str(values.get("committee_name", default.committee_name)).strip(),
+        secret=secret.strip(),
+        wish_delivery_minutes=int(str(values.get("wish_delivery_minutes", default.wish_delivery_minutes))),
+        export_columns=tuple(str(column) for column in columns),
+        qr_rotate_minutes=int(str(values.get("qr_rotate_minutes", default.qr_rotate_minutes))),
+        verify_per_hour=int(str(values.get("verify_per_hour", default.verify_per_hour))),
+    )
+    if secret and len(config.secret) < 16:
+        raise ConfigError(
+            f"records.secret: at least 16 characters (or set {RECORDS_SECRET_ENV});"
+            f" generate one with: {_GENERATE_SECRET}"
+        )
+    if not 0 <= config.wish_delivery_minutes <= 24 * 60:
+        raise ConfigError("records.wish_delivery_minutes: must be 0 to 1440 (for example: wish_delivery_minutes = 60)")
+    if not 0 <= config.qr_rotate_minutes <= 24 * 60:
+        raise ConfigError("records.qr_rotate_minutes: must be 0 (one code per activity) to 1440 (for example: 60)")
+    if not 1 <= config.verify_per_hour <= 1000:
+        raise ConfigError("records.verify_per_hour: must be 1 to 1000 (for example: verify_per_hour = 20)")
     return config
 
 
@@ -370,9 +485,27 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
+    visits = config.visits
+    if not 1 <= visits.purge_after_days <= 3650 or visits.far_km <= 0 or visits.revisit_after_hours < 1:
+        raise ConfigError(
+            "visits: purge_after_days must be 1 to 3650, far_km above 0, revisit_after_hours at least 1"
+            " (for example: purge_after_days = 90, far_km = 15, revisit_after_hours = 24)"
+        )
+    if config.visits.reminder and not _is_recurring(config.visits.reminder, config.timezone):
+        raise ConfigError(
+            f'visits.reminder: "{config.visits.reminder}" is not a recurring time; write e.g. "每天 9:00"'
+            ' (or "every day 9:00"), or "" to switch the daily visit reminders off'
+        )
     if not 1 <= config.conversations.expire_after_hours <= 24 * 30:
         raise ConfigError("conversations.expire_after_hours: must be 1 to 720 (for example: expire_after_hours = 24)")
     _check_stars(config.stars)
+    if config.funds.approval_above_yuan < 0:
+        raise ConfigError("funds.approval_above_yuan: must not be negative (for example: approval_above_yuan = 5000)")
+    if config.funds.pledge_reminders and not _is_recurring(config.funds.pledge_reminders, config.timezone):
+        raise ConfigError(
+            f'funds.pledge_reminders: "{config.funds.pledge_reminders}" is not a recurring time;'
+            ' write e.g. "每天 9:00", or "" to switch the pledge reminders off'
+        )
     _check_ranking_and_pace_schedules(config)
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")

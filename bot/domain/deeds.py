@@ -248,8 +248,9 @@ class DeedService:
 
     async def own_org_ids(self, user_id: int) -> list[int]:
         """The organisations whose deeds /deeds shows this person: each they are a member of,
-        archived ones too (what was done stays readable), by id."""
-        return await self.permissions.member_org_ids(user_id)
+        archived ones too (what was done stays readable), and the village branches of the
+        township committees they administer (bot/domain/permissions.py's tree rule)."""
+        return await self.permissions.acting_org_ids(user_id)
 
     async def orgs_for(self, user_id: int) -> list[Organisation]:
         """Organisations this person may record deeds for (county admins: every active one)."""

@@ -15,6 +15,8 @@ class DomainError(Exception):
 class PermissionDenied(DomainError):
     """The actor lacks the role the action needs."""
 
+    audited = False  # written to the audit log where it was raised (Permissions.refused)
+
 
 def one_line(text: object, *, max_length: int, empty_key: str, too_long_key: str) -> str:
     """Typed text as one tidy line (runs of spaces as one), refused when empty or too long;

@@ -108,6 +108,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "orgs": (
         "org",
         "kind",
+        "township",
         "quota",
         "deeds_done",
         "activities_count",
@@ -149,6 +150,7 @@ class ExportData:
     orgs: list[tuple[OrgFacts, Rating]]
     include_private: bool = False
     private: dict[int, PrivateDetails] = field(default_factory=dict)
+    townships: dict[int, str] = field(default_factory=dict)  # a village branch's township, by org id
 
 
 def _utc(text: str) -> datetime:
@@ -205,15 +207,25 @@ class ExportService:
             raise PermissionDenied("reports.err_private_refused")
 
     async def gather(
-        self, user_id: int, period: Period, org_id: int | None = None, include_private: bool = False
+        self,
+        user_id: int,
+        period: Period,
+        org_id: int | None = None,
+        include_private: bool = False,
+        *,
+        with_villages: bool = False,
     ) -> ExportData:
+        """`with_villages`: a township committee with its village branches (the private columns
+        still only for the wishes the township itself collected)."""
         await self.check(user_id, org_id, include_private)
+        scope = await self.stats.orgs.scope_ids(org_id, with_villages)
+        members = None if scope is None else {scope} if isinstance(scope, int) else set(scope)
         start, before = period.bounds(self.zone)
         now = self.clock.now()
-        attendance = [(row, self._credited(row)) for row in await self.details.attendance(start, before, org_id)]
+        attendance = [(row, self._credited(row)) for row in await self.details.attendance(start, before, scope)]
         facts = await self.stats.org_facts(period)
-        if org_id is not None:
-            facts = {key: value for key, value in facts.items() if key == org_id}
+        if members is not None:
+            facts = {key: value for key, value in facts.items() if key in members}
         rated = [(fact, rate_facts(fact, period, self.stars.settings)) for fact in facts.values()]
         rated.sort(key=lambda item: (-item[1].score, item[0].org.name))
         data = ExportData(
@@ -221,16 +233,18 @@ class ExportService:
             org_id=org_id,
             zone=self.zone,
             now=now,
-            activities=await self.details.activities(start, before, org_id),
+            activities=await self.details.activities(start, before, scope),
             attendance=attendance,
-            wishes=await self.details.wishes(start, before, org_id),
-            deeds=await self.details.deeds(period.start, period.end, org_id),
+            wishes=await self.details.wishes(start, before, scope),
+            deeds=await self.details.deeds(period.start, period.end, scope),
             orgs=rated,
             include_private=include_private,
+            townships=await self.stats.orgs.township_names(),
         )
         if include_private:
             data.private = await self._private(user_id, org_id, data.wishes)
         subject = "report:county" if org_id is None else f"report:org:{org_id}"
+        subject += ":villages" if with_villages and org_id is not None else ""
         await self.audit.record(
             now,
             user_id,
@@ -285,9 +299,15 @@ class ExportService:
         """The year-end report and the picker of any organisation's figures: county admins only."""
         await self.permissions.require_county_admin(user_id)
 
-    async def year_report(self, user_id: int, year: int) -> YearReport:
-        await self.check_county_reports(user_id)
-        return await YearReportService(self.stats, self.stars).build(year)
+    async def year_report(
+        self, user_id: int, year: int, org_id: int | None = None, *, with_villages: bool = False
+    ) -> YearReport:
+        """The county's (county admins), or a scope's (those who may see its figures)."""
+        if org_id is None:
+            await self.check_county_reports(user_id)
+        else:
+            await self.check(user_id, org_id)
+        return await YearReportService(self.stats, self.stars).build(year, org_id, with_villages=with_villages)
 
 
 # ---- the workbook (CPU only) ----------------------------------------------------------------------
@@ -406,6 +426,7 @@ def build_workbook(data: ExportData, labels: Labels) -> bytes:
                 [
                     org.name,
                     word(f"orgs.kind.{org.kind.value}"),
+                    data.townships.get(org.id),
                     org.deeds_quota,
                     facts.deeds_done,
                     facts.activities,

@@ -14,6 +14,7 @@ from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
 from bot.domain.outbox import HANDOVER_ANSWERED, HANDOVER_REQUEST, HANDOVER_UNREACHABLE, Delivery, Outbox
 from bot.domain.permissions import Permissions
+from bot.domain.turnover import Departure, TurnoverService
 from bot.model.organisation import Handover, JoinRequest, Membership, Organisation, Person, Role
 from bot.model.outbox import Notice, OutboxMessage, OutboxState, Priority
 from storage.audit import AuditRepository
@@ -29,6 +30,14 @@ class Standing(IntEnum):
     CADRE = 1
     ORG_ADMIN = 2
     COUNTY_ADMIN = 3
+
+
+@dataclass(frozen=True)
+class RemovalPreview:
+    duties: int  # how many duties would move
+    receiver_id: int | None  # to whom (None: nobody left; only a county admin may go on, taking them)
+    last_admin: bool
+    county: bool  # the person removing is a county admin
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class MembershipService:
         clock: Clock,
         *,
         outbox: Outbox,
+        turnover: TurnoverService,
     ) -> None:
         self.db = db
         self.memberships = memberships
@@ -58,6 +68,7 @@ class MembershipService:
         self.permissions = permissions
         self.clock = clock
         self.outbox = outbox
+        self.turnover = turnover
         outbox.listen(HANDOVER_REQUEST, self._request_ended)
 
     async def memberships_of(self, user_id: int) -> list[Membership]:
@@ -186,16 +197,62 @@ class MembershipService:
             await self.memberships.grant(org_id, user_id, role, actor_id, now)
             await self.audit.record(now, actor_id, "role.set", f"org:{org_id}", user=user_id, role=role.value)
 
-    async def remove_member(self, actor_id: int, org_id: int, user_id: int) -> None:
+    async def remove_member(
+        self,
+        actor_id: int,
+        org_id: int,
+        user_id: int,
+        *,
+        receiver_id: int | None = None,
+        notice_days: int = 0,
+        county_confirmed: bool = False,
+    ) -> Departure:
+        """Remove a member; their duties move to `receiver_id` (None: the organisation's admins,
+        bot/domain/turnover.py). The last admin only with a county admin's confirmation."""
         async with self.db.transaction():
             await self.permissions.require_org_manager(actor_id, org_id)
             current = await self.memberships.current(org_id, user_id)
             if current is None:
                 raise DomainError("roles.not_member")
-            if current.role is Role.ORG_ADMIN and await self._last_admin(org_id, user_id):
+            last = current.role is Role.ORG_ADMIN and await self._last_admin(org_id, user_id)
+            if last and not (county_confirmed and await self.permissions.is_county_admin(actor_id)):
                 raise DomainError("roles.last_admin")
-            await self.memberships.end(current.id, "removed", self.clock.now())
+            departure = await self.turnover.depart(actor_id, current, "removed", receiver_id, notice_days=notice_days)
             await self.audit.record(self.clock.now(), actor_id, "role.remove", f"org:{org_id}", user=user_id)
+        return departure
+
+    async def removal_preview(
+        self, actor_id: int, org_id: int, user_id: int, receiver_id: int | None = None
+    ) -> RemovalPreview:
+        """What removing `user_id` would do, asked before the confirmation: how many duties move
+        to whom, and whether they are the last admin (only a county admin may go on then)."""
+        current = await self.managed_member(actor_id, org_id, user_id)
+        if receiver_id is not None:
+            await self.turnover.check_receiver(org_id, user_id, receiver_id)
+        held = await self.turnover.held(user_id, org_id)
+        last = current.role is Role.ORG_ADMIN and await self._last_admin(org_id, user_id)
+        receiver = receiver_id or await self.turnover.default_receiver(actor_id, org_id, user_id)
+        return RemovalPreview(
+            duties=sum(len(duties) for duties in held.values()),
+            receiver_id=receiver,
+            last_admin=last,
+            county=await self.permissions.is_county_admin(actor_id),
+        )
+
+    async def check_leaving(self, user_id: int, org_id: int) -> Membership:
+        """A member may leave by themselves, except the last admin (who hands over first)."""
+        current = await self.memberships.current(org_id, user_id)
+        if current is None:
+            raise DomainError("roles.not_member")
+        if current.role is Role.ORG_ADMIN and await self._last_admin(org_id, user_id):
+            raise DomainError("turnover.last_admin_leave")
+        return current
+
+    async def leave(self, user_id: int, org_id: int, *, receiver_id: int | None = None) -> Departure:
+        """Leave an organisation; duties go to `receiver_id` or its admins."""
+        async with self.db.transaction():
+            current = await self.check_leaving(user_id, org_id)
+            return await self.turnover.depart(user_id, current, "left", receiver_id)
 
     async def check_appointing(self, actor_id: int, org_id: int) -> Organisation:
         """The active organisation `actor_id` may appoint an admin of: county admins only."""
@@ -254,7 +311,7 @@ class MembershipService:
     async def handover_orgs(self, user_id: int) -> list[Organisation]:
         """The active organisations `user_id` administers, hence may hand over (county admins'
         own standing is not handed over: it is not an organisation's)."""
-        administered = set(await self.permissions.managed_org_ids(user_id))
+        administered = set(await self.permissions.administered_org_ids(user_id))
         return [org for org in await self.orgs.list() if org.id in administered]
 
     async def check_handover_org(self, actor_id: int, org_id: int) -> Organisation:
@@ -276,11 +333,17 @@ class MembershipService:
             raise DomainError("handover.successor_already_admin", name=successor.display_name)
         return successor
 
-    async def start_handover(self, actor_id: int, org_id: int, successor_id: int) -> Handover:
+    async def start_handover(self, actor_id: int, org_id: int, successor_id: int, *, notice_days: int = 0) -> Handover:
+        """Ask the successor; nothing moves until they accept. `notice_days`: read access the
+        predecessor keeps after leaving (never to children's private details)."""
         async with self.db.transaction():
             await self.check_successor(actor_id, org_id, successor_id)
-            handover = await self.memberships.open_handover(org_id, actor_id, successor_id, self.clock.now())
-            await self.audit.record(self.clock.now(), actor_id, "handover.start", f"org:{org_id}", to=successor_id)
+            handover = await self.memberships.open_handover(
+                org_id, actor_id, successor_id, self.clock.now(), notice_days=notice_days
+            )
+            await self.audit.record(
+                self.clock.now(), actor_id, "handover.start", f"org:{org_id}", to=successor_id, notice_days=notice_days
+            )
             await self._tell(HANDOVER_REQUEST, successor_id, handover)
         return handover
 
@@ -329,8 +392,11 @@ class MembershipService:
                         await self.memberships.end(incoming.id, "role_change", now)
                     await self.memberships.grant(handover.org_id, actor_id, Role.ORG_ADMIN, handover.from_user_id, now)
                     # The predecessor leaves with the role: a cadre who changed jobs keeps no
-                    # access to the organisation's (children's) data. They may join again.
-                    await self.memberships.end(outgoing.id, "handover", now)
+                    # access to the organisation's (children's) data, and every duty they held
+                    # for it moves to the successor (bot/domain/turnover.py). They may join again.
+                    await self.turnover.depart(
+                        actor_id, outgoing, "handover", actor_id, notice_days=handover.notice_days
+                    )
                 await self.audit.record(
                     now,
                     actor_id,

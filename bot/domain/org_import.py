@@ -7,7 +7,9 @@ File format: the first row is the header, every following non-blank row is one o
     类型          (kind)         required, a Chinese label from `KIND_LABELS` (or an alias) or
                                  an `OrgKind` value
     上级组织      (parent)       optional, the name of an existing organisation or of another
-                                 row of the same file; no self-reference, no cycles
+                                 row of the same file; no self-reference, no cycles; a
+                                 village branch's parent is a township committee, never a
+                                 county-level organisation (bot/domain/orgs.parent_kind_allowed)
     年度实事指标  (deeds_quota)  optional integer 0..50; empty means `default_quota(kind)`
 
 English headers (in brackets) are accepted too, case-insensitively; column order is free.
@@ -36,6 +38,7 @@ problems are on row 1; file-level ones have no column.
     import.parent_unknown           value
     import.parent_self              value
     import.parent_cycle             value             the parent named on a row that is in a cycle
+    import.parent_wrong_kind        value, kind, parent_kind   e.g. a village under a county-level org
     import.quota_not_integer        value
     import.quota_out_of_range       value, min, max
 
@@ -49,12 +52,12 @@ event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from bot.domain import tabular_import as tabular
-from bot.domain.orgs import DEFAULT_QUOTAS, MAX_NAME_LENGTH, MAX_QUOTA, default_quota
+from bot.domain.orgs import DEFAULT_QUOTAS, MAX_NAME_LENGTH, MAX_QUOTA, default_quota, parent_kind_allowed
 from bot.domain.tabular_import import (
     Columns,
     ImportResult,
@@ -125,8 +128,11 @@ def parse_kind(text: str) -> OrgKind | None:
     return _KIND_BY_TEXT.get(text.strip().casefold())
 
 
-def parse_org_file(file_name: str, content: bytes, *, existing_names: set[str]) -> ImportResult[OrgRow]:
-    """`rows` of the result are ordered so that a parent from the file comes before its children."""
+def parse_org_file(
+    file_name: str, content: bytes, *, existing_names: set[str], existing_kinds: Mapping[str, OrgKind] | None = None
+) -> ImportResult[OrgRow]:
+    """`rows` of the result are ordered so that a parent from the file comes before its children.
+    `existing_kinds` (name → kind of the organisations there are) checks a parent's kind too."""
     try:
         columns, lines = _FORMAT.read(file_name, content)
     except tabular.FileRefused as refused:
@@ -134,6 +140,7 @@ def parse_org_file(file_name: str, content: bytes, *, existing_names: set[str]) 
     drafts = [_read_row(line, columns) for line in lines]
     _check_names(drafts, existing_names)
     _check_parents(drafts, existing_names)
+    _check_parent_kinds(drafts, existing_kinds or {})
     problems = columns.problems((draft.row, draft.issues) for draft in drafts)
     if problems:
         return ImportResult.failed(problems)
@@ -236,6 +243,22 @@ def _check_parents(drafts: list[_Draft], existing_names: set[str]) -> None:
             draft.issues[_PARENT] = ("import.parent_unknown", {"value": parent})
     for draft in _rows_in_cycles(drafts):
         draft.issues.setdefault(_PARENT, ("import.parent_cycle", {"value": draft.parent_name}))
+
+
+def _check_parent_kinds(drafts: list[_Draft], existing_kinds: Mapping[str, OrgKind]) -> None:
+    """The tree's rule: e.g. a village branch belongs to a township, not to a county-level organisation."""
+    kinds = {**existing_kinds, **{draft.name: draft.kind for draft in drafts if draft.name and draft.kind}}
+    for draft in drafts:
+        parent_kind = kinds.get(draft.parent_name) if draft.parent_name else None
+        if draft.kind is None or parent_kind is None or parent_kind_allowed(draft.kind, parent_kind):
+            continue
+        draft.issues.setdefault(
+            _PARENT,
+            (
+                "import.parent_wrong_kind",
+                {"value": draft.parent_name, "kind": KIND_LABELS[draft.kind], "parent_kind": KIND_LABELS[parent_kind]},
+            ),
+        )
 
 
 def _rows_in_cycles(drafts: list[_Draft]) -> list[_Draft]:

@@ -18,6 +18,20 @@ MAX_QUOTA = 50
 DEFAULT_QUOTAS = {OrgKind.COUNTY_LEVEL: 3, OrgKind.TOWNSHIP: 1}
 
 
+# The tree (county → county-level / township → village branch, schools): the kinds a kind may
+# not sit under. A village branch belongs to a township committee (乡镇大团委), whose admins act
+# for it (bot/domain/permissions.py); never to a county-level organisation.
+_PARENT_REFUSED: dict[OrgKind, frozenset[OrgKind]] = {
+    OrgKind.VILLAGE_BRANCH: frozenset({OrgKind.COUNTY_LEVEL, OrgKind.VILLAGE_BRANCH, OrgKind.SCHOOL}),
+    OrgKind.TOWNSHIP: frozenset({OrgKind.VILLAGE_BRANCH, OrgKind.SCHOOL}),
+    OrgKind.COUNTY_LEVEL: frozenset({OrgKind.VILLAGE_BRANCH, OrgKind.SCHOOL, OrgKind.TOWNSHIP}),
+}
+
+
+def parent_kind_allowed(kind: OrgKind, parent_kind: OrgKind) -> bool:
+    return parent_kind not in _PARENT_REFUSED.get(kind, frozenset())
+
+
 def default_quota(kind: OrgKind) -> int:
     """Yearly deeds (实事): 3 for a county-level organisation, 1 for a township committee."""
     return DEFAULT_QUOTAS.get(kind, 0)
@@ -73,17 +87,42 @@ class OrganisationService:
     # ---- scope: the one rule for which organisations a person sees and manages ----------------
     async def visible_to(self, user_id: int, search: str | None = None, *, limit: int = 40) -> list[Organisation]:
         """The active organisations a person may see and act for: every one for a county admin,
-        otherwise those they are a member of (any role). `search` narrows by name."""
+        otherwise those they are a member of (any role) and the village branches of the township
+        committees they administer (bot/domain/permissions.py's tree rule). `search` narrows by name."""
         if await self.permissions.is_county_admin(user_id):
             return await (self.search(search, limit=limit) if search else self.list())
-        return self._narrow(await self._of(await self.permissions.member_org_ids(user_id)), search)
+        return self._narrow(await self._of(await self.permissions.acting_org_ids(user_id)), search)
 
     async def managed_by(self, user_id: int, search: str | None = None, *, limit: int = 40) -> list[Organisation]:
         """The active organisations a person may manage: every one for a county admin, otherwise
-        those they administer. `search` narrows by name."""
+        those they administer and their township's village branches. `search` narrows by name."""
         if await self.permissions.is_county_admin(user_id):
             return await (self.search(search, limit=limit) if search else self.list())
         return self._narrow(await self._of(await self.permissions.managed_org_ids(user_id)), search)
+
+    async def villages_of(self, township_id: int) -> list[Organisation]:
+        """The active village branches of a township committee (whose admins act for them)."""
+        return [
+            org
+            for org in await self.orgs.list()
+            if org.parent_id == township_id and await self.permissions.township_of(org.id) == township_id
+        ]
+
+    async def scope_ids(self, org_id: int | None, with_villages: bool = False) -> int | tuple[int, ...] | None:
+        """The organisations figures cover (storage/reports.OrgScope): None the county, the one
+        organisation, or a township committee and its village branches."""
+        if org_id is None or not with_villages:
+            return org_id
+        return (org_id, *[village.id for village in await self.villages_of(org_id)])
+
+    async def township_names(self) -> dict[int, str]:
+        """For every village branch in a township, the township's name (the export's column)."""
+        names: dict[int, str] = {}
+        for org in await self.orgs.list(include_archived=True):
+            township = await self.permissions.township_of(org.id)
+            if township is not None:
+                names[org.id] = (await self.get(township)).name
+        return names
 
     async def _of(self, org_ids: list[int]) -> list[Organisation]:
         wanted = set(org_ids)
@@ -117,7 +156,7 @@ class OrganisationService:
         async with self.db.transaction():
             name = await self.check_new_name(name)
             if parent_id is not None:
-                await self.get_active(parent_id)
+                await self._check_parent_kind(kind, await self.get_active(parent_id))
             quota = default_quota(kind) if deeds_quota is None else deeds_quota
             org = await self.orgs.add(name, kind, parent_id, quota, self.clock.now())
             await self.audit.record(
@@ -147,12 +186,21 @@ class OrganisationService:
     async def change_parent(self, actor_id: int, org_id: int, parent_id: int | None) -> Organisation:
         await self.permissions.require_county_admin(actor_id)
         async with self.db.transaction():
-            await self.get(org_id)
+            org = await self.get(org_id)
             if parent_id is not None:
                 await self._refuse_cycle(org_id, parent_id)
+                await self._check_parent_kind(org.kind, await self.get(parent_id))
             await self.orgs.set_parent(org_id, parent_id)
             await self.audit.record(self.clock.now(), actor_id, "org.parent", f"org:{org_id}", parent=parent_id)
         return await self.get(org_id)
+
+    async def _check_parent_kind(self, kind: OrgKind, parent: Organisation) -> None:
+        if not parent_kind_allowed(kind, parent.kind):
+            raise DomainError("orgs.parent_wrong_kind", parent=parent.name)
+
+    async def kinds_by_name(self) -> dict[str, OrgKind]:
+        """Every organisation's kind by name (an import checks its parents' kinds against them)."""
+        return {org.name: org.kind for org in await self.orgs.list(include_archived=True)}
 
     async def _refuse_cycle(self, org_id: int, parent_id: int) -> None:
         ancestor: int | None = parent_id
@@ -196,6 +244,8 @@ class OrganisationService:
                         parent = created.get(row.parent_name) or await self.orgs.by_name(row.parent_name)
                         if parent is None:
                             continue  # its parent is a later row of the same file
+                        if not parent_kind_allowed(row.kind, parent.kind):
+                            raise DomainError("orgs.parent_wrong_kind", parent=parent.name)
                         parent_id = parent.id
                     created[row.name] = await self.orgs.add(
                         row.name, row.kind, parent_id, row.deeds_quota, self.clock.now()

@@ -177,7 +177,7 @@ class ReminderService:
             if (
                 chat is not None
                 and chat.org_id is not None
-                and await self.permissions.is_org_admin(actor_id, chat.org_id)
+                and await self.permissions.can_manage_org(actor_id, chat.org_id)
             ):
                 return
         raise DomainError("reminders.target_denied")
@@ -279,9 +279,25 @@ class ReminderService:
         reminder = await self.reminders.get(reminder_id)
         if reminder is None or reminder.state == "deleted" or reminder.subject_key is not None:
             raise DomainError("reminders.not_found")
-        if reminder.created_by != actor_id and not await self.permissions.is_county_admin(actor_id):
-            raise DomainError("reminders.not_yours")
+        if not await self.may_manage(actor_id, reminder):
+            raise await self.permissions.refused(actor_id, "reminders.not_yours", f"reminder:{reminder_id}")
         return reminder
+
+    async def may_manage(self, actor_id: int, reminder: ReminderRecord) -> bool:
+        """A reminder into a group belongs to the group's organisation: any of its admins (and its
+        township's) sees, pauses, edits and deletes it, whoever set it; its creator only while
+        they still manage the organisation. A reminder to oneself stays its creator's. County
+        admins manage every reminder (the hub and all groups are the county's)."""
+        if await self.permissions.is_county_admin(actor_id):
+            return True
+        if reminder.target_kind == "chat":
+            chat = await self.chats.by_id(reminder.target_id)
+            return (
+                chat is not None
+                and chat.org_id is not None
+                and await self.permissions.can_manage_org(actor_id, chat.org_id)
+            )
+        return reminder.target_kind == "person" and reminder.created_by == actor_id
 
     async def pause(self, actor_id: int, reminder_id: int) -> ReminderRecord:
         reminder = await self._owned(actor_id, reminder_id)
@@ -308,9 +324,22 @@ class ReminderService:
         return await self.chats.by_id(record_id)
 
     async def visible_to(self, actor_id: int) -> list[ReminderRecord]:
+        """The reminders this person may manage (`may_manage`): their own personal ones and every
+        reminder into the groups of the organisations they manage."""
         if await self.permissions.is_county_admin(actor_id):
             return await self.reminders.visible()
-        return await self.reminders.visible(created_by=actor_id)
+        candidates = await self.reminders.visible(
+            created_by=actor_id, chat_record_ids=await self._managed_chat_ids(actor_id)
+        )
+        return [reminder for reminder in candidates if await self.may_manage(actor_id, reminder)]
+
+    async def _managed_chat_ids(self, actor_id: int) -> list[int]:
+        chat_ids = []
+        for org_id in await self.permissions.managed_org_ids(actor_id):
+            group = await self.chats.of_org(org_id)
+            if group is not None:
+                chat_ids.append(group.id)
+        return chat_ids
 
     # ---- when -----------------------------------------------------------------------------
     def send_time(self, reminder: ReminderRecord) -> datetime:

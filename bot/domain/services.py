@@ -20,7 +20,16 @@ from bot.domain.digest import (
     WeeklyDigest,
     WishDeadlineSource,
 )
+from bot.domain.duty_kinds import register_builtin_duties
 from bot.domain.formatting import RenderText
+from bot.domain.funds import (
+    PLEDGES_SUBJECT,
+    FundPublisher,
+    FundReports,
+    FundService,
+    PledgeReminders,
+)
+from bot.domain.funds.digest import FundDigestSource
 from bot.domain.groups import GroupService
 from bot.domain.inbox import Inbox
 from bot.domain.membership import MembershipService
@@ -28,9 +37,14 @@ from bot.domain.orgs import OrganisationService
 from bot.domain.outbox import Outbox
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
+from bot.domain.records import Records
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.stars import StarsService, keep_monthly_ranking
 from bot.domain.stats import StatsService
+from bot.domain.tenure import TenureService
+from bot.domain.turnover import DutyRegistry, TurnoverService
+from bot.domain.visits import DAILY_SUBJECT, VisitService, VisitSettings
+from bot.domain.visits.duty import visit_duty_kind
 from bot.domain.wishes import WishService
 from storage.activities import ActivityRepository
 from storage.auction import AuctionRepository
@@ -38,6 +52,8 @@ from storage.audit import AuditRepository
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.duties import DutyRepository
+from storage.funds import FundRepository
 from storage.inbox import InboxRepository
 from storage.memberships import MembershipRepository
 from storage.organisations import OrganisationRepository
@@ -45,6 +61,7 @@ from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.reminders import ReminderRepository
 from storage.reports import DeedRepository, ReportRepository
+from storage.visits import VisitRepository
 from storage.wishes import WishRepository
 
 
@@ -71,6 +88,14 @@ class Services:
     pace: PaceReminders
     inbox: Inbox
     outbox: Outbox
+    turnover: TurnoverService
+    tenure: TenureService
+    funds: FundService
+    fund_reports: FundReports
+    pledges: PledgeReminders
+    fund_publisher: FundPublisher
+    records: Records
+    visits: VisitService
     catch_up: SummaryCatchUp
 
     @classmethod
@@ -80,8 +105,11 @@ class Services:
         people_repo = PeopleRepository(db)
         membership_repo = MembershipRepository(db)
         audit = AuditRepository(db)
-        permissions = Permissions(config.county_admins, people_repo, membership_repo)
-        orgs = OrganisationService(db, OrganisationRepository(db), audit, permissions, clock)
+        org_repo = OrganisationRepository(db)
+        permissions = Permissions(
+            config.county_admins, people_repo, membership_repo, orgs=org_repo, clock=clock, audit=audit
+        )
+        orgs = OrganisationService(db, org_repo, audit, permissions, clock)
         chats = ChatRepository(db)
         outbox = Outbox(db, OutboxRepository(db), clock, config.outbox)
         reminder_repo = ReminderRepository(db)
@@ -147,6 +175,50 @@ class Services:
         stats = StatsService(ReportRepository(db), deed_repo, orgs, attendance, clock, config.zone)
         pace = PaceReminders(deeds, reminders, chats, membership_repo, permissions, config.zone)
         reminders.audiences[BEHIND_SUBJECT] = pace.audience
+        # Cadre turnover: every domain registers the duties a person holds for an organisation.
+        duty_repo = DutyRepository(db)
+        duty_registry = DutyRegistry()
+        register_builtin_duties(duty_registry, duty_repo, chats, permissions, wishes, clock)
+        turnover = TurnoverService(
+            db, membership_repo, duty_repo, duty_registry, permissions, audit, clock, outbox=outbox
+        )
+        # Verification-visit campaigns (#17): the students they verify are what grants pay against.
+        visits = VisitService(
+            db,
+            VisitRepository(db),
+            orgs,
+            membership_repo,
+            audit,
+            permissions,
+            clock,
+            config.zone,
+            outbox,
+            VisitSettings(
+                purge_after=timedelta(days=config.visits.purge_after_days),
+                far_km=config.visits.far_km,
+                revisit_after=timedelta(hours=config.visits.revisit_after_hours),
+            ),
+        )
+        reminders.audiences[DAILY_SUBJECT] = visits.audience
+        duty_registry.register(visit_duty_kind(visits))  # a departing visitor's households
+        fund_repo = FundRepository(db)
+        funds = FundService(db, fund_repo, orgs, audit, permissions, clock, config.zone, visits, config.funds)
+        pledges = PledgeReminders(fund_repo, reminders, permissions, config.zone)
+        reminders.audiences[PLEDGES_SUBJECT] = pledges.audience
+        funds.after_pledge = pledges.refresh
+        stats.money_by_owner = fund_repo.money_by_owner  # the stars' "money to serve" fact
+        # The records feature (#19): service records, certificates, QR check-in, the platforms' export.
+        records = Records.build(
+            db,
+            PeopleService(people_repo, clock, config.language),
+            permissions,
+            activities,
+            attendance,
+            audit,
+            clock,
+            config.zone,
+            config.records,
+        )
         return cls(
             config=config,
             clock=clock,
@@ -155,7 +227,7 @@ class Services:
             people=PeopleService(people_repo, clock, config.language),
             orgs=orgs,
             membership=MembershipService(
-                db, membership_repo, people_repo, orgs, audit, permissions, clock, outbox=outbox
+                db, membership_repo, people_repo, orgs, audit, permissions, clock, outbox=outbox, turnover=turnover
             ),
             groups=GroupService(db, chats, orgs, audit, permissions, clock, activities),
             conversations=ConversationService(
@@ -169,6 +241,7 @@ class Services:
                     AuctionSource(auction.repo),
                     WishDeadlineSource(wishes),
                     ReminderSource(reminder_repo, config.zone),
+                    FundDigestSource(fund_repo, config.zone),
                 ],
             ),
             activities=activities,
@@ -181,6 +254,14 @@ class Services:
             pace=pace,
             inbox=Inbox(InboxRepository(db), clock, keep=timedelta(days=config.inbox.keep_days)),
             outbox=outbox,
+            turnover=turnover,
+            tenure=TenureService(membership_repo, orgs, clock),
+            funds=funds,
+            fund_reports=FundReports(funds),
+            pledges=pledges,
+            fund_publisher=FundPublisher(funds, chats, outbox),
+            records=records,
+            visits=visits,
             catch_up=SummaryCatchUp(
                 db, activity_repo, outbox, config.county_admins, timedelta(hours=config.catch_up.window_hours)
             ),
@@ -191,6 +272,8 @@ class Services:
         await self.reminders.keep_weekly_digest(self.config.reminders.weekly_digest)
         await self.pace.keep(self.config.deeds.behind_reminders)
         await keep_monthly_ranking(self.reminders, self.config.stars.ranking)
+        await self.pledges.keep(self.config.funds.pledge_reminders)
+        await self.visits.keep_reminders(self.reminders, self.config.visits.reminder)
 
     async def close(self) -> None:
         await self.db.close()

@@ -45,6 +45,7 @@ FACT_PERSON_TIMES = "stats.fact_person_times"
 FACT_SERVED = "stats.fact_served"
 FACT_WISHES_ON_TIME = "stats.fact_wishes_on_time"
 FACT_OVERDUE = "stats.fact_overdue"
+FACT_MONEY = "stats.fact_money"
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,11 @@ def rate_facts(facts: OrgFacts, period: Period, settings: StarsConfig) -> Rating
         if weight:
             target = scaled(yearly, period)
             found.append(Fact(key, value, target, _ratio_points(weight, value, target), weight))
+    if facts.money_fen is not None and settings.weight_money:  # only organisations owning a fund
+        target, value = scaled(settings.target_money_per_year_yuan, period), facts.money_fen // 100
+        found.append(
+            Fact(FACT_MONEY, value, target, _ratio_points(settings.weight_money, value, target), settings.weight_money)
+        )
     if facts.claims > 0 and settings.weight_overdue:
         share = facts.overdue / facts.claims
         found.append(

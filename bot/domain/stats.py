@@ -33,6 +33,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -172,6 +173,8 @@ class OrgFacts:
     fulfilled_on_time: int = 0
     deeds_done: int = 0
     by_category: dict[str, int] = field(default_factory=dict)
+    # "Money to serve": money received into the funds it owns (net of corrections); None: owns no fund.
+    money_fen: int | None = None
 
 
 class StatsService:
@@ -190,6 +193,9 @@ class StatsService:
         self.attendance = attendance
         self.clock = clock
         self.zone = zone
+        # The funds ledger's money received per owning organisation in [start, end): wired by
+        # Services.build; None leaves the "money to serve" fact out.
+        self.money_by_owner: Callable[[date, date], Awaitable[dict[int, int]]] | None = None
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
@@ -197,20 +203,23 @@ class StatsService:
     def parse_period(self, text: str) -> Period:
         return parse_period(text, self.today(), self.zone)
 
-    async def figures(self, period: Period, org_id: int | None = None) -> Figures:
-        """The county's figures (org_id None), or one organisation's."""
+    async def figures(self, period: Period, org_id: int | None = None, *, with_villages: bool = False) -> Figures:
+        """The county's figures (org_id None), one organisation's, or (`with_villages`) a
+        township committee's with its village branches added up."""
         org = None if org_id is None else await self.orgs.get(org_id)
+        scope = await self.orgs.scope_ids(org_id, with_villages)
+        members = None if scope is None else {scope} if isinstance(scope, int) else set(scope)
         start, before = period.bounds(self.zone)
         now = self.clock.now()
 
         def pick(counts: dict[int, int]) -> int:
-            return sum(counts.values()) if org_id is None else counts.get(org_id, 0)
+            return sum(counts.values()) if members is None else sum(counts.get(one, 0) for one in members)
 
         by_category: dict[Category, int] = {}
         for (owner, category), count in (await self.reports.activities_by_org_category(start, before)).items():
-            if org_id is None or owner == org_id:
+            if members is None or owner in members:
                 by_category[Category(category)] = by_category.get(Category(category), 0) + count
-        rows = await self.reports.present(start, before, org_id)
+        rows = await self.reports.present(start, before, scope)
         minutes = self._credited(rows)
         claims = await self.reports.claims(start, before, now)
         fulfilled = await self.reports.fulfilled(start, before)
@@ -218,6 +227,8 @@ class StatsService:
         done = await self.deeds.counts(year.start, year.end)
         if org is None:
             quota = sum(o.deeds_quota for o in await self.orgs.list())
+        elif members is not None and len(members) > 1:
+            quota = sum(o.deeds_quota for o in await self.orgs.list() if o.id in members)
         else:
             quota = org.deeds_quota
         return Figures(
@@ -277,4 +288,8 @@ class StatsService:
         for owner, done in (await self.deeds.counts(year.start, year.end)).items():
             if owner in facts:
                 facts[owner].deeds_done = done
+        if self.money_by_owner is not None:  # set by Services.build once the funds ledger exists
+            for owner, money in (await self.money_by_owner(period.start, period.end + timedelta(days=1))).items():
+                if owner in facts:
+                    facts[owner].money_fen = money
         return facts

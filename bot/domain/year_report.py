@@ -39,10 +39,16 @@ class YearReportService:
         self.stats = stats
         self.stars = stars  # its settings
 
-    async def build(self, year: int) -> YearReport:
+    async def build(self, year: int, org_id: int | None = None, *, with_villages: bool = False) -> YearReport:
+        """The county's report, or (a scope) one organisation's, or a township committee's with
+        its village branches added up."""
         period = Period.of_year(year)
-        figures = await self.stats.figures(period)
+        figures = await self.stats.figures(period, org_id, with_villages=with_villages)
         facts = await self.stats.org_facts(period)
+        scope = await self.stats.orgs.scope_ids(org_id, with_villages)
+        if scope is not None:
+            members = {scope} if isinstance(scope, int) else set(scope)
+            facts = {key: item for key, item in facts.items() if key in members}
         # StarsService.ranking's order, rated from the same facts (one pass of the grouped queries).
         ranking = [(item.org, rate_facts(item, period, self.stars.settings)) for item in facts.values()]
         ranking.sort(key=lambda pair: (-pair[1].score, pair[0].name))

@@ -83,6 +83,7 @@ class Handover:
     to_user_id: int
     status: str
     created_at: datetime
+    notice_days: int = 0  # read access the predecessor keeps after leaving (never private details)
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,26 @@ class OrgRow:
     kind: OrgKind
     parent_name: str | None
     deeds_quota: int
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which organisations figures, charts and exports cover: the whole county (org_id None), one
+    organisation, or a township committee with its village branches added up."""
+
+    org_id: int | None = None
+    with_villages: bool = False
+
+    @property
+    def token(self) -> int:
+        """For a button's payload: 0 the county, the organisation's id, minus the township's id
+        for the township with its villages."""
+        if self.org_id is None:
+            return 0
+        return -self.org_id if self.with_villages else self.org_id
+
+    @classmethod
+    def from_token(cls, token: int) -> Scope:
+        if token == 0:
+            return cls()
+        return cls(abs(token), with_villages=token < 0)

@@ -13,7 +13,7 @@ The modules, one concern each:
 - steps.py: what the conversations share (the organiser check, buttons, typed times).
 - create.py, edit.py, cancel.py: /newactivity, /editactivity, /cancelactivity.
 - sheet.py: /attendance and corrections. organiser.py: the organiser's buttons.
-- mine.py: /activities and /me. summaries.py: the summary and the served question. jobs.py.
+- mine.py: /activities (/me: handlers/records/me.py). summaries.py: the summary and the served question. jobs.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from handlers.activities.cancel import CancelActivityFlow, cancelactivity_comman
 from handlers.activities.create import NewActivityFlow, newactivity_command
 from handlers.activities.edit import EditActivityFlow, editactivity_command
 from handlers.activities.jobs import SUMMARY_JOB, start_activity_jobs
-from handlers.activities.mine import activities_command, me_command
+from handlers.activities.mine import activities_command
 from handlers.activities.organiser import organiser_action
 from handlers.activities.post import publish, signup_button
 from handlers.activities.render import fit, normalise_code
@@ -45,7 +45,6 @@ __all__ = [
     "cancelactivity_command",
     "editactivity_command",
     "fit",
-    "me_command",
     "newactivity_command",
     "normalise_code",
     "organiser_action",

@@ -1,12 +1,11 @@
-"""A volunteer's own views: /activities (upcoming, with organiser buttons) and /me (the year so far)."""
+"""A volunteer's own view: /activities (upcoming, with organiser buttons); /me is handlers/records/me.py."""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.domain.formatting import hours_text, local_text
 from handlers.activities.buttons import OrganiserChoice, organiser_button
-from handlers.activities.render import MESSAGE_BUDGET, fit, when_text
+from handlers.activities.render import MESSAGE_BUDGET, when_text
 from handlers.context import BotContext, Ui
 from handlers.i18n import Raw
 
@@ -71,34 +70,3 @@ async def activities_command(update: Update, context: BotContext) -> None:
     lines.append(ui.t("activities.list_footer_organiser" if organiser else "activities.list_footer"))
     for lines, rows in messages:
         await ui.send_text("\n\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
-
-
-async def me_command(update: Update, context: BotContext) -> None:
-    ui = Ui(update, context)
-    zone = ui.services.config.zone
-    year = ui.services.clock.now().astimezone(zone).year
-    mine = await ui.services.attendance.my_year(ui.user_id, year, zone)
-    if not mine.activities:
-        await ui.reply("activities.me_empty", year=year)
-        return
-    lines = [
-        ui.t(
-            "activities.me_title",
-            year=year,
-            count=len(mine.activities),
-            person_times=mine.person_times,
-            total=hours_text(mine.total_minutes, ui.t),
-        )
-    ]
-    items = []
-    for activity, minutes in mine.activities:
-        items.append(
-            ui.t(
-                "activities.me_line",
-                date=local_text(activity.starts_at, zone, "%m-%d"),
-                title=activity.title,
-                code=activity.code,
-                minutes=hours_text(minutes, ui.t),
-            )
-        )
-    await ui.send_text("\n".join([*lines, *fit(ui.t, items, MESSAGE_BUDGET - len(lines[0]))]))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup
 
 from bot.domain import bounds
-from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.errors import DomainError
 from bot.domain.formatting import local_text
 from bot.domain.schedule_grammar import parse_schedule
 from bot.model.activity import Activity, Category
@@ -32,8 +32,7 @@ async def activity_for_organiser(ui: Ui, reference: str | int) -> Activity:
         activity = await service.get(reference)
     else:
         activity = await service.by_code(normalise_code(reference) or "")
-    if not await service.can_organise(ui.user_id, activity):
-        raise PermissionDenied("activities.err_not_organiser", title=activity.title)
+    await service.check_organiser(ui.user_id, activity)
     return activity
 
 

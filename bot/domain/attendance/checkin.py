@@ -140,6 +140,10 @@ class CheckIns(AttendanceCore):
             return circled[0][3]
         return None
 
+    async def check_in_to(self, user_id: int, activity: Activity, method: CheckInMethod) -> CheckInResult:
+        """Check in to one activity whose window and place the caller has checked (a QR code's scan)."""
+        return await self._record_check_in(user_id, activity, method, self.clock.now())
+
     async def _record_check_in(
         self, user_id: int, activity: Activity, method: CheckInMethod, now: datetime
     ) -> CheckInResult:

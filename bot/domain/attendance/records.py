@@ -16,6 +16,7 @@ class CheckInMethod(StrEnum):
     COMMAND = "command"  # /checkin, for groups where privacy mode hides plain messages
     LOCATION = "location"  # a location shared in the group
     ORGANISER = "organiser"  # added or corrected by an organiser
+    QR = "qr"  # the activity's QR code scanned, in private chat (bot/domain/records/qr.py)
 
 
 class CheckInOutcome(StrEnum):

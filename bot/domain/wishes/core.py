@@ -60,6 +60,11 @@ class WishCore:
         for changed in self._listeners:
             changed(wish_id)
 
+    def claims_moved(self, wish_ids: list[int]) -> None:
+        """Claims moved to another cadre (a departure, bot/domain/turnover.py): mirrors reload."""
+        for wish_id in wish_ids:
+            self._changed(wish_id)
+
     # ---- who ----------------------------------------------------------------------------------
     async def can_collect(self, user_id: int, org_id: int) -> bool:
         return await self.permissions.can_collect_wishes(user_id, org_id)
@@ -89,7 +94,10 @@ class WishCore:
     async def can_see_private(self, user_id: int, wish: Wish) -> bool:
         fulfilling = wish.status in _FULFILLING
         return await self.permissions.can_see_child_details(
-            user_id, wish.collector_org_id, claimed_by=wish.claimed_by_user if fulfilling else None
+            user_id,
+            wish.collector_org_id,
+            claimed_by=wish.claimed_by_user if fulfilling else None,
+            claimed_by_org=wish.claimed_by_org,
         )
 
     async def can_fulfil(self, user_id: int, wish: Wish) -> bool:
@@ -111,8 +119,10 @@ class WishCore:
         )
 
     async def scope_org_ids(self, user_id: int) -> list[int]:
-        """The organisations whose collected or claimed wishes a person may list as "mine": their own."""
-        return await self.permissions.member_org_ids(user_id)
+        """The organisations whose collected or claimed wishes a person may list as "mine": their
+        own, the village branches they manage through the tree, and (read only) those they left
+        with a notice period still running."""
+        return await self.permissions.reader_org_ids(user_id)
 
     async def overdue_first_for(self, user_id: int) -> bool:
         """County admins chase late claims: their lists put the overdue ones first."""
@@ -128,7 +138,9 @@ class WishCore:
         (An auction's lots are public to its browsers: bot/domain/auction.)"""
         if await self.permissions.is_county_admin(user_id) or await self.permissions.member_org_ids(user_id):
             return
-        raise PermissionDenied("wishes.read_not_member")
+        if await self.permissions.reader_org_ids(user_id):  # a notice period, or a township's villages
+            return
+        raise await self.permissions.refused(user_id, "wishes.read_not_member", f"user:{user_id}")
 
     async def _require_collector(self, user_id: int, org_id: int, key: str) -> None:
         if not await self.can_collect(user_id, org_id):

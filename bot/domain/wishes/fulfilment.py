@@ -16,6 +16,7 @@ PROOF_MAX = 256
 
 class WishFulfilment(WishCore):
     async def mark_purchased(self, actor_id: int, wish_id: int) -> Wish:
+        await self.check_fulfiller(actor_id, wish_id)
         async with self.db.transaction():
             wish = await self.get(wish_id)
             if wish.status not in HELD:
@@ -38,13 +39,21 @@ class WishFulfilment(WishCore):
             await self.audit.record(now, actor_id, "wish.purchased", f"wish:{wish_id}")
         return await self.get(wish_id)
 
-    async def check_deliverable(self, actor_id: int, wish_id: int) -> Wish:
-        """The wish, if `actor_id` may record its delivery now (before asking for the photo)."""
+    async def check_fulfiller(self, actor_id: int, wish_id: int) -> Wish:
+        """The claimed wish, if `actor_id` is on its claiming side (a claimer who left is not):
+        asked outside the transaction, so that a refusal stays in the audit log."""
         wish = await self.get(wish_id)
         if wish.status not in HELD:
             raise DomainError("wishes.not_claimed", code=wish.code)
         if not await self.can_fulfil(actor_id, wish):
-            raise PermissionDenied("wishes.fulfil_not_allowed", code=wish.code)
+            raise await self.permissions.refused(
+                actor_id, "wishes.fulfil_not_allowed", f"wish:{wish_id}", code=wish.code
+            )
+        return wish
+
+    async def check_deliverable(self, actor_id: int, wish_id: int) -> Wish:
+        """The wish, if `actor_id` may record its delivery now (before asking for the photo)."""
+        wish = await self.check_fulfiller(actor_id, wish_id)
         if wish.status not in IN_PROGRESS:
             raise DomainError("wishes.deliver_wrong_status", code=wish.code)
         return wish

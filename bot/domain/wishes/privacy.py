@@ -18,6 +18,11 @@ from bot.model.wish import PrivateDetails, Wish, WishStatus
 class WishPrivacy(WishCore):
     async def private_details(self, actor_id: int, wish_id: int) -> PrivateDetails | None:
         """The child's details, or None when none are kept (no consent, never entered, purged)."""
+        if not await self.can_see_private(actor_id, await self.get(wish_id)):
+            # Refused before the transaction, so that the refusal's audit line stays.
+            raise await self.permissions.refused(
+                actor_id, "wishes.private_not_allowed", f"wish:{wish_id}", code=(await self.get(wish_id)).code
+            )
         async with self.db.transaction():
             wish = await self.get(wish_id)
             if not await self.can_see_private(actor_id, wish):

@@ -44,6 +44,8 @@ async def _bench(scale: float) -> dict:
     from bot.domain.services import Services
     from bot.domain.stats import Period
     from bot.domain.year_report import YearReportService
+    from bot.practice.bench.report_funds import TARGETS as LEDGER_TARGETS
+    from bot.practice.bench.report_funds import bench_ledger
     from handlers.i18n import Translator, plain_text_renderer
     from handlers.reports import report_text
     from storage.bulk_seed import ADMIN, seed_county_year
@@ -76,6 +78,7 @@ async def _bench(scale: float) -> dict:
             source = ChartSource(DetailRepository(db), services.deeds, clock, config.zone)
             charts = render_all(await source.data(period), t)
             chart_s = time.perf_counter() - started
+            ledger = await bench_ledger(db, services, YEAR, scale, t)
         finally:
             await db.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -92,7 +95,8 @@ async def _bench(scale: float) -> dict:
         "export_s": round(export_s, 3),
         "chart_s": round(chart_s, 3),
         "peak_rss_mb": round(peak_mb, 1),
-        "targets": {"report_s": 2, "export_s": 5, "peak_rss_mb": 300},
+        **ledger,
+        "targets": {"report_s": 2, "export_s": 5, "peak_rss_mb": 300, **LEDGER_TARGETS},
     }
 
 

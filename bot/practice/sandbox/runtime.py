@@ -201,6 +201,10 @@ class Sandbox:
             await announce(self.app, published["session"])
         for activity in published.get("activities", ()):
             await publish(self.app, activity)
+        if published.get("campaign") is not None:
+            from handlers.visits import post_progress
+
+            await post_progress(self.app, published["campaign"])
 
     def _hold_folder(self) -> None:
         """One sandbox per folder: each start begins afresh, which would pull the database out from

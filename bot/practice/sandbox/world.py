@@ -28,6 +28,7 @@ from bot.model.activity import Category, Place
 from bot.model.organisation import OrgKind, Role
 from bot.model.wish import WishCategory
 from bot.practice.emulator import FakeTelegram
+from bot.practice.sandbox.demo_funds import seed_demo_funds
 
 COUNTY_ADMIN_ID = 100001
 VOLUNTEER_ID = 300001
@@ -261,4 +262,37 @@ async def seed_records(services: Services, fake: FakeTelegram, world: World, *, 
                 ),
             )
         )
-    return {"session": session, "activities": activities}
+    await seed_demo_funds(services, admin, towns[0].id, activities[0] if activities else None)
+    return {"session": session, "activities": activities, "campaign": await _seed_campaign(services, towns)}
+
+
+async def _seed_campaign(services: Services, towns: list) -> int:
+    """The demo campaign: 3 households in each of 7 townships (aliases only from the demo's
+    list; every detail made up), the teams formed by the bot."""
+    from bot.domain.visits.household_import import HouseholdRow
+    from bot.model.visits import HouseholdDetails, HouseholdDraft
+
+    admin, now = services.config.county_admins[0], services.clock.now()
+    campaign = await services.visits.create_campaign(
+        admin,
+        DEMO["campaign_title"],
+        DEMO["campaign_purpose"],
+        now,
+        now + timedelta(days=5),
+        tuple(DEMO["campaign_checklist"]),
+    )
+    aliases, schools = DEMO["aliases"], DEMO["campaign_schools"]
+    rows = [
+        HouseholdRow(
+            index + 2,
+            HouseholdDraft(
+                alias=aliases[index % len(aliases)],
+                township_id=towns[index % 7].id,
+                details=HouseholdDetails(school=schools[index % len(schools)]),
+            ),
+        )
+        for index in range(21)
+    ]
+    await services.visits.import_households(admin, campaign.id, rows)
+    await services.visits.form_teams(admin, campaign.id)
+    return campaign.id
