@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from bot.domain.activity_notices import summary_notices
 from bot.domain.outbox import Outbox
 from bot.model.activity import Activity
-from bot.model.outbox import Notice, Priority
+from bot.model.outbox import Notice, ParamValue, Priority
 from storage.activities import ActivityRepository
 from storage.db import Database
 
@@ -121,5 +121,5 @@ def stale_notice(admin: int, dropped: Sequence[Activity]) -> Notice:
 
 
 def _listing(kind: str, chat_id: int, key: str, activities: Sequence[Activity], priority: Priority) -> Notice:
-    params = {"activities": ids_param(activities), "count": len(activities)}
+    params: dict[str, ParamValue] = {"activities": ids_param(activities), "count": len(activities)}
     return Notice(kind, chat_id, key=key, params=params, priority=priority)
