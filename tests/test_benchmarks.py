@@ -58,6 +58,7 @@ def test_rush_benchmark_runs_the_real_process_and_reports_every_key():
         "not_modified_errors",
     } <= figures.keys()
     assert {"p50", "p99"} == figures["page_turn_ms"].keys()
+    assert {"page_turns_per_s", "notices_per_s", "needed_per_s", "telegram_per_s"} <= figures["message_budget"].keys()
     assert (figures["double_claims"], figures["cap_violations"], figures["board_matches_db"]) == (0, 0, True)
     assert (figures["bot_exit_code"], figures["bot_tracebacks"]) == (0, 0)
     assert sum(step["taps"] for step in figures["steps"]) == 60

@@ -231,6 +231,14 @@ class SunshineConfig:
 
 
 @dataclass(frozen=True)
+class CatchUpConfig:
+    """After downtime (bot/domain/catch_up.py): activity summaries are still sent for activities
+    that ended at most window_hours ago, grouped per chat; older ones are listed to the county admins."""
+
+    window_hours: int = 24
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -246,6 +254,7 @@ class Config:
     funds: FundsConfig = field(default_factory=FundsConfig)
     records: RecordsConfig = field(default_factory=RecordsConfig)
     visits: VisitsConfig = field(default_factory=VisitsConfig)
+    catch_up: CatchUpConfig = field(default_factory=CatchUpConfig)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-Hans"
     county_admins: tuple[int, ...] = ()
@@ -304,6 +313,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "verify_per_hour": int,
     },
     "visits": {"purge_after_days": int, "far_km": float, "revisit_after_hours": int, "reminder": str},
+    "catch_up": {"window_hours": int},
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
@@ -384,6 +394,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     funds = FundsConfig(**raw.get("funds", {}))
     records = _records_config(raw.get("records", {}), env)
     visits = VisitsConfig(**raw.get("visits", {}))
+    catch_up = CatchUpConfig(**raw.get("catch_up", {}))
 
     admins = raw.get("county_admins", [])
     for position, admin in enumerate(admins):
@@ -407,6 +418,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         funds=funds,
         records=records,
         visits=visits,
+        catch_up=catch_up,
         timezone=raw.get("timezone", Config.timezone),
         language=raw.get("language", Config.language),
         county_admins=tuple(admins),
@@ -529,6 +541,8 @@ def _check_values(config: Config) -> None:
     if hook.enabled:
         _check_webhook_secret(hook.secret_token)
     _check_rush_limits(config.telegram)
+    if config.catch_up.window_hours < 0:
+        raise ConfigError("catch_up.window_hours: must not be negative (for example: window_hours = 24)")
 
 
 # Telegram refuses to answer a button tap about 15 s after it was made; a dropped tap must

@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.domain.activities import ActivityService
 from bot.domain.attendance import AttendanceService
 from bot.domain.auction import AuctionService
+from bot.domain.catch_up import SummaryCatchUp
 from bot.domain.clock import Clock
 from bot.domain.config import Config, parse_clock
 from bot.domain.conversations import ConversationService
@@ -99,6 +100,7 @@ class Services:
     fund_publisher: FundPublisher
     records: Records
     visits: VisitService
+    catch_up: SummaryCatchUp
 
     @classmethod
     def build(cls, config: Config, db: Database, clock: Clock, *, render: RenderText) -> Services:
@@ -280,6 +282,9 @@ class Services:
             fund_publisher=FundPublisher(funds, chats, outbox),
             records=records,
             visits=visits,
+            catch_up=SummaryCatchUp(
+                db, activity_repo, outbox, config.county_admins, timedelta(hours=config.catch_up.window_hours)
+            ),
         )
 
     async def open(self) -> None:

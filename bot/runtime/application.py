@@ -81,7 +81,8 @@ def build_application(
         # A full long poll means taps are waiting at Telegram: their wait counts from then.
         polling = PollWatchRequest(HTTPXRequest(connection_pool_size=2), updates)
     # The durable inbox: each poll's batch, as screened, is stored before PTB reads it.
-    builder = builder.get_updates_request(intake.confirming(polling))
+    # While behind, the next batch is fetched while PTB parses this one (read-ahead).
+    builder = builder.get_updates_request(intake.confirming(polling, behind=lambda: updates.behind))
     # Keeps the bot under ~30 messages/s overall and ~20/min per group, urgent messages first,
     # and retries a 429 after its retry_after, holding back only that chat (PTB's AIORateLimiter
     # stalls all). Switched off it still accepts handlers' rate_limit_args (e.g. a priority).

@@ -109,8 +109,9 @@ class LeanHTTPXRequest(HTTPXRequest):
 POLL_LIMIT = 100
 
 
-# While polls come back full, Telegram is asked this often how many updates wait.
-BACKLOG_CHECK_SECONDS = 1.0
+# While polls come back full, Telegram is asked this often how many updates wait (each answer
+# is also a sample of how far the update numbering had gone: bot/runtime/arrivals.py).
+BACKLOG_CHECK_SECONDS = 0.5
 
 
 class PollWatchRequest(BaseRequest):
@@ -118,13 +119,14 @@ class PollWatchRequest(BaseRequest):
     parses it (bot/runtime/updates.py: a full poll means updates may wait at Telegram), and
     while polls come back full, asking Telegram (getWebhookInfo, once a second) how many wait."""
 
-    __slots__ = ("_checked", "_checking", "_inner", "_queue")
+    __slots__ = ("_checked", "_checking", "_inner", "_offset", "_queue")
 
     def __init__(self, inner: BaseRequest, queue: ReceivedQueue) -> None:
         self._inner = inner
         self._queue = queue
         self._checked = 0.0
         self._checking: asyncio.Task[None] | None = None
+        self._offset: int | None = None  # the last getUpdates' offset: Telegram's first pending id
 
     @property
     def read_timeout(self) -> float | None:
@@ -148,10 +150,15 @@ class PollWatchRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        polling = url.rstrip("/").endswith("/getUpdates")
+        if polling and request_data is not None:
+            offset = request_data.parameters.get("offset")
+            if isinstance(offset, int) and offset > 0:
+                self._offset = offset
         status, payload = await self._inner.do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
-        if status == 200 and url.rstrip("/").endswith("/getUpdates"):
+        if status == 200 and polling:
             limit = request_data.parameters.get("limit") if request_data is not None else None
             limit = limit if isinstance(limit, int) and limit > 0 else POLL_LIMIT
             payload = self._queue.screen_poll(payload, limit)
@@ -164,13 +171,15 @@ class PollWatchRequest(BaseRequest):
         return status, payload
 
     async def _check_backlog(self, url: str, limit: int) -> None:
-        asked_at = time.monotonic()
+        asked_at, offset = time.monotonic(), self._offset
         try:
             status, payload = await self._inner.do_request(url, "POST")
             if status == 200:
                 pending = json.loads(payload).get("result", {}).get("pending_update_count")
                 if isinstance(pending, int):
-                    self._queue.note_backlog(pending, asked_at, limit)
+                    # Telegram counted after the ask; dating the count at the ask makes the updates
+                    # look older, never younger (a busy loop may read the answer late).
+                    self._queue.note_backlog(pending, asked_at, limit, first_pending=offset)
         except TelegramError as error:  # the next full poll asks again
             log.info("backlog check failed: %s", error)
         finally:

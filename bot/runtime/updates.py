@@ -16,11 +16,14 @@ it takes a place, so one person's queue never holds places others could use.
 
 Shedding: Telegram refuses to answer a button tap ("query is too old") about 15 s after it
 was made, and a person who waited seconds has usually tapped again. A tap that has waited
-more than `callback_max_wait` seconds since the bot received it is therefore dropped before
-any handler sees it (never half-handled), counted in `shed`, and logged once per burst of
-overload. Telegram's updates carry no time for a tap, so the wait is measured from when the
-update reached the bot: `ReceivedQueue` notes that time when the long poll or the webhook
-puts the update in PTB's queue. Messages are never dropped: a check-in must count, late or not.
+more than `callback_max_wait` seconds is therefore dropped before any handler sees it (never
+half-handled), counted in `shed`, and logged once per burst of overload. Telegram's updates
+carry no time for a tap; its wait is counted from when it reached Telegram, estimated from its
+id (bot/runtime/arrivals.py) while the bot is behind, and from when the long poll or the webhook
+put it in PTB's queue otherwise. Only the taps that waited too long are dropped: the fresh ones
+of the same poll are kept, so under lasting overload the bot keeps answering at its capacity
+instead of dropping whole polls until it has caught up and then falling behind again. Messages
+are never dropped: a check-in must count, late or not.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import asyncio
 import inspect
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
@@ -36,6 +40,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.runtime.arrivals import Arrivals
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +55,17 @@ BURST_QUIET_SECONDS = 10.0
 # Telegram's backlog that still counts as caught up (in polls), and the margin taken then.
 BACKLOG_POLLS = 3
 BACKLOG_MARGIN_SECONDS = 1.0
+_UPDATE_ID = re.compile(rb'"update_id"\s*:\s*(\d+)')
 
 
 class ReceivedQueue(asyncio.Queue):
     """PTB's update queue, noting when each update arrived (long poll fetch or webhook POST).
 
     When the bot falls behind, updates wait at Telegram, where nobody can see how long: a long
-    poll then comes back full. `note_poll` is told each poll's size; while polls come back full,
-    updates are stamped with the moment the last short poll came back (Telegram's queue was
-    empty then, so nothing in it now is older), so their wait is never underestimated."""
+    poll then comes back full. `screen_poll` is shown each poll's answer and `note_backlog`
+    Telegram's count of waiting updates; from them `Arrivals` estimates when each update reached
+    Telegram, and while polls come back full updates are stamped with that estimate (or, before
+    there is one, with the moment the last short poll came back: nothing waiting then is older)."""
 
     shedder: PerSenderUpdateProcessor | None
 
@@ -67,49 +75,68 @@ class ReceivedQueue(asyncio.Queue):
         self._received: dict[int, float] = {}
         self._caught_up = clock()  # when a poll last came back with room to spare
         self._behind_since: float | None = None
+        self.arrivals = Arrivals()
+        self._last_id: int | None = None  # the newest update a poll brought
         self.shedder: PerSenderUpdateProcessor | None = None  # counts and logs what is dropped
 
     def screen_poll(self, payload: bytes, limit: int) -> bytes:
         """A long poll's answer, before PTB parses it: note whether it came back full, and while
-        the bot has been behind for longer than taps may wait, take the taps out of it unread
-        (parsing them is most of what they would cost). The last update stays, so that the next
-        poll asks for the ones after it; the processor drops it if it is a tap."""
+        the bot is behind, take out unread the taps that would be too old by the time their turn
+        came (parsing them is most of what they would cost). The last update stays, so that the
+        next poll asks for the ones after it; the processor drops it if it is a tap."""
         now = self._clock()
-        count = payload.count(b'"update_id"')
-        if count < limit:
+        ids = _UPDATE_ID.findall(payload)
+        if ids:
+            self._last_id = int(ids[-1])
+        if len(ids) < limit:
+            if self._last_id is not None:  # Telegram held nothing newer when it answered
+                self.arrivals.note(now, self._last_id)
             self._behind_since, self._caught_up = None, now
             return payload
         if self._behind_since is None:
             self._behind_since = self._caught_up
         shedder = self.shedder
-        if shedder is None or shedder.callback_max_wait is None:
+        if shedder is None or shedder.callback_max_wait is None or b'"callback_query"' not in payload:
             return payload
-        waited = now - self._behind_since
-        # Taps are taken out when Telegram has held them too long, or when the bot's own queue
-        # is so long that the last tap it started had waited half the limit: they would only
-        # wait their turn to be dropped, and reading them would slow the bot further.
-        saturated = shedder.last_wait > shedder.callback_max_wait / 2
-        if (waited <= shedder.callback_max_wait and not saturated) or b'"callback_query"' not in payload:
-            return payload
+        # What a kept tap still has to wait here before a handler takes it.
+        allowed = shedder.callback_max_wait - shedder.local_wait
+        if now - self._arrival(int(ids[0]), now) <= allowed:
+            return payload  # even the oldest is young enough: nothing to take out
         answer = json.loads(payload)
         updates = answer.get("result")
         if not isinstance(updates, list) or not updates:
             return payload
-        kept = [u for u in updates[:-1] if "callback_query" not in u] + updates[-1:]
-        shedder.note_shed(len(updates) - len(kept), max(waited, shedder.last_wait))
+        kept = [
+            u
+            for u in updates[:-1]
+            if "callback_query" not in u or now - self._arrival(u.get("update_id", 0), now) <= allowed
+        ] + updates[-1:]
+        if len(kept) == len(updates):
+            return payload
+        shedder.note_shed(len(updates) - len(kept), now - self._arrival(int(ids[0]), now))
         return json.dumps({**answer, "result": kept}).encode()
+
+    def _arrival(self, update_id: int, now: float) -> float:
+        """When `update_id` reached Telegram, as far as the bot can tell while it is behind."""
+        estimate = self.arrivals.arrival(update_id, now)
+        if estimate is not None:
+            return estimate
+        return self._behind_since if self._behind_since is not None else now
 
     @property
     def behind(self) -> bool:
         """The last long poll came back full: updates may be waiting at Telegram."""
         return self._behind_since is not None
 
-    def note_backlog(self, pending: int, asked_at: float, limit: int) -> None:
-        """Telegram said `pending` updates waited when asked at `asked_at` (getWebhookInfo).
+    def note_backlog(self, pending: int, asked_at: float, limit: int, *, first_pending: int | None = None) -> None:
+        """Telegram said `pending` updates waited when asked at `asked_at` (getWebhookInfo), the
+        first of them `first_pending` (the offset the last long poll confirmed), if known.
 
         Polls keep coming back full when taps arrive as fast as a poll fetches them, with
         almost nothing waiting: a backlog of a few polls (the newest arrivals, fetched within
         a few round trips) means the bot is as good as caught up, a second before it asked."""
+        if first_pending is not None and first_pending > 0 and pending > 0:
+            self.arrivals.note(asked_at, first_pending + pending - 1)
         if pending <= BACKLOG_POLLS * limit and self._behind_since is not None:
             self._caught_up = max(self._caught_up, asked_at - BACKLOG_MARGIN_SECONDS)
             self._behind_since = max(self._behind_since, self._caught_up)
@@ -117,7 +144,8 @@ class ReceivedQueue(asyncio.Queue):
     def put_nowait(self, item: Any) -> None:
         # asyncio.Queue.put ends in put_nowait, so both ways in are stamped.
         if isinstance(item, Update):
-            stamp = self._clock() if self._behind_since is None else self._behind_since
+            now = self._clock()
+            stamp = now if self._behind_since is None else self._arrival(item.update_id, now)
             self._received[item.update_id] = stamp
         super().put_nowait(item)
 
@@ -229,6 +257,7 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         self.running = 0
         self.shed = 0  # taps dropped unanswered since start
         self.last_wait = 0.0  # how long the last tap to start had waited
+        self.local_wait = 0.0  # how much of that it waited here, for its turn and a place
         self._burst_started: float | None = None
         self._burst_last = 0.0
         self._burst_shed = 0
@@ -241,12 +270,16 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
             lock = self._locks.setdefault(key, asyncio.Lock())
             self._users[key] = self._users.get(key, 0) + 1
         turn = _Turn(self, lock, tap=isinstance(update, Update) and update.callback_query is not None)
+        entered = self._clock()
         try:
             await turn.take()
+            if turn.tap:
+                started = self._clock()
+                self.local_wait = started - entered
+                if received is not None:
+                    self.last_wait = started - received
             if self._too_late(update, received):
                 return
-            if received is not None and turn.tap:
-                self.last_wait = self._clock() - received
             self.running += 1
             turn.counted = True
             token = _TURN.set(turn)

@@ -55,16 +55,15 @@ async def send_due_summaries(application: Application) -> int:
     and the organiser asked privately), then sent by the outbox. Returns how many were queued."""
     services = services_of(application)
     window = timedelta(minutes=services.config.activities.checkin_closes_after_minutes)
-    queued = 0
-    # Due once check-out has closed, so the figures are final.
-    for activity in await services.activities.due_summaries(services.clock.now() - window):
-        if not await services.activities.queue_summary(activity):
-            continue  # another run queued it: once only
+    # Due once check-out has closed, so the figures are final; after downtime, grouped per chat
+    # and bounded in time (bot/domain/catch_up.py).
+    due = await services.activities.due_summaries(services.clock.now() - window)
+    caught_up = await services.catch_up.queue(due, services.clock.now())
+    for activity in [*caught_up.summaries, *caught_up.stale]:  # every post shows it has ended
         await refresh_posts(application, activity.id)
-        queued += 1
-    if queued:
+    if caught_up.messages:
         await drain_outbox(application)
-    return queued
+    return len(caught_up.summaries)
 
 
 async def render_group_summary(application: Application, message: OutboxMessage) -> Rendered:
