@@ -9,6 +9,7 @@ from datetime import date, datetime
 from bot.model.records import (
     AttendedRow,
     Certificate,
+    ContactRow,
     DeliveredRow,
     Identity,
     KindTotal,
@@ -140,6 +141,30 @@ class RecordRepository:
         )
         return [
             DeliveredRow(row["id"], row["text"], row["org_name"], row["delivered_by"], db_time(row["delivered_at"]))
+            for row in rows
+        ]
+
+    async def contacts(self, user_id: int | None, from_day: date, before_day: date) -> list[ContactRow]:
+        """Pairing contacts dated in [from_day, before_day) (local days); one volunteer's or everyone's."""
+        person = "" if user_id is None else " AND p.volunteer_id = ?"
+        params: list[object] = [from_day.isoformat(), before_day.isoformat()]
+        if user_id is not None:
+            params.append(user_id)
+        rows = await self.db.fetch_all(
+            "SELECT c.id, c.pair_id, o.name AS org_name, p.volunteer_id, c.contact_on, c.minutes"
+            " FROM contacts c JOIN pairs p ON p.id = c.pair_id JOIN organisations o ON o.id = p.org_id"
+            f" WHERE c.contact_on >= ? AND c.contact_on < ?{person} ORDER BY c.contact_on, c.id",
+            params,
+        )
+        return [
+            ContactRow(
+                row["id"],
+                row["pair_id"],
+                row["org_name"],
+                row["volunteer_id"],
+                date.fromisoformat(row["contact_on"]),
+                row["minutes"],
+            )
             for row in rows
         ]
 

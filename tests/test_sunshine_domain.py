@@ -267,3 +267,24 @@ async def test_a_volunteer_leaving_an_organisation_ends_only_its_childrens_pairs
     assert (pairs[here.id].status, pairs[here.id].end_reason) == (PairStatus.ENDED, EndReason.VOLUNTEER_LEFT)
     assert pairs[there.id].status is PairStatus.ACTIVE
     assert [chat for chat, _ in await world.queued(HANDED_BACK)] == [CADRE]
+
+
+async def test_contacts_count_in_the_volunteers_service_record_with_their_minutes(world, harness):
+    """The records (#19): each contact is a person-time of the volunteer with the minutes logged
+    (a double tap once), named by the pair, never by the child."""
+    from bot.model.records import ServiceKind
+
+    child = await world.child()
+    pair = await world.pair(child.id)
+    today = world.sunshine.today()
+    await world.sunshine.log(VOLUNTEER, ContactDraft(pair.id, today, ContactKind.VISIT, 60, "讲了分数"), "k1")
+    await world.sunshine.log(VOLUNTEER, ContactDraft(pair.id, today, ContactKind.VISIT, 60, "讲了分数"), "k1")
+    harness.clock.advance(days=1)
+    await world.sunshine.log(VOLUNTEER, ContactDraft(pair.id, world.sunshine.today(), ContactKind.CALL, 25), "k2")
+    record = await world.services.records.service.record_of(VOLUNTEER)
+    assert [(line.kind, line.day, line.minutes, line.title) for line in record.lines] == [
+        (ServiceKind.CONTACT, today, 60, "P0001"),
+        (ServiceKind.CONTACT, today + timedelta(days=1), 25, "P0001"),
+    ]
+    assert record.lines[0].org_name == "李家村团支部"
+    assert child.alias not in repr(record) and "王小华" not in repr(record)

@@ -185,6 +185,18 @@ class AttendedRow:
 
 
 @dataclass(frozen=True)
+class ContactRow:
+    """A contact a paired volunteer logged with their child (Sunshine Home)."""
+
+    contact_id: int
+    pair_id: int
+    org_name: str
+    user_id: int
+    day: date
+    minutes: int
+
+
+@dataclass(frozen=True)
 class VisitedRow:
     """A verification visit a person filed and a reviewer approved."""
 

@@ -25,7 +25,7 @@ from bot.domain.records.identity import Identities
 from bot.domain.records.qr import QrCheckIns
 from bot.domain.records.service import ALL_TIME, RecordService
 from bot.domain.records.signing import Signer
-from bot.domain.records.sources import ActivityLines, ServiceSource, VisitLines, WishDeliveryLines
+from bot.domain.records.sources import ActivityLines, ContactLines, ServiceSource, VisitLines, WishDeliveryLines
 from storage.audit import AuditRepository
 from storage.db import Database
 from storage.records import RecordRepository
@@ -59,6 +59,7 @@ class Records:
         signer = Signer(repo, settings.secret, clock)
         sources: list[ServiceSource] = [
             ActivityLines(repo, attendance, zone),
+            ContactLines(repo, zone),
             WishDeliveryLines(repo, zone, settings.wish_delivery_minutes),
             VisitLines(repo, zone, settings.visit_minutes),
         ]

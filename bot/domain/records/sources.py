@@ -18,12 +18,13 @@ it with no other change (its kind's name is `records.kind_<kind>` in the catalog
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.attendance import AttendanceService
 from bot.model.records import ServiceKind, ServiceLine
+from bot.model.sunshine import pair_code
 from bot.model.wish import wish_code
 from storage.records import RecordRepository
 
@@ -66,6 +67,41 @@ class ActivityLines:
             )
             for row in rows
         ]
+
+
+class ContactLines:
+    """Contacts a paired volunteer logged with their child (Sunshine Home, 结对帮扶): the minutes
+    they logged. The line names the pair (P0001), never the child."""
+
+    kind = ServiceKind.CONTACT
+
+    def __init__(self, repo: RecordRepository, zone: ZoneInfo) -> None:
+        self.repo = repo
+        self.zone = zone
+
+    async def lines(self, user_id: int | None, starts_from: datetime, starts_before: datetime) -> list[ServiceLine]:
+        # Contacts are dated by local day: the days that start within the period.
+        first = _first_day_from(starts_from, self.zone)
+        after = _first_day_from(starts_before, self.zone)
+        return [
+            ServiceLine(
+                self.kind,
+                row.user_id,
+                row.day,
+                row.minutes,
+                row.org_name,
+                f"{pair_code(row.pair_id)}-{row.contact_id}",
+                pair_code(row.pair_id),
+            )
+            for row in await self.repo.contacts(user_id, first, after)
+        ]
+
+
+def _first_day_from(moment: datetime, zone: ZoneInfo) -> date:
+    """The first local day that starts at or after `moment`."""
+    local = moment.astimezone(zone)
+    day = local.date()
+    return day if local.time() == time(0) else day + timedelta(days=1)
 
 
 class _FixedMinutesLines:
