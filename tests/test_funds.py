@@ -83,6 +83,7 @@ async def test_a_county_admin_sets_up_a_fund_and_a_donor(county):
     await admin.send("城关")
     await admin.tap("城关镇团委")
     await admin.tap("只资助核实过的学生")
+    await admin.tap("不限地方")
     assert admin.last_reply().text == "✅ 已新建基金 #1「关爱基金」。"
     await admin.send("/newdonor")
     await admin.send("县电力公司")
@@ -94,6 +95,20 @@ async def test_a_county_admin_sets_up_a_fund_and_a_donor(county):
     assert fund.restriction.kinds == (RecipientKind.STUDENT,) and fund.owner_org_id == county.ids["城关镇团委"]
     contact = await county.services.funds.contact(COUNTY_ADMIN_ID, 1)
     assert (contact.contact_person, contact.phone, contact.address) == ("张经理", "139 0000 1234", "县城电力路1号")
+
+    # A fund for one village only: a wrong name is refused with an example, the step kept.
+    await admin.send("/newfund")
+    await admin.send("东村直接捐赠")
+    await admin.send("企业直接捐给东村")
+    await admin.tap("城关镇团委")
+    await admin.tap("只拨给村团支部")
+    await admin.send("北村团支部")
+    assert "找不到（或不止一个）名为「北村团支部」的组织" in admin.last_reply().text
+    await admin.send("东村团支部")
+    assert admin.last_reply().text == "✅ 已新建基金 #2「东村直接捐赠」。"
+    village_fund = await county.services.funds.fund(2)
+    assert village_fund.restriction.org_ids == (county.ids["东村团支部"],)
+    assert village_fund.restriction.kinds == (RecipientKind.VILLAGE,)
 
     treasurer = harness.user(TREASURER, "镇会计")
     await treasurer.send("/newdonor")

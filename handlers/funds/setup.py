@@ -27,6 +27,7 @@ from handlers.i18n import Raw
 _PHONE = re.compile(r"(\+?[0-9][0-9 \-]{6,}[0-9])")
 RESTRICTIONS = {"any": (), "students": (RecipientKind.STUDENT,), "villages": (RecipientKind.VILLAGE,)}
 MAX_INSTALMENTS = 4
+MAX_PLACES = 30  # villages a fund may be limited to, typed at once
 
 
 def read_contact(text: str) -> DonorContact:
@@ -171,9 +172,36 @@ class NewFundFlow(Flow):
     async def choice_limits(self, ui: Ui, data: dict, value: str) -> None:
         if value not in RESTRICTIONS:
             raise DomainError("common.button_expired")
-        fund = await ui.services.funds.add_fund(
-            ui.user_id, data["name"], data["purpose"], data["owner"], Restriction(kinds=RESTRICTIONS[value])
-        )
+        await self.go(ui, "places", {**data, "limits": value})
+        rows = [[self.choice(ui, "places", "all", "funds_ui.places_all")], self.cancel_row(ui)]
+        await ui.reply("funds_ui.ask_fund_places", InlineKeyboardMarkup(rows))
+
+    async def choice_places(self, ui: Ui, data: dict, value: str) -> None:
+        if value != "all":
+            raise DomainError("common.button_expired")
+        await self._add(ui, data, ())
+
+    async def text_places(self, ui: Ui, data: dict, text: str) -> None:
+        """Names of the villages (or townships: a student's township) the fund may pay, e.g.
+        "东村团支部、西村团支部"; each must name exactly one organisation the admin manages."""
+        names = [name for name in re.split(r"[、，,;；\s]+", text) if name][:MAX_PLACES]
+        if not names:
+            raise DomainError("funds_ui.places_usage")
+        org_ids: list[int] = []
+        for name in names:
+            found = await ui.services.orgs.managed_by(ui.user_id, name)
+            exact = [org for org in found if org.name == name]
+            match = exact or found
+            if len(match) != 1:
+                raise DomainError("funds_ui.place_unknown", name=name[:30])
+            org_ids.append(match[0].id)
+        await self._add(ui, data, tuple(dict.fromkeys(org_ids)))
+
+    async def _add(self, ui: Ui, data: dict, org_ids: tuple[int, ...]) -> None:
+        if data.get("limits") not in RESTRICTIONS:
+            raise DomainError("common.button_expired")
+        restriction = Restriction(org_ids=org_ids, kinds=RESTRICTIONS[data["limits"]])
+        fund = await ui.services.funds.add_fund(ui.user_id, data["name"], data["purpose"], data["owner"], restriction)
         await self.finish(ui)
         await ui.reply("funds_ui.fund_added", id=fund.id, name=fund.name)
 
