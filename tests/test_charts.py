@@ -142,7 +142,7 @@ def test_an_organisation_with_nothing_done_still_shows_behind():
     from matplotlib.collections import PathCollection
 
     bars = [DeedBar("县中医院团委", 0, 3, True, expected=2), DeedBar("城关镇团委", 1, 1, False)]
-    with charts._draw_lock:
+    with charts.DRAW_LOCK:
         figure = charts.deeds_figure(bars, Translator("zh-Hans"))
     axes = figure.axes[0]
     marks = [collection for collection in axes.collections if isinstance(collection, PathCollection)]

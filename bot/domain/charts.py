@@ -80,8 +80,8 @@ _PROBE = "团县委志愿服务人次微心愿实事"
 DEEDS_TOP = 20
 STATUS_ORDER = ("open", "claimed", "purchased", "delivered", "confirmed", "cancelled")
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 110
-_DONE, _QUOTA, _BEHIND, _BAR, _LATE = "#2e7d32", "#c8e6c9", "#c62828", "#1565c0", "#c62828"
-_draw_lock = threading.Lock()  # FreeType faces are shared between figures: one drawing at a time
+_DONE, _QUOTA, _BEHIND, BAR_COLOUR, LATE_COLOUR = "#2e7d32", "#c8e6c9", "#c62828", "#1565c0", "#c62828"
+DRAW_LOCK = threading.Lock()  # FreeType faces are shared between figures: one drawing at a time
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def missing_glyphs(text: str) -> set[str]:
     return _missing(path, text)
 
 
-def _font() -> tuple[str, FontProperties]:
+def chart_font() -> tuple[str, FontProperties]:
     _agg()
     from matplotlib.font_manager import FontProperties
 
@@ -182,20 +182,20 @@ def _font() -> tuple[str, FontProperties]:
     return path, FontProperties(fname=path)
 
 
-def _label(path: str, text: str) -> str:
+def fit_label(path: str, text: str) -> str:
     """A catalog label: the font must have every character (else it is not a usable CJK font)."""
     if _missing(path, text):
         raise DomainError("reports.no_cjk_font")
     return text
 
 
-def _name(path: str, text: str) -> str:
+def fit_name(path: str, text: str) -> str:
     """A name from the data: a character the font lacks is drawn as "?", never as a box."""
     missing = _missing(path, text)
     return "".join("?" if char in missing else char for char in text) if missing else text
 
 
-def _png(figure: Figure) -> bytes:
+def figure_png(figure: Figure) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(figure)
@@ -207,23 +207,25 @@ def _png(figure: Figure) -> bytes:
 # ---- the charts ---------------------------------------------------------------------------------
 def months_chart(months: Sequence[tuple[int, int, int]], labels: Labels) -> bytes:
     """Bars of volunteer person-times per month (12 for a year), the number above each bar."""
-    path, font = _font()
+    path, font = chart_font()
     from matplotlib.figure import Figure
 
-    with _draw_lock:
+    with DRAW_LOCK:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()
-        ticks = [_label(path, labels("reports.chart_month_tick", year=year, month=month)) for year, month, _ in months]
+        ticks = [
+            fit_label(path, labels("reports.chart_month_tick", year=year, month=month)) for year, month, _ in months
+        ]
         values = [count for _, _, count in months]
-        bars = axes.bar(range(len(values)), values, color=_BAR)
+        bars = axes.bar(range(len(values)), values, color=BAR_COLOUR)
         axes.bar_label(bars, labels=[str(v) for v in values], fontproperties=font, fontsize=9, padding=2)
         axes.set_xticks(range(len(values)), ticks, fontproperties=font)
-        axes.set_ylabel(_label(path, labels("reports.chart_person_times")), fontproperties=font)
-        axes.set_title(_label(path, labels("reports.chart_months_title")), fontproperties=font, fontsize=14)
+        axes.set_ylabel(fit_label(path, labels("reports.chart_person_times")), fontproperties=font)
+        axes.set_title(fit_label(path, labels("reports.chart_months_title")), fontproperties=font, fontsize=14)
         axes.set_ylim(0, max(values + [1]) * 1.15)
-        _tidy(axes, font)
+        tidy_axes(axes, font)
         figure.tight_layout()
-        return _png(figure)
+        return figure_png(figure)
 
 
 def pick_deeds(bars: Sequence[DeedBar], top: int = DEEDS_TOP) -> list[DeedBar]:
@@ -236,23 +238,23 @@ def deeds_chart(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -
     """Horizontal bars per organisation: the quota (light) with the deeds done over it (green, red
     when behind its pace) and a red mark where the pace stands for those behind, so that an
     organisation with nothing done still shows as behind; those behind first, at most `top`."""
-    with _draw_lock:
-        return _png(deeds_figure(bars, labels, top))
+    with DRAW_LOCK:
+        return figure_png(deeds_figure(bars, labels, top))
 
 
 def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) -> Figure:
-    """The figure of `deeds_chart`, unrendered (callers hold `_draw_lock`)."""
+    """The figure of `deeds_chart`, unrendered (callers hold `DRAW_LOCK`)."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
-    path, font = _font()
+    path, font = chart_font()
     shown = pick_deeds(bars, top)
     figure = Figure(figsize=(WIDTH_IN, max(3.0, 1.6 + 0.36 * max(1, len(shown)))))
     axes = figure.add_subplot()
     positions = list(range(len(shown)))[::-1]  # first one at the top
-    names = [_name(path, bar.org_name) for bar in shown]
+    names = [fit_name(path, bar.org_name) for bar in shown]
     axes.barh(positions, [bar.quota for bar in shown], color=_QUOTA)
     done = axes.barh(
         positions,
@@ -273,7 +275,7 @@ def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) 
         title = labels("reports.chart_deeds_title_top", shown=len(shown), total=len(bars))
     else:
         title = labels("reports.chart_deeds_title")
-    axes.set_title(_label(path, title), fontproperties=font, fontsize=14)
+    axes.set_title(fit_label(path, title), fontproperties=font, fontsize=14)
     axes.set_xlim(0, max([bar.quota for bar in shown] + [bar.done for bar in shown] + [1]) * 1.25)
     locator = axes.xaxis.get_major_locator()
     if isinstance(locator, MaxNLocator):  # the default (AutoLocator) is one: whole numbers only
@@ -281,9 +283,9 @@ def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) 
     # The done bars have two colours: the legend names both, not just the first bar's.
     axes.legend(
         handles=[
-            Patch(color=_QUOTA, label=_label(path, labels("reports.chart_quota"))),
-            Patch(color=_DONE, label=_label(path, labels("reports.chart_done"))),
-            Patch(color=_BEHIND, label=_label(path, labels("reports.chart_done_behind"))),
+            Patch(color=_QUOTA, label=fit_label(path, labels("reports.chart_quota"))),
+            Patch(color=_DONE, label=fit_label(path, labels("reports.chart_done"))),
+            Patch(color=_BEHIND, label=fit_label(path, labels("reports.chart_done_behind"))),
             Line2D(
                 [],
                 [],
@@ -292,7 +294,7 @@ def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) 
                 linestyle="",
                 markersize=14,
                 markeredgewidth=3,
-                label=_label(path, labels("reports.chart_pace")),
+                label=fit_label(path, labels("reports.chart_pace")),
             ),
         ],
         prop=font,
@@ -301,34 +303,34 @@ def deeds_figure(bars: Sequence[DeedBar], labels: Labels, top: int = DEEDS_TOP) 
         ncol=4,
         frameon=False,
     )
-    _tidy(axes, font)
+    tidy_axes(axes, font)
     figure.tight_layout()
     return figure
 
 
 def wishes_chart(by_status: dict[str, int], overdue: int, labels: Labels) -> bytes:
     """Bars of the period's wishes by status, and the overdue ones (red) beside them."""
-    path, font = _font()
+    path, font = chart_font()
     from matplotlib.figure import Figure
 
-    with _draw_lock:
+    with DRAW_LOCK:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()
-        names = [_label(path, labels(f"wishes.status.{status}")) for status in STATUS_ORDER]
-        names.append(_label(path, labels("reports.chart_overdue")))
+        names = [fit_label(path, labels(f"wishes.status.{status}")) for status in STATUS_ORDER]
+        names.append(fit_label(path, labels("reports.chart_overdue")))
         values = [by_status.get(status, 0) for status in STATUS_ORDER] + [overdue]
-        bars = axes.bar(range(len(values)), values, color=[_BAR] * len(STATUS_ORDER) + [_LATE])
+        bars = axes.bar(range(len(values)), values, color=[BAR_COLOUR] * len(STATUS_ORDER) + [LATE_COLOUR])
         axes.bar_label(bars, labels=[str(v) for v in values], fontproperties=font, fontsize=9, padding=2)
         axes.set_xticks(range(len(values)), names, fontproperties=font)
-        axes.set_ylabel(_label(path, labels("reports.chart_count")), fontproperties=font)
-        axes.set_title(_label(path, labels("reports.chart_wishes_title")), fontproperties=font, fontsize=14)
+        axes.set_ylabel(fit_label(path, labels("reports.chart_count")), fontproperties=font)
+        axes.set_title(fit_label(path, labels("reports.chart_wishes_title")), fontproperties=font, fontsize=14)
         axes.set_ylim(0, max(values + [1]) * 1.15)
-        _tidy(axes, font)
+        tidy_axes(axes, font)
         figure.tight_layout()
-        return _png(figure)
+        return figure_png(figure)
 
 
-def _tidy(axes: Axes, font: FontProperties) -> None:
+def tidy_axes(axes: Axes, font: FontProperties) -> None:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     for tick in axes.get_xticklabels() + axes.get_yticklabels():

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.domain.charts import _BAR, _LATE, HEIGHT_IN, WIDTH_IN, _draw_lock, _font, _label, _png, _tidy
+from bot.domain.charts import (
+    BAR_COLOUR,
+    DRAW_LOCK,
+    HEIGHT_IN,
+    LATE_COLOUR,
+    WIDTH_IN,
+    chart_font,
+    figure_png,
+    fit_label,
+    tidy_axes,
+)
 from bot.domain.funds.amounts import FEN_PER_WAN
 
 Labels = Callable[..., str]
@@ -16,27 +26,27 @@ Labels = Callable[..., str]
 
 def money_chart(months: Sequence[tuple[int, int, int, int]], labels: Labels) -> bytes:
     """(year, month, in fen, out fen) per month → a PNG of paired bars."""
-    path, font = _font()
+    path, font = chart_font()
     from matplotlib.figure import Figure
 
-    with _draw_lock:
+    with DRAW_LOCK:
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         axes = figure.add_subplot()
         ticks = [
-            _label(path, labels("reports.chart_month_tick", year=year, month=month)) for year, month, _, _ in months
+            fit_label(path, labels("reports.chart_month_tick", year=year, month=month)) for year, month, _, _ in months
         ]
         money_in = [value / FEN_PER_WAN for _, _, value, _ in months]
         money_out = [value / FEN_PER_WAN for _, _, _, value in months]
         width = 0.4
         left = [index - width / 2 for index in range(len(months))]
         right = [index + width / 2 for index in range(len(months))]
-        axes.bar(left, money_in, width, color=_BAR, label=_label(path, labels("funds_ui.chart_in")))
-        axes.bar(right, money_out, width, color=_LATE, label=_label(path, labels("funds_ui.chart_out")))
+        axes.bar(left, money_in, width, color=BAR_COLOUR, label=fit_label(path, labels("funds_ui.chart_in")))
+        axes.bar(right, money_out, width, color=LATE_COLOUR, label=fit_label(path, labels("funds_ui.chart_out")))
         axes.set_xticks(range(len(months)), ticks, fontproperties=font)
-        axes.set_ylabel(_label(path, labels("funds_ui.chart_unit")), fontproperties=font)
-        axes.set_title(_label(path, labels("funds_ui.chart_title")), fontproperties=font, fontsize=14)
+        axes.set_ylabel(fit_label(path, labels("funds_ui.chart_unit")), fontproperties=font)
+        axes.set_title(fit_label(path, labels("funds_ui.chart_title")), fontproperties=font, fontsize=14)
         axes.set_ylim(0, max(money_in + money_out + [0.01]) * 1.15)
         axes.legend(prop=font)
-        _tidy(axes, font)
+        tidy_axes(axes, font)
         figure.tight_layout()
-        return _png(figure)
+        return figure_png(figure)
