@@ -28,7 +28,19 @@ log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
 T = TypeVar("T")
-_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("db_owner", default=None)
+# The task inside `transaction()`. A task started from inside one (an APScheduler job armed by a
+# statement, `asyncio.create_task`) copies this context variable too; comparing the task keeps
+# such a task out of the transaction: it waits for the lock like any other, instead of reading
+# uncommitted rows and writing without BEGIN after the transaction ended (which once left an
+# outbox message marked sent and its reminder delivery still 'sending', after a kill).
+_owner: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar("db_owner", default=None)
+
+
+def _in_transaction() -> bool:
+    owner = _owner.get()
+    return owner is not None and owner is asyncio.current_task()
+
+
 _commit_mark: contextvars.ContextVar[CommitMark | None] = contextvars.ContextVar("db_commit_mark", default=None)
 
 
@@ -266,11 +278,11 @@ class Database:
     async def transaction(self) -> AsyncIterator[None]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception, re-entrant per task. A commit
         mark the task carries (`carry_commit_mark`) is written just before the first COMMIT."""
-        if _owner.get() is not None:
+        if _in_transaction():
             yield
             return
         async with self._lock:
-            token = _owner.set(object())
+            token = _owner.set(asyncio.current_task())
             try:
                 await self.conn.execute("BEGIN IMMEDIATE")
                 mark = None
@@ -304,7 +316,7 @@ class Database:
         would cost more than the statements. `work` manages its own transaction and must not be
         called inside `transaction()`. It goes through aiosqlite's own queue (its `_execute`),
         so it is ordered with every other statement of this connection."""
-        if _owner.get() is not None:
+        if _in_transaction():
             raise StorageError("run_sync cannot run inside a transaction")
         async with self._lock:
             try:
@@ -315,7 +327,7 @@ class Database:
 
     @asynccontextmanager
     async def _serialised(self) -> AsyncIterator[None]:
-        if _owner.get() is not None:
+        if _in_transaction():
             yield
             return
         async with self._lock:

@@ -54,6 +54,35 @@ async def test_transaction_rolls_back_on_error(tmp_path):
     await db.close()
 
 
+async def test_a_task_started_inside_a_transaction_does_not_join_it(tmp_path):
+    """A task started from inside a transaction (a scheduler job armed by a statement) copies the
+    context: it must wait for the transaction, never read its uncommitted rows nor write into it,
+    and later transactions of its own must be real ones."""
+    import asyncio
+
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    orgs = OrganisationRepository(db)
+    seen: list[int] = []
+
+    async def count_then_write() -> None:
+        seen.append(len(await orgs.list()))
+        async with db.transaction():
+            await orgs.add("县教育局团委", OrgKind.COUNTY_LEVEL, None, 3, FakeClock().now())
+
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await orgs.add("城关镇团委", OrgKind.TOWNSHIP, None, 1, FakeClock().now())
+            task = asyncio.create_task(count_then_write())
+            await asyncio.sleep(0.05)
+            assert not task.done()  # waiting for the lock, not inside this transaction
+            raise RuntimeError("rolled back")
+    await task
+    assert seen == [0]  # the rolled-back row was never visible to it
+    assert [org.name for org in await orgs.list()] == ["县教育局团委"]
+    await db.close()
+
+
 async def test_foreign_keys_are_enforced(tmp_path):
     db = Database(tmp_path / "bot.db")
     await db.open()
