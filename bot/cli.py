@@ -17,11 +17,11 @@ from pathlib import Path
 
 from bot.domain.config import (
     Config,
-    ConfigError,
     load_config,
     require_token,
     resolve_config_path,
 )
+from bot.domain.config_rules import ConfigError
 from bot.runtime.logs import setup_logging
 from storage.db import Database, StorageError
 

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from bot.domain.config import FundsConfig
 from bot.domain.errors import PermissionDenied
+from bot.domain.feature_config import FundsConfig
 from bot.domain.funds import FundReports, FundService, GroupBy, Payee, PledgeReminders, recomputed_balances
 from bot.domain.funds.amounts import parse_amount, wan_text, yuan_text
 from bot.model.funds import DonorContact, DonorKind, EntryKind, Instalment, RecipientKind, Restriction

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from bot.domain.config import RecordsConfig
 from bot.domain.errors import DomainError
+from bot.domain.feature_config import RecordsConfig
 from bot.domain.stats import Period
 from bot.model.records import ServiceKind, VerifyOutcome
 from handlers.records import CertificateTap, certificates_sent

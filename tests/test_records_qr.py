@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from pypdf import PdfReader
 
-from bot.domain.config import RecordsConfig
+from bot.domain.feature_config import RecordsConfig
 from bot.model.activity import Place
 from tests.harness import FakeClock, Harness
 from tests.harness import test_config as config_for

@@ -1,4 +1,5 @@
-"""Configuration: one TOML file, checked strictly, loaded into frozen dataclasses.
+"""Configuration: one TOML file, checked strictly, loaded into frozen dataclasses (the core's
+sections here, the programmes' in bot/domain/feature_config.py).
 
 Every problem becomes a `ConfigError` whose message is one line that names the key (or the
 line and column of a syntax error) and says how to fix it; the CLI prints it and exits 2.
@@ -15,6 +16,17 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.config_rules import GENERATE_SECRET, ConfigError, is_recurring
+from bot.domain.feature_config import (
+    CatchUpConfig,
+    FundsConfig,
+    RecordsConfig,
+    SunshineConfig,
+    VisitsConfig,
+    check_features,
+    records_config,
+)
+
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 CONFIG_ENV = "LEAGUE_BOT_CONFIG"
 DEFAULT_CONFIG_PATH = "config.toml"
@@ -23,11 +35,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Telegram accepts 1-256 characters of A-Z a-z 0-9 _ -; 32 is too many to guess.
 WEBHOOK_SECRET_MIN_LENGTH = 32
 _WEBHOOK_SECRET_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-_GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
-
-
-class ConfigError(Exception):
-    """A configuration problem, worded for the person editing the file."""
 
 
 @dataclass(frozen=True)
@@ -157,85 +164,6 @@ class DeedsConfig:
     "" switches them off."""
 
     behind_reminders: str = "cron 0 9 1 7,10 *"
-
-
-# The national platforms' export (bot/domain/records/export.py): the columns, in this order, by name.
-RECORD_COLUMNS = (
-    "name",
-    "id_type",
-    "id_number",
-    "organisation",
-    "kind",
-    "reference",
-    "activity",
-    "date",
-    "start",
-    "end",
-    "hours",
-    "minutes",
-)
-DEFAULT_RECORD_COLUMNS = ("name", "id_type", "id_number", "activity", "organisation", "date", "hours")
-RECORDS_SECRET_ENV = "LEAGUE_BOT_RECORDS_SECRET"
-
-
-@dataclass(frozen=True)
-class RecordsConfig:
-    """Service records and certificates (bot/domain/records/): the committee named on certificates
-    ("" = the catalog's wording), the key that signs serials and QR codes (the environment's
-    LEAGUE_BOT_RECORDS_SECRET wins; with neither, one is generated and kept in the database),
-    the minutes a delivered wish and an approved verification visit count, the export's columns,
-    how often an activity's QR code changes (0 = one code per activity until the organiser makes a new one) and how many
-    /verify a person may ask an hour."""
-
-    committee_name: str = ""
-    secret: str = ""
-    wish_delivery_minutes: int = 0
-    visit_minutes: int = 0
-    export_columns: tuple[str, ...] = DEFAULT_RECORD_COLUMNS
-    qr_rotate_minutes: int = 0
-    verify_per_hour: int = 20
-
-
-@dataclass(frozen=True)
-class FundsConfig:
-    """The funds ledger (bot/domain/funds/): grants and expenses above `approval_above_yuan` need a
-    second county admin's approval; `pledge_reminders` is when due pledge instalments are
-    reminded and overdue ones listed to the county admins ("" switches that off)."""
-
-    approval_above_yuan: int = 5000
-    pledge_reminders: str = "每天 9:00"
-
-
-@dataclass(frozen=True)
-class VisitsConfig:
-    """Verification-visit campaigns (bot/domain/visits): households' private details are deleted
-    purge_after_days after the campaign closes; a visit filed farther than far_km from its
-    township is flagged to the reviewer; an unreached household may be visited again after
-    revisit_after_hours; the daily reminder (a recurring time in the reminder grammar, "" = off)."""
-
-    purge_after_days: int = 90
-    far_km: float = 15.0
-    revisit_after_hours: int = 24
-    reminder: str = "每天 9:00"
-
-
-@dataclass(frozen=True)
-class SunshineConfig:
-    """Sunshine Home (bot/domain/sunshine/): a child's private details are deleted this many days
-    after the child leaves the programme; a volunteer holds at most this many pairs; the daily
-    job (quiet-pair reminders, the purge) runs at this recurring time ("" = off)."""
-
-    purge_after_days: int = 90
-    max_pairs_per_volunteer: int = 3
-    daily: str = "cron 0 9 * * *"
-
-
-@dataclass(frozen=True)
-class CatchUpConfig:
-    """After downtime (bot/domain/catch_up.py): activity summaries are still sent for activities
-    that ended at most window_hours ago, grouped per chat; older ones are listed to the county admins."""
-
-    window_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -392,7 +320,7 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     deeds = DeedsConfig(**raw.get("deeds", {}))
     sunshine = SunshineConfig(**raw.get("sunshine", {}))
     funds = FundsConfig(**raw.get("funds", {}))
-    records = _records_config(raw.get("records", {}), env)
+    records = records_config(raw.get("records", {}), env)
     visits = VisitsConfig(**raw.get("visits", {}))
     catch_up = CatchUpConfig(**raw.get("catch_up", {}))
 
@@ -425,43 +353,6 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
         log_level=raw.get("log_level", Config.log_level).upper(),
     )
     _check_values(config)
-    return config
-
-
-def _records_config(table: Mapping[str, object], env: Mapping[str, str]) -> RecordsConfig:
-    values = dict(table)
-    columns = values.pop("export_columns", list(DEFAULT_RECORD_COLUMNS))
-    if not isinstance(columns, list) or not columns or not all(column in RECORD_COLUMNS for column in columns):
-        raise ConfigError(
-            f"records.export_columns: a list of column names from {', '.join(RECORD_COLUMNS)}"
-            f' (for example: export_columns = ["name", "id_number", "activity", "date", "hours"])'
-        )
-    secret = env.get(RECORDS_SECRET_ENV) or str(values.pop("secret", ""))
-    values.pop("secret", None)
-    # The schema check has made sure of each type; the defaults stand in for what is left out.
-    default = RecordsConfig()
-    config = RecordsConfig(
-        committee_name=str(values.get("committee_name", default.committee_name)).strip(),
-        secret=secret.strip(),
-        wish_delivery_minutes=int(str(values.get("wish_delivery_minutes", default.wish_delivery_minutes))),
-        visit_minutes=int(str(values.get("visit_minutes", default.visit_minutes))),
-        export_columns=tuple(str(column) for column in columns),
-        qr_rotate_minutes=int(str(values.get("qr_rotate_minutes", default.qr_rotate_minutes))),
-        verify_per_hour=int(str(values.get("verify_per_hour", default.verify_per_hour))),
-    )
-    if secret and len(config.secret) < 16:
-        raise ConfigError(
-            f"records.secret: at least 16 characters (or set {RECORDS_SECRET_ENV});"
-            f" generate one with: {_GENERATE_SECRET}"
-        )
-    if not 0 <= config.wish_delivery_minutes <= 24 * 60:
-        raise ConfigError("records.wish_delivery_minutes: must be 0 to 1440 (for example: wish_delivery_minutes = 60)")
-    if not 0 <= config.visit_minutes <= 24 * 60:
-        raise ConfigError("records.visit_minutes: must be 0 to 1440 (for example: visit_minutes = 120)")
-    if not 0 <= config.qr_rotate_minutes <= 24 * 60:
-        raise ConfigError("records.qr_rotate_minutes: must be 0 (one code per activity) to 1440 (for example: 60)")
-    if not 1 <= config.verify_per_hour <= 1000:
-        raise ConfigError("records.verify_per_hour: must be 1 to 1000 (for example: verify_per_hour = 20)")
     return config
 
 
@@ -503,30 +394,12 @@ def _check_values(config: Config) -> None:
         raise ConfigError("activities.checkin_*_minutes: must not be negative (for example: 30)")
     if not 1 <= checkin.credit_rounding_minutes <= 60:
         raise ConfigError("activities.credit_rounding_minutes: must be 1 to 60 (for example: 15)")
-    _check_sunshine(config)
+    check_features(config.funds, config.visits, config.sunshine, config.catch_up, config.timezone)
     if not 1 <= config.wishes.purge_after_days <= 3650:
         raise ConfigError("wishes.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
-    visits = config.visits
-    if not 1 <= visits.purge_after_days <= 3650 or visits.far_km <= 0 or visits.revisit_after_hours < 1:
-        raise ConfigError(
-            "visits: purge_after_days must be 1 to 3650, far_km above 0, revisit_after_hours at least 1"
-            " (for example: purge_after_days = 90, far_km = 15, revisit_after_hours = 24)"
-        )
-    if config.visits.reminder and not _is_recurring(config.visits.reminder, config.timezone):
-        raise ConfigError(
-            f'visits.reminder: "{config.visits.reminder}" is not a recurring time; write e.g. "每天 9:00"'
-            ' (or "every day 9:00"), or "" to switch the daily visit reminders off'
-        )
     if not 1 <= config.conversations.expire_after_hours <= 24 * 30:
         raise ConfigError("conversations.expire_after_hours: must be 1 to 720 (for example: expire_after_hours = 24)")
     _check_stars(config.stars)
-    if config.funds.approval_above_yuan < 0:
-        raise ConfigError("funds.approval_above_yuan: must not be negative (for example: approval_above_yuan = 5000)")
-    if config.funds.pledge_reminders and not _is_recurring(config.funds.pledge_reminders, config.timezone):
-        raise ConfigError(
-            f'funds.pledge_reminders: "{config.funds.pledge_reminders}" is not a recurring time;'
-            ' write e.g. "每天 9:00", or "" to switch the pledge reminders off'
-        )
     _check_ranking_and_pace_schedules(config)
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
@@ -541,8 +414,6 @@ def _check_values(config: Config) -> None:
     if hook.enabled:
         _check_webhook_secret(hook.secret_token)
     _check_rush_limits(config.telegram)
-    if config.catch_up.window_hours < 0:
-        raise ConfigError("catch_up.window_hours: must not be negative (for example: window_hours = 24)")
 
 
 # Telegram refuses to answer a button tap about 15 s after it was made; a dropped tap must
@@ -576,12 +447,12 @@ def _check_webhook_secret(secret: str) -> None:
         raise ConfigError(
             f"telegram.webhook.secret_token: webhook mode needs a secret of at least {WEBHOOK_SECRET_MIN_LENGTH}"
             f" characters (this one has {len(secret)}), or anyone could post forged updates;"
-            f" generate one with: {_GENERATE_SECRET}"
+            f" generate one with: {GENERATE_SECRET}"
         )
     if len(secret) > 256 or not set(secret) <= _WEBHOOK_SECRET_CHARACTERS:
         raise ConfigError(
             "telegram.webhook.secret_token: use at most 256 of the characters A-Z a-z 0-9 _ -"
-            f" (what Telegram accepts); generate one with: {_GENERATE_SECRET}"
+            f" (what Telegram accepts); generate one with: {GENERATE_SECRET}"
         )
 
 
@@ -606,28 +477,15 @@ def _check_stars(stars: StarsConfig) -> None:
         raise ConfigError("stars.ranking_top: must be 1 to 50 (for example: ranking_top = 10)")
 
 
-def _is_recurring(when: str, timezone: str) -> bool:
-    from datetime import UTC, datetime
-
-    from bot.domain.errors import DomainError
-    from bot.domain.schedule_grammar import parse_schedule
-
-    try:
-        schedule = parse_schedule(when, now=datetime.now(UTC), zone=ZoneInfo(timezone))
-    except DomainError:
-        return False
-    return schedule.recurring
-
-
 def _check_ranking_and_pace_schedules(config: Config) -> None:
     when = config.stars.ranking
-    if when and not _is_recurring(when, config.timezone):
+    if when and not is_recurring(when, config.timezone):
         raise ConfigError(
             f'stars.ranking: "{when}" is not a recurring time; write e.g. "每月1日 9:00"'
             ' (or "every month on the 1st 9:00"), or "" to switch the monthly ranking off'
         )
     when = config.deeds.behind_reminders
-    if when and not _is_recurring(when, config.timezone):
+    if when and not is_recurring(when, config.timezone):
         raise ConfigError(
             f'deeds.behind_reminders: "{when}" is not a recurring time; write e.g. "cron 0 9 1 7,10 *"'
             ' (09:00 on 1 July and 1 October) or "每月1日 9:00", or "" to switch the reminders off'
@@ -651,21 +509,6 @@ def _check_digest_schedule(config: Config) -> None:
         raise ConfigError(
             f'reminders.weekly_digest: "{when}" is not a recurring time; write e.g.'
             ' "every monday 9:00" (or the same in Chinese), or "" to switch the digest off'
-        )
-
-
-def _check_sunshine(config: Config) -> None:
-    sunshine = config.sunshine
-    if not 1 <= sunshine.purge_after_days <= 3650:
-        raise ConfigError("sunshine.purge_after_days: must be 1 to 3650 (for example: purge_after_days = 90)")
-    if not 1 <= sunshine.max_pairs_per_volunteer <= 50:
-        raise ConfigError(
-            "sunshine.max_pairs_per_volunteer: must be 1 to 50 (for example: max_pairs_per_volunteer = 3)"
-        )
-    if sunshine.daily and not _is_recurring(sunshine.daily, config.timezone):
-        raise ConfigError(
-            f'sunshine.daily: "{sunshine.daily}" is not a recurring time; write e.g. "cron 0 9 * * *"'
-            ' (09:00 every day), or "" to switch the daily job off'
         )
 
 

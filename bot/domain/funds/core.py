@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
-from bot.domain.config import FundsConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
+from bot.domain.feature_config import FundsConfig
 from bot.domain.funds.amounts import FEN_PER_YUAN
 from bot.domain.orgs import OrganisationService
 from bot.domain.permissions import Permissions

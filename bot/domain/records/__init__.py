@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.activities import ActivityService
 from bot.domain.attendance import AttendanceService
 from bot.domain.clock import Clock
-from bot.domain.config import RecordsConfig
+from bot.domain.feature_config import RecordsConfig
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
 from bot.domain.records.export import RecordExport

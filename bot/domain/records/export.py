@@ -1,7 +1,7 @@
 """The national platforms' export: one row per person per piece of service, as XLSX.
 
 County admins only. The columns and their order come from `[records] export_columns` (names in
-bot/domain/config.py RECORD_COLUMNS; the default is DEFAULT_RECORD_COLUMNS), so staff can paste
+bot/domain/feature_config.py RECORD_COLUMNS; the default is DEFAULT_RECORD_COLUMNS), so staff can paste
 the rows into the platform they use. The name is the real name the person gave in /profile, else
 their Telegram name. The identity fields are filled only for people who supplied them with their
 consent (/myid), and reading them is audited.

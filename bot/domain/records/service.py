@@ -20,8 +20,8 @@ from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
-from bot.domain.config import RecordsConfig
 from bot.domain.errors import DomainError, PermissionDenied, one_line
+from bot.domain.feature_config import RecordsConfig
 from bot.domain.people import PeopleService
 from bot.domain.permissions import Permissions
 from bot.domain.records.signing import Signer
