@@ -74,6 +74,13 @@ def _certificate(row: Row) -> Certificate:
     )
 
 
+def _of_person(column: str, user_id: int | None, params: list[object]) -> tuple[str, list[object]]:
+    """The filter on one person's service (none: everyone's) and the period's parameters with it."""
+    if user_id is None:
+        return "", params
+    return f" AND {column} = ?", [*params, user_id]
+
+
 class RecordRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -82,10 +89,7 @@ class RecordRepository:
     async def attended(self, user_id: int | None, starts_from: datetime, starts_before: datetime) -> list[AttendedRow]:
         """Attendance that counts (checked in, not a no-show, not removed) at activities not
         cancelled starting in [from, before); one person's, or everyone's (None)."""
-        person = "" if user_id is None else " AND t.user_id = ?"
-        params: list[object] = [to_db_time(starts_from), to_db_time(starts_before)]
-        if user_id is not None:
-            params.append(user_id)
+        person, params = _of_person("t.user_id", user_id, [to_db_time(starts_from), to_db_time(starts_before)])
         rows = await self.db.fetch_all(
             "SELECT a.id, a.code, a.title, o.name AS org_name, a.starts_at, a.ends_at, t.user_id,"
             " t.checked_in_at, t.checked_out_at FROM attendance t JOIN activities a ON a.id = t.activity_id"
@@ -128,10 +132,7 @@ class RecordRepository:
 
     async def delivered(self, user_id: int | None, from_: datetime, before: datetime) -> list[DeliveredRow]:
         """Wishes delivered in [from, before) and not since cancelled; one person's or everyone's."""
-        person = "" if user_id is None else " AND w.delivered_by = ?"
-        params: list[object] = [to_db_time(from_), to_db_time(before)]
-        if user_id is not None:
-            params.append(user_id)
+        person, params = _of_person("w.delivered_by", user_id, [to_db_time(from_), to_db_time(before)])
         rows = await self.db.fetch_all(
             "SELECT w.id, w.text, o.name AS org_name, w.delivered_by, w.delivered_at FROM wishes w"
             " JOIN organisations o ON o.id = w.claimed_by_org"
@@ -146,10 +147,7 @@ class RecordRepository:
 
     async def contacts(self, user_id: int | None, from_day: date, before_day: date) -> list[ContactRow]:
         """Pairing contacts dated in [from_day, before_day) (local days); one volunteer's or everyone's."""
-        person = "" if user_id is None else " AND p.volunteer_id = ?"
-        params: list[object] = [from_day.isoformat(), before_day.isoformat()]
-        if user_id is not None:
-            params.append(user_id)
+        person, params = _of_person("p.volunteer_id", user_id, [from_day.isoformat(), before_day.isoformat()])
         rows = await self.db.fetch_all(
             "SELECT c.id, c.pair_id, o.name AS org_name, p.volunteer_id, c.contact_on, c.minutes"
             " FROM contacts c JOIN pairs p ON p.id = c.pair_id JOIN organisations o ON o.id = p.org_id"
@@ -171,10 +169,7 @@ class RecordRepository:
     async def visited(self, user_id: int | None, from_: datetime, before: datetime) -> list[VisitedRow]:
         """Verification visits filed in [from, before) and approved; one person's or everyone's. The
         organisation is the one the visitor served the campaign's team for (else the team's first)."""
-        person = "" if user_id is None else " AND v.visitor_id = ?"
-        params: list[object] = [to_db_time(from_), to_db_time(before)]
-        if user_id is not None:
-            params.append(user_id)
+        person, params = _of_person("v.visitor_id", user_id, [to_db_time(from_), to_db_time(before)])
         rows = await self.db.fetch_all(
             "SELECT v.id, c.title, v.visitor_id, v.submitted_at,"
             " COALESCE((SELECT o.name FROM visit_team_members m JOIN organisations o ON o.id = m.org_id"
