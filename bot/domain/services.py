@@ -227,9 +227,10 @@ class Services:
         funds.after_pledge = pledges.refresh
         stats.money_by_owner = fund_repo.money_by_owner  # the stars' "money to serve" fact
         # The records feature (#19): service records, certificates, QR check-in, the platforms' export.
+        people = PeopleService(people_repo, clock, config.language)
         records = Records.build(
             db,
-            PeopleService(people_repo, clock, config.language),
+            people,
             permissions,
             activities,
             attendance,
@@ -243,7 +244,7 @@ class Services:
             clock=clock,
             db=db,
             permissions=permissions,
-            people=PeopleService(people_repo, clock, config.language),
+            people=people,
             orgs=orgs,
             membership=MembershipService(
                 db, membership_repo, people_repo, orgs, audit, permissions, clock, outbox=outbox, turnover=turnover
