@@ -5,6 +5,8 @@ and bot/domain/turnover.py's; these steps show, pick and confirm."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from telegram import InlineKeyboardMarkup
 
 from bot.domain.errors import DomainError
@@ -16,11 +18,12 @@ from handlers.flow import Flow, choice_id, page_number
 class RemovalSteps(Flow):
     """Mixed into handlers/members.MembersFlow (steps "remove" and "receiver")."""
 
-    async def _show_member(self, ui: Ui, data: dict, user_id: int) -> None:
-        raise NotImplementedError
+    # The member's card and the member list are MembersFlow's own pages; these steps go back to them.
+    @abstractmethod
+    async def _show_member(self, ui: Ui, data: dict, user_id: int) -> None: ...
 
-    async def _show_list(self, ui: Ui, data: dict, *, edit: bool, page: int = 0, note: str = "") -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _show_list(self, ui: Ui, data: dict, *, edit: bool, page: int = 0, note: str = "") -> None: ...
 
     async def ask_removal(self, ui: Ui, data: dict) -> None:
         org_id, user_id = data["org_id"], data["user_id"]
