@@ -23,7 +23,7 @@ from bot.domain.config import (
 )
 from bot.domain.config_rules import ConfigError
 from bot.runtime.logs import setup_logging
-from storage.db import Database, StorageError
+from storage.db import Database, StorageError, database_at
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
@@ -190,21 +190,33 @@ def check_config(config: Config) -> int:
     hook = config.telegram.webhook
     mode = f"webhook {hook.url}" if hook.enabled else "long polling"
     print(
-        f"config OK: {mode}, API {config.telegram.base_url}, database {config.storage.path},"
+        f"config OK: {mode}, API {config.telegram.base_url}, database {database_label(config)},"
         f" zone {config.timezone}, language {config.language}, {len(config.county_admins)} county admin(s)"
     )
     return 0
 
 
+def database_label(config: Config) -> str:
+    if not config.storage.is_postgresql:
+        return config.storage.path
+    from storage.postgres import redacted
+
+    return redacted(config.storage.database_url)
+
+
+def _database(config: Config) -> Database:
+    return database_at(config.storage.database_url, busy_timeout_ms=config.storage.busy_timeout_ms)
+
+
 async def prepare_storage(config: Config) -> None:
     """Open (checking and migrating) and close the database before anything else starts."""
-    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    db = _database(config)
     await db.open()
     await db.close()
 
 
 async def migrate(config: Config) -> int:
-    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    db = _database(config)
     await db.open(migrate=False)
     try:
         applied = await db.migrate()
@@ -215,6 +227,15 @@ async def migrate(config: Config) -> int:
 
 
 async def backup(config: Config, destination: Path) -> int:
+    if config.storage.is_postgresql:
+        db = _database(config)
+        await db.open(migrate=False)
+        try:
+            await db.backup(destination)  # pg_dump's custom format
+        finally:
+            await db.close()
+        print(f"backup written to {destination} (restore with: pg_restore --dbname=URL {destination})")
+        return 0
     source = Path(config.storage.path)
     if not source.exists():
         raise StorageError(f"{source}: no database to back up (check storage.path)")

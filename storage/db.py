@@ -24,9 +24,14 @@ from typing import Any, TypeVar, overload
 
 import aiosqlite
 
+from storage.sql_dialect import for_engine
+
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
+# The one constraint error the repositories catch, whichever engine refused (storage/postgres.py
+# raises a subclass carrying PostgreSQL's message).
+IntegrityError = sqlite3.IntegrityError
 T = TypeVar("T")
 # The task inside `transaction()`. A task started from inside one (an APScheduler job armed by a
 # statement, `asyncio.create_task`) copies this context variable too; comparing the task keeps
@@ -168,8 +173,11 @@ def written(value: T | None, what: str) -> T:
 
 
 class Database:
+    engine = "sqlite"
+
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
+        self.label = str(path)
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._writable = True
@@ -387,7 +395,7 @@ class Database:
             if version in done:
                 continue
             async with self.transaction():
-                for statement in split_statements(sql):
+                for statement in split_statements(for_engine(sql, "sqlite")):
                     await self.conn.execute(statement)
                 await self.conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -411,6 +419,29 @@ class Database:
             raise StorageError(
                 f"{destination}: the backup cannot be written ({error}); choose a folder the bot may write"
             ) from None
+
+
+SQLITE_SCHEME = "sqlite:///"
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_at(url: str, *, busy_timeout_ms: int = 5000) -> Database:
+    """The database a `storage.url` names, not yet opened: `sqlite:///path` (or a bare path) or
+    `postgresql://user:password@host:port/name` (psycopg is imported only then)."""
+    if url.startswith(POSTGRESQL_SCHEMES):
+        from storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(url, busy_timeout_ms=busy_timeout_ms)
+    if "://" in url and not url.startswith(SQLITE_SCHEME):
+        raise StorageError(f"{url.split('://', 1)[0]}: unknown database; use sqlite:///path or postgresql://…")
+    return Database(url.removeprefix(SQLITE_SCHEME), busy_timeout_ms=busy_timeout_ms)
+
+
+async def open_url(url: str, *, busy_timeout_ms: int = 5000, migrate: bool = True) -> Database:
+    """`database_at(url)`, opened (and migrated unless told not to)."""
+    db = database_at(url, busy_timeout_ms=busy_timeout_ms)
+    await db.open(migrate=migrate)
+    return db
 
 
 # ---- what one trip runs on the database thread ----------------------------------------------------

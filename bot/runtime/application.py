@@ -23,7 +23,7 @@ from bot.runtime.inbox import Intake, start_intake
 from bot.runtime.rate_limit import FairRateLimiter, retry_after_seconds
 from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
-from storage.db import Database
+from storage.db import database_at
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def build_application(
     # PTB types a builder made without a bot's rate-limit arguments as BaseRateLimiter[None].
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
-    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    db = database_at(config.storage.database_url, busy_timeout_ms=config.storage.busy_timeout_ms)
     services = Services.build(config, db, clock or SystemClock(), render=plain_text_renderer(config.language))
     application.bot_data["services"] = services
     register(application)
