@@ -35,6 +35,7 @@ from bot.model.auction import (
     LotFilter,
 )
 from bot.model.wish import HELD, Wish, WishCategory, wish_code
+from storage.auction_claims import claim_each
 from storage.db import Database, Row, from_db_time, to_db_time
 from storage.outbox import ENQUEUE_WON_CLAIMS
 from storage.wishes import _COLUMNS as WISH_COLUMNS
@@ -131,6 +132,10 @@ class AuctionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._won_notice: str | None = None
+        self._won_kind: tuple[str, int] | None = None
+        # Other processes write the same auctions (several instances on PostgreSQL): what the
+        # domain keeps in memory must be read again soon (bot/domain/auction/memory.py).
+        self.shared = db.engine != "sqlite"
 
     # ---- choosing the lots ----------------------------------------------------------------
     async def count_selectable(self, **selection: Any) -> int:
@@ -261,6 +266,7 @@ class AuctionRepository:
     def queue_winners_notice(self, kind: str, priority: int) -> None:
         """From now on each won claim of `claim_many` queues its winner's private message."""
         self._won_notice = ENQUEUE_WON_CLAIMS.format(kind=kind, priority=int(priority))
+        self._won_kind = (kind, int(priority))
 
     async def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult]:
         """Each request as storage.wishes' `claim` would do it (one conditional UPDATE with the
@@ -275,11 +281,15 @@ class AuctionRepository:
         Once `queue_winners_notice` was called, each winner's private message is queued in the
         outbox in the same transaction (storage/outbox.py's ENQUEUE_WON_CLAIMS), so no committed
         win goes untold, whatever happens to the process after the commit."""
-        rows: list[object] = []
-        for seq, request in enumerate(requests):
-            rows.extend(_request_row(seq, request))
-        work = partial(_claim_many, len(requests), rows, self._won_notice)
-        outcomes: list[dict[str, Any]] = json.loads(await self.db.run_sync(work))
+        outcomes: list[dict[str, Any]]
+        if self.db.engine == "sqlite":
+            rows: list[object] = []
+            for seq, request in enumerate(requests):
+                rows.extend(_request_row(seq, request))
+            work = partial(_claim_many, len(requests), rows, self._won_notice)
+            outcomes = json.loads(await self.db.run_sync(work))
+        else:
+            outcomes = await claim_each(self.db, requests, self._won_kind)
         outcomes.sort(key=lambda outcome: outcome["seq"])
         return [
             ClaimResult(True, wish=wish_from_row(cast(Row, outcome)))
@@ -292,8 +302,9 @@ class AuctionRepository:
     async def counts(self, session_id: int) -> tuple[int, int]:
         """(lots claimed in this session and still held, lots still open)."""
         row = await self.db.fetch_one(
-            f"SELECT COALESCE(SUM(w.status IN ({_HELD}) AND w.session_id = l.session_id), 0),"
-            " COALESCE(SUM(w.status = 'open'), 0)"
+            f"SELECT COALESCE(SUM(CASE WHEN w.status IN ({_HELD}) AND w.session_id = l.session_id"
+            " THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN w.status = 'open' THEN 1 ELSE 0 END), 0)"
             " FROM auction_lots l JOIN wishes w ON w.id = l.wish_id WHERE l.session_id = ?",
             (session_id,),
         )
@@ -316,8 +327,8 @@ class AuctionRepository:
             "SELECT o.name, COUNT(*) AS held FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
             " JOIN organisations o ON o.id = w.claimed_by_org"
             f" WHERE l.session_id = ? AND w.session_id = l.session_id AND w.status IN ({_HELD})"
-            " GROUP BY w.claimed_by_org ORDER BY held DESC, o.name LIMIT ?",
-            (session_id, -1 if limit is None else limit),
+            " GROUP BY w.claimed_by_org, o.name ORDER BY held DESC, o.name" + ("" if limit is None else " LIMIT ?"),
+            (session_id,) if limit is None else (session_id, limit),
         )
         return [(row[0], row[1]) for row in rows]
 
@@ -355,7 +366,7 @@ class AuctionRepository:
         where, params = _lot_where(session_id, released, LotFilter())
         rows = await self.db.fetch_all(
             "SELECT w.collector_org_id, o.name, w.grade FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
-            f" JOIN organisations o ON o.id = w.collector_org_id{where} GROUP BY w.collector_org_id, w.grade",
+            f" JOIN organisations o ON o.id = w.collector_org_id{where} GROUP BY w.collector_org_id, o.name, w.grade",
             params,
         )
         collectors = sorted({(row[0], row[1]) for row in rows}, key=lambda item: (item[1], item[0]))

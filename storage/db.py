@@ -32,6 +32,8 @@ Row = sqlite3.Row
 # The one constraint error the repositories catch, whichever engine refused (storage/postgres.py
 # raises a subclass carrying PostgreSQL's message).
 IntegrityError = sqlite3.IntegrityError
+# A statement the schema cannot run (a missing table or column): the same on both engines too.
+OperationalError = sqlite3.OperationalError
 T = TypeVar("T")
 # The task inside `transaction()`. A task started from inside one (an APScheduler job armed by a
 # statement, `asyncio.create_task`) copies this context variable too; comparing the task keeps
@@ -308,6 +310,21 @@ class Database:
                     mark.committed = True
             finally:
                 _owner.reset(token)
+
+    async def serialise(self, key: str) -> None:
+        """Inside a transaction: no other transaction holding the same key runs until this one
+        ends. SQLite's BEGIN IMMEDIATE already lets one writer in at a time (one process); the
+        PostgreSQL backend takes a transaction-level advisory lock, for several instances."""
+        if not _in_transaction():
+            raise StorageError("serialise() belongs inside a transaction")
+
+    def row_cache(self) -> dict[Any, Any]:
+        """A repository's cache of rows it alone writes, forgotten on a rollback. One process owns
+        an SQLite file, so such a cache stays true; the PostgreSQL backend returns one that keeps
+        nothing, since another instance may write the same rows (storage/postgres.py)."""
+        cache: dict[Any, Any] = {}
+        self.on_rollback(cache.clear)
+        return cache
 
     def on_rollback(self, forget: Callable[[], None]) -> None:
         """Repositories that cache rows register here: a rolled-back write must not stay cached."""

@@ -28,10 +28,12 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
+from psycopg.types.string import StrDumperUnknown
 
 from storage.db import (
     Database,
     IntegrityError,
+    OperationalError,
     Row,
     StorageError,
     _in_transaction,
@@ -51,11 +53,25 @@ class ConstraintRefused(IntegrityError):
     SQLite (`storage.db.IntegrityError`), carrying PostgreSQL's message."""
 
 
+class _KeepsNothing(dict[Any, Any]):
+    """A repository cache that stores nothing: with several instances on one database, a row
+    cached here could have been changed by another (a membership ended, a chat re-bound), and
+    reading it again costs a fraction of a millisecond."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        return None
+
+
+class SchemaMismatch(OperationalError):
+    """A table or column the statement names does not exist (SQLite's "no such table")."""
+
+
 class PgRow(tuple[Any, ...]):
     """A row read by index or by column name, as sqlite3.Row is."""
 
     __slots__ = ()
     _index: dict[str, int] = {}
+    _names: tuple[str, ...] = ()
 
     def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
         if isinstance(key, str):
@@ -63,7 +79,7 @@ class PgRow(tuple[Any, ...]):
         return tuple.__getitem__(self, key)
 
     def keys(self) -> list[str]:
-        return list(self._index)
+        return list(self._names)
 
 
 _row_classes: dict[tuple[str, ...], type[PgRow]] = {}
@@ -72,8 +88,9 @@ _row_classes: dict[tuple[str, ...], type[PgRow]] = {}
 def _row_class(names: tuple[str, ...]) -> type[PgRow]:
     cls = _row_classes.get(names)
     if cls is None:
+        # The first of two equal names wins, as in sqlite3.Row.
         index = {name: position for position, name in reversed(list(enumerate(names)))}
-        cls = type("PgRow", (PgRow,), {"__slots__": (), "_index": index})
+        cls = type("PgRow", (PgRow,), {"__slots__": (), "_index": index, "_names": names})
         _row_classes[names] = cls
     return cls
 
@@ -92,6 +109,14 @@ class _IntegralNumeric(Loader):
     def load(self, data: Any) -> int | float:
         value = Decimal(bytes(data).decode())
         return int(value) if value == value.to_integral_value() else float(value)
+
+
+class _TextWithoutNul(StrDumperUnknown):
+    """PostgreSQL's text cannot hold U+0000 (SQLite's can). No person types one; a forged update
+    may carry it: it becomes U+FFFD, the mark of an unreadable character, instead of an error."""
+
+    def dump(self, obj: str) -> bytes:
+        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
 
 
 class _BoolAsInteger(Dumper):
@@ -142,6 +167,7 @@ class PostgresDatabase(Database):
             ) from None
         conn.adapters.register_loader("numeric", _IntegralNumeric)
         conn.adapters.register_dumper(bool, _BoolAsInteger)
+        conn.adapters.register_dumper(str, _TextWithoutNul)
         # A statement waiting longer than SQLite's busy timeout fails as SQLite's would.
         await conn.execute(f"SET lock_timeout = {int(self.busy_timeout_ms)}")
         return conn
@@ -209,17 +235,30 @@ class PostgresDatabase(Database):
         if conn is not None and not conn.closed:
             await conn.execute("ROLLBACK")
 
+    def row_cache(self) -> dict[Any, Any]:
+        return _KeepsNothing()
+
+    async def serialise(self, key: str) -> None:
+        await super().serialise(key)
+        await self._run("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
+
     async def run_sync(self, work: Callable[[Any], T]) -> T:
         raise StorageError("run_sync is SQLite's; PostgreSQL takes the statements one by one")
 
     # ---- statements -------------------------------------------------------------------
     async def _run(self, sql: str, params: Sequence[Any]) -> psycopg.AsyncCursor[PgRow]:
+        text = for_postgresql(sql)
+        bound: Sequence[Any] | dict[str, Any] = tuple(params)
+        if "%(p" in text:  # SQLite's numbered ?N parameters, named pN for psycopg
+            bound = {f"p{number}": value for number, value in enumerate(params, start=1)}
         try:
-            return await self.pg.execute(for_postgresql(sql), tuple(params))
+            return await self.pg.execute(text, bound)
         except psycopg.errors.IntegrityError as error:
             raise ConstraintRefused(_message(error)) from error
         except psycopg.errors.RaiseException as error:  # a trigger's refusal (RAISE EXCEPTION)
             raise ConstraintRefused(_message(error)) from error
+        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as error:
+            raise SchemaMismatch(_message(error)) from error
 
     @asynccontextmanager
     async def _one(self) -> AsyncIterator[None]:

@@ -36,12 +36,19 @@ def for_engine(migration: str, engine: str) -> str:
     return "".join(kept)
 
 
+# JSON built in a statement (an audit entry's details, a batch's outcomes): SQLite's names -> PostgreSQL's.
+_FUNCTIONS = (("json_object(", "json_build_object("), ("json_group_array(", "json_agg("))
+
+
 @lru_cache(maxsize=8192)
 def for_postgresql(sql: str) -> str:
     """A statement in psycopg's parameter style. `?` outside quotes is a parameter; `%` is doubled
     everywhere (psycopg reads `%` as a parameter's start even inside a string literal)."""
     if sql.lstrip().upper().startswith("BEGIN IMMEDIATE"):
         return "BEGIN"
+    for sqlite_name, postgresql_name in _FUNCTIONS:
+        if sqlite_name in sql:
+            sql = sql.replace(sqlite_name, postgresql_name)
     out: list[str] = []
     quote = ""
     for char in sql:
@@ -54,6 +61,10 @@ def for_postgresql(sql: str) -> str:
             out.append(char)
         elif char == "?":
             out.append("%s")
+        elif char.isdigit() and out and out[-1] == "%s":  # SQLite's numbered ?N: a named parameter
+            out[-1] = f"%(p{char})s"
+        elif char.isdigit() and out and out[-1].startswith("%(p") and out[-1].endswith(")s"):
+            out[-1] = out[-1][:-2] + char + ")s"
         elif char == "%":
             out.append("%%")
         else:

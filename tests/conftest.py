@@ -37,6 +37,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _server = None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--db") != "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.args[0]}"))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database engine: {config.getoption('--db')}"
 

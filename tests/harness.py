@@ -44,7 +44,7 @@ class FakeClock:
 def test_config(tmp_path: Path, **overrides) -> Config:
     config = Config(
         telegram=TelegramConfig(token=TOKEN, rate_limit=False),
-        storage=StorageConfig(path=str(tmp_path / "test.db"), url=fresh_database_url()),
+        storage=StorageConfig(path=str(tmp_path / "test.db"), url=fresh_database_url(tmp_path)),
         county_admins=(COUNTY_ADMIN_ID,),
     )
     return replace(config, **overrides)

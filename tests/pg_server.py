@@ -62,7 +62,9 @@ class TestServer:
         self._run(str(self.bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
         # fsync off: a test server's data need not survive a power cut, and tests run 3x faster.
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start"
+        )
         self._make_template()
 
     def _make_template(self) -> None:
@@ -103,19 +105,27 @@ def _in_own_loop(work) -> None:  # type: ignore[no-untyped-def]
         raise failure[0]
 
 
-def fresh_database_url() -> str:
-    """A new database with the migrated schema on the suite's server, or "" when the suite runs
-    on SQLite (no server in the environment)."""
+_by_folder: dict[str, str] = {}
+
+
+def fresh_database_url(folder: Path) -> str:
+    """The test's database on the suite's server, or "" when the suite runs on SQLite (no
+    server in the environment): new with the migrated schema, the same again for the same
+    folder (a test that restarts the bot builds its config twice and must find its data)."""
     server = os.environ.get(SERVER_ENV)
     if not server:
         return ""
+    known = _by_folder.get(str(folder))
+    if known is not None:
+        return known
     import psycopg
 
     name = f"t{os.getpid()}_{next(_counter)}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
     _created.append(name)
-    return f"{server}/{name}"
+    url = _by_folder[str(folder)] = f"{server}/{name}"
+    return url
 
 
 def drop_test_databases() -> None:
@@ -126,5 +136,6 @@ def drop_test_databases() -> None:
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        _by_folder.clear()
         while _created:
             conn.execute(f"DROP DATABASE IF EXISTS {_created.pop()} WITH (FORCE)")
