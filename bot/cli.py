@@ -23,7 +23,8 @@ from bot.domain.config import (
 )
 from bot.domain.config_rules import ConfigError
 from bot.runtime.logs import setup_logging
-from storage.db import Database, StorageError, database_at
+from storage.db import Database, StorageError
+from storage.engines import database_at
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3

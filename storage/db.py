@@ -89,6 +89,12 @@ class StorageError(Exception):
     """The database cannot be used as configured (path, version, corruption)."""
 
 
+class AlreadyDone(Exception):
+    """The commit mark found its update done already (handled by another instance, which took it
+    over as an orphan, or the other way round): this transaction is rolled back, so an update's
+    effects are committed once however many instances handled it."""
+
+
 def corrupt_advice(path: Path, detail: str) -> str:
     detail = " ".join(detail.replace("*** in database main ***", "").split())  # SQLite's report spans lines
     return (
@@ -172,6 +178,17 @@ def written(value: T | None, what: str) -> T:
     if value is None:
         raise StorageError(f"{what} is missing right after it was written")
     return value
+
+
+class SoleInstance:
+    """Leadership where there is one process: SQLite's file admits one bot (its write probe and
+    lock), so this one always leads."""
+
+    async def hold(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
 
 
 class Database:
@@ -300,7 +317,9 @@ class Database:
                     yield
                     mark = _mark_to_commit()
                     if mark is not None:
-                        await self.conn.execute(mark.sql, mark.params)
+                        cursor = await self.conn.execute(mark.sql, mark.params)
+                        if cursor.rowcount == 0:
+                            raise AlreadyDone(mark.sql)
                 except BaseException:
                     await self.conn.execute("ROLLBACK")
                     self._forget_cached()
@@ -317,6 +336,11 @@ class Database:
         PostgreSQL backend takes a transaction-level advisory lock, for several instances."""
         if not _in_transaction():
             raise StorageError("serialise() belongs inside a transaction")
+
+    def leadership(self, name: str) -> SoleInstance:
+        """Who does the scheduled work and the sending (bot/runtime/leader.py): on SQLite, this
+        process; the PostgreSQL backend holds an advisory lock, taken over when its holder dies."""
+        return SoleInstance()
 
     def row_cache(self) -> dict[Any, Any]:
         """A repository's cache of rows it alone writes, forgotten on a rollback. One process owns
@@ -436,29 +460,6 @@ class Database:
             raise StorageError(
                 f"{destination}: the backup cannot be written ({error}); choose a folder the bot may write"
             ) from None
-
-
-SQLITE_SCHEME = "sqlite:///"
-POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
-
-
-def database_at(url: str, *, busy_timeout_ms: int = 5000) -> Database:
-    """The database a `storage.url` names, not yet opened: `sqlite:///path` (or a bare path) or
-    `postgresql://user:password@host:port/name` (psycopg is imported only then)."""
-    if url.startswith(POSTGRESQL_SCHEMES):
-        from storage.postgres import PostgresDatabase
-
-        return PostgresDatabase(url, busy_timeout_ms=busy_timeout_ms)
-    if "://" in url and not url.startswith(SQLITE_SCHEME):
-        raise StorageError(f"{url.split('://', 1)[0]}: unknown database; use sqlite:///path or postgresql://…")
-    return Database(url.removeprefix(SQLITE_SCHEME), busy_timeout_ms=busy_timeout_ms)
-
-
-async def open_url(url: str, *, busy_timeout_ms: int = 5000, migrate: bool = True) -> Database:
-    """`database_at(url)`, opened (and migrated unless told not to)."""
-    db = database_at(url, busy_timeout_ms=busy_timeout_ms)
-    await db.open(migrate=migrate)
-    return db
 
 
 # ---- what one trip runs on the database thread ----------------------------------------------------

@@ -62,10 +62,15 @@ class InboxRepository:
                 [to_db_time(now), *chunk],
             )
 
-    async def unfinished(self) -> list[tuple[int, str]]:
-        """(update id, payload) of every update stored but not done, oldest first."""
+    async def unfinished(self, *, received_before: datetime | None = None) -> list[tuple[int, str]]:
+        """(update id, payload) of every update stored but not done (received before a time, if
+        given), oldest first."""
+        before = "" if received_before is None else " AND received_at < ?"
         rows = await self.db.fetch_all(
-            "SELECT update_id, payload FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL ORDER BY update_id"
+            "SELECT update_id, payload FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL"
+            + before
+            + " ORDER BY update_id",
+            () if received_before is None else (to_db_time(received_before),),
         )
         return [(row["update_id"], row["payload"]) for row in rows]
 

@@ -31,10 +31,12 @@ from psycopg.pq import Format
 from psycopg.types.string import StrDumperUnknown
 
 from storage.db import (
+    AlreadyDone,
     Database,
     IntegrityError,
     OperationalError,
     Row,
+    SoleInstance,
     StorageError,
     _in_transaction,
     _mark_to_commit,
@@ -73,7 +75,7 @@ class PgRow(tuple[Any, ...]):
     _index: dict[str, int] = {}
     _names: tuple[str, ...] = ()
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._index[key])
         return tuple.__getitem__(self, key)
@@ -116,7 +118,7 @@ class _TextWithoutNul(StrDumperUnknown):
     may carry it: it becomes U+FFFD, the mark of an unreadable character, instead of an error."""
 
     def dump(self, obj: str) -> bytes:
-        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+        return bytes(super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj) or b"")
 
 
 class _BoolAsInteger(Dumper):
@@ -218,8 +220,8 @@ class PostgresDatabase(Database):
                 try:
                     yield
                     mark = _mark_to_commit()
-                    if mark is not None:
-                        await self._run(mark.sql, mark.params)
+                    if mark is not None and (await self._run(mark.sql, mark.params)).rowcount == 0:
+                        raise AlreadyDone(mark.sql)
                 except BaseException:
                     await self._rollback()
                     self._forget_cached()
@@ -237,6 +239,9 @@ class PostgresDatabase(Database):
 
     def row_cache(self) -> dict[Any, Any]:
         return _KeepsNothing()
+
+    def leadership(self, name: str) -> AdvisoryLeadership:
+        return AdvisoryLeadership(self, name)
 
     async def serialise(self, key: str) -> None:
         await super().serialise(key)
@@ -398,6 +403,42 @@ class PostgresDatabase(Database):
         if done.returncode != 0:
             destination.unlink(missing_ok=True)
             raise StorageError(f"pg_dump failed: {done.stderr.strip() or done.returncode}")
+
+
+class AdvisoryLeadership(SoleInstance):
+    """One instance leads: it holds a session-level advisory lock on a connection of its own.
+
+    When the leader dies its connections close and the server frees the lock at once (a machine
+    that vanishes from the network: after the server's TCP keepalive gives up); the next `hold`
+    of another instance takes it. A leader whose lock connection broke stops leading at its next
+    `hold`, before another can have taken over."""
+
+    def __init__(self, db: PostgresDatabase, name: str) -> None:
+        self.db = db
+        self.name = name
+        self._conn: psycopg.AsyncConnection[PgRow] | None = None
+        self._held = False
+
+    async def hold(self) -> bool:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._held = False
+                self._conn = await self.db._connect_pg()
+            if self._held:
+                await self._conn.execute("SELECT 1")
+            else:
+                cursor = await self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self.name,))
+                row = await cursor.fetchone()
+                self._held = bool(row and row[0])
+        except (psycopg.Error, StorageError) as error:
+            log.warning("leadership %s: the database cannot be reached (%s); not leading", self.name, error)
+            await self.release()
+        return self._held
+
+    async def release(self) -> None:
+        conn, self._conn, self._held = self._conn, None, False
+        if conn is not None and not conn.closed:
+            await conn.close()  # closing the session frees the lock
 
 
 def _message(error: psycopg.Error) -> str:

@@ -82,7 +82,7 @@ class TestServer:
 
 
 async def _migrate(url: str) -> None:
-    from storage.db import open_url
+    from storage.engines import open_url
 
     db = await open_url(url)
     await db.close()

@@ -10,7 +10,7 @@ are forgotten after the keeping period.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
 from storage.inbox import DoneMark, InboxRepository
@@ -30,9 +30,10 @@ class Inbox:
         """Keep a batch of delivered updates (id, payload); returns the ids delivered for the first time."""
         return await self.repo.store_many(updates, self.clock.now())
 
-    async def unfinished(self) -> list[tuple[int, str]]:
-        """(update id, payload) of the updates stored but not handled, oldest first."""
-        return await self.repo.unfinished()
+    async def unfinished(self, *, received_before: datetime | None = None) -> list[tuple[int, str]]:
+        """(update id, payload) of the updates stored but not handled (received before a time, if
+        given), oldest first."""
+        return await self.repo.unfinished(received_before=received_before)
 
     def done_mark(self, update_id: int) -> DoneMark:
         """The mark that `update_id` is handled: carried by the handler's task, it commits with

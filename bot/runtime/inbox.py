@@ -46,6 +46,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.domain.inbox import Inbox
 from bot.domain.services import Services
+from bot.runtime.leader import ORPHAN_AFTER
 from storage.db import carry_commit_mark, drop_commit_mark
 from storage.inbox import DoneMark
 
@@ -288,7 +289,10 @@ async def start_intake(application: Application) -> int:
     intake.door = StoringQueue(services.inbox, application.update_queue)
     if application.updater is not None:
         application.updater.update_queue = intake.door
-    unfinished = await services.inbox.unfinished()
+    # With several instances (PostgreSQL) an update not done yet may be in another's hands right
+    # now: only those older than ORPHAN_AFTER are taken at start (the leader adopts the rest).
+    sole = services.db.engine == "sqlite"
+    unfinished = await services.inbox.unfinished(received_before=None if sole else services.clock.now() - ORPHAN_AFTER)
     for _, payload in unfinished:
         application.update_queue.put_nowait(Update.de_json(json.loads(payload), application.bot))
     if unfinished:
