@@ -53,6 +53,14 @@ _HELP = {
         " backup), and exit. No token needed.",
         "example:\n  league-bot backup /var/backups/league-bot-$(date +%F).sqlite3",
     ),
+    "copy-db": (
+        "Copy every table of one database into another, empty one (created or upgraded first),"
+        " then compare each table's rows on both sides: the move from SQLite to PostgreSQL when"
+        " several instances are needed, or back. Stop the bot first. Exit 0 when every count"
+        " matches, 3 otherwise. No token needed.",
+        "example:\n  league-bot copy-db --from sqlite:///data/league-bot.db"
+        " --to postgresql://league:secret@127.0.0.1:5432/league_bot",
+    ),
     "check-config": (
         "Read the config file and the environment, check every setting (including that"
         " TELEGRAM_BOT_TOKEN or telegram.token is set), print a one-line summary and exit: 0 when"
@@ -110,6 +118,9 @@ def parser() -> argparse.ArgumentParser:
     backup = _subcommand(commands, "backup", "copy the database consistently, even while running", [common])
     backup.add_argument("path", metavar="PATH", help="the new backup file (must not exist yet)")
     _subcommand(commands, "check-config", "check the configuration and exit", [common])
+    copy = _subcommand(commands, "copy-db", "copy every table into another (empty) database and check the counts", [])
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="sqlite:///path or postgresql://…")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="sqlite:///path or postgresql://…")
     bench = _subcommand(commands, "bench", "run a benchmark against the fake Telegram; prints one JSON line", [])
     bench.add_argument(
         "kind",
@@ -162,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds,
             latency=args.latency_ms / 1000,
         )
+    if args.command == "copy-db":
+        setup_logging("WARNING")
+        try:
+            return asyncio.run(copy_db(args.source, args.target))
+        except StorageError as error:
+            print(f"league-bot: storage error: {error}", file=sys.stderr)
+            return EXIT_STORAGE
     if args.command == "sandbox":
         from bot.practice.sandbox import cli as sandbox_cli
 
@@ -248,6 +266,32 @@ async def backup(config: Config, destination: Path) -> int:
     finally:
         await db.close()
     print(f"backup written to {destination}")
+    return 0
+
+
+async def copy_db(source_url: str, target_url: str) -> int:
+    from storage.copy import copy_database
+
+    source = database_at(source_url)
+    await source.open(migrate=False, writable=False)
+    try:
+        target = database_at(target_url)
+        await target.open()  # created or upgraded to this program's schema
+        try:
+            copies = await copy_database(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    width = max(len(copy.table) for copy in copies)
+    for copy in copies:
+        mark = "ok" if copy.matches else "DIFFERS"
+        print(f"{copy.table:<{width}}  {copy.source_rows:>9} -> {copy.target_rows:>9}  {mark}")
+    differing = [copy.table for copy in copies if not copy.matches]
+    if differing:
+        print(f"counts differ in {', '.join(differing)}", file=sys.stderr)
+        return EXIT_STORAGE
+    print(f"copied {sum(copy.target_rows for copy in copies)} rows in {len(copies)} tables; every count matches")
     return 0
 
 
