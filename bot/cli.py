@@ -137,6 +137,16 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     bench.add_argument("--certificates", type=int, default=500, help="certificates: how many (default 500)")
+    bench.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="broadcast, auction: a PostgreSQL server (postgresql://user@host:port/db) to measure on;"
+        " the bench makes and drops its own database there (default: SQLite in a temporary folder)",
+    )
+    bench.add_argument(
+        "--instances", type=int, default=1, help="broadcast: bots sharing the database (above 1 needs --db)"
+    )
     from bot.practice.sandbox import cli as sandbox_cli
 
     sandbox = _subcommand(
@@ -172,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             volunteers=args.volunteers,
             seconds=args.seconds,
             latency=args.latency_ms / 1000,
+            instances=args.instances,
+            db_url=args.db,
         )
     if args.command == "copy-db":
         setup_logging("WARNING")

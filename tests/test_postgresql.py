@@ -17,6 +17,7 @@ from storage.db import AlreadyDone, Database, carry_commit_mark, drop_commit_mar
 from storage.engines import database_at, open_url
 from storage.inbox import DoneMark
 from storage.sql_dialect import for_engine, for_postgresql, schema_for_postgresql, split_postgresql
+from tests.harness import COUNTY_ADMIN_ID
 from tests.pg_server import SERVER_ENV, fresh_database_url
 from tests.test_auction_domain import county  # noqa: F401 - the fixture
 from tests.test_wishes_domain import DONOR, DONOR_MATE, DONOR_ORG
@@ -195,3 +196,41 @@ def _zone():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Shanghai")
+
+
+@needs_server
+async def test_a_reminder_due_while_the_leader_is_gone_is_sent_once_by_the_instance_that_takes_over(tmp_path, fake):
+    """Two bots on one database: the follower queues nothing it sends itself; when the leader
+    is gone, the follower's next polls take the lead and send the reminder due meanwhile, once."""
+    from bot.runtime.leader import _poll
+    from handlers.leadership import leading
+    from tests.harness import FakeClock, Harness, test_config
+    from tests.test_reminders import HUB, ORG_A, ORG_B, county_with_groups, reminder_texts, schedule
+
+    clock = FakeClock()
+    first = Harness(test_config(tmp_path), fake, clock)
+    second = Harness(test_config(tmp_path), fake, clock)
+    await first.start()
+    await second.start()
+    assert leading(first.app) and not leading(second.app)
+    await county_with_groups(second)
+    await second.services.reminders.create(
+        COUNTY_ADMIN_ID, "all_groups", None, "每日安全提示", schedule(second, "每天 12:00")
+    )
+    clock.advance(hours=2)  # 12:00 local, due
+    await second.tick()  # a follower queues what is due but never sends
+    assert reminder_texts(second, HUB) == []
+    await first.stop()  # the leader is gone: its lock with its connection
+    state = {"polls": 0}
+    for _ in range(50):
+        await _poll(second.app, state)
+        if leading(second.app):
+            break
+        await asyncio.sleep(0.1)
+    assert leading(second.app)
+    await second.tick()
+    await second.send_queued()
+    for chat_id in (HUB, ORG_A, ORG_B):
+        assert reminder_texts(second, chat_id) == ["⏰ 提醒\n每日安全提示"]
+    await second.stop()
+    assert first.errors == second.errors == []

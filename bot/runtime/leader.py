@@ -32,8 +32,10 @@ LEADER_JOB = "leader:poll"
 LEADERSHIP = "leadership"
 DUTY_JOBS = "leader_duty_jobs"
 LEADER_POLL_SECONDS = 1.0
-# Reminders written by another instance are looked for this often (they are due on the minute).
-REMINDER_POLL_EVERY = 5
+# Reminders written by another instance are looked for on every poll (a query for the next due time).
+REMINDER_POLL_EVERY = 1
+ORPHAN_POLL_EVERY = 10
+ADOPTED = "adopted_updates"
 # An update stored this long ago and still not done was left by an instance that died: a live one
 # answers within seconds, and sheds a callback it cannot answer within Telegram's 15 s.
 ORPHAN_AFTER = timedelta(seconds=60)
@@ -80,6 +82,7 @@ async def _poll(application: Application, state: dict[str, int]) -> None:
         outbox_sender(application).wake()  # what the other instances queued
         if state["polls"] % REMINDER_POLL_EVERY == 0:
             await schedule_wake(application)
+        if state["polls"] % ORPHAN_POLL_EVERY == 0:
             await _adopt_orphans(application)
 
 
@@ -129,8 +132,11 @@ async def _adopt_orphans(application: Application) -> None:
     here. Should their instance be alive after all, the done mark decides: it commits with the
     first handler's transaction only while the update is not done (storage/inbox.py)."""
     services: Services = application.bot_data["services"]
-    orphans = await services.inbox.unfinished(received_before=services.clock.now() - ORPHAN_AFTER)
-    for _, payload in orphans:
+    adopted: set[int] = application.bot_data.setdefault(ADOPTED, set())
+    found = await services.inbox.unfinished(received_before=services.clock.now() - ORPHAN_AFTER)
+    orphans = [(update_id, payload) for update_id, payload in found if update_id not in adopted]
+    for update_id, payload in orphans:
+        adopted.add(update_id)  # queued once here, however long it waits for its turn
         application.update_queue.put_nowait(Update.de_json(json.loads(payload), application.bot))
     if orphans:
         log.warning("%d updates left unfinished by another instance: handling them here", len(orphans))
