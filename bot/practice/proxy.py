@@ -94,7 +94,7 @@ class Proxy:
             backend: [] for backend in self.backends
         }
         self._server: asyncio.Server | None = None
-        self._clients: set[asyncio.Task[None]] = set()
+        self._clients: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     @property
     def url(self) -> str:
@@ -107,8 +107,9 @@ class Proxy:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
-        for task in list(self._clients):
-            task.cancel()
+        # Closing a client's connection ends its task (its read fails), without cancelling it.
+        for writer in list(self._clients.values()):
+            writer.close()
         await asyncio.gather(*self._clients, return_exceptions=True)
         for idle in self._idle.values():
             for _, writer in idle:
@@ -122,7 +123,7 @@ class Proxy:
     async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None  # a stream server's callback runs as a task
-        self._clients.add(task)
+        self._clients[task] = writer
         try:
             while True:
                 request = await _read_message(reader, request=True)
@@ -136,7 +137,7 @@ class Proxy:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             return  # the client went away or spoke no HTTP: nothing to answer
         finally:
-            self._clients.discard(task)
+            self._clients.pop(task, None)
             writer.close()
 
     async def _forward(self, request: _Message) -> _Message:
