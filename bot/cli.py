@@ -132,6 +132,12 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     bench.add_argument("--certificates", type=int, default=500, help="certificates: how many (default 500)")
+    bench.add_argument(
+        "--mode",
+        choices=["polling", "webhook"],
+        default="polling",
+        help="rush: long polling, or the emulator pushing to the bot's webhook through a proxy (default polling)",
+    )
     from bot.practice.sandbox import cli as sandbox_cli
 
     sandbox = _subcommand(
@@ -167,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             volunteers=args.volunteers,
             seconds=args.seconds,
             latency=args.latency_ms / 1000,
+            mode=args.mode,
         )
     if args.command == "sandbox":
         from bot.practice.sandbox import cli as sandbox_cli

@@ -260,7 +260,7 @@ def timed_request_class(base: type, group: int) -> type:
     return TimedRequest
 
 
-def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: float) -> int:
+def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: float, mode: str = "polling") -> int:
     if kind == "broadcast":
         figures = asyncio.run(broadcast(groups, latency))
     elif kind == "auction":
@@ -276,7 +276,7 @@ def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: flo
     elif kind == "rush":
         from bot.practice.bench import rush as bench_rush
 
-        figures = bench_rush.run(bench_rush.Scale(round_trip=latency))
+        figures = bench_rush.run(bench_rush.Scale(round_trip=latency, mode=mode))
     else:
         print(
             f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report, rush",
