@@ -154,3 +154,36 @@ def test_sigterm_ends_webhook_mode_cleanly(behind_proxy):
     wait_for(lambda: len(fake.bot_messages(ADMIN)) > before, "the /help answer by webhook", timeout=30)
     bot.stop()  # SIGTERM: exit status 0
     assert "Traceback" not in bot.log.read_text(encoding="utf-8")
+
+
+def test_a_standby_instance_takes_over_behind_the_proxy_after_a_sigkill(tmp_path):
+    """Two ports behind the proxy, one instance at a time (SQLite: one process per file): the
+    first is killed mid-wave, the standby starts on its own port and the proxy, finding the
+    first's port refused, sends it everything, the updates the emulator kept included."""
+    fake = FakeTelegram(webhook_retry=(0.2, 1.0))
+    server = serve(fake)
+    first_port, standby_port = free_port(), free_port()
+    proxy = ProxyThread([Backend("127.0.0.1", first_port), Backend("127.0.0.1", standby_port)])
+    first = WebhookBot(tmp_path, server, proxy.url, first_port)
+    standby = WebhookBot(tmp_path, server, proxy.url, standby_port)  # the same config file and database
+    fake.add_user(ADMIN, "县管理员", username="county_admin")
+    try:
+        activity_id = check_in_world(fake, first, VOLUNTEERS)
+        first.start()
+        wait_for(lambda: fake.count_calls("setWebhook"), "the webhook to be set", timeout=30)
+        sent = [fake.user_sends(user_id, GROUP, "签到")["update_id"] for user_id in VOLUNTEERS]
+        wait_for(lambda: len(check_ins(first, activity_id)) >= 30, "a quarter of the wave", every=0.005)
+        first.kill()
+        assert len(check_ins(first, activity_id)) < len(VOLUNTEERS), "the kill came too late to test anything"
+        standby.start()
+        wait_for(lambda: standby.all_handled(sent), "every check-in handled by the standby")
+        standby.stop()
+        assert sorted(check_ins(standby, activity_id)) == list(VOLUNTEERS)  # 0 lost, 0 twice
+        assert proxy.proxy.refused[Backend("127.0.0.1", standby_port)] >= 1  # skipped while it was down
+        assert proxy.proxy.refused[Backend("127.0.0.1", first_port)] >= 1  # skipped once killed
+        assert proxy.proxy.forwarded[Backend("127.0.0.1", standby_port)] >= 1
+    finally:
+        first.close()
+        standby.close()
+        proxy.close()
+        server.close()
