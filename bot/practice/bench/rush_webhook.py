@@ -72,10 +72,17 @@ def delivery_figures(fake: FakeTelegram) -> dict:
     pusher = fake.webhook_pusher
     if pusher is None:
         return {"delivered": 0, "attempts": 0, "in_flight_max": 0, "pending_at_end": 0, "last_error": ""}
+    # How long the bot took to answer a push (its 200 comes once the update is stored), network
+    # included: with at most `in_flight_max` pushes at once, that bounds how fast taps get in.
+    answers = sorted(pusher.answer_seconds)
     return {
         "delivered": pusher.delivered,
         "attempts": pusher.attempts,
         "in_flight_max": pusher.in_flight_max,
         "pending_at_end": pusher.pending_count,
+        "answer_ms": {
+            "p50": round(answers[len(answers) // 2] * 1000) if answers else 0,
+            "p99": round(answers[min(len(answers) - 1, int(len(answers) * 0.99))] * 1000) if answers else 0,
+        },
         "last_error": pusher.last_error_message,
     }

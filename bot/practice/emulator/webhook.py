@@ -121,6 +121,8 @@ class WebhookPusher:
         self.delivered = 0
         self.attempts = 0
         self.in_flight_max = 0
+        # Seconds from a push's request to its answer, network included (the newest 100,000).
+        self.answer_seconds: deque[float] = deque(maxlen=100_000)
         self.last_error_message = ""
         self.last_error_date = 0
         self._ensure_workers()
@@ -274,13 +276,16 @@ class WebhookPusher:
                 if connection is not None:
                     connection.close()
                 connection = _Connection(settings.url)
+            sent_at = time.monotonic()
             outcome = connection.post(entry.update, settings)
+            answered_in = time.monotonic() - sent_at
             if outcome.ok and outcome.method is not None:
                 self._run_reply(outcome.method, outcome.params or {})
             with self._changed:
                 self._in_flight -= 1
                 if outcome.ok:
                     self.delivered += 1
+                    self.answer_seconds.append(answered_in)
                 self._settle(entry, delivered=outcome.ok, error=outcome.error, retry_after=outcome.retry_after)
 
     def _run_reply(self, method: str, params: dict) -> None:
