@@ -190,8 +190,10 @@ class WebhookPusher:
         return left
 
     def join(self, timeout: float = 5.0) -> None:
+        """Wait up to `timeout` seconds in all for the workers (one may be waiting for a hung bot)."""
+        deadline = time.monotonic() + timeout
         for worker in list(self._workers):
-            worker.join(timeout)
+            worker.join(max(0.0, deadline - time.monotonic()))
 
     # ------------------------------------------------------------------ the workers
 
@@ -277,10 +279,13 @@ class WebhookPusher:
                     connection.close()
                 connection = _Connection(settings.url)
             sent_at = time.monotonic()
-            outcome = connection.post(entry.update, settings)
-            answered_in = time.monotonic() - sent_at
-            if outcome.ok and outcome.method is not None:
-                self._run_reply(outcome.method, outcome.params or {})
+            try:
+                outcome = connection.post(entry.update, settings)
+                answered_in = time.monotonic() - sent_at
+                if outcome.ok and outcome.method is not None:
+                    self._run_reply(outcome.method, outcome.params or {})
+            except Exception as error:  # a fake's own bug: the update stays pending, the error shows
+                outcome, answered_in = _Outcome(False, f"emulator error: {error!r}"), 0.0
             with self._changed:
                 self._in_flight -= 1
                 if outcome.ok:
