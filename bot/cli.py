@@ -41,7 +41,8 @@ _HELP = {
         " [telegram.webhook] is enabled in the config. The token from @BotFather comes from the"
         " environment variable TELEGRAM_BOT_TOKEN (or telegram.token in the config file). Updates"
         " sent while the bot was down are processed, never dropped. The database is migrated on start.",
-        "example:\n  TELEGRAM_BOT_TOKEN=123456:ABC-your-token league-bot run --config /etc/league-bot/config.toml",
+        "examples:\n  TELEGRAM_BOT_TOKEN=123456:ABC-your-token league-bot run --config /etc/league-bot/config.toml\n"
+        "  league-bot run --webhook --port 9001   # one of several instances behind a reverse proxy",
     ),
     "migrate": (
         "Apply the database's pending migrations (storage.path in the config), print which, and exit."
@@ -113,7 +114,13 @@ def parser() -> argparse.ArgumentParser:
         " for what a command does, its options and an example.",
     )
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _subcommand(commands, "run", "run the bot (long polling, or webhook if configured)", [common])
+    run_command = _subcommand(commands, "run", "run the bot (long polling, or webhook if configured)", [common])
+    run_command.add_argument(
+        "--webhook", action="store_true", help="take updates by webhook ([telegram.webhook]), even if not enabled there"
+    )
+    run_command.add_argument(
+        "--port", type=int, metavar="N", help="the webhook's listen port, instead of [telegram.webhook] port"
+    )
     _subcommand(commands, "migrate", "apply database migrations and exit", [common])
     backup = _subcommand(commands, "backup", "copy the database consistently, even while running", [common])
     backup.add_argument("path", metavar="PATH", help="the new backup file (must not exist yet)")
@@ -146,6 +153,12 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--instances", type=int, default=1, help="broadcast: bots sharing the database (above 1 needs --db)"
+    )
+    bench.add_argument(
+        "--mode",
+        choices=["polling", "webhook"],
+        default="polling",
+        help="rush: long polling, or the emulator pushing to the bot's webhook through a proxy (default polling)",
     )
     from bot.practice.sandbox import cli as sandbox_cli
 
@@ -184,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             latency=args.latency_ms / 1000,
             instances=args.instances,
             db_url=args.db,
+            mode=args.mode,
         )
     if args.command == "copy-db":
         setup_logging("WARNING")
@@ -198,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         return sandbox_cli.main(args)
     try:
         config = load_config(resolve_config_path(getattr(args, "config", None)))
+        if args.command == "run":
+            from bot.runtime.webhook import with_webhook
+
+            config = with_webhook(config, webhook=args.webhook, port=args.port)
         if args.command in ("run", "check-config"):
             require_token(config)
     except ConfigError as error:
@@ -311,22 +329,14 @@ def run(config: Config) -> int:
     from telegram import Update
 
     from bot.runtime.application import build_application
+    from bot.runtime.webhook import run_webhook
 
     asyncio.run(prepare_storage(config))
     application = build_application(config)
     hook = config.telegram.webhook
     # Pending updates are never dropped: check-ins sent while the bot was down still count.
     if hook.enabled:
-        application.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=hook.url_path,
-            webhook_url=hook.url,
-            secret_token=hook.secret_token,  # required by the config check
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-            bootstrap_retries=BOOTSTRAP_RETRIES,
-        )
+        run_webhook(application, hook, bootstrap_retries=BOOTSTRAP_RETRIES)
     else:
         application.run_polling(
             allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, bootstrap_retries=BOOTSTRAP_RETRIES

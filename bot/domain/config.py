@@ -46,6 +46,8 @@ class WebhookConfig:
     url: str = ""
     url_path: str = "telegram"
     secret_token: str = ""
+    # Updates Telegram sends at once (setWebhook's max_connections, 1-100).
+    max_connections: int = 40
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "url": str,
         "url_path": str,
         "secret_token": str,
+        "max_connections": int,
     },
     "storage": {"path": str, "busy_timeout_ms": int, "url": str},
     "inbox": {"keep_days": int},
@@ -425,16 +428,7 @@ def _check_values(config: Config) -> None:
     _check_ranking_and_pace_schedules(config)
     if config.reminders.grace_minutes < 0:
         raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
-    hook = config.telegram.webhook
-    if hook.enabled and not hook.url.startswith("https://"):
-        raise ConfigError(
-            "telegram.webhook.url: a webhook needs the public https:// address Telegram will call,"
-            ' for example url = "https://bot.example.org/telegram"'
-        )
-    if not 0 < hook.port < 65536:
-        raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
-    if hook.enabled:
-        _check_webhook_secret(hook.secret_token)
+    check_webhook(config.telegram.webhook)
     _check_rush_limits(config.telegram)
 
 
@@ -461,6 +455,27 @@ def _check_rush_limits(telegram: TelegramConfig) -> None:
             f"telegram.callback_max_wait_seconds: must be above 0 and at most {MAX_CALLBACK_WAIT_SECONDS:g}"
             " (Telegram refuses an answer ~15 s after the tap; for example: callback_max_wait_seconds = 4)"
         )
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def check_webhook(hook: WebhookConfig) -> None:
+    # http:// only to this machine: a drill behind a local proxy, against the emulator.
+    local = hook.url.startswith(tuple(f"http://{host}{end}" for host in _LOOPBACK for end in ":/"))
+    if hook.enabled and not (hook.url.startswith("https://") or local):
+        raise ConfigError(
+            "telegram.webhook.url: a webhook needs the public https:// address Telegram will call,"
+            ' for example url = "https://bot.example.org/telegram"'
+        )
+    if not 0 < hook.port < 65536:
+        raise ConfigError("telegram.webhook.port: must be between 1 and 65535")
+    if not 1 <= hook.max_connections <= 100:
+        raise ConfigError(
+            "telegram.webhook.max_connections: Telegram allows 1 to 100 (for example: max_connections = 40)"
+        )
+    if hook.enabled:
+        _check_webhook_secret(hook.secret_token)
 
 
 def _check_webhook_secret(secret: str) -> None:

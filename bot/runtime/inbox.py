@@ -14,7 +14,10 @@ delivered before (a repeat) is dropped, and one that came another way is stored 
 
 Webhook: PTB's webhook handler awaits the same door's `put` before it returns, and its 200 goes
 out only when it returns; an update that cannot be stored gets a 500, and Telegram delivers it
-again.
+again. Telegram pushes over up to 100 connections at once: the updates that arrive while one
+store is under way are stored together in the next statement (`put` waits for it), instead of
+one statement each, each waiting its turn at the database behind the handlers (in a rush, the
+200s then came so late that Telegram's 100 connections were the ceiling: bench rush).
 
 Done: `DoneMarking` wraps the update processor. While a handler runs, its task carries the
 update's done mark, which the handler's first database transaction commits with its own writes
@@ -196,6 +199,10 @@ class StoringQueue(asyncio.Queue[object]):
         self.repeated = 0  # deliveries of updates stored already (dropped)
         self._fresh: set[int] = set()  # stored from a getUpdates batch, to pass on
         self._repeats: set[int] = set()  # found stored already in a getUpdates batch, to drop
+        # Webhook deliveries waiting for the next statement: (update id, JSON, its caller's answer).
+        self._waiting: list[tuple[int, str, asyncio.Future[bool]]] = []
+        self._storing: asyncio.Task[None] | None = None
+        self.statements = 0  # store statements for webhook deliveries (they gather)
 
     async def delivered(self, raw_updates: list[Any]) -> None:
         """A getUpdates batch, stored before PTB reads it."""
@@ -211,12 +218,48 @@ class StoringQueue(asyncio.Queue[object]):
             update_id = item.update_id
             if update_id in self._fresh:
                 self._fresh.discard(update_id)
-            elif update_id in self._repeats or not await self.inbox.store(update_id, item.to_json()):
+            elif update_id in self._repeats or not await self._store(update_id, item.to_json()):
                 self._repeats.discard(update_id)
                 self.repeated += 1
                 log.debug("update %s delivered again: dropped", update_id)
                 return
         await self.target.put(item)
+
+    async def _store(self, update_id: int, payload: str) -> bool:
+        """Store one delivered update with the others arriving meanwhile; False if known already."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append((update_id, payload, answer))
+        if self._storing is None:
+            self._storing = loop.create_task(self._store_waiting())
+        return await answer
+
+    async def _store_waiting(self) -> None:
+        batch: list[tuple[int, str, asyncio.Future[bool]]] = []
+        try:
+            while self._waiting:  # what arrived during a statement goes in the next
+                batch, self._waiting = self._waiting, []
+                self.statements += 1
+                try:
+                    new = await self.inbox.store_many([(update_id, payload) for update_id, payload, _ in batch])
+                except Exception as error:  # each waiting delivery raises it: its call gets a 500
+                    for *_, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(error)
+                    continue
+                for update_id, _, answer in batch:
+                    # The same update twice in one batch (delivered again meanwhile): passed on once.
+                    first = update_id in new
+                    new.discard(update_id)
+                    if not answer.done():
+                        answer.set_result(first)
+        finally:
+            self._storing = None
+            # Stopped mid-statement (the bot shutting down): nobody is left waiting forever.
+            for *_, answer in batch + self._waiting:
+                if not answer.done():
+                    answer.cancel()
+            self._waiting = []
 
     async def put_batch(self, updates: list[Update]) -> None:
         """Several updates at once (as one getUpdates batch): stored in one statement."""

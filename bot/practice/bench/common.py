@@ -284,6 +284,7 @@ def run(
     latency: float,
     instances: int = 1,
     db_url: str | None = None,
+    mode: str = "polling",
 ) -> int:
     if kind == "broadcast":
         figures = asyncio.run(broadcast(groups, latency, instances=instances, db_url=db_url))
@@ -300,7 +301,7 @@ def run(
     elif kind == "rush":
         from bot.practice.bench import rush as bench_rush
 
-        figures = bench_rush.run(bench_rush.Scale(round_trip=latency))
+        figures = bench_rush.run(bench_rush.Scale(round_trip=latency, mode=mode))
     else:
         print(
             f"league-bot bench: unknown benchmark {kind!r}; available: broadcast, checkin, auction, report, rush",

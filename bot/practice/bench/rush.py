@@ -3,7 +3,10 @@
 Three processes on 127.0.0.1, none of them sharing an event loop:
 - this one serves the emulator (bot/practice/emulator) over HTTP with a round trip on every
   Bot API call (50 ms by default), and watches every call through the server's observer;
-- the bot: `python -m bot run --config …`, long polling, exactly as in production;
+- the bot: `python -m bot run --config …`, long polling, exactly as in production; or with
+  `mode="webhook"` (`league-bot bench rush --mode webhook`), the emulator pushes every update
+  through the reverse proxy to the bot's webhook (bot/practice/bench/rush_webhook.py), the
+  baseline's too;
 - the load: `python -m bot.practice.bench.rush load …`, which makes the taps (in batches every
   10 ms, through the emulator's control endpoint) at the offered rate of each step.
 
@@ -41,6 +44,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from bot.practice.bench.common import add_lot_wishes
+from bot.practice.bench.rush_webhook import Front, delivery_figures
 
 TOKEN = "4242:RUSH-BENCH"
 HUB = -5_000_001
@@ -74,6 +78,12 @@ class Scale:
     # The bot's [telegram] settings under test; None keeps the configured defaults.
     max_concurrent_updates: int | None = None
     callback_max_wait_seconds: float | None = None
+    mode: str = "polling"  # or "webhook": Telegram (the emulator) pushes, through the proxy
+    webhook_connections: int = 100  # setWebhook's max_connections (Telegram allows 1-100)
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("polling", "webhook"):
+            raise ValueError(f"bench rush: mode is polling or webhook, not {self.mode!r}")
 
 
 # ---- what the emulator saw ------------------------------------------------------------------------
@@ -196,7 +206,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{here}{os.pathsep}{path}" if path else here, "TELEGRAM_BOT_TOKEN": TOKEN}
 
 
-def start_bot(folder: Path, server, scale: Scale, db_path: Path) -> subprocess.Popen:
+def start_bot(folder: Path, server, scale: Scale, db_path: Path, front: Front | None = None) -> subprocess.Popen:
     telegram = [f'base_url = "{server.base_url}"', f'base_file_url = "{server.base_file_url}"']
     if scale.max_concurrent_updates is not None:
         pool = max(128, scale.max_concurrent_updates * 2)
@@ -209,7 +219,8 @@ def start_bot(folder: Path, server, scale: Scale, db_path: Path) -> subprocess.P
         "[telegram]\n" + "\n".join(telegram) + "\n"
         f'[storage]\npath = "{db_path}"\n'
         '[reminders]\nquiet_start = ""\nquiet_end = ""\nweekly_digest = ""\n'
-        '[stars]\nranking = ""\n[deeds]\nbehind_reminders = ""\n',
+        '[stars]\nranking = ""\n[deeds]\nbehind_reminders = ""\n'
+        + (front.config_section(scale.webhook_connections) if front is not None else ""),
         encoding="utf-8",
     )
     profiler = ["-m", "cProfile", "-o", scale.profile] if scale.profile else []
@@ -521,7 +532,8 @@ def bot_run(scale: Scale, folder: Path) -> dict:
     world(fake, county)
     recorder = Recorder()
     server = serve(fake, round_trip=scale.round_trip, observer=recorder)
-    process = start_bot(folder, server, scale, db_path)
+    front = Front(_python(), _env(), folder / "proxy.log") if scale.mode == "webhook" else None
+    process = start_bot(folder, server, scale, db_path, front)
     cpu = CpuSampler(process.pid)
     cpu.start()
     emulator = CpuSampler(os.getpid())
@@ -556,6 +568,7 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         code = stop(process)
         cpu.done.set()
         emulator.done.set()
+        pushed = delivery_figures(fake)
         log = (folder / "bot.log").read_text(encoding="utf-8", errors="replace")
         if scale.logs:
             Path(scale.logs, "bot.log").write_text(log, encoding="utf-8")
@@ -567,6 +580,8 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         if process.poll() is None:
             stop(process)
         cpu.done.set()
+        if front is not None:
+            front.close(stop)
         server.close()
     hub = [at for at, what, status, chat, _, _ in recorder.messages if chat == HUB and status == 200]
     return {
@@ -578,6 +593,7 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         "bot_exit_code": code,
         "bot_tracebacks": log.count("Traceback"),
         "shed_logged": len(re.findall(r"Overloaded: button taps", log)),
+        **({"webhook": pushed} if front is not None else {}),
         **checks,
     }
 
@@ -591,8 +607,16 @@ def baseline_run(scale: Scale, folder: Path) -> list[dict]:
         fake.add_user(user_id, f"cadre {user_id}")
     recorder = Recorder()
     server = serve(fake, round_trip=scale.round_trip, observer=recorder)
+    front = Front(_python(), _env(), folder / "baseline-proxy.log") if scale.mode == "webhook" else None
+    pushed = []
+    if front is not None:
+        pushed = ["--webhook", front.webhook_url, str(front.bot_port), str(scale.webhook_connections)]
     process = subprocess.Popen(
-        [*_python(), "-m", "bot.practice.bench.rush", "baseline", server.base_url, str(scale.baseline_concurrency)],
+        [
+            *_python(),
+            *("-m", "bot.practice.bench.rush", "baseline", server.base_url, str(scale.baseline_concurrency)),
+            *pushed,
+        ],
         env=_env(),
         stdout=subprocess.DEVNULL,
         stderr=open(folder / "baseline.log", "w"),  # noqa: SIM115 - closed with the process
@@ -602,7 +626,8 @@ def baseline_run(scale: Scale, folder: Path) -> list[dict]:
     emulator = CpuSampler(os.getpid())
     emulator.start()
     try:
-        wait_until(lambda: fake.count_calls("getUpdates") > 0, 30, "the bare application's first poll")
+        first = "setWebhook" if front is not None else "getUpdates"
+        wait_until(lambda: fake.count_calls(first) > 0, 30, "the bare application's first poll or webhook")
         pages = {user: 1 for user in users}
         plan = {"kind": "rush", "steps": list(scale.steps), "seconds": scale.step_seconds, "session": 1}
         steps = run_load(
@@ -613,6 +638,8 @@ def baseline_run(scale: Scale, folder: Path) -> list[dict]:
     finally:
         stop(process)
         cpu.done.set()
+        if front is not None:
+            front.close(stop)
         server.close()
     emulator.done.set()
     return step_figures(recorder, steps, cpu, end, emulator)
@@ -629,7 +656,7 @@ def run(scale: Scale | None = None) -> dict:
     browsing = real.pop("browsing")
     return {
         "bench": "rush",
-        "mode": "long_polling",
+        "mode": "webhook" if scale.mode == "webhook" else "long_polling",
         "round_trip_ms": round(scale.round_trip * 1000),
         "lots": scale.lots,
         "organisations": scale.organisations,
@@ -729,8 +756,9 @@ def browse(plan, pages, users, session, lots, chance, post, tap) -> None:
 
 
 # ---- the bare application ---------------------------------------------------------------------------
-def baseline(base_url: str, concurrency: int) -> None:
-    """A bare PTB application that only answers taps, long polling the emulator."""
+def baseline(base_url: str, concurrency: int, webhook: list[str] | None = None) -> None:
+    """A bare PTB application that only answers taps, long polling the emulator, or taking them
+    by webhook (`webhook`: the URL registered, the port to listen on, max_connections)."""
     from telegram import Update
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler
 
@@ -748,6 +776,20 @@ def baseline(base_url: str, concurrency: int) -> None:
         await update.callback_query.answer()
 
     app.add_handler(CallbackQueryHandler(answer))
+    if webhook:
+        from bot.practice.bench.rush_webhook import SECRET, URL_PATH
+
+        url, port, connections = webhook
+        app.run_webhook(
+            listen="127.0.0.1",
+            port=int(port),
+            url_path=URL_PATH,
+            webhook_url=url,
+            secret_token=SECRET,
+            max_connections=int(connections),
+            allowed_updates=Update.ALL_TYPES,
+        )
+        return
     app.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
@@ -760,11 +802,12 @@ def main(argv: list[str] | None = None) -> None:
     bare = commands.add_parser("baseline")
     bare.add_argument("base_url")
     bare.add_argument("concurrency", type=int)
+    bare.add_argument("--webhook", nargs=3, metavar=("URL", "PORT", "CONNECTIONS"))
     args = parser.parse_args(argv)
     if args.command == "load":
         load(args.plan, args.root_url)
     else:
-        baseline(args.base_url, args.concurrency)
+        baseline(args.base_url, args.concurrency, args.webhook)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 * ``FakeTelegram`` - the world (users, groups, messages, files, updates) and the API.
 * ``FakeRequest`` - plug it into ``telegram.Bot``/``ApplicationBuilder`` as the request.
-* ``serve`` - the same fake over HTTP on 127.0.0.1 (``base_url``/``base_file_url``).
+* ``serve`` - the same fake over HTTP on 127.0.0.1 (``base_url``/``base_file_url``); a webhook set
+  to 127.0.0.1 gets the updates pushed, as from Telegram (``webhook``).
 * ``UserClient`` - user-story helpers: ``send``, ``tap``, ``last_reply``, ``transcript``.
 """
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .formatting import EntityParseError, parse_html, parse_text, strip_text, utf16_len
+from .webhook import WebhookPusher, WebhookSettings, reachable
 
 __all__ = ["ApiError", "FakeMessage", "FakeTelegram", "GROUP_ANONYMOUS_BOT_ID"]
 
@@ -334,6 +335,7 @@ class FakeTelegram:
         *,
         strict_html_ampersand: bool = True,
         callback_clock: Callable[[], float] = time.monotonic,
+        webhook_retry: tuple[float, float] = (1.0, 60.0),
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -361,6 +363,12 @@ class FakeTelegram:
         self._next_update_id = 1
         self._allowed_updates: frozenset[str] | None = None
         self._webhook_url = ""
+        # Pushes the updates to a webhook on this machine (bot/practice/emulator/webhook.py); None
+        # while the bot long-polls or its webhook is out of the emulator's reach.
+        self._pusher: WebhookPusher | None = None
+        self.webhook_retry = webhook_retry  # first and longest wait before a failed push is retried
+        self.webhook_round_trip = 0.0  # seconds on the network per push (serve() sets its round trip)
+        self.webhook_observer: Callable[[str, dict, int, dict], None] | None = None
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._flood_global: collections.deque[float] = collections.deque()
         self._flood_per_chat: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
@@ -738,16 +746,37 @@ class FakeTelegram:
         """Take every pending update (what a direct-delivery test feeds to the bot)."""
         with self._lock:
             updates, self._pending_updates = self._pending_updates, []
+            if self._pusher is not None:
+                for update in self._pusher.pending():
+                    self._pusher.forget(update["update_id"])
+                    updates.append(update)
             return updates
 
     def pending_updates(self) -> list[dict]:
         with self._lock:
-            return list(self._pending_updates)
+            pushed = self._pusher.pending() if self._pusher is not None else []
+            return list(self._pending_updates) + pushed
 
     def discard_update(self, update_id: int) -> None:
         """Forget a queued update that the test delivered to the bot itself."""
         with self._lock:
             self._pending_updates = [u for u in self._pending_updates if u["update_id"] != update_id]
+            if self._pusher is not None:
+                self._pusher.forget(update_id)
+
+    @property
+    def webhook_pusher(self) -> WebhookPusher | None:
+        """What delivers to the webhook now (its counts: `delivered`, `attempts`, `in_flight_max`)."""
+        return self._pusher
+
+    def close(self) -> None:
+        """Stop pushing to a webhook (the server's close calls it); the fake stays usable."""
+        with self._lock:
+            pusher, self._pusher = self._pusher, None
+            if pusher is not None:
+                self._pending_updates = _merged(self._pending_updates, pusher.stop())
+        if pusher is not None:
+            pusher.join()
 
     def interrupt_long_polls(self) -> None:
         """Make getUpdates calls that are currently waiting return at once (for shutdown)."""
@@ -888,25 +917,73 @@ class FakeTelegram:
 
     def _api_setwebhook(self, params: dict, files: dict) -> bool:
         url = params.get("url", "")
-        if url and not url.startswith("https://"):
+        # HTTPS as Telegram demands, except to this machine (a reverse proxy there ends TLS).
+        if url and not (url.startswith("https://") or (url.startswith("http://") and reachable(url))):
             raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-        self._webhook_url = url
+        max_connections = params.get("max_connections", 40)
+        if not isinstance(max_connections, int) or not 1 <= max_connections <= 100:
+            raise _bad_request("bad webhook: max_connections must be between 1 and 100")
+        secret = params.get("secret_token") or ""
+        if not isinstance(secret, str) or len(secret) > 256 or re.search(r"[^A-Za-z0-9_-]", secret):
+            raise _bad_request("secret token contains unallowed characters")
+        if "allowed_updates" in params and params["allowed_updates"] is not None:
+            allowed = params["allowed_updates"]
+            if not isinstance(allowed, list):
+                raise _bad_request("can't parse allowed_updates JSON array")
+            self._allowed_updates = frozenset(allowed) if allowed else None
         if params.get("drop_pending_updates"):
+            self._drop_pending()
+        self._webhook_url = url
+        if not (url and reachable(url)):
+            self._stop_pushing()  # long polling again, or a host the emulator cannot reach
+            return True
+        settings = WebhookSettings(url, secret, max_connections, self.webhook_round_trip, self.webhook_retry)
+        if self._pusher is None:
+            self._pusher = WebhookPusher(
+                self._lock, settings, self.handle, allowed=self._is_allowed, observer=self.webhook_observer
+            )
+            for update in self._pending_updates:
+                self._pusher.add(update)
             self._pending_updates = []
+        else:
+            self._pusher.configure(settings)
         return True
 
     def _api_deletewebhook(self, params: dict, files: dict) -> bool:
         self._webhook_url = ""
         if params.get("drop_pending_updates"):
-            self._pending_updates = []
+            self._drop_pending()
+        self._stop_pushing()
         return True
 
     def _api_getwebhookinfo(self, params: dict, files: dict) -> dict:
-        return {
+        info: dict[str, Any] = {
             "url": self._webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending_updates),
         }
+        pusher = self._pusher
+        if pusher is not None:
+            info["pending_update_count"] += pusher.pending_count
+            info["max_connections"] = pusher.settings.max_connections
+            if pusher.last_error_message:
+                info["last_error_date"] = pusher.last_error_date
+                info["last_error_message"] = pusher.last_error_message
+        if self._webhook_url and self._allowed_updates is not None:
+            info["allowed_updates"] = sorted(self._allowed_updates)
+        return info
+
+    def _drop_pending(self) -> None:
+        self._pending_updates = []
+        if self._pusher is not None:
+            for update in self._pusher.pending():
+                self._pusher.forget(update["update_id"])
+
+    def _stop_pushing(self) -> None:
+        # Called under the lock: the workers finish what is in flight on their own.
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            self._pending_updates = _merged(self._pending_updates, pusher.stop())
 
     # ------------------------------------------------------------- API: commands
 
@@ -1572,8 +1649,11 @@ class FakeTelegram:
     def _queue_update(self, payload: dict) -> dict:
         update = {"update_id": self._next_update_id, **payload}
         self._next_update_id += 1
-        self._pending_updates.append(update)
-        self._updates_changed.notify_all()
+        if self._pusher is not None:
+            self._pusher.add(update)
+        else:
+            self._pending_updates.append(update)
+            self._updates_changed.notify_all()
         return copy.deepcopy(update)
 
     def _queue_my_chat_member(self, chat: _Chat, actor: dict, old: str, new: str) -> dict:
@@ -1734,3 +1814,8 @@ class FakeTelegram:
 _FAULTABLE_METHODS = (
     frozenset(name.removeprefix("_api_") for name in dir(FakeTelegram) if name.startswith("_api_")) - _UNFAULTED_METHODS
 )
+
+
+def _merged(queued: list[dict], undelivered: list[dict]) -> list[dict]:
+    """Two lists of pending updates as one, in update_id order (getUpdates relies on it)."""
+    return sorted(queued + undelivered, key=lambda update: update["update_id"])

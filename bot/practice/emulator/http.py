@@ -17,7 +17,8 @@ So that a run through it looks like Telegram from the bot's side, the server ans
 Nagle's algorithm off (``TCP_NODELAY``: otherwise every response waits ~40 ms for the client's
 delayed ACK), keeps a listen backlog of ``LISTEN_BACKLOG`` connections (a burst of new
 connections is queued, not reset), and can add a round trip (``round_trip`` seconds: half
-before the call reaches the fake, half before the answer leaves) to every Bot API call.
+before the call reaches the fake, half before the answer leaves) to every Bot API call, and to
+every update pushed to a webhook on this machine (bot/practice/emulator/webhook.py).
 
 Standalone: ``python -m bot.emulator.http --port 8081`` prints the base URL.
 """
@@ -87,6 +88,7 @@ class FakeServer:
 
     def close(self) -> None:
         self.fake.interrupt_long_polls()
+        self.fake.close()  # no more pushes to a webhook
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
@@ -132,6 +134,10 @@ def serve(
         (_Handler,),
         {"fake": fake, "half_trip": round_trip / 2, "observer": staticmethod(observer) if observer else None},
     )
+    # Pushes to a webhook (bot/practice/emulator/webhook.py) cross the same network, and the calls
+    # a webhook's answer makes are watched like the others.
+    fake.webhook_round_trip = round_trip
+    fake.webhook_observer = observer
     httpd = _Server(("127.0.0.1", port), handler)
     httpd.daemon_threads = True
     # A short poll interval keeps close() (which waits for the serve loop) snappy.
