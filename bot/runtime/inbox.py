@@ -49,7 +49,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.domain.inbox import Inbox
 from bot.domain.services import Services
-from bot.runtime.leader import ORPHAN_AFTER
+from bot.runtime.leader import orphan_after
 from storage.db import carry_commit_mark, drop_commit_mark
 from storage.inbox import DoneMark
 
@@ -333,9 +333,12 @@ async def start_intake(application: Application) -> int:
     if application.updater is not None:
         application.updater.update_queue = intake.door
     # With several instances (PostgreSQL) an update not done yet may be in another's hands right
-    # now: only those older than ORPHAN_AFTER are taken at start (the leader adopts the rest).
+    # now: only those older than storage.orphan_after_seconds are taken at start (the leader
+    # adopts the rest).
     sole = services.db.engine == "sqlite"
-    unfinished = await services.inbox.unfinished(received_before=None if sole else services.clock.now() - ORPHAN_AFTER)
+    unfinished = await services.inbox.unfinished(
+        received_before=None if sole else services.clock.now() - orphan_after(services)
+    )
     for _, payload in unfinished:
         application.update_queue.put_nowait(Update.de_json(json.loads(payload), application.bot))
     if unfinished:

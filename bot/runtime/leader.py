@@ -10,7 +10,7 @@ sender whatever the number of instances.
   LEADER_POLL_SECONDS each instance asks: the leader checks it still holds it, the others try to
   take it, which succeeds as soon as a dead leader's connection is gone. The leader also looks
   for what the others queued (outbox messages, reminders) on each poll, and hands updates that a
-  dead instance stored but never finished back to the queue (ORPHAN_AFTER).
+  dead instance stored but never finished back to the queue (`storage.orphan_after_seconds`).
 """
 
 from __future__ import annotations
@@ -36,9 +36,12 @@ LEADER_POLL_SECONDS = 1.0
 REMINDER_POLL_EVERY = 1
 ORPHAN_POLL_EVERY = 10
 ADOPTED = "adopted_updates"
-# An update stored this long ago and still not done was left by an instance that died: a live one
-# answers within seconds, and sheds a callback it cannot answer within Telegram's 15 s.
-ORPHAN_AFTER = timedelta(seconds=60)
+
+
+def orphan_after(services: Services) -> timedelta:
+    """An update stored this long ago and still not done was left by an instance that died: a
+    live one answers within seconds, and sheds a callback it cannot answer within Telegram's 15 s."""
+    return timedelta(seconds=services.config.storage.orphan_after_seconds)
 
 
 async def start_leader_duties(application: Application) -> None:
@@ -133,7 +136,7 @@ async def _adopt_orphans(application: Application) -> None:
     first handler's transaction only while the update is not done (storage/inbox.py)."""
     services: Services = application.bot_data["services"]
     adopted: set[int] = application.bot_data.setdefault(ADOPTED, set())
-    found = await services.inbox.unfinished(received_before=services.clock.now() - ORPHAN_AFTER)
+    found = await services.inbox.unfinished(received_before=services.clock.now() - orphan_after(services))
     orphans = [(update_id, payload) for update_id, payload in found if update_id not in adopted]
     for update_id, payload in orphans:
         adopted.add(update_id)  # queued once here, however long it waits for its turn
