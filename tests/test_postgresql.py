@@ -234,3 +234,32 @@ async def test_a_reminder_due_while_the_leader_is_gone_is_sent_once_by_the_insta
         assert reminder_texts(second, chat_id) == ["⏰ 提醒\n每日安全提示"]
     await second.stop()
     assert first.errors == second.errors == []
+
+
+@needs_server
+async def test_backup_of_a_postgresql_database_is_a_pg_dump_that_restores(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump not installed (Debian: postgresql-client)")
+    db = await open_url(fresh_database_url(tmp_path))
+    try:
+        await db.execute(
+            "INSERT INTO organisations (name, kind, deeds_quota, created_at)"
+            " VALUES ('城关镇团委', 'township', 4, '2026-12-06T00:00:00Z')"
+        )
+        await db.backup(tmp_path / "league.dump")
+        with pytest.raises(Exception, match="already exists"):
+            await db.backup(tmp_path / "league.dump")
+    finally:
+        await db.close()
+    restored = fresh_database_url(tmp_path / "restored")
+    import psycopg
+
+    with psycopg.connect(restored, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    subprocess.run(["pg_restore", "--no-owner", f"--dbname={restored}", str(tmp_path / "league.dump")], check=True)
+    with psycopg.connect(restored) as conn:
+        assert conn.execute("SELECT name FROM organisations").fetchall() == [("城关镇团委",)]
