@@ -193,6 +193,8 @@ class SoleInstance:
 
 class Database:
     engine = "sqlite"
+    # Which instance this is, on a database several share (PostgreSQL); SQLite has one process.
+    instance_id: str | None = None
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
@@ -336,6 +338,10 @@ class Database:
         PostgreSQL backend takes a transaction-level advisory lock, for several instances."""
         if not _in_transaction():
             raise StorageError("serialise() belongs inside a transaction")
+
+    async def instance_alive(self, instance_id: str) -> bool:
+        """Whether the instance that wrote `instance_id` still runs. SQLite: only this one does."""
+        return instance_id == self.instance_id
 
     def leadership(self, name: str) -> SoleInstance:
         """Who does the scheduled work and the sending (bot/runtime/leader.py): on SQLite, this

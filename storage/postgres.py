@@ -18,6 +18,7 @@ import asyncio
 import logging
 import shutil
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -48,6 +49,8 @@ from storage.sql_dialect import for_postgresql, schema_for_postgresql, split_pos
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The namespace of the instances' life locks (two-key advisory locks; the leader's is one-key).
+_INSTANCE_LOCKS = 20
 
 
 class ConstraintRefused(IntegrityError):
@@ -178,6 +181,10 @@ class PostgresDatabase(Database):
         self._writable = writable
         self._pg = await self._connect_pg()
         try:
+            # This instance's mark of life: a session lock the server frees when the connection
+            # ends (the process died), so others can tell its stored updates are orphans.
+            self.instance_id = uuid.uuid4().hex
+            await self._pg.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_INSTANCE_LOCKS, self.instance_id))
             if migrate:
                 await self.migrate()
             await self._learn_identity_tables()
@@ -239,6 +246,18 @@ class PostgresDatabase(Database):
 
     def row_cache(self) -> dict[Any, Any]:
         return _KeepsNothing()
+
+    async def instance_alive(self, instance_id: str) -> bool:
+        if instance_id == self.instance_id:
+            return True
+        lock = (_INSTANCE_LOCKS, instance_id)
+        async with self._one():
+            cursor = await self.pg.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", lock)
+            row = await cursor.fetchone()
+            free = bool(row and row[0])
+            if free:  # taken only to look: given back at once
+                await self.pg.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", lock)
+        return not free
 
     def leadership(self, name: str) -> AdvisoryLeadership:
         return AdvisoryLeadership(self, name)

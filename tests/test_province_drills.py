@@ -57,7 +57,6 @@ def province(tmp_path):
     ports = (free_port(), free_port())
     proxy = ProxyThread([Backend("127.0.0.1", port) for port in ports])
     bots = [ProvinceBot(tmp_path, server, proxy.url, port, url, f"instance{i + 1}") for i, port in enumerate(ports)]
-    _orphans_after(bots[0], seconds=3)  # one config file for both
     fake.add_user(ADMIN, "县管理员", username="county_admin")
     yield fake, bots, proxy
     for bot in bots:
@@ -67,12 +66,6 @@ def province(tmp_path):
     for bot in bots:
         if bot.log.exists():  # shown when the test failed
             print(f"---- {bot.name}\n" + bot.log.read_text(encoding="utf-8")[-4000:])
-
-
-def _orphans_after(bot: ProvinceBot, seconds: int) -> None:
-    """The drill cannot wait a minute for the leader to adopt what a killed instance left."""
-    text = bot.config.read_text(encoding="utf-8")
-    bot.config.write_text(text.replace("[storage]\n", f"[storage]\norphan_after_seconds = {seconds}\n"), "utf-8")
 
 
 def _both_up(fake: FakeTelegram, bots: list[ProvinceBot]) -> None:

@@ -76,9 +76,6 @@ class StorageConfig:
     path: str = "data/league-bot.db"
     busy_timeout_ms: int = 5000
     url: str = ""
-    # Several instances: an update stored this long ago and not done was left by one that died
-    # (a live one answers within seconds); the leader handles it (bot/runtime/leader.py).
-    orphan_after_seconds: int = 60
 
     @property
     def database_url(self) -> str:
@@ -235,7 +232,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "secret_token": str,
         "max_connections": int,
     },
-    "storage": {"path": str, "busy_timeout_ms": int, "url": str, "orphan_after_seconds": int},
+    "storage": {"path": str, "busy_timeout_ms": int, "url": str},
     "inbox": {"keep_days": int},
     "outbox": {"keep_days": int, "retry_first_seconds": int, "retry_longest_seconds": int, "in_flight": int},
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
@@ -394,8 +391,6 @@ def _check_values(config: Config) -> None:
         raise ConfigError(f'log_level: "{config.log_level}" is not a level; use one of {", ".join(LOG_LEVELS)}')
     if config.storage.busy_timeout_ms < 0:
         raise ConfigError("storage.busy_timeout_ms: must not be negative (for example: busy_timeout_ms = 5000)")
-    if not 1 <= config.storage.orphan_after_seconds <= 3600:
-        raise ConfigError("storage.orphan_after_seconds: must be 1 to 3600 (for example: orphan_after_seconds = 60)")
     if not config.storage.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ConfigError(
             "storage.url: use sqlite:///path or postgresql://user:password@host:5432/name"

@@ -10,7 +10,7 @@ are forgotten after the keeping period.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.domain.clock import Clock
 from storage.inbox import DoneMark, InboxRepository
@@ -30,10 +30,10 @@ class Inbox:
         """Keep a batch of delivered updates (id, payload); returns the ids delivered for the first time."""
         return await self.repo.store_many(updates, self.clock.now())
 
-    async def unfinished(self, *, received_before: datetime | None = None) -> list[tuple[int, str]]:
-        """(update id, payload) of the updates stored but not handled (received before a time, if
-        given), oldest first."""
-        return await self.repo.unfinished(received_before=received_before)
+    async def left_behind(self) -> list[tuple[int, str]]:
+        """(update id, payload) of the updates to handle first, oldest first: stored and not done,
+        and (several instances) left by an instance that is gone."""
+        return await self.repo.left_behind()
 
     def done_mark(self, update_id: int) -> DoneMark:
         """The mark that `update_id` is handled: carried by the handler's task, it commits with

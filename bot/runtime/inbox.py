@@ -49,7 +49,6 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.domain.inbox import Inbox
 from bot.domain.services import Services
-from bot.runtime.leader import orphan_after
 from storage.db import carry_commit_mark, drop_commit_mark
 from storage.inbox import DoneMark
 
@@ -332,13 +331,9 @@ async def start_intake(application: Application) -> int:
     intake.door = StoringQueue(services.inbox, application.update_queue)
     if application.updater is not None:
         application.updater.update_queue = intake.door
-    # With several instances (PostgreSQL) an update not done yet may be in another's hands right
-    # now: only those older than storage.orphan_after_seconds are taken at start (the leader
-    # adopts the rest).
-    sole = services.db.engine == "sqlite"
-    unfinished = await services.inbox.unfinished(
-        received_before=None if sole else services.clock.now() - orphan_after(services)
-    )
+    # With several instances (PostgreSQL) only what gone instances left: another's updates in
+    # hand are its own (storage/inbox.py, `adopt`).
+    unfinished = await services.inbox.left_behind()
     for _, payload in unfinished:
         application.update_queue.put_nowait(Update.de_json(json.loads(payload), application.bot))
     if unfinished:

@@ -9,15 +9,14 @@ sender whatever the number of instances.
 - PostgreSQL: leadership is an advisory lock (storage/postgres.py, `AdvisoryLeadership`). Every
   LEADER_POLL_SECONDS each instance asks: the leader checks it still holds it, the others try to
   take it, which succeeds as soon as a dead leader's connection is gone. The leader also looks
-  for what the others queued (outbox messages, reminders) on each poll, and hands updates that a
-  dead instance stored but never finished back to the queue (`storage.orphan_after_seconds`).
+  for what the others queued (outbox messages, reminders) on each poll, and every few polls
+  takes the updates that a dead instance stored but never finished.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext
@@ -34,14 +33,7 @@ DUTY_JOBS = "leader_duty_jobs"
 LEADER_POLL_SECONDS = 1.0
 # Reminders written by another instance are looked for on every poll (a query for the next due time).
 REMINDER_POLL_EVERY = 1
-ORPHAN_POLL_EVERY = 10
-ADOPTED = "adopted_updates"
-
-
-def orphan_after(services: Services) -> timedelta:
-    """An update stored this long ago and still not done was left by an instance that died: a
-    live one answers within seconds, and sheds a callback it cannot answer within Telegram's 15 s."""
-    return timedelta(seconds=services.config.storage.orphan_after_seconds)
+ORPHAN_POLL_EVERY = 5
 
 
 async def start_leader_duties(application: Application) -> None:
@@ -131,15 +123,12 @@ def _step_down(application: Application) -> None:
 
 
 async def _adopt_orphans(application: Application) -> None:
-    """Updates a dead instance stored (Telegram was told they arrived) but never finished: handled
-    here. Should their instance be alive after all, the done mark decides: it commits with the
-    first handler's transaction only while the update is not done (storage/inbox.py)."""
+    """Updates an instance stored (Telegram was told they arrived) and never finished because it
+    died: handled here. Its session lock tells it is gone (storage/postgres.py), and each such
+    update is taken by one instance only (storage/inbox.py, `adopt`)."""
     services: Services = application.bot_data["services"]
-    adopted: set[int] = application.bot_data.setdefault(ADOPTED, set())
-    found = await services.inbox.unfinished(received_before=services.clock.now() - orphan_after(services))
-    orphans = [(update_id, payload) for update_id, payload in found if update_id not in adopted]
-    for update_id, payload in orphans:
-        adopted.add(update_id)  # queued once here, however long it waits for its turn
+    orphans = await services.inbox.left_behind()
+    for _, payload in orphans:
         application.update_queue.put_nowait(Update.de_json(json.loads(payload), application.bot))
     if orphans:
-        log.warning("%d updates left unfinished by another instance: handling them here", len(orphans))
+        log.warning("%d updates left unfinished by an instance that is gone: handling them here", len(orphans))
