@@ -348,10 +348,11 @@ class Database:
         process; the PostgreSQL backend holds an advisory lock, taken over when its holder dies."""
         return SoleInstance()
 
-    def row_cache(self) -> dict[Any, Any]:
-        """A repository's cache of rows it alone writes, forgotten on a rollback. One process owns
-        an SQLite file, so such a cache stays true; the PostgreSQL backend returns one that keeps
-        nothing, since another instance may write the same rows (storage/postgres.py)."""
+    def row_cache(self, table: str) -> dict[Any, Any]:
+        """A repository's cache of the rows of `table`, which it alone writes, forgotten on a
+        rollback. One process owns an SQLite file, so such a cache stays true; the PostgreSQL
+        backend's is also forgotten when another instance writes the table (LISTEN/NOTIFY,
+        storage/postgres_cache.py)."""
         cache: dict[Any, Any] = {}
         self.on_rollback(cache.clear)
         return cache

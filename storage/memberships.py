@@ -53,7 +53,7 @@ class MembershipRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._current: dict[int, list[Membership]] = db.row_cache()
+        self._current: dict[int, list[Membership]] = db.row_cache("memberships")
 
     # ---- memberships --------------------------------------------------------------------
     async def current(self, org_id: int, user_id: int) -> Membership | None:

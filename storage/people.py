@@ -30,7 +30,7 @@ class PeopleRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[int, Person] = db.row_cache()
+        self._cache: dict[int, Person] = db.row_cache("people")
 
     async def upsert_seen(
         self,

@@ -45,6 +45,7 @@ from storage.db import (
     available_migrations,
     utc_now_text,
 )
+from storage.postgres_cache import CHANNEL, CacheListener, written_table
 from storage.sql_dialect import for_postgresql, schema_for_postgresql, split_postgresql
 
 log = logging.getLogger(__name__)
@@ -56,15 +57,6 @@ _INSTANCE_LOCKS = 20
 class ConstraintRefused(IntegrityError):
     """A constraint or trigger refused a write: the same exception the repositories catch with
     SQLite (`storage.db.IntegrityError`), carrying PostgreSQL's message."""
-
-
-class _KeepsNothing(dict[Any, Any]):
-    """A repository cache that stores nothing: with several instances on one database, a row
-    cached here could have been changed by another (a membership ended, a chat re-bound), and
-    reading it again costs a fraction of a millisecond."""
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        return None
 
 
 class SchemaMismatch(OperationalError):
@@ -154,6 +146,7 @@ class PostgresDatabase(Database):
         self.label = redacted(url)
         self._pg: psycopg.AsyncConnection[PgRow] | None = None
         self._identity_tables: frozenset[str] = frozenset()
+        self._listener = CacheListener(self._connect_pg)
 
     # ---- connection -------------------------------------------------------------------
     async def _connect_pg(self) -> psycopg.AsyncConnection[PgRow]:
@@ -188,6 +181,7 @@ class PostgresDatabase(Database):
             if migrate:
                 await self.migrate()
             await self._learn_identity_tables()
+            self._listener.start()
         except BaseException:
             await self.close()
             raise
@@ -200,6 +194,7 @@ class PostgresDatabase(Database):
         self._identity_tables = frozenset(row[0] for row in rows)
 
     async def close(self) -> None:
+        await self._listener.stop()
         conn, self._pg = self._pg, None
         if conn is not None:
             await conn.close()
@@ -244,8 +239,11 @@ class PostgresDatabase(Database):
         if conn is not None and not conn.closed:
             await conn.execute("ROLLBACK")
 
-    def row_cache(self) -> dict[Any, Any]:
-        return _KeepsNothing()
+    def row_cache(self, table: str) -> dict[Any, Any]:
+        """A cache kept true across instances by LISTEN/NOTIFY (storage/postgres_cache.py)."""
+        cache = self._listener.cache(table)
+        self.on_rollback(cache.clear)
+        return cache
 
     async def instance_alive(self, instance_id: str) -> bool:
         if instance_id == self.instance_id:
@@ -276,13 +274,21 @@ class PostgresDatabase(Database):
         if "%(p" in text:  # SQLite's numbered ?N parameters, named pN for psycopg
             bound = {f"p{number}": value for number, value in enumerate(params, start=1)}
         try:
-            return await self.pg.execute(text, bound)
+            cursor = await self.pg.execute(text, bound)
+            await self._tell_caches(sql)
+            return cursor
         except psycopg.errors.IntegrityError as error:
             raise ConstraintRefused(_message(error)) from error
         except psycopg.errors.RaiseException as error:  # a trigger's refusal (RAISE EXCEPTION)
             raise ConstraintRefused(_message(error)) from error
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as error:
             raise SchemaMismatch(_message(error)) from error
+
+    async def _tell_caches(self, sql: str) -> None:
+        """A write to a table some instance caches: they forget its rows once this commits."""
+        table = written_table(sql)
+        if table is not None and table in self._listener.tables:
+            await self.pg.execute("SELECT pg_notify(%s, %s)", (CHANNEL, table))
 
     @asynccontextmanager
     async def _one(self) -> AsyncIterator[None]:
@@ -322,6 +328,7 @@ class PostgresDatabase(Database):
             try:
                 async with self.pg.cursor() as cursor:
                     await cursor.executemany(for_postgresql(sql), batch)
+                await self._tell_caches(sql)
             except psycopg.errors.IntegrityError as error:
                 raise ConstraintRefused(_message(error)) from error
             await self._follow_explicit_ids(sql, table)

@@ -204,7 +204,7 @@ async def test_only_county_admins_create_sessions_and_the_preview_counts_the_lot
     assert [entry[0] for entry in await county.audit(f"auction:{session.id}")] == ["auction.create"]
 
 
-TRIPS_ARE_SQLITES = "counts trips to the SQLite thread; on PostgreSQL memberships are read each time"
+TRIPS_ARE_SQLITES = "counts trips to SQLite's database thread (aiosqlite's _execute)"
 
 
 async def test_a_wish_is_a_lot_of_one_open_session_only(county):

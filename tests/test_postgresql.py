@@ -263,3 +263,40 @@ async def test_backup_of_a_postgresql_database_is_a_pg_dump_that_restores(tmp_pa
     subprocess.run(["pg_restore", "--no-owner", f"--dbname={restored}", str(tmp_path / "league.dump")], check=True)
     with psycopg.connect(restored) as conn:
         assert conn.execute("SELECT name FROM organisations").fetchall() == [("城关镇团委",)]
+
+
+@needs_server
+async def test_a_cached_membership_ended_by_another_instance_is_forgotten_at_once(tmp_path):
+    """Instance A caches a person's memberships; instance B ends one: A's next read sees it."""
+    from bot.model.organisation import Role
+    from storage.memberships import MembershipRepository
+
+    url = fresh_database_url(tmp_path)
+    first, second = await open_url(url), await open_url(url)
+    try:
+        await first.execute(
+            "INSERT INTO organisations (name, kind, deeds_quota, created_at)"
+            " VALUES ('城关镇团委', 'township', 4, '2026-12-06T00:00:00Z')"
+        )
+        org_id = await first.fetch_value("SELECT id FROM organisations")
+        await first.execute(
+            "INSERT INTO people (user_id, display_name, created_at) VALUES (700, '李干部', '2026-12-06T00:00:00Z')"
+        )
+        here = MembershipRepository(first)
+        MembershipRepository(second)  # instance B's repositories, as its services build them
+        await here.grant(org_id, 700, Role.CADRE, 1, _now())
+        for _ in range(50):  # the listening connections are up within moments of the open
+            if first._listener.listening and second._listener.listening:
+                break
+            await asyncio.sleep(0.05)
+        assert [m.org_id for m in await here.of_user(700)] == [org_id]  # now cached here
+        assert await first.fetch_value("SELECT COUNT(*) FROM memberships") == 1
+        await second.execute("UPDATE memberships SET ended_at = ?, end_reason = 'removed'", ("2026-12-06T01:00:00Z",))
+        for _ in range(50):
+            if await here.of_user(700) == []:
+                break
+            await asyncio.sleep(0.02)
+        assert await here.of_user(700) == []
+    finally:
+        await first.close()
+        await second.close()
