@@ -62,7 +62,7 @@ async def _bench(scale: float) -> dict:
         db = Database(config.storage.path)
         await db.open()
         try:
-            counts = await db.run_sync(lambda conn: seed_county_year(conn, YEAR, config.zone, scale))
+            counts = await seed_county_year(db, YEAR, config.zone, scale)
             counts.update(await sunshine.seed(db, YEAR, config.zone, scale))
             # Early in the next year: the whole year is past, its late claims are overdue.
             clock = _FixedClock(datetime(YEAR + 1, 1, 10, 2, tzinfo=UTC))

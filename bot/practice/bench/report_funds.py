@@ -27,7 +27,7 @@ TARGETS = {"ledger_s": 2, "ledger_xlsx_s": 5}
 
 
 async def bench_ledger(db: Database, services: Services, year: int, scale: float, labels: Callable[..., str]) -> dict:
-    counts = await db.run_sync(lambda conn: seed_ledger(conn, year, scale))
+    counts = await seed_ledger(db, year, scale)
     reports = services.fund_reports
     started = time.perf_counter()
     balances = await reports.balances(ADMIN)

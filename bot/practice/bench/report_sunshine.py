@@ -22,7 +22,7 @@ from storage.db import Database
 
 
 async def seed(db: Database, year: int, zone: ZoneInfo, scale: float) -> dict[str, int]:
-    return await db.run_sync(lambda conn: seed_sunshine_year(conn, year, zone, scale))
+    return await seed_sunshine_year(db, year, zone, scale)
 
 
 async def paragraph(services: Services, t: Translator, period: Period) -> str:
