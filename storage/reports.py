@@ -15,9 +15,10 @@ from bot.model.report import (
     Deed,
     DeedCandidate,
     DeedSheetRow,
-    PresentRow,
+    Presence,
     WishSheetRow,
 )
+from storage.credit_sql import credited_minutes_sql
 from storage.db import Database, Row, db_time, to_db_time, written
 
 _DEED = "id, org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at"
@@ -154,17 +155,28 @@ class ReportRepository:
         )
         return {row["org_id"]: row["n"] or 0 for row in rows}
 
-    async def present(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[PresentRow]:
-        """Every attendance that counts, at activities not cancelled starting in the period: one query."""
+    async def presence(
+        self,
+        start: datetime,
+        before: datetime,
+        org_id: OrgScope,
+        *,
+        rounding_minutes: int,
+        credit_missing_checkout: bool,
+    ) -> Presence:
+        """The attendances that count at activities not cancelled starting in the period: their
+        number, distinct people and credited minutes (storage/credit_sql.py), in one query."""
         where, params = _org_clause("a.org_id", org_id)
-        rows = await self.db.fetch_all(
-            "SELECT a.org_id, a.id, t.user_id, a.starts_at, a.ends_at, t.checked_in_at, t.checked_out_at"
+        credited = credited_minutes_sql(rounding_minutes, credit_missing_checkout)
+        row = await self.db.fetch_one(
+            f"SELECT COUNT(*), COUNT(DISTINCT t.user_id), COALESCE(SUM({credited}), 0)"
             " FROM activities a JOIN attendance t ON t.activity_id = a.id"
             " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?"
             " AND t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NULL" + where,
             (to_db_time(start), to_db_time(before), *params),
         )
-        return [PresentRow(*tuple(row)) for row in rows]
+        count, people, minutes = written(row, "an aggregate's row")
+        return Presence(int(count), int(people), int(minutes))
 
     async def person_times_by_org(self, start: datetime, before: datetime) -> dict[int, int]:
         """The count of `present` rows per organisation, without fetching them."""
