@@ -84,15 +84,15 @@ async def _seed(
         (1, "关爱基金", "关爱困难青少年", county, "[]", "[]", ADMIN, created),
         (2, "希望工程助学金", "资助核实的困难学生", county, "[]", json.dumps(["student"]), ADMIN, created),
     ]
-    for index, village in enumerate(villages[:18], start=3):
-        funds.append((index, village))
+    for index, home in enumerate(villages[:18], start=3):
+        funds.append((index, home))
         rows.append(
             (
                 index,
                 f"村级直接捐赠{index}",
                 "村级直接捐赠",
-                village,
-                json.dumps([village]),
+                home,
+                json.dumps([home]),
                 '["village"]',
                 ADMIN,
                 created,

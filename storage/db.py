@@ -418,8 +418,8 @@ class Database:
             await reader.execute("BEGIN")
             cursor = await reader.execute(sql, params)
             try:
-                while rows := await cursor.fetchmany(batch):
-                    yield list(rows)
+                while fetched := await cursor.fetchmany(batch):
+                    yield list(fetched)
             finally:
                 await cursor.close()
                 await reader.execute("COMMIT")

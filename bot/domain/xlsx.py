@@ -2,16 +2,21 @@
 mode: a county-year's 600,000 cells in ~3.5 s and little memory; openpyxl's write-only mode,
 without lxml, spends ~35 µs a cell). Strings, numbers, and dates and times as real spreadsheet
 dates (give them in the reader's zone, without tzinfo). openpyxl reads the results back in the
-tests."""
+tests.
+
+`StreamedBook` fills such a workbook from a database stream, batch by batch, in a worker thread,
+with progress (the province-sized export: bot/domain/export_workbook.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # xlsxwriter is imported where a workbook is written: start-up skips it
     from xlsxwriter.format import Format
@@ -22,6 +27,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 # What a cell may hold: None and "" leave it empty.
 Cell = str | int | float | date | None
+T = TypeVar("T")
 
 
 def _writer(name: str) -> Callable[[Worksheet], Callable[..., int]]:
@@ -98,3 +104,82 @@ class XlsxWriter:
     def close(self) -> bytes:
         self._book.close()
         return self._buffer.getvalue()
+
+
+# ---- streaming: rows written batch by batch in a worker thread, with progress ---------------------
+@dataclass(frozen=True)
+class Progress:
+    """How far a workbook has come: sheets finished of all, and rows written so far (all sheets)."""
+
+    sheets_done: int
+    sheets: int
+    rows: int
+
+
+OnProgress = Callable[[Progress], Awaitable[None]]
+
+
+async def in_batches(rows: Sequence[T], size: int = 2000) -> AsyncIterator[Sequence[T]]:
+    """Rows already in memory (a small sheet), as the batches `StreamedBook.sheet` takes."""
+    for first in range(0, len(rows), size):
+        yield rows[first : first + size]
+
+
+class StreamedBook:
+    """An XlsxWriter whose sheets are filled from async batches (a database stream): each batch is
+    turned into cells and written in a worker thread (`asyncio.to_thread`), so the event loop keeps
+    answering everyone else, and only one batch is in memory at a time. `on_progress` hears after
+    every batch and every sheet; `sheets` is how many sheets the book will have (for "3/9")."""
+
+    def __init__(self, sheets: int, on_progress: OnProgress | None = None) -> None:
+        self._book = XlsxWriter()
+        self._progress = Progress(0, sheets, 0)
+        self._on_progress = on_progress
+
+    @property
+    def progress(self) -> Progress:
+        return self._progress
+
+    async def sheet(
+        self,
+        title: str,
+        header: list[str],
+        widths: list[float],
+        batches: AsyncIterator[Sequence[T]],
+        cells: Callable[[T], Iterable[Cell]],
+    ) -> int:
+        """Write one sheet from `batches`; returns its rows (the header aside)."""
+        count = 0
+        with self._book.sheet(title, header, widths) as sheet:
+            async with _closing(batches):
+                async for batch in batches:
+                    await asyncio.to_thread(_write_batch, sheet, batch, cells)
+                    count += len(batch)
+                    await self._advance(rows=len(batch))
+        await self._advance(sheets=1)
+        return count
+
+    async def close(self) -> bytes:
+        return await asyncio.to_thread(self._book.close)
+
+    async def _advance(self, *, rows: int = 0, sheets: int = 0) -> None:
+        now = self._progress
+        self._progress = Progress(now.sheets_done + sheets, max(now.sheets, now.sheets_done + sheets), now.rows + rows)
+        if self._on_progress is not None:
+            await self._on_progress(self._progress)
+
+
+def _write_batch(sheet: _Sheet, batch: Sequence[T], cells: Callable[[T], Iterable[Cell]]) -> None:
+    for item in batch:
+        sheet.row(cells(item))
+
+
+@asynccontextmanager
+async def _closing(batches: AsyncIterator[object]) -> AsyncIterator[None]:
+    """Close a generator left early (an error mid-sheet): its database snapshot ends at once."""
+    try:
+        yield
+    finally:
+        close = getattr(batches, "aclose", None)
+        if close is not None:
+            await close()

@@ -65,6 +65,7 @@ class AttendanceSheetRow:
     no_show: bool
     removed: bool
     method: str
+    credited_minutes: int = 0  # by the credit rule; 0 for a no-show, a removed row, no check-in
 
 
 @dataclass(frozen=True)

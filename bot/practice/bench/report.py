@@ -43,7 +43,8 @@ class _FixedClock:
 async def _bench(scale: float) -> dict:
     from bot.domain.charts import ChartSource, render_all
     from bot.domain.config import Config, StorageConfig
-    from bot.domain.exports import ExportService, build_workbook
+    from bot.domain.export_workbook import write_workbook
+    from bot.domain.exports import ExportService
     from bot.domain.services import Services
     from bot.domain.stats import Period
     from bot.domain.year_report import YearReportService
@@ -76,7 +77,7 @@ async def _bench(scale: float) -> dict:
 
             started = time.perf_counter()
             data = await ExportService.of(services).gather(ADMIN, period)
-            workbook = build_workbook(data, t, await sunshine.sheets(services, t, period))
+            workbook = (await write_workbook(data, t, await sunshine.sheets(services, t, period))).content
             export_s = time.perf_counter() - started
 
             started = time.perf_counter()
