@@ -115,7 +115,7 @@ def parser() -> argparse.ArgumentParser:
         choices=["broadcast", "checkin", "auction", "report", "rush", "certificates", "visits"],
         help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
         " auction: a rush of claim taps on a live session;"
-        " report: the year-end report over a seeded county-year at 10x scale;"
+        " report: the year-end report over a seeded county-year at 10x scale (--scale 100: a province);"
         " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second;"
         " certificates: a burst of certificate PDFs while other taps are answered;"
         " visits: 44 visitors filing a 1,480-household verification campaign at once",
@@ -125,6 +125,18 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     bench.add_argument("--certificates", type=int, default=500, help="certificates: how many (default 500)")
+    bench.add_argument(
+        "--scale",
+        type=float,
+        default=10.0,
+        help="report: the county's size in times the source document (default 10; 100 is about a province)",
+    )
+    bench.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="report: the empty database to fill, sqlite:///path or postgresql://... (default: a temporary file)",
+    )
     from bot.practice.sandbox import cli as sandbox_cli
 
     sandbox = _subcommand(
@@ -148,6 +160,16 @@ def main(argv: list[str] | None = None) -> int:
             from bot.practice.bench import certificates
 
             print(json.dumps(certificates.run(args.latency_ms / 1000, args.certificates)))
+            return 0
+        if args.kind == "report":
+            from bot.practice.bench import report as bench_report
+
+            try:
+                figures = bench_report.run(args.scale / 10, db_url=args.db)  # run's unit: 10x the source
+            except ValueError as error:
+                print(f"league-bot bench: {error}", file=sys.stderr)
+                return 2
+            print(json.dumps(figures))
             return 0
         if args.kind == "visits":
             from bot.practice.bench import visits as bench_visits
