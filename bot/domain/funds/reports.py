@@ -30,6 +30,7 @@ from bot.model.funds import (
     YearFunds,
 )
 from bot.model.organisation import Organisation, OrgKind
+from storage.fund_figures import FundFigureRepository
 
 Labels = Callable[..., str]
 
@@ -83,6 +84,7 @@ class FundReports:
     def __init__(self, funds: FundService) -> None:
         self.funds = funds
         self.repo = funds.repo
+        self.figures = FundFigureRepository(funds.repo.db)
 
     async def _require_reader(self, actor_id: int) -> list[Fund]:
         """The funds this person may report on: every fund for county admins, else those they keep."""
@@ -198,30 +200,25 @@ class FundReports:
         )
 
     async def year(self, year: int) -> YearFunds:
-        """The figures of the year-end report's paragraph ("45 家单位捐资 18 万元…")."""
-        start, end = date(year, 1, 1), date(year + 1, 1, 1)
-        everything = await self.repo.entries()
-        by_id = {entry.id: entry for entry in everything}
+        """The figures of the year-end report's paragraph ("45 家单位捐资 18 万元…"), from the money
+        moved per donor and per recipient, summed in the database (storage/fund_figures.py)."""
+        moved = await self.figures.moved(date(year, 1, 1), date(year + 1, 1, 1))
         # Net per donor and per recipient: a gift or a grant corrected away counts nobody.
         donors: dict[int, int] = defaultdict(int)
         students: dict[int, int] = defaultdict(int)
         villages: dict[int, int] = defaultdict(int)
         received = paid = 0
-        for effect in effects(everything):
-            if not _within(effect.entry.occurred_on, start, end):
+        for item in moved:
+            if item.kind == EntryKind.RECEIPT.value:
+                received += item.fen
+                if item.donor_id is not None:
+                    donors[item.donor_id] += item.fen
                 continue
-            source = by_id.get(effect.entry.reverses_id or 0, effect.entry)
-            if source.kind is EntryKind.TRANSFER:
-                continue  # money moving between the county's own funds is neither given nor spent
-            received += effect.received_fen
-            paid += effect.paid_fen
-            if source.kind is EntryKind.RECEIPT and source.donor_id is not None:
-                donors[source.donor_id] += effect.received_fen
-            recipient = source.recipient
-            if recipient is not None and recipient.id is not None and recipient.kind is RecipientKind.STUDENT:
-                students[recipient.id] += effect.paid_fen
-            if recipient is not None and recipient.id is not None and recipient.kind is RecipientKind.VILLAGE:
-                villages[recipient.id] += effect.paid_fen
+            paid += item.fen
+            if item.recipient_id is not None and item.recipient_kind == RecipientKind.STUDENT.value:
+                students[item.recipient_id] += item.fen
+            if item.recipient_id is not None and item.recipient_kind == RecipientKind.VILLAGE.value:
+                villages[item.recipient_id] += item.fen
         return YearFunds(
             year=year,
             donors=sum(1 for value in donors.values() if value > 0),
