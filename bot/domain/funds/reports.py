@@ -42,7 +42,7 @@ class GroupBy(StrEnum):
     PURPOSE = "purpose"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per entry of a province's ledger
 class Effect:
     """One counting entry's money in and out of one fund (a correction's are negative)."""
 
@@ -297,20 +297,17 @@ class FundReports:
                 status,
             ]
 
-        rows = [(entry, row(entry)) for entry in entries]
+        # Each sheet's rows made as they are written (a province's ledger: 200,000 rows, each
+        # again on its fund's sheet): none are held.
         book = XlsxWriter()
         with book.sheet(labels("funds.sheet_ledger"), header, widths) as sheet:
-            for _, values in rows:
-                sheet.row(values)
-        by_fund: dict[int, list[list[str | int | float | date | None]]] = defaultdict(list)
-        for entry, values in rows:
-            by_fund[entry.fund_id].append(values)
-            if entry.to_fund_id is not None and entry.to_fund_id != entry.fund_id:
-                by_fund[entry.to_fund_id].append(values)
+            for entry in entries:
+                sheet.row(row(entry))
         for fund in kept.values():
             with book.sheet(fund.name, header, widths) as sheet:
-                for values in by_fund[fund.id]:
-                    sheet.row(values)
+                for entry in entries:
+                    if entry.fund_id == fund.id or entry.to_fund_id == fund.id:
+                        sheet.row(row(entry))
         return book.close()
 
 
