@@ -30,7 +30,7 @@ from bot.model.funds import (
     YearFunds,
 )
 from bot.model.organisation import Organisation, OrgKind
-from storage.fund_figures import FundFigureRepository
+from storage.fund_figures import FundFigureRepository, MovedLeg
 
 Labels = Callable[..., str]
 
@@ -73,10 +73,13 @@ def effects(entries: list[Entry]) -> list[Effect]:
     return result
 
 
-def recomputed_balances(entries: list[Entry]) -> dict[int, int]:
+def recomputed_balances(entries: list[Entry], only: set[int] | None = None) -> dict[int, int]:
+    """What the entries moved, by fund; `only`: count just these entries' moves (the rest are
+    there as the entries some of them correct)."""
     balances: dict[int, int] = defaultdict(int)
     for effect in effects(entries):
-        balances[effect.fund_id] += effect.received_fen - effect.paid_fen
+        if only is None or effect.entry.id in only:
+            balances[effect.fund_id] += effect.received_fen - effect.paid_fen
     return dict(balances)
 
 
@@ -122,42 +125,45 @@ class FundReports:
     async def totals_by(
         self, actor_id: int, groupings: tuple[GroupBy, ...], start: date | None = None, end: date | None = None
     ) -> dict[GroupBy, list[Total]]:
-        """Several groupings of the same period from one reading of the ledger."""
+        """Several groupings of the same period from the money each fund moved, summed in the
+        database by donor and recipient organisation (storage/fund_figures.py)."""
         kept = {fund.id: fund for fund in await self._require_reader(actor_id)}
-        # Every entry, not only the period's: a correction in the period reverses an older entry,
-        # and is grouped under that entry's donor or recipient.
-        full = {entry.id: entry for entry in await self.repo.entries()}
         donors = {donor.id: donor for donor in await self.repo.donors()}
         cache: dict[int, Organisation | None] = {}
         groups: dict[GroupBy, dict[str, list[int]]] = {by: {} for by in groupings}
-        for effect in effects(list(full.values())):
-            if effect.fund_id not in kept or not _within(effect.entry.occurred_on, start, end):
+        for leg in await self.figures.legs(start, end):
+            fund = kept.get(leg.fund_id)
+            if fund is None:
                 continue
-            source = full.get(effect.entry.reverses_id or 0, effect.entry)
             for by in groupings:
-                label = await self._label(by, kept[effect.fund_id], source, donors, cache)
+                label = await self._label(by, fund, leg, donors, cache)
                 if label is None:
                     continue
-                pair = groups[by].setdefault(label, [0, 0])
-                pair[0] += effect.received_fen
-                pair[1] += effect.paid_fen
+                # [in, out, where the ledger first moved it]: ties keep the ledger's order.
+                found = groups[by].setdefault(label, [0, 0, leg.first])
+                found[0] += leg.received_fen
+                found[1] += leg.paid_fen
+                found[2] = min(found[2], leg.first)
         return {
-            by: [Total(label, pair[0], pair[1]) for label, pair in sorted(found.items(), key=lambda item: -item[1][0])]
-            for by, found in groups.items()
+            by: [
+                Total(label, found[0], found[1])
+                for label, found in sorted(groups[by].items(), key=lambda item: (-item[1][0], item[1][2]))
+            ]
+            for by in groupings
         }
 
     async def _label(
-        self, by: GroupBy, fund: Fund, source: Entry, donors: dict[int, Donor], cache: dict[int, Organisation | None]
+        self, by: GroupBy, fund: Fund, leg: MovedLeg, donors: dict[int, Donor], cache: dict[int, Organisation | None]
     ) -> str | None:
-        """The group an entry's money falls in; None: it belongs to none (money out by donor)."""
+        """The group a leg's money falls in; None: it belongs to none (money out by donor)."""
         if by is GroupBy.FUND:
             return fund.name
         if by is GroupBy.PURPOSE:
             return fund.purpose
         if by is GroupBy.DONOR:
-            donor = donors.get(source.donor_id or 0)
+            donor = donors.get(leg.donor_id or 0)
             return None if donor is None else _donor_label(donor)  # "" for every anonymous donor together
-        org_id = source.recipient.org_id if source.recipient else fund.owner_org_id
+        org_id = leg.recipient_org_id if leg.has_recipient else fund.owner_org_id
         township = await self._township_of(org_id, cache)
         return township.name if township else ""
 
@@ -247,7 +253,6 @@ class FundReports:
         donors and students by their public names only; no contact details."""
         kept = {fund.id: fund for fund in await self._require_reader(actor_id)}
         donors = {donor.id: donor for donor in await self.repo.donors()}
-        entries = [entry for entry in await self.repo.entries() if entry.fund_id in kept or entry.to_fund_id in kept]
         columns = (
             "id",
             "date",
@@ -297,16 +302,18 @@ class FundReports:
                 status,
             ]
 
-        # Each sheet's rows made as they are written (a province's ledger: 200,000 rows, each
-        # again on its fund's sheet): none are held.
+        # A page of entries at a time, each row made as it is written (a province's ledger: 200,000
+        # rows, each again on its fund's sheet): none are held.
         book = XlsxWriter()
         with book.sheet(labels("funds.sheet_ledger"), header, widths) as sheet:
-            for entry in entries:
-                sheet.row(row(entry))
+            async for page in self.repo.entry_pages():
+                for entry in page:
+                    if entry.fund_id in kept or entry.to_fund_id in kept:
+                        sheet.row(row(entry))
         for fund in kept.values():
             with book.sheet(fund.name, header, widths) as sheet:
-                for entry in entries:
-                    if entry.fund_id == fund.id or entry.to_fund_id == fund.id:
+                async for page in self.repo.entry_pages(fund_id=fund.id):
+                    for entry in page:
                         sheet.row(row(entry))
         return book.close()
 
