@@ -12,6 +12,7 @@ from bot.domain import xlsx
 from handlers.progress import INTERVAL
 from storage import report_rows
 from storage.bulk_seed import seed_county_year
+from storage.bulk_seed_sunshine import seed_sunshine_year
 from tests.harness import COUNTY_ADMIN_ID
 
 SECONDS_A_BATCH = 1  # the clock moves this much while each batch is written
@@ -58,3 +59,17 @@ async def test_a_quick_export_sends_no_progress_message(harness):
     assert harness.fake.calls_to("editMessageText") == []
     texts = [m.text for m in harness.fake.bot_messages(COUNTY_ADMIN_ID) if m.kind == "text"]
     assert not any("正在生成" in text for text in texts)
+
+
+async def test_the_contact_list_is_streamed_one_row_per_contact(harness):
+    zone = harness.config.zone
+    await seed_county_year(harness.services.db, 2026, zone, scale=0.01)
+    counts = await seed_sunshine_year(harness.services.db, 2026, zone, scale=0.01)
+    admin = harness.admin()
+    await admin.send("/sunshinecontacts 2026")
+    [document] = [m for m in harness.fake.bot_messages(COUNTY_ADMIN_ID) if m.kind == "document"]
+    sheet = openpyxl.load_workbook(io.BytesIO(document.document["content"])).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + counts["contacts"]
+    assert [row[0] for row in rows[1:]] == sorted(row[0] for row in rows[1:])  # by day
+    assert str(counts["contacts"]) in document.text

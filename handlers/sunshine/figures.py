@@ -15,7 +15,7 @@ from bot.domain.exports import ExportService
 from bot.domain.formatting import hours_text, period_label
 from bot.domain.stats import Period
 from bot.domain.sunshine import SunshineFigures
-from bot.domain.sunshine.figures import SHEETS, build_contacts_workbook, write_sunshine_sheets
+from bot.domain.sunshine.figures import SHEETS, write_contacts_workbook, write_sunshine_sheets
 from bot.domain.sunshine_chart import sunshine_chart
 from handlers.context import BotContext, Ui
 from handlers.i18n import Raw, Translator
@@ -106,10 +106,10 @@ async def contacts_command(update: Update, context: BotContext) -> None:
         org_id = orgs[0].id
     await exporter.check(ui.user_id, org_id)
     lines, names = await ui.services.sunshine.contact_lines(period, org_id)
-    content = await asyncio.to_thread(build_contacts_workbook, lines, names, ui.t)
+    content, rows = await write_contacts_workbook(lines, names, ui.t)
     await ui.context.bot.send_document(
         ui.chat_id,
         content,
         filename=ui.t("sunshine.contacts_file_name", start=period.start.isoformat(), end=period.end.isoformat()),
-        caption=ui.t("sunshine.contacts_caption", period=period_label(ui.t, period), rows=len(lines)),
+        caption=ui.t("sunshine.contacts_caption", period=period_label(ui.t, period), rows=rows),
     )

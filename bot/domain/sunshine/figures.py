@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from bot.domain.stats import Period
 from bot.domain.sunshine.keeping import PairKeeping
-from bot.domain.xlsx import Cell, StreamedBook, XlsxWriter, in_batches
+from bot.domain.xlsx import Cell, StreamedBook, in_batches
 from bot.model.organisation import Organisation
 from bot.model.sunshine import child_code, pair_code
 from storage.sunshine_figures import ContactLine, ContactRow, Span
@@ -127,8 +127,9 @@ class SunshineFigureService(PairKeeping):
 
     async def contact_lines(
         self, period: Period, org_id: int | None = None
-    ) -> tuple[list[ContactLine], dict[int, str]]:
-        lines = await self.figure_rows.contact_lines(self.span(period), await self.scope(org_id))
+    ) -> tuple[AsyncIterator[list[ContactLine]], dict[int, str]]:
+        """The period's contacts (streamed when iterated) and the organisations' names."""
+        lines = self.figure_rows.contact_lines(self.span(period), await self.scope(org_id))
         names = {org.id: org.name for org in await self.orgs.list(include_archived=True)}
         return lines, names
 
@@ -286,21 +287,24 @@ def period_months(period: Period) -> list[str]:
     return months
 
 
-def build_contacts_workbook(lines: list[ContactLine], names: dict[int, str], labels: Labels) -> bytes:
-    """The contact-level list: one row per contact (no note, no photo)."""
-    book = XlsxWriter()
+async def write_contacts_workbook(
+    lines: AsyncIterator[list[ContactLine]], names: dict[int, str], labels: Labels
+) -> tuple[bytes, int]:
+    """The contact-level list: one row per contact (no note, no photo), streamed in; the bytes
+    and how many rows."""
+    book = StreamedBook(1)
     header = [labels(f"sunshine.col_{name}") for name in ("date", "pair", "child", "org", "kind_contact", "minutes")]
     words = {kind: labels(f"sunshine.contact_{kind}") for kind in ("visit", "call", "online", "group")}
-    with book.sheet(labels("sunshine.sheet_contacts"), header, [12, 10, 10, 24, 12, 10]) as sheet:
-        for line in lines:
-            sheet.row(
-                [
-                    line.contact_on,
-                    pair_code(line.pair_id),
-                    child_code(line.child_id),
-                    names.get(line.org_id, ""),
-                    words[line.kind],
-                    line.minutes,
-                ]
-            )
-    return book.close()
+
+    def cells(line: ContactLine) -> list[Cell]:
+        return [
+            line.contact_on,
+            pair_code(line.pair_id),
+            child_code(line.child_id),
+            names.get(line.org_id, ""),
+            words[line.kind],
+            line.minutes,
+        ]
+
+    rows = await book.sheet(labels("sunshine.sheet_contacts"), header, [12, 10, 10, 24, 12, 10], lines, cells)
+    return await book.close(), rows
