@@ -11,9 +11,9 @@
 Drawing charts and writing the workbook are CPU work: they run in a thread (asyncio.to_thread;
 the workbook batch by batch as its rows stream from the database) so the bot keeps answering
 everyone else meanwhile. A long export edits a "正在生成…" message with the rows and sheets done,
-at most every 3 s (handlers/progress.py); /report says it is coming when it takes over 2 s. Every button is re-checked on the server
-(bot/domain/exports.py: ExportService.check, the county reports' check; the rules themselves are
-bot/domain/permissions.py's).
+at most every 3 s (handlers/progress.py); /report says it is coming when it takes over 2 s.
+Every button is re-checked on the server (bot/domain/exports.py: ExportService.check, the county
+reports' check; the rules themselves are bot/domain/permissions.py's).
 """
 
 from __future__ import annotations

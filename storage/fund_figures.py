@@ -72,7 +72,7 @@ class FundFigureRepository:
         """Money in and out of every fund in [start, end) (None: open), by donor and recipient
         organisation: a receipt's money comes in, a grant's or expense's goes out, a transfer's goes
         out of one fund and into the other; pledges move none."""
-        period, params = "", []
+        period, params = "", list[str]()
         if start is not None:
             period, params = period + " AND e.occurred_on >= ?", [*params, start.isoformat()]
         if end is not None:

@@ -49,7 +49,9 @@ def test_sql_rule_equals_the_python_rule(rounding: int, missing: bool) -> None:
     service.settings = settings  # the rule reads only its settings
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, starts_at TEXT, ends_at TEXT)")
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, activity_id INTEGER, checked_in_at TEXT, checked_out_at TEXT)")
+    conn.execute(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, activity_id INTEGER, checked_in_at TEXT, checked_out_at TEXT)"
+    )
     cases = _cases(random.Random(rounding * 2 + missing))
     for number, (starts, ends, checked_in, checked_out) in enumerate(cases, start=1):
         conn.execute("INSERT INTO a VALUES (?, ?, ?)", (number, to_db_time(starts), to_db_time(ends)))
