@@ -217,10 +217,6 @@ class StreamedBook:
         self._progress = Progress(0, sheets, 0)
         self._on_progress = on_progress
 
-    @property
-    def progress(self) -> Progress:
-        return self._progress
-
     async def sheet(
         self,
         title: str,
