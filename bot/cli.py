@@ -134,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
         choices=["broadcast", "checkin", "auction", "report", "rush", "certificates", "visits"],
         help="broadcast: one reminder to many groups; checkin: 签到 from many volunteers;"
         " auction: a rush of claim taps on a live session;"
-        " report: the year-end report over a seeded county-year at 10x scale;"
+        " report: the year-end report over a seeded county-year at 10x scale (--scale 100: a province);"
         " rush: the real `run` process against the emulator over HTTP, taps at 100 to 1600 a second;"
         " certificates: a burst of certificate PDFs while other taps are answered;"
         " visits: 44 visitors filing a 1,480-household verification campaign at once",
@@ -148,8 +148,9 @@ def parser() -> argparse.ArgumentParser:
         "--db",
         metavar="URL",
         default=None,
-        help="broadcast, auction: a PostgreSQL server (postgresql://user@host:port/db) to measure on;"
-        " the bench makes and drops its own database there (default: SQLite in a temporary folder)",
+        help="broadcast, auction, report: measure on PostgreSQL (postgresql://user@host:port/db; the bench"
+        " makes and drops its own database there) or in an SQLite file (sqlite:///path)"
+        " (default: SQLite in a temporary folder)",
     )
     bench.add_argument(
         "--instances", type=int, default=1, help="broadcast: bots sharing the database (above 1 needs --db)"
@@ -159,6 +160,12 @@ def parser() -> argparse.ArgumentParser:
         choices=["polling", "webhook"],
         default="polling",
         help="rush: long polling, or the emulator pushing to the bot's webhook through a proxy (default polling)",
+    )
+    bench.add_argument(
+        "--scale",
+        type=float,
+        default=10.0,
+        help="report: the county's size in times the source document (default 10; 100 is about a province)",
     )
     from bot.practice.sandbox import cli as sandbox_cli
 
@@ -183,6 +190,16 @@ def main(argv: list[str] | None = None) -> int:
             from bot.practice.bench import certificates
 
             print(json.dumps(certificates.run(args.latency_ms / 1000, args.certificates)))
+            return 0
+        if args.kind == "report":
+            from bot.practice.bench import report as bench_report
+
+            try:
+                figures = bench_report.run(args.scale / 10, db_url=args.db)  # run's unit: 10x the source
+            except ValueError as error:
+                print(f"league-bot bench: {error}", file=sys.stderr)
+                return 2
+            print(json.dumps(figures))
             return 0
         if args.kind == "visits":
             from bot.practice.bench import visits as bench_visits

@@ -8,10 +8,12 @@
 - `/report [year]` (county admins): the summary in the style of the county's work summary, then
   the charts, then the XLSX of the year.
 
-Drawing charts and writing the workbook are CPU work: they run in a thread (asyncio.to_thread)
-so the bot keeps answering everyone else meanwhile. Every button is re-checked on the server
-(bot/domain/exports.py: ExportService.check, the county reports' check; the rules themselves are
-bot/domain/permissions.py's).
+Drawing charts and writing the workbook are CPU work: they run in a thread (asyncio.to_thread;
+the workbook batch by batch as its rows stream from the database) so the bot keeps answering
+everyone else meanwhile. A long export edits a "正在生成…" message with the rows and sheets done,
+at most every 3 s (handlers/progress.py); /report says it is coming when it takes over 2 s.
+Every button is re-checked on the server (bot/domain/exports.py: ExportService.check, the county
+reports' check; the rules themselves are bot/domain/permissions.py's).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from telegram.constants import ChatAction
 from bot.domain import bounds
 from bot.domain.charts import ChartSource, render_all
 from bot.domain.errors import DomainError
-from bot.domain.exports import ExportService, build_workbook
+from bot.domain.export_workbook import write_workbook
+from bot.domain.exports import ExportService
 from bot.domain.formatting import hours_text, period_label
 from bot.domain.stats import Figures, Period
+from bot.domain.xlsx import Progress
 from bot.domain.year_report import YearReport
 from bot.model.organisation import OrgKind, Scope
 from handlers.callback_data import CallbackData
@@ -36,6 +40,7 @@ from handlers.context import BotContext, Ui, clean
 from handlers.flow import Flow, choice_id, flow_of, page_number
 from handlers.funds.commands import send_year_paragraph
 from handlers.i18n import Raw, Translator
+from handlers.progress import DELAY, ProgressMessage
 from handlers.sunshine import figures as sunshine_figures
 
 COUNTY = 0  # the scope "county" in callback data (organisation ids start at 1)
@@ -260,28 +265,42 @@ async def send_charts(
 
 
 async def send_export(
-    ui: Ui, org_id: int | None, period: Period, include_private: bool = False, *, with_villages: bool = False
+    ui: Ui,
+    org_id: int | None,
+    period: Period,
+    include_private: bool = False,
+    *,
+    with_villages: bool = False,
+    progress: ProgressMessage | None = None,
 ) -> None:
+    """Gather, write (streamed, in a worker thread) and send the workbook; `progress` is the
+    "正在生成…" message to edit as rows are written (none: one appears if the work takes long)."""
     exporter = ExportService.of(ui.services)
     data = await exporter.gather(ui.user_id, period, org_id, include_private, with_villages=with_villages)
+    scope = await scope_label(ui, org_id, with_villages)
+    status = progress or ProgressMessage.of(ui)
+
+    async def on_progress(step: Progress) -> None:
+        key = "export_progress.closing" if step.sheets_done >= step.sheets else "export_progress.rows"
+        await status.show(ui.t(key, scope=scope, rows=step.rows, sheets_done=step.sheets_done, sheets=step.sheets))
+
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.UPLOAD_DOCUMENT)
     sunshine = await sunshine_figures.sheets(ui, org_id, period)
-    content = await asyncio.to_thread(build_workbook, data, ui.t, sunshine)
-    scope = await scope_label(ui, org_id, with_villages)
+    file = await write_workbook(data, ui.t, sunshine, on_progress)
     name = ui.t("reports.export_file_name", start=_token(period.start), end=_token(period.end))
     caption = "reports.export_caption_private" if include_private else "reports.export_caption"
     await ui.context.bot.send_document(
         ui.chat_id,
-        content,
+        file.content,
         filename=name,
         caption=ui.t(
             caption,
             scope=scope,
             period=period_label(ui.t, period),
-            activities=len(data.activities),
-            attendance=len(data.attendance),
-            wishes=len(data.wishes),
-            deeds=len(data.deeds),
+            activities=file.activities,
+            attendance=file.attendance,
+            wishes=file.wishes,
+            deeds=file.deeds,
             private=len(data.private),
         ),
     )
@@ -344,7 +363,8 @@ class ScopeFlow(Flow):
         await self.finish(ui)
         if data["purpose"] == "export":
             await ui.edit("reports.export_preparing", org=await scope_label(ui, org_id, with_villages))
-            await send_export(ui, org_id, period, data["private"], with_villages=with_villages)
+            status = ProgressMessage.of(ui, ui.query.message)
+            await send_export(ui, org_id, period, data["private"], with_villages=with_villages, progress=status)
         else:
             await show_figures(ui, org_id, period, edit=True, with_villages=with_villages)
 
@@ -372,8 +392,8 @@ async def export_command(update: Update, context: BotContext) -> None:
     period = _period(ui, text)
     exporter = ExportService.of(ui.services)
     if not private and await exporter.sees_county(ui.user_id):
-        await ui.reply("reports.export_preparing", org=ui.t("reports.scope_county"))
-        await send_export(ui, None, period)
+        status = ProgressMessage.of(ui, await ui.reply("reports.export_preparing", org=ui.t("reports.scope_county")))
+        await send_export(ui, None, period, progress=status)
         return
     orgs = await exporter.export_orgs(ui.user_id, private)
     if not orgs:
@@ -381,8 +401,8 @@ async def export_command(update: Update, context: BotContext) -> None:
         return
     if len(orgs) == 1:
         await exporter.check(ui.user_id, orgs[0].id, private)
-        await ui.reply("reports.export_preparing", org=orgs[0].name)
-        await send_export(ui, orgs[0].id, period, private)
+        status = ProgressMessage.of(ui, await ui.reply("reports.export_preparing", org=orgs[0].name))
+        await send_export(ui, orgs[0].id, period, private, progress=status)
         return
     await flow_of(context, ScopeFlow).start(ui, period, "export", private)
 
@@ -401,7 +421,15 @@ async def report_command(update: Update, context: BotContext) -> None:
         raise DomainError("reports.report_needs_year", text=text[:40])
     org_id, with_villages = await report_scope(ui, org_text.strip())
     await ui.context.bot.send_chat_action(ui.chat_id, ChatAction.TYPING)
-    report = await exporter.year_report(ui.user_id, period.year, org_id, with_villages=with_villages)
+    status = ProgressMessage.of(ui)
+    building = asyncio.ensure_future(exporter.year_report(ui.user_id, period.year, org_id, with_villages=with_villages))
+    try:
+        # A province's report takes a few seconds: past DELAY, say it is coming.
+        if not (await asyncio.wait({building}, timeout=DELAY))[0]:
+            await status.send_now(ui.t("export_progress.report", year=period.year))
+        report = await building
+    finally:
+        building.cancel()  # only if this handler itself was cancelled meanwhile
     summary = report_text(ui.t, report)
     if org_id is not None:
         summary = f"<b>{await scope_label(ui, org_id, with_villages)}</b>\n{summary}"
@@ -409,7 +437,7 @@ async def report_command(update: Update, context: BotContext) -> None:
     if org_id is None:
         await send_year_paragraph(ui, period.year)  # the funds ledger's, when the year had any giving
     await send_charts(ui, org_id, period, with_villages=with_villages)
-    await send_export(ui, org_id, period, with_villages=with_villages)
+    await send_export(ui, org_id, period, with_villages=with_villages, progress=status)
 
 
 async def report_scope(ui: Ui, org_text: str) -> tuple[int | None, bool]:

@@ -453,6 +453,35 @@ class Database:
             applied.append(f"{version:04d}_{name}")
         return applied
 
+    async def stream(self, sql: str, params: Sequence[Any] = (), *, batch: int = 2000) -> AsyncIterator[list[Row]]:
+        """The rows of one read, in batches of at most `batch`, for a read too big to hold (an
+        export of a province-year): on its own read-only connection to the same file, in one
+        BEGIN … COMMIT, so the batches are one consistent snapshot while the bot keeps writing
+        through its own connection (WAL lets both run). Not inside `transaction()`: the
+        snapshot would not see that transaction's uncommitted rows."""
+        if _in_transaction():
+            raise StorageError("stream cannot run inside a transaction (its rows would not be seen)")
+        if str(self.path) == ":memory:":  # no file a second connection could open: one read, cut up
+            rows = await self.fetch_all(sql, params)
+            for first in range(0, len(rows), batch):
+                yield rows[first : first + batch]
+            return
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        reader = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        try:
+            reader.row_factory = sqlite3.Row
+            await reader.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            await reader.execute("BEGIN")
+            cursor = await reader.execute(sql, params)
+            try:
+                while fetched := await cursor.fetchmany(batch):
+                    yield list(fetched)
+            finally:
+                await cursor.close()
+                await reader.execute("COMMIT")
+        finally:
+            await reader.close()
+
     # ---- backup -------------------------------------------------------------------------
     async def backup(self, destination: str | Path) -> None:
         """SQLite's online backup: a consistent copy even while the bot writes."""

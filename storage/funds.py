@@ -5,7 +5,7 @@ and deletes of entries, postings, instalments and decisions (storage/migrations/
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.model.funds import (
 )
 from storage.db import Database, Row, db_time, to_db_time, written
 
+_PAGE = 5000  # entries read at a time
 ENTRY_SELECT = """
 SELECT e.*, d.approved AS decision, d.decided_by AS decided_by, c.id AS corrected_by
 FROM fund_entries e
@@ -212,10 +213,31 @@ class FundRepository:
         end: date | None = None,
     ) -> list[Entry]:
         """Entries in recording order; `end` is exclusive."""
+        found: list[Entry] = []
+        async for page in self.entry_pages(fund_id=fund_id, donor_id=donor_id, start=start, end=end):
+            found.extend(page)
+        return found
+
+    async def entry_pages(
+        self,
+        *,
+        fund_id: int | None = None,
+        donor_id: int | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> AsyncIterator[list[Entry]]:
+        """`entries`, a page at a time (by id): a province's ledger is 200,000 entries, and a
+        workbook of them needs only one page at once (nor its raw rows beside the entries)."""
         clauses, params = self._filters(fund_id=fund_id, donor_id=donor_id, start=start, end=end)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self.db.fetch_all(ENTRY_SELECT + where + " ORDER BY e.id", params)
-        return [_entry(row) for row in rows]
+        where = f" WHERE {' AND '.join([*clauses, 'e.id > ?'])}"
+        last = 0
+        while True:
+            rows = await self.db.fetch_all(ENTRY_SELECT + where + " ORDER BY e.id LIMIT ?", [*params, last, _PAGE])
+            if rows:
+                yield [_entry(row) for row in rows]
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1]["id"]
 
     @staticmethod
     def _filters(

@@ -10,19 +10,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.model.report import (
-    ActivitySheetRow,
-    AttendanceSheetRow,
     Deed,
     DeedCandidate,
     DeedSheetRow,
-    PresentRow,
-    WishSheetRow,
+    Presence,
 )
+from storage.credit_sql import credited_minutes_sql
 from storage.db import Database, Row, db_time, to_db_time, written
 
 _DEED = "id, org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at"
 # A claim still being fulfilled (claimed or purchased): past its deadline it is overdue.
 _IN_PROGRESS = "('claimed', 'purchased')"
+_LATE = f"status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?"  # ?: now
 
 
 def _deed(row: Row) -> Deed:
@@ -44,14 +43,14 @@ def _deed(row: Row) -> Deed:
 OrgScope = int | tuple[int, ...] | None
 
 
-def _ids(org_id: OrgScope) -> tuple[int, ...]:
+def scope_ids(org_id: OrgScope) -> tuple[int, ...]:
     return () if org_id is None else (org_id,) if isinstance(org_id, int) else org_id
 
 
-def _org_clause(column: str, org_id: OrgScope) -> tuple[str, tuple[int, ...]]:
+def org_clause(column: str, org_id: OrgScope) -> tuple[str, tuple[int, ...]]:
     if org_id is None:
         return "", ()
-    ids = _ids(org_id)
+    ids = scope_ids(org_id)
     return f" AND {column} IN ({', '.join('?' for _ in ids)})", ids
 
 
@@ -114,7 +113,7 @@ class DeedRepository:
         return None if row is None else _deed(row)
 
     async def between(self, first: date, last: date, org_id: OrgScope = None) -> list[Deed]:
-        where, params = _org_clause("org_id", org_id)
+        where, params = org_clause("org_id", org_id)
         rows = await self.db.fetch_all(
             f"SELECT {_DEED} FROM deeds WHERE done_on BETWEEN ? AND ?{where} ORDER BY done_on, id",
             (first.isoformat(), last.isoformat(), *params),
@@ -154,17 +153,28 @@ class ReportRepository:
         )
         return {row["org_id"]: row["n"] or 0 for row in rows}
 
-    async def present(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[PresentRow]:
-        """Every attendance that counts, at activities not cancelled starting in the period: one query."""
-        where, params = _org_clause("a.org_id", org_id)
-        rows = await self.db.fetch_all(
-            "SELECT a.org_id, a.id, t.user_id, a.starts_at, a.ends_at, t.checked_in_at, t.checked_out_at"
+    async def presence(
+        self,
+        start: datetime,
+        before: datetime,
+        org_id: OrgScope,
+        *,
+        rounding_minutes: int,
+        credit_missing_checkout: bool,
+    ) -> Presence:
+        """The attendances that count at activities not cancelled starting in the period: their
+        number, distinct people and credited minutes (storage/credit_sql.py), in one query."""
+        where, params = org_clause("a.org_id", org_id)
+        credited = credited_minutes_sql(rounding_minutes, credit_missing_checkout)
+        row = await self.db.fetch_one(
+            f"SELECT COUNT(*), COUNT(DISTINCT t.user_id), COALESCE(SUM({credited}), 0)"
             " FROM activities a JOIN attendance t ON t.activity_id = a.id"
             " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?"
             " AND t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NULL" + where,
             (to_db_time(start), to_db_time(before), *params),
         )
-        return [PresentRow(*tuple(row)) for row in rows]
+        count, people, minutes = written(row, "an aggregate's row")
+        return Presence(int(count), int(people), int(minutes))
 
     async def person_times_by_org(self, start: datetime, before: datetime) -> dict[int, int]:
         """The count of `present` rows per organisation, without fetching them."""
@@ -191,8 +201,7 @@ class ReportRepository:
         Overdue: claimed or purchased (not delivered, confirmed or cancelled) and past the deadline."""
         rows = await self.db.fetch_all(
             "SELECT claimed_by_org AS org, COUNT(*) AS n,"
-            f" SUM(CASE WHEN status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?"
-            " THEN 1 ELSE 0 END) AS late"
+            f" SUM(CASE WHEN {_LATE} THEN 1 ELSE 0 END) AS late"
             " FROM wishes WHERE claimed_at >= ? AND claimed_at < ? AND claimed_by_org IS NOT NULL"
             " AND status <> 'cancelled'"
             " GROUP BY claimed_by_org",
@@ -220,125 +229,15 @@ _PRESENT = "t.checked_in_at IS NOT NULL AND t.no_show = 0 AND t.removed_at IS NU
 
 class DetailRepository:
     """Row-level reads over a period [start, before) (UTC), optionally of one organisation: one
-    query per sheet or chart, rows in a stable order."""
+    query per small sheet or chart, rows in a stable order (the big sheets are streamed:
+    storage/report_rows.py)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def activities(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[ActivitySheetRow]:
-        """Activities starting in the period, cancelled ones too (their state says so), by start."""
-        where, params = _org_clause("a.org_id", org_id)
-        rows = await self.db.fetch_all(
-            "SELECT a.id, a.code, a.org_id, o.name, a.title, a.category, a.starts_at, a.ends_at, a.place, a.state,"
-            " a.slots, a.expected_served, a.served_confirmed, a.counts_as_deed,"
-            f" (SELECT COUNT(*) FROM attendance t WHERE t.activity_id = a.id AND {_PRESENT})"
-            " FROM activities a JOIN organisations o ON o.id = a.org_id"
-            " WHERE a.starts_at >= ? AND a.starts_at < ?" + where + " ORDER BY a.starts_at, a.id",
-            (to_db_time(start), to_db_time(before), *params),
-        )
-        return [
-            ActivitySheetRow(
-                id=row[0],
-                code=row[1],
-                org_id=row[2],
-                org_name=row[3],
-                title=row[4],
-                category=row[5],
-                starts_at=row[6],
-                ends_at=row[7],
-                place=row[8],
-                state=row[9],
-                slots=row[10],
-                expected_served=row[11],
-                served_confirmed=row[12],
-                counts_as_deed=bool(row[13]),
-                person_times=row[14],
-            )
-            for row in rows
-        ]
-
-    async def attendance(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[AttendanceSheetRow]:
-        """Every attendance row (no-shows and removed ones too, flagged) at activities not cancelled
-        starting in the period, by activity start then check-in."""
-        where, params = _org_clause("a.org_id", org_id)
-        rows = await self.db.fetch_all(
-            "SELECT a.id, a.code, a.title, o.name, a.starts_at, a.ends_at, t.user_id, p.display_name,"
-            " t.checked_in_at, t.checked_out_at, t.walk_in, t.no_show, t.removed_at IS NOT NULL, t.method"
-            " FROM activities a JOIN attendance t ON t.activity_id = a.id"
-            " JOIN organisations o ON o.id = a.org_id JOIN people p ON p.user_id = t.user_id"
-            " WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ?"
-            + where
-            + " ORDER BY a.starts_at, a.id, t.checked_in_at, t.id",
-            (to_db_time(start), to_db_time(before), *params),
-        )
-        return [
-            AttendanceSheetRow(
-                activity_id=row[0],
-                code=row[1],
-                title=row[2],
-                org_name=row[3],
-                starts_at=row[4],
-                ends_at=row[5],
-                user_id=row[6],
-                display_name=row[7],
-                checked_in_at=row[8],
-                checked_out_at=row[9],
-                walk_in=bool(row[10]),
-                no_show=bool(row[11]),
-                removed=bool(row[12]),
-                method=row[13],
-            )
-            for row in rows
-        ]
-
-    async def wishes(self, start: datetime, before: datetime, org_id: OrgScope = None) -> list[WishSheetRow]:
-        """Wishes collected, claimed or confirmed in the period; for an organisation, those it
-        collected or claimed. Public columns only (never wish_private)."""
-        ids = _ids(org_id)
-        marks = ", ".join("?" for _ in ids)
-        where, params = (
-            ("", ())
-            if org_id is None
-            else (f" AND (w.collector_org_id IN ({marks}) OR w.claimed_by_org IN ({marks}))", (*ids, *ids))
-        )
-        bounds = (to_db_time(start), to_db_time(before))
-        rows = await self.db.fetch_all(
-            "SELECT w.id, w.alias, w.grade, w.text, w.category, w.value_yuan, w.status, w.consent,"
-            " w.collector_org_id, c.name, w.claimed_by_org, k.name, w.claimed_by_user, w.created_at,"
-            " w.claimed_at, w.deadline, w.delivered_at, w.confirmed_at"
-            " FROM wishes w JOIN organisations c ON c.id = w.collector_org_id"
-            " LEFT JOIN organisations k ON k.id = w.claimed_by_org"
-            " WHERE ((w.created_at >= ? AND w.created_at < ?) OR (w.claimed_at >= ? AND w.claimed_at < ?)"
-            " OR (w.confirmed_at >= ? AND w.confirmed_at < ?))" + where + " ORDER BY w.id",
-            (*bounds, *bounds, *bounds, *params),
-        )
-        return [
-            WishSheetRow(
-                id=row[0],
-                alias=row[1],
-                grade=row[2],
-                text=row[3],
-                category=row[4],
-                value_yuan=row[5],
-                status=row[6],
-                consent=bool(row[7]),
-                collector_org_id=row[8],
-                collector_name=row[9],
-                claimed_by_org=row[10],
-                claimer_name=row[11],
-                claimed_by_user=row[12],
-                created_at=row[13],
-                claimed_at=row[14],
-                deadline=row[15],
-                delivered_at=row[16],
-                confirmed_at=row[17],
-            )
-            for row in rows
-        ]
-
     async def deeds(self, first: date, last: date, org_id: OrgScope = None) -> list[DeedSheetRow]:
         """Deeds done in [first, last] (local dates), by date."""
-        where, params = _org_clause("d.org_id", org_id)
+        where, params = org_clause("d.org_id", org_id)
         rows = await self.db.fetch_all(
             "SELECT d.id, o.name, d.title, d.done_on, a.code, d.evidence_file_id IS NOT NULL, d.note"
             " FROM deeds d JOIN organisations o ON o.id = d.org_id LEFT JOIN activities a ON a.id = d.activity_id"
@@ -363,7 +262,7 @@ class DetailRepository:
     ) -> list[tuple[str, int]]:
         """(start as stored UTC text, person-times) per activity not cancelled starting in the
         period that has any: the caller buckets them by local month."""
-        where, params = _org_clause("a.org_id", org_id)
+        where, params = org_clause("a.org_id", org_id)
         rows = await self.db.fetch_all(
             "SELECT a.starts_at, COUNT(*) FROM activities a JOIN attendance t ON t.activity_id = a.id"
             f" WHERE a.state = 'published' AND a.starts_at >= ? AND a.starts_at < ? AND {_PRESENT}"
@@ -378,11 +277,10 @@ class DetailRepository:
     ) -> tuple[dict[str, int], int]:
         """Wishes collected in the period by their status now, and how many of them are overdue now
         (claimed or purchased, past the deadline); for an organisation, those it collected."""
-        where, params = _org_clause("collector_org_id", org_id)
+        where, params = org_clause("collector_org_id", org_id)
         rows = await self.db.fetch_all(
             "SELECT status, COUNT(*) AS n,"
-            f" SUM(CASE WHEN status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?"
-            " THEN 1 ELSE 0 END) AS late"
+            f" SUM(CASE WHEN {_LATE} THEN 1 ELSE 0 END) AS late"
             " FROM wishes WHERE created_at >= ? AND created_at < ?" + where + " GROUP BY status",
             (to_db_time(now), to_db_time(start), to_db_time(before), *params),
         )

@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from bot.domain.errors import PermissionDenied
-from bot.domain.exports import ExportService, build_workbook
+from bot.domain.export_workbook import write_workbook
+from bot.domain.exports import ExportService
 from bot.domain.stats import Period
 from bot.domain.wishes import WishDraft
 from bot.domain.xlsx import XlsxWriter
@@ -51,7 +52,7 @@ async def export(county: County, user_id: int, org: str | None = None, private: 
     exporter = ExportService.of(county.services)
     org_id = None if org is None else county.ids[org]
     data = await exporter.gather(user_id, YEAR, org_id, private)
-    return data, openpyxl.load_workbook(io.BytesIO(build_workbook(data, T)))
+    return data, openpyxl.load_workbook(io.BytesIO((await write_workbook(data, T)).content))
 
 
 def rows(book, sheet: str) -> list[tuple]:

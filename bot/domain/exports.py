@@ -2,12 +2,14 @@
 organisations with their stars.
 
 Two halves, so the bot keeps answering while a big workbook is written:
-- `ExportService.gather` (async): who may have it, the rows (one query per sheet, storage/
-  reports.py DetailRepository), the star ratings, and — only when asked for and allowed —
-  the children's private details, each read audited;
-- `build_workbook(data, labels)` (CPU, for asyncio.to_thread): the workbook streamed row by row
-  (bot/domain/xlsx.py), headers and words from the `labels` translator, times as local-zone dates and
-  times (the configured zone; real Excel dates, not text), bytes out.
+- `ExportService.gather` (async): who may have it, the small parts (deeds, the star ratings,
+  the townships) and — only when asked for and allowed — the children's private details, each
+  read audited; the big sheets (activities, attendance, wishes: half a million rows for a
+  province-year) are only described (`SheetSource`), not read;
+- `write_workbook(data, labels)` (bot/domain/export_workbook.py): the big sheets streamed from the
+  database in batches into XlsxWriter's constant-memory mode, written in a worker thread, with
+  progress; headers and words from the `labels` translator, times as local-zone dates and times
+  (the configured zone; real Excel dates, not text), bytes out.
 
 Who gets what (bot/domain/permissions.py):
 - the county (org_id None): county admins; one organisation: its members and county admins.
@@ -26,9 +28,9 @@ errors.county_admin_only (the year-end report and the county's organisation pick
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -39,102 +41,45 @@ from bot.domain.permissions import Permissions
 from bot.domain.stars import Rating, StarsService, rate_facts
 from bot.domain.stats import OrgFacts, Period, StatsService
 from bot.domain.wishes import WishService
-from bot.domain.xlsx import Cell, XlsxWriter
 from bot.domain.year_report import YearReport, YearReportService
-from bot.model.activity import Span
 from bot.model.organisation import Organisation
-from bot.model.report import (
-    ActivitySheetRow,
-    AttendanceSheetRow,
-    DeedSheetRow,
-    WishSheetRow,
-)
+from bot.model.report import ActivitySheetRow, AttendanceSheetRow, DeedSheetRow, WishSheetRow
 from bot.model.wish import PrivateDetails
 from storage.audit import AuditRepository
-from storage.reports import DetailRepository
+from storage.report_rows import SheetRowRepository
+from storage.reports import DetailRepository, OrgScope
 
 if TYPE_CHECKING:  # Services builds every service; this module only reads it
     from bot.domain.services import Services
 
 Labels = Callable[..., str]
 
-_IN_PROGRESS = ("claimed", "purchased")
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "activities": (
-        "code",
-        "org",
-        "title",
-        "category",
-        "starts",
-        "ends",
-        "place",
-        "state",
-        "slots",
-        "person_times",
-        "expected_served",
-        "served_confirmed",
-        "deed",
-    ),
-    "attendance": (
-        "activity_code",
-        "activity_title",
-        "org",
-        "volunteer",
-        "user_id",
-        "checked_in",
-        "checked_out",
-        "credited_minutes",
-        "attendance_state",
-        "walk_in",
-    ),
-    "wishes": (
-        "wish_code",
-        "alias",
-        "grade",
-        "wish",
-        "wish_category",
-        "value_yuan",
-        "collector",
-        "wish_status",
-        "claimer",
-        "claimed_at",
-        "deadline",
-        "delivered_at",
-        "confirmed_at",
-        "overdue",
-    ),
-    "deeds": ("done_on", "org", "deed_title", "from_activity", "evidence", "note"),
-    "orgs": (
-        "org",
-        "kind",
-        "township",
-        "quota",
-        "deeds_done",
-        "activities_count",
-        "person_times",
-        "served",
-        "wishes_on_time",
-        "claims",
-        "claims_overdue",
-        "score",
-        "stars",
-    ),
-}
-PRIVATE_COLUMNS = ("real_name", "guardian_phone", "address")
-WIDTHS = {
-    "title": 28,
-    "activity_title": 28,
-    "wish": 28,
-    "deed_title": 28,
-    "org": 22,
-    "collector": 22,
-    "claimer": 22,
-    "place": 20,
-    "note": 30,
-    "address": 30,
-    "volunteer": 16,
-}
+@dataclass(frozen=True)
+class SheetSource:
+    """The big sheets' rows, read only while the workbook is written: batches from the database."""
+
+    rows: SheetRowRepository
+    start: datetime  # UTC bounds of the period
+    before: datetime
+    scope: OrgScope
+    rounding_minutes: int  # the credit rule's settings (the attendance sheet's minutes)
+    credit_missing_checkout: bool
+
+    def activities(self) -> AsyncIterator[list[ActivitySheetRow]]:
+        return self.rows.activities(self.start, self.before, self.scope)
+
+    def attendance(self) -> AsyncIterator[list[AttendanceSheetRow]]:
+        return self.rows.attendance(
+            self.start,
+            self.before,
+            self.scope,
+            rounding_minutes=self.rounding_minutes,
+            credit_missing_checkout=self.credit_missing_checkout,
+        )
+
+    def wishes(self) -> AsyncIterator[list[WishSheetRow]]:
+        return self.rows.wishes(self.start, self.before, self.scope)
 
 
 @dataclass
@@ -143,25 +88,19 @@ class ExportData:
     org_id: int | None
     zone: ZoneInfo
     now: datetime
-    activities: list[ActivitySheetRow]
-    attendance: list[tuple[AttendanceSheetRow, int]]  # with the credited minutes
-    wishes: list[WishSheetRow]
-    deeds: list[DeedSheetRow]
+    source: SheetSource
+    deeds: list[DeedSheetRow]  # a few per organisation a year: read whole
     orgs: list[tuple[OrgFacts, Rating]]
     include_private: bool = False
     private: dict[int, PrivateDetails] = field(default_factory=dict)
     townships: dict[int, str] = field(default_factory=dict)  # a village branch's township, by org id
 
 
-def _utc(text: str) -> datetime:
-    """Stored UTC text → an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
 class ExportService:
     def __init__(
         self,
         details: DetailRepository,
+        rows: SheetRowRepository,
         stats: StatsService,
         stars: StarsService,  # its settings
         wishes: WishService,  # private reads, audited
@@ -172,6 +111,7 @@ class ExportService:
         zone: ZoneInfo,
     ) -> None:
         self.details = details
+        self.rows = rows
         self.stats = stats
         self.stars = stars
         self.wishes = wishes
@@ -186,6 +126,7 @@ class ExportService:
         """Built from the running bot's Services."""
         return cls(
             DetailRepository(services.db),
+            SheetRowRepository(services.db),
             services.stats,
             services.stars,
             services.wishes,
@@ -222,27 +163,32 @@ class ExportService:
         members = None if scope is None else {scope} if isinstance(scope, int) else set(scope)
         start, before = period.bounds(self.zone)
         now = self.clock.now()
-        attendance = [(row, self._credited(row)) for row in await self.details.attendance(start, before, scope)]
         facts = await self.stats.org_facts(period)
         if members is not None:
             facts = {key: value for key, value in facts.items() if key in members}
         rated = [(fact, rate_facts(fact, period, self.stars.settings)) for fact in facts.values()]
         rated.sort(key=lambda item: (-item[1].score, item[0].org.name))
+        settings = self.attendance.settings
         data = ExportData(
             period=period,
             org_id=org_id,
             zone=self.zone,
             now=now,
-            activities=await self.details.activities(start, before, scope),
-            attendance=attendance,
-            wishes=await self.details.wishes(start, before, scope),
+            source=SheetSource(
+                self.rows,
+                start,
+                before,
+                scope,
+                settings.credit_rounding_minutes,
+                settings.credit_missing_checkout,
+            ),
             deeds=await self.details.deeds(period.start, period.end, scope),
             orgs=rated,
             include_private=include_private,
             townships=await self.stats.orgs.township_names(),
         )
-        if include_private:
-            data.private = await self._private(user_id, org_id, data.wishes)
+        if include_private and org_id is not None:
+            data.private = await self._private(user_id, await self.rows.consented_collected(start, before, org_id))
         subject = "report:county" if org_id is None else f"report:org:{org_id}"
         subject += ":villages" if with_villages and org_id is not None else ""
         await self.audit.record(
@@ -257,26 +203,17 @@ class ExportService:
         )
         return data
 
-    async def _private(self, user_id: int, org_id: int | None, wishes: list[WishSheetRow]) -> dict[int, PrivateDetails]:
-        """The details of the wishes the exporting organisation collected, for its cadres only
-        (`check` has made sure the person is one). Not the claimer's view rule of /wish: a
-        claiming organisation's cadre sees one child's details while delivering, but a
+    async def _private(self, user_id: int, wish_ids: list[int]) -> dict[int, PrivateDetails]:
+        """The details of the wishes the exporting organisation collected (with consent), for its
+        cadres only (`check` has made sure the person is one). Not the claimer's view rule of
+        /wish: a claiming organisation's cadre sees one child's details while delivering, but a
         spreadsheet of them would outlive the delivery. Each read audited by the wish service."""
         found: dict[int, PrivateDetails] = {}
-        for wish in wishes:
-            if not wish.consent or org_id is None or wish.collector_org_id != org_id:
-                continue
-            details = await self.wishes.private_details(user_id, wish.id)
+        for wish_id in wish_ids:
+            details = await self.wishes.private_details(user_id, wish_id)
             if details is not None and not details.empty:
-                found[wish.id] = details
+                found[wish_id] = details
         return found
-
-    def _credited(self, row: AttendanceSheetRow) -> int:
-        if row.no_show or row.removed or row.checked_in_at is None:
-            return 0
-        span = Span(_utc(row.starts_at), _utc(row.ends_at))
-        checked_out = None if row.checked_out_at is None else _utc(row.checked_out_at)
-        return self.attendance.credited_minutes(span, _utc(row.checked_in_at), checked_out)
 
     # ---- whose figures: what /stats, /export and /report offer -------------------------------
     async def sees_county(self, user_id: int) -> bool:
@@ -308,138 +245,3 @@ class ExportService:
         else:
             await self.check(user_id, org_id)
         return await YearReportService(self.stats, self.stars).build(year, org_id, with_villages=with_villages)
-
-
-# ---- the workbook (CPU only) ----------------------------------------------------------------------
-def build_workbook(data: ExportData, labels: Labels, more: Callable[[XlsxWriter], None] | None = None) -> bytes:
-    """The XLSX bytes. Pure CPU over `data`: run it through asyncio.to_thread. `more` writes
-    a feature's own sheets after these (Sunshine Home's: bot/domain/sunshine/figures.py)."""
-    zone = data.zone
-    cache: dict[str, datetime] = {}
-
-    def local(text: str | None) -> datetime | None:
-        """Stored UTC text → a local date and time without zone (what a spreadsheet shows)."""
-        if text is None:
-            return None
-        value = cache.get(text)
-        if value is None:
-            value = cache[text] = datetime.fromisoformat(text).astimezone(zone).replace(tzinfo=None)
-        return value
-
-    yes, no = labels("reports.yes"), labels("reports.no")
-    words: dict[str, str] = {}
-
-    def word(key: str) -> str:
-        text = words.get(key)
-        if text is None:
-            text = words[key] = labels(key)
-        return text
-
-    def headers(columns: tuple[str, ...]) -> tuple[list[str], list[float]]:
-        return [labels(f"reports.col_{column}") for column in columns], [WIDTHS.get(c, 14) for c in columns]
-
-    book = XlsxWriter()
-    with book.sheet(labels("reports.sheet_activities"), *headers(COLUMNS["activities"])) as sheet:
-        for activity in data.activities:
-            sheet.row(
-                [
-                    activity.code,
-                    activity.org_name,
-                    activity.title,
-                    word(f"activities.category.{activity.category}"),
-                    local(activity.starts_at),
-                    local(activity.ends_at),
-                    activity.place,
-                    word(f"reports.activity_state_{activity.state}"),
-                    activity.slots,
-                    activity.person_times,
-                    activity.expected_served,
-                    activity.served_confirmed,
-                    yes if activity.counts_as_deed else no,
-                ]
-            )
-
-    counted, no_show, removed = (
-        word("reports.attendance_counted"),
-        word("reports.attendance_no_show"),
-        word("reports.attendance_removed"),
-    )
-    with book.sheet(labels("reports.sheet_attendance"), *headers(COLUMNS["attendance"])) as sheet:
-        for present, minutes in data.attendance:
-            sheet.row(
-                [
-                    present.code,
-                    present.title,
-                    present.org_name,
-                    present.display_name,
-                    present.user_id,
-                    local(present.checked_in_at),
-                    local(present.checked_out_at),
-                    minutes,
-                    removed if present.removed else no_show if present.no_show else counted,
-                    yes if present.walk_in else no,
-                ]
-            )
-
-    wish_columns = COLUMNS["wishes"] + (PRIVATE_COLUMNS if data.include_private else ())
-    now_text = data.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with book.sheet(labels("reports.sheet_wishes"), *headers(wish_columns)) as sheet:
-        for wish in data.wishes:
-            overdue = wish.status in _IN_PROGRESS and wish.deadline is not None and wish.deadline < now_text
-            values: list[Cell] = [
-                f"W{wish.id:04d}",
-                wish.alias,
-                wish.grade,
-                wish.text,
-                word(f"wishes.category.{wish.category}"),
-                wish.value_yuan,
-                wish.collector_name,
-                word(f"wishes.status.{wish.status}"),
-                wish.claimer_name,
-                local(wish.claimed_at),
-                local(wish.deadline),
-                local(wish.delivered_at),
-                local(wish.confirmed_at),
-                yes if overdue else no,
-            ]
-            if data.include_private:
-                details = data.private.get(wish.id)
-                values += [details.real_name, details.guardian_phone, details.address] if details else []
-            sheet.row(values)
-
-    with book.sheet(labels("reports.sheet_deeds"), *headers(COLUMNS["deeds"])) as sheet:
-        for deed in data.deeds:
-            sheet.row(
-                [
-                    date.fromisoformat(deed.done_on),
-                    deed.org_name,
-                    deed.title,
-                    deed.activity_code,
-                    yes if deed.has_evidence else no,
-                    deed.note,
-                ]
-            )
-
-    with book.sheet(labels("reports.sheet_orgs"), *headers(COLUMNS["orgs"])) as sheet:
-        for facts, rating in data.orgs:
-            org = facts.org
-            sheet.row(
-                [
-                    org.name,
-                    word(f"orgs.kind.{org.kind.value}"),
-                    data.townships.get(org.id),
-                    org.deeds_quota,
-                    facts.deeds_done,
-                    facts.activities,
-                    facts.person_times,
-                    facts.served,
-                    facts.fulfilled_on_time,
-                    facts.claims,
-                    facts.overdue,
-                    rating.score,
-                    "★" * rating.stars + "☆" * (5 - rating.stars),
-                ]
-            )
-    if more is not None:
-        more(book)
-    return book.close()

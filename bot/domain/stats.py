@@ -19,8 +19,9 @@ that year, though it is 15:30 UTC). Where each figure comes from:
   now and still not delivered;
 - deeds: done (done_on) in the period's year (the year of its last day) against the quotas.
 
-Everything comes from a few grouped queries (storage/reports.py); the credited minutes need one
-pass in Python over the period's attendance, fetched in one query.
+Everything comes from a few grouped queries (storage/reports.py), the credited minutes too: the
+attendance service's credit rule as one SQL expression (storage/credit_sql.py), summed in the
+database, so a province-year (half a million attendances) is never fetched row by row.
 
 Catalog keys raised (handlers/locales/<lang>/stats_errors.toml, table [stats]):
 
@@ -43,9 +44,8 @@ from bot.domain.attendance import AttendanceService
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.orgs import OrganisationService
-from bot.model.activity import Category, Span
+from bot.model.activity import Category
 from bot.model.organisation import Organisation
-from bot.model.report import PresentRow
 from storage.reports import DeedRepository, ReportRepository
 
 MIN_YEAR, MAX_YEAR = bounds.MIN_YEAR, bounds.MAX_YEAR  # the dates the bot accepts anywhere
@@ -219,8 +219,14 @@ class StatsService:
         for (owner, category), count in (await self.reports.activities_by_org_category(start, before)).items():
             if members is None or owner in members:
                 by_category[Category(category)] = by_category.get(Category(category), 0) + count
-        rows = await self.reports.present(start, before, scope)
-        minutes = self._credited(rows)
+        settings = self.attendance.settings
+        presence = await self.reports.presence(
+            start,
+            before,
+            scope,
+            rounding_minutes=settings.credit_rounding_minutes,
+            credit_missing_checkout=settings.credit_missing_checkout,
+        )
         claims = await self.reports.claims(start, before, now)
         fulfilled = await self.reports.fulfilled(start, before)
         year = Period.of_year(period.year)
@@ -236,9 +242,9 @@ class StatsService:
             org_id=org_id,
             activities_by_category=dict(sorted(by_category.items(), key=lambda item: list(Category).index(item[0]))),
             activities=sum(by_category.values()),
-            volunteers=len({row.user_id for row in rows}),
-            person_times=len(rows),
-            volunteer_minutes=minutes,
+            volunteers=presence.volunteers,
+            person_times=presence.person_times,
+            volunteer_minutes=presence.credited_minutes,
             served=pick(await self.reports.served_by_org(start, before, now)),
             wishes_collected=pick(await self.reports.wishes_collected(start, before)),
             wishes_claimed=pick({k: v[0] for k, v in claims.items()}),
@@ -248,20 +254,6 @@ class StatsService:
             deeds_done=pick(done),
             deeds_quota=quota,
         )
-
-    def _credited(self, rows: list[PresentRow]) -> int:
-        """Sum of credited minutes, with the attendance service's rule; times parsed once per activity."""
-        spans: dict[int, Span] = {}
-        total = 0
-        credited = self.attendance.credited_minutes
-        parse = datetime.fromisoformat
-        for row in rows:
-            span = spans.get(row.activity_id)
-            if span is None:
-                span = spans[row.activity_id] = Span(parse(row.starts_at), parse(row.ends_at))
-            checked_out = None if row.checked_out_at is None else parse(row.checked_out_at)
-            total += credited(span, parse(row.checked_in_at), checked_out)
-        return total
 
     async def org_facts(self, period: Period) -> dict[int, OrgFacts]:
         """Every active organisation's facts over the period, from the grouped queries in bulk."""

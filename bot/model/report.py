@@ -20,16 +20,13 @@ class Deed:
 
 
 @dataclass(frozen=True)
-class PresentRow:
-    """One attendance that counts (checked in, not a no-show, not removed) at a counted activity."""
+class Presence:
+    """The attendances that count (checked in, not a no-show, not removed) at counted activities:
+    how many, by how many people, and their credited minutes (summed in the database)."""
 
-    org_id: int
-    activity_id: int
-    user_id: int
-    starts_at: str  # stored UTC text; the caller parses what it needs
-    ends_at: str
-    checked_in_at: str
-    checked_out_at: str | None
+    person_times: int
+    volunteers: int
+    credited_minutes: int
 
 
 # ---- row-level reads behind the exports and the charts (part R) ------------------------------------
@@ -68,6 +65,7 @@ class AttendanceSheetRow:
     no_show: bool
     removed: bool
     method: str
+    credited_minutes: int = 0  # by the credit rule; 0 for a no-show, a removed row, no check-in
 
 
 @dataclass(frozen=True)

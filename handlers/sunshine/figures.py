@@ -5,19 +5,18 @@ figures' own rule (ExportService.check); no private detail is ever in a figure o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from functools import partial
 
 from telegram import Update
 
 from bot.domain.charts import Chart
+from bot.domain.export_workbook import MoreSheets
 from bot.domain.exports import ExportService
 from bot.domain.formatting import hours_text, period_label
 from bot.domain.stats import Period
 from bot.domain.sunshine import SunshineFigures
-from bot.domain.sunshine.figures import build_contacts_workbook, write_sunshine_sheets
+from bot.domain.sunshine.figures import SHEETS, write_contacts_workbook, write_sunshine_sheets
 from bot.domain.sunshine_chart import sunshine_chart
-from bot.domain.xlsx import XlsxWriter
 from handlers.context import BotContext, Ui
 from handlers.i18n import Raw, Translator
 
@@ -73,10 +72,10 @@ async def stats_section(ui: Ui, org_id: int | None, period: Period) -> str:
     return stats_text(ui.t, await ui.services.sunshine.figures(period, org_id))
 
 
-async def sheets(ui: Ui, org_id: int | None, period: Period) -> Callable[[XlsxWriter], None]:
-    """The Sunshine Home sheets of the default export, as `build_workbook`'s `more`."""
+async def sheets(ui: Ui, org_id: int | None, period: Period) -> MoreSheets:
+    """The Sunshine Home sheets of the default export, as `write_workbook`'s `more`."""
     data = await ui.services.sunshine.export_data(period, org_id)
-    return partial(write_sunshine_sheets, data, ui.t)
+    return SHEETS, partial(write_sunshine_sheets, data, ui.t)
 
 
 async def chart(ui: Ui, org_id: int | None, period: Period) -> Chart:
@@ -107,10 +106,10 @@ async def contacts_command(update: Update, context: BotContext) -> None:
         org_id = orgs[0].id
     await exporter.check(ui.user_id, org_id)
     lines, names = await ui.services.sunshine.contact_lines(period, org_id)
-    content = await asyncio.to_thread(build_contacts_workbook, lines, names, ui.t)
+    content, rows = await write_contacts_workbook(lines, names, ui.t)
     await ui.context.bot.send_document(
         ui.chat_id,
         content,
         filename=ui.t("sunshine.contacts_file_name", start=period.start.isoformat(), end=period.end.isoformat()),
-        caption=ui.t("sunshine.contacts_caption", period=period_label(ui.t, period), rows=len(lines)),
+        caption=ui.t("sunshine.contacts_caption", period=period_label(ui.t, period), rows=rows),
     )

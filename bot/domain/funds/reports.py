@@ -30,6 +30,7 @@ from bot.model.funds import (
     YearFunds,
 )
 from bot.model.organisation import Organisation, OrgKind
+from storage.fund_figures import FundFigureRepository, MovedLeg
 
 Labels = Callable[..., str]
 
@@ -41,7 +42,7 @@ class GroupBy(StrEnum):
     PURPOSE = "purpose"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per entry of a province's ledger
 class Effect:
     """One counting entry's money in and out of one fund (a correction's are negative)."""
 
@@ -72,10 +73,13 @@ def effects(entries: list[Entry]) -> list[Effect]:
     return result
 
 
-def recomputed_balances(entries: list[Entry]) -> dict[int, int]:
+def recomputed_balances(entries: list[Entry], only: set[int] | None = None) -> dict[int, int]:
+    """What the entries moved, by fund; `only`: count just these entries' moves (the rest are
+    there as the entries some of them correct)."""
     balances: dict[int, int] = defaultdict(int)
     for effect in effects(entries):
-        balances[effect.fund_id] += effect.received_fen - effect.paid_fen
+        if only is None or effect.entry.id in only:
+            balances[effect.fund_id] += effect.received_fen - effect.paid_fen
     return dict(balances)
 
 
@@ -83,6 +87,7 @@ class FundReports:
     def __init__(self, funds: FundService) -> None:
         self.funds = funds
         self.repo = funds.repo
+        self.figures = FundFigureRepository(funds.repo.db)
 
     async def _require_reader(self, actor_id: int) -> list[Fund]:
         """The funds this person may report on: every fund for county admins, else those they keep."""
@@ -120,42 +125,45 @@ class FundReports:
     async def totals_by(
         self, actor_id: int, groupings: tuple[GroupBy, ...], start: date | None = None, end: date | None = None
     ) -> dict[GroupBy, list[Total]]:
-        """Several groupings of the same period from one reading of the ledger."""
+        """Several groupings of the same period from the money each fund moved, summed in the
+        database by donor and recipient organisation (storage/fund_figures.py)."""
         kept = {fund.id: fund for fund in await self._require_reader(actor_id)}
-        # Every entry, not only the period's: a correction in the period reverses an older entry,
-        # and is grouped under that entry's donor or recipient.
-        full = {entry.id: entry for entry in await self.repo.entries()}
         donors = {donor.id: donor for donor in await self.repo.donors()}
         cache: dict[int, Organisation | None] = {}
         groups: dict[GroupBy, dict[str, list[int]]] = {by: {} for by in groupings}
-        for effect in effects(list(full.values())):
-            if effect.fund_id not in kept or not _within(effect.entry.occurred_on, start, end):
+        for leg in await self.figures.legs(start, end):
+            fund = kept.get(leg.fund_id)
+            if fund is None:
                 continue
-            source = full.get(effect.entry.reverses_id or 0, effect.entry)
             for by in groupings:
-                label = await self._label(by, kept[effect.fund_id], source, donors, cache)
+                label = await self._label(by, fund, leg, donors, cache)
                 if label is None:
                     continue
-                pair = groups[by].setdefault(label, [0, 0])
-                pair[0] += effect.received_fen
-                pair[1] += effect.paid_fen
+                # [in, out, where the ledger first moved it]: ties keep the ledger's order.
+                found = groups[by].setdefault(label, [0, 0, leg.first])
+                found[0] += leg.received_fen
+                found[1] += leg.paid_fen
+                found[2] = min(found[2], leg.first)
         return {
-            by: [Total(label, pair[0], pair[1]) for label, pair in sorted(found.items(), key=lambda item: -item[1][0])]
-            for by, found in groups.items()
+            by: [
+                Total(label, found[0], found[1])
+                for label, found in sorted(groups[by].items(), key=lambda item: (-item[1][0], item[1][2]))
+            ]
+            for by in groupings
         }
 
     async def _label(
-        self, by: GroupBy, fund: Fund, source: Entry, donors: dict[int, Donor], cache: dict[int, Organisation | None]
+        self, by: GroupBy, fund: Fund, leg: MovedLeg, donors: dict[int, Donor], cache: dict[int, Organisation | None]
     ) -> str | None:
-        """The group an entry's money falls in; None: it belongs to none (money out by donor)."""
+        """The group a leg's money falls in; None: it belongs to none (money out by donor)."""
         if by is GroupBy.FUND:
             return fund.name
         if by is GroupBy.PURPOSE:
             return fund.purpose
         if by is GroupBy.DONOR:
-            donor = donors.get(source.donor_id or 0)
+            donor = donors.get(leg.donor_id or 0)
             return None if donor is None else _donor_label(donor)  # "" for every anonymous donor together
-        org_id = source.recipient.org_id if source.recipient else fund.owner_org_id
+        org_id = leg.recipient_org_id if leg.has_recipient else fund.owner_org_id
         township = await self._township_of(org_id, cache)
         return township.name if township else ""
 
@@ -198,30 +206,25 @@ class FundReports:
         )
 
     async def year(self, year: int) -> YearFunds:
-        """The figures of the year-end report's paragraph ("45 家单位捐资 18 万元…")."""
-        start, end = date(year, 1, 1), date(year + 1, 1, 1)
-        everything = await self.repo.entries()
-        by_id = {entry.id: entry for entry in everything}
+        """The figures of the year-end report's paragraph ("45 家单位捐资 18 万元…"), from the money
+        moved per donor and per recipient, summed in the database (storage/fund_figures.py)."""
+        moved = await self.figures.moved(date(year, 1, 1), date(year + 1, 1, 1))
         # Net per donor and per recipient: a gift or a grant corrected away counts nobody.
         donors: dict[int, int] = defaultdict(int)
         students: dict[int, int] = defaultdict(int)
         villages: dict[int, int] = defaultdict(int)
         received = paid = 0
-        for effect in effects(everything):
-            if not _within(effect.entry.occurred_on, start, end):
+        for item in moved:
+            if item.kind == EntryKind.RECEIPT.value:
+                received += item.fen
+                if item.donor_id is not None:
+                    donors[item.donor_id] += item.fen
                 continue
-            source = by_id.get(effect.entry.reverses_id or 0, effect.entry)
-            if source.kind is EntryKind.TRANSFER:
-                continue  # money moving between the county's own funds is neither given nor spent
-            received += effect.received_fen
-            paid += effect.paid_fen
-            if source.kind is EntryKind.RECEIPT and source.donor_id is not None:
-                donors[source.donor_id] += effect.received_fen
-            recipient = source.recipient
-            if recipient is not None and recipient.id is not None and recipient.kind is RecipientKind.STUDENT:
-                students[recipient.id] += effect.paid_fen
-            if recipient is not None and recipient.id is not None and recipient.kind is RecipientKind.VILLAGE:
-                villages[recipient.id] += effect.paid_fen
+            paid += item.fen
+            if item.recipient_id is not None and item.recipient_kind == RecipientKind.STUDENT.value:
+                students[item.recipient_id] += item.fen
+            if item.recipient_id is not None and item.recipient_kind == RecipientKind.VILLAGE.value:
+                villages[item.recipient_id] += item.fen
         return YearFunds(
             year=year,
             donors=sum(1 for value in donors.values() if value > 0),
@@ -250,7 +253,6 @@ class FundReports:
         donors and students by their public names only; no contact details."""
         kept = {fund.id: fund for fund in await self._require_reader(actor_id)}
         donors = {donor.id: donor for donor in await self.repo.donors()}
-        entries = [entry for entry in await self.repo.entries() if entry.fund_id in kept or entry.to_fund_id in kept]
         columns = (
             "id",
             "date",
@@ -300,20 +302,19 @@ class FundReports:
                 status,
             ]
 
-        rows = [(entry, row(entry)) for entry in entries]
+        # A page of entries at a time, each row made as it is written (a province's ledger: 200,000
+        # rows, each again on its fund's sheet): none are held.
         book = XlsxWriter()
         with book.sheet(labels("funds.sheet_ledger"), header, widths) as sheet:
-            for _, values in rows:
-                sheet.row(values)
-        by_fund: dict[int, list[list[str | int | float | date | None]]] = defaultdict(list)
-        for entry, values in rows:
-            by_fund[entry.fund_id].append(values)
-            if entry.to_fund_id is not None and entry.to_fund_id != entry.fund_id:
-                by_fund[entry.to_fund_id].append(values)
+            async for page in self.repo.entry_pages():
+                for entry in page:
+                    if entry.fund_id in kept or entry.to_fund_id in kept:
+                        sheet.row(row(entry))
         for fund in kept.values():
             with book.sheet(fund.name, header, widths) as sheet:
-                for values in by_fund[fund.id]:
-                    sheet.row(values)
+                async for page in self.repo.entry_pages(fund_id=fund.id):
+                    for entry in page:
+                        sheet.row(row(entry))
         return book.close()
 
 

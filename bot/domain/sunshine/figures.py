@@ -17,14 +17,14 @@ workbook. No sheet holds a private detail, a note or a photo.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from bot.domain.stats import Period
 from bot.domain.sunshine.keeping import PairKeeping
-from bot.domain.xlsx import XlsxWriter
+from bot.domain.xlsx import Cell, StreamedBook, in_batches
 from bot.model.organisation import Organisation
-from bot.model.sunshine import Pair, PairStatus, QuietPair, child_code, pair_code
+from bot.model.sunshine import child_code, pair_code
 from storage.sunshine_figures import ContactLine, ContactRow, Span
 
 Labels = Callable[..., str]
@@ -69,18 +69,8 @@ class SunshineFigures:
 @dataclass(frozen=True)
 class SunshineExport:
     figures: SunshineFigures
-    per_pair_month: list[ContactRow]
+    per_pair_month: AsyncIterator[list[ContactRow]]  # by pair, then month: streamed from the database
     names: dict[int, str]  # organisation names
-
-
-@dataclass(frozen=True)
-class _Gathered:
-    """One period's figures, the contacts per pair and month they come from, and the months of
-    contacts per organisation (the chart's lines): from one pass over the contacts."""
-
-    figures: SunshineFigures
-    rows: list[ContactRow]
-    orgs: dict[int, Organisation]
 
 
 class SunshineFigureService(PairKeeping):
@@ -94,100 +84,90 @@ class SunshineFigureService(PairKeeping):
         return [org_id] + [org.id for org in await self.orgs.list() if org.parent_id == org_id]
 
     async def figures(self, period: Period, org_id: int | None = None) -> SunshineFigures:
-        return (await self._gather(period, org_id)).figures
-
-    async def _gather(self, period: Period, org_id: int | None) -> _Gathered:
+        """From grouped queries (storage/sunshine_figures.py): a province-year's two million
+        contacts are summed in the database, never fetched."""
         span, org_ids = self.span(period), await self.scope(org_id)
         repo = self.figure_rows
-        pairs = await self.pairs.of_orgs(org_ids)
-        who = {pair.id: (pair.child_id, pair.volunteer_id, pair.org_id) for pair in pairs}
-        rows = [
-            ContactRow(pair_id, *who[pair_id], month, count, minutes)
-            for pair_id, month, count, minutes in await repo.pair_months(span, org_ids)
-            if pair_id in who
-        ]
-        sessions = await repo.session_rows(span, org_ids)
-        kinds = await repo.volunteer_kinds()
+        totals = await repo.contact_totals(span, org_ids)
         by_kind: dict[str, tuple[int, int]] = {}
         by_origin: Counter[str] = Counter()
-        for row in rows:
-            kind, origin = kinds.get(row.volunteer_id, ("", ""))
-            times, total = by_kind.get(kind, (0, 0))
-            by_kind[kind] = (times + row.contacts, total + row.minutes)
-            by_origin[origin] += row.contacts
-        active = [pair for pair in pairs if pair.status is PairStatus.ACTIVE]
-        quiet = await self.quiet_pairs(org_ids)
+        contacts_by_org: Counter[int] = Counter()
+        for line in totals:
+            times, minutes = by_kind.get(line.kind, (0, 0))
+            by_kind[line.kind] = (times + line.contacts, minutes + line.minutes)
+            by_origin[line.origin] += line.contacts
+            contacts_by_org[line.org_id] += line.contacts
+        active_by = await repo.active_pairs_by_org(org_ids)
+        quiet_by = Counter(item.pair.org_id for item in await self.quiet_pairs(org_ids))
         orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
-        by_org = area_lines(rows, active, quiet, sessions, orgs)
-        contacts = sum(row.contacts for row in rows)
-        figures = SunshineFigures(
+        by_org = area_lines(contacts_by_org, await repo.children_by_org(span, org_ids), active_by, quiet_by, orgs)
+        contacts = sum(line.contacts for line in totals)
+        return SunshineFigures(
             period=period,
             registered=await repo.registered(org_ids),
-            children_covered=len({row.child_id for row in rows} | {child for child, _ in sessions}),
-            child_person_times=contacts + len(sessions),
+            children_covered=await repo.children_covered(span, org_ids),
+            child_person_times=contacts + await repo.session_count(span, org_ids),
             contacts=contacts,
-            contact_minutes=sum(row.minutes for row in rows),
+            contact_minutes=sum(line.minutes for line in totals),
             by_kind=by_kind,
             by_origin=dict(by_origin),
-            pairs_active=len(active),
-            pairs_quiet=len(quiet),
+            pairs_active=sum(active_by.values()),
+            pairs_quiet=sum(quiet_by.values()),
             pairs_ended=await repo.pairs_ended(span, org_ids),
             leavers=await repo.leavers(span, org_ids),
             by_org=by_org,
             by_township=township_lines(by_org, orgs),
         )
-        return _Gathered(figures, rows, orgs)
 
     async def export_data(self, period: Period, org_id: int | None = None) -> SunshineExport:
-        gathered = await self._gather(period, org_id)
-        names = {org.id: org.name for org in gathered.orgs.values()}
-        return SunshineExport(gathered.figures, gathered.rows, names)
+        """The figures, and the contacts per pair and month to stream into the sheet."""
+        figures = await self.figures(period, org_id)
+        names = {org.id: org.name for org in await self.orgs.list(include_archived=True)}
+        return SunshineExport(figures, self.figure_rows.pair_months(self.span(period), await self.scope(org_id)), names)
 
     async def contact_lines(
         self, period: Period, org_id: int | None = None
-    ) -> tuple[list[ContactLine], dict[int, str]]:
-        lines = await self.figure_rows.contact_lines(self.span(period), await self.scope(org_id))
+    ) -> tuple[AsyncIterator[list[ContactLine]], dict[int, str]]:
+        """The period's contacts (streamed when iterated) and the organisations' names."""
+        lines = self.figure_rows.contact_lines(self.span(period), await self.scope(org_id))
         names = {org.id: org.name for org in await self.orgs.list(include_archived=True)}
         return lines, names
 
     async def chart_data(
         self, period: Period, org_id: int | None = None
     ) -> tuple[dict[str, dict[str, int]], list[AreaLine]]:
-        """Contacts per month per township, and the townships' active and quiet pairs."""
-        gathered = await self._gather(period, org_id)
+        """Contacts per month per township (in the order of their first pairs), and the
+        townships' active and quiet pairs."""
+        span, org_ids = self.span(period), await self.scope(org_id)
+        orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
+        first_pair: dict[str, int] = {}
         months: dict[str, dict[str, int]] = {}
-        for row in gathered.rows:
-            township = township_of(row.org_id, gathered.orgs)
-            by_month = months.setdefault(township.name if township else str(row.org_id), {})
-            by_month[row.month] = by_month.get(row.month, 0) + row.contacts
-        return months, gathered.figures.by_township
+        for org, month, count, first in await self.figure_rows.months_by_org(span, org_ids):
+            township = township_of(org, orgs)
+            name = township.name if township else str(org)
+            first_pair[name] = min(first, first_pair.get(name, first))
+            by_month = months.setdefault(name, {})
+            by_month[month] = by_month.get(month, 0) + count
+        ordered = {name: months[name] for name in sorted(months, key=lambda name: first_pair[name])}
+        return ordered, (await self.figures(period, org_id)).by_township
 
 
 def area_lines(
-    rows: list[ContactRow],
-    active: list[Pair],
-    quiet: list[QuietPair],
-    sessions: list[tuple[int, int]],
+    contacts: Counter[int],
+    children: dict[int, int],
+    active_by: dict[int, int],
+    quiet_by: Counter[int],
     orgs: dict[int, Organisation],
 ) -> list[AreaLine]:
     """Each village's or school's children served, contacts, active and quiet pairs."""
-    contacts: Counter[int] = Counter()
-    children: dict[int, set[int]] = {}
-    for row in rows:
-        contacts[row.org_id] += row.contacts
-        children.setdefault(row.org_id, set()).add(row.child_id)
-    for child, org in sessions:
-        children.setdefault(org, set()).add(child)
-    active_by = Counter(pair.org_id for pair in active)
-    quiet_by = Counter(item.pair.org_id for item in quiet)
-    touched = set(contacts) | set(active_by) | set(children)
+    touched = {org for org, count in contacts.items() if count} | set(active_by) | set(children)
     return [
         AreaLine(
             org_id,
             orgs[org_id].name if org_id in orgs else str(org_id),
-            len(children.get(org_id, ())),
+            children.get(org_id, 0),
             contacts[org_id],
-            active_by[org_id],
+            active_by.get(org_id, 0),
             quiet_by[org_id],
         )
         for org_id in sorted(touched)
@@ -214,14 +194,17 @@ def township_lines(by_org: list[AreaLine], orgs: dict[int, Organisation]) -> lis
     return [AreaLine(key, names[key], *totals[key]) for key in sorted(totals)]
 
 
-# ---- the workbooks (CPU: run through asyncio.to_thread) -------------------------------------------
-def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: XlsxWriter) -> None:
+# ---- the workbooks ------------------------------------------------------------------------------
+SHEETS = 4  # the default export's Sunshine Home sheets
+
+
+async def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: StreamedBook) -> None:
     """The default export's Sunshine Home sheets: the figures, the areas, and contacts per pair
-    and month (written after the export's own sheets, bot/domain/exports.py `build_workbook`)."""
+    and month (written after the export's own sheets, bot/domain/export_workbook.py), the last
+    streamed from the database batch by batch."""
     figures = data.figures
-    with book.sheet(
-        labels("sunshine.sheet_summary"), [labels("sunshine.col_figure"), labels("sunshine.col_value")], [30, 14]
-    ) as sheet:
+    summary: list[list[Cell]] = [
+        [labels(f"sunshine.fig_{key}"), value]
         for key, value in (
             ("registered", figures.registered),
             ("children_covered", figures.children_covered),
@@ -232,45 +215,67 @@ def write_sunshine_sheets(data: SunshineExport, labels: Labels, book: XlsxWriter
             ("pairs_quiet", figures.pairs_quiet),
             ("pairs_ended", figures.ended),
             ("left", figures.left),
-        ):
-            sheet.row([labels(f"sunshine.fig_{key}"), value])
-        for kind, (times, _minutes) in sorted(figures.by_kind.items()):
-            sheet.row([labels("sunshine.fig_kind", kind=labels(f"sunshine.kind_{kind or 'none'}")), times])
-        for origin, times in sorted(figures.by_origin.items()):
-            sheet.row([labels("sunshine.fig_origin", origin=labels(f"sunshine.origin_{origin or 'none'}")), times])
-        for reason, count in sorted(figures.leavers.items()):
-            sheet.row([labels("sunshine.fig_leaver", reason=labels(f"sunshine.leave_{reason}")), count])
+        )
+    ]
+    for kind, (times, _minutes) in sorted(figures.by_kind.items()):
+        summary.append([labels("sunshine.fig_kind", kind=labels(f"sunshine.kind_{kind or 'none'}")), times])
+    for origin, times in sorted(figures.by_origin.items()):
+        summary.append([labels("sunshine.fig_origin", origin=labels(f"sunshine.origin_{origin or 'none'}")), times])
+    for reason, count in sorted(figures.leavers.items()):
+        summary.append([labels("sunshine.fig_leaver", reason=labels(f"sunshine.leave_{reason}")), count])
+    header = [labels("sunshine.col_figure"), labels("sunshine.col_value")]
+    await book.sheet(labels("sunshine.sheet_summary"), header, [30, 14], in_batches(summary), list)
     area_header = [labels(f"sunshine.col_{name}") for name in ("area", "children", "contacts", "active", "quiet")]
     for title, lines in (("sheet_orgs", figures.by_org), ("sheet_townships", figures.by_township)):
-        with book.sheet(labels(f"sunshine.{title}"), area_header, [24, 12, 12, 12, 12]) as sheet:
-            for line in lines:
-                sheet.row([line.name, line.children, line.contacts, line.active, line.quiet])
+        await book.sheet(labels(f"sunshine.{title}"), area_header, [24, 12, 12, 12, 12], in_batches(lines), _area_cells)
     # One row per pair, one column per month of the period: a county-year's 5,000 pairs are
     # 5,000 rows (a row per pair and month would be ten times the cells to write).
     months = period_months(figures.period)
-    header = [labels(f"sunshine.col_{name}") for name in ("pair", "child", "org", "contacts", "minutes")] + months
-    by_pair: dict[int, list[ContactRow]] = {}
-    for row in data.per_pair_month:
-        by_pair.setdefault(row.pair_id, []).append(row)
     column = {month: index for index, month in enumerate(months)}
-    with book.sheet(
-        labels("sunshine.sheet_pair_months"), header, [10.0, 10.0, 24.0, 10.0, 10.0] + [9.0] * len(months)
-    ) as sheet:
-        for pair_id, rows in by_pair.items():
-            counts: list[int | None] = [None] * len(months)
-            for row in rows:
-                counts[column[row.month]] = row.contacts
-            first = rows[0]
-            sheet.row(
-                [
-                    pair_code(pair_id),
-                    child_code(first.child_id),
-                    data.names.get(first.org_id, ""),
-                    sum(row.contacts for row in rows),
-                    sum(row.minutes for row in rows),
-                    *counts,
-                ]
-            )
+
+    def pair_cells(rows: list[ContactRow]) -> list[Cell]:
+        counts: list[Cell] = [None] * len(months)
+        for row in rows:
+            counts[column[row.month]] = row.contacts
+        first = rows[0]
+        return [
+            pair_code(first.pair_id),
+            child_code(first.child_id),
+            data.names.get(first.org_id, ""),
+            sum(row.contacts for row in rows),
+            sum(row.minutes for row in rows),
+            *counts,
+        ]
+
+    header = [labels(f"sunshine.col_{name}") for name in ("pair", "child", "org", "contacts", "minutes")] + months
+    widths = [10.0, 10.0, 24.0, 10.0, 10.0] + [9.0] * len(months)
+    await book.sheet(labels("sunshine.sheet_pair_months"), header, widths, by_pair(data.per_pair_month), pair_cells)
+
+
+def _area_cells(line: AreaLine) -> list[Cell]:
+    return [line.name, line.children, line.contacts, line.active, line.quiet]
+
+
+async def by_pair(batches: AsyncIterator[list[ContactRow]]) -> AsyncIterator[list[list[ContactRow]]]:
+    """Batches of (pair, month) rows, in pair order, regrouped into whole pairs: a pair cut by a
+    batch's end waits for the next batch."""
+    pending: list[ContactRow] = []
+    try:
+        async for batch in batches:
+            pairs: list[list[ContactRow]] = []
+            for row in batch:
+                if pending and pending[0].pair_id != row.pair_id:
+                    pairs.append(pending)
+                    pending = []
+                pending.append(row)
+            if pairs:
+                yield pairs
+        if pending:
+            yield [pending]
+    finally:
+        close = getattr(batches, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def period_months(period: Period) -> list[str]:
@@ -282,21 +287,24 @@ def period_months(period: Period) -> list[str]:
     return months
 
 
-def build_contacts_workbook(lines: list[ContactLine], names: dict[int, str], labels: Labels) -> bytes:
-    """The contact-level list: one row per contact (no note, no photo)."""
-    book = XlsxWriter()
+async def write_contacts_workbook(
+    lines: AsyncIterator[list[ContactLine]], names: dict[int, str], labels: Labels
+) -> tuple[bytes, int]:
+    """The contact-level list: one row per contact (no note, no photo), streamed in; the bytes
+    and how many rows."""
+    book = StreamedBook(1)
     header = [labels(f"sunshine.col_{name}") for name in ("date", "pair", "child", "org", "kind_contact", "minutes")]
     words = {kind: labels(f"sunshine.contact_{kind}") for kind in ("visit", "call", "online", "group")}
-    with book.sheet(labels("sunshine.sheet_contacts"), header, [12, 10, 10, 24, 12, 10]) as sheet:
-        for line in lines:
-            sheet.row(
-                [
-                    line.contact_on,
-                    pair_code(line.pair_id),
-                    child_code(line.child_id),
-                    names.get(line.org_id, ""),
-                    words[line.kind],
-                    line.minutes,
-                ]
-            )
-    return book.close()
+
+    def cells(line: ContactLine) -> list[Cell]:
+        return [
+            line.contact_on,
+            pair_code(line.pair_id),
+            child_code(line.child_id),
+            names.get(line.org_id, ""),
+            words[line.kind],
+            line.minutes,
+        ]
+
+    rows = await book.sheet(labels("sunshine.sheet_contacts"), header, [12, 10, 10, 24, 12, 10], lines, cells)
+    return await book.close(), rows

@@ -1,5 +1,6 @@
-"""Where a bench keeps its data: a file in its temporary folder (SQLite, the default), or a
-fresh database on a PostgreSQL server (`--db postgresql://user@host:port/name`).
+"""Where a bench keeps its data: a file in its temporary folder (SQLite, the default), the file
+`--db sqlite:///path` names, or a fresh database on a PostgreSQL server
+(`--db postgresql://user@host:port/name`).
 
 For PostgreSQL the URL names a database the user may connect to; the bench creates its own
 database beside it (`CREATE DATABASE`, so the user needs CREATEDB) and drops it afterwards,
@@ -21,8 +22,11 @@ _made = itertools.count()
 
 @contextmanager
 def bench_storage(folder: str | Path, db_url: str | None) -> Iterator[StorageConfig]:
-    if not db_url or db_url.startswith("sqlite:"):
+    if not db_url:
         yield StorageConfig(path=str(Path(folder) / "bench.db"))
+        return
+    if db_url.startswith("sqlite:///"):
+        yield StorageConfig(path=db_url.removeprefix("sqlite:///"))
         return
     import psycopg
 

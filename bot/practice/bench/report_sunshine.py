@@ -5,16 +5,15 @@ paragraph in report_s, its sheets of the default workbook in export_s, its chart
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.domain.charts import Chart
+from bot.domain.export_workbook import MoreSheets
 from bot.domain.services import Services
 from bot.domain.stats import Period
-from bot.domain.sunshine.figures import write_sunshine_sheets
+from bot.domain.sunshine.figures import SHEETS, write_sunshine_sheets
 from bot.domain.sunshine_chart import sunshine_chart
-from bot.domain.xlsx import XlsxWriter
 from handlers.i18n import Translator
 from handlers.sunshine.figures import report_paragraph
 from storage.bulk_seed_sunshine import seed_sunshine_year
@@ -22,15 +21,15 @@ from storage.db import Database
 
 
 async def seed(db: Database, year: int, zone: ZoneInfo, scale: float) -> dict[str, int]:
-    return await db.run_sync(lambda conn: seed_sunshine_year(conn, year, zone, scale))
+    return await seed_sunshine_year(db, year, zone, scale)
 
 
 async def paragraph(services: Services, t: Translator, period: Period) -> str:
     return report_paragraph(t, await services.sunshine.figures(period))
 
 
-async def sheets(services: Services, t: Translator, period: Period) -> Callable[[XlsxWriter], None]:
-    return partial(write_sunshine_sheets, await services.sunshine.export_data(period), t)
+async def sheets(services: Services, t: Translator, period: Period) -> MoreSheets:
+    return SHEETS, partial(write_sunshine_sheets, await services.sunshine.export_data(period), t)
 
 
 async def chart(services: Services, t: Translator, period: Period) -> Chart:
