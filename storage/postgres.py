@@ -174,10 +174,7 @@ class PostgresDatabase(Database):
         self._writable = writable
         self._pg = await self._connect_pg()
         try:
-            # This instance's mark of life: a session lock the server frees when the connection
-            # ends (the process died), so others can tell its stored updates are orphans.
-            self.instance_id = uuid.uuid4().hex
-            await self._pg.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_INSTANCE_LOCKS, self.instance_id))
+            await self._mark_life()
             if migrate:
                 await self.migrate()
             await self._learn_identity_tables()
@@ -185,6 +182,12 @@ class PostgresDatabase(Database):
         except BaseException:
             await self.close()
             raise
+
+    async def _mark_life(self) -> None:
+        """This instance's mark of life: a session lock the server frees when the connection ends
+        (the process died), so the others can tell its stored updates are orphans."""
+        self.instance_id = uuid.uuid4().hex
+        await self.pg.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_INSTANCE_LOCKS, self.instance_id))
 
     async def _learn_identity_tables(self) -> None:
         rows = await self.fetch_all(
@@ -215,6 +218,7 @@ class PostgresDatabase(Database):
             yield
             return
         async with self._lock:
+            await self._reconnect_if_broken()
             token = _owner.set(asyncio.current_task())
             try:
                 await self.pg.execute("BEGIN")
@@ -297,7 +301,21 @@ class PostgresDatabase(Database):
             yield
             return
         async with self._lock:
+            await self._reconnect_if_broken()
             yield
+
+    async def _reconnect_if_broken(self) -> None:
+        """The server restarted or a failover moved it: the connection is gone, so the next
+        statement (outside a transaction: one inside fails with its transaction) opens a new
+        one. A new connection is a new instance for the others (its life lock is new); what the
+        old one left unfinished is adopted like any orphan, and its done marks decide."""
+        conn = self._pg
+        if conn is None or not conn.broken:
+            return
+        log.warning("%s: the connection was lost; connecting again", self.label)
+        self._pg = await self._connect_pg()
+        await self._mark_life()
+        self._forget_cached()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """A write; for an INSERT into a table with an id, that id (SQLite's lastrowid)."""

@@ -300,3 +300,21 @@ async def test_a_cached_membership_ended_by_another_instance_is_forgotten_at_onc
     finally:
         await first.close()
         await second.close()
+
+
+@needs_server
+async def test_a_lost_connection_is_opened_again_by_the_next_statement(tmp_path):
+    """The server dropped the bot's connection (a restart, a failover): the next statement works."""
+    db = await open_url(fresh_database_url(tmp_path))
+    try:
+        before = db.instance_id
+        pid = await db.fetch_value("SELECT pg_backend_pid()")
+        watcher = await open_url(db.url, migrate=False)
+        await watcher.fetch_value("SELECT pg_terminate_backend(?)", (pid,))
+        await watcher.close()
+        with pytest.raises(Exception):  # noqa: B017 - the one statement that finds it gone fails
+            await db.fetch_value("SELECT 1")
+        assert await db.fetch_value("SELECT 1") == 1
+        assert db.instance_id != before and not await db.instance_alive(before)
+    finally:
+        await db.close()
