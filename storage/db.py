@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import fcntl
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -20,7 +21,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import IO, Any, TypeVar, overload
 
 import aiosqlite
 
@@ -181,8 +182,8 @@ def written(value: T | None, what: str) -> T:
 
 
 class SoleInstance:
-    """Leadership where there is one process: SQLite's file admits one bot (its write probe and
-    lock), so this one always leads."""
+    """Leadership where there is one process: SQLite's file admits one bot (its lock file,
+    `Database._hold_file`), so this one always leads."""
 
     async def hold(self) -> bool:
         return True
@@ -204,6 +205,7 @@ class Database:
         self._writable = True
         self._lock = asyncio.Lock()
         self._rollback_hooks: list[Callable[[], None]] = []
+        self._file_lock: IO[str] | None = None
 
     async def open(self, *, migrate: bool = True, writable: bool = True) -> None:
         """Connect, check the file can be read (and written, unless `writable` is False), migrate.
@@ -211,7 +213,13 @@ class Database:
         Any failure closes the connection again (its thread would otherwise keep the process
         alive) and becomes one `StorageError` line naming the file and the fix."""
         self._writable = writable
-        self._conn = await self._connect()
+        if writable:
+            self._hold_file()
+        try:
+            self._conn = await self._connect()
+        except BaseException:
+            self._release_file()
+            raise
         try:
             await self._prepare(writable=writable)
             if migrate:
@@ -223,15 +231,18 @@ class Database:
             await self._abandon()
             raise
 
+    def _make_folder(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(
+                f"{self.path.parent}: cannot create the database's folder ({error.strerror});"
+                " create it, or point storage.path at a folder the bot may write"
+            ) from None
+
     async def _connect(self) -> aiosqlite.Connection:
         if str(self.path) != ":memory:":
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StorageError(
-                    f"{self.path.parent}: cannot create the database's folder ({error.strerror});"
-                    " create it, or point storage.path at a folder the bot may write"
-                ) from None
+            self._make_folder()
         try:
             conn = await aiosqlite.connect(self.path, isolation_level=None)
         except sqlite3.Error as error:
@@ -269,8 +280,38 @@ class Database:
         if [tuple(row) for row in rows] != [("ok",)]:
             raise StorageError(corrupt_advice(self.path, str(rows[0][0]) if rows else "no answer"))
 
+    def _hold_file(self) -> None:
+        """One bot per file: a second writer would lead too (send every reminder twice, run
+        every job twice). An exclusive lock on `<file>.lock`, which the system drops when the
+        process ends however it ends; a reader (a backup) does not take it."""
+        if str(self.path) == ":memory:" or self._file_lock is not None:
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        self._make_folder()
+        try:
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held open until close()
+        except OSError as error:
+            raise StorageError(
+                f"{lock_path}: cannot be created ({error.strerror}); check the folder's permissions"
+            ) from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise StorageError(
+                f"{self.path}: another league-bot is using this database (it holds {lock_path.name});"
+                " stop it first, or for several instances use PostgreSQL (storage.url)"
+            ) from None
+        self._file_lock = handle
+
+    def _release_file(self) -> None:
+        handle, self._file_lock = self._file_lock, None
+        if handle is not None:
+            handle.close()  # closing the descriptor drops the lock
+
     async def _abandon(self) -> None:
         """Close after a failed open: no checkpoint, nothing that could fail again."""
+        self._release_file()
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
@@ -295,6 +336,7 @@ class Database:
         finally:
             self._conn = None
             await conn.close()
+            self._release_file()
 
     @property
     def conn(self) -> aiosqlite.Connection:

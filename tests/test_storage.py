@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.model.organisation import OrgKind
-from storage.db import Database, split_statements
+from storage.db import Database, StorageError, split_statements
 from storage.organisations import OrganisationRepository
 from tests.harness import FakeClock
 
@@ -234,3 +234,19 @@ async def test_every_connection_has_secure_delete_on(tmp_path):
     await db.open()
     assert await db.fetch_value("PRAGMA secure_delete") == 1
     await db.close()
+
+
+async def test_a_second_bot_on_the_same_file_is_refused_and_a_backup_is_not(tmp_path):
+    """One bot per SQLite file (several instances need PostgreSQL): a second writer is refused
+    with the fix; a reader (a backup) is not; the lock goes with the first one's close."""
+    first = Database(tmp_path / "bot.db")
+    await first.open()
+    second = Database(tmp_path / "bot.db")
+    with pytest.raises(StorageError, match="another league-bot is using this database"):
+        await second.open()
+    reader = Database(tmp_path / "bot.db")
+    await reader.open(migrate=False, writable=False)
+    await reader.close()
+    await first.close()
+    await second.open()  # the first is gone: its lock with it
+    await second.close()
