@@ -1,6 +1,7 @@
 # The two set-up commands of the README. Each installs what it needs, then runs.
 #   make sandbox  - the bot, a Telegram emulator and a web page on 127.0.0.1; no token needed
-#   make test     - the checks and the whole test suite (what CI runs, through .ci/run)
+#   make test     - the checks and the whole test suite, on SQLite and then on PostgreSQL (a
+#                   throw-away server the tests start: tests/pg_server.py); what CI runs, through .ci/run
 VENV := .venv
 # e.g. make sandbox SANDBOX_ARGS="--port 9000 --empty"
 SANDBOX_ARGS ?=
@@ -18,6 +19,7 @@ test:
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e '.[test]'
 	$(MAKE) check
 	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q --db postgresql
 
 # Lint and format, the layer contracts (ARCHITECTURE.md) and the types: a violation fails CI.
 check:

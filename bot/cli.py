@@ -24,6 +24,7 @@ from bot.domain.config import (
 from bot.domain.config_rules import ConfigError
 from bot.runtime.logs import setup_logging
 from storage.db import Database, StorageError
+from storage.engines import database_at
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
@@ -52,6 +53,14 @@ _HELP = {
         "Copy the database to PATH consistently, even while the bot is running (SQLite's online"
         " backup), and exit. No token needed.",
         "example:\n  league-bot backup /var/backups/league-bot-$(date +%F).sqlite3",
+    ),
+    "copy-db": (
+        "Copy every table of one database into another, empty one (created or upgraded first),"
+        " then compare each table's rows on both sides: the move from SQLite to PostgreSQL when"
+        " several instances are needed, or back. Stop the bot first. Exit 0 when every count"
+        " matches, 3 otherwise. No token needed.",
+        "example:\n  league-bot copy-db --from sqlite:///data/league-bot.db"
+        " --to postgresql://league:secret@127.0.0.1:5432/league_bot",
     ),
     "check-config": (
         "Read the config file and the environment, check every setting (including that"
@@ -116,6 +125,9 @@ def parser() -> argparse.ArgumentParser:
     backup = _subcommand(commands, "backup", "copy the database consistently, even while running", [common])
     backup.add_argument("path", metavar="PATH", help="the new backup file (must not exist yet)")
     _subcommand(commands, "check-config", "check the configuration and exit", [common])
+    copy = _subcommand(commands, "copy-db", "copy every table into another (empty) database and check the counts", [])
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="sqlite:///path or postgresql://…")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="sqlite:///path or postgresql://…")
     bench = _subcommand(commands, "bench", "run a benchmark against the fake Telegram; prints one JSON line", [])
     bench.add_argument(
         "kind",
@@ -132,6 +144,16 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=60.0, help="checkin: spread over this long (default 60)")
     bench.add_argument("--latency-ms", type=int, default=50, help="fake network latency per call (default 50)")
     bench.add_argument("--certificates", type=int, default=500, help="certificates: how many (default 500)")
+    bench.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="broadcast, auction: a PostgreSQL server (postgresql://user@host:port/db) to measure on;"
+        " the bench makes and drops its own database there (default: SQLite in a temporary folder)",
+    )
+    bench.add_argument(
+        "--instances", type=int, default=1, help="broadcast: bots sharing the database (above 1 needs --db)"
+    )
     bench.add_argument(
         "--mode",
         choices=["polling", "webhook"],
@@ -173,8 +195,17 @@ def main(argv: list[str] | None = None) -> int:
             volunteers=args.volunteers,
             seconds=args.seconds,
             latency=args.latency_ms / 1000,
+            instances=args.instances,
+            db_url=args.db,
             mode=args.mode,
         )
+    if args.command == "copy-db":
+        setup_logging("WARNING")
+        try:
+            return asyncio.run(copy_db(args.source, args.target))
+        except StorageError as error:
+            print(f"league-bot: storage error: {error}", file=sys.stderr)
+            return EXIT_STORAGE
     if args.command == "sandbox":
         from bot.practice.sandbox import cli as sandbox_cli
 
@@ -208,21 +239,33 @@ def check_config(config: Config) -> int:
     hook = config.telegram.webhook
     mode = f"webhook {hook.url}" if hook.enabled else "long polling"
     print(
-        f"config OK: {mode}, API {config.telegram.base_url}, database {config.storage.path},"
+        f"config OK: {mode}, API {config.telegram.base_url}, database {database_label(config)},"
         f" zone {config.timezone}, language {config.language}, {len(config.county_admins)} county admin(s)"
     )
     return 0
 
 
+def database_label(config: Config) -> str:
+    if not config.storage.is_postgresql:
+        return config.storage.path
+    from storage.postgres import redacted
+
+    return redacted(config.storage.database_url)
+
+
+def _database(config: Config) -> Database:
+    return database_at(config.storage.database_url, busy_timeout_ms=config.storage.busy_timeout_ms)
+
+
 async def prepare_storage(config: Config) -> None:
     """Open (checking and migrating) and close the database before anything else starts."""
-    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    db = _database(config)
     await db.open()
     await db.close()
 
 
 async def migrate(config: Config) -> int:
-    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    db = _database(config)
     await db.open(migrate=False)
     try:
         applied = await db.migrate()
@@ -233,6 +276,15 @@ async def migrate(config: Config) -> int:
 
 
 async def backup(config: Config, destination: Path) -> int:
+    if config.storage.is_postgresql:
+        db = _database(config)
+        await db.open(migrate=False)
+        try:
+            await db.backup(destination)  # pg_dump's custom format
+        finally:
+            await db.close()
+        print(f"backup written to {destination} (restore with: pg_restore --dbname=URL {destination})")
+        return 0
     source = Path(config.storage.path)
     if not source.exists():
         raise StorageError(f"{source}: no database to back up (check storage.path)")
@@ -244,6 +296,32 @@ async def backup(config: Config, destination: Path) -> int:
     finally:
         await db.close()
     print(f"backup written to {destination}")
+    return 0
+
+
+async def copy_db(source_url: str, target_url: str) -> int:
+    from storage.copy import copy_database
+
+    source = database_at(source_url)
+    await source.open(migrate=False, writable=False)
+    try:
+        target = database_at(target_url)
+        await target.open()  # created or upgraded to this program's schema
+        try:
+            copies = await copy_database(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    width = max(len(copy.table) for copy in copies)
+    for copy in copies:
+        mark = "ok" if copy.matches else "DIFFERS"
+        print(f"{copy.table:<{width}}  {copy.source_rows:>9} -> {copy.target_rows:>9}  {mark}")
+    differing = [copy.table for copy in copies if not copy.matches]
+    if differing:
+        print(f"counts differ in {', '.join(differing)}", file=sys.stderr)
+        return EXIT_STORAGE
+    print(f"copied {sum(copy.target_rows for copy in copies)} rows in {len(copies)} tables; every count matches")
     return 0
 
 

@@ -314,4 +314,3 @@ def register(application: Application) -> None:
         }
     )
     application.add_error_handler(errors.on_error)
-    visits.start_visit_jobs(application)

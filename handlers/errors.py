@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError
 
-from bot.domain.errors import DomainError, PermissionDenied
+from bot.domain.errors import AlreadyDone, DomainError, PermissionDenied
 from handlers.callback_data import CallbackDataError
 from handlers.context import BotContext, translator_for
 
@@ -26,6 +26,9 @@ def describe(update: object) -> str:
 
 async def on_error(update: object, context: BotContext) -> None:
     error = context.error
+    if isinstance(error, AlreadyDone):
+        log.info("%s was handled by another instance already: nothing of it committed here", describe(update))
+        return
     if isinstance(error, CallbackDataError):
         log.warning("refused callback data on %s: %s", describe(update), error)
         await tell(update, context, "common.button_expired")

@@ -44,6 +44,7 @@ from bot.domain.errors import DomainError
 from bot.domain.services import Services
 from bot.model.outbox import OutboxMessage, Priority
 from handlers.context import services_of
+from handlers.leadership import leading
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ class OutboxSender:
     async def drain(self) -> int:
         """Send every message due now, most urgent first, on `in_flight` lanes; returns how many
         were sent. Returns early when the application is stopping (the rest waits for the restart)."""
+        if not leading(self.application):  # the leading instance sends what this one queued
+            return 0
         async with self._lock:
             lanes = self.services.config.outbox.in_flight
             return sum(await asyncio.gather(*(self._lane() for _ in range(lanes))))
@@ -218,7 +221,7 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Something was queued: send soon. Not running (tests): whoever queued drains."""
-        if self._wake_armed or not self.application.running:
+        if self._wake_armed or not self.application.running or not leading(self.application):
             return
         self._wake_armed = True
         self._arm(timedelta())

@@ -24,6 +24,7 @@ from bot.domain.services import Services
 from bot.model.outbox import OutboxMessage
 from handlers.context import group_t, services_of
 from handlers.i18n import Raw, Translator
+from handlers.leadership import leading
 from handlers.outbox import Rendered, Skip, drain_outbox
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,9 @@ async def wake(context: CallbackContext) -> None:
 
 
 async def schedule_wake(application: Application, *, now: bool = False) -> None:
-    """(Re)arm the single wake-up job for the next send time."""
+    """(Re)arm the single wake-up job for the next send time (the leading instance's)."""
     queue = application.job_queue
-    if queue is None:
+    if queue is None or not leading(application):
         return
     services: Services = application.bot_data["services"]
     current = services.clock.now()

@@ -15,11 +15,8 @@ their filters, the close summary and the claims table. Every query is public: no
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any, cast
 
 from bot.model.auction import (
@@ -35,10 +32,10 @@ from bot.model.auction import (
     LotFilter,
 )
 from bot.model.wish import HELD, Wish, WishCategory, wish_code
+from storage.auction_claims import claim_each
 from storage.db import Database, Row, from_db_time, to_db_time
-from storage.outbox import ENQUEUE_WON_CLAIMS
+from storage.sqlite_claims import claim_batch, enqueue_won_claims
 from storage.wishes import _COLUMNS as WISH_COLUMNS
-from storage.wishes import CLAIM_AUDIT, CLAIM_UPDATE, HELD_BY_ORG, HELD_BY_USER
 from storage.wishes import _wish as wish_from_row
 
 _HELD = ", ".join(f"'{status.value}'" for status in HELD)
@@ -131,6 +128,10 @@ class AuctionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._won_notice: str | None = None
+        self._won_kind: tuple[str, int] | None = None
+        # Other processes write the same auctions (several instances on PostgreSQL): what the
+        # domain keeps in memory must be read again soon (bot/domain/auction/memory.py).
+        self.shared = db.engine != "sqlite"
 
     # ---- choosing the lots ----------------------------------------------------------------
     async def count_selectable(self, **selection: Any) -> int:
@@ -260,26 +261,26 @@ class AuctionRepository:
 
     def queue_winners_notice(self, kind: str, priority: int) -> None:
         """From now on each won claim of `claim_many` queues its winner's private message."""
-        self._won_notice = ENQUEUE_WON_CLAIMS.format(kind=kind, priority=int(priority))
+        self._won_notice = enqueue_won_claims(kind, int(priority))
+        self._won_kind = (kind, int(priority))
 
     async def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult]:
         """Each request as storage.wishes' `claim` would do it (one conditional UPDATE with the
         caps, and the audit entry of a win), all in one transaction, in the order given: of two
         requests for one wish the first wins, and the caps count the claims made before in the batch.
 
-        Made for a rush, when the event loop is busy and the database thread waits for the
-        interpreter each time SQLite hands it back: the batch is a handful of statements whatever
-        its size. The requests go into a temporary table in one INSERT, whose trigger makes each
-        claim in turn (`_CLAIM_TRIGGER`); one SELECT reads every outcome back as one JSON text.
+        SQLite runs the batch as a handful of statements on its thread (storage/sqlite_claims.py);
+        PostgreSQL claims one statement at a time under the session's advisory lock, since other
+        instances claim at the same time (storage/auction_claims.py).
 
         Once `queue_winners_notice` was called, each winner's private message is queued in the
-        outbox in the same transaction (storage/outbox.py's ENQUEUE_WON_CLAIMS), so no committed
-        win goes untold, whatever happens to the process after the commit."""
-        rows: list[object] = []
-        for seq, request in enumerate(requests):
-            rows.extend(_request_row(seq, request))
-        work = partial(_claim_many, len(requests), rows, self._won_notice)
-        outcomes: list[dict[str, Any]] = json.loads(await self.db.run_sync(work))
+        outbox in the same transaction, so no committed win goes untold, whatever happens to the
+        process after the commit."""
+        outcomes: list[dict[str, Any]]
+        if self.db.engine == "sqlite":
+            outcomes = await claim_batch(self.db, requests, self._won_notice)
+        else:
+            outcomes = await claim_each(self.db, requests, self._won_kind)
         outcomes.sort(key=lambda outcome: outcome["seq"])
         return [
             ClaimResult(True, wish=wish_from_row(cast(Row, outcome)))
@@ -292,8 +293,9 @@ class AuctionRepository:
     async def counts(self, session_id: int) -> tuple[int, int]:
         """(lots claimed in this session and still held, lots still open)."""
         row = await self.db.fetch_one(
-            f"SELECT COALESCE(SUM(w.status IN ({_HELD}) AND w.session_id = l.session_id), 0),"
-            " COALESCE(SUM(w.status = 'open'), 0)"
+            f"SELECT COALESCE(SUM(CASE WHEN w.status IN ({_HELD}) AND w.session_id = l.session_id"
+            " THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN w.status = 'open' THEN 1 ELSE 0 END), 0)"
             " FROM auction_lots l JOIN wishes w ON w.id = l.wish_id WHERE l.session_id = ?",
             (session_id,),
         )
@@ -316,8 +318,8 @@ class AuctionRepository:
             "SELECT o.name, COUNT(*) AS held FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
             " JOIN organisations o ON o.id = w.claimed_by_org"
             f" WHERE l.session_id = ? AND w.session_id = l.session_id AND w.status IN ({_HELD})"
-            " GROUP BY w.claimed_by_org ORDER BY held DESC, o.name LIMIT ?",
-            (session_id, -1 if limit is None else limit),
+            " GROUP BY w.claimed_by_org, o.name ORDER BY held DESC, o.name" + ("" if limit is None else " LIMIT ?"),
+            (session_id,) if limit is None else (session_id, limit),
         )
         return [(row[0], row[1]) for row in rows]
 
@@ -355,7 +357,7 @@ class AuctionRepository:
         where, params = _lot_where(session_id, released, LotFilter())
         rows = await self.db.fetch_all(
             "SELECT w.collector_org_id, o.name, w.grade FROM auction_lots l JOIN wishes w ON w.id = l.wish_id"
-            f" JOIN organisations o ON o.id = w.collector_org_id{where} GROUP BY w.collector_org_id, w.grade",
+            f" JOIN organisations o ON o.id = w.collector_org_id{where} GROUP BY w.collector_org_id, o.name, w.grade",
             params,
         )
         collectors = sorted({(row[0], row[1]) for row in rows}, key=lambda item: (item[1], item[0]))
@@ -387,97 +389,8 @@ class AuctionRepository:
         ]
 
 
-# ---- claims in a batch (`claim_many`) ----------------------------------------------------------------
-_REQUEST_COLUMNS = (
-    "seq",
-    "wish_id",
-    "user_id",
-    "org_id",
-    "session_id",
-    "at",
-    "deadline",
-    "max_per_org",
-    "max_per_user",
-)
-_REQUESTS_TABLE = (
-    "CREATE TEMP TABLE IF NOT EXISTS auction_claim_requests (seq INTEGER PRIMARY KEY, wish_id INTEGER NOT NULL,"
-    " user_id INTEGER NOT NULL, org_id INTEGER NOT NULL, session_id INTEGER NOT NULL, at TEXT NOT NULL,"
-    " deadline TEXT NOT NULL, max_per_org INTEGER, max_per_user INTEGER, won INTEGER NOT NULL DEFAULT 0)"
-)
-# Runs once per request row, in the order of the rows, each seeing the claims before it: the one
-# claim rule and its audit entry (storage.wishes' CLAIM_UPDATE and CLAIM_AUDIT, which
-# WishRepository.claim runs too); `changes()` is the rows that UPDATE changed.
-_NEW = {
-    "wish": "NEW.wish_id",
-    "user": "NEW.user_id",
-    "org": "NEW.org_id",
-    "at": "NEW.at",
-    "session": "NEW.session_id",
-    "deadline": "NEW.deadline",
-    "max_per_org": "NEW.max_per_org",
-    "max_per_user": "NEW.max_per_user",
-}
-_CLAIM_TRIGGER = (
-    "CREATE TEMP TRIGGER IF NOT EXISTS auction_claim_request AFTER INSERT ON auction_claim_requests BEGIN "
-    + CLAIM_UPDATE.format(**_NEW)
-    + "; UPDATE auction_claim_requests SET won = 1 WHERE seq = NEW.seq AND changes() = 1; "
-    + CLAIM_AUDIT.format(**_NEW, won="(SELECT won FROM auction_claim_requests WHERE seq = NEW.seq) = 1")
-    + "; END"
-)
-_WISH_FIELDS = ", ".join(f"'{column.strip()[2:]}', {column.strip()}" for column in WISH_COLUMNS.split(","))
-# Every outcome: the wish as the batch left it, and for a claim that failed, who holds it and the
-# claims its organisation and person hold in the session, counted as CLAIM_UPDATE counts them.
-_REQUEST = {"session": "r.session_id", "org": "r.org_id", "user": "r.user_id"}
-_OUTCOMES = (
-    f"SELECT json_group_array(json_object('seq', r.seq, 'won', r.won, {_WISH_FIELDS}, 'holder_name', o.name,"
-    f" 'org_held', CASE WHEN r.won THEN 0 ELSE {HELD_BY_ORG.format(**_REQUEST)} END,"
-    f" 'user_held', CASE WHEN r.won THEN 0 ELSE {HELD_BY_USER.format(**_REQUEST)} END))"
-    " FROM auction_claim_requests r LEFT JOIN wishes w ON w.id = r.wish_id"
-    " LEFT JOIN organisations o ON o.id = w.claimed_by_org"
-)
-
-
 def _explanation(row: dict[str, Any] | None) -> ClaimExplanation:
     if row is None:
         return ClaimExplanation(None, None, 0, 0)
     # An outcome read back as JSON has the wish's columns under their names, as a Row has.
     return ClaimExplanation(wish_from_row(cast(Row, row)), row["holder_name"], row["org_held"], row["user_held"])
-
-
-def _request_row(seq: int, request: ClaimRequest) -> tuple[object, ...]:
-    return (
-        seq,
-        request.wish_id,
-        request.user_id,
-        request.org_id,
-        request.session_id,
-        to_db_time(request.now),
-        to_db_time(request.deadline),
-        request.max_per_org,
-        request.max_per_user,
-    )
-
-
-def _claim_many(count: int, rows: list[object], notices: str | None, conn: sqlite3.Connection) -> str:
-    """On the database thread: the batch's few statements; the outcomes as one JSON array."""
-    marks = "(" + ", ".join("?" for _ in _REQUEST_COLUMNS) + ")"
-    insert = f"INSERT INTO auction_claim_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES " + ", ".join([marks] * count)
-    conn.execute(_REQUESTS_TABLE).close()
-    conn.execute(_CLAIM_TRIGGER).close()
-    conn.execute("BEGIN IMMEDIATE").close()
-    try:
-        conn.execute("DELETE FROM auction_claim_requests").close()
-        if count:
-            conn.execute(insert, rows).close()
-        cursor = conn.execute(_OUTCOMES)
-        outcomes = cursor.fetchone()[0]
-        cursor.close()
-        if notices is not None and count:
-            conn.execute(notices).close()
-        conn.execute("DELETE FROM auction_claim_requests").close()
-        conn.execute("COMMIT").close()
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK").close()
-        raise
-    return outcomes

@@ -28,8 +28,7 @@ class ChatRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._by_chat_id: dict[int, ChatRecord] = {}
-        db.on_rollback(self._by_chat_id.clear)
+        self._by_chat_id: dict[int, ChatRecord] = db.row_cache()
 
     async def upsert(self, chat_id: int, title: str, chat_type: str, active: bool, now: datetime) -> ChatRecord:
         self._by_chat_id.clear()

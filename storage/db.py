@@ -24,9 +24,16 @@ from typing import Any, TypeVar, overload
 
 import aiosqlite
 
+from storage.sql_dialect import for_engine
+
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
+# The one constraint error the repositories catch, whichever engine refused (storage/postgres.py
+# raises a subclass carrying PostgreSQL's message).
+IntegrityError = sqlite3.IntegrityError
+# A statement the schema cannot run (a missing table or column): the same on both engines too.
+OperationalError = sqlite3.OperationalError
 T = TypeVar("T")
 # The task inside `transaction()`. A task started from inside one (an APScheduler job armed by a
 # statement, `asyncio.create_task`) copies this context variable too; comparing the task keeps
@@ -80,6 +87,12 @@ def _mark_to_commit() -> CommitMark | None:
 
 class StorageError(Exception):
     """The database cannot be used as configured (path, version, corruption)."""
+
+
+class AlreadyDone(Exception):
+    """The commit mark found its update done already (handled by another instance, which took it
+    over as an orphan, or the other way round): this transaction is rolled back, so an update's
+    effects are committed once however many instances handled it."""
 
 
 def corrupt_advice(path: Path, detail: str) -> str:
@@ -167,9 +180,25 @@ def written(value: T | None, what: str) -> T:
     return value
 
 
+class SoleInstance:
+    """Leadership where there is one process: SQLite's file admits one bot (its write probe and
+    lock), so this one always leads."""
+
+    async def hold(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
 class Database:
+    engine = "sqlite"
+    # Which instance this is, on a database several share (PostgreSQL); SQLite has one process.
+    instance_id: str | None = None
+
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
+        self.label = str(path)
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._writable = True
@@ -290,7 +319,9 @@ class Database:
                     yield
                     mark = _mark_to_commit()
                     if mark is not None:
-                        await self.conn.execute(mark.sql, mark.params)
+                        cursor = await self.conn.execute(mark.sql, mark.params)
+                        if cursor.rowcount == 0:
+                            raise AlreadyDone(mark.sql)
                 except BaseException:
                     await self.conn.execute("ROLLBACK")
                     self._forget_cached()
@@ -300,6 +331,30 @@ class Database:
                     mark.committed = True
             finally:
                 _owner.reset(token)
+
+    async def serialise(self, key: str) -> None:
+        """Inside a transaction: no other transaction holding the same key runs until this one
+        ends. SQLite's BEGIN IMMEDIATE already lets one writer in at a time (one process); the
+        PostgreSQL backend takes a transaction-level advisory lock, for several instances."""
+        if not _in_transaction():
+            raise StorageError("serialise() belongs inside a transaction")
+
+    async def instance_alive(self, instance_id: str) -> bool:
+        """Whether the instance that wrote `instance_id` still runs. SQLite: only this one does."""
+        return instance_id == self.instance_id
+
+    def leadership(self, name: str) -> SoleInstance:
+        """Who does the scheduled work and the sending (bot/runtime/leader.py): on SQLite, this
+        process; the PostgreSQL backend holds an advisory lock, taken over when its holder dies."""
+        return SoleInstance()
+
+    def row_cache(self) -> dict[Any, Any]:
+        """A repository's cache of rows it alone writes, forgotten on a rollback. One process owns
+        an SQLite file, so such a cache stays true; the PostgreSQL backend returns one that keeps
+        nothing, since another instance may write the same rows (storage/postgres.py)."""
+        cache: dict[Any, Any] = {}
+        self.on_rollback(cache.clear)
+        return cache
 
     def on_rollback(self, forget: Callable[[], None]) -> None:
         """Repositories that cache rows register here: a rolled-back write must not stay cached."""
@@ -387,7 +442,7 @@ class Database:
             if version in done:
                 continue
             async with self.transaction():
-                for statement in split_statements(sql):
+                for statement in split_statements(for_engine(sql, "sqlite")):
                     await self.conn.execute(statement)
                 await self.conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

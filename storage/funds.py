@@ -291,7 +291,8 @@ class FundRepository:
 
     async def balances(self) -> list[Balance]:
         sides = await self.db.fetch_all(
-            f"SELECT fund_id, incoming, SUM(delta_fen) AS total FROM ({POSTING_SIDES}) GROUP BY fund_id, incoming"  # noqa: S608
+            f"SELECT fund_id, incoming, SUM(delta_fen) AS total FROM ({POSTING_SIDES}) AS sides"  # noqa: S608
+            " GROUP BY fund_id, incoming"
         )
         pending = await self.db.fetch_all(
             "SELECT e.fund_id AS fund_id, SUM(e.amount_fen) AS total FROM fund_entries e"
@@ -310,7 +311,8 @@ class FundRepository:
     async def monthly(self, start: date, end: date) -> list[tuple[str, int, int]]:
         """(YYYY-MM, in, out) of the postings in [start, end), months with postings only."""
         rows = await self.db.fetch_all(
-            f"SELECT substr(occurred_on, 1, 7) AS month, incoming, SUM(delta_fen) AS total FROM ({POSTING_SIDES})"  # noqa: S608
+            "SELECT substr(occurred_on, 1, 7) AS month, incoming, SUM(delta_fen) AS total"
+            f" FROM ({POSTING_SIDES}) AS sides"  # noqa: S608
             " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY month, incoming ORDER BY month",
             (start.isoformat(), end.isoformat()),
         )

@@ -32,8 +32,9 @@ class InboxRepository:
     async def store(self, update_id: int, payload: str, now: datetime) -> bool:
         """Keep the update; False when it is known already (a repeated delivery)."""
         changed = await self.db.changes(
-            "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
-            (update_id, payload, to_db_time(now)),
+            "INSERT INTO inbox (update_id, payload, received_at, taken_by) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (update_id) DO NOTHING",
+            (update_id, payload, to_db_time(now), self.db.instance_id),
         )
         return changed == 1
 
@@ -43,10 +44,14 @@ class InboxRepository:
         for start in range(0, len(updates), _BATCH):
             chunk = updates[start : start + _BATCH]
             rows = await self.db.fetch_all(
-                "INSERT INTO inbox (update_id, payload, received_at) VALUES "
-                + ", ".join("(?, ?, ?)" for _ in chunk)
+                "INSERT INTO inbox (update_id, payload, received_at, taken_by) VALUES "
+                + ", ".join("(?, ?, ?, ?)" for _ in chunk)
                 + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
-                [value for update_id, payload in chunk for value in (update_id, payload, to_db_time(now))],
+                [
+                    value
+                    for update_id, payload in chunk
+                    for value in (update_id, payload, to_db_time(now), self.db.instance_id)
+                ],
             )
             new.update(row[0] for row in rows)
         return new
@@ -68,6 +73,33 @@ class InboxRepository:
             "SELECT update_id, payload FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL ORDER BY update_id"
         )
         return [(row["update_id"], row["payload"]) for row in rows]
+
+    async def left_behind(self) -> list[tuple[int, str]]:
+        """What this process handles first: with SQLite's one process, every update not done (a
+        stop or a crash came before); with instances sharing the database, what gone ones left."""
+        return await (self.unfinished() if self.db.instance_id is None else self.adopt())
+
+    async def adopt(self) -> list[tuple[int, str]]:
+        """Several instances: the updates not done whose instance is gone (died before handling
+        them), made this instance's, oldest first. An update another live instance holds is
+        left to it; of two instances adopting at once, the conditional UPDATE gives each update
+        to one."""
+        mine = self.db.instance_id
+        owners = await self.db.fetch_all(
+            "SELECT DISTINCT taken_by FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL"
+            " AND taken_by IS DISTINCT FROM ?",
+            (mine,),
+        )
+        gone = [row[0] for row in owners if row[0] is None or not await self.db.instance_alive(row[0])]
+        adopted: list[tuple[int, str]] = []
+        for owner in gone:
+            rows = await self.db.fetch_all(
+                "UPDATE inbox SET taken_by = ? WHERE done_at IS NULL AND payload IS NOT NULL"
+                " AND taken_by IS NOT DISTINCT FROM ? RETURNING update_id, payload",
+                (mine, owner),
+            )
+            adopted.extend((row["update_id"], row["payload"]) for row in rows)
+        return sorted(adopted)
 
     async def is_done(self, update_id: int) -> bool | None:
         """True done, False stored and not done, None never stored."""

@@ -53,21 +53,21 @@ class MembershipRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._current: dict[int, list[Membership]] = {}
-        db.on_rollback(self._current.clear)
+        self._current: dict[int, list[Membership]] = db.row_cache()
 
     # ---- memberships --------------------------------------------------------------------
     async def current(self, org_id: int, user_id: int) -> Membership | None:
         return next((m for m in await self.of_user(user_id) if m.org_id == org_id), None)
 
     async def of_user(self, user_id: int) -> list[Membership]:
-        if user_id not in self._current:
+        current = self._current.get(user_id)
+        if current is None:
             rows = await self.db.fetch_all(
                 f"SELECT {_MEMBERSHIP} FROM memberships WHERE user_id = ? AND ended_at IS NULL ORDER BY org_id",
                 (user_id,),
             )
-            self._current[user_id] = [_membership(row) for row in rows]
-        return list(self._current[user_id])
+            current = self._current[user_id] = [_membership(row) for row in rows]
+        return list(current)
 
     async def of_org(self, org_id: int, role: Role | None = None) -> list[Membership]:
         sql = f"SELECT {_MEMBERSHIP} FROM memberships WHERE org_id = ? AND ended_at IS NULL"

@@ -28,8 +28,7 @@ class OrganisationRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._by_id: dict[int, Organisation] = {}
-        db.on_rollback(self._by_id.clear)
+        self._by_id: dict[int, Organisation] = db.row_cache()
 
     async def add(
         self, name: str, kind: OrgKind, parent_id: int | None, deeds_quota: int, now: datetime

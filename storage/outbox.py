@@ -1,7 +1,7 @@
 """The outbox: messages queued with the state change that calls for them, until sent or given up.
 
-`enqueue` runs inside the caller's transaction; `ENQUEUE_WON_CLAIMS` is the same insert made by the
-auction's batched claim (storage/auction.py), in the batch's own transaction.
+`enqueue` runs inside the caller's transaction; the auction's batched claim makes the same insert
+in the batch's own transaction (storage/sqlite_claims.py, storage/auction_claims.py).
 """
 
 from __future__ import annotations
@@ -20,16 +20,6 @@ _COLUMNS = (
 _INSERT = (
     "INSERT INTO outbox (idempotency_key, kind, chat_id, params, priority, next_attempt_at, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
-)
-# The winners of a batch of auction claims (the temporary table auction_claim_requests, column
-# `won`), each told in private: kind `{kind}`, key "<kind>:<wish>:<claim time>" (a wish claimed
-# again after a release is another message), as `Notice` would be stored.
-ENQUEUE_WON_CLAIMS = (
-    "INSERT INTO outbox (idempotency_key, kind, chat_id, params, priority, next_attempt_at, created_at)"
-    " SELECT '{kind}:' || r.wish_id || ':' || r.at, '{kind}', r.user_id,"
-    " json_object('wish', r.wish_id, 'org', r.org_id), {priority}, r.at, r.at"
-    " FROM auction_claim_requests r WHERE r.won = 1"
-    " ON CONFLICT (idempotency_key) DO NOTHING"
 )
 DETAIL_LENGTH = 300
 

@@ -30,8 +30,7 @@ class PeopleRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[int, Person] = {}
-        db.on_rollback(self._cache.clear)
+        self._cache: dict[int, Person] = db.row_cache()
 
     async def upsert_seen(
         self,

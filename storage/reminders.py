@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -121,14 +120,15 @@ class ReminderRepository:
 
     # ---- occurrences and deliveries -----------------------------------------------------
     async def claim_occurrence(self, reminder_id: int, due_at: datetime, outcome: str, now: datetime) -> int | None:
-        """Record the attempt before sending; None when this occurrence was already claimed."""
-        try:
-            return await self.db.execute(
-                "INSERT INTO reminder_occurrences (reminder_id, due_at, outcome, claimed_at) VALUES (?, ?, ?, ?)",
-                (reminder_id, to_db_time(due_at), outcome, to_db_time(now)),
-            )
-        except sqlite3.IntegrityError:
-            return None
+        """Record the attempt before sending; None when this occurrence was already claimed (by this
+        process before a crash, or by another instance). ON CONFLICT rather than catching the
+        error: PostgreSQL aborts the whole transaction at a failed statement."""
+        row = await self.db.fetch_one(
+            "INSERT INTO reminder_occurrences (reminder_id, due_at, outcome, claimed_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (reminder_id, due_at) DO NOTHING RETURNING id",
+            (reminder_id, to_db_time(due_at), outcome, to_db_time(now)),
+        )
+        return None if row is None else int(row[0])
 
     async def occurrence_id(self, reminder_id: int, due_at: datetime) -> int | None:
         return await self.db.fetch_value(
@@ -162,15 +162,14 @@ class ReminderRepository:
         return {row["chat_id"] for row in rows}
 
     async def start_delivery(self, occurrence_id: int, chat_id: int, now: datetime) -> bool:
-        try:
-            await self.db.execute(
+        return (
+            await self.db.changes(
                 "INSERT INTO reminder_deliveries (occurrence_id, chat_id, status, updated_at)"
-                " VALUES (?, ?, 'sending', ?)",
+                " VALUES (?, ?, 'sending', ?) ON CONFLICT (occurrence_id, chat_id) DO NOTHING",
                 (occurrence_id, chat_id, to_db_time(now)),
             )
-        except sqlite3.IntegrityError:
-            return False
-        return True
+            == 1
+        )
 
     async def finish_delivery(
         self, occurrence_id: int, chat_id: int, status: str, message_id: int | None, detail: str | None, now: datetime

@@ -95,14 +95,14 @@ class DeedRepository:
         created_by: int,
         now: datetime,
     ) -> Deed | None:
-        changed = await self.db.changes(
+        inserted = await self.db.fetch_one(
             "INSERT INTO deeds (org_id, title, done_on, activity_id, evidence_file_id, note, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING RETURNING id",
             (org_id, title, done_on.isoformat(), activity_id, evidence_file_id, note, created_by, to_db_time(now)),
         )
-        if changed == 0:
+        if inserted is None:
             return None
-        row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE id = last_insert_rowid()")
+        row = await self.db.fetch_one(f"SELECT {_DEED} FROM deeds WHERE id = ?", (inserted[0],))
         return _deed(written(row, "the new deed"))
 
     async def get(self, deed_id: int) -> Deed | None:
@@ -191,7 +191,8 @@ class ReportRepository:
         Overdue: claimed or purchased (not delivered, confirmed or cancelled) and past the deadline."""
         rows = await self.db.fetch_all(
             "SELECT claimed_by_org AS org, COUNT(*) AS n,"
-            f" SUM(status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?) AS late"
+            f" SUM(CASE WHEN status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?"
+            " THEN 1 ELSE 0 END) AS late"
             " FROM wishes WHERE claimed_at >= ? AND claimed_at < ? AND claimed_by_org IS NOT NULL"
             " AND status <> 'cancelled'"
             " GROUP BY claimed_by_org",
@@ -205,7 +206,8 @@ class ReportRepository:
         On time: delivered no later than the deadline (or there was no deadline)."""
         rows = await self.db.fetch_all(
             "SELECT claimed_by_org AS org, COUNT(*) AS n,"
-            " SUM(deadline IS NULL OR (delivered_at IS NOT NULL AND delivered_at <= deadline)) AS on_time"
+            " SUM(CASE WHEN deadline IS NULL OR (delivered_at IS NOT NULL AND delivered_at <= deadline)"
+            " THEN 1 ELSE 0 END) AS on_time"
             " FROM wishes WHERE status = 'confirmed' AND confirmed_at >= ? AND confirmed_at < ?"
             " GROUP BY claimed_by_org",
             (to_db_time(start), to_db_time(before)),
@@ -379,7 +381,8 @@ class DetailRepository:
         where, params = _org_clause("collector_org_id", org_id)
         rows = await self.db.fetch_all(
             "SELECT status, COUNT(*) AS n,"
-            f" SUM(status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?) AS late"
+            f" SUM(CASE WHEN status IN {_IN_PROGRESS} AND deadline IS NOT NULL AND deadline < ?"
+            " THEN 1 ELSE 0 END) AS late"
             " FROM wishes WHERE created_at >= ? AND created_at < ?" + where + " GROUP BY status",
             (to_db_time(now), to_db_time(start), to_db_time(before), *params),
         )

@@ -32,11 +32,11 @@ _HELD_SQL = ", ".join(f"'{status.value}'" for status in HELD)
 # {session} and {org} / {user} with SQL expressions.
 HELD_BY_ORG = (
     f"(SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD_SQL})"
-    " AND h.session_id IS {session} AND h.claimed_by_org = {org})"
+    " AND h.session_id IS NOT DISTINCT FROM {session} AND h.claimed_by_org = {org})"
 )
 HELD_BY_USER = (
     f"(SELECT COUNT(*) FROM wishes h WHERE h.status IN ({_HELD_SQL})"
-    " AND h.session_id IS {session} AND h.claimed_by_user = {user})"
+    " AND h.session_id IS NOT DISTINCT FROM {session} AND h.claimed_by_user = {user})"
 )
 # Open → claimed, in one statement, if the caps allow. THE claim rule, caps included: a cap
 # (NULL = none) is kept while the claims it counts (HELD_BY_ORG / HELD_BY_USER) are fewer. Used
@@ -59,7 +59,7 @@ CLAIM_AUDIT = (
     " WHERE {won}"
 )
 # `WishRepository.claim`'s numbered parameters, in the order of its values.
-_CLAIM_PARAMS = {
+CLAIM_PARAMS = {
     "wish": "?1",
     "user": "?2",
     "org": "?3",
@@ -306,7 +306,7 @@ class WishRepository:
         conditions = [f"status IN ({_marks(expect)})"]
         guard_values: list = []
         for name, value in (guard or {}).items():
-            conditions.append(f"{name} IS ?")
+            conditions.append(f"{name} IS NOT DISTINCT FROM ?")
             guard_values.append(value)
         changed = await self.db.changes(
             f"UPDATE wishes SET {', '.join(assignments)} WHERE id = ? AND {' AND '.join(conditions)}",
@@ -339,9 +339,9 @@ class WishRepository:
             max_per_org,
             max_per_user,
         )
-        won = await self.db.changes(CLAIM_UPDATE.format(**_CLAIM_PARAMS), values) == 1
+        won = await self.db.changes(CLAIM_UPDATE.format(**CLAIM_PARAMS), values) == 1
         if won:
-            await self.db.execute(CLAIM_AUDIT.format(**_CLAIM_PARAMS, won="1"), values[:5])
+            await self.db.execute(CLAIM_AUDIT.format(**CLAIM_PARAMS, won="1 = 1"), values[:5])
         return won
 
     async def set_consent(self, wish_id: int, consent: bool, actor_id: int, now: datetime) -> bool:

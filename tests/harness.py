@@ -14,6 +14,7 @@ from bot.domain.errors import DomainError
 from bot.practice.emulator import FakeRequest, FakeTelegram, UserClient
 from bot.runtime.application import build_application, on_shutdown, on_startup, on_stop
 from handlers.callback_data import CallbackDataError
+from tests.pg_server import fresh_database_url
 
 COUNTY_ADMIN_ID = 100001
 TOKEN = "123456:TEST-TOKEN"
@@ -43,7 +44,7 @@ class FakeClock:
 def test_config(tmp_path: Path, **overrides) -> Config:
     config = Config(
         telegram=TelegramConfig(token=TOKEN, rate_limit=False),
-        storage=StorageConfig(path=str(tmp_path / "test.db")),
+        storage=StorageConfig(path=str(tmp_path / "test.db"), url=fresh_database_url(tmp_path)),
         county_admins=(COUNTY_ADMIN_ID,),
     )
     return replace(config, **overrides)

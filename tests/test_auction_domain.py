@@ -204,6 +204,9 @@ async def test_only_county_admins_create_sessions_and_the_preview_counts_the_lot
     assert [entry[0] for entry in await county.audit(f"auction:{session.id}")] == ["auction.create"]
 
 
+TRIPS_ARE_SQLITES = "counts trips to the SQLite thread; on PostgreSQL memberships are read each time"
+
+
 async def test_a_wish_is_a_lot_of_one_open_session_only(county):
     await county.add_wishes(5)
     first = await county.session(selection=LotSelection(codes=("W0001", "W0002")))
@@ -447,6 +450,9 @@ async def test_the_organisation_claimed_for(county):
     assert (await county.auction.claim(OTHER_DONOR_CADRE, session.id, lots[2].id)).outcome == "not_cadre"
 
 
+@pytest.mark.sqlite_only(
+    "counts trips to the SQLite thread; PostgreSQL reads memberships each time (several instances)"
+)
 async def test_a_claim_takes_one_trip_to_the_database_and_a_tap_on_a_taken_lot_none(county):
     """The hot path, once warm: the session, its lots, who holds what and the memberships are in
     memory; a won claim is one trip to the database thread (its transaction), a lost one none."""
@@ -509,6 +515,9 @@ async def test_concurrent_claims_are_committed_together_each_audited_once(county
             assert claims == [] and (await county.wishes.get(lot.id)).status is WishStatus.OPEN
 
 
+@pytest.mark.sqlite_only(
+    "counts trips to the SQLite thread; PostgreSQL reads memberships each time (several instances)"
+)
 async def test_the_warm_up_at_the_start_leaves_nothing_for_the_first_taps_to_read(county):
     lots = await county.add_wishes(2)
     session = await county.live()
@@ -566,6 +575,9 @@ async def test_a_batch_of_claims_is_judged_in_order_by_the_database(county):
     assert [entry[1] for entry in await county.audit(f"wish:{lots[0].id}") if entry[0] == "wish.claim"] == [DONOR]
 
 
+@pytest.mark.sqlite_only(
+    "counts trips to the SQLite thread; PostgreSQL reads memberships each time (several instances)"
+)
 async def test_a_persons_first_taps_read_their_memberships_once(county):
     lots = await county.add_wishes(1)
     session = await county.live()

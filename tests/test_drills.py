@@ -55,6 +55,7 @@ class Bot:
         self.log = tmp_path / "bot.log"
         self.server = server
         self.in_flight = 4  # the outbox's lanes (config.toml [outbox] in_flight; 4 the default)
+        self.database_url = ""  # PostgreSQL instead of the file (tests/test_province_drills.py)
         self.write_config()
         self.process: subprocess.Popen | None = None
         self.kills = 0
@@ -65,7 +66,7 @@ class Bot:
         self.config.write_text(
             f'county_admins = [{ADMIN}]\nlog_level = "WARNING"\n'
             f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
-            f'[storage]\npath = "{self.db}"\n'
+            f'[storage]\npath = "{self.db}"\nurl = "{self.database_url}"\n'
             f"[outbox]\nretry_first_seconds = 1\nretry_longest_seconds = 2\nin_flight = {self.in_flight}\n"
             '[reminders]\nquiet_start = ""\nquiet_end = ""\nweekly_digest = ""\n',
             encoding="utf-8",
@@ -107,6 +108,13 @@ class Bot:
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """A read of the bot's database while it runs (WAL: readers never block the writer)."""
+        if self.database_url:
+            import psycopg
+
+            from storage.sql_dialect import for_postgresql
+
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                return [tuple(row) for row in conn.execute(for_postgresql(sql), params).fetchall()]
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10) as conn:
             return conn.execute(sql, params).fetchall()
 
@@ -144,12 +152,13 @@ def seed(bot: Bot, build) -> object:
     from bot.domain.config import load_config
     from bot.domain.services import Services
     from handlers.i18n import plain_text_renderer
-    from storage.db import Database
+    from storage.engines import database_at
 
     async def run():
         config = load_config(bot.config)
         config = replace(config, telegram=replace(config.telegram, token=TOKEN))
-        services = Services.build(config, Database(bot.db), SystemClock(), render=plain_text_renderer("zh-Hans"))
+        db = database_at(config.storage.database_url)
+        services = Services.build(config, db, SystemClock(), render=plain_text_renderer("zh-Hans"))
         await services.open()
         try:
             return await build(services)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import handlers
 from handlers.callback_data import MAX_BYTES, SEPARATOR, CallbackData, payload_classes
 from handlers.common import LanguageButton
-from tests.fuzz_world import FUZZ, HUB, MEMBERS, SCALE, SEATS, Findings, mangled
+from tests.fuzz_world import FUZZ, HUB, MEMBERS, SEATS, Findings, mangled, scaled
 from tests.harness import COUNTY_ADMIN_ID
 
 # Values that broke or nearly broke parsers: the 53- and 63-bit edges, "digits" that are not
@@ -209,14 +209,14 @@ def fuzz_taps(world, payloads: st.SearchStrategy[str], examples: int) -> Finding
     """`examples` taps of `payloads`, each by someone in a chat they are in."""
     findings = Findings()
 
-    @settings(FUZZ, max_examples=examples * SCALE)
+    @settings(FUZZ, max_examples=scaled(examples))
     @given(seat=st.sampled_from(SEATS), data=payloads)
     def tap(seat, data):
         user_id, chat_id = seat
         findings.add(f"{user_id} tapped {data!r} in {chat_id}", world.run(world.tap(user_id, chat_id, data)))
 
     tap()
-    assert findings.examples >= examples * SCALE
+    assert findings.examples >= scaled(examples)
     return findings
 
 
@@ -259,7 +259,7 @@ def test_deep_links_are_answered_without_a_crash(fuzz_world):
     people = sorted({user_id for user_id, chat_id in SEATS if user_id == chat_id})
     chats = [str(chat_id) for _user, chat_id in SEATS if chat_id < 0]
 
-    @settings(FUZZ, max_examples=1500 * SCALE)
+    @settings(FUZZ, max_examples=scaled(1500))
     @given(
         user_id=st.sampled_from(people),
         payload=st.one_of(
@@ -274,5 +274,5 @@ def test_deep_links_are_answered_without_a_crash(fuzz_world):
         world.run(world.send(user_id, "/cancel"))  # leave whatever conversation the link opened
 
     start()
-    assert findings.examples >= 1500 * SCALE
+    assert findings.examples >= scaled(1500)
     assert not findings.by_problem, findings.report()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.commands import COMMANDS
-from tests.fuzz_world import FUZZ, SCALE, SEATS, Findings, nasty_text
+from tests.fuzz_world import FUZZ, SEATS, Findings, nasty_text, scaled
 
 ARGUMENTS = (
     "W0001",
@@ -67,7 +67,7 @@ def arguments() -> st.SearchStrategy[str]:
 def fuzz_commands(world, names: list[str], examples: int) -> Findings:
     findings = Findings()
 
-    @settings(FUZZ, max_examples=examples * SCALE)
+    @settings(FUZZ, max_examples=scaled(examples))
     @given(seat=st.sampled_from(SEATS), name=st.sampled_from(names), args=arguments())
     def command(seat, name, args):
         user_id, chat_id = seat
@@ -86,7 +86,7 @@ def test_typed_commands_with_any_arguments_are_answered_without_a_crash(fuzz_wor
     world = fuzz_world
     names = sorted(KNOWN - set(HEAVY) | {"nosuchcommand"})
     findings = fuzz_commands(world, names, 1440)
-    assert findings.examples >= 1440 * SCALE
+    assert findings.examples >= scaled(1440)
     assert not findings.by_problem, findings.report()
 
 

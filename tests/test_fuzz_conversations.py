@@ -36,16 +36,16 @@ from tests.fuzz_world import (
     NASTY_TEXTS,
     ODD_DIGITS,
     OUTSIDER,
-    SCALE,
     TEACHER,
     VOLUNTEER,
     Findings,
     FuzzWorld,
     mangled,
     nasty_text,
+    scaled,
 )
 
-EXAMPLES_PER_FLOW = 250 * SCALE
+EXAMPLES_PER_FLOW = scaled(250)
 KINDS = ("text", "choice", "document", "photo", "location")
 
 # ---- how each conversation starts, and who starts it ----------------------------------------------

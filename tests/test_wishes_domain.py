@@ -24,6 +24,7 @@ from bot.model.organisation import OrgKind, Role
 from bot.model.wish import PrivateDetails, WishCategory, WishFilter, WishStatus
 from handlers.i18n import catalog, placeholders, translate
 from storage.audit import AuditRepository
+from storage.db import OperationalError
 from storage.wishes import WishRepository
 from tests.harness import COUNTY_ADMIN_ID
 
@@ -318,7 +319,7 @@ async def test_public_queries_and_the_claim_path_never_touch_the_private_table(c
     await service.mark_purchased(DONOR, wish.id)
     assert (await service.by_status_overdue_first()).total == 1
     assert await service.overdue(now(county)) == []
-    with pytest.raises(sqlite3.OperationalError):  # only the private paths read it
+    with pytest.raises(OperationalError):  # only the private paths read it
         await service.private_details(TEACHER, wish.id)
     await db.execute("ALTER TABLE wish_private_hidden RENAME TO wish_private")
 

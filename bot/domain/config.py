@@ -29,6 +29,7 @@ from bot.domain.feature_config import (
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 CONFIG_ENV = "LEAGUE_BOT_CONFIG"
+DATABASE_URL_ENV = "LEAGUE_BOT_DATABASE_URL"
 DEFAULT_CONFIG_PATH = "config.toml"
 SUPPORTED_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -68,8 +69,21 @@ class TelegramConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
+    """`url` picks the engine: empty or `sqlite:///path` is SQLite (one instance, the default);
+    `postgresql://user:password@host:port/name` is PostgreSQL (several instances may share it).
+    The environment's LEAGUE_BOT_DATABASE_URL wins (it may carry a password)."""
+
     path: str = "data/league-bot.db"
     busy_timeout_ms: int = 5000
+    url: str = ""
+
+    @property
+    def database_url(self) -> str:
+        return self.url or "sqlite:///" + self.path
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
 
 
 @dataclass(frozen=True)
@@ -218,7 +232,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "secret_token": str,
         "max_connections": int,
     },
-    "storage": {"path": str, "busy_timeout_ms": int},
+    "storage": {"path": str, "busy_timeout_ms": int, "url": str},
     "inbox": {"keep_days": int},
     "outbox": {"keep_days": int, "retry_first_seconds": int, "retry_longest_seconds": int, "in_flight": int},
     "reminders": {"grace_minutes": int, "quiet_start": str, "quiet_end": str, "weekly_digest": str},
@@ -312,7 +326,10 @@ def parse_config(text: str, *, source: str = "config", environ: Mapping[str, str
     token = env.get(TOKEN_ENV) or telegram_raw.pop("token", "")
     telegram_raw.pop("token", None)
     telegram = TelegramConfig(token=token.strip(), webhook=webhook, **telegram_raw)
-    storage = StorageConfig(**raw.get("storage", {}))
+    storage_raw = dict(raw.get("storage", {}))
+    if env.get(DATABASE_URL_ENV):
+        storage_raw["url"] = env[DATABASE_URL_ENV].strip()
+    storage = StorageConfig(**storage_raw)
     inbox = InboxConfig(**raw.get("inbox", {}))
     outbox = OutboxConfig(**raw.get("outbox", {}))
     reminders = RemindersConfig(**raw.get("reminders", {}))
@@ -374,6 +391,11 @@ def _check_values(config: Config) -> None:
         raise ConfigError(f'log_level: "{config.log_level}" is not a level; use one of {", ".join(LOG_LEVELS)}')
     if config.storage.busy_timeout_ms < 0:
         raise ConfigError("storage.busy_timeout_ms: must not be negative (for example: busy_timeout_ms = 5000)")
+    if not config.storage.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ConfigError(
+            "storage.url: use sqlite:///path or postgresql://user:password@host:5432/name"
+            ' (for example: url = "postgresql://league:secret@127.0.0.1:5432/league_bot")'
+        )
     for section, days in (("inbox", config.inbox.keep_days), ("outbox", config.outbox.keep_days)):
         if not 1 <= days <= 3650:
             raise ConfigError(f"{section}.keep_days: must be 1 to 3650 (for example: keep_days = 7)")

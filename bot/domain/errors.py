@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# A transaction whose update another instance handled already (storage/db.py): its writes were
+# rolled back and there is nothing to say; the error handler only logs it.
+from storage.db import AlreadyDone as AlreadyDone
+
 
 class DomainError(Exception):
     """A rule said no. `key` names the catalog entry that explains why and what to do."""

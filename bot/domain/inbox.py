@@ -30,9 +30,10 @@ class Inbox:
         """Keep a batch of delivered updates (id, payload); returns the ids delivered for the first time."""
         return await self.repo.store_many(updates, self.clock.now())
 
-    async def unfinished(self) -> list[tuple[int, str]]:
-        """(update id, payload) of the updates stored but not handled, oldest first."""
-        return await self.repo.unfinished()
+    async def left_behind(self) -> list[tuple[int, str]]:
+        """(update id, payload) of the updates to handle first, oldest first: stored and not done,
+        and (several instances) left by an instance that is gone."""
+        return await self.repo.left_behind()
 
     def done_mark(self, update_id: int) -> DoneMark:
         """The mark that `update_id` is handled: carried by the handler's task, it commits with

@@ -20,10 +20,11 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
 from bot.domain.services import Services
 from bot.runtime.inbox import Intake, start_intake
+from bot.runtime.leader import start_leader_duties, stop_leader_duties
 from bot.runtime.rate_limit import FairRateLimiter, retry_after_seconds
 from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
-from storage.db import Database
+from storage.engines import database_at
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def build_application(
     # PTB types a builder made without a bot's rate-limit arguments as BaseRateLimiter[None].
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
-    db = Database(config.storage.path, busy_timeout_ms=config.storage.busy_timeout_ms)
+    db = database_at(config.storage.database_url, busy_timeout_ms=config.storage.busy_timeout_ms)
     services = Services.build(config, db, clock or SystemClock(), render=plain_text_renderer(config.language))
     application.bot_data["services"] = services
     register(application)
@@ -104,20 +105,7 @@ async def on_startup(application: Application) -> None:
     # The durable inbox: updates stored before confirmed; those not handled before a stop go first.
     await start_intake(application)
     start_command_menus(application)
-    from handlers.activities import start_activity_jobs
-    from handlers.auction import start_auction_jobs
-    from handlers.maintenance import start_maintenance_jobs
-    from handlers.outbox import start_outbox_sender
-    from handlers.scheduling import schedule_wake
-    from handlers.wishes import start_wish_jobs
-
-    # Occurrences missed while the bot was down are handled at once (the grace rule decides).
-    await schedule_wake(application, now=True)
-    start_activity_jobs(application)
-    start_wish_jobs(application)
-    start_auction_jobs(application)
-    start_maintenance_jobs(application)
-    start_outbox_sender(application)  # the durable outbox's one sender: what waited goes first
+    await start_leader_duties(application)
     log.info("league-bot started as @%s", application.bot.username)
 
 
@@ -130,6 +118,7 @@ async def on_stop(application: Application) -> None:
 
 async def on_shutdown(application: Application) -> None:
     services: Services = application.bot_data["services"]
+    await stop_leader_duties(application)
     await services.close()
     log.info("league-bot stopped; database closed")
 

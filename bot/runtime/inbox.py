@@ -331,7 +331,9 @@ async def start_intake(application: Application) -> int:
     intake.door = StoringQueue(services.inbox, application.update_queue)
     if application.updater is not None:
         application.updater.update_queue = intake.door
-    unfinished = await services.inbox.unfinished()
+    # With several instances (PostgreSQL) only what gone instances left: another's updates in
+    # hand are its own (storage/inbox.py, `adopt`).
+    unfinished = await services.inbox.left_behind()
     for _, payload in unfinished:
         application.update_queue.put_nowait(Update.de_json(json.loads(payload), application.bot))
     if unfinished:

@@ -68,6 +68,7 @@ CREATE TABLE wish_private (
 );
 
 -- Without a guardian's consent a wish keeps no private details, whatever the code above does.
+-- engine: sqlite
 CREATE TRIGGER wish_private_insert_needs_consent BEFORE INSERT ON wish_private
 WHEN (SELECT consent FROM wishes WHERE id = NEW.wish_id) IS NOT 1
 BEGIN
@@ -86,3 +87,32 @@ WHEN NEW.consent = 0 AND EXISTS (SELECT 1 FROM wish_private WHERE wish_id = NEW.
 BEGIN
     SELECT RAISE(ABORT, 'wishes: delete wish_private before withdrawing consent');
 END;
+-- engine: postgresql
+CREATE FUNCTION league_refuse() RETURNS trigger LANGUAGE plpgsql AS '
+BEGIN
+    RAISE EXCEPTION ''%'', TG_ARGV[0] USING ERRCODE = ''23000'';
+END';
+
+CREATE FUNCTION wish_private_needs_consent() RETURNS trigger LANGUAGE plpgsql AS '
+BEGIN
+    IF (SELECT consent FROM wishes WHERE id = NEW.wish_id) IS DISTINCT FROM 1 THEN
+        RAISE EXCEPTION ''wish_private: the wish has no guardian consent'' USING ERRCODE = ''23000'';
+    END IF;
+    RETURN NEW;
+END';
+
+CREATE TRIGGER wish_private_needs_consent BEFORE INSERT OR UPDATE ON wish_private
+FOR EACH ROW EXECUTE FUNCTION wish_private_needs_consent();
+
+CREATE FUNCTION wishes_consent_withdrawn_keeps_nothing() RETURNS trigger LANGUAGE plpgsql AS '
+BEGIN
+    IF NEW.consent = 0 AND EXISTS (SELECT 1 FROM wish_private WHERE wish_id = NEW.id) THEN
+        RAISE EXCEPTION ''wishes: delete wish_private before withdrawing consent'' USING ERRCODE = ''23000'';
+    END IF;
+    RETURN NEW;
+END';
+
+CREATE TRIGGER wishes_consent_withdrawn_keeps_nothing BEFORE UPDATE OF consent ON wishes
+FOR EACH ROW EXECUTE FUNCTION wishes_consent_withdrawn_keeps_nothing();
+-- engine: both
+

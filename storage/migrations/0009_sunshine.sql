@@ -42,6 +42,7 @@ CREATE TABLE child_private (
 );
 
 -- Without a guardian's consent a child keeps no private details, whatever the code above does.
+-- engine: sqlite
 CREATE TRIGGER child_private_insert_needs_consent BEFORE INSERT ON child_private
 WHEN (SELECT consent FROM children WHERE id = NEW.child_id) IS NOT 1
 BEGIN
@@ -53,6 +54,19 @@ WHEN (SELECT consent FROM children WHERE id = NEW.child_id) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'child_private: the child has no guardian consent');
 END;
+-- engine: postgresql
+CREATE FUNCTION child_private_needs_consent() RETURNS trigger LANGUAGE plpgsql AS '
+BEGIN
+    IF (SELECT consent FROM children WHERE id = NEW.child_id) IS DISTINCT FROM 1 THEN
+        RAISE EXCEPTION ''child_private: the child has no guardian consent'' USING ERRCODE = ''23000'';
+    END IF;
+    RETURN NEW;
+END';
+
+CREATE TRIGGER child_private_needs_consent BEFORE INSERT OR UPDATE ON child_private
+FOR EACH ROW EXECUTE FUNCTION child_private_needs_consent();
+-- engine: both
+
 
 -- A volunteer's own profile; every field optional. counsellor_confirmed_by is the cadre who
 -- confirmed the counsellor training (the seed's 52 trained local counsellors).

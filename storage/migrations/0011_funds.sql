@@ -111,6 +111,7 @@ CREATE TABLE fund_decisions (
 );
 
 -- Append-only, whatever the code above does.
+-- engine: sqlite
 CREATE TRIGGER fund_entries_no_update BEFORE UPDATE ON fund_entries
 BEGIN
     SELECT RAISE(ABORT, 'fund_entries is append-only: record a correction instead');
@@ -150,3 +151,18 @@ CREATE TRIGGER fund_decisions_no_delete BEFORE DELETE ON fund_decisions
 BEGIN
     SELECT RAISE(ABORT, 'fund_decisions is append-only');
 END;
+
+-- engine: postgresql
+CREATE TRIGGER fund_entries_append_only BEFORE UPDATE OR DELETE ON fund_entries
+FOR EACH ROW EXECUTE FUNCTION league_refuse('fund_entries is append-only: record a correction instead');
+
+CREATE TRIGGER fund_postings_append_only BEFORE UPDATE OR DELETE ON fund_postings
+FOR EACH ROW EXECUTE FUNCTION league_refuse('fund_postings is append-only');
+
+CREATE TRIGGER fund_instalments_append_only BEFORE UPDATE OR DELETE ON fund_instalments
+FOR EACH ROW EXECUTE FUNCTION league_refuse('fund_instalments is append-only');
+
+CREATE TRIGGER fund_decisions_append_only BEFORE UPDATE OR DELETE ON fund_decisions
+FOR EACH ROW EXECUTE FUNCTION league_refuse('fund_decisions is append-only');
+-- engine: both
+

@@ -67,11 +67,19 @@ class CachedSession:
     positions: dict[int, int]  # wish id → position (0-based order of release)
     ledger: Ledger | None = None
     ledger_loading: asyncio.Future[None] | None = None
+    loaded_at: float = 0.0
+
+
+# With several instances on one PostgreSQL database another one claims and releases too: a
+# session and its ledger are read again after this long, so a refusal foreseen from memory is
+# at most this old (a claim is still won only by the database's conditional UPDATE).
+SHARED_MAX_AGE_SECONDS = 1.0
 
 
 class SessionCache:
     def __init__(self, repo: AuctionRepository) -> None:
         self.repo = repo
+        self.max_age = SHARED_MAX_AGE_SECONDS if repo.shared else None
         self._cache: dict[int, CachedSession] = {}
         self._loading: dict[int, asyncio.Future[CachedSession | None]] = {}
         self._generation = 0  # bumped by every state change, so a load racing one is not kept
@@ -82,7 +90,7 @@ class SessionCache:
 
     async def get(self, session_id: int) -> CachedSession | None:
         cached = self._cache.get(session_id)
-        if cached is not None:
+        if cached is not None and self._fresh(cached):
             return cached
         pending = self._loading.get(session_id)
         if pending is not None:  # a burst of first taps: one load for all
@@ -96,7 +104,7 @@ class SessionCache:
         try:
             found = await self.repo.with_lots(session_id)
             if found is not None:
-                loaded = CachedSession(*found)
+                loaded = CachedSession(*found, loaded_at=asyncio.get_running_loop().time())
                 if generation == self._generation:
                     self._cache[session_id] = loaded
         finally:
@@ -104,6 +112,9 @@ class SessionCache:
                 del self._loading[session_id]
             future.set_result(loaded)
         return loaded
+
+    def _fresh(self, cached: CachedSession) -> bool:
+        return self.max_age is None or asyncio.get_running_loop().time() - cached.loaded_at < self.max_age
 
     async def session(self, session_id: int) -> AuctionSession:
         cached = await self.get(session_id)

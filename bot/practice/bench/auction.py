@@ -32,6 +32,7 @@ from bot.practice.bench.common import (
     settled_heap,
     timed_request_class,
 )
+from bot.practice.bench.database import engine_of
 
 LOTS, ORGS, SCHOOLS, CADRES = 500, 44, 24, 200
 PHASE1_TAPS, PHASE2_RATE, PHASE2_SECONDS = 2000, 400, 5
@@ -95,11 +96,12 @@ async def baseline(latency: float, taps: int) -> float:
     return taps / (finished - started)
 
 
-async def auction(latency: float) -> dict:
+async def auction(latency: float, db_url: str | None = None) -> dict:
     from telegram import Update
 
     from bot.domain.auction import LotSelection, SessionDraft
     from bot.model.organisation import OrgKind, Role
+    from bot.practice.bench.database import bench_storage
     from bot.runtime.application import (
         build_application,
         on_shutdown,
@@ -115,11 +117,11 @@ async def auction(latency: float) -> dict:
     fake = FakeTelegram(flood_limits=True)
     request = timed_request_class(FakeRequest, HUB)(fake, latency=latency)
     chance = random.Random(2026)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, bench_storage(folder, db_url) as storage:
         config = replace(
             Config(),
             telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
-            storage=StorageConfig(path=str(Path(folder) / "bench.db")),
+            storage=storage,
             county_admins=(COUNTY_ADMIN,),
         )
         app = build_application(config, request)
@@ -245,8 +247,10 @@ async def auction(latency: float) -> dict:
     }
 
 
-def run(latency: float) -> dict:
-    return asyncio.run(auction(latency))
+def run(latency: float, db_url: str | None = None) -> dict:
+    figures = asyncio.run(auction(latency, db_url))
+    figures["engine"] = engine_of(db_url)
+    return figures
 
 
 def _query_id(update: Update) -> str:

@@ -34,27 +34,37 @@ def _fake_telegram():
     return FakeTelegram, FakeRequest
 
 
-async def broadcast(groups: int, latency: float) -> dict:
+async def broadcast(groups: int, latency: float, *, instances: int = 1, db_url: str | None = None) -> dict:
+    """`instances` bots on one database (PostgreSQL for more than one) against one fake Telegram:
+    the reminder is written through the last, a follower; the leader sends, alone."""
     from bot.domain.schedule_grammar import Schedule
     from bot.model.organisation import Binding, OrgKind
+    from bot.practice.bench.database import bench_storage, engine_of
     from bot.runtime.application import build_application, on_shutdown, on_startup
+    from handlers.leadership import leading
     from handlers.scheduling import schedule_wake
 
+    if instances > 1 and engine_of(db_url) != "postgresql":
+        raise SystemExit("league-bot bench: --instances above 1 needs --db postgresql://… (SQLite admits one bot)")
     FakeTelegram, FakeRequest = _fake_telegram()
     fake = FakeTelegram(flood_limits=True)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, bench_storage(folder, db_url) as storage:
         config = replace(
             Config(),
             telegram=TelegramConfig(token="1:BENCH", rate_limit=True),
-            storage=StorageConfig(path=str(Path(folder) / "bench.db")),
+            storage=storage,
             county_admins=(1,),
         )
         config = replace(config, reminders=replace(config.reminders, quiet_start="", quiet_end="", weekly_digest=""))
-        app = build_application(config, FakeRequest(fake, latency=latency))
-        services = app.bot_data["services"]
-        await app.initialize()
-        await on_startup(app)
-        await app.start()
+        apps = []
+        for _ in range(instances):
+            app = build_application(config, FakeRequest(fake, latency=latency))
+            await app.initialize()
+            await on_startup(app)
+            await app.start()
+            apps.append(app)
+        writer = apps[-1]
+        services = writer.bot_data["services"]
         try:
             now = services.clock.now()
             async with services.db.transaction():
@@ -78,17 +88,19 @@ async def broadcast(groups: int, latency: float) -> dict:
                 now=services.clock.now(),
             )
             started = time.monotonic()
-            await schedule_wake(app, now=True)
+            await schedule_wake(writer, now=True)  # a follower's wake does nothing: the leader polls
             # Queued (the reminder moves on), then sent by the outbox: done when nothing waits.
             while (
                 await services.reminders.reminders.get(reminder.id)
             ).state == "active" or await services.outbox.pending():
                 await asyncio.sleep(0.05)
             duration = time.monotonic() - started
+            leaders = sum(1 for app in apps if leading(app))
         finally:
-            await app.stop()
-            await on_shutdown(app)
-            await app.shutdown()
+            for app in reversed(apps):
+                await app.stop()
+                await on_shutdown(app)
+                await app.shutdown()
     received = [
         len([m for m in fake.bot_messages(-1_000_000 - i) if "bench broadcast" in (m.text or "")])
         for i in range(groups)
@@ -97,6 +109,9 @@ async def broadcast(groups: int, latency: float) -> dict:
     return {
         "bench": "broadcast",
         "groups": groups,
+        "instances": instances,
+        "engine": engine_of(db_url),
+        "leaders": leaders,
         "latency_ms": round(latency * 1000),
         "delivered": sum(1 for count in received if count),
         "duplicates": sum(count - 1 for count in received if count > 1),
@@ -260,13 +275,23 @@ def timed_request_class(base: type, group: int) -> type:
     return TimedRequest
 
 
-def run(kind: str, *, groups: int, volunteers: int, seconds: float, latency: float, mode: str = "polling") -> int:
+def run(
+    kind: str,
+    *,
+    groups: int,
+    volunteers: int,
+    seconds: float,
+    latency: float,
+    instances: int = 1,
+    db_url: str | None = None,
+    mode: str = "polling",
+) -> int:
     if kind == "broadcast":
-        figures = asyncio.run(broadcast(groups, latency))
+        figures = asyncio.run(broadcast(groups, latency, instances=instances, db_url=db_url))
     elif kind == "auction":
         from bot.practice.bench import auction as bench_auction
 
-        figures = bench_auction.run(latency)
+        figures = bench_auction.run(latency, db_url=db_url)
     elif kind == "checkin":
         figures = asyncio.run(checkin(volunteers, seconds, latency))
     elif kind == "report":

@@ -248,6 +248,7 @@ async def bench(scale: Scale) -> dict:
             recorded = await services.db.fetch_value("SELECT COUNT(*) FROM visits WHERE status = 'submitted'")
             duplicates = await services.db.fetch_value(
                 "SELECT COUNT(*) FROM (SELECT household_id FROM visits GROUP BY household_id HAVING COUNT(*) > 1)"
+                " AS repeated"
             )
         finally:
             await app.stop()
