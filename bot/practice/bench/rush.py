@@ -565,10 +565,18 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         settle(recorder, steps[0]["start"], scale.quiet_seconds)
         end = time.monotonic()
         progress("the rush done", began)
+        pushed = delivery_figures(fake)
+        if front is not None:
+            # Telegram (the emulator) may still hold thousands of taps once the rush is over:
+            # counted above, then no longer pushed, so that the bot settles on what it has before
+            # the SIGTERM (which finishes the updates in hand; `stop_s` says how long that took).
+            fake.close()
+            settle(recorder, end, scale.quiet_seconds)
+        stopping = time.monotonic()
         code = stop(process)
+        stop_seconds = round(time.monotonic() - stopping, 1)
         cpu.done.set()
         emulator.done.set()
-        pushed = delivery_figures(fake)
         log = (folder / "bot.log").read_text(encoding="utf-8", errors="replace")
         if scale.logs:
             Path(scale.logs, "bot.log").write_text(log, encoding="utf-8")
@@ -591,6 +599,7 @@ def bot_run(scale: Scale, folder: Path) -> dict:
         "not_modified_errors": sum(1 for *_, text in recorder.errors if "not modified" in text.lower()),
         "http_429_total": fake.http_429,
         "bot_exit_code": code,
+        "stop_s": stop_seconds,
         "bot_tracebacks": log.count("Traceback"),
         "shed_logged": len(re.findall(r"Overloaded: button taps", log)),
         **({"webhook": pushed} if front is not None else {}),
