@@ -136,6 +136,29 @@ class SunshineFigureRepository:
         )
         return int(value or 0)
 
+    async def active_rhythms(self, org_ids: Sequence[int] | None) -> list[int]:
+        """The rhythms (days) active pairs keep."""
+        where, params = _orgs("org_id", org_ids)
+        rows = await self.db.fetch_all(
+            f"SELECT DISTINCT rhythm_days FROM pairs WHERE status = 'active'{where} ORDER BY rhythm_days", params
+        )
+        return [row[0] for row in rows]
+
+    async def quiet_by_org(self, cutoffs: dict[int, date], org_ids: Sequence[int] | None) -> dict[int, int]:
+        """Active pairs gone quiet, per organisation: whose last contact (else their start) is
+        before the cutoff of their rhythm (`cutoffs`: rhythm days → the first day not quiet)."""
+        if not cutoffs:
+            return {}
+        where, params = _orgs("p.org_id", org_ids)
+        cases = " ".join("WHEN ? THEN ?" for _ in cutoffs)
+        rows = await self.db.fetch_all(
+            "SELECT p.org_id, COUNT(*) FROM pairs p WHERE p.status = 'active'"
+            f"{where} AND COALESCE((SELECT MAX(c.contact_on) FROM contacts c WHERE c.pair_id = p.id), p.started_on)"
+            f" < CASE p.rhythm_days {cases} END GROUP BY p.org_id",
+            [*params, *(value for days, day in cutoffs.items() for value in (days, day.isoformat()))],
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def active_pairs_by_org(self, org_ids: Sequence[int] | None) -> dict[int, int]:
         where, params = _orgs("org_id", org_ids)
         rows = await self.db.fetch_all(

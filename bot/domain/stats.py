@@ -177,6 +177,18 @@ class OrgFacts:
     money_fen: int | None = None
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """The grouped counts of one period that both the figures and the organisations' facts use,
+    read once when a report needs both (`StatsService.grouped`)."""
+
+    by_category: dict[tuple[int, str], int]  # (organisation, category) → activities
+    served: dict[int, int]
+    claims: dict[int, tuple[int, int]]  # claims, of those overdue
+    fulfilled: dict[int, tuple[int, int]]  # fulfilled, of those on time
+    deeds: dict[int, int]  # done in the period's year
+
+
 class StatsService:
     def __init__(
         self,
@@ -203,20 +215,35 @@ class StatsService:
     def parse_period(self, text: str) -> Period:
         return parse_period(text, self.today(), self.zone)
 
-    async def figures(self, period: Period, org_id: int | None = None, *, with_villages: bool = False) -> Figures:
+    async def grouped(self, period: Period) -> Grouped:
+        start, before = period.bounds(self.zone)
+        now = self.clock.now()
+        year = Period.of_year(period.year)
+        return Grouped(
+            by_category=await self.reports.activities_by_org_category(start, before),
+            served=await self.reports.served_by_org(start, before, now),
+            claims=await self.reports.claims(start, before, now),
+            fulfilled=await self.reports.fulfilled(start, before),
+            deeds=await self.deeds.counts(year.start, year.end),
+        )
+
+    async def figures(
+        self, period: Period, org_id: int | None = None, *, with_villages: bool = False, grouped: Grouped | None = None
+    ) -> Figures:
         """The county's figures (org_id None), one organisation's, or (`with_villages`) a
-        township committee's with its village branches added up."""
+        township committee's with its village branches added up. `grouped`: the period's grouped
+        counts when the caller has read them already (the year-end report)."""
+        grouped = grouped or await self.grouped(period)
         org = None if org_id is None else await self.orgs.get(org_id)
         scope = await self.orgs.scope_ids(org_id, with_villages)
         members = None if scope is None else {scope} if isinstance(scope, int) else set(scope)
         start, before = period.bounds(self.zone)
-        now = self.clock.now()
 
         def pick(counts: dict[int, int]) -> int:
             return sum(counts.values()) if members is None else sum(counts.get(one, 0) for one in members)
 
         by_category: dict[Category, int] = {}
-        for (owner, category), count in (await self.reports.activities_by_org_category(start, before)).items():
+        for (owner, category), count in grouped.by_category.items():
             if members is None or owner in members:
                 by_category[Category(category)] = by_category.get(Category(category), 0) + count
         settings = self.attendance.settings
@@ -227,10 +254,7 @@ class StatsService:
             rounding_minutes=settings.credit_rounding_minutes,
             credit_missing_checkout=settings.credit_missing_checkout,
         )
-        claims = await self.reports.claims(start, before, now)
-        fulfilled = await self.reports.fulfilled(start, before)
-        year = Period.of_year(period.year)
-        done = await self.deeds.counts(year.start, year.end)
+        claims, fulfilled, done = grouped.claims, grouped.fulfilled, grouped.deeds
         if org is None:
             quota = sum(o.deeds_quota for o in await self.orgs.list())
         elif members is not None and len(members) > 1:
@@ -245,7 +269,7 @@ class StatsService:
             volunteers=presence.volunteers,
             person_times=presence.person_times,
             volunteer_minutes=presence.credited_minutes,
-            served=pick(await self.reports.served_by_org(start, before, now)),
+            served=pick(grouped.served),
             wishes_collected=pick(await self.reports.wishes_collected(start, before)),
             wishes_claimed=pick({k: v[0] for k, v in claims.items()}),
             wishes_fulfilled=pick({k: v[0] for k, v in fulfilled.items() if k is not None}),
@@ -255,29 +279,28 @@ class StatsService:
             deeds_quota=quota,
         )
 
-    async def org_facts(self, period: Period) -> dict[int, OrgFacts]:
+    async def org_facts(self, period: Period, grouped: Grouped | None = None) -> dict[int, OrgFacts]:
         """Every active organisation's facts over the period, from the grouped queries in bulk."""
         start, before = period.bounds(self.zone)
-        now = self.clock.now()
+        grouped = grouped or await self.grouped(period)
         facts = {org.id: OrgFacts(org) for org in await self.orgs.list()}
-        for (owner, category), count in (await self.reports.activities_by_org_category(start, before)).items():
+        for (owner, category), count in grouped.by_category.items():
             if owner in facts:
                 facts[owner].activities += count
                 facts[owner].by_category[category] = count
         for owner, count in (await self.reports.person_times_by_org(start, before)).items():
             if owner in facts:
                 facts[owner].person_times = count
-        for owner, served in (await self.reports.served_by_org(start, before, now)).items():
+        for owner, served in grouped.served.items():
             if owner in facts:
                 facts[owner].served = served
-        for owner, (claims, late) in (await self.reports.claims(start, before, now)).items():
+        for owner, (claims, late) in grouped.claims.items():
             if owner in facts:
                 facts[owner].claims, facts[owner].overdue = claims, late
-        for owner, (done, on_time) in (await self.reports.fulfilled(start, before)).items():
+        for owner, (done, on_time) in grouped.fulfilled.items():
             if owner in facts:
                 facts[owner].fulfilled, facts[owner].fulfilled_on_time = done, on_time
-        year = Period.of_year(period.year)
-        for owner, done in (await self.deeds.counts(year.start, year.end)).items():
+        for owner, done in grouped.deeds.items():
             if owner in facts:
                 facts[owner].deeds_done = done
         if self.money_by_owner is not None:  # set by Services.build once the funds ledger exists

@@ -43,8 +43,9 @@ class YearReportService:
         """The county's report, or (a scope) one organisation's, or a township committee's with
         its village branches added up."""
         period = Period.of_year(year)
-        figures = await self.stats.figures(period, org_id, with_villages=with_villages)
-        facts = await self.stats.org_facts(period)
+        grouped = await self.stats.grouped(period)  # read once for both
+        figures = await self.stats.figures(period, org_id, with_villages=with_villages, grouped=grouped)
+        facts = await self.stats.org_facts(period, grouped)
         scope = await self.stats.orgs.scope_ids(org_id, with_villages)
         if scope is not None:
             members = {scope} if isinstance(scope, int) else set(scope)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from bot.domain.stats import Period
 from bot.domain.sunshine.keeping import PairKeeping
@@ -83,6 +84,13 @@ class SunshineFigureService(PairKeeping):
             return None
         return [org_id] + [org.id for org in await self.orgs.list() if org.parent_id == org_id]
 
+    async def quiet_cutoffs(self, org_ids: list[int] | None) -> dict[int, date]:
+        """For each rhythm the active pairs keep, the first day of a quiet spell that is not quiet
+        yet today: bot/domain/sunshine/keeping.py `is_quiet` (longer than the rhythm without a
+        contact) as a date the database compares with, so no pair is fetched to count them."""
+        today = self.today()
+        return {days: today - timedelta(days=days) for days in await self.figure_rows.active_rhythms(org_ids)}
+
     async def figures(self, period: Period, org_id: int | None = None) -> SunshineFigures:
         """From grouped queries (storage/sunshine_figures.py): a province-year's two million
         contacts are summed in the database, never fetched."""
@@ -98,7 +106,7 @@ class SunshineFigureService(PairKeeping):
             by_origin[line.origin] += line.contacts
             contacts_by_org[line.org_id] += line.contacts
         active_by = await repo.active_pairs_by_org(org_ids)
-        quiet_by = Counter(item.pair.org_id for item in await self.quiet_pairs(org_ids))
+        quiet_by = Counter(await repo.quiet_by_org(await self.quiet_cutoffs(org_ids), org_ids))
         orgs = {org.id: org for org in await self.orgs.list(include_archived=True)}
         by_org = area_lines(contacts_by_org, await repo.children_by_org(span, org_ids), active_by, quiet_by, orgs)
         contacts = sum(line.contacts for line in totals)
