@@ -169,7 +169,7 @@ async def test_copy_db_moves_a_county_to_postgresql_and_back_with_every_count_eq
 
     sqlite = Database(tmp_path / "county.db")
     await sqlite.open()
-    await sqlite.run_sync(lambda conn: seed_county_year(conn, 2026, _zone(), 0.05))
+    await seed_county_year(sqlite, 2026, _zone(), 0.5)
     postgresql = await open_url(fresh_database_url(tmp_path))
     back = Database(tmp_path / "back.db")
     await back.open()
