@@ -239,8 +239,8 @@ class OutboxSender:
         self._running_as_job = True
         self._wake_armed = False
         await self.drain()
-        if self._wake_armed or not self.application.running:
-            return  # woken while sending: that run comes next
+        if self._wake_armed or not self.application.running or not leading(self.application):
+            return  # woken while sending: that run comes next (or another instance leads now)
         self._arm(await self._next_run())
 
     async def _next_run(self) -> timedelta:

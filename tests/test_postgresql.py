@@ -318,3 +318,36 @@ async def test_a_lost_connection_is_opened_again_by_the_next_statement(tmp_path)
         assert db.instance_id != before and not await db.instance_alive(before)
     finally:
         await db.close()
+
+
+@needs_server
+async def test_a_leader_whose_lock_connection_broke_steps_down_and_another_leads(tmp_path, fake):
+    from bot.runtime.leader import LEADERSHIP, _duty_jobs, _poll
+    from handlers.leadership import leading
+    from tests.harness import FakeClock, Harness, test_config
+
+    clock = FakeClock()
+    first = Harness(test_config(tmp_path), fake, clock)
+    second = Harness(test_config(tmp_path), fake, clock)
+    await first.start()
+    await second.start()
+    try:
+        assert leading(first.app) and not leading(second.app)
+        assert {job.name for job in first.app.job_queue.jobs()} >= {"outbox:send", "auction:tick"}
+        lock_pid = first.app.bot_data[LEADERSHIP]._conn.info.backend_pid
+        await second.services.db.fetch_value("SELECT pg_terminate_backend(?)", (lock_pid,))
+        first_polls, second_polls = {"polls": 0}, {"polls": 0}
+        await _poll(first.app, first_polls)  # finds its lock gone: stops every duty job
+        assert not leading(first.app)
+        assert [job.name for job in first.app.job_queue.jobs() if job.name in _duty_jobs()] == []
+        for _ in range(50):
+            await _poll(second.app, second_polls)
+            if leading(second.app):
+                break
+            await asyncio.sleep(0.1)
+        assert leading(second.app)
+        await _poll(first.app, first_polls)
+        assert not leading(first.app)  # one leader
+    finally:
+        await first.stop()
+        await second.stop()

@@ -29,10 +29,9 @@ log = logging.getLogger(__name__)
 LEADER_LOCK = "league-bot:leader"
 LEADER_JOB = "leader:poll"
 LEADERSHIP = "leadership"
-DUTY_JOBS = "leader_duty_jobs"
 LEADER_POLL_SECONDS = 1.0
-# Reminders written by another instance are looked for on every poll (a query for the next due time).
-REMINDER_POLL_EVERY = 1
+# Every poll the leader looks for what the others queued: outbox messages and reminders (a query
+# for the next due time each). Updates left by a dead instance, every few polls.
 ORPHAN_POLL_EVERY = 5
 
 
@@ -66,7 +65,7 @@ async def _poll(application: Application, state: dict[str, int]) -> None:
     leadership = application.bot_data[LEADERSHIP]
     holds = await leadership.hold()
     if holds and not leading(application):
-        await _lead(application)
+        await _lead(application, taking_over=True)
     elif not holds and leading(application):
         _step_down(application)
     elif holds:
@@ -75,13 +74,29 @@ async def _poll(application: Application, state: dict[str, int]) -> None:
 
         state["polls"] += 1
         outbox_sender(application).wake()  # what the other instances queued
-        if state["polls"] % REMINDER_POLL_EVERY == 0:
-            await schedule_wake(application)
+        await schedule_wake(application)
         if state["polls"] % ORPHAN_POLL_EVERY == 0:
             await _adopt_orphans(application)
 
 
-async def _lead(application: Application) -> None:
+def _duty_jobs() -> frozenset[str]:
+    """The names of the jobs only the leader runs (each starter replaces its own, never doubles it)."""
+    from handlers.activities.jobs import SUMMARY_JOB
+    from handlers.auction.hub import TICK_JOB
+    from handlers.maintenance import EXPIRE_JOB, INTAKE_PURGE_JOB
+    from handlers.maintenance import PURGE_JOB as WISHES_PURGE_JOB
+    from handlers.outbox import SEND_JOB
+    from handlers.scheduling import WAKE_JOB
+    from handlers.visits.jobs import PURGE_JOB as VISITS_PURGE_JOB
+    from handlers.wishes.jobs import DEADLINE_JOB
+
+    return frozenset(
+        {SUMMARY_JOB, TICK_JOB, EXPIRE_JOB, INTAKE_PURGE_JOB, WISHES_PURGE_JOB, SEND_JOB, WAKE_JOB}
+        | {VISITS_PURGE_JOB, DEADLINE_JOB}
+    )
+
+
+async def _lead(application: Application, *, taking_over: bool = False) -> None:
     from handlers.activities import start_activity_jobs
     from handlers.auction import start_auction_jobs
     from handlers.maintenance import start_maintenance_jobs
@@ -91,9 +106,7 @@ async def _lead(application: Application) -> None:
     from handlers.wishes import start_wish_jobs
 
     set_leading(application, True)
-    queue = application.job_queue
-    before = {job.name for job in queue.jobs()} if queue is not None else set()
-    if application.bot_data.get(DUTY_JOBS) is not None:  # taking over: what a dead one left
+    if taking_over:  # what the dead leader left (at a start, the intake took it already)
         await _adopt_orphans(application)
     # Occurrences missed while no one led are handled at once (the grace rule decides).
     await schedule_wake(application, now=True)
@@ -103,8 +116,6 @@ async def _lead(application: Application) -> None:
     start_maintenance_jobs(application)
     start_visit_jobs(application)
     start_outbox_sender(application)  # what waited goes first
-    after = {job.name for job in queue.jobs()} if queue is not None else set()
-    application.bot_data[DUTY_JOBS] = after - before
     services: Services = application.bot_data["services"]
     if services.db.engine != "sqlite":
         log.info("this instance leads: scheduled work and sending")
@@ -114,10 +125,10 @@ def _step_down(application: Application) -> None:
     """The lock's connection broke: another instance may lead already; stop every duty job."""
     set_leading(application, False)
     queue = application.job_queue
-    names = application.bot_data.get(DUTY_JOBS) or set()
     if queue is not None:
+        duties = _duty_jobs()
         for job in queue.jobs():
-            if job.name in names:
+            if job.name in duties:
                 job.schedule_removal()
     log.warning("lost the leadership (database connection): scheduled work stops here")
 
