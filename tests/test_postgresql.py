@@ -351,3 +351,16 @@ async def test_a_leader_whose_lock_connection_broke_steps_down_and_another_leads
     finally:
         await first.stop()
         await second.stop()
+
+
+@needs_server
+async def test_both_ends_give_up_on_a_vanished_peer_within_seconds(tmp_path):
+    """A leader whose machine vanishes (no FIN, no RST) must free its locks for the others: the
+    server probes every connection after 10 s of silence and drops it after 3 failed probes."""
+    db = await open_url(fresh_database_url(tmp_path))
+    try:
+        shown = [await db.fetch_value(f"SHOW {name}") for name in ("tcp_keepalives_idle", "tcp_keepalives_count")]
+        assert shown == ["10", "3"]
+        assert db.pg.info.get_parameters()["keepalives_idle"] == "10"
+    finally:
+        await db.close()
