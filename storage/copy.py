@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.db import Database, StorageError, available_migrations
+from storage.db import Database, StorageError
+from storage.migration_files import available_migrations
 
 _CREATE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
 _BATCH = 2000

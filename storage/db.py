@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import fcntl
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
-from typing import IO, Any, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import aiosqlite
 
+from storage.errors import StorageError as StorageError
+from storage.migration_files import available_migrations, split_statements
 from storage.sql_dialect import for_engine
+from storage.sqlite_file import OneBotPerFile, corrupt_advice, make_folder, opening_failure
 
 log = logging.getLogger(__name__)
 
@@ -86,47 +87,10 @@ def _mark_to_commit() -> CommitMark | None:
     return mark
 
 
-class StorageError(Exception):
-    """The database cannot be used as configured (path, version, corruption)."""
-
-
 class AlreadyDone(Exception):
     """The commit mark found its update done already (handled by another instance, which took it
     over as an orphan, or the other way round): this transaction is rolled back, so an update's
     effects are committed once however many instances handled it."""
-
-
-def corrupt_advice(path: Path, detail: str) -> str:
-    detail = " ".join(detail.replace("*** in database main ***", "").split())  # SQLite's report spans lines
-    return (
-        f"{path}: not a readable SQLite database ({detail}); restore the latest backup over it"
-        " (league-bot backup makes one), or move it away to start with an empty database"
-    )
-
-
-def opening_failure(path: Path, error: sqlite3.Error, busy_timeout_ms: int) -> StorageError:
-    """What an SQLite error met while opening means for the person starting the bot: one line."""
-    code = getattr(error, "sqlite_errorname", "") or ""
-    if code.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
-        return StorageError(corrupt_advice(path, str(error)))
-    if code.startswith("SQLITE_READONLY"):
-        return StorageError(
-            f"{path}: read-only; the bot must be able to write the file and its folder"
-            " (give the user running the bot write access to both, e.g. with chown)"
-        )
-    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return StorageError(
-            f"{path}: locked by another process for over {busy_timeout_ms} ms (storage.busy_timeout_ms);"
-            " stop the other program using it (another league-bot?) and start again"
-        )
-    if code.startswith("SQLITE_CANTOPEN"):
-        return StorageError(
-            f"{path}: cannot be opened (is it a folder, or is its folder not accessible?);"
-            " check storage.path and the folder's permissions"
-        )
-    if code.startswith("SQLITE_FULL"):
-        return StorageError(f"{path}: the disk is full; free some space and start again")
-    return StorageError(f"{path}: cannot be used ({error}); check storage.path, the file and its folder")
 
 
 def utc_now_text() -> str:
@@ -181,9 +145,15 @@ def written(value: T | None, what: str) -> T:
     return value
 
 
+_MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);"
+)
+
+
 class SoleInstance:
     """Leadership where there is one process: SQLite's file admits one bot (its lock file,
-    `Database._hold_file`), so this one always leads."""
+    `storage/sqlite_file.py`), so this one always leads."""
 
     async def hold(self) -> bool:
         return True
@@ -205,7 +175,7 @@ class Database:
         self._writable = True
         self._lock = asyncio.Lock()
         self._rollback_hooks: list[Callable[[], None]] = []
-        self._file_lock: IO[str] | None = None
+        self._file_lock = OneBotPerFile(self.path)
 
     async def open(self, *, migrate: bool = True, writable: bool = True) -> None:
         """Connect, check the file can be read (and written, unless `writable` is False), migrate.
@@ -214,11 +184,11 @@ class Database:
         alive) and becomes one `StorageError` line naming the file and the fix."""
         self._writable = writable
         if writable:
-            self._hold_file()
+            self._file_lock.take()
         try:
             self._conn = await self._connect()
         except BaseException:
-            self._release_file()
+            self._file_lock.release()
             raise
         try:
             await self._prepare(writable=writable)
@@ -231,18 +201,9 @@ class Database:
             await self._abandon()
             raise
 
-    def _make_folder(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StorageError(
-                f"{self.path.parent}: cannot create the database's folder ({error.strerror});"
-                " create it, or point storage.path at a folder the bot may write"
-            ) from None
-
     async def _connect(self) -> aiosqlite.Connection:
         if str(self.path) != ":memory:":
-            self._make_folder()
+            make_folder(self.path)
         try:
             conn = await aiosqlite.connect(self.path, isolation_level=None)
         except sqlite3.Error as error:
@@ -280,38 +241,9 @@ class Database:
         if [tuple(row) for row in rows] != [("ok",)]:
             raise StorageError(corrupt_advice(self.path, str(rows[0][0]) if rows else "no answer"))
 
-    def _hold_file(self) -> None:
-        """One bot per file: a second writer would lead too (send every reminder twice, run
-        every job twice). An exclusive lock on `<file>.lock`, which the system drops when the
-        process ends however it ends; a reader (a backup) does not take it."""
-        if str(self.path) == ":memory:" or self._file_lock is not None:
-            return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        self._make_folder()
-        try:
-            handle = open(lock_path, "a+")  # noqa: SIM115 - held open until close()
-        except OSError as error:
-            raise StorageError(
-                f"{lock_path}: cannot be created ({error.strerror}); check the folder's permissions"
-            ) from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise StorageError(
-                f"{self.path}: another league-bot is using this database (it holds {lock_path.name});"
-                " stop it first, or for several instances use PostgreSQL (storage.url)"
-            ) from None
-        self._file_lock = handle
-
-    def _release_file(self) -> None:
-        handle, self._file_lock = self._file_lock, None
-        if handle is not None:
-            handle.close()  # closing the descriptor drops the lock
-
     async def _abandon(self) -> None:
         """Close after a failed open: no checkpoint, nothing that could fail again."""
-        self._release_file()
+        self._file_lock.release()
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
@@ -336,7 +268,7 @@ class Database:
         finally:
             self._conn = None
             await conn.close()
-            self._release_file()
+            self._file_lock.release()
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -353,26 +285,34 @@ class Database:
             yield
             return
         async with self._lock:
+            await self._ready()
             token = _owner.set(asyncio.current_task())
             try:
-                await self.conn.execute("BEGIN IMMEDIATE")
+                await self._raw("BEGIN IMMEDIATE")
                 mark = None
                 try:
                     yield
                     mark = _mark_to_commit()
-                    if mark is not None:
-                        cursor = await self.conn.execute(mark.sql, mark.params)
-                        if cursor.rowcount == 0:
-                            raise AlreadyDone(mark.sql)
+                    if mark is not None and await self._raw(mark.sql, mark.params) == 0:
+                        raise AlreadyDone(mark.sql)
                 except BaseException:
-                    await self.conn.execute("ROLLBACK")
+                    await self._raw("ROLLBACK")
                     self._forget_cached()
                     raise
-                await self.conn.execute("COMMIT")
+                await self._raw("COMMIT")
                 if mark is not None:
                     mark.committed = True
             finally:
                 _owner.reset(token)
+
+    async def _ready(self) -> None:
+        """Before a transaction or a statement takes the connection (the lock held): nothing for
+        SQLite's file; the PostgreSQL backend reconnects a connection the server dropped."""
+
+    async def _raw(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement on the connection as it is (the lock held): the rows it changed."""
+        cursor = await self.conn.execute(sql, params)
+        return int(cursor.rowcount)
 
     async def serialise(self, key: str) -> None:
         """Inside a transaction: no other transaction holding the same key runs until this one
@@ -425,10 +365,12 @@ class Database:
 
     @asynccontextmanager
     async def _serialised(self) -> AsyncIterator[None]:
+        """One statement outside a transaction waits for the one in progress (one connection)."""
         if _in_transaction():
             yield
             return
         async with self._lock:
+            await self._ready()
             yield
 
     # ---- statements (each one trip to the database thread) -------------------------------
@@ -459,10 +401,8 @@ class Database:
 
     # ---- migrations ---------------------------------------------------------------------
     async def schema_version(self) -> int:
-        await self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
+        for statement in self._schema_statements(_MIGRATIONS_TABLE):
+            await self.execute(statement)
         value = await self.fetch_value("SELECT MAX(version) FROM schema_migrations")
         return int(value or 0)
 
@@ -477,7 +417,7 @@ class Database:
         newest = migrations[-1][0] if migrations else 0
         if current > newest:
             raise StorageError(
-                f"{self.path}: database schema version {current} is newer than this program"
+                f"{self.label}: database schema version {current} is newer than this program"
                 f" knows ({newest}); upgrade league-bot instead of downgrading"
             )
         applied = []
@@ -485,15 +425,19 @@ class Database:
             if version in done:
                 continue
             async with self.transaction():
-                for statement in split_statements(for_engine(sql, "sqlite")):
-                    await self.conn.execute(statement)
-                await self.conn.execute(
+                for statement in self._schema_statements(sql):
+                    await self._raw(statement)
+                await self.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, utc_now_text()),
                 )
             log.info("applied migration %04d %s", version, name)
             applied.append(f"{version:04d}_{name}")
         return applied
+
+    def _schema_statements(self, migration: str) -> list[str]:
+        """A migration's statements for this engine."""
+        return split_statements(for_engine(migration, "sqlite"))
 
     async def stream(self, sql: str, params: Sequence[Any] = (), *, batch: int = 2000) -> AsyncIterator[list[Row]]:
         """The rows of one read, in batches of at most `batch`, for a read too big to hold (an
@@ -575,34 +519,3 @@ def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> lis
         return cursor.fetchall()
     finally:
         cursor.close()
-
-
-def available_migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("storage") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        if not entry.name.endswith(".sql"):
-            continue
-        number, _, rest = entry.name.partition("_")
-        found.append((int(number), rest.removesuffix(".sql"), entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [version for version, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise StorageError(f"two migrations share a version number: {versions}")
-    return found
-
-
-def split_statements(sql: str) -> list[str]:
-    """Split a migration into statements, respecting semicolons inside triggers and strings."""
-    statements, buffer = [], ""
-    for line in sql.splitlines(keepends=True):
-        if not buffer and line.strip().startswith("--"):
-            continue
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        raise StorageError(f"migration ends with an incomplete statement: {buffer.strip()[:60]}")
-    return statements

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,18 +31,12 @@ from psycopg.pq import Format
 from psycopg.types.string import StrDumperUnknown
 
 from storage.db import (
-    AlreadyDone,
     Database,
     IntegrityError,
     OperationalError,
     Row,
     SoleInstance,
     StorageError,
-    _in_transaction,
-    _mark_to_commit,
-    _owner,
-    available_migrations,
-    utc_now_text,
 )
 from storage.postgres_cache import CHANNEL, CacheListener, written_table
 from storage.sql_dialect import for_postgresql, schema_for_postgresql, split_postgresql
@@ -226,36 +219,14 @@ class PostgresDatabase(Database):
         return self._pg
 
     # ---- transactions -----------------------------------------------------------------
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        if _in_transaction():
-            yield
-            return
-        async with self._lock:
-            await self._reconnect_if_broken()
-            token = _owner.set(asyncio.current_task())
-            try:
-                await self.pg.execute("BEGIN")
-                mark = None
-                try:
-                    yield
-                    mark = _mark_to_commit()
-                    if mark is not None and (await self._run(mark.sql, mark.params)).rowcount == 0:
-                        raise AlreadyDone(mark.sql)
-                except BaseException:
-                    await self._rollback()
-                    self._forget_cached()
-                    raise
-                await self.pg.execute("COMMIT")
-                if mark is not None:
-                    mark.committed = True
-            finally:
-                _owner.reset(token)
-
-    async def _rollback(self) -> None:
-        conn = self._pg
-        if conn is not None and not conn.closed:
-            await conn.execute("ROLLBACK")
+    async def _raw(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """BEGIN, COMMIT, ROLLBACK, a commit mark and the schema's statements: as written, or
+        through the dialect when they carry parameters (`?`)."""
+        if params:
+            return max((await self._run(sql, params)).rowcount, 0)
+        if sql == "BEGIN IMMEDIATE":
+            sql = "BEGIN"  # PostgreSQL locks rows as it writes them
+        return max((await self.pg.execute(sql)).rowcount, 0)
 
     def row_cache(self, table: str) -> dict[Any, Any]:
         """A cache kept true across instances by LISTEN/NOTIFY (storage/postgres_cache.py)."""
@@ -267,7 +238,7 @@ class PostgresDatabase(Database):
         if instance_id == self.instance_id:
             return True
         lock = (_INSTANCE_LOCKS, instance_id)
-        async with self._one():
+        async with self._serialised():
             cursor = await self.pg.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", lock)
             row = await cursor.fetchone()
             free = bool(row and row[0])
@@ -308,17 +279,7 @@ class PostgresDatabase(Database):
         if table is not None and table in self._listener.tables:
             await self.pg.execute("SELECT pg_notify(%s, %s)", (CHANNEL, table))
 
-    @asynccontextmanager
-    async def _one(self) -> AsyncIterator[None]:
-        """One statement outside a transaction still waits for the one in progress (one connection)."""
-        if _in_transaction():
-            yield
-            return
-        async with self._lock:
-            await self._reconnect_if_broken()
-            yield
-
-    async def _reconnect_if_broken(self) -> None:
+    async def _ready(self) -> None:
         """The server restarted or a failover moved it: the connection is gone, so the next
         statement (outside a transaction: one inside fails with its transaction) opens a new
         one. A new connection is a new instance for the others (its life lock is new); what the
@@ -335,7 +296,7 @@ class PostgresDatabase(Database):
         """A write; for an INSERT into a table with an id, that id (SQLite's lastrowid)."""
         table = _inserted_table(sql)
         returning = table is not None and table in self._identity_tables and "RETURNING" not in sql.upper()
-        async with self._one():
+        async with self._serialised():
             cursor = await self._run(sql + " RETURNING id" if returning else sql, params)
             if returning:
                 row = await cursor.fetchone()
@@ -346,7 +307,7 @@ class PostgresDatabase(Database):
 
     async def changes(self, sql: str, params: Sequence[Any] = ()) -> int:
         table = _inserted_table(sql)
-        async with self._one():
+        async with self._serialised():
             cursor = await self._run(sql, params)
             await self._follow_explicit_ids(sql, table)
             return max(cursor.rowcount, 0)
@@ -356,7 +317,7 @@ class PostgresDatabase(Database):
         batch = [tuple(row) for row in rows]
         if not batch:
             return
-        async with self._one():
+        async with self._serialised():
             try:
                 async with self.pg.cursor() as cursor:
                     await cursor.executemany(for_postgresql(sql), batch)
@@ -366,12 +327,12 @@ class PostgresDatabase(Database):
             await self._follow_explicit_ids(sql, table)
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._one():
+        async with self._serialised():
             cursor = await self._run(sql, params)
             return await cursor.fetchone()  # type: ignore[return-value]
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._one():
+        async with self._serialised():
             cursor = await self._run(sql, params)
             return await cursor.fetchall()  # type: ignore[return-value]
 
@@ -399,48 +360,19 @@ class PostgresDatabase(Database):
             await reader.close()
 
     # ---- migrations -------------------------------------------------------------------
-    async def schema_version(self) -> int:
-        await self.pg.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        value = await self.fetch_value("SELECT MAX(version) FROM schema_migrations")
-        return int(value or 0)
-
     async def migrate(self) -> list[str]:
         """As SQLite's: every migration not recorded, each in its own transaction. Two instances
         starting together take an advisory lock first, so one migrates and the other waits."""
         await self.pg.execute("SELECT pg_advisory_lock(200001)")
         try:
-            return await self._migrate_locked()
+            applied = await super().migrate()
         finally:
             await self.pg.execute("SELECT pg_advisory_unlock(200001)")
-
-    async def _migrate_locked(self) -> list[str]:
-        migrations = available_migrations()
-        current = await self.schema_version()
-        done = {int(row[0]) for row in await self.fetch_all("SELECT version FROM schema_migrations")}
-        newest = migrations[-1][0] if migrations else 0
-        if current > newest:
-            raise StorageError(
-                f"{self.label}: database schema version {current} is newer than this program"
-                f" knows ({newest}); upgrade league-bot instead of downgrading"
-            )
-        applied = []
-        for version, name, sql in migrations:
-            if version in done:
-                continue
-            async with self.transaction():
-                for statement in split_postgresql(schema_for_postgresql(sql)):
-                    await self.pg.execute(statement)
-                await self.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, utc_now_text()),
-                )
-            log.info("applied migration %04d %s", version, name)
-            applied.append(f"{version:04d}_{name}")
         await self._learn_identity_tables()
         return applied
+
+    def _schema_statements(self, migration: str) -> list[str]:
+        return split_postgresql(schema_for_postgresql(migration))
 
     # ---- backup -----------------------------------------------------------------------
     async def backup(self, destination: str | Path) -> None:
