@@ -252,14 +252,23 @@ LOTS = 40
 TAPS = 600
 
 
-def auction_world(fake: FakeTelegram, bot: Bot) -> tuple[int, list[int]]:
+def auction_world(
+    fake: FakeTelegram,
+    bot: Bot,
+    *,
+    cadres: range = CADRES,
+    lots: int = LOTS,
+    title: str = "冬季认领会",
+    cap_per_org: int | None = None,
+) -> tuple[int, list[int]]:
+    """A hub, a school's `lots` wishes, ten donor organisations sharing `cadres`, a live session."""
     from bot.domain.auction import LotSelection, SessionDraft
     from bot.domain.wishes import WishDraft
     from bot.model.organisation import OrgKind, Role
 
-    for user_id in CADRES:
+    for user_id in cadres:
         fake.add_user(user_id, f"干部{user_id}")
-    fake.add_group(HUB, "团县委工作群", admins=(ADMIN,), members=list(CADRES), bot_is_admin=True)
+    fake.add_group(HUB, "团县委工作群", admins=(ADMIN,), members=list(cadres), bot_is_admin=True)
 
     async def build(services):
         now = services.clock.now()
@@ -268,11 +277,11 @@ def auction_world(fake: FakeTelegram, bot: Bot) -> tuple[int, list[int]]:
         await services.groups.bind_hub(ADMIN, HUB)
         school = await services.orgs.create(ADMIN, "县第一小学", OrgKind.SCHOOL, None)
         donors = [await services.orgs.create(ADMIN, f"县局{i}团委", OrgKind.COUNTY_LEVEL, None) for i in range(10)]
-        for index, user_id in enumerate(CADRES):
+        for index, user_id in enumerate(cadres):
             await services.people.seen(user_id, f"干部{user_id}", None, "zh-hans", private=True)
             await services.membership.memberships.grant(donors[index % 10].id, user_id, Role.CADRE, ADMIN, now)
-        lots = []
-        for index in range(LOTS):
+        made = []
+        for index in range(lots):
             draft = WishDraft(
                 collector_org_id=school.id,
                 alias=f"小{index}",
@@ -282,12 +291,14 @@ def auction_world(fake: FakeTelegram, bot: Bot) -> tuple[int, list[int]]:
                 value_yuan=50,
                 consent=False,
             )
-            lots.append((await services.wishes.add(ADMIN, draft)).id)
+            made.append((await services.wishes.add(ADMIN, draft)).id)
         session = await services.auction.create(
             ADMIN,
-            SessionDraft(title="冬季认领会", starts_at=now, duration_minutes=60, selection=LotSelection()),
+            SessionDraft(
+                title=title, starts_at=now, duration_minutes=60, selection=LotSelection(), cap_per_org=cap_per_org
+            ),
         )
-        return session.id, lots
+        return session.id, made
 
     return seed(bot, build)
 

@@ -22,14 +22,14 @@ import pytest
 from bot.practice.emulator import FakeTelegram, serve
 from bot.practice.proxy import Backend, ProxyThread
 from tests.pg_server import SERVER_ENV, fresh_database_url
-from tests.test_drills import ADMIN, HUB, broadcast_world, reminders_in, seed, wait_for
+from tests.test_drills import ADMIN, HUB, auction_world, broadcast_world, reminders_in, wait_for
 from tests.test_end_to_end import free_port
 from tests.test_webhook_mode import WebhookBot
 
 pytestmark = pytest.mark.skipif(not os.environ.get(SERVER_ENV), reason="the suite's PostgreSQL pass (--db postgresql)")
 
 CADRES = range(610_000, 610_100)
-DONORS = 10
+DONORS = 10  # tests/test_drills.py's auction_world: ten donor organisations
 CAP_PER_ORG = 5
 LOTS = 45
 TAPS = 2000
@@ -77,59 +77,12 @@ def _both_up(fake: FakeTelegram, bots: list[ProvinceBot]) -> None:
         wait_for(lambda n=started: fake.count_calls("setWebhook") >= n, f"{bot.name} up", timeout=30)
 
 
-def rush_world(fake: FakeTelegram, bot: ProvinceBot) -> tuple[int, list[int], dict[int, int]]:
-    from bot.domain.auction import LotSelection, SessionDraft
-    from bot.domain.wishes import WishDraft
-    from bot.model.organisation import OrgKind, Role
-
-    for user_id in CADRES:
-        fake.add_user(user_id, f"干部{user_id}")
-    fake.add_group(HUB, "团县委工作群", admins=(ADMIN,), members=list(CADRES), bot_is_admin=True)
-
-    async def build(services):
-        now = services.clock.now()
-        await services.people.seen(ADMIN, "县管理员", "county_admin", "zh-hans", private=True)
-        await services.groups.seen(HUB, "团县委工作群", "group")
-        await services.groups.bind_hub(ADMIN, HUB)
-        school = await services.orgs.create(ADMIN, "县第一小学", OrgKind.SCHOOL, None)
-        donors = [await services.orgs.create(ADMIN, f"县局{i}团委", OrgKind.COUNTY_LEVEL, None) for i in range(DONORS)]
-        org_of = {}
-        for index, user_id in enumerate(CADRES):
-            await services.people.seen(user_id, f"干部{user_id}", None, "zh-hans", private=True)
-            org = donors[index % DONORS].id
-            await services.membership.memberships.grant(org, user_id, Role.CADRE, ADMIN, now)
-            org_of[user_id] = org
-        lots = []
-        for index in range(LOTS):
-            draft = WishDraft(
-                collector_org_id=school.id,
-                alias=f"小{index}",
-                grade="三年级",
-                text=f"心愿{index}号",
-                category="books",
-                value_yuan=50,
-                consent=False,
-            )
-            lots.append((await services.wishes.add(ADMIN, draft)).id)
-        session = await services.auction.create(
-            ADMIN,
-            SessionDraft(
-                title="全省联合认领会",
-                starts_at=now,
-                duration_minutes=60,
-                selection=LotSelection(),
-                cap_per_org=CAP_PER_ORG,
-            ),
-        )
-        return session.id, lots, org_of
-
-    return seed(bot, build)
-
-
 def test_a_rush_split_over_two_instances_one_killed_keeps_every_claim_exactly_once(province):
     fake, bots, proxy = province
     first, second = bots
-    session_id, lots, org_of = rush_world(fake, first)
+    session_id, lots = auction_world(
+        fake, first, cadres=CADRES, lots=LOTS, title="全省联合认领会", cap_per_org=CAP_PER_ORG
+    )
     _both_up(fake, bots)
     board = wait_for(
         lambda: next((m for m in fake.bot_messages(HUB) if "全省联合认领会" in (m.text or "")), None), "the board"
@@ -150,6 +103,7 @@ def test_a_rush_split_over_two_instances_one_killed_keeps_every_claim_exactly_on
     second.stop()
 
     holders = dict(second.query("SELECT id, claimed_by_user FROM wishes WHERE claimed_by_user IS NOT NULL"))
+    org_of = dict(second.query("SELECT user_id, org_id FROM memberships WHERE ended_at IS NULL"))
     claims = Counter(
         dict(second.query("SELECT subject, COUNT(*) FROM audit_log WHERE action = 'wish.claim' GROUP BY subject"))
     )
