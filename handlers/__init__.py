@@ -14,7 +14,7 @@ from telegram.ext import (
 )
 
 from bot.domain import outbox as notices
-from bot.domain.catch_up import STALE_SUMMARIES, SUMMARIES_TOGETHER
+from bot.domain.catch_up import REMINDERS_TOGETHER, STALE_REMINDERS, STALE_SUMMARIES, SUMMARIES_TOGETHER
 from bot.domain.deeds import BEHIND_SUBJECT
 from bot.domain.funds import PLEDGES_SUBJECT
 from bot.domain.funds.publishing import STATEMENT as FUND_STATEMENT
@@ -52,7 +52,12 @@ from handlers import (
 from handlers.activities.post import render_promoted
 from handlers.activities.summaries import render_group_summary, render_organiser_summary
 from handlers.auction.claim import render_won
-from handlers.catch_up import render_stale_summaries, render_summaries_together
+from handlers.catch_up import (
+    render_reminders_together,
+    render_stale_reminders,
+    render_stale_summaries,
+    render_summaries_together,
+)
 from handlers.commands import COMMANDS
 from handlers.flow import FLOWS, ConversationButton, FlowRegistry
 from handlers.handover_notes import render_answered, render_request, render_unreachable
@@ -99,6 +104,8 @@ def register(application: Application) -> None:
     sender.register(VISIT_HANDED_BACK, visits.render_handed_back)
     sender.register(SUMMARIES_TOGETHER, render_summaries_together)
     sender.register(STALE_SUMMARIES, render_stale_summaries)
+    sender.register(REMINDERS_TOGETHER, render_reminders_together)
+    sender.register(STALE_REMINDERS, render_stale_reminders)
     application.bot_data[FLOWS] = FlowRegistry(
         [
             join.JoinFlow(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -24,7 +25,7 @@ from bot.model.reminder import ReminderRecord
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext, Ui
 from handlers.flow import Flow, flow_of, page_number
-from handlers.i18n import Raw
+from handlers.i18n import Raw, Translator
 from handlers.scheduling import schedule_wake
 
 
@@ -45,12 +46,16 @@ _FIXED_TARGETS = {"hub": ("hub", None), "all": ("all_groups", None)}
 # ---- small renderings ---------------------------------------------------------------------
 def local_when(ui: Ui, moment: datetime) -> Raw:
     """'2026-11-30 周一 09:00' in the configured zone."""
-    zone = ui.services.config.zone
-    return ui.t.raw(
+    return when_text(ui.t, ui.services.config.zone, moment)
+
+
+def when_text(t: Translator, zone: ZoneInfo, moment: datetime) -> Raw:
+    """'2026-11-30 周一 09:00' in `zone`, in `t`'s language."""
+    return t.raw(
         "reminders.when",
         date=local_text(moment, zone, "%Y-%m-%d"),
         time=local_text(moment, zone, "%H:%M"),
-        weekday=ui.t(f"schedule.weekday_{moment.astimezone(zone).weekday()}"),
+        weekday=t(f"schedule.weekday_{moment.astimezone(zone).weekday()}"),
     )
 
 

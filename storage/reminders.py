@@ -142,6 +142,13 @@ class ReminderRepository:
             await self.db.fetch_value("SELECT due_at FROM reminder_occurrences WHERE id = ?", (occurrence_id,))
         )
 
+    async def occurrence(self, occurrence_id: int) -> tuple[int, datetime] | None:
+        """(its reminder's id, when it was due)."""
+        row = await self.db.fetch_one(
+            "SELECT reminder_id, due_at FROM reminder_occurrences WHERE id = ?", (occurrence_id,)
+        )
+        return None if row is None else (row["reminder_id"], db_time(row["due_at"]))
+
     async def finish_occurrence(self, occurrence_id: int, outcome: str, now: datetime) -> None:
         await self.db.execute(
             "UPDATE reminder_occurrences SET outcome = ?, finished_at = ? WHERE id = ?",

@@ -102,12 +102,13 @@ async def test_crash_after_sending_before_recording_sends_nothing_twice(tmp_path
     await second.stop()
 
 
-async def test_missed_occurrence_inside_grace_is_sent_late_outside_is_skipped(harness):
+async def test_missed_occurrence_inside_the_window_is_sent_late_outside_is_skipped(harness):
+    """The catch-up window ([catch_up] window_hours, 24), not grace_minutes, bounds how late."""
     await county_with_groups(harness)
     reminders = harness.services.reminders
-    await reminders.create(COUNTY_ADMIN_ID, "hub", None, "例会", schedule(harness, "今天 11:00"))
+    await reminders.create(COUNTY_ADMIN_ID, "hub", None, "例会", schedule(harness, "明天 11:00"))
     await reminders.create(COUNTY_ADMIN_ID, "hub", None, "早已过时", schedule(harness, "今天 10:30"))
-    harness.clock.advance(hours=1, minutes=40)  # 11:40: one is 40 min late, the other 70
+    harness.clock.advance(days=1, hours=1, minutes=40)  # 11:40 tomorrow: one is 40 min late, the other 25 h
     outcomes = {o.outcome for o in await harness.tick()}
     assert outcomes == {"late", "skipped"}
     assert reminder_texts(harness, HUB) == ["⏰ 提醒（因机器人暂停，晚送达）\n例会"]

@@ -1,4 +1,5 @@
-"""Catching up after downtime: the activity summaries missed while the bot was down.
+"""Catching up after downtime: the activity summaries missed while the bot was down, and the
+listing messages the reminders' catch-up shares with them (bot/domain/reminders.py).
 
 The summaries job queues each ended activity's summary once. After the bot was down for a
 while, many are due at once (measured: 2,698 messages at ten times the seed's size, sent over
@@ -19,9 +20,10 @@ summary is still queued once, whichever way it goes out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.domain.activity_notices import summary_notices
 from bot.domain.outbox import Outbox
@@ -33,7 +35,10 @@ from storage.db import Database
 # The kinds of message the catch-up adds (rendered by handlers/catch_up.py).
 SUMMARIES_TOGETHER = "catch_up.summaries"
 STALE_SUMMARIES = "catch_up.stale"
-# The most activities one catch-up message names (a message holds at most 4,096 characters).
+REMINDERS_TOGETHER = "catch_up.reminders"  # a chat's late reminder occurrences, in one message
+STALE_REMINDERS = "catch_up.stale_reminders"  # to a county admin: occurrences too late to send
+T = TypeVar("T")
+# The most activities (or reminder occurrences) one catch-up message names (a message holds at most 4,096 characters).
 MOST_NAMED = 20
 
 
@@ -56,9 +61,15 @@ def within_window(
     return recent, stale
 
 
-def ids_param(activities: Sequence[Activity]) -> str:
-    """Activity ids for a notice's params (a short string: the row holds no rendered text)."""
-    return ",".join(str(a.id) for a in activities[:MOST_NAMED])
+def in_listings(owed: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`owed` in listing messages of at most MOST_NAMED (a message holds at most 4,096 characters)."""
+    for first in range(0, len(owed), MOST_NAMED):
+        yield owed[first : first + MOST_NAMED]
+
+
+def ids_param(ids: Sequence[int]) -> str:
+    """The first MOST_NAMED ids for a notice's params (a short string: the row holds no rendered text)."""
+    return ",".join(str(item) for item in ids[:MOST_NAMED])
 
 
 def parse_ids(value: object) -> list[int]:
@@ -97,8 +108,7 @@ class SummaryCatchUp:
                 if len(owed) == 1:
                     notices.extend(summary_notices(owed[0], [chat_id])[:1])
                     continue
-                for first in range(0, len(owed), MOST_NAMED):  # a message holds at most 4,096 characters
-                    notices.append(together(chat_id, owed[first : first + MOST_NAMED]))
+                notices.extend(together(chat_id, listed) for listed in in_listings(owed))
             if dropped:
                 notices.extend(stale_notice(admin, dropped) for admin in self.county_admins)
             messages = 0
@@ -109,17 +119,25 @@ class SummaryCatchUp:
 
 def together(chat_id: int, owed: Sequence[Activity]) -> Notice:
     """One message to `chat_id` for several summaries, oldest first."""
-    return _listing(
-        SUMMARIES_TOGETHER, chat_id, f"summaries:{owed[0].id}-{owed[-1].id}:{chat_id}", owed, Priority.NORMAL
-    )
+    key = f"summaries:{owed[0].id}-{owed[-1].id}:{chat_id}"
+    return listing(SUMMARIES_TOGETHER, chat_id, key, "activities", [a.id for a in owed], Priority.NORMAL)
 
 
 def stale_notice(admin: int, dropped: Sequence[Activity]) -> Notice:
     """The county admin's list of summaries too old to send."""
     key = f"summaries:stale:{dropped[0].id}-{dropped[-1].id}:{admin}"
-    return _listing(STALE_SUMMARIES, admin, key, dropped, Priority.BACKGROUND)
+    return listing(STALE_SUMMARIES, admin, key, "activities", [a.id for a in dropped], Priority.BACKGROUND)
 
 
-def _listing(kind: str, chat_id: int, key: str, activities: Sequence[Activity], priority: Priority) -> Notice:
-    params: dict[str, ParamValue] = {"activities": ids_param(activities), "count": len(activities)}
+def listing(
+    kind: str,
+    chat_id: int,
+    key: str,
+    name: str,
+    ids: Sequence[int],
+    priority: Priority,
+    **extra: ParamValue,
+) -> Notice:
+    """A catch-up listing message: the first MOST_NAMED of `ids` under `name`, and how many in all."""
+    params: dict[str, ParamValue] = {name: ids_param(ids), "count": len(ids), **extra}
     return Notice(kind, chat_id, key=key, params=params, priority=priority)

@@ -115,6 +115,8 @@ class OutboxConfig:
 
 @dataclass(frozen=True)
 class RemindersConfig:
+    # No longer used: `[catch_up] window_hours` decides how late a missed occurrence is still sent
+    # (bot/domain/reminders.py). Kept so that a config that sets it still loads.
     grace_minutes: int = 60
     quiet_start: str = "22:00"
     quiet_end: str = "07:00"
@@ -427,7 +429,11 @@ def _check_values(config: Config) -> None:
     _check_stars(config.stars)
     _check_ranking_and_pace_schedules(config)
     if config.reminders.grace_minutes < 0:
-        raise ConfigError("reminders.grace_minutes: must not be negative (for example: grace_minutes = 60)")
+        raise ConfigError(
+            "reminders.grace_minutes: no longer used ([catch_up] window_hours decides how late a missed"
+            " reminder is still sent); remove the line, or make it a number not below 0"
+            " (for example: grace_minutes = 60)"
+        )
     check_webhook(config.telegram.webhook)
     _check_rush_limits(config.telegram)
 

@@ -82,8 +82,9 @@ class SunshineConfig:
 
 @dataclass(frozen=True)
 class CatchUpConfig:
-    """After downtime (bot/domain/catch_up.py): activity summaries are still sent for activities
-    that ended at most window_hours ago, grouped per chat; older ones are listed to the county admins."""
+    """After downtime (bot/domain/catch_up.py, bot/domain/reminders.py): activity summaries are
+    still sent for activities that ended at most window_hours ago, and reminder occurrences at most
+    window_hours late, grouped per chat; older ones are listed to the county admins."""
 
     window_hours: int = 24
 
@@ -157,4 +158,7 @@ def check_features(
             ' (09:00 every day), or "" to switch the daily job off'
         )
     if catch_up.window_hours < 0:
-        raise ConfigError("catch_up.window_hours: must not be negative (for example: window_hours = 24)")
+        raise ConfigError(
+            "catch_up.window_hours: must not be negative (for example: window_hours = 24: summaries and"
+            " reminders missed while the bot was down are still sent if at most 24 hours late)"
+        )

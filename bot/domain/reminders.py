@@ -15,20 +15,29 @@ After a crash nothing is lost: the queued messages are still queued, and at most
 in flight at the crash is sent twice. A 'sending' record left by an older version without an
 outbox message (its process died mid-send) is never sent again: the message may have arrived.
 
-An occurrence found late (the bot was down) is sent once, marked late, if it is less than the
-grace period late; older ones are recorded as skipped and logged. Non-urgent occurrences due in
-the quiet hours are sent when the quiet hours end.
+Catching up after downtime (one pass, one transaction, oldest first), like the summaries'
+catch-up (bot/domain/catch_up.py), with the same window (`[catch_up] window_hours`):
+- an occurrence found more than two minutes after its send time is late; at most the window late,
+  it is still sent: a chat owed one late occurrence gets the usual message, marked late; a chat
+  owed several gets one message listing them, oldest first (20 to a message), each delivery
+  recorded 'sending' as always and ended by that listing's outcome (`_listing_ended`);
+- an occurrence more than the window late is not sent (recorded as skipped); the county admins
+  get one message listing those (the first 20 by their words, and the count);
+- a recurring reminder that missed several occurrences is caught up by its latest one only.
+`[reminders] grace_minutes` no longer decides anything (the window does); a config that sets it
+still loads. Non-urgent occurrences due in the quiet hours are sent when the quiet hours end.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain.catch_up import REMINDERS_TOGETHER, STALE_REMINDERS, in_listings, listing, parse_ids
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
@@ -50,6 +59,7 @@ MAX_TEXT = 3500
 LATE_AFTER = timedelta(minutes=2)
 WEEKLY_DIGEST = "digest:weekly"  # the subject of the weekly digest (bot/domain/digest.py words it)
 _EPSILON = timedelta(microseconds=1)
+OCCURRENCES = "occurrences"  # a listing's param: the occurrence ids it names
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,8 @@ class ReminderService:
         clock: Clock,
         zone: ZoneInfo,
         *,
-        grace: timedelta,
+        window: timedelta,
+        county_admins: Sequence[int],
         quiet: QuietHours | None,
         orgs: OrganisationService,
         outbox: Outbox,
@@ -128,10 +139,12 @@ class ReminderService:
         self.permissions = permissions
         self.clock = clock
         self.zone = zone
-        self.grace = grace
+        self.window = window  # how late an occurrence is still sent ([catch_up] window_hours)
+        self.county_admins = tuple(county_admins)
         self.quiet = quiet
         self.outbox = outbox
         outbox.listen(REMINDER, self._delivery_ended)
+        outbox.listen(REMINDERS_TOGETHER, self._listing_ended)
         # System reminders whose recipients are computed when an occurrence is due (e.g. the
         # organisations behind their deeds pace), by subject key; the record's target is ignored.
         self.audiences: dict[str, Callable[[ReminderRecord], Awaitable[list[int]]]] = {}
@@ -360,66 +373,136 @@ class ReminderService:
 
     # ---- delivering -------------------------------------------------------------------------
     async def deliver_due(self, drain: Drain) -> list[Outcome]:
-        """Queue every occurrence whose send time has come, then have the outbox send them;
-        safe to call at any time, repeatedly. The outcomes say how each chat's delivery stands
-        once the outbox has nothing more to send now ('sending': it will try again later)."""
+        """Queue every occurrence whose send time has come (all in one transaction, so a chat's
+        late ones can be listed together), then have the outbox send them; safe to call at any
+        time, repeatedly. The outcomes say how each chat's delivery stands once the outbox has
+        nothing more to send now ('sending': it will try again later)."""
         now = self.clock.now()
-        queued: list[tuple[ReminderRecord, int, str]] = []
-        for reminder in await self.reminders.active():
-            if self.send_time(reminder) <= now:
-                queued.append(await self._queue_occurrence(reminder, now))
-        if any(outcome != "skipped" for _, _, outcome in queued):
+        async with self.db.transaction():
+            taken = await self._take_due(now)
+            await self._queue(taken, now)
+        if any(item.outcome != "skipped" for item in taken):
             await drain()
         return [
-            Outcome(reminder.id, reminder.due_at, outcome, await self.reminders.deliveries(occurrence_id))
-            for reminder, occurrence_id, outcome in queued
+            Outcome(
+                item.reminder.id,
+                item.reminder.due_at,
+                item.outcome,
+                await self.reminders.deliveries(item.occurrence_id),
+            )
+            for item in taken
         ]
 
-    async def _queue_occurrence(self, reminder: ReminderRecord, now: datetime) -> tuple[ReminderRecord, int, str]:
-        due = reminder.due_at
-        lateness = now - self.send_time(reminder)
-        if lateness > self.grace:
-            outcome = "skipped"
-            log.warning(
-                "reminder %s occurrence %s is %s late (grace %s): skipped",
-                reminder.id,
-                due.isoformat(),
-                lateness,
-                self.grace,
-            )
-        else:
-            outcome = "late" if lateness > LATE_AFTER else "sent"
-        async with self.db.transaction():
+    async def _take_due(self, now: datetime) -> list[_Taken]:
+        """Claim each occurrence whose send time has come and say what it gets, oldest first."""
+        taken = []
+        for reminder in await self.reminders.active():
+            if self.send_time(reminder) > now:
+                continue
+            reminder = await self._latest_missed(reminder, now)
+            if self.send_time(reminder) > now:
+                continue
+            lateness = now - self.send_time(reminder)
+            if lateness <= LATE_AFTER:
+                outcome = "sent"
+            elif lateness <= self.window:
+                outcome = "late"
+            else:
+                outcome = "skipped"
+                log.warning(
+                    "reminder %s occurrence %s is %s late (catch-up window %s): not sent, listed to the county admins",
+                    reminder.id,
+                    reminder.due_at.isoformat(),
+                    lateness,
+                    self.window,
+                )
+            due = reminder.due_at
             occurrence_id = await self.reminders.claim_occurrence(reminder.id, due, "sending", now)
             if occurrence_id is None:  # claimed by an older version that died mid-send: resume it
                 occurrence_id = written(
                     await self.reminders.occurrence_id(reminder.id, due), f"occurrence {due} of reminder {reminder.id}"
                 )
-            if outcome != "skipped":
-                await self._queue_messages(reminder, occurrence_id, late=outcome == "late")
-            await self.reminders.finish_occurrence(occurrence_id, outcome, now)
-            await self._advance(reminder)
-        return reminder, occurrence_id, outcome
+            taken.append(_Taken(reminder, occurrence_id, outcome))
+        return sorted(taken, key=lambda item: (item.reminder.due_at, item.occurrence_id))
 
-    async def _queue_messages(self, reminder: ReminderRecord, occurrence_id: int, *, late: bool) -> None:
-        """One message per chat with no delivery record yet, each recorded as 'sending'."""
-        already = await self.reminders.delivered_chats(occurrence_id)
-        priority = Priority.NOTICE if reminder.urgent else Priority.BACKGROUND
-        for chat_id in await self.targets(reminder):
-            if chat_id in already or not await self.reminders.start_delivery(occurrence_id, chat_id, self.clock.now()):
+    async def _latest_missed(self, reminder: ReminderRecord, now: datetime) -> ReminderRecord:
+        """A recurring reminder that missed several occurrences is caught up by its latest one:
+        "每日安全提示" once, not once per day the bot was down (the earlier ones are passed over)."""
+        schedule = Schedule.from_json(reminder.schedule)
+        due = reminder.due_at
+        following = self._following(schedule, due)
+        while following is not None and following <= now:
+            due, following = following, self._following(schedule, following)
+        if due == reminder.due_at:
+            return reminder
+        log.info("reminder %s: occurrences %s to %s passed over for the latest", reminder.id, reminder.due_at, due)
+        await self.reminders.set_state(reminder.id, "active", due)
+        return replace(reminder, next_due_at=due)
+
+    async def _queue(self, taken: Sequence[_Taken], now: datetime) -> None:
+        """Each chat's messages, as the module says; then each occurrence is finished and its
+        reminder moves on."""
+        late_per_chat: dict[int, list[_Taken]] = {}
+        for item in taken:
+            if item.outcome == "skipped":
                 continue
-            await self.outbox.enqueue(
-                Notice(
-                    REMINDER,
-                    chat_id,
-                    key=f"reminder:{occurrence_id}:{chat_id}",
-                    params={"reminder": reminder.id, "occurrence": occurrence_id, "chat": chat_id, "late": late},
-                    priority=priority,
-                )
-            )
+            chats = await self._open_chats(item, now)
+            # Urgent occurrences stay their own message, at their own priority (a notice, ahead
+            # of broadcasts): listed with the rest they would wait at the listing's background
+            # priority and read like one more line. Digests and computed texts have no words of
+            # their own to list; they are worded per chat when sent.
+            if item.outcome == "late" and not item.reminder.urgent and self._has_words(item.reminder):
+                for chat_id in chats:
+                    late_per_chat.setdefault(chat_id, []).append(item)
+                continue
+            for chat_id in chats:
+                await self.outbox.enqueue(_notice(item, chat_id))
+        for chat_id, owed in late_per_chat.items():
+            if len(owed) == 1:  # one owed: the usual message, marked late
+                await self.outbox.enqueue(_notice(owed[0], chat_id))
+                continue
+            for listed in in_listings(owed):
+                key = f"reminders:{listed[0].occurrence_id}-{listed[-1].occurrence_id}:{chat_id}"
+                ids = [item.occurrence_id for item in listed]
+                notice = listing(REMINDERS_TOGETHER, chat_id, key, OCCURRENCES, ids, Priority.BACKGROUND, chat=chat_id)
+                await self.outbox.enqueue(notice)
+        stale = [item for item in taken if item.outcome == "skipped" and self._has_words(item.reminder)]
+        if stale:
+            ids = [item.occurrence_id for item in stale]
+            for admin in self.county_admins:
+                key = f"reminders:stale:{ids[0]}-{ids[-1]}:{admin}"
+                await self.outbox.enqueue(listing(STALE_REMINDERS, admin, key, OCCURRENCES, ids, Priority.BACKGROUND))
+        for item in taken:
+            await self.reminders.finish_occurrence(item.occurrence_id, item.outcome, now)
+            await self._advance(item.reminder)
+
+    def _has_words(self, reminder: ReminderRecord) -> bool:
+        """Its own text, the same for every chat (not a digest, nor a text computed when due)."""
+        return (
+            reminder.content_kind == "text"
+            and bool(reminder.text.strip())
+            and (reminder.subject_key or "") not in self.audiences
+        )
+
+    async def _open_chats(self, item: _Taken, now: datetime) -> list[int]:
+        """The chats this occurrence goes to with no delivery record yet, each now recorded as
+        'sending' (a chat with any record is never sent this occurrence again)."""
+        already = await self.reminders.delivered_chats(item.occurrence_id)
+        return [
+            chat_id
+            for chat_id in await self.targets(item.reminder)
+            if chat_id not in already and await self.reminders.start_delivery(item.occurrence_id, chat_id, now)
+        ]
 
     async def _delivery_ended(self, message: OutboxMessage, delivery: Delivery) -> None:
         """The outbox is done with one chat's message: its delivery record says how."""
+        await self._record_end([message.param("occurrence")], message, delivery)
+
+    async def _listing_ended(self, message: OutboxMessage, delivery: Delivery) -> None:
+        """A chat's listing of late occurrences ended: so did each listed occurrence's delivery."""
+        await self._record_end(parse_ids(message.params.get(OCCURRENCES)), message, delivery)
+
+    async def _record_end(self, occurrence_ids: Sequence[int], message: OutboxMessage, delivery: Delivery) -> None:
         if delivery.state is OutboxState.SENT:
             status = SendStatus.SENT
         elif delivery.state is OutboxState.SKIPPED:
@@ -430,32 +513,32 @@ class ReminderService:
             await self.chats.set_active(message.chat_id, False, self.clock.now())
         else:
             status = SendStatus.FAILED
-        await self.reminders.finish_delivery(
-            message.param("occurrence"),
-            message.param("chat"),
-            status,
-            delivery.message_id,
-            delivery.detail,
-            self.clock.now(),
-        )
+        for occurrence_id in occurrence_ids:
+            await self.reminders.finish_delivery(
+                occurrence_id, message.param("chat"), status, delivery.message_id, delivery.detail, self.clock.now()
+            )
 
     async def as_occurring(self, message: OutboxMessage) -> ReminderRecord | None:
         """The reminder of a queued message as it was at that occurrence (due then: its words
         may depend on the day), for the outbox's sender to word; None when it is gone."""
-        reminder = await self.reminders.get(message.param("reminder"))
-        due = await self.reminders.occurrence_due(message.param("occurrence"))
-        if reminder is None or due is None:
-            return None
-        return replace(reminder, next_due_at=due)
+        return await self.occurring(message.param("occurrence"))
 
-    async def _advance(self, reminder: ReminderRecord) -> None:
-        schedule = Schedule.from_json(reminder.schedule)
+    async def occurring(self, occurrence_id: int) -> ReminderRecord | None:
+        """The reminder as it was at this occurrence (`next_due_at` is when it was due); None
+        when it is gone."""
+        found = await self.reminders.occurrence(occurrence_id)
+        reminder = None if found is None else await self.reminders.get(found[0])
+        if found is None or reminder is None:
+            return None
+        return replace(reminder, next_due_at=found[1])
+
+    def _following(self, schedule: Schedule, due: datetime) -> datetime | None:
         # Stored times have whole seconds; step past the stored due time's whole second so that a
         # schedule holding finer times can never yield the same occurrence again.
-        following = next_occurrence(schedule, after=reminder.due_at + timedelta(seconds=1) - _EPSILON, zone=self.zone)
-        # A recurring reminder long overdue skips straight to its next future occurrence.
-        while following is not None and following < self.clock.now() - self.grace:
-            following = next_occurrence(schedule, after=following, zone=self.zone)
+        return next_occurrence(schedule, after=due + timedelta(seconds=1) - _EPSILON, zone=self.zone)
+
+    async def _advance(self, reminder: ReminderRecord) -> None:
+        following = self._following(Schedule.from_json(reminder.schedule), reminder.due_at)
         current = await self.reminders.get(reminder.id)
         if current is None or current.state != "active":
             return
@@ -474,3 +557,28 @@ class ReminderService:
             return [chat.chat_id for chat in await self.chats.bound() if chat.active]
         chat = await self.chats.by_id(reminder.target_id)
         return [chat.chat_id] if chat and chat.active else []
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """An occurrence claimed in this pass: the reminder as at it, and what it gets."""
+
+    reminder: ReminderRecord  # next_due_at: this occurrence's due time
+    occurrence_id: int
+    outcome: str  # sent | late | skipped
+
+
+def _notice(item: _Taken, chat_id: int) -> Notice:
+    """One chat's message for one occurrence."""
+    return Notice(
+        REMINDER,
+        chat_id,
+        key=f"reminder:{item.occurrence_id}:{chat_id}",
+        params={
+            "reminder": item.reminder.id,
+            "occurrence": item.occurrence_id,
+            "chat": chat_id,
+            "late": item.outcome == "late",
+        },
+        priority=Priority.NOTICE if item.reminder.urgent else Priority.BACKGROUND,
+    )
