@@ -3,8 +3,8 @@
 There is one job, `reminders:wake`, always derived from the database: it runs the domain's
 `deliver_due`, which queues each occurrence due in the outbox, has the outbox send them, and
 then sets itself for the next send time. APScheduler's default would skip a job more than a
-second late, so it runs whenever it is late (misfire_grace_time=None), and the domain's grace
-rule decides what a late occurrence gets. Each message is worded when the outbox sends it
+second late, so it runs whenever it is late (misfire_grace_time=None), and the domain's catch-up
+rule ([catch_up] window_hours) decides what a late occurrence gets. Each message is worded when the outbox sends it
 (`render_reminder`), for the chat it goes to.
 """
 

@@ -29,6 +29,8 @@ def test_defaults_and_environment_token_wins():
         ("[telegram.webhook]\nenabled = true\n", "telegram.webhook.url: a webhook needs the public https://"),
         ("[outbox]\nin_flight = 0\n", "outbox.in_flight: must be 1 to 8 (for example: in_flight = 4)"),
         ("[outbox]\nin_flight = 9\n", "outbox.in_flight: must be 1 to 8"),
+        ("[reminders]\ngrace_minutes = -1\n", "reminders.grace_minutes: no longer used ([catch_up] window_hours"),
+        ("[catch_up]\nwindow_hours = -1\n", "catch_up.window_hours: must not be negative (for example: window_hours"),
     ],
 )
 def test_each_mistake_names_its_key(text, expected):
@@ -37,6 +39,11 @@ def test_each_mistake_names_its_key(text, expected):
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message
+
+
+def test_an_old_config_with_grace_minutes_still_loads():
+    config = parse_config("[reminders]\ngrace_minutes = 10\n[catch_up]\nwindow_hours = 12\n", environ={})
+    assert (config.reminders.grace_minutes, config.catch_up.window_hours) == (10, 12)
 
 
 def test_syntax_error_gives_line_and_column():

@@ -108,7 +108,7 @@ async def _lead(application: Application, *, taking_over: bool = False) -> None:
     set_leading(application, True)
     if taking_over:  # what the dead leader left (at a start, the intake took it already)
         await _adopt_orphans(application)
-    # Occurrences missed while no one led are handled at once (the grace rule decides).
+    # Occurrences missed while no one led are handled at once (the catch-up window decides).
     await schedule_wake(application, now=True)
     start_activity_jobs(application)
     start_wish_jobs(application)
