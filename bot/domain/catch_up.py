@@ -20,7 +20,7 @@ summary is still queued once, whichever way it goes out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -67,6 +67,22 @@ def in_listings(owed: Sequence[T]) -> Iterator[Sequence[T]]:
         yield owed[first : first + MOST_NAMED]
 
 
+def per_chat_notices(
+    per_chat: Mapping[int, Sequence[T]],
+    one: Callable[[int, T], Notice],
+    several: Callable[[int, Sequence[T]], Notice],
+) -> list[Notice]:
+    """Each chat's messages for what it is owed (oldest first): the usual message when it is owed
+    one (`one`), else listings (`several`) of at most MOST_NAMED each."""
+    notices = []
+    for chat_id, owed in per_chat.items():
+        if len(owed) == 1:
+            notices.append(one(chat_id, owed[0]))
+        else:
+            notices.extend(several(chat_id, listed) for listed in in_listings(owed))
+    return notices
+
+
 def ids_param(ids: Sequence[int]) -> str:
     """The first MOST_NAMED ids for a notice's params (a short string: the row holds no rendered text)."""
     return ",".join(str(item) for item in ids[:MOST_NAMED])
@@ -104,11 +120,9 @@ class SummaryCatchUp:
                     per_chat.setdefault(chat_id, []).append(activity)
                 # The groups' summaries are grouped below; the organiser's stays its own.
                 notices.extend(summary_notices(activity, []))
-            for chat_id, owed in per_chat.items():
-                if len(owed) == 1:
-                    notices.extend(summary_notices(owed[0], [chat_id])[:1])
-                    continue
-                notices.extend(together(chat_id, listed) for listed in in_listings(owed))
+            notices.extend(
+                per_chat_notices(per_chat, lambda chat_id, one: summary_notices(one, [chat_id])[0], together)
+            )
             if dropped:
                 notices.extend(stale_notice(admin, dropped) for admin in self.county_admins)
             messages = 0

@@ -37,7 +37,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain.catch_up import REMINDERS_TOGETHER, STALE_REMINDERS, in_listings, listing, parse_ids
+from bot.domain.catch_up import REMINDERS_TOGETHER, STALE_REMINDERS, listing, parse_ids, per_chat_notices
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.orgs import OrganisationService
@@ -457,15 +457,9 @@ class ReminderService:
                 continue
             for chat_id in chats:
                 await self.outbox.enqueue(_notice(item, chat_id))
-        for chat_id, owed in late_per_chat.items():
-            if len(owed) == 1:  # one owed: the usual message, marked late
-                await self.outbox.enqueue(_notice(owed[0], chat_id))
-                continue
-            for listed in in_listings(owed):
-                key = f"reminders:{listed[0].occurrence_id}-{listed[-1].occurrence_id}:{chat_id}"
-                ids = [item.occurrence_id for item in listed]
-                notice = listing(REMINDERS_TOGETHER, chat_id, key, OCCURRENCES, ids, Priority.BACKGROUND, chat=chat_id)
-                await self.outbox.enqueue(notice)
+        # A chat owed one late occurrence gets the usual message, marked late; several, a listing.
+        for notice in per_chat_notices(late_per_chat, lambda chat_id, item: _notice(item, chat_id), _together):
+            await self.outbox.enqueue(notice)
         stale = [item for item in taken if item.outcome == "skipped" and self._has_words(item.reminder)]
         if stale:
             ids = [item.occurrence_id for item in stale]
@@ -566,6 +560,13 @@ class _Taken:
     reminder: ReminderRecord  # next_due_at: this occurrence's due time
     occurrence_id: int
     outcome: str  # sent | late | skipped
+
+
+def _together(chat_id: int, listed: Sequence[_Taken]) -> Notice:
+    """One chat's listing of several late occurrences, oldest first."""
+    key = f"reminders:{listed[0].occurrence_id}-{listed[-1].occurrence_id}:{chat_id}"
+    ids = [item.occurrence_id for item in listed]
+    return listing(REMINDERS_TOGETHER, chat_id, key, OCCURRENCES, ids, Priority.BACKGROUND, chat=chat_id)
 
 
 def _notice(item: _Taken, chat_id: int) -> Notice:
