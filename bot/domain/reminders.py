@@ -410,7 +410,7 @@ class ReminderService:
             else:
                 outcome = "skipped"
                 log.warning(
-                    "reminder %s occurrence %s is %s late (catch-up window %s): not sent, listed to the county admins",
+                    "reminder %s occurrence %s is %s late (catch-up window %s): not sent",
                     reminder.id,
                     reminder.due_at.isoformat(),
                     lateness,
