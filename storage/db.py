@@ -16,7 +16,7 @@ import contextvars
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -24,6 +24,7 @@ from typing import Any, TypeVar, overload
 import aiosqlite
 
 from storage.errors import StorageError as StorageError
+from storage.gate import Gate
 from storage.migration_files import available_migrations, split_statements
 from storage.sql_dialect import for_engine
 from storage.sqlite_file import OneBotPerFile, corrupt_advice, make_folder, opening_failure
@@ -173,7 +174,7 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._writable = True
-        self._lock = asyncio.Lock()
+        self._lock = Gate()  # a transaction at a time; stores of delivered updates first
         self._rollback_hooks: list[Callable[[], None]] = []
         self._file_lock = OneBotPerFile(self.path)
 
@@ -304,6 +305,12 @@ class Database:
                     mark.committed = True
             finally:
                 _owner.reset(token)
+
+    @staticmethod
+    def first_lane() -> AbstractContextManager[None]:
+        """The statements run in this block wait only for the transaction in progress, not for
+        those queued before them (storage/gate.py): for storing what Telegram delivered."""
+        return Gate.first_lane()
 
     async def _ready(self) -> None:
         """Before a transaction or a statement takes the connection (the lock held): nothing for
