@@ -61,7 +61,10 @@ def behind_world(taps: int) -> tuple[Clock, ReceivedQueue, PerSenderUpdateProces
     fake.add_user(1, "A")
     clock = Clock()
     queue = ReceivedQueue(clock)
-    processor = PerSenderUpdateProcessor(4, received=queue.take_received, callback_max_wait=4.0, clock=clock)
+    # Taps start here at least 10,000 a second: only their wait at Telegram decides.
+    processor = PerSenderUpdateProcessor(
+        4, received=queue.take_received, callback_max_wait=4.0, clock=clock, capacity=10_000.0
+    )
     queue.shedder = processor
     first = fake.user_sends(1, 1, "签到")
     assert queue.screen_poll(poll_answer([first]), 100)
@@ -77,14 +80,15 @@ def test_a_full_poll_loses_only_the_taps_that_waited_too_long_the_fresh_ones_sta
     # This poll holds the taps made between 105 s and 105.1 s: 5.5 s old, too old.
     old = taps[5000:5100]
     kept = json.loads(queue.screen_poll(poll_answer(old), 100))["result"]
-    assert [u["update_id"] for u in kept] == [old[-1]["update_id"]]  # only the last one stays, for the offset
-    assert processor.shed == 99
+    # Only the last one stays, for the offset; it is counted now and dropped when it comes.
+    assert [u["update_id"] for u in kept] == [old[-1]["update_id"]]
+    assert processor.shed == 100
     # This one holds taps made between 106.45 s and 106.55 s: half of them are young enough.
     clock.now = 110.5005
     middle = taps[6450:6550]
     kept = json.loads(queue.screen_poll(poll_answer(middle), 100))["result"]
     assert [u["update_id"] for u in kept] == [u["update_id"] for u in middle[50:]]
-    assert processor.shed == 99 + 50
+    assert processor.shed == 100 + 50
     # Young taps go through untouched.
     young = poll_answer(taps[8000:8100])
     assert queue.screen_poll(young, 100) is young
@@ -98,9 +102,12 @@ def test_taps_kept_from_a_full_poll_count_their_wait_at_telegram_and_here() -> N
     poll = taps[:100]  # made between 100 s and 100.1 s: about 2 s old
     assert queue.screen_poll(poll_answer(poll), 100) is not None
     assert processor.shed == 0
-    processor.local_wait = 2.5  # the taps that started lately waited 2.5 s here
-    assert len(json.loads(queue.screen_poll(poll_answer(taps[100:200]), 100))["result"]) == 1
-    assert processor.shed == 99
+    processor.taps_waiting = 19_000  # 1.9 s of taps wait here before these: 3.8-3.9 s in all
+    young = poll_answer(taps[100:200])
+    assert queue.screen_poll(young, 100) is young
+    processor.taps_waiting = 20_000  # 2 s here: 4 s in all, over the limit for the oldest
+    kept = json.loads(queue.screen_poll(poll_answer(taps[100:200]), 100))["result"]
+    assert 1 < len(kept) < 100 and processor.shed == 100 - len(kept) + 1
 
 
 # ---- read-ahead: the next batch fetched while PTB parses this one ---------------------------------

@@ -24,6 +24,16 @@ put it in PTB's queue otherwise. Only the taps that waited too long are dropped:
 of the same poll are kept, so under lasting overload the bot keeps answering at its capacity
 instead of dropping whole polls until it has caught up and then falling behind again. Messages
 are never dropped: a check-in must count, late or not.
+
+Admission at the door: a tap is turned away before it is stored or parsed when it would only
+wait its turn here. Its wait is foreseen from the taps already waiting and the pace at which
+taps started lately (`expected_wait`); a tap that would start more than `ADMIT_SHARE` of
+`callback_max_wait` from now is dropped unread. Without it, a bot that fetches faster than it
+answers (the usual case: fetching a tap costs a tenth of handling it) let every tap in, parsed
+and stored each, and dropped it 4 s later: under 400 taps a second those doomed taps took the
+CPU from the ones it could still answer, and answered fell to two thirds of the peak (800: a
+sixth). Turned away unread, a tap costs the bot almost nothing, and the queue holds only what
+will be answered within a second or two.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import json
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
@@ -56,6 +67,12 @@ BURST_QUIET_SECONDS = 10.0
 BACKLOG_POLLS = 3
 BACKLOG_MARGIN_SECONDS = 1.0
 _UPDATE_ID = re.compile(rb'"update_id"\s*:\s*(\d+)')
+# A tap is let in only if it should start within this share of callback_max_wait (the rest of
+# the deadline is the margin for a pace that changes while it waits).
+ADMIT_SHARE = 0.5
+# The pace at which taps start, taken over this long while taps wait their turn, is the bot's
+# capacity; a bot that has not been that busy yet lets a burst in and learns it from the burst.
+PACE_WINDOW_SECONDS = 2.0
 
 
 class ReceivedQueue(asyncio.Queue):
@@ -80,10 +97,11 @@ class ReceivedQueue(asyncio.Queue):
         self.shedder: PerSenderUpdateProcessor | None = None  # counts and logs what is dropped
 
     def screen_poll(self, payload: bytes, limit: int) -> bytes:
-        """A long poll's answer, before PTB parses it: note whether it came back full, and while
-        the bot is behind, take out unread the taps that would be too old by the time their turn
-        came (parsing them is most of what they would cost). The last update stays, so that the
-        next poll asks for the ones after it; the processor drops it if it is a tap."""
+        """A long poll's answer, before it is stored and PTB parses it: note whether it came back
+        full, and take out unread the taps that would be too old by the time their turn came,
+        counting their wait at Telegram (while the bot is behind) and here (the module's
+        "Admission at the door"). The last update stays, so that the next poll asks for the ones
+        after it; if it is a tap turned away, the processor drops it unhandled."""
         now = self._clock()
         ids = _UPDATE_ID.findall(payload)
         if ids:
@@ -92,28 +110,38 @@ class ReceivedQueue(asyncio.Queue):
             if self._last_id is not None:  # Telegram held nothing newer when it answered
                 self.arrivals.note(now, self._last_id)
             self._behind_since, self._caught_up = None, now
-            return payload
-        if self._behind_since is None:
+        elif self._behind_since is None:
             self._behind_since = self._caught_up
         shedder = self.shedder
         if shedder is None or shedder.callback_max_wait is None or b'"callback_query"' not in payload:
             return payload
-        # What a kept tap still has to wait here before a handler takes it.
-        allowed = shedder.callback_max_wait - shedder.local_wait
-        if now - self._arrival(int(ids[0]), now) <= allowed:
-            return payload  # even the oldest is young enough: nothing to take out
+        oldest_age = now - self._arrival(int(ids[0]), now) if self.behind else 0.0
+        if shedder.admits(now, oldest_age, ahead=len(ids)):
+            return payload  # even the oldest, behind all the others, is let in: nothing to take out
         answer = json.loads(payload)
         updates = answer.get("result")
         if not isinstance(updates, list) or not updates:
             return payload
-        kept = [
-            u
-            for u in updates[:-1]
-            if "callback_query" not in u or now - self._arrival(u.get("update_id", 0), now) <= allowed
-        ] + updates[-1:]
-        if len(kept) == len(updates):
+        kept: list[Any] = []
+        taps = turned_away = 0
+        oldest_turned_away = 0.0
+        for position, update in enumerate(updates):
+            if "callback_query" not in update:
+                kept.append(update)
+                continue
+            age = now - self._arrival(update.get("update_id", 0), now) if self.behind else 0.0
+            if shedder.admits(now, age, ahead=taps):
+                kept.append(update)
+                taps += 1
+                continue
+            turned_away += 1
+            oldest_turned_away = max(oldest_turned_away, age + shedder.expected_wait(now, taps))
+            if position == len(updates) - 1:  # kept for the offset, dropped by the processor
+                kept.append(update)
+                shedder.turn_away(update.get("update_id", 0))
+        if not turned_away:
             return payload
-        shedder.note_shed(len(updates) - len(kept), now - self._arrival(int(ids[0]), now))
+        shedder.note_shed(turned_away, oldest_turned_away)
         return json.dumps({**answer, "result": kept}).encode()
 
     def _arrival(self, update_id: int, now: float) -> float:
@@ -147,7 +175,21 @@ class ReceivedQueue(asyncio.Queue):
             now = self._clock()
             stamp = now if self._behind_since is None else self._arrival(item.update_id, now)
             self._received[item.update_id] = stamp
+            if item.callback_query is not None and self.shedder is not None:
+                self.shedder.tap_queued()
         super().put_nowait(item)
+
+    def admits_pushed_tap(self) -> bool:
+        """Whether a tap pushed by webhook now is let in (its wait at Telegram is not known:
+        pushed as it came, it had none); one turned away is counted as shed."""
+        shedder = self.shedder
+        if shedder is None or shedder.callback_max_wait is None:
+            return True
+        now = self._clock()
+        if shedder.admits(now, 0.0, ahead=0):
+            return True
+        shedder.note_shed(1, shedder.expected_wait(now, 0))
+        return False
 
     def take_received(self, update: object) -> float | None:
         """When `update` arrived (forgotten once asked); None for updates that did not come
@@ -242,6 +284,7 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         received: Callable[[object], float | None] | None = None,
         callback_max_wait: float | None = None,
         clock: Clock = time.monotonic,
+        capacity: float | None = None,
     ) -> None:
         if max_running < 1:
             raise ValueError(f"max_running must be at least 1, got {max_running}")
@@ -251,6 +294,7 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         self.callback_max_wait = callback_max_wait
         self._received = received
         self._clock = clock
+        self.capacity = capacity  # taps a second started while taps waited; None: not known yet
         self._slots = asyncio.Semaphore(max_running)  # first come, first served
         self._locks: dict[object, asyncio.Lock] = {}
         self._users: dict[object, int] = {}
@@ -261,6 +305,10 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         self._burst_started: float | None = None
         self._burst_last = 0.0
         self._burst_shed = 0
+        self.taps_waiting = 0  # taps put in the queue (ReceivedQueue) that have not started yet
+        self._busy_since: float | None = None  # taps have waited their turn since then
+        self._starts: deque[float] = deque()  # when taps started, over the last PACE_WINDOW_SECONDS
+        self._turned_away: set[int] = set()  # taps the door turned away but had to pass on
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         received = self._received(update) if self._received is not None else None
@@ -270,9 +318,15 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
             lock = self._locks.setdefault(key, asyncio.Lock())
             self._users[key] = self._users.get(key, 0) + 1
         turn = _Turn(self, lock, tap=isinstance(update, Update) and update.callback_query is not None)
+        # A tap the queue counted as waiting (it came through ReceivedQueue) stops waiting once
+        # it starts, is dropped, or is cancelled while it waits.
+        waiting = turn.tap and received is not None
         entered = self._clock()
         try:
             await turn.take()
+            if waiting:
+                waiting = False
+                self._tap_left()
             if turn.tap:
                 started = self._clock()
                 self.local_wait = started - entered
@@ -280,6 +334,10 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
                     self.last_wait = started - received
             if self._too_late(update, received):
                 return
+            if turn.tap:
+                now = self._clock()
+                self._starts.append(now)
+                self.pace(now)  # notes the capacity while taps wait
             self.running += 1
             turn.counted = True
             token = _TURN.set(turn)
@@ -288,6 +346,8 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
             finally:
                 _TURN.reset(token)
         finally:
+            if waiting:
+                self._tap_left()
             turn.give_back()
             if key is not None:
                 self._users[key] -= 1
@@ -307,11 +367,58 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
             return False
         if not isinstance(update, Update) or update.callback_query is None:
             return False
+        if update.update_id in self._turned_away:  # counted when the door turned it away
+            self._turned_away.discard(update.update_id)
+            return True
         waited = now - received
         if waited <= self.callback_max_wait:
             return False
         self.note_shed(1, waited)
         return True
+
+    # ---- admission at the door (the module's docstring) ------------------------------------------
+    def tap_queued(self) -> None:
+        """A tap was put in the queue (ReceivedQueue): it waits until it starts or is dropped."""
+        if self.taps_waiting == 0:
+            self._busy_since = self._clock()
+        self.taps_waiting += 1
+
+    def _tap_left(self) -> None:
+        self.taps_waiting -= 1
+        if self.taps_waiting <= 0:
+            self.taps_waiting, self._busy_since = 0, None
+
+    def pace(self, now: float) -> float | None:
+        """Taps started a second while taps waited their turn (the bot at its capacity): measured
+        over the last PACE_WINDOW_SECONDS once it has been busy that long, else the capacity it
+        showed when it last was; None before it ever was."""
+        starts = self._starts
+        while starts and now - starts[0] > PACE_WINDOW_SECONDS:
+            starts.popleft()
+        busy = self._busy_since
+        if busy is not None and now - busy >= PACE_WINDOW_SECONDS and starts:
+            self.capacity = len(starts) / PACE_WINDOW_SECONDS
+        return self.capacity
+
+    def expected_wait(self, now: float, ahead: int) -> float:
+        """How long a tap let in now would wait for its turn, with `ahead` more taps before it
+        than those waiting already (0 while the bot's capacity is not known)."""
+        pace = self.pace(now)
+        return (self.taps_waiting + ahead) / pace if pace else 0.0
+
+    def admits(self, now: float, age: float, *, ahead: int) -> bool:
+        """Whether a tap that has waited `age` s (at Telegram) is let in, with `ahead` taps let
+        in before it that are not counted as waiting yet: it should start within ADMIT_SHARE of
+        callback_max_wait from now, and within callback_max_wait of its tap."""
+        limit = self.callback_max_wait
+        if limit is None:
+            return True
+        wait = self.expected_wait(now, ahead)
+        return wait <= limit * ADMIT_SHARE and age + wait <= limit
+
+    def turn_away(self, update_id: int) -> None:
+        """The door turned this tap away (counted) but passes it on: drop it when it comes."""
+        self._turned_away.add(update_id)
 
     def note_shed(self, count: int, waited: float) -> None:
         """`count` taps that waited `waited` s were dropped unanswered: counted, logged once a burst."""
