@@ -14,7 +14,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.config import Config
@@ -22,7 +22,7 @@ from bot.domain.services import Services
 from bot.runtime.inbox import Intake, start_intake
 from bot.runtime.leader import start_leader_duties, stop_leader_duties
 from bot.runtime.rate_limit import FairRateLimiter, retry_after_seconds
-from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest
+from bot.runtime.transport import LeanHTTPXRequest, PollWatchRequest, ThreadedPollRequest
 from bot.runtime.updates import PerSenderUpdateProcessor, ReceivedQueue
 from storage.engines import database_at
 
@@ -80,7 +80,8 @@ def build_application(
             )
         )
         # A full long poll means taps are waiting at Telegram: their wait counts from then.
-        polling = PollWatchRequest(HTTPXRequest(connection_pool_size=2), updates)
+        # Each long poll made whole in a thread, not queued on a busy loop (bot/runtime/transport.py).
+        polling = PollWatchRequest(ThreadedPollRequest(), updates)
     # The durable inbox: each poll's batch, as screened, is stored before PTB reads it.
     # While behind, the next batch is fetched while PTB parses this one (read-ahead).
     builder = builder.get_updates_request(intake.confirming(polling, behind=lambda: updates.behind))

@@ -21,13 +21,14 @@ import asyncio
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpcore
 import httpx
-from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.runtime.updates import ReceivedQueue
@@ -103,6 +104,79 @@ class LeanHTTPXRequest(HTTPXRequest):
         if not _lean(getattr(transport, "_pool", None)):
             log.info("HTTP transport: httpcore's own connection pool kept (not the plain pool this was made for)")
         return client
+
+
+class ThreadedPollRequest(BaseRequest):
+    """The long poll's HTTP calls, each made whole in a thread of their own (httpx's blocking
+    client), so that fetching does not queue behind the handlers on the event loop.
+
+    A request through the event loop takes a dozen or so turns of the loop (connect, write, each
+    read); in a rush every turn runs the ready steps of dozens of handlers, so a poll took a few
+    hundred milliseconds more than its round trip. Updates were fetched slower than they came,
+    waited at Telegram, and were too old once fetched: every tap dropped, none answered (800 taps
+    a second, measured). Here the loop is met once, when the answer is back; the thread waits on
+    the socket without holding the interpreter. Two threads: the stopping Updater's last
+    confirming poll must not wait behind a long poll still under way."""
+
+    __slots__ = ("_client", "_executor", "_timeouts")
+
+    def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 5.0) -> None:
+        self._timeouts = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=5.0, pool=1.0)
+        self._client: httpx.Client | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._timeouts.read
+
+    async def initialize(self) -> None:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._timeouts, limits=httpx.Limits(max_connections=2))
+            self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="long-poll")
+
+    async def shutdown(self) -> None:
+        client, executor = self._client, self._executor
+        self._client = self._executor = None
+        if client is not None:
+            client.close()  # a long poll still waiting ends with an error nobody reads
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        client, executor = self._client, self._executor
+        if client is None or executor is None:
+            raise RuntimeError("ThreadedPollRequest is not initialized")
+        defaults = self._timeouts
+        timeout = httpx.Timeout(
+            connect=defaults.connect if isinstance(connect_timeout, DefaultValue) else connect_timeout,
+            read=defaults.read if isinstance(read_timeout, DefaultValue) else read_timeout,
+            write=defaults.write if isinstance(write_timeout, DefaultValue) else write_timeout,
+            pool=defaults.pool if isinstance(pool_timeout, DefaultValue) else pool_timeout,
+        )
+        data = request_data.json_parameters if request_data is not None else None
+        files = request_data.multipart_data if request_data is not None else None
+
+        def call() -> tuple[int, bytes]:
+            response = client.request(
+                method, url, headers={"User-Agent": self.USER_AGENT}, timeout=timeout, data=data, files=files
+            )
+            return response.status_code, response.content
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, call)
+        except httpx.TimeoutException as error:  # as PTB's HTTPXRequest words them
+            raise TimedOut from error
+        except httpx.HTTPError as error:
+            raise NetworkError(f"httpx.{error.__class__.__name__}: {error}") from error
 
 
 # Telegram's most updates per getUpdates call, and PTB's Updater asks for that many.
