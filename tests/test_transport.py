@@ -130,3 +130,37 @@ def test_a_small_backlog_at_telegram_counts_as_caught_up() -> None:
     assert queue._behind_since == 100.0
     queue.note_backlog(120, asked_at=109.5, limit=100)  # a poll or two: as good as caught up
     assert queue._behind_since == 108.5
+
+
+async def test_the_threaded_long_poll_fetches_and_a_stop_does_not_wait_for_a_poll_under_way() -> None:
+    import time
+
+    from bot.runtime.transport import ThreadedPollRequest
+
+    fake = FakeTelegram()
+    fake.add_user(1, "A")
+    server = serve(fake, round_trip=0.01)
+    request = ThreadedPollRequest()
+    try:
+        bot = Bot(
+            TOKEN,
+            base_url=server.base_url,
+            request=LeanHTTPXRequest(connection_pool_size=2),
+            get_updates_request=request,
+        )
+        await bot.initialize()
+        fake.user_sends(1, 1, "签到")
+        assert [u.message.text for u in await bot.get_updates(timeout=0)] == ["签到"]
+        # A long poll under way (nothing to fetch for 5 s) does not hold back a second call...
+        waiting = asyncio.create_task(bot.get_updates(offset=fake._next_update_id, timeout=5, read_timeout=10))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        assert await bot.get_updates(offset=fake._next_update_id, timeout=0) == ()
+        assert time.monotonic() - started < 2
+        # ...and a stop ends at once, leaving the poll to fail unread.
+        waiting.cancel()
+        started = time.monotonic()
+        await bot.shutdown()
+        assert time.monotonic() - started < 2
+    finally:
+        server.close()
