@@ -69,7 +69,7 @@ BACKLOG_MARGIN_SECONDS = 1.0
 _UPDATE_ID = re.compile(rb'"update_id"\s*:\s*(\d+)')
 # A tap is let in only if it should start within this share of callback_max_wait (the rest of
 # the deadline is the margin for a pace that changes while it waits).
-ADMIT_SHARE = 0.5
+ADMIT_SHARE = 0.25
 # The pace at which taps start, taken over this long while taps wait their turn, is the bot's
 # capacity; a bot that has not been that busy yet lets a burst in and learns it from the burst.
 PACE_WINDOW_SECONDS = 2.0
