@@ -32,17 +32,18 @@ def taps(fake: FakeTelegram, count: int) -> list[dict]:
     return [fake.user_taps(1, 1, 1, f"x:{i}", forge=True) for i in range(count)]
 
 
-def test_taps_are_let_in_while_they_would_start_within_half_the_deadline() -> None:
+def test_taps_are_let_in_while_they_would_start_within_their_share_of_the_deadline() -> None:
     fake, _, queue, processor = world(pace=100.0)
     assert processor.expected_wait(100.0, 0) == 0.0
     first = poll_answer(taps(fake, 60))  # short poll, nothing waits: all in, untouched
     assert queue.screen_poll(first, 100) is first
-    processor.taps_waiting = 150  # 1.5 s of work waits already: 50 more fit in 2 s
-    batch = taps(fake, 79) + [fake.user_sends(1, 1, "签到")]
+    fits = int(100.0 * 4.0 * ADMIT_SHARE)  # taps that start within the share, at 100 a second
+    processor.taps_waiting = fits // 2  # half of that waits already
+    batch = taps(fake, fits) + [fake.user_sends(1, 1, "签到")]
     kept = json.loads(queue.screen_poll(poll_answer(batch), 100))["result"]
-    let_in = int(100.0 * 4.0 * ADMIT_SHARE) - 150 + 1  # positions 0..50 start within 2 s
+    let_in = fits - fits // 2 + 1  # the last of them starts exactly at the limit
     assert [u["update_id"] for u in kept] == [u["update_id"] for u in batch[:let_in]] + [batch[-1]["update_id"]]
-    assert processor.shed == 79 - let_in
+    assert processor.shed == fits - let_in
 
 
 def test_a_message_is_never_turned_away_and_a_turned_away_last_tap_is_dropped_when_it_comes() -> None:

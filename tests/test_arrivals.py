@@ -102,12 +102,14 @@ def test_taps_kept_from_a_full_poll_count_their_wait_at_telegram_and_here() -> N
     poll = taps[:100]  # made between 100 s and 100.1 s: about 2 s old
     assert queue.screen_poll(poll_answer(poll), 100) is not None
     assert processor.shed == 0
-    processor.taps_waiting = 19_000  # 1.9 s of taps wait here before these: 3.8-3.9 s in all
+    clock.now = 103.2  # these were made between 100.1 s and 100.2 s: 3.0-3.1 s old
+    processor.taps_waiting = 5_000  # 0.5 s of taps wait here before these: 3.5-3.6 s in all
     young = poll_answer(taps[100:200])
     assert queue.screen_poll(young, 100) is young
-    processor.taps_waiting = 20_000  # 2 s here: 4 s in all, over the limit for the oldest
+    processor.taps_waiting = 9_500  # 0.95 s here: about 4 s in all, over the limit for the oldest
     kept = json.loads(queue.screen_poll(poll_answer(taps[100:200]), 100))["result"]
-    assert 1 < len(kept) < 100 and processor.shed == 100 - len(kept) + 1
+    assert 1 < len(kept) < 100 and processor.shed == 100 - len(kept)
+    assert [u["update_id"] for u in kept] == [u["update_id"] for u in taps[200 - len(kept) : 200]]  # the oldest went
 
 
 # ---- read-ahead: the next batch fetched while PTB parses this one ---------------------------------
