@@ -262,23 +262,6 @@ async def test_an_edit_superseded_while_waiting_is_never_sent() -> None:
     await bot.shutdown()
 
 
-async def test_a_newer_edit_takes_the_place_of_the_edit_it_supersedes() -> None:
-    fake = FakeTelegram(flood_limits=True)
-    fake.add_user(1001, "cadre")
-    fake.add_user(1002, "other")
-    bot = await _bot(fake, FairRateLimiter(overall_max_rate=1, overall_time_period=0.2))
-    page, other = await bot.send_message(1001, "page 1"), await bot.send_message(1002, "other 1")
-    turned = asyncio.create_task(bot.edit_message_text("page 2", chat_id=1001, message_id=page.message_id))
-    await asyncio.sleep(0.01)
-    queued_later = asyncio.create_task(bot.edit_message_text("other 2", chat_id=1002, message_id=other.message_id))
-    await asyncio.sleep(0.01)
-    # The person turns again: "page 3" replaces "page 2" where it stood, ahead of "other 2".
-    turned_again = asyncio.create_task(bot.edit_message_text("page 3", chat_id=1001, message_id=page.message_id))
-    await asyncio.gather(turned, queued_later, turned_again)
-    assert _texts_in_order(fake) == ["page 1", "other 1", "page 3", "other 2"]
-    await bot.shutdown()
-
-
 async def test_no_429_when_the_event_loop_is_too_busy_to_send_on_time() -> None:
     fake = FakeTelegram(flood_limits=True)
     chats = _groups(fake, 60)

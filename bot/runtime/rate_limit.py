@@ -33,9 +33,8 @@ Order of admission, when messages wait for room (a rush fills the budget):
   refreshes, the board, broadcasts). A caller names the class with
   ``rate_limit_args={"priority": "background"}``;
 * an edit of a message (same method, chat and message id) that is still waiting when a newer
-  edit of that message arrives is dropped: the newer one carries the newest content, and takes
-  the dropped one's place in the queue. The dropped call returns what the newer one returns (or
-  raises what it raises).
+  edit of that message arrives is dropped: the newer one carries the newest content. The
+  dropped call returns what the newer one returns (or raises what it raises).
 
 This module deliberately imports ``telegram``: it is transport plumbing for the bot
 assembly, not domain code.
@@ -419,10 +418,6 @@ class FairRateLimiter(BaseRateLimiter[RateLimitArgs]):
                     self._supersede(ticket, queued)
                     return
                 self._supersede(queued, ticket)
-                # The newer edit takes the older one's place: the person has waited since then
-                # (at the back of the queue, each page turn of a browsing person waited longer
-                # than the one before, and most were superseded again before they were sent).
-                ticket.order = min(ticket.order, queued.order)
             self._queued_edits[key] = ticket
         heapq.heappush(self._ready[ticket.paid], ticket)
         self._pump()
