@@ -133,6 +133,7 @@ def test_a_small_backlog_at_telegram_counts_as_caught_up() -> None:
 
 
 async def test_the_threaded_long_poll_fetches_and_a_stop_does_not_wait_for_a_poll_under_way() -> None:
+    import threading
     import time
 
     from bot.runtime.transport import ThreadedPollRequest
@@ -157,7 +158,10 @@ async def test_the_threaded_long_poll_fetches_and_a_stop_does_not_wait_for_a_pol
         started = time.monotonic()
         assert await bot.get_updates(offset=fake._next_update_id, timeout=0) == ()
         assert time.monotonic() - started < 2
-        # ...and a stop ends at once, leaving the poll to fail unread.
+        # ...and a stop ends at once, leaving the poll to fail unread; its thread never holds
+        # back the process's exit.
+        polls = [thread for thread in threading.enumerate() if thread.name == "long-poll"]
+        assert polls and all(thread.daemon for thread in polls)
         waiting.cancel()
         started = time.monotonic()
         await bot.shutdown()

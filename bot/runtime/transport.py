@@ -18,10 +18,11 @@ and errors are httpcore's own. Where the pool is not the plain one this was writ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpcore
@@ -107,23 +108,22 @@ class LeanHTTPXRequest(HTTPXRequest):
 
 
 class ThreadedPollRequest(BaseRequest):
-    """The long poll's HTTP calls, each made whole in a thread of their own (httpx's blocking
+    """The long poll's HTTP calls, each made whole in a thread of its own (httpx's blocking
     client), so that fetching does not queue behind the handlers on the event loop.
 
     A request through the event loop takes a dozen or so turns of the loop (connect, write, each
     read); in a rush every turn runs the ready steps of dozens of handlers, so a poll took a few
     hundred milliseconds more than its round trip. Updates were fetched slower than they came,
-    waited at Telegram, and were too old once fetched: every tap dropped, none answered (800 taps
-    a second, measured). Here the loop is met once, when the answer is back; the thread waits on
-    the socket without holding the interpreter. Two threads: the stopping Updater's last
-    confirming poll must not wait behind a long poll still under way."""
+    waited at Telegram, and were too old once fetched. Here the loop is met once, when the answer
+    is back; the thread waits on the socket without holding the interpreter. A thread per call
+    (a few a second), and a daemon: a long poll still waiting when the bot stops neither holds
+    back the Updater's last confirming call nor the process's exit (its answer is never read)."""
 
-    __slots__ = ("_client", "_executor", "_timeouts")
+    __slots__ = ("_client", "_timeouts")
 
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 5.0) -> None:
         self._timeouts = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=5.0, pool=1.0)
         self._client: httpx.Client | None = None
-        self._executor: ThreadPoolExecutor | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -131,16 +131,12 @@ class ThreadedPollRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._client is None:
-            self._client = httpx.Client(timeout=self._timeouts, limits=httpx.Limits(max_connections=2))
-            self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="long-poll")
+            self._client = httpx.Client(timeout=self._timeouts, limits=httpx.Limits(max_connections=4))
 
     async def shutdown(self) -> None:
-        client, executor = self._client, self._executor
-        self._client = self._executor = None
+        client, self._client = self._client, None
         if client is not None:
             client.close()  # a long poll still waiting ends with an error nobody reads
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
 
     async def do_request(
         self,
@@ -152,8 +148,8 @@ class ThreadedPollRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        client, executor = self._client, self._executor
-        if client is None or executor is None:
+        client = self._client
+        if client is None:
             raise RuntimeError("ThreadedPollRequest is not initialized")
         defaults = self._timeouts
         timeout = httpx.Timeout(
@@ -164,19 +160,37 @@ class ThreadedPollRequest(BaseRequest):
         )
         data = request_data.json_parameters if request_data is not None else None
         files = request_data.multipart_data if request_data is not None else None
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[int, bytes]] = loop.create_future()
 
-        def call() -> tuple[int, bytes]:
-            response = client.request(
-                method, url, headers={"User-Agent": self.USER_AGENT}, timeout=timeout, data=data, files=files
-            )
-            return response.status_code, response.content
+        def settle(outcome: tuple[int, bytes] | BaseException) -> None:
+            if answer.done():  # the caller was cancelled meanwhile
+                return
+            if isinstance(outcome, BaseException):
+                answer.set_exception(outcome)
+            else:
+                answer.set_result(outcome)
 
-        try:
-            return await asyncio.get_running_loop().run_in_executor(executor, call)
-        except httpx.TimeoutException as error:  # as PTB's HTTPXRequest words them
-            raise TimedOut from error
-        except httpx.HTTPError as error:
-            raise NetworkError(f"httpx.{error.__class__.__name__}: {error}") from error
+        def call() -> None:
+            outcome: tuple[int, bytes] | BaseException
+            try:
+                response = client.request(
+                    method, url, headers={"User-Agent": self.USER_AGENT}, timeout=timeout, data=data, files=files
+                )
+                outcome = (response.status_code, response.content)
+            except httpx.TimeoutException as error:  # as PTB's HTTPXRequest words them
+                outcome = TimedOut()
+                outcome.__cause__ = error
+            except httpx.HTTPError as error:
+                outcome = NetworkError(f"httpx.{error.__class__.__name__}: {error}")
+                outcome.__cause__ = error
+            except Exception as error:  # e.g. the client closed under it: the caller sees it
+                outcome = error
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                loop.call_soon_threadsafe(settle, outcome)
+
+        threading.Thread(target=call, name="long-poll", daemon=True).start()
+        return await answer
 
 
 # Telegram's most updates per getUpdates call, and PTB's Updater asks for that many.
