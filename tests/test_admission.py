@@ -1,5 +1,5 @@
-"""Admission at the door (bot/runtime/updates.py): a tap that would only wait for its turn is
-turned away before it is stored or parsed; messages always come in."""
+"""Admission at the door (bot/runtime/updates.py): a polled tap that would only wait for its turn
+is turned away before it is stored or parsed; messages always come in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from telegram import Update
 
 from bot.practice.emulator import FakeTelegram
-from bot.runtime.inbox import StoringQueue
 from bot.runtime.updates import ADMIT_SHARE, PerSenderUpdateProcessor, ReceivedQueue
 from tests.test_transport import Clock, poll_answer
 
@@ -101,28 +100,3 @@ async def test_the_capacity_is_the_pace_taps_start_at_while_others_wait_and_it_i
     assert processor.capacity == pytest.approx(20.0, abs=0.6)
     clock.now += 60
     assert processor.pace(clock.now) == processor.capacity
-
-
-class StubInbox:
-    def __init__(self) -> None:
-        self.stored: list[int] = []
-
-    async def store_many(self, updates: list[tuple[int, str]]) -> set[int]:
-        self.stored += [update_id for update_id, _ in updates]
-        return {update_id for update_id, _ in updates}
-
-
-async def test_a_pushed_tap_that_would_only_wait_is_not_stored_a_message_is() -> None:
-    fake, _, queue, processor = world(pace=20.0)
-    inbox = StubInbox()
-    door = StoringQueue(inbox, queue)  # type: ignore[arg-type]
-    tap = Update.de_json(taps(fake, 1)[0], None)
-    await door.put(tap)  # nothing waits: let in, stored
-    assert inbox.stored == [tap.update_id] and processor.taps_waiting == 1
-    processor.taps_waiting = 1000
-    late_tap = Update.de_json(taps(fake, 1)[0], None)
-    message = Update.de_json(fake.user_sends(1, 1, "签到"), None)
-    await door.put(late_tap)
-    await door.put(message)
-    assert inbox.stored == [tap.update_id, message.update_id]
-    assert processor.shed == 1 and queue.qsize() == 2

@@ -49,7 +49,6 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.domain.inbox import Inbox
 from bot.domain.services import Services
-from bot.runtime.updates import ReceivedQueue
 from storage.db import carry_commit_mark, drop_commit_mark
 from storage.inbox import DoneMark
 
@@ -218,21 +217,12 @@ class StoringQueue(asyncio.Queue[object]):
             update_id = item.update_id
             if update_id in self._fresh:
                 self._fresh.discard(update_id)
-            elif self._turned_away(item):
-                return  # a tap that would only wait for its turn: not stored, Telegram gets its 200
             elif update_id in self._repeats or not await self._store(update_id, item.to_json()):
                 self._repeats.discard(update_id)
                 self.repeated += 1
                 log.debug("update %s delivered again: dropped", update_id)
                 return
         await self.target.put(item)
-
-    def _turned_away(self, update: Update) -> bool:
-        """A pushed tap the bot could not start in time (bot/runtime/updates.py, admission at
-        the door); a long poll's taps were screened before they were stored."""
-        if update.callback_query is None or not isinstance(self.target, ReceivedQueue):
-            return False
-        return not self.target.admits_pushed_tap()
 
     async def _store(self, update_id: int, payload: str) -> bool:
         """Store one delivered update with the others arriving meanwhile; False if known already."""
