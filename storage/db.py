@@ -309,7 +309,7 @@ class Database:
     @staticmethod
     def first_lane() -> AbstractContextManager[None]:
         """The statements run in this block wait only for the transaction in progress, not for
-        those queued before them (storage/gate.py): for storing what Telegram delivered."""
+        those queued before them (storage/gate.py): for storing a long poll's batch."""
         return Gate.first_lane()
 
     async def _ready(self) -> None:

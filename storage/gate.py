@@ -5,7 +5,8 @@ served is right for the handlers, but not for storing what Telegram delivers: a 
 request leaves only once its batch is stored, so a store queued behind sixty handlers'
 transactions held back the fetching, and the bot fell behind at Telegram, where nobody can see
 how long taps wait (measured in a rush: the store's wait, not the bot's CPU, was the ceiling).
-Statements run inside `Gate.first_lane()` wait only for the transaction in progress.
+Statements run inside `Gate.first_lane()` wait only for the transaction in progress. Only the
+long poll's store takes it (bot/runtime/inbox.py): a webhook's slow 200 is its back-pressure.
 """
 
 from __future__ import annotations

@@ -43,18 +43,16 @@ class InboxRepository:
         new: set[int] = set()
         for start in range(0, len(updates), _BATCH):
             chunk = updates[start : start + _BATCH]
-            # Ahead of the handlers' statements: the next long poll waits for this one (storage/gate.py).
-            with self.db.first_lane():
-                rows = await self.db.fetch_all(
-                    "INSERT INTO inbox (update_id, payload, received_at, taken_by) VALUES "
-                    + ", ".join("(?, ?, ?, ?)" for _ in chunk)
-                    + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
-                    [
-                        value
-                        for update_id, payload in chunk
-                        for value in (update_id, payload, to_db_time(now), self.db.instance_id)
-                    ],
-                )
+            rows = await self.db.fetch_all(
+                "INSERT INTO inbox (update_id, payload, received_at, taken_by) VALUES "
+                + ", ".join("(?, ?, ?, ?)" for _ in chunk)
+                + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+                [
+                    value
+                    for update_id, payload in chunk
+                    for value in (update_id, payload, to_db_time(now), self.db.instance_id)
+                ],
+            )
             new.update(row[0] for row in rows)
         return new
 

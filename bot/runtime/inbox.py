@@ -49,7 +49,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.domain.inbox import Inbox
 from bot.domain.services import Services
-from storage.db import carry_commit_mark, drop_commit_mark
+from storage.db import Database, carry_commit_mark, drop_commit_mark
 from storage.inbox import DoneMark
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,12 @@ class StoringQueue(asyncio.Queue[object]):
         batch = [
             (item["update_id"], json.dumps(item, ensure_ascii=False)) for item in raw_updates if "update_id" in item
         ]
-        new = await self.inbox.store_many(batch)
+        # Ahead of the handlers' queued statements (storage/gate.py): the next long poll, which
+        # confirms this batch, waits for this store. Not for webhook deliveries: their slow 200
+        # holds Telegram's pushes back (answered sooner, the pushes came faster than the bot could
+        # handle them, and the taps waited here until they were too old instead).
+        with Database.first_lane():
+            new = await self.inbox.store_many(batch)
         for update_id, _ in batch:
             (self._fresh if update_id in new else self._repeats).add(update_id)
 
