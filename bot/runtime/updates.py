@@ -298,6 +298,7 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         self._burst_shed = 0
         self.taps_waiting = 0  # taps put in the queue (ReceivedQueue) that have not started yet
         self._busy_since: float | None = None  # taps have waited their turn since then
+        self._idle_since: float | None = None  # no tap has waited since then
         self._starts: deque[float] = deque()  # when taps started, over the last PACE_WINDOW_SECONDS
         self._turned_away: set[int] = set()  # taps the door turned away but had to pass on
 
@@ -371,24 +372,28 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
     def tap_queued(self) -> None:
         """A tap was put in the queue (ReceivedQueue): it waits until it starts or is dropped."""
         if self.taps_waiting == 0:
-            self._busy_since = self._clock()
+            self._busy_since, self._idle_since = self._clock(), None
         self.taps_waiting += 1
 
     def _tap_left(self) -> None:
         self.taps_waiting -= 1
         if self.taps_waiting <= 0:
-            self.taps_waiting, self._busy_since = 0, None
+            self.taps_waiting, self._busy_since, self._idle_since = 0, None, self._clock()
 
     def pace(self, now: float) -> float | None:
         """Taps started a second while taps waited their turn (the bot at its capacity): measured
         over the last PACE_WINDOW_SECONDS once it has been busy that long, else the capacity it
-        showed when it last was; None before it ever was."""
+        showed when it last was. None before it ever was, and again once no tap has waited for
+        PACE_WINDOW_SECONDS: a capacity measured during a stall (the database, a pause) would
+        otherwise let so few taps in that the bot was never busy again to measure a better one."""
         starts = self._starts
         while starts and now - starts[0] > PACE_WINDOW_SECONDS:
             starts.popleft()
         busy = self._busy_since
         if busy is not None and now - busy >= PACE_WINDOW_SECONDS and starts:
             self.capacity = len(starts) / PACE_WINDOW_SECONDS
+        elif self._idle_since is not None and now - self._idle_since >= PACE_WINDOW_SECONDS:
+            self.capacity = None
         return self.capacity
 
     def expected_wait(self, now: float, ahead: int) -> float:
