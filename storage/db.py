@@ -174,7 +174,7 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._writable = True
-        self._lock = Gate()  # a transaction at a time; stores of delivered updates first
+        self._lock = Gate()  # a transaction at a time; a long poll's store goes first (first_lane)
         self._rollback_hooks: list[Callable[[], None]] = []
         self._file_lock = OneBotPerFile(self.path)
 
