@@ -125,6 +125,24 @@ async def test_two_drains_at_once_send_each_message_once(harness):
         assert reminder_texts(harness, chat_id) == ["⏰ 提醒\n周五交表"]
 
 
+def kill_after_the_second_send(outbox) -> list[int]:
+    """The process dies once Telegram accepted the second message, before it is recorded as
+    sent; a dead process takes nothing more. Returns the chats sent to, in order."""
+    record, due, calls = outbox.sent, outbox.due, []
+
+    async def dies_on_the_second(message, telegram_message_id):
+        calls.append(message.chat_id)
+        if len(calls) >= 2:
+            raise asyncio.CancelledError  # the kill: nothing after the send is recorded
+        await record(message, telegram_message_id)
+
+    async def nothing_once_dead(*args, **kwargs):
+        return [] if len(calls) >= 2 else await due(*args, **kwargs)
+
+    outbox.sent, outbox.due = dies_on_the_second, nothing_once_dead
+    return calls
+
+
 @pytest.mark.parametrize("in_flight", [1, 2, 4])
 async def test_a_crash_between_send_and_record_duplicates_only_the_messages_in_flight(tmp_path, fake, in_flight):
     """The process dies after Telegram accepted the second message and before it was marked sent;
@@ -138,19 +156,7 @@ async def test_a_crash_between_send_and_record_duplicates_only_the_messages_in_f
     await county_with_groups(first)
     await remind_all_groups(first)
     await first.services.reminders.deliver_due(lambda: asyncio.sleep(0))  # queued only
-    outbox = first.services.outbox
-    record, due, calls = outbox.sent, outbox.due, []
-
-    async def dies_on_the_second(message, telegram_message_id):
-        calls.append(message.chat_id)
-        if len(calls) >= 2:
-            raise asyncio.CancelledError  # the kill: nothing after the send is recorded
-        await record(message, telegram_message_id)
-
-    async def nothing_once_dead(*args, **kwargs):
-        return [] if len(calls) >= 2 else await due(*args, **kwargs)  # a dead process takes nothing
-
-    outbox.sent, outbox.due = dies_on_the_second, nothing_once_dead
+    calls = kill_after_the_second_send(first.services.outbox)
     with pytest.raises(asyncio.CancelledError):
         await first.send_queued()
     await asyncio.sleep(0.05)  # the other lanes' sends end (accepted, unrecorded) before it is gone

@@ -12,6 +12,7 @@ import pytest
 from bot.domain.catch_up import REMINDERS_TOGETHER
 from tests.harness import COUNTY_ADMIN_ID, FakeClock, Harness
 from tests.harness import test_config as make_config
+from tests.test_outbox import kill_after_the_second_send
 from tests.test_reminders import HUB, ORG_A, ORG_B, county_with_groups, schedule
 
 TOGETHER_MARK = "机器人暂停期间错过的"  # the listing's title (catch_up.reminders_title)
@@ -182,19 +183,7 @@ async def test_a_restart_mid_catch_up_sends_nothing_twice_beyond_the_one_in_flig
     created = await missed_in_two_groups(first)
     clock.advance(hours=6)
     await first.services.reminders.deliver_due(lambda: asyncio.sleep(0))  # queued only
-    outbox = first.services.outbox
-    record, due, calls = outbox.sent, outbox.due, []
-
-    async def dies_on_the_second(message, telegram_message_id):
-        calls.append(message.chat_id)
-        if len(calls) >= 2:
-            raise asyncio.CancelledError  # the kill: nothing after the send is recorded
-        await record(message, telegram_message_id)
-
-    async def nothing_once_dead(*args, **kwargs):
-        return [] if len(calls) >= 2 else await due(*args, **kwargs)
-
-    outbox.sent, outbox.due = dies_on_the_second, nothing_once_dead
+    calls = kill_after_the_second_send(first.services.outbox)
     with pytest.raises(asyncio.CancelledError):
         await first.send_queued()
     await first.stop()
